@@ -1,0 +1,1 @@
+"""The engine: domain types, hard rules, factors, candidates, optimiser, ranking, explanations."""

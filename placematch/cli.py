@@ -1,0 +1,71 @@
+"""The ``placematch`` command line.
+
+Errors a user can act on (bad input, unknown postcode, missing file) are printed as one
+line on stderr with exit status 2, never as a traceback. ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from placematch import __version__
+from placematch.commands import COMMAND_MODULES
+
+#: Exit status for input a user can correct.
+EXIT_USAGE = 2
+#: Exit status for a fault in placematch itself.
+EXIT_INTERNAL = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every registered sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="placematch",
+        description="Placement matching for English children's services.",
+    )
+    parser.add_argument("--version", action="version", version=f"placematch {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show a full traceback when something fails"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"placematch.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        status = args.func(args)
+    except KeyboardInterrupt:
+        print("placematch: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, LookupError, OSError) as exc:
+        # Input a user can correct. Messages are written to name files, rows and fields,
+        # never the personal data in them.
+        if args.debug:
+            raise
+        print(f"placematch: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a bug in placematch: say so in one line
+        if args.debug:
+            raise
+        print(
+            f"placematch: internal error ({type(exc).__name__}); rerun with --debug for details",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    return int(status or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Commissioners' what-ifs: demand forecasts, supply changes and their outcomes."""
