@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from placematch import __version__
-from placematch.commands import COMMAND_MODULES
+from placematch.commands import command_modules
 
 #: Exit status for input a user can correct.
 EXIT_USAGE = 2
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show a full traceback when something fails"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         module = importlib.import_module(f"placematch.commands.{name}")
         module.register(subparsers)
     return parser
