@@ -39,6 +39,7 @@ from geography.postcodes import (
     normalise_postcode,
     postcodes_in_authority,
 )
+from geography.schools import School, school, schools_near
 
 __all__ = [
     "Authority",
@@ -47,6 +48,7 @@ __all__ = [
     "Location",
     "LocationArrays",
     "MalformedPostcodeError",
+    "School",
     "UnknownAuthorityError",
     "UnknownPostcodeError",
     "UnknownSchoolError",
@@ -68,4 +70,6 @@ __all__ = [
     "postcodes_in_authority",
     "regions",
     "resolve_authority",
+    "school",
+    "schools_near",
 ]
