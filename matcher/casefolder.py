@@ -1,0 +1,822 @@
+"""Reading and writing case folders: ``children.csv``, ``vacancies.csv``, ``policy.toml``.
+
+Pydantic checks each row at the edge; geography resolves postcodes, authorities and schools
+in bulk; then the rows become domain objects. Every problem in every file is collected and
+raised at once as a :class:`~matcher.problems.CaseFolderError`, each naming the file, the
+line (the header is line 1), the field and what was expected. Nothing is dropped or guessed.
+Messages about children never repeat their postcodes, schools, needs or ethnicity: the line
+number and ``child_id`` say where to look.
+
+Examples
+--------
+>>> from matcher.casefolder import load_case_folder
+>>> folder = load_case_folder("examples/demo")  # doctest: +SKIP
+>>> folder.child("C001").authority.name  # doctest: +SKIP
+'Essex'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from geography.authorities import Authority, authority_of_lad, lad_country, lad_name
+from geography.authorities import resolve_authority as _resolve_authority
+from geography.errors import GeographyError, MalformedPostcodeError
+from geography.postcodes import Location, locate_many, normalise_postcode
+from matcher.contract import (
+    CHILDREN_FILE,
+    COLUMNS,
+    POLICY_FILE,
+    VACANCIES_FILE,
+    Column,
+    column_names,
+)
+from matcher.domain import (
+    ID_PATTERN,
+    OUTCODE_PATTERN,
+    CaseFolder,
+    Child,
+    InvalidFieldError,
+    Vacancy,
+)
+from matcher.placement_types import PlacementType
+from matcher.policy import Policy, load_policy
+from matcher.problems import CaseFolderError, Problem
+from matcher.vocabulary import (
+    LIST_SEPARATOR,
+    Need,
+    Ofsted,
+    Sex,
+    VacancySex,
+    VocabularyError,
+    normalise_text,
+    parse_ethnicity,
+)
+
+__all__ = [
+    "CaseFolderError",
+    "Problem",
+    "case_folder_rows",
+    "load_case_folder",
+    "write_case_folder",
+]
+
+_T = TypeVar("_T")
+
+
+# --------------------------------------------------------------------------- cell parsers
+# Each takes the raw cell text and returns a value or raises ValueError with what was
+# expected. Parsers for children's cells never echo the value.
+
+
+def _blank(text: object) -> bool:
+    return not isinstance(text, str) or not text.strip()
+
+
+def _id(text: str) -> str:
+    value = text.strip()
+    if not value:
+        raise ValueError("required; expected an id")
+    if not ID_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a valid id: expected letters, digits and _ . - / : "
+            "(at most 64, no spaces)"
+        )
+    return value
+
+
+def _optional_id(text: str) -> str | None:
+    return None if _blank(text) else _id(text)
+
+
+def _whole(lo: int, hi: int | None, what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = text.strip()
+        rng = f"from {lo} to {hi}" if hi is not None else f">= {lo}"
+        if not value:
+            raise ValueError(f"required; expected {what} {rng}")
+        if not value.isdigit() or not (lo <= int(value) and (hi is None or int(value) <= hi)):
+            raise ValueError(f"expected {what} {rng}")
+        return int(value)
+
+    return parse
+
+
+def _optional_whole(lo: int, what: str) -> Callable[[str], int]:
+    strict = _whole(lo, None, what)
+    return lambda text: 0 if _blank(text) else strict(text)
+
+
+def _required_text(text: str) -> str:
+    if _blank(text):
+        raise ValueError("required; expected a value")
+    return " ".join(text.split())
+
+
+def _optional_text(text: str) -> str | None:
+    return None if _blank(text) else normalise_text(text)
+
+
+def _items(text: str) -> list[str]:
+    return [] if _blank(text) else [p.strip() for p in text.split(LIST_SEPARATOR)]
+
+
+def _list_of(
+    parse: Callable[[str], _T], what: str, *, echo: bool
+) -> Callable[[str], frozenset[_T]]:
+    def parse_list(text: str) -> frozenset[_T]:
+        values: list[_T] = []
+        for position, item in enumerate(_items(text), start=1):
+            if not item:
+                raise ValueError(f"item {position} is empty; expected {what} separated by ';'")
+            try:
+                values.append(parse(item))
+            except VocabularyError as exc:
+                if echo:
+                    raise ValueError(str(exc)) from None
+                expected = str(exc).partition("; ")[2]
+                raise ValueError(f"item {position} is not a known value; {expected}") from None
+        return frozenset(values)
+
+    return parse_list
+
+
+def _enum_cell(parse: Callable[[str], _T], *, echo: bool = True) -> Callable[[str], _T]:
+    def parse_cell(text: str) -> _T:
+        try:
+            return parse(text)
+        except VocabularyError as exc:
+            expected = str(exc).partition("; ")[2]
+            if _blank(text):
+                raise ValueError(f"required; {expected}") from None
+            if echo:
+                raise ValueError(str(exc)) from None
+            raise ValueError(f"not a known value; {expected}") from None
+
+    return parse_cell
+
+
+def _child_postcode(text: str) -> str | None:
+    if _blank(text):
+        return None
+    try:
+        return normalise_postcode(text)
+    except MalformedPostcodeError:
+        raise ValueError(
+            "not shaped like a full UK postcode (value not shown): expected e.g. 'CM1 1AA'"
+        ) from None
+
+
+def _vacancy_postcode(text: str) -> str:
+    if _blank(text):
+        raise ValueError("required; expected a full UK postcode such as 'CM1 1AA'")
+    try:
+        return normalise_postcode(text)
+    except MalformedPostcodeError:
+        raise ValueError(
+            f"{text.strip()!r} is not shaped like a full UK postcode: expected e.g. 'CM1 1AA'"
+        ) from None
+
+
+def _urn(text: str) -> int | None:
+    if _blank(text):
+        return None
+    value = text.strip()
+    if not value.isdigit() or not 100000 <= int(value) <= 999999:
+        raise ValueError("expected a six-digit school URN (value not shown)")
+    return int(value)
+
+
+def _placement_types(text: str) -> frozenset[PlacementType] | None:
+    if _blank(text):
+        return None
+    return _list_of(PlacementType.parse, "placement types", echo=True)(text)
+
+
+def _placement_type(text: str) -> PlacementType:
+    if _blank(text):
+        allowed = ", ".join(t.value for t in PlacementType)
+        raise ValueError(f"required; expected one of: {allowed}")
+    return PlacementType.parse(text)
+
+
+def _ethnicity(text: str) -> str | None:
+    return None if _blank(text) else _enum_cell(parse_ethnicity, echo=False)(text)
+
+
+def _optional_list_text(text: str) -> frozenset[str]:
+    return frozenset(normalise_text(t) for t in _items(text) if t)
+
+
+def _raw_list(text: str) -> tuple[str, ...]:
+    items = _items(text)
+    if any(not i for i in items):
+        raise ValueError("an item is empty; expected values separated by ';'")
+    return tuple(items)
+
+
+def _v(parse: Callable[[str], Any]) -> BeforeValidator:
+    return BeforeValidator(parse)
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ChildRow(_Row):
+    """One row of ``children.csv`` after checking each cell (geography still unresolved)."""
+
+    child_id: Annotated[str, _v(_id)]
+    age: Annotated[int, _v(_whole(0, 17, "a whole number of years"))]
+    sex: Annotated[Sex, _v(_enum_cell(Sex.parse, echo=False))]
+    home_postcode: Annotated[str | None, _v(_child_postcode)]
+    la: Annotated[str, _v(_required_text)]
+    school_urn: Annotated[int | None, _v(_urn)]
+    sibling_group: Annotated[str | None, _v(_optional_id)]
+    needs: Annotated[frozenset[Need], _v(_list_of(Need.parse, "needs", echo=False))]
+    placement_types: Annotated[frozenset[PlacementType] | None, _v(_placement_types)]
+    ethnicity: Annotated[str | None, _v(_ethnicity)]
+    religion: Annotated[str | None, _v(_optional_text)]
+    language: Annotated[str | None, _v(_optional_text)]
+    avoid_areas: Annotated[tuple[str, ...], _v(_raw_list)]
+
+
+class VacancyRow(_Row):
+    """One row of ``vacancies.csv`` after checking each cell (geography still unresolved)."""
+
+    vacancy_id: Annotated[str, _v(_id)]
+    provider_id: Annotated[str, _v(_id)]
+    placement_type: Annotated[PlacementType, _v(_placement_type)]
+    postcode: Annotated[str, _v(_vacancy_postcode)]
+    beds: Annotated[int, _v(_whole(1, None, "a whole number"))]
+    age_min: Annotated[int, _v(_whole(0, 25, "a whole number of years"))]
+    age_max: Annotated[int, _v(_whole(0, 25, "a whole number of years"))]
+    sex: Annotated[VacancySex, _v(_enum_cell(VacancySex.parse))]
+    capabilities: Annotated[frozenset[Need], _v(_list_of(Need.parse, "capabilities", echo=True))]
+    ofsted: Annotated[Ofsted, _v(_enum_cell(Ofsted.parse))]
+    weekly_cost: Annotated[int, _v(_whole(0, None, "whole pounds"))]
+    connected_to: Annotated[frozenset[str], _v(_list_of(_id, "child_ids", echo=True))]
+    fostered_now: Annotated[int, _v(_optional_whole(0, "a whole number"))]
+    ethnicity: Annotated[
+        frozenset[str], _v(_list_of(parse_ethnicity, "SSDA903 ETHNIC codes", echo=True))
+    ]
+    religion: Annotated[str | None, _v(_optional_text)]
+    languages: Annotated[frozenset[str], _v(_optional_list_text)]
+
+
+_MODELS: dict[str, type[_Row]] = {CHILDREN_FILE: ChildRow, VACANCIES_FILE: VacancyRow}
+
+
+# --------------------------------------------------------------------------- reading CSV
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    line: int
+    cells: dict[str, str]
+
+
+def _read_csv(
+    path: Path, columns: Sequence[Column]
+) -> tuple[list[_Raw], list[Problem], list[Problem]]:
+    """Rows of one file, with its problems and warnings. Rows are skipped only with a problem."""
+    name = path.name
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    if not path.is_file():
+        return [], [Problem(name, None, None, "file not found; every case folder needs it")], []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [Problem(name, None, None, "not UTF-8 text; save it as CSV UTF-8")], []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        return [], [Problem(name, 1, None, f"not readable as CSV: {exc}")], []
+    if header is None or not any(h.strip() for h in header):
+        return [], [Problem(name, None, None, "empty file; expected a header line and rows")], []
+    names = [h.strip().lower() for h in header]
+    known = {c.name for c in columns}
+    for position, h in enumerate(names, start=1):
+        if not h:
+            problems.append(Problem(name, 1, None, f"column {position} has no name"))
+        elif names.index(h) != position - 1:
+            problems.append(Problem(name, 1, h, "column appears more than once"))
+        elif h not in known:
+            warnings.append(
+                Problem(
+                    name,
+                    1,
+                    h,
+                    "unknown column, ignored; the contract's columns are: "
+                    + ", ".join(c.name for c in columns),
+                )
+            )
+    for c in columns:
+        if c.required and c.name not in names:
+            problems.append(Problem(name, 1, c.name, "required column is missing"))
+    rows: list[_Raw] = []
+    line = reader.line_num
+    try:
+        for record in reader:
+            start, line = line + 1, reader.line_num
+            if not record or not any(cell.strip() for cell in record):
+                continue  # a blank line is not a row
+            if len(record) != len(names):
+                problems.append(
+                    Problem(
+                        name,
+                        start,
+                        None,
+                        f"row has {len(record)} cells; expected {len(names)} like the header",
+                    )
+                )
+                continue
+            cells = {c.name: "" for c in columns}
+            cells.update({h: v for h, v in zip(names, record, strict=True) if h in known})
+            rows.append(_Raw(start, cells))
+    except csv.Error as exc:
+        problems.append(Problem(name, line + 1, None, f"not readable as CSV: {exc}"))
+    if not rows and not problems:
+        problems.append(
+            Problem(name, None, None, "no rows; expected at least one after the header")
+        )
+    if any(p.line == 1 and p.field in known and "missing" in p.message for p in problems):
+        return [], problems, warnings  # rows would only repeat the missing column's problem
+    return rows, problems, warnings
+
+
+def _check_rows(file: str, raws: Iterable[_Raw]) -> tuple[list[tuple[int, Any]], list[Problem]]:
+    model = _MODELS[file]
+    parsed: list[tuple[int, Any]] = []
+    problems: list[Problem] = []
+    for raw in raws:
+        try:
+            parsed.append((raw.line, model.model_validate(raw.cells)))
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                field = str(err["loc"][0]) if err["loc"] else None
+                ctx_error = (err.get("ctx") or {}).get("error")
+                message = str(ctx_error) if ctx_error is not None else err["msg"]
+                problems.append(Problem(file, raw.line, field, message))
+    return parsed, problems
+
+
+# --------------------------------------------------------------------------- geography
+
+
+def _locate_all(postcodes: Iterable[str]) -> dict[str, Location | None]:
+    """Locate normalised postcodes in one vectorised call; ``None`` for those not found."""
+    unique = sorted(set(postcodes))
+    if not unique:
+        return {}
+    arrays = locate_many(unique, errors="coerce")
+    found: dict[str, Location | None] = {}
+    for i, postcode in enumerate(unique):
+        if not arrays.found[i]:
+            found[postcode] = None
+            continue
+        lad = str(arrays.lad_codes[i])
+        country = lad_country(lad)
+        found[postcode] = Location(
+            postcode=postcode,
+            lat=float(arrays.lat[i]),
+            lon=float(arrays.lon[i]),
+            easting=float(arrays.easting[i]),
+            northing=float(arrays.northing[i]),
+            lad_code=lad,
+            lad_name=lad_name(lad),
+            authority=authority_of_lad(lad) if country == "England" else None,
+            country=country,
+            precision="postcode",
+        )
+    return found
+
+
+def _resolve_authorities(texts: Iterable[str]) -> dict[str, Authority | str]:
+    """Each text's authority, or the error message saying why it is not one."""
+    out: dict[str, Authority | str] = {}
+    for text in set(texts):
+        try:
+            out[text] = _resolve_authority(text)
+        except GeographyError as exc:
+            out[text] = str(exc)
+    return out
+
+
+def _resolve_schools(urns: Iterable[int]) -> dict[int, Any]:
+    from geography.schools import school  # imported late: schools are the last layer to land
+
+    out: dict[int, Any] = {}
+    for urn in set(urns):
+        try:
+            out[urn] = school(urn)
+        except GeographyError:
+            out[urn] = None
+    return out
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _domain_problem(file: str, line: int, exc: ValueError) -> Problem:
+    if isinstance(exc, InvalidFieldError):
+        return Problem(file, line, exc.field, exc.message)
+    return Problem(file, line, None, str(exc))
+
+
+def _build_children(
+    rows: list[tuple[int, ChildRow]], problems: list[Problem]
+) -> list[tuple[int, Child]]:
+    f = CHILDREN_FILE
+    locations = _locate_all(r.home_postcode for _, r in rows if r.home_postcode)
+    authority_texts = [r.la for _, r in rows]
+    authority_texts += [a for _, r in rows for a in r.avoid_areas if not _is_outcode(a)]
+    authorities = _resolve_authorities(authority_texts)
+    schools = _resolve_schools(r.school_urn for _, r in rows if r.school_urn is not None)
+    children: list[tuple[int, Child]] = []
+    for line, r in rows:
+        before = len(problems)
+        home = None
+        if r.home_postcode is not None:
+            home = locations[r.home_postcode]
+            if home is None:
+                problems.append(
+                    Problem(
+                        f,
+                        line,
+                        "home_postcode",
+                        "postcode not found in the ONS postcode directory (value not shown); "
+                        "expected a current, full UK postcode",
+                    )
+                )
+        authority = authorities[r.la]
+        if isinstance(authority, str):
+            problems.append(Problem(f, line, "la", authority))
+        school = None
+        if r.school_urn is not None:
+            school = schools[r.school_urn]
+            if school is None:
+                problems.append(
+                    Problem(
+                        f,
+                        line,
+                        "school_urn",
+                        "no school with this URN in the DfE schools list (value not shown); "
+                        "expected the URN of the child's current school, or blank",
+                    )
+                )
+        avoid_las: set[Authority] = set()
+        avoid_outcodes: set[str] = set()
+        for position, item in enumerate(r.avoid_areas, start=1):
+            if _is_outcode(item):
+                avoid_outcodes.add(item.upper())
+                continue
+            found = authorities[item]
+            if isinstance(found, str):
+                problems.append(
+                    Problem(
+                        f,
+                        line,
+                        "avoid_areas",
+                        f"item {position} is neither a postcode district (e.g. CM1) nor an "
+                        "authority (ONS code, DfE number or name)",
+                    )
+                )
+            else:
+                avoid_las.add(found)
+        if len(problems) > before or isinstance(authority, str):
+            continue
+        try:
+            child = Child(
+                child_id=r.child_id,
+                age=r.age,
+                sex=r.sex,
+                authority=authority,
+                home=home,
+                school=school,
+                sibling_group=r.sibling_group,
+                needs=r.needs,
+                requested_placement_types=r.placement_types,
+                ethnicity=r.ethnicity,
+                religion=r.religion,
+                language=r.language,
+                avoid_authorities=frozenset(avoid_las),
+                avoid_outcodes=frozenset(avoid_outcodes),
+            )
+        except ValueError as exc:
+            problems.append(_domain_problem(f, line, exc))
+            continue
+        children.append((line, child))
+    return children
+
+
+def _is_outcode(text: str) -> bool:
+    return OUTCODE_PATTERN.fullmatch(text.strip().upper()) is not None
+
+
+def _build_vacancies(
+    rows: list[tuple[int, VacancyRow]], problems: list[Problem]
+) -> list[tuple[int, Vacancy]]:
+    f = VACANCIES_FILE
+    locations = _locate_all(r.postcode for _, r in rows)
+    vacancies: list[tuple[int, Vacancy]] = []
+    for line, r in rows:
+        location = locations[r.postcode]
+        if location is None:
+            problems.append(
+                Problem(
+                    f,
+                    line,
+                    "postcode",
+                    f"{r.postcode!r} is not in the ONS postcode directory (or has no grid "
+                    "reference); expected a current, full UK postcode",
+                )
+            )
+            continue
+        try:
+            vacancy = Vacancy(
+                vacancy_id=r.vacancy_id,
+                provider_id=r.provider_id,
+                placement_type=r.placement_type,
+                location=location,
+                beds=r.beds,
+                age_min=r.age_min,
+                age_max=r.age_max,
+                sex=r.sex,
+                ofsted=r.ofsted,
+                weekly_cost=r.weekly_cost,
+                capabilities=r.capabilities,
+                connected_to=r.connected_to,
+                fostered_now=r.fostered_now,
+                ethnicity=r.ethnicity,
+                religion=r.religion,
+                languages=r.languages,
+            )
+        except ValueError as exc:
+            problems.append(_domain_problem(f, line, exc))
+            continue
+        vacancies.append((line, vacancy))
+    return vacancies
+
+
+def _duplicates(file: str, field: str, ids: list[tuple[int, str]]) -> list[Problem]:
+    lines: dict[str, list[int]] = defaultdict(list)
+    for line, value in ids:
+        lines[value].append(line)
+    problems = []
+    for value, where in lines.items():
+        for line in where[1:]:
+            problems.append(
+                Problem(
+                    file, line, field, f"{value!r} repeats line {where[0]}; expected unique ids"
+                )
+            )
+    return problems
+
+
+def _cross_checks(
+    raw_ids: dict[str, list[tuple[int, str]] | None],
+    child_rows: list[tuple[int, ChildRow]],
+    vacancy_rows: list[tuple[int, VacancyRow]],
+    children: list[tuple[int, Child]],
+    vacancies: list[tuple[int, Vacancy]],
+    problems: list[Problem],
+    warnings: list[Problem],
+) -> None:
+    child_ids, vacancy_ids = raw_ids[CHILDREN_FILE], raw_ids[VACANCIES_FILE]
+    problems += _duplicates(CHILDREN_FILE, "child_id", child_ids or [])
+    problems += _duplicates(VACANCIES_FILE, "vacancy_id", vacancy_ids or [])
+    # Checked against every child row, valid or not, and skipped when children.csv itself
+    # could not be read: either way a problem there must not echo here.
+    known_children = None if child_ids is None else {i for _, i in child_ids}
+    for line, vr in vacancy_rows if known_children is not None else ():
+        unknown = sorted(vr.connected_to - known_children)  # type: ignore[operator]
+        if unknown:
+            problems.append(
+                Problem(
+                    VACANCIES_FILE,
+                    line,
+                    "connected_to",
+                    f"names children not in {CHILDREN_FILE}: {', '.join(unknown)}; "
+                    "expected child_ids of children in this folder",
+                )
+            )
+    groups: dict[str, list[tuple[int, Child]]] = defaultdict(list)
+    for line, c in children:
+        if c.sibling_group is not None:
+            groups[c.sibling_group].append((line, c))
+    for gid, members in sorted(groups.items()):
+        if len({c.authority for _, c in members}) > 1:
+            first_authority = members[0][1].authority
+            for line, c in members[1:]:
+                if c.authority != first_authority:
+                    problems.append(
+                        Problem(
+                            CHILDREN_FILE,
+                            line,
+                            "sibling_group",
+                            f"sibling group {gid!r} spans authorities: child {c.child_id} has a "
+                            f"different la from child {members[0][1].child_id} (line "
+                            f"{members[0][0]}); expected one responsible authority per group",
+                        )
+                    )
+    group_sizes: dict[str, list[int]] = defaultdict(list)
+    for line, r in child_rows:
+        if r.sibling_group is not None:
+            group_sizes[r.sibling_group].append(line)
+    for gid, lines in sorted(group_sizes.items()):
+        if len(lines) == 1:
+            warnings.append(
+                Problem(
+                    CHILDREN_FILE,
+                    lines[0],
+                    "sibling_group",
+                    f"sibling group {gid!r} has only one child in this folder",
+                )
+            )
+    by_provider: dict[str, list[tuple[int, Vacancy]]] = defaultdict(list)
+    for line, v in vacancies:
+        by_provider[v.provider_id].append((line, v))
+    for pid, held in sorted(by_provider.items()):
+        first_line, first = held[0]
+        for line, v in held[1:]:
+            for field in ("postcode", "fostered_now"):
+                if getattr(v, field) != getattr(first, field):
+                    problems.append(
+                        Problem(
+                            VACANCIES_FILE,
+                            line,
+                            field,
+                            f"provider {pid!r} has a different {field} on line {first_line}; "
+                            "expected one value per household, home or unit",
+                        )
+                    )
+
+
+def load_case_folder(path: str | Path) -> CaseFolder:
+    """Read and check a case folder.
+
+    Parameters
+    ----------
+    path
+        A folder holding ``children.csv`` and ``vacancies.csv`` and optionally
+        ``policy.toml`` (see ``placematch schema`` and ``docs/case-folder.md``).
+
+    Returns
+    -------
+    CaseFolder
+        Children, vacancies, sibling groups, providers and policy; ``warnings`` lists
+        unknown columns and single-child sibling groups.
+
+    Raises
+    ------
+    CaseFolderError
+        With every problem in every file (``.problems``), sorted by file and line.
+    NotADirectoryError
+        If ``path`` is not a folder.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"case folder {str(folder)!r} is not a folder")
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    checked: dict[str, list[tuple[int, Any]]] = {}
+    raw_ids: dict[str, list[tuple[int, str]] | None] = {}
+    for file in (CHILDREN_FILE, VACANCIES_FILE):
+        raws, file_problems, file_warnings = _read_csv(folder / file, COLUMNS[file])
+        problems += file_problems
+        warnings += file_warnings
+        id_column = COLUMNS[file][0].name
+        raw_ids[file] = (
+            [(r.line, r.cells[id_column].strip()) for r in raws if r.cells[id_column].strip()]
+            if raws
+            else None
+        )
+        checked[file], row_problems = _check_rows(file, raws)
+        problems += row_problems
+    child_rows: list[tuple[int, ChildRow]] = checked[CHILDREN_FILE]
+    vacancy_rows: list[tuple[int, VacancyRow]] = checked[VACANCIES_FILE]
+    children = _build_children(child_rows, problems)
+    vacancies = _build_vacancies(vacancy_rows, problems)
+    _cross_checks(raw_ids, child_rows, vacancy_rows, children, vacancies, problems, warnings)
+    policy = Policy()
+    policy_path = folder / POLICY_FILE
+    if policy_path.exists():
+        try:
+            policy = load_policy(policy_path)
+        except CaseFolderError as exc:
+            problems += exc.problems
+        else:
+            if policy.authority is not None:
+                found = _resolve_authorities([policy.authority])[policy.authority]
+                if isinstance(found, str):
+                    problems.append(Problem(POLICY_FILE, None, "authority", found))
+    if problems:
+        raise CaseFolderError(sorted(problems, key=_order))
+    return CaseFolder(
+        children=tuple(c for _, c in children),
+        vacancies=tuple(v for _, v in vacancies),
+        policy=policy,
+        warnings=tuple(sorted(warnings, key=_order)),
+    )
+
+
+_FILE_ORDER = {CHILDREN_FILE: 0, VACANCIES_FILE: 1, POLICY_FILE: 2}
+
+
+def _order(p: Problem) -> tuple[int, int, str, str]:
+    return (_FILE_ORDER.get(p.file, 3), p.line or 0, p.field or "", p.message)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _join(values: Iterable[str]) -> str:
+    return LIST_SEPARATOR.join(sorted(values))
+
+
+def case_folder_rows(folder: CaseFolder) -> dict[str, list[dict[str, str]]]:
+    """The CSV rows (column -> cell) that :func:`write_case_folder` writes, by file name."""
+    children = [
+        {
+            "child_id": c.child_id,
+            "age": str(c.age),
+            "sex": c.sex.value,
+            "home_postcode": c.home_postcode or "",
+            "la": c.authority.ons_code,
+            "school_urn": "" if c.school_urn is None else str(c.school_urn),
+            "sibling_group": c.sibling_group or "",
+            "needs": _join(n.value for n in c.needs),
+            "placement_types": ""
+            if c.requested_placement_types is None
+            else _join(t.value for t in c.requested_placement_types),
+            "ethnicity": c.ethnicity or "",
+            "religion": c.religion or "",
+            "language": c.language or "",
+            "avoid_areas": _join(
+                [a.ons_code for a in c.avoid_authorities] + list(c.avoid_outcodes)
+            ),
+        }
+        for c in folder.children
+    ]
+    vacancies = [
+        {
+            "vacancy_id": v.vacancy_id,
+            "provider_id": v.provider_id,
+            "placement_type": v.placement_type.value,
+            "postcode": v.postcode,
+            "beds": str(v.beds),
+            "age_min": str(v.age_min),
+            "age_max": str(v.age_max),
+            "sex": v.sex.value,
+            "capabilities": _join(n.value for n in v.capabilities),
+            "ofsted": v.ofsted.value,
+            "weekly_cost": str(v.weekly_cost),
+            "connected_to": _join(v.connected_to),
+            "fostered_now": str(v.fostered_now),
+            "ethnicity": _join(v.ethnicity),
+            "religion": v.religion or "",
+            "languages": _join(v.languages),
+        }
+        for v in folder.vacancies
+    ]
+    return {CHILDREN_FILE: children, VACANCIES_FILE: vacancies}
+
+
+def write_case_folder(folder: CaseFolder, path: str | Path, *, policy: bool = True) -> Path:
+    """Write a case folder that :func:`load_case_folder` reads back equal.
+
+    Parameters
+    ----------
+    folder
+        What to write.
+    path
+        The folder (created if missing); existing files of the same names are replaced.
+    policy
+        Also write ``policy.toml`` (every key, commented).
+
+    Returns
+    -------
+    Path
+        The folder written.
+    """
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    for file, rows in case_folder_rows(folder).items():
+        with (out / file).open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(column_names(file)), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    if policy:
+        (out / POLICY_FILE).write_text(folder.policy.to_toml(), encoding="utf-8")
+    return out

@@ -1,0 +1,211 @@
+"""The case-folder contract: files, columns and vocabularies, declared once.
+
+The loader (:mod:`matcher.casefolder`), the writer, ``placematch schema`` and the docs all
+read these declarations, so they cannot disagree. Column names and their order are a public
+contract: tests pin them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from matcher.placement_types import SSDA903, SUFFICIENCY_GROUP, PlacementType
+from matcher.policy import policy_keys
+from matcher.vocabulary import (
+    LIST_SEPARATOR,
+    NEED_MEANING,
+    REQUIRED_CAPABILITY,
+    Need,
+    Ofsted,
+    Sex,
+    VacancySex,
+    ethnicity_codes,
+)
+
+CHILDREN_FILE = "children.csv"
+VACANCIES_FILE = "vacancies.csv"
+POLICY_FILE = "policy.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a case-folder CSV file.
+
+    Attributes
+    ----------
+    name : str
+        The header, lower case (headers are matched case-insensitively).
+    required : bool
+        The header must be present. Optional columns may be left out of the file entirely.
+    blank : bool
+        A cell may be blank.
+    type : str
+        What a value looks like, in words.
+    description : str
+        What it means.
+    vocabulary : str or None
+        The vocabulary its values come from (a key of :func:`vocabularies`), if any.
+    """
+
+    name: str
+    required: bool
+    blank: bool
+    type: str
+    description: str
+    vocabulary: str | None = None
+
+
+_LIST = f"'{LIST_SEPARATOR}'-separated"
+
+CHILDREN_COLUMNS: tuple[Column, ...] = (
+    Column("child_id", True, False, "id", "unique id of the child (never a name)"),
+    Column("age", True, False, "whole number 0-17", "age in whole years"),
+    Column("sex", True, False, "M or F", "sex as SSDA903 SEX records it", "child_sex"),
+    Column(
+        "home_postcode",
+        True,
+        True,
+        "UK postcode",
+        "where the child lived; blank only for a separated migrant child (needs has uasc)",
+    ),
+    Column("la", True, False, "authority", "responsible authority: ONS code, DfE number or name"),
+    Column("school_urn", False, True, "school URN", "current school (DfE unique reference)"),
+    Column(
+        "sibling_group",
+        False,
+        True,
+        "id",
+        "children sharing a value are siblings to be placed together (same la)",
+    ),
+    Column("needs", False, True, f"{_LIST} needs", "what the child needs or must avoid", "needs"),
+    Column(
+        "placement_types",
+        False,
+        True,
+        f"{_LIST} placement types",
+        "acceptable placement types; blank: the default by age",
+        "placement_type",
+    ),
+    Column("ethnicity", False, True, "SSDA903 ETHNIC code", "e.g. WBRI, BAFR", "ethnicity"),
+    Column("religion", False, True, "free text", "the child's religion, for matching culture"),
+    Column("language", False, True, "free text", "the child's first language, for matching"),
+    Column(
+        "avoid_areas",
+        False,
+        True,
+        f"{_LIST} authorities or postcode districts",
+        "areas the child must not be placed in (e.g. exploitation risk): la names or codes, "
+        "or postcode districts such as CM1",
+    ),
+)
+
+VACANCIES_COLUMNS: tuple[Column, ...] = (
+    Column("vacancy_id", True, False, "id", "unique id of the vacancy"),
+    Column(
+        "provider_id",
+        True,
+        False,
+        "id",
+        "the household, home or unit; its vacancies share a postcode and fostered_now",
+    ),
+    Column("placement_type", True, False, "placement type", "kind of placement", "placement_type"),
+    Column("postcode", True, False, "UK postcode", "where the placement is"),
+    Column("beds", True, False, "whole number >= 1", "children it can take now"),
+    Column("age_min", True, False, "whole number 0-25", "youngest age approved"),
+    Column("age_max", True, False, "whole number 0-25", "oldest age approved (>= age_min)"),
+    Column("sex", True, False, "any, M or F", "whom it takes", "vacancy_sex"),
+    Column("capabilities", True, True, f"{_LIST} capabilities", "what it can offer", "needs"),
+    Column(
+        "ofsted", True, False, "Ofsted grade", "grade of the home or fostering service", "ofsted"
+    ),
+    Column("weekly_cost", True, False, "whole pounds >= 0", "cost a week in whole pounds"),
+    Column(
+        "connected_to",
+        False,
+        True,
+        f"{_LIST} child_ids",
+        "connected_person_foster only (and required there): the children it is approved for",
+    ),
+    Column(
+        "fostered_now",
+        False,
+        True,
+        "whole number >= 0",
+        "children already living there (for the limit of three); blank: 0",
+    ),
+    Column(
+        "ethnicity",
+        False,
+        True,
+        f"{_LIST} SSDA903 ETHNIC codes",
+        "the household's ethnicity",
+        "ethnicity",
+    ),
+    Column("religion", False, True, "free text", "the household's religion"),
+    Column("languages", False, True, f"{_LIST} free text", "languages spoken in the household"),
+)
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    CHILDREN_FILE: CHILDREN_COLUMNS,
+    VACANCIES_FILE: VACANCIES_COLUMNS,
+}
+
+
+def column_names(file: str) -> tuple[str, ...]:
+    """The contract's column names of ``children.csv`` or ``vacancies.csv``, in order."""
+    return tuple(c.name for c in COLUMNS[file])
+
+
+_PLACEMENT_MEANING: dict[PlacementType, str] = {
+    PlacementType.CONNECTED_PERSON_FOSTER: "foster care with a relative, friend or other "
+    "connected person (s22C(6)(a))",
+    PlacementType.INHOUSE_FOSTER: "foster care with the authority's own foster carers",
+    PlacementType.AGENCY_FOSTER: "foster care through an independent fostering agency",
+    PlacementType.CHILDRENS_HOME: "a registered children's home",
+    PlacementType.SUPPORTED_ACCOMMODATION: "supported accommodation, ages 16-17 only",
+    PlacementType.PARENT_AND_CHILD: "a parent-and-child (family assessment) placement",
+    PlacementType.SECURE_HOME: "a secure children's home (secure accommodation order, s25)",
+}
+
+
+def _placement_meaning(t: PlacementType) -> str:
+    m = SSDA903[t]
+    group = SUFFICIENCY_GROUP[t].value.replace("_", " ")
+    return (
+        f"{_PLACEMENT_MEANING[t]}; 903 PLACE {m.place}, PLACE_PROVIDER {m.place_provider}; {group}"
+    )
+
+
+def vocabularies() -> dict[str, dict[str, str]]:
+    """Every vocabulary of the contract: value -> meaning."""
+    return {
+        "placement_type": {t.value: _placement_meaning(t) for t in PlacementType},
+        "needs": {n.value: NEED_MEANING[n] for n in Need},
+        "ofsted": {o.value: o.value.replace("_", " ") for o in Ofsted},
+        "child_sex": {s.value: {"M": "male", "F": "female"}[s.value] for s in Sex},
+        "vacancy_sex": {
+            s.value: {"any": "any", "M": "male only", "F": "female only"}[s.value]
+            for s in VacancySex
+        },
+        "ethnicity": dict(ethnicity_codes()),
+    }
+
+
+def contract() -> dict[str, Any]:
+    """The whole contract as plain data (what ``placematch schema --json`` prints)."""
+    return {
+        "files": {
+            CHILDREN_FILE: [asdict(c) for c in CHILDREN_COLUMNS],
+            VACANCIES_FILE: [asdict(c) for c in VACANCIES_COLUMNS],
+            POLICY_FILE: [asdict(k) for k in policy_keys()],
+        },
+        "list_separator": LIST_SEPARATOR,
+        "vocabularies": vocabularies(),
+        "required_capability": {n.value: c.value for n, c in REQUIRED_CAPABILITY.items()},
+        "notes": [
+            "The header is line 1; headers and vocabulary values are case-insensitive.",
+            "Optional columns may be left out; unknown columns are reported as warnings.",
+            "policy.toml is optional; every key has a default.",
+        ],
+    }

@@ -1,0 +1,570 @@
+"""The domain: children, sibling groups, vacancies, providers and the case folder.
+
+Plain, frozen, slotted dataclasses validated in ``__post_init__``; files are read by
+:mod:`matcher.casefolder`. Places are :mod:`geography` objects (``Location``, ``Authority``,
+``School``), so every child and vacancy already knows its grid reference and authority.
+
+Ages are whole years; costs are whole pounds a week.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from matcher.placement_types import FOSTERING_TYPES, PlacementType
+from matcher.policy import Policy
+from matcher.problems import Problem
+from matcher.vocabulary import Need, Ofsted, Sex, VacancySex, ethnicity_codes
+
+if TYPE_CHECKING:
+    from geography.authorities import Authority
+    from geography.postcodes import Location
+    from geography.schools import School
+
+#: Youngest and oldest age of a looked-after child (the Children Act 1989: under 18).
+CHILD_MIN_AGE, CHILD_MAX_AGE = 0, 17
+#: Youngest age at which supported accommodation may be used (Supported Accommodation
+#: (England) Regulations 2023: under-16s are never placed there).
+SUPPORTED_ACCOMMODATION_MIN_AGE = 16
+#: Oldest age a vacancy's terms of approval may name (staying put / leaving care homes).
+VACANCY_MAX_AGE = 25
+#: Fostered children a household may have without an exemption (Children Act 1989 Sch. 7).
+FOSTERING_LIMIT = 3
+#: Ids: letters, digits and ``_ . - / :``, starting with a letter or digit, at most 64.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")
+#: A postcode district (outcode), e.g. ``CM1``, ``SS14``, ``EC1A``.
+OUTCODE_PATTERN = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+
+_FOSTERING = (
+    PlacementType.CONNECTED_PERSON_FOSTER,
+    PlacementType.INHOUSE_FOSTER,
+    PlacementType.AGENCY_FOSTER,
+)
+
+
+class InvalidFieldError(ValueError):
+    """A domain value is invalid; :attr:`field` names the case-folder column concerned."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+def _require(ok: bool, field: str, message: str) -> None:
+    if not ok:
+        raise InvalidFieldError(field, message)
+
+
+def check_id(value: str, field: str) -> None:
+    """Raise :class:`InvalidFieldError` unless ``value`` is a valid id (see :data:`ID_PATTERN`)."""
+    _require(
+        isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None,
+        field,
+        "expected an id of letters, digits and _ . - / : (at most 64, no spaces)",
+    )
+
+
+def default_placement_types(age: int, needs: Iterable[Need] = ()) -> frozenset[PlacementType]:
+    """The placement types acceptable for a child whose ``placement_types`` cell is blank.
+
+    * a ``secure`` need: only ``secure_home`` (a court has authorised secure accommodation);
+    * under 10: the three fostering types;
+    * 10 to 15: fostering or a children's home;
+    * 16 and 17: fostering, a children's home or supported accommodation;
+    * a ``parent_and_child`` need adds ``parent_and_child``.
+
+    ``secure_home`` is never a default otherwise, and ``connected_person_foster`` is offered
+    only by carers connected to the child (a hard rule of the matcher).
+    """
+    need_set = frozenset(needs)
+    if Need.SECURE in need_set:
+        return frozenset({PlacementType.SECURE_HOME})
+    types: set[PlacementType] = set(_FOSTERING)
+    if age >= 10:
+        types.add(PlacementType.CHILDRENS_HOME)
+    if age >= SUPPORTED_ACCOMMODATION_MIN_AGE:
+        types.add(PlacementType.SUPPORTED_ACCOMMODATION)
+    if Need.PARENT_AND_CHILD in need_set:
+        types.add(PlacementType.PARENT_AND_CHILD)
+    return frozenset(types)
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A looked-after child waiting for a placement.
+
+    Parameters
+    ----------
+    child_id
+        The case-folder id (never a name).
+    age
+        Whole years, 0 to 17.
+    sex
+        ``M`` or ``F``.
+    authority
+        The responsible authority (``la`` column).
+    home
+        Where the child lived (``home_postcode``); ``None`` only for a separated migrant
+        child (``uasc`` need).
+    school
+        The child's current school (``school_urn``), if any.
+    sibling_group
+        Children sharing this value are siblings to be placed together.
+    needs
+        From :class:`~matcher.vocabulary.Need`.
+    requested_placement_types
+        The ``placement_types`` cell; ``None`` means the default by age
+        (:func:`default_placement_types`). :attr:`placement_types` is the resolved set.
+    ethnicity
+        SSDA903 ``ETHNIC`` code, e.g. ``WBRI``.
+    religion, language
+        Free text, stored normalised (lower case, single spaces) for matching.
+    avoid_authorities, avoid_outcodes
+        Areas the child must not be placed in (``avoid_areas``): authorities and postcode
+        districts, e.g. for a risk of exploitation there.
+    """
+
+    child_id: str
+    age: int
+    sex: Sex
+    authority: Authority
+    home: Location | None = None
+    school: School | None = None
+    sibling_group: str | None = None
+    needs: frozenset[Need] = frozenset()
+    requested_placement_types: frozenset[PlacementType] | None = None
+    ethnicity: str | None = None
+    religion: str | None = None
+    language: str | None = None
+    avoid_authorities: frozenset[Authority] = frozenset()
+    avoid_outcodes: frozenset[str] = frozenset()
+    placement_types: frozenset[PlacementType] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        check_id(self.child_id, "child_id")
+        _require(
+            type(self.age) is int and CHILD_MIN_AGE <= self.age <= CHILD_MAX_AGE,
+            "age",
+            f"expected a whole number of years from {CHILD_MIN_AGE} to {CHILD_MAX_AGE}",
+        )
+        _require(isinstance(self.sex, Sex), "sex", "expected M or F")
+        _require(
+            self.home is not None or Need.UASC in self.needs,
+            "home_postcode",
+            "expected a postcode; it may be blank only for a separated migrant child "
+            "(needs contains uasc)",
+        )
+        if self.sibling_group is not None:
+            check_id(self.sibling_group, "sibling_group")
+        _require(all(isinstance(n, Need) for n in self.needs), "needs", "expected Need values")
+        if self.requested_placement_types is not None:
+            requested = self.requested_placement_types
+            _require(
+                bool(requested) and all(isinstance(t, PlacementType) for t in requested),
+                "placement_types",
+                "expected at least one placement type",
+            )
+            _require(
+                self.age >= SUPPORTED_ACCOMMODATION_MIN_AGE
+                or PlacementType.SUPPORTED_ACCOMMODATION not in requested,
+                "placement_types",
+                "supported_accommodation is only for children aged 16 or 17 "
+                "(Supported Accommodation (England) Regulations 2023)",
+            )
+            resolved = requested
+        else:
+            resolved = default_placement_types(self.age, self.needs)
+        _require(
+            self.ethnicity is None or self.ethnicity in ethnicity_codes(),
+            "ethnicity",
+            "expected an SSDA903 ETHNIC code",
+        )
+        for name in ("religion", "language"):
+            value = getattr(self, name)
+            _require(value is None or bool(value.strip()), name, "expected text or blank")
+        _require(
+            all(OUTCODE_PATTERN.fullmatch(o) for o in self.avoid_outcodes),
+            "avoid_areas",
+            "expected postcode districts such as CM1",
+        )
+        object.__setattr__(self, "placement_types", resolved)
+
+    @property
+    def home_postcode(self) -> str | None:
+        """The normalised home postcode, or ``None`` for a separated migrant child."""
+        return None if self.home is None else self.home.postcode
+
+    @property
+    def school_urn(self) -> int | None:
+        """The current school's URN, if any."""
+        return None if self.school is None else self.school.urn
+
+    @property
+    def is_separated_migrant(self) -> bool:
+        """A separated migrant (unaccompanied asylum-seeking) child: the ``uasc`` need."""
+        return Need.UASC in self.needs
+
+    @property
+    def is_disabled(self) -> bool:
+        """The child has the ``disability`` need."""
+        return Need.DISABILITY in self.needs
+
+
+@dataclass(frozen=True, slots=True)
+class SiblingGroup:
+    """Children of one ``sibling_group`` value, to be placed together (s22C(8)(c)).
+
+    ``child_ids`` are sorted; every child shares the responsible authority.
+    """
+
+    sibling_group_id: str
+    child_ids: tuple[str, ...]
+    authority: Authority
+
+    def __post_init__(self) -> None:
+        check_id(self.sibling_group_id, "sibling_group")
+        _require(bool(self.child_ids), "sibling_group", "expected at least one child")
+        _require(
+            list(self.child_ids) == sorted(set(self.child_ids)),
+            "sibling_group",
+            "expected sorted, distinct child ids",
+        )
+
+    @property
+    def size(self) -> int:
+        """Number of children in the group."""
+        return len(self.child_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Vacancy:
+    """Beds of one kind offered by one provider (a foster household, home or unit).
+
+    Parameters
+    ----------
+    vacancy_id, provider_id
+        Ids; vacancies with the same ``provider_id`` are in one household, home or unit.
+    placement_type
+        From :class:`~matcher.placement_types.PlacementType`.
+    location
+        Where the placement is (``postcode``); its ``authority`` decides "in area".
+    beds
+        Children it can take now (at least 1).
+    age_min, age_max
+        The terms of approval's age range, inclusive (0 to 25).
+    sex
+        ``any``, ``M`` or ``F``.
+    capabilities
+        From :class:`~matcher.vocabulary.Need`.
+    ofsted
+        The Ofsted grade of the home or fostering service.
+    weekly_cost
+        Whole pounds a week.
+    connected_to
+        For a ``connected_person_foster`` carer: the only children it is approved for.
+    fostered_now
+        Children already fostered or living there (for the limit of three).
+    ethnicity
+        The household's SSDA903 ``ETHNIC`` codes.
+    religion
+        Free text, normalised.
+    languages
+        Languages spoken in the household, normalised.
+    """
+
+    vacancy_id: str
+    provider_id: str
+    placement_type: PlacementType
+    location: Location
+    beds: int
+    age_min: int
+    age_max: int
+    sex: VacancySex
+    ofsted: Ofsted
+    weekly_cost: int
+    capabilities: frozenset[Need] = frozenset()
+    connected_to: frozenset[str] = frozenset()
+    fostered_now: int = 0
+    ethnicity: frozenset[str] = frozenset()
+    religion: str | None = None
+    languages: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        check_id(self.vacancy_id, "vacancy_id")
+        check_id(self.provider_id, "provider_id")
+        _require(
+            isinstance(self.placement_type, PlacementType),
+            "placement_type",
+            "expected a PlacementType",
+        )
+        _require(type(self.beds) is int and self.beds >= 1, "beds", "expected a whole number >= 1")
+        for name in ("age_min", "age_max"):
+            value = getattr(self, name)
+            _require(
+                type(value) is int and 0 <= value <= VACANCY_MAX_AGE,
+                name,
+                f"expected a whole number of years from 0 to {VACANCY_MAX_AGE}",
+            )
+        _require(self.age_min <= self.age_max, "age_max", "expected at least age_min")
+        _require(
+            self.placement_type is not PlacementType.SUPPORTED_ACCOMMODATION
+            or self.age_min >= SUPPORTED_ACCOMMODATION_MIN_AGE,
+            "age_min",
+            "expected 16 or more: supported accommodation never takes under-16s",
+        )
+        _require(isinstance(self.sex, VacancySex), "sex", "expected any, M or F")
+        _require(isinstance(self.ofsted, Ofsted), "ofsted", "expected an Ofsted grade")
+        _require(
+            type(self.weekly_cost) is int and self.weekly_cost >= 0,
+            "weekly_cost",
+            "expected whole pounds a week (a whole number >= 0)",
+        )
+        _require(
+            type(self.fostered_now) is int and self.fostered_now >= 0,
+            "fostered_now",
+            "expected a whole number >= 0",
+        )
+        for child_id in self.connected_to:
+            check_id(child_id, "connected_to")
+        if self.placement_type is PlacementType.CONNECTED_PERSON_FOSTER:
+            _require(
+                bool(self.connected_to),
+                "connected_to",
+                "expected the child_ids this connected-person carer is approved for",
+            )
+        else:
+            _require(
+                not self.connected_to,
+                "connected_to",
+                "expected blank: only connected_person_foster carers are connected to children",
+            )
+        codes = ethnicity_codes()
+        _require(
+            all(c in codes for c in self.ethnicity), "ethnicity", "expected SSDA903 ETHNIC codes"
+        )
+        _require(self.religion is None or bool(self.religion.strip()), "religion", "expected text")
+
+    @property
+    def postcode(self) -> str:
+        """The normalised postcode of the placement."""
+        return self.location.postcode
+
+    @property
+    def authority(self) -> Authority | None:
+        """The English authority the placement is in (``None`` outside England)."""
+        return self.location.authority
+
+    @property
+    def is_fostering(self) -> bool:
+        """A fostering vacancy: the limit of three applies to its household."""
+        return self.placement_type in FOSTERING_TYPES
+
+    def accepts_age(self, age: int) -> bool:
+        """Whether ``age`` is within the terms of approval."""
+        return self.age_min <= age <= self.age_max
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A foster household, children's home or unit: the vacancies sharing a ``provider_id``.
+
+    The fostering limit of three (Children Act 1989 Sch. 7) applies per household:
+    ``fostered_now`` plus the children placed in all its fostering vacancies.
+    """
+
+    provider_id: str
+    vacancies: tuple[Vacancy, ...]
+
+    def __post_init__(self) -> None:
+        check_id(self.provider_id, "provider_id")
+        _require(bool(self.vacancies), "provider_id", "expected at least one vacancy")
+        _require(
+            all(v.provider_id == self.provider_id for v in self.vacancies),
+            "provider_id",
+            "expected vacancies of this provider only",
+        )
+        _require(
+            len({v.postcode for v in self.vacancies}) == 1,
+            "postcode",
+            "expected one postcode for all vacancies of a provider",
+        )
+        _require(
+            len({v.fostered_now for v in self.vacancies}) == 1,
+            "fostered_now",
+            "expected the same fostered_now on all vacancies of a provider",
+        )
+
+    @property
+    def location(self) -> Location:
+        """Where the household, home or unit is."""
+        return self.vacancies[0].location
+
+    @property
+    def fostered_now(self) -> int:
+        """Children already fostered or living there."""
+        return self.vacancies[0].fostered_now
+
+    @property
+    def beds(self) -> int:
+        """Beds over all its vacancies."""
+        return sum(v.beds for v in self.vacancies)
+
+    @property
+    def is_fostering(self) -> bool:
+        """Whether any of its vacancies is a fostering one."""
+        return any(v.is_fostering for v in self.vacancies)
+
+
+def _age_band(age: int) -> str:
+    # The bands of the DfE "Children looked after in England" statistics.
+    for upper, label in ((0, "under 1"), (4, "1-4"), (9, "5-9"), (15, "10-15")):
+        if age <= upper:
+            return label
+    return "16-17"
+
+
+AGE_BANDS: tuple[str, ...] = ("under 1", "1-4", "5-9", "10-15", "16-17")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFolder:
+    """Children waiting, vacancies on offer and the policy: one matching problem.
+
+    Children, vacancies, sibling groups and providers are sorted by id, so a folder does
+    not depend on the order of the rows it was read from.
+
+    Parameters
+    ----------
+    children, vacancies
+        Any order; stored sorted by id. Ids must be unique.
+    policy
+        Weights and thresholds.
+    warnings
+        Problems that did not stop loading (e.g. unknown columns).
+    """
+
+    children: tuple[Child, ...]
+    vacancies: tuple[Vacancy, ...]
+    policy: Policy = field(default_factory=Policy)
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
+    sibling_groups: tuple[SiblingGroup, ...] = field(init=False)
+    providers: tuple[Provider, ...] = field(init=False, compare=False, repr=False)
+    _children_by_id: Mapping[str, Child] = field(init=False, compare=False, repr=False)
+    _vacancies_by_id: Mapping[str, Vacancy] = field(init=False, compare=False, repr=False)
+    _groups_by_id: Mapping[str, SiblingGroup] = field(init=False, compare=False, repr=False)
+    _providers_by_id: Mapping[str, Provider] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        children = tuple(sorted(self.children, key=lambda c: c.child_id))
+        vacancies = tuple(sorted(self.vacancies, key=lambda v: v.vacancy_id))
+        for ids, what in (
+            ([c.child_id for c in children], "child_id"),
+            ([v.vacancy_id for v in vacancies], "vacancy_id"),
+        ):
+            dupes = sorted(k for k, n in Counter(ids).items() if n > 1)
+            _require(not dupes, what, f"expected unique ids; repeated: {', '.join(dupes)}")
+        by_child = {c.child_id: c for c in children}
+        for v in vacancies:
+            unknown = sorted(set(v.connected_to) - by_child.keys())
+            _require(
+                not unknown,
+                "connected_to",
+                f"vacancy {v.vacancy_id} names unknown children: {', '.join(unknown)}",
+            )
+        members: dict[str, list[Child]] = {}
+        for c in children:
+            if c.sibling_group is not None:
+                members.setdefault(c.sibling_group, []).append(c)
+        groups = []
+        for gid in sorted(members):
+            authorities = {c.authority for c in members[gid]}
+            _require(
+                len(authorities) == 1,
+                "sibling_group",
+                f"sibling group {gid} spans authorities; expected one responsible authority",
+            )
+            groups.append(
+                SiblingGroup(gid, tuple(c.child_id for c in members[gid]), authorities.pop())
+            )
+        by_provider: dict[str, list[Vacancy]] = {}
+        for v in vacancies:
+            by_provider.setdefault(v.provider_id, []).append(v)
+        providers = tuple(Provider(p, tuple(vs)) for p, vs in sorted(by_provider.items()))
+        object.__setattr__(self, "children", children)
+        object.__setattr__(self, "vacancies", vacancies)
+        object.__setattr__(self, "sibling_groups", tuple(groups))
+        object.__setattr__(self, "providers", providers)
+        object.__setattr__(self, "_children_by_id", by_child)
+        object.__setattr__(self, "_vacancies_by_id", {v.vacancy_id: v for v in vacancies})
+        object.__setattr__(self, "_groups_by_id", {g.sibling_group_id: g for g in groups})
+        object.__setattr__(self, "_providers_by_id", {p.provider_id: p for p in providers})
+
+    def child(self, child_id: str) -> Child:
+        """The child with this id (``KeyError`` if none)."""
+        return self._children_by_id[child_id]
+
+    def vacancy(self, vacancy_id: str) -> Vacancy:
+        """The vacancy with this id (``KeyError`` if none)."""
+        return self._vacancies_by_id[vacancy_id]
+
+    def sibling_group(self, sibling_group_id: str) -> SiblingGroup:
+        """The sibling group with this id (``KeyError`` if none)."""
+        return self._groups_by_id[sibling_group_id]
+
+    def provider(self, provider_id: str) -> Provider:
+        """The provider (household, home or unit) with this id (``KeyError`` if none)."""
+        return self._providers_by_id[provider_id]
+
+    def siblings_of(self, child_id: str) -> tuple[str, ...]:
+        """Ids of the child's siblings in this folder (not the child itself)."""
+        gid = self.child(child_id).sibling_group
+        if gid is None:
+            return ()
+        return tuple(c for c in self.sibling_group(gid).child_ids if c != child_id)
+
+    @property
+    def main_authority(self) -> Authority | None:
+        """The authority of most children (ties: lowest ONS code); ``None`` with no children."""
+        if not self.children:
+            return None
+        counts = Counter(c.authority for c in self.children)
+        return min(counts, key=lambda a: (-counts[a], a.ons_code))
+
+    def summary(self) -> dict[str, object]:
+        """Counts for a one-screen overview (plain data, JSON-ready)."""
+        main = self.main_authority
+        ages = Counter(_age_band(c.age) for c in self.children)
+        by_la = Counter(c.authority.name for c in self.children)
+        sizes = Counter(g.size for g in self.sibling_groups)
+        by_type: dict[str, dict[str, int]] = {}
+        for t in PlacementType:
+            vs = [v for v in self.vacancies if v.placement_type is t]
+            if vs:
+                by_type[t.value] = {"vacancies": len(vs), "beds": sum(v.beds for v in vs)}
+        in_main = [v for v in self.vacancies if main is not None and v.authority == main]
+        return {
+            "children": len(self.children),
+            "children_by_age_band": {b: ages[b] for b in AGE_BANDS if ages[b]},
+            "children_by_authority": dict(sorted(by_la.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "separated_migrant_children": sum(c.is_separated_migrant for c in self.children),
+            "disabled_children": sum(c.is_disabled for c in self.children),
+            "sibling_groups": len(self.sibling_groups),
+            "children_in_sibling_groups": sum(g.size for g in self.sibling_groups),
+            "sibling_group_sizes": {str(k): sizes[k] for k in sorted(sizes)},
+            "vacancies": len(self.vacancies),
+            "beds": sum(v.beds for v in self.vacancies),
+            "providers": len(self.providers),
+            "vacancies_by_type": by_type,
+            "main_authority": None if main is None else main.name,
+            "vacancies_in_main_authority": len(in_main),
+            "beds_in_main_authority": sum(v.beds for v in in_main),
+            "vacancies_outside_main_authority": len(self.vacancies) - len(in_main),
+            "beds_outside_main_authority": sum(v.beds for v in self.vacancies)
+            - sum(v.beds for v in in_main),
+            "warnings": len(self.warnings),
+        }

@@ -1,0 +1,350 @@
+"""Matching policy: factor weights and thresholds, loadable from ``policy.toml``.
+
+Every key, its type, default and meaning is declared once, on the dataclass fields below;
+``placematch schema`` and ``docs/case-folder.md`` print the same declarations. Points are
+integers (the solver sees integers only); distances are miles; costs are whole pounds a week.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from matcher.problems import CaseFolderError, Problem
+
+#: The statutory soft factors (Children Act 1989 s22C(8)-(9)); cost may never outweigh one.
+STATUTORY_WEIGHTS: tuple[str, ...] = ("near_home", "education", "siblings", "disability", "in_area")
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Points each factor can give (whole numbers, 0 switches a factor off).
+
+    Attributes
+    ----------
+    connected_person : int
+        Points for a connected-person carer (s22C(7)(a)); used only when
+        ``connected_person_tier`` is false, otherwise connected persons form a top tier.
+    near_home : int
+        Points for a placement at the child's home postcode (s22C(8)(a)); they fall with
+        distance (see ``distance_step_miles``, ``distance_zero_miles``).
+    education : int
+        Points for a placement at the child's school (s22C(8)(b)); multiplied by
+        ``key_stage_4_multiplier`` for children of Key Stage 4 age.
+    siblings : int
+        Points per child placed with its whole sibling group (s22C(8)(c)); matters only when
+        ``allow_sibling_split`` is true, otherwise siblings are placed as units (hard).
+    disability : int
+        Points when a disabled child's placement has the ``disability`` capability
+        (s22C(8)(d)); required adaptations are hard rules, not points.
+    in_area : int
+        Points for a placement within the authority's area (s22C(9)); used when
+        ``in_area_tier`` is false.
+    ofsted : int
+        Points for an ``outstanding`` home, falling by grade to none for ``inadequate``.
+    cost : int
+        The most points weekly cost can take away; must not exceed any non-zero statutory
+        weight (``near_home``, ``education``, ``siblings``, ``disability``, ``in_area``).
+    culture_language : int
+        Points for a household sharing the child's ethnicity, religion or language
+        (UNCRC Art. 20; s22(5)(c)).
+    """
+
+    connected_person: int = field(
+        default=1000, metadata=_doc("points for a connected person when not a tier (s22C(7)(a))")
+    )
+    near_home: int = field(default=100, metadata=_doc("points at the home postcode (s22C(8)(a))"))
+    education: int = field(default=80, metadata=_doc("points at the child's school (s22C(8)(b))"))
+    siblings: int = field(
+        default=100, metadata=_doc("points per child kept with its siblings (s22C(8)(c))")
+    )
+    disability: int = field(
+        default=60, metadata=_doc("points for a disability-capable placement (s22C(8)(d))")
+    )
+    in_area: int = field(default=80, metadata=_doc("points within the authority (s22C(9))"))
+    ofsted: int = field(default=30, metadata=_doc("points for an outstanding Ofsted grade"))
+    cost: int = field(
+        default=20, metadata=_doc("most points cost can take away; <= every statutory weight")
+    )
+    culture_language: int = field(
+        default=30, metadata=_doc("points for shared ethnicity, religion, language (UNCRC 20)")
+    )
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if type(value) is not int or value < 0:
+                raise ValueError(f"weights.{f.name}: expected a whole number >= 0")
+        statutory = {name: getattr(self, name) for name in STATUTORY_WEIGHTS}
+        nonzero = {k: v for k, v in statutory.items() if v > 0}
+        if nonzero:
+            smallest = min(nonzero, key=lambda k: nonzero[k])
+            if self.cost > nonzero[smallest]:
+                raise ValueError(
+                    f"weights.cost: expected at most weights.{smallest} ({nonzero[smallest]}): "
+                    "cost may never outweigh a statutory factor"
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How the matcher weighs options. Defaults follow the Children Act 1989 s22C reading.
+
+    Attributes
+    ----------
+    weights : Weights
+        Points per factor (the ``[weights]`` table of ``policy.toml``).
+    connected_person_tier : bool
+        True (default): a suitable connected-person carer beats every other option
+        (lexicographic top tier, s22C(7)(a)). False: ``weights.connected_person`` points.
+    in_area_tier : bool
+        False (default): being in area is a strong soft factor (``weights.in_area``). True: an
+        in-area option beats every out-of-area one below the connected-person tier.
+    authority : str or None
+        The authority whose area counts as "in area" for every child (ONS code, DfE number or
+        name), e.g. for a trust placing for several; default: each child's own ``la``.
+    distance_step_miles : float
+        The step in near-home and school points (SSDA903 ``PL_DISTANCE`` reporting threshold).
+    distance_step_share : float
+        Share (0-1) of the near-home or education weight lost at the step.
+    distance_zero_miles : float
+        Distance at which near-home and education points reach zero.
+    key_stage_4_min_age, key_stage_4_max_age : int
+        Ages counted as Key Stage 4 (GCSE years), whose school move is weighed more heavily.
+    key_stage_4_multiplier : float
+        Multiplier of the education weight for Key Stage 4 children.
+    cost_scale_weekly : int
+        Weekly cost in whole pounds at which the full ``weights.cost`` is taken away; costs
+        above it take away no more (the cost cap).
+    allow_sibling_split : bool
+        False (default): sibling groups are placed together or not at all (hard). True: a
+        group may be split at ``sibling_split_cost`` per extra placement, and every split is
+        reported.
+    sibling_split_cost : int
+        Points lost for each extra placement a sibling group is split across.
+    """
+
+    weights: Weights = field(default_factory=Weights, metadata=_doc("the [weights] table"))
+    connected_person_tier: bool = field(
+        default=True, metadata=_doc("connected persons beat every other option (s22C(7)(a))")
+    )
+    in_area_tier: bool = field(
+        default=False, metadata=_doc("in area beats out of area (a tier) instead of points")
+    )
+    authority: str | None = field(
+        default=None, metadata=_doc("authority for in area (default: each child's own la)")
+    )
+    distance_step_miles: float = field(
+        default=20.0, metadata=_doc("step in near-home/school points (903 PL_DISTANCE, 20 miles)")
+    )
+    distance_step_share: float = field(
+        default=0.25, metadata=_doc("share of near_home/education points lost at the step")
+    )
+    distance_zero_miles: float = field(
+        default=100.0, metadata=_doc("miles at which near-home and education points reach 0")
+    )
+    key_stage_4_min_age: int = field(default=14, metadata=_doc("youngest Key Stage 4 age"))
+    key_stage_4_max_age: int = field(default=16, metadata=_doc("oldest Key Stage 4 age"))
+    key_stage_4_multiplier: float = field(
+        default=2.0, metadata=_doc("education weight multiplier in Key Stage 4")
+    )
+    cost_scale_weekly: int = field(
+        default=10000, metadata=_doc("weekly cost (GBP) that takes away all of weights.cost")
+    )
+    allow_sibling_split: bool = field(
+        default=False, metadata=_doc("allow sibling groups to be split (reported) at a cost")
+    )
+    sibling_split_cost: int = field(
+        default=500, metadata=_doc("points lost per extra placement of a split sibling group")
+    )
+
+    def __post_init__(self) -> None:
+        checks: list[tuple[bool, str, str]] = [
+            (self.distance_step_miles > 0, "distance_step_miles", "a number of miles > 0"),
+            (0 <= self.distance_step_share <= 1, "distance_step_share", "a share from 0 to 1"),
+            (
+                self.distance_zero_miles > self.distance_step_miles,
+                "distance_zero_miles",
+                "more miles than distance_step_miles",
+            ),
+            (0 <= self.key_stage_4_min_age <= 17, "key_stage_4_min_age", "an age from 0 to 17"),
+            (
+                self.key_stage_4_min_age <= self.key_stage_4_max_age <= 17,
+                "key_stage_4_max_age",
+                "an age from key_stage_4_min_age to 17",
+            ),
+            (self.key_stage_4_multiplier >= 1, "key_stage_4_multiplier", "a number >= 1"),
+            (self.cost_scale_weekly > 0, "cost_scale_weekly", "whole pounds > 0"),
+            (self.sibling_split_cost >= 0, "sibling_split_cost", "a whole number >= 0"),
+            (
+                self.authority is None or bool(self.authority.strip()),
+                "authority",
+                "an ONS code, DfE number or name",
+            ),
+        ]
+        for ok, key, expected in checks:
+            if not ok:
+                raise ValueError(f"{key}: expected {expected}")
+
+    def to_toml(self) -> str:
+        """This policy as ``policy.toml`` text (every key, so the file documents itself)."""
+        lines: list[str] = []
+        for f in dataclasses.fields(self):
+            if f.name == "weights":
+                continue
+            value = getattr(self, f.name)
+            if value is not None:
+                lines.append(f"{f.name} = {_toml_value(value)}  # {f.metadata['doc']}")
+        lines.append("")
+        lines.append("[weights]")
+        for f in dataclasses.fields(self.weights):
+            value = getattr(self.weights, f.name)
+            lines.append(f"{f.name} = {_toml_value(value)}  # {f.metadata['doc']}")
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyKey:
+    """One key of ``policy.toml``, for ``placematch schema`` and the docs."""
+
+    key: str
+    type: str
+    default: object
+    doc: str
+
+
+def _type_name(annotation: object) -> str:
+    return {int: "integer", float: "number", bool: "boolean", str: "string"}.get(
+        annotation,  # type: ignore[call-overload]
+        "string (optional)",
+    )
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def policy_keys() -> tuple[PolicyKey, ...]:
+    """Every key of ``policy.toml`` with its type, default and meaning (``weights.*`` last)."""
+    keys: list[PolicyKey] = []
+    default = Policy()
+    hints = _hints(Policy)
+    for f in dataclasses.fields(Policy):
+        if f.name == "weights":
+            continue
+        keys.append(
+            PolicyKey(
+                f.name, _type_name(hints[f.name]), getattr(default, f.name), f.metadata["doc"]
+            )
+        )
+    for f in dataclasses.fields(Weights):
+        keys.append(
+            PolicyKey(
+                f"weights.{f.name}", "integer", getattr(default.weights, f.name), f.metadata["doc"]
+            )
+        )
+    return tuple(keys)
+
+
+def _check_type(value: object, annotation: object) -> bool:
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is str or (
+        isinstance(annotation, types.UnionType) and str in typing.get_args(annotation)
+    ):
+        return isinstance(value, str)
+    return False  # pragma: no cover - every field's type is handled above
+
+
+def _convert(
+    cls: type, data: Mapping[str, Any], prefix: str, file: str
+) -> tuple[dict[str, Any], list[Problem]]:
+    hints = _hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    problems: list[Problem] = []
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in names:
+            valid = ", ".join(prefix + n for n in names)
+            problems.append(
+                Problem(file, None, prefix + key, f"unknown key; expected one of: {valid}")
+            )
+            continue
+        annotation = hints[key]
+        if annotation is Weights:
+            if not isinstance(value, dict):
+                problems.append(Problem(file, None, key, "expected a table ([weights])"))
+                continue
+            sub, sub_problems = _convert(Weights, value, "weights.", file)
+            problems.extend(sub_problems)
+            if not sub_problems:
+                try:
+                    kwargs[key] = Weights(**sub)
+                except ValueError as exc:
+                    problems.append(_problem_from(exc, file))
+            continue
+        if not _check_type(value, annotation):
+            problems.append(
+                Problem(
+                    file, None, prefix + key, f"expected {_type_name(annotation)}, got {value!r}"
+                )
+            )
+            continue
+        kwargs[key] = float(value) if annotation is float else value
+    return kwargs, problems
+
+
+def _problem_from(exc: ValueError, file: str) -> Problem:
+    key, _, message = str(exc).partition(": ")
+    return Problem(file, None, key, message)
+
+
+def policy_from_mapping(data: Mapping[str, Any], *, file: str = "policy.toml") -> Policy:
+    """Build a :class:`Policy` from parsed TOML, reporting every problem at once.
+
+    Raises
+    ------
+    CaseFolderError
+        Unknown keys (with the list of valid keys), wrong types (with the expected type) and
+        out-of-range values, each as a :class:`~matcher.problems.Problem` naming the key.
+    """
+    kwargs, problems = _convert(Policy, data, "", file)
+    if problems:
+        raise CaseFolderError(problems)
+    try:
+        return Policy(**kwargs)
+    except ValueError as exc:
+        raise CaseFolderError([_problem_from(exc, file)]) from None
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read ``policy.toml``; see :func:`policy_from_mapping` for the errors raised."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise CaseFolderError([Problem(path.name, None, None, f"not valid TOML: {exc}")]) from None
+    return policy_from_mapping(data, file=path.name)

@@ -1,0 +1,93 @@
+"""``placematch validate DIR``: check a case folder and summarise it on one screen.
+
+Exit status 0 with the summary (warnings, if any, on stderr), or 2 with every problem listed,
+one per line, on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from matcher.casefolder import load_case_folder
+from matcher.problems import CaseFolderError
+
+EXIT_PROBLEMS = 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``validate`` sub-command."""
+    parser = subparsers.add_parser(
+        "validate",
+        help="check a case folder (children.csv, vacancies.csv, policy.toml)",
+        description="Check a case folder and print a one-screen summary, or list every problem.",
+    )
+    parser.add_argument("folder", metavar="DIR", help="the case folder")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(func=run)
+
+
+def _table(title: str, rows: list[tuple[str, str]]) -> list[str]:
+    if not rows:
+        return []
+    width = max(len(k) for k, _ in rows)
+    return [title, *(f"  {k:<{width}}  {v}" for k, v in rows)]
+
+
+def render_summary(summary: dict[str, Any], folder: str) -> str:
+    """The human summary printed by ``placematch validate``."""
+    s = summary
+    lines = [
+        f"Case folder {folder}: OK",
+        f"{s['children']} children ({s['separated_migrant_children']} separated migrant, "
+        f"{s['disabled_children']} disabled); {s['vacancies']} vacancies with {s['beds']} beds "
+        f"at {s['providers']} providers",
+        "",
+    ]
+    lines += _table("Children by age", [(k, str(v)) for k, v in s["children_by_age_band"].items()])
+    lines += _table(
+        "Children by responsible authority",
+        [(k, str(v)) for k, v in s["children_by_authority"].items()],
+    )
+    sizes = ", ".join(f"{n} of {size}" for size, n in s["sibling_group_sizes"].items())
+    lines.append(
+        f"Sibling groups: {s['sibling_groups']} ({s['children_in_sibling_groups']} children"
+        + (f"; {sizes})" if sizes else ")")
+    )
+    lines += _table(
+        "Vacancies by placement type (vacancies, beds)",
+        [(k, f"{v['vacancies']:>3}  {v['beds']:>3}") for k, v in s["vacancies_by_type"].items()],
+    )
+    if s["main_authority"] is not None:
+        lines.append(
+            f"In {s['main_authority']} (the authority of most children): "
+            f"{s['vacancies_in_main_authority']} vacancies, {s['beds_in_main_authority']} beds; "
+            f"outside: {s['vacancies_outside_main_authority']} vacancies, "
+            f"{s['beds_outside_main_authority']} beds"
+        )
+    if s["warnings"]:
+        lines.append(f"{s['warnings']} warning(s), listed on stderr")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate ``args.folder``; return 0 if it loads, 2 with the problems otherwise."""
+    try:
+        folder = load_case_folder(args.folder)
+    except CaseFolderError as exc:
+        n = len(exc.problems)
+        print(f"placematch: {n} problem{'s' if n != 1 else ''} in {args.folder}:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    for warning in folder.warnings:
+        print(f"placematch: warning: {warning}", file=sys.stderr)
+    summary = folder.summary()
+    if args.json:
+        summary["warnings_list"] = [str(w) for w in folder.warnings]
+        print(json.dumps(summary, indent=2))
+    else:
+        print(render_summary(summary, args.folder))
+    return 0
