@@ -31,6 +31,7 @@ from geography.authorities import Authority, authority_of_lad, lad_country, lad_
 from geography.authorities import resolve_authority as _resolve_authority
 from geography.errors import GeographyError, MalformedPostcodeError
 from geography.postcodes import Location, locate_many, normalise_postcode
+from geography.schools import School, school
 from matcher.contract import (
     CHILDREN_FILE,
     COLUMNS,
@@ -413,10 +414,8 @@ def _resolve_authorities(texts: Iterable[str]) -> dict[str, Authority | str]:
     return out
 
 
-def _resolve_schools(urns: Iterable[int]) -> dict[int, Any]:
-    from geography.schools import school  # imported late: schools are the last layer to land
-
-    out: dict[int, Any] = {}
+def _resolve_schools(urns: Iterable[int]) -> dict[int, School | None]:
+    out: dict[int, School | None] = {}
     for urn in set(urns):
         try:
             out[urn] = school(urn)
