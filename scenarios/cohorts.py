@@ -73,6 +73,7 @@ VACANCY_COLUMNS: tuple[str, ...] = (
     "ethnicity",
     "religion",
     "languages",
+    "organisation",
     "supply_area",
 )
 
@@ -351,6 +352,8 @@ def _draw_cohort(
     needs: list[list[str]] = [[] for _ in range(n)]
     for i in np.flatnonzero(uasc).tolist():
         needs[i].append("uasc")
+    for i in np.flatnonzero(sizes[unit] > 1).tolist():
+        needs[i].append("sibling_group")
     dis_w = np.where(uasc, 0.2, np.where(group == "residential", 2.0, 1.0))
     disabled = _pick(rng, dis_w, round(profile.disabled_share.value * n))
     wheel = disabled[
@@ -560,7 +563,7 @@ def _draw_supply(
         for i, b in enumerate(bed_list):
             rows.append(
                 {
-                    "provider_id": providers[i] if providers is not None else provider,
+                    "organisation": providers[i] if providers is not None else provider,
                     "placement_type": str(kind),
                     "postcode": "",
                     "beds": b,
@@ -659,7 +662,7 @@ def _draw_supply(
             postcode, area = places.random("adjoining")
         rows.append(
             {
-                "provider_id": la_fostering,
+                "organisation": la_fostering,
                 "placement_type": str(PlacementType.CONNECTED_PERSON_FOSTER),
                 "postcode": postcode,
                 "beds": len(members),
@@ -880,6 +883,9 @@ def generate(
     children_df = _children_frame(cohort, child_ids, keep, ons)
     vac = pd.DataFrame(rows)
     vac.insert(0, "vacancy_id", [f"V{i + 1:04d}" for i in range(len(vac))])
+    # Each row is one household, home or unit: its own provider_id (the contract's meaning);
+    # the organisation (fostering service, agency, home operator) is an extra column.
+    vac.insert(1, "provider_id", [f"P{i + 1:04d}" for i in range(len(vac))])
     vacancies_df = vac[list(VACANCY_COLUMNS)].astype(str)
     metadata = _metadata(profile, seed, shape, ons, name, children_df, vacancies_df, n)
     return SyntheticCase(children_df, vacancies_df, metadata)

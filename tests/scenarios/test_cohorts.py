@@ -1,0 +1,382 @@
+"""Synthetic cohorts: contract columns, determinism, profile proportions, invariants."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import geography
+from matcher.casefolder import load_case_folder
+from matcher.contract import CHILDREN_FILE, VACANCIES_FILE, column_names
+from matcher.placement_types import PlacementType, codes_for
+from matcher.vocabulary import Need, Ofsted
+from scenarios.cohorts import (
+    CHILD_COLUMNS,
+    VACANCY_COLUMNS,
+    SyntheticCase,
+    allocate,
+    generate,
+    overall_ethnicity,
+    write_case_folder,
+    year_probabilities,
+)
+from scenarios.profiles import essex_profile
+
+CONTRACT_CHILD = (
+    "child_id", "age", "sex", "home_postcode", "la", "school_urn", "sibling_group", "needs",
+    "placement_types", "ethnicity", "religion", "language",
+)  # fmt: skip
+CONTRACT_VACANCY = (
+    "vacancy_id", "provider_id", "placement_type", "postcode", "beds", "age_min", "age_max",
+    "sex", "capabilities", "ofsted", "weekly_cost", "connected_to", "fostered_now", "ethnicity",
+    "religion", "languages",
+)  # fmt: skip
+FOSTERING = {"inhouse_foster", "agency_foster", "connected_person_foster"}
+
+
+@pytest.fixture(scope="module")
+def essex() -> SyntheticCase:
+    return generate("Essex", 1)
+
+
+@pytest.fixture(scope="module")
+def essex_referrals() -> SyntheticCase:
+    return generate("Essex", 1, referrals=60)
+
+
+def _items(cell: str) -> list[str]:
+    return [x for x in cell.split(";") if x]
+
+
+# -- contract ----------------------------------------------------------------------------
+
+
+def test_columns_are_the_contract_in_order_then_extras(essex: SyntheticCase) -> None:
+    assert tuple(essex.children.columns) == CHILD_COLUMNS
+    assert CHILD_COLUMNS[: len(CONTRACT_CHILD)] == CONTRACT_CHILD
+    assert tuple(essex.vacancies.columns) == VACANCY_COLUMNS
+    assert VACANCY_COLUMNS[: len(CONTRACT_VACANCY)] == CONTRACT_VACANCY
+    # The domain's declared contract agrees (its optional avoid_areas we leave out).
+    assert column_names(CHILDREN_FILE)[: len(CONTRACT_CHILD)] == CONTRACT_CHILD
+    assert column_names(VACANCIES_FILE) == CONTRACT_VACANCY
+
+
+@pytest.mark.parametrize("fixture", ["essex", "essex_referrals"])
+def test_generated_folders_load_without_problems(
+    fixture: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    case: SyntheticCase = request.getfixturevalue(fixture)
+    folder = load_case_folder(write_case_folder(case, tmp_path / fixture))
+    assert len(folder.children) == len(case.children)
+    assert len(folder.vacancies) == len(case.vacancies)
+
+
+def test_every_child_column_holds_valid_values(essex: SyntheticCase) -> None:
+    c = essex.children
+    assert c["child_id"].is_unique
+    ages = c["age"].astype(int)
+    assert ages.between(0, 17).all()
+    assert set(c["sex"]) == {"M", "F"}
+    assert set(c["la"]) == {"E10000012"}
+    needs_vocab = {n.value for n in Need}
+    for cell in c["needs"]:
+        assert set(_items(cell)) <= needs_vocab
+    types = {t.value for t in PlacementType}
+    for cell in c["placement_types"]:
+        assert _items(cell) and set(_items(cell)) <= types
+    assert set(c["ethnicity"]) <= set(codes_for("ETHNIC"))
+    assert set(c["current_group"]) == {
+        "fostering",
+        "residential",
+        "supported_accommodation",
+        "other",
+    }
+    assert (c["language"] != "").all()
+    assert (c["religion"] != "").mean() > 0.3
+
+
+def test_every_vacancy_column_holds_valid_values(essex: SyntheticCase) -> None:
+    v = essex.vacancies
+    assert v["vacancy_id"].is_unique and v["provider_id"].is_unique
+    assert set(v["placement_type"]) <= {t.value for t in PlacementType}
+    beds = v["beds"].astype(int)
+    assert (beds >= 1).all()
+    lo, hi = v["age_min"].astype(int), v["age_max"].astype(int)
+    assert ((lo >= 0) & (lo <= hi) & (hi <= 17)).all()
+    assert set(v["sex"]) <= {"any", "M", "F"}
+    assert set(v["ofsted"]) <= {o.value for o in Ofsted}
+    assert (v["weekly_cost"].astype(int) > 0).all()
+    for cell in v["capabilities"]:
+        assert set(_items(cell)) <= {n.value for n in Need}
+    for cell in v["ethnicity"]:
+        assert set(_items(cell)) <= set(codes_for("ETHNIC"))
+    assert (v["fostered_now"].astype(int) == 0).all()  # whole cohort: every bed free
+    assert (v["postcode"] != "").all()
+    foster = v["placement_type"].isin({"inhouse_foster", "agency_foster"})
+    assert (beds[foster] <= 3).all()  # Children Act 1989 Sch. 7 limit of three
+    # A connected-person carer may take a sibling group of four (the siblings exemption).
+    kin = v["placement_type"] == "connected_person_foster"
+    assert (beds[kin] == v.loc[kin, "connected_to"].map(lambda x: len(_items(x)))).all()
+    homes = v["placement_type"] == "childrens_home"
+    assert beds[homes].between(2, 6).all()
+    sa = v["placement_type"] == "supported_accommodation"
+    assert (lo[sa] == 16).all()
+    assert set(v["supply_area"]) == {"in_county", "adjoining", "further"}
+
+
+# -- Essex proportions ---------------------------------------------------------------------
+
+
+def test_essex_default_matches_the_seed_figures(essex: SyntheticCase) -> None:
+    c = essex.children
+    n = len(c)
+    assert n == 1131
+    needs = c["needs"].map(_items)
+    uasc = needs.map(lambda x: "uasc" in x)
+    assert uasc.sum() == 119
+    shares = c["current_group"].value_counts(normalize=True)
+    assert shares["fostering"] == pytest.approx(0.66, abs=0.002)
+    assert shares["residential"] == pytest.approx(0.109, abs=0.002)
+    assert shares["supported_accommodation"] == pytest.approx(0.126, abs=0.002)
+    assert (c["sibling_group"] != "").mean() == pytest.approx(0.44, abs=0.002)
+    assert needs.map(lambda x: "disability" in x).mean() == pytest.approx(0.083, abs=0.002)
+    ages = c["age"].astype(int)
+    u_ages = ages[uasc]
+    assert u_ages.isin([16, 17]).mean() >= 0.94
+    assert (c.loc[uasc, "sex"] == "M").mean() == pytest.approx(0.908, abs=0.06)
+    assert (c.loc[uasc, "home_postcode"] == "").all()
+    # Most common ages are 15-17.
+    top3 = [int(a) for a, _ in Counter(ages).most_common(3)]
+    assert set(top3) == {15, 16, 17}
+    eth = c["ethnicity"].value_counts(normalize=True)
+    assert eth["WBRI"] == pytest.approx(0.717, abs=0.04)
+    assert eth["BAFR"] == pytest.approx(0.072, abs=0.02)
+    assert (c.loc[uasc, "ethnicity"] == "BAFR").mean() == pytest.approx(0.378, abs=0.1)
+    assert (c["sex"] == "M").mean() == pytest.approx(0.56, abs=0.04)
+
+
+def test_essex_supply_is_about_the_size_of_the_cohort_and_79_percent_in_county(
+    essex: SyntheticCase,
+) -> None:
+    v = essex.vacancies
+    beds = v["beds"].astype(int)
+    assert beds.sum() == pytest.approx(1131, rel=0.05)
+    in_county = beds[v["supply_area"] == "in_county"].sum() / beds.sum()
+    assert in_county == pytest.approx(0.79, abs=0.01)
+    # The in-county flag agrees with the postcode's authority.
+    sample = v.iloc[::7]
+    for postcode, area in zip(sample["postcode"], sample["supply_area"], strict=True):
+        assert geography.in_authority(postcode, "E10000012") == (area == "in_county")
+    by_type = beds.groupby(v["placement_type"]).sum()
+    assert set(by_type.index) == {
+        "inhouse_foster", "agency_foster", "connected_person_foster", "childrens_home",
+        "supported_accommodation", "parent_and_child",
+    }  # fmt: skip
+    mean_cost = v["weekly_cost"].astype(int).groupby(v["placement_type"]).mean()
+    assert mean_cost["inhouse_foster"] == pytest.approx(500, rel=0.1)
+    assert mean_cost["agency_foster"] == pytest.approx(820, rel=0.1)
+    assert mean_cost["childrens_home"] == pytest.approx(6100, rel=0.15)
+    assert mean_cost["supported_accommodation"] == pytest.approx(3300, rel=0.15)
+
+
+def test_essex_homes_are_real_postcodes_and_schools_real_and_near(essex: SyntheticCase) -> None:
+    c = essex.children
+    homes = c.loc[c["home_postcode"] != ""]
+    in_essex = set(geography.postcodes_in_authority("E10000012"))
+    assert homes["home_postcode"].isin(in_essex).all()
+    with_school = c.loc[c["school_urn"] != ""]
+    ages = c["age"].astype(int)
+    school_age = (ages >= 4) & (ages <= 15) & (c["home_postcode"] != "")
+    assert (c.loc[school_age, "school_urn"] != "").mean() > 0.97
+    assert (c.loc[ages < 4, "school_urn"] == "").all()
+    for _, row in with_school.iloc[::25].iterrows():
+        school = geography.school(int(row["school_urn"]))
+        age = int(row["age"])
+        assert school.age_low is None or school.age_low <= age
+        assert school.age_high is None or age <= school.age_high
+        assert geography.distance_miles(row["home_postcode"], school.postcode) < 50
+
+
+# -- invariants over seeds and authorities ------------------------------------------------
+
+
+def _check_invariants(case: SyntheticCase, ons: str) -> None:
+    c, v = case.children, case.vacancies
+    needs = c["needs"].map(_items)
+    ages = c["age"].astype(int)
+    uasc = needs.map(lambda x: "uasc" in x)
+    # Blank home postcode only (and always) for separated migrant children.
+    assert ((c["home_postcode"] == "") == uasc).all()
+    # Siblings share home postcode and authority, and are flagged.
+    sib = c.loc[c["sibling_group"] != ""]
+    for _, g in sib.groupby("sibling_group"):
+        assert 2 <= len(g) <= 4
+        assert g["home_postcode"].nunique() == 1 and g["la"].nunique() == 1
+    assert needs[c["sibling_group"] != ""].map(lambda x: "sibling_group" in x).all()
+    # Wheelchair users are a subset of disabled children.
+    assert (~needs.map(lambda x: "wheelchair" in x) | needs.map(lambda x: "disability" in x)).all()
+    # Supported accommodation only from 16; parent-and-child only older girls.
+    sa = c["placement_types"] == "supported_accommodation"
+    assert (ages[sa] >= 16).all()
+    pc = needs.map(lambda x: "parent_and_child" in x)
+    assert (ages[pc] >= 16).all() and (c.loc[pc, "sex"] == "F").all()
+    assert (ages[needs.map(lambda x: "dols" in x)] >= 12).all()
+    # Connected-person carers: for existing children, sized for them, with a postcode.
+    ids = set(c["child_id"])
+    cp = v.loc[v["placement_type"] == "connected_person_foster"]
+    for _, row in cp.iterrows():
+        kids = _items(row["connected_to"])
+        assert kids and set(kids) <= ids
+        assert int(row["beds"]) == len(kids)
+        assert row["postcode"] != ""
+        kid_rows = c.loc[c["child_id"].isin(kids)]
+        assert kid_rows["home_postcode"].nunique() == 1
+        assert kid_rows["placement_types"].str.startswith("connected_person_foster").all()
+    assert (v.loc[v["placement_type"] != "connected_person_foster", "connected_to"] == "").all()
+    beds = v["beds"].astype(int)
+    now = v["fostered_now"].astype(int)
+    foster = v["placement_type"].isin({"inhouse_foster", "agency_foster"})
+    assert ((beds + now)[foster] <= 3).all()
+    assert (c["la"] == ons).all()
+
+
+@settings(max_examples=8)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    la=st.sampled_from(["Essex", "Thurrock", "Suffolk", "Cheshire East", "Kent", "Barnet"]),
+    n=st.integers(20, 120),
+)
+def test_invariants_hold_for_any_seed_and_authority(seed: int, la: str, n: int) -> None:
+    case = generate(la, seed, children=n)
+    ons = geography.resolve_authority(la).ons_code
+    assert len(case.children) == n
+    _check_invariants(case, ons)
+
+
+@settings(max_examples=6)
+@given(seed=st.integers(0, 2**32 - 1), referrals=st.integers(1, 40))
+def test_referral_lists_have_exactly_n_children_and_free_beds(seed: int, referrals: int) -> None:
+    case = generate("Thurrock", seed, children=150, referrals=referrals)
+    c, v = case.children, case.vacancies
+    assert len(c) == referrals
+    assert case.metadata["shape"] == "referrals"
+    _check_invariants(case, "E06000034")
+    # Sibling groups come whole: every group in the list has 2-4 members.
+    assert (c.loc[c["sibling_group"] != ""].groupby("sibling_group").size() >= 2).all()
+    # Enough free beds to be interesting: at least 1.5 per child (not counting kin).
+    market = v["placement_type"] != "connected_person_foster"
+    assert v.loc[market, "beds"].astype(int).sum() >= 1.5 * referrals
+
+
+@settings(max_examples=5)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_same_seed_same_bytes(seed: int, tmp_path_factory: pytest.TempPathFactory) -> None:
+    a = write_case_folder(generate("Suffolk", seed, children=60), tmp_path_factory.mktemp("a"))
+    b = write_case_folder(generate("Suffolk", seed, children=60), tmp_path_factory.mktemp("b"))
+    for name in ("children.csv", "vacancies.csv", "profile.json", "README.md"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+
+
+def test_essex_files_are_byte_identical_across_runs(essex: SyntheticCase, tmp_path: Path) -> None:
+    a = write_case_folder(essex, tmp_path / "a")
+    b = write_case_folder(generate("Essex", 1), tmp_path / "b")
+    for name in ("children.csv", "vacancies.csv", "profile.json", "README.md"):
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    c = write_case_folder(generate("Essex", 2), tmp_path / "c")
+    assert (a / "children.csv").read_bytes() != (c / "children.csv").read_bytes()
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(200, 400))
+def test_national_profile_proportions_within_tolerance(seed: int, n: int) -> None:
+    case = generate("Kent", seed, children=n)
+    c = case.children
+    assert case.metadata["profile"]["key"] == "national"
+    shares = c["current_group"].value_counts(normalize=True)
+    assert shares["fostering"] == pytest.approx(0.68, abs=0.01)
+    assert shares["residential"] == pytest.approx(0.11, abs=0.01)
+    assert (c["needs"].str.contains("uasc")).sum() == round(0.09 * n)
+    assert (c["sibling_group"] != "").mean() == pytest.approx(0.44, abs=0.01)
+    ages = c["age"].astype(int)
+    assert (ages <= 4).mean() == pytest.approx(0.18, abs=0.07)
+    assert (ages >= 16).mean() == pytest.approx(0.26, abs=0.07)
+    beds = case.vacancies["beds"].astype(int)
+    in_county = beds[case.vacancies["supply_area"] == "in_county"].sum() / beds.sum()
+    assert in_county == pytest.approx(0.6, abs=0.03)
+
+
+# -- metadata and helpers -------------------------------------------------------------------
+
+
+def test_profile_json_says_synthetic_seed_profile_and_provenance(
+    essex_referrals: SyntheticCase, tmp_path: Path
+) -> None:
+    import json
+
+    folder = write_case_folder(essex_referrals, tmp_path)
+    meta = json.loads((folder / "profile.json").read_text())
+    assert meta["synthetic"] is True and meta["seed"] == 1 and meta["shape"] == "referrals"
+    assert meta["profile"]["key"] == "essex"
+    assert "children" in meta["profile"]["published"]
+    assert "age_bands" in meta["profile"]["assumed"]
+    assert meta["realised"]["children"] == 60
+    readme = (folder / "README.md").read_text()
+    assert "synthetic" in readme.lower() and "seed 1" in readme
+
+
+def test_referral_shape_records_other_children_in_the_household(
+    essex_referrals: SyntheticCase,
+) -> None:
+    v = essex_referrals.vacancies
+    foster = v["placement_type"].isin({"inhouse_foster", "agency_foster"})
+    assert (v.loc[foster, "fostered_now"].astype(int) > 0).any()
+    assert len(essex_referrals.children) == 60
+
+
+def test_allocate_is_exact_and_proportional() -> None:
+    counts = allocate(1131, [0.66, 0.109, 0.126, 0.105])
+    assert counts.sum() == 1131
+    assert list(counts) == [746, 123, 143, 119]
+    assert allocate(0, [1.0, 2.0]).tolist() == [0, 0]
+
+
+def test_year_probabilities_and_ethnicity_mix() -> None:
+    p = year_probabilities(essex_profile().age_bands)
+    assert p.sum() == pytest.approx(1.0)
+    assert p[0] == pytest.approx(0.05 / 0.99, rel=1e-6)
+    assert np.argmax(p) in (16, 17)
+    mix = overall_ethnicity(essex_profile())
+    assert sum(mix.values()) == pytest.approx(1.0)
+    assert mix["WBRI"] == pytest.approx(0.717)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"seed": -1}, ValueError, "seed"),
+        ({"seed": 1, "children": 0}, ValueError, "children"),
+        ({"seed": 1, "children": 10, "referrals": 11}, ValueError, "referrals"),
+        ({"seed": 1, "referrals": 0}, ValueError, "referrals"),
+    ],
+)
+def test_bad_arguments_raise(kwargs: dict[str, int], error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        generate("Essex", **kwargs)
+
+
+def test_unknown_authority_raises_lookup_error() -> None:
+    with pytest.raises(LookupError):
+        generate("Atlantis", 1, children=10)
+
+
+def test_writer_replaces_only_its_own_files(essex_referrals: SyntheticCase, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("keep me")
+    write_case_folder(essex_referrals, tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+    assert pd.read_csv(tmp_path / "children.csv", dtype=str).shape[0] == 60
