@@ -727,3 +727,41 @@ def locations_in_authority(authority: str | Authority) -> LocationArrays:
     out["found"][:] = True
     _fill_lat_lon(out)
     return LocationArrays(postcodes=tuple(postcodes), **out)
+
+
+# --------------------------------------------------------------------------- reverse
+
+
+def nearest_postcode(lat: float, lon: float) -> tuple[str, float]:
+    """The located postcode nearest a WGS84 point, and its distance in metres.
+
+    A brute-force search of every postcode (tens of milliseconds once the index is loaded).
+    Points in Great Britain are compared on the British National Grid and points in
+    Northern Ireland on the Irish Grid. Terminated postcodes are candidates too.
+    """
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"latitude/longitude ({lat}, {lon}): out of range")
+    from pyproj import Transformer
+
+    to_gb = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+    to_ni = Transformer.from_crs("EPSG:4326", "EPSG:29903", always_xy=True)
+    gb_e, gb_n = to_gb.transform(lon, lat)
+    ni_e, ni_n = to_ni.transform(lon, lat)
+    best_key, best_d2 = b"", math.inf
+    for letter in sorted(_letters()):
+        index = _letter_index(letter)
+        if index is None:  # pragma: no cover
+            continue
+        is_ni = np.array([c.startswith("N") for c in index.lad_codes] + [False])[index.lad]
+        e0 = np.where(is_ni, ni_e, gb_e)
+        n0 = np.where(is_ni, ni_n, gb_n)
+        d2 = (index.easting - e0) ** 2 + (index.northing - n0) ** 2
+        d2[index.lad == _NO_LAD] = np.nan
+        if np.isnan(d2).all():
+            continue
+        i = int(np.nanargmin(d2))
+        if d2[i] < best_d2:
+            best_key, best_d2 = bytes(index.keys[i]), float(d2[i])
+    if not best_key:  # pragma: no cover - the directory is never empty
+        raise UnknownPostcodeError("no located postcode in the ONS postcode directory")
+    return _display(best_key), math.sqrt(best_d2)

@@ -1,0 +1,276 @@
+"""Maps without tiles: an authority, region or England drawn as SVG, with points on it.
+
+Boundaries are the ONS super-generalised (200 m) polygons shipped in ``geography/data``,
+projected to the British National Grid so that distances on the page are true to scale.
+Works offline; the output is a self-contained SVG string.
+
+Examples
+--------
+>>> from geography.maps import MapPoint, render_svg
+>>> svg = render_svg("Thurrock", [MapPoint.at("RM17 5RW", label="placement")])
+>>> svg.startswith("<svg")
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from html import escape
+from typing import Any
+
+import numpy as np
+
+from geography._data import read_text
+from geography.authorities import (
+    Authority,
+    UnknownAuthorityError,
+    adjoining,
+    authorities_in_region,
+    regions,
+    resolve_authority,
+)
+from geography.postcodes import locate
+
+__all__ = ["MapPoint", "render_svg"]
+
+ATTRIBUTION = (
+    "Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
+    "Contains OS data © Crown copyright and database right."
+)
+#: Colour-blind-safe palette (Okabe & Ito), one colour per point group in order of appearance.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+Ring = np.ndarray  # (k, 2) eastings/northings
+
+
+@dataclass(frozen=True, slots=True)
+class MapPoint:
+    """A point to draw: British National Grid metres, a label and a group (colour)."""
+
+    easting: float
+    northing: float
+    label: str = ""
+    group: str = ""
+
+    @classmethod
+    def at(cls, postcode: str, *, label: str = "", group: str = "") -> MapPoint:
+        """A point at a postcode (a sector or outcode is placed at its centre)."""
+        loc = locate(postcode, approximate=True)
+        if loc.grid != "OSGB36":
+            raise ValueError(f"map point {label or postcode!r}: only Great Britain can be drawn")
+        return cls(loc.easting, loc.northing, label, group)
+
+    @classmethod
+    def from_lat_lon(cls, lat: float, lon: float, *, label: str = "", group: str = "") -> MapPoint:
+        """A point at a WGS84 latitude and longitude."""
+        e, n = _to_grid(np.array([lon]), np.array([lat]))
+        return cls(float(e[0]), float(n[0]), label, group)
+
+
+@cache
+def _transformer() -> Any:
+    from pyproj import Transformer
+
+    return Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+
+
+def _to_grid(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    e, n = _transformer().transform(lon, lat)
+    return np.asarray(e), np.asarray(n)
+
+
+@cache
+def _shapes(layer: str) -> dict[str, tuple[str, tuple[Ring, ...]]]:
+    """code -> (name, rings in grid metres) for a boundary layer (utla, rgn, ctry)."""
+    data = json.loads(read_text(f"england_{layer}_2025.geojson.gz"))
+    shapes: dict[str, tuple[str, tuple[Ring, ...]]] = {}
+    for feature in data["features"]:
+        geometry = feature["geometry"]
+        polygons = (
+            [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        )
+        rings: list[Ring] = []
+        for polygon in polygons:
+            for ring in polygon:
+                xy = np.asarray(ring, dtype=np.float64)
+                e, n = _to_grid(xy[:, 0], xy[:, 1])
+                rings.append(np.column_stack([e, n]))
+        props = feature["properties"]
+        shapes[props["code"]] = (props["name"], tuple(rings))
+    return shapes
+
+
+def _region_shape(region: str) -> tuple[str, tuple[Ring, ...]]:
+    wanted = region.casefold()
+    for name, rings in _shapes("rgn").values():
+        if name.casefold() == wanted:
+            return name, rings
+    raise UnknownAuthorityError(f"no boundary for region {region!r}")  # pragma: no cover
+
+
+def _resolve_area(area: str | Authority) -> tuple[str, str, Authority | None]:
+    """(kind, name, authority) where kind is 'authority', 'region' or 'england'."""
+    if isinstance(area, Authority):
+        return "authority", area.name, area
+    text = area.strip()
+    if text.casefold() == "england":
+        return "england", "England", None
+    for region in regions():
+        if region.casefold() == text.casefold():
+            return "region", region, None
+    try:
+        authority = resolve_authority(text)
+    except UnknownAuthorityError as exc:
+        raise UnknownAuthorityError(
+            f"{exc} (or a region: {', '.join(regions())}; or England)"
+        ) from None
+    return "authority", authority.name, authority
+
+
+def _path(rings: Iterable[Ring], transform: Any) -> str:
+    parts = []
+    for ring in rings:
+        x, y = transform(ring[:, 0], ring[:, 1])
+        coords = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y, strict=True))
+        parts.append(f"M{coords}Z")
+    return " ".join(parts)
+
+
+def render_svg(
+    area: str | Authority,
+    points: Sequence[MapPoint] = (),
+    *,
+    width: int = 800,
+    title: str | None = None,
+    neighbours: bool = True,
+    point_labels: bool = True,
+) -> str:
+    """Draw an authority, region or ``"England"`` with points, as a standalone SVG.
+
+    Parameters
+    ----------
+    area
+        An authority (ONS code, DfE number, name or :class:`Authority`), a region name or
+        ``"England"``.
+    points
+        Points to draw; each group gets its own colour and a legend entry.
+    width
+        Width of the drawing in pixels; the height follows the area's shape.
+    title
+        Title at the top (default: the area's name).
+    neighbours
+        For an authority, also draw the adjoining authorities in grey for context.
+    point_labels
+        Write each point's label beside it.
+
+    Returns
+    -------
+    str
+        The SVG document.
+    """
+    kind, name, authority = _resolve_area(area)
+    utla = _shapes("utla")
+    context: list[tuple[str, tuple[Ring, ...]]] = []
+    inner: list[tuple[str, tuple[Ring, ...]]] = []
+    if kind == "authority":
+        assert authority is not None
+        main = utla[authority.ons_code]
+        if neighbours:
+            context = [utla[a.ons_code] for a in sorted(adjoining(authority), key=str)]
+    elif kind == "region":
+        main = _region_shape(name)
+        inner = [utla[a.ons_code] for a in authorities_in_region(name)]
+    else:
+        main = next(iter(_shapes("ctry").values()))
+        inner = list(_shapes("rgn").values())
+
+    all_e = np.concatenate([r[:, 0] for r in main[1]] + [np.array([p.easting]) for p in points])
+    all_n = np.concatenate([r[:, 1] for r in main[1]] + [np.array([p.northing]) for p in points])
+    e0, e1, n0, n1 = all_e.min(), all_e.max(), all_n.min(), all_n.max()
+    span = max(e1 - e0, n1 - n0, 1000.0)
+    margin = 0.05 * span
+    e0, e1, n0, n1 = e0 - margin, e1 + margin, n0 - margin, n1 + margin
+    header = 40
+    footer = 34
+    scale = width / (e1 - e0)
+    height = round(float(n1 - n0) * scale) + header + footer
+
+    def transform(e: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (e - e0) * scale, header + (n1 - n) * scale
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" role="img">',
+        f"<title>{escape(title or name)}</title>",
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<clipPath id="map"><rect x="0" y="{header}" width="{width}" '
+        f'height="{height - header - footer}"/></clipPath>',
+        '<g clip-path="url(#map)">',
+    ]
+    for other_name, rings in context:
+        out.append(
+            f'<path d="{_path(rings, transform)}" fill="#e2e2e2" stroke="#9a9a9a" '
+            f'stroke-width="0.8" fill-rule="evenodd"><title>{escape(other_name)}</title></path>'
+        )
+    out.append(
+        f'<path d="{_path(main[1], transform)}" fill="#dbe7f5" stroke="#234" '
+        f'stroke-width="1.5" fill-rule="evenodd"><title>{escape(main[0])}</title></path>'
+    )
+    for inner_name, rings in inner:
+        out.append(
+            f'<path d="{_path(rings, transform)}" fill="none" stroke="#8899aa" '
+            f'stroke-width="0.6"><title>{escape(inner_name)}</title></path>'
+        )
+    groups = list(dict.fromkeys(p.group for p in points))
+    colour = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
+    for p in points:
+        x, y = transform(np.array([p.easting]), np.array([p.northing]))
+        fill = colour[p.group]
+        tip = escape(p.label or p.group)
+        out.append(
+            f'<circle cx="{x[0]:.1f}" cy="{y[0]:.1f}" r="4" fill="{fill}" stroke="#fff" '
+            f'stroke-width="1"><title>{tip}</title></circle>'
+        )
+        if point_labels and p.label:
+            out.append(
+                f'<text x="{x[0] + 6:.1f}" y="{y[0] + 4:.1f}" font-size="11" '
+                f'fill="#222">{escape(p.label)}</text>'
+            )
+    out.append("</g>")
+    out.append(
+        f'<text x="10" y="26" font-size="18" font-weight="bold" fill="#123">'
+        f"{escape(title or name)}</text>"
+    )
+    legend_x = width - 10
+    for g in reversed([g for g in groups if g]):
+        text = escape(g)
+        legend_x -= 14 + 7 * len(g)
+        out.append(f'<circle cx="{legend_x:.0f}" cy="16" r="5" fill="{colour[g]}"/>')
+        out.append(f'<text x="{legend_x + 8:.0f}" y="20" font-size="12">{text}</text>')
+        legend_x -= 6
+    scale_miles = _scale_bar_miles(span)
+    bar = scale_miles * 1609.344 * scale
+    bar_y = height - 20
+    out.append(
+        f'<line x1="10" y1="{bar_y}" x2="{10 + bar:.1f}" y2="{bar_y}" stroke="#222" '
+        f'stroke-width="2"/><text x="{14 + bar:.1f}" y="{bar_y + 4}" font-size="10">'
+        f"{scale_miles:g} miles</text>"
+    )
+    out.append(
+        f'<text x="{width - 6}" y="{height - 6}" font-size="8" fill="#666" '
+        f'text-anchor="end">{escape(ATTRIBUTION)}</text>'
+    )
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _scale_bar_miles(span_metres: float) -> float:
+    target = span_metres / 1609.344 / 5
+    best = 0.5
+    for step in (0.5, 1, 2, 5, 10, 20, 50, 100, 200):
+        if step <= target:
+            best = step
+    return float(best)

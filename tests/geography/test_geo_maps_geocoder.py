@@ -1,0 +1,104 @@
+"""SVG maps and the offline geopy geocoder."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from geopy.geocoders.base import Geocoder
+from geopy.location import Location as GeopyLocation
+
+from geography import UnknownAuthorityError, locate
+from geography.geocoder import OfflineGeocoder
+from geography.maps import MapPoint, render_svg
+from geography.postcodes import nearest_postcode
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _parse(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    return root
+
+
+def test_authority_map_has_boundary_neighbours_and_points() -> None:
+    points = [
+        MapPoint.at("RM17 5RW", label="placement <1>", group="vacancies"),
+        MapPoint.at("RM16 2", label="home", group="children"),
+    ]
+    root = _parse(render_svg("Thurrock", points, width=600))
+    titles = [t.text for t in root.iter(f"{SVG}title")]
+    assert titles[0] == "Thurrock"
+    assert {"Essex", "Havering"} <= set(titles)
+    circles = [c for c in root.iter(f"{SVG}circle") if c.find(f"{SVG}title") is not None]
+    assert [c.find(f"{SVG}title").text for c in circles] == ["placement <1>", "home"]  # type: ignore[union-attr]
+    width = float(root.attrib["width"])
+    for c in circles:
+        assert 0 <= float(c.attrib["cx"]) <= width
+    assert "Open Government Licence" in render_svg("Thurrock")
+
+
+def test_points_keep_their_geography_on_the_page() -> None:
+    # Tilbury (RM18) is south-east of Grays (RM17): further right and lower on the page.
+    grays = MapPoint.at("RM17 5RW", label="grays")
+    tilbury = MapPoint.at("RM18 7", label="tilbury")
+    root = _parse(render_svg("Thurrock", [grays, tilbury]))
+    circles = {
+        c.find(f"{SVG}title").text: c  # type: ignore[union-attr]
+        for c in root.iter(f"{SVG}circle")
+        if c.find(f"{SVG}title") is not None
+    }
+    assert float(circles["tilbury"].attrib["cx"]) > float(circles["grays"].attrib["cx"])
+    assert float(circles["tilbury"].attrib["cy"]) > float(circles["grays"].attrib["cy"])
+
+
+@pytest.mark.parametrize("area", ["East of England", "england", "881"])
+def test_region_england_and_dfe_number_maps(area: str) -> None:
+    root = _parse(render_svg(area))
+    assert len(list(root.iter(f"{SVG}path"))) >= 1
+
+
+def test_unknown_map_area() -> None:
+    with pytest.raises(UnknownAuthorityError, match="region"):
+        render_svg("Atlantis")
+
+
+def test_map_point_outside_great_britain() -> None:
+    with pytest.raises(ValueError, match="Great Britain"):
+        MapPoint.at("BT1 1AA")
+
+
+def test_offline_geocoder_is_a_geopy_geocoder() -> None:
+    geocoder = OfflineGeocoder()
+    assert isinstance(geocoder, Geocoder)
+    place = geocoder.geocode("cm1 1aa")
+    assert isinstance(place, GeopyLocation)
+    assert place.address == "CM1 1AA, Chelmsford, Essex, England"
+    loc = locate("CM1 1AA")
+    assert (place.latitude, place.longitude) == (loc.lat, loc.lon)
+    assert place.raw["precision"] == "postcode"
+
+
+def test_offline_geocoder_approximate_authority_and_misses() -> None:
+    geocoder = OfflineGeocoder()
+    sector = geocoder.geocode("CM1 1", exactly_one=False)
+    assert isinstance(sector, list) and sector[0].raw["precision"] == "sector"
+    essex = geocoder.geocode("Essex")
+    assert essex is not None and essex.raw["precision"] == "authority"
+    assert 51.4 < essex.latitude < 52.1
+    assert geocoder.geocode("221B Baker Street") is None
+    assert OfflineGeocoder(approximate=False).geocode("CM1 1") is None
+
+
+def test_reverse_geocode_finds_the_postcode() -> None:
+    loc = locate("RM17 5RW")
+    found = OfflineGeocoder().reverse((loc.lat, loc.lon))
+    assert found is not None
+    assert found.raw["metres_away"] < 1.0
+    # Several postcodes can share one centroid; all are at distance zero.
+    assert locate(found.raw["postcode"]).easting == loc.easting
+    postcode, metres = nearest_postcode(54.60244, -5.92229)
+    assert locate(postcode).country == "Northern Ireland" and metres < 10
+    with pytest.raises(ValueError, match="out of range"):
+        nearest_postcode(95.0, 0.0)
