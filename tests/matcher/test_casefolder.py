@@ -199,6 +199,13 @@ def test_demo_folder_loads() -> None:
     assert f.child("C07").avoid_outcodes == {"SS13"}
     assert f.child("C07").school is not None and f.child("C07").school_urn == 135897
     assert f.policy.weights.near_home == 100
+    v06 = f.vacancy("V06")
+    assert (v06.religion, v06.languages, v06.ethnicity) == (
+        "islam",
+        {"english", "pashto", "dari"},
+        {"AOTH"},
+    )
+    assert f.provider("P03").beds == 2 and f.provider("P03").fostered_now == 1
 
 
 def test_every_contract_column_is_read(tmp_path: Path) -> None:
