@@ -81,3 +81,14 @@ def test_schema_text_names_every_column_and_key(capsys: pytest.CaptureFixture[st
         assert f"  {key.key} " in out
     assert "WBRI White British" in out
     assert "connected_person_foster  foster care with a relative" in out
+
+
+def test_docs_describe_every_column_key_and_value() -> None:
+    text = (ROOT / "docs" / "case-folder.md").read_text(encoding="utf-8")
+    for column in (*CHILDREN_COLUMNS, *VACANCIES_COLUMNS):
+        assert f"| `{column.name}` |" in text, column.name
+    for key in policy_keys():
+        assert f"| `{key.key}` |" in text, key.key
+    for vocabulary in contract()["vocabularies"].values():
+        for value in vocabulary:
+            assert f"`{value}`" in text, value
