@@ -1,0 +1,285 @@
+"""903 import: children and current placements from header and episodes tables."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from matcher.casefolder import load_case_folder
+from matcher.contract import CHILDREN_FILE, VACANCIES_FILE, column_names
+from matcher.placement_types import PlacementType
+from matcher.ssda903 import Ssda903Error, UnrecognisedTableError
+from placematch.cli import main
+from placematch.import_903 import (
+    REPORT_COLUMNS,
+    Import903Result,
+    import_903,
+    placement_type_of,
+    write_import,
+)
+
+HERE = Path(__file__).resolve().parents[1] / "data"
+MINE = HERE / "ssda903_import"
+YEARLY = HERE / "ssda903" / "yearly"
+REGIONAL = HERE / "ssda903" / "regional"
+
+
+@pytest.fixture(scope="module")
+def result() -> Import903Result:
+    return import_903(
+        MINE / "header.csv", MINE / "episodes.csv", la="Essex", at="2024-03-31",
+        uasc=MINE / "uasc.csv",
+    )  # fmt: skip
+
+
+def _issues(result: Import903Result, action: str) -> dict[str, str]:
+    return {i.child: i.field for i in result.issues if i.action == action}
+
+
+def test_columns_follow_the_contract(result: Import903Result) -> None:
+    contract_children = column_names(CHILDREN_FILE)[:12]
+    assert tuple(result.children.columns[:12]) == contract_children
+    assert tuple(result.vacancies.columns[:16]) == column_names(VACANCIES_FILE)
+
+
+def test_open_episodes_become_children_with_mapped_fields(result: Import903Result) -> None:
+    c = result.children.set_index("child_id")
+    assert result.at == dt.date(2024, 3, 31)
+    assert result.la_code == "E10000012"
+    assert list(c.index) == ["1001", "1002", "1003", "1004", "1005", "1013", "1014", "1015"]
+    assert c.loc["1001", "age"] == "11"  # born 01/05/2012
+    assert c.loc["1014", "age"] == "17"  # born 25/04/2006, the day before is still 17
+    assert c.loc["1001", "sex"] == "F" and c.loc["1002", "sex"] == "M"  # legacy 1/2 codes
+    assert c.loc["1013", "sex"] == "M"  # letter codes
+    assert c.loc["1001", "home_postcode"] == "CM2 0HU"
+    assert (c["la"] == "E10000012").all()
+    assert c.loc["1002", "ethnicity"] == "MWBC"
+    assert c.loc["1001", "placement_types"] == "inhouse_foster;agency_foster"
+    assert c.loc["1002", "placement_types"].startswith("connected_person_foster")
+    assert c.loc["1005", "placement_types"] == "childrens_home"
+    assert c.loc["1004", "placement_types"] == "supported_accommodation"
+    assert c.loc["1014", "placement_types"] == "parent_and_child"
+    assert c.loc["1004", "needs"] == "uasc" and c.loc["1004", "home_postcode"] == ""
+    assert c.loc["1005", "needs"] == "disability"  # CIN N4
+    assert c.loc["1014", "needs"] == "parent_and_child"
+    assert (c["school_urn"] == "").all()  # the 903 URN is the provider's, not a school
+    assert c.loc["1013", "current_group"] == "fostering"
+    assert c.loc["1014", "current_group"] == "other"
+
+
+def test_current_placements_become_vacancies(result: Import903Result) -> None:
+    v = result.vacancies.set_index("vacancy_id")
+    c = result.children.set_index("child_id")
+    assert len(v) == 6
+    kin = v.loc[c.loc["1002", "current_vacancy"]]
+    assert kin["placement_type"] == "connected_person_foster"
+    assert kin["connected_to"] == "1002;1003" and kin["beds"] == "2"
+    assert kin["postcode"] == "SS13 3EB"
+    assert c.loc["1003", "current_vacancy"] == c.loc["1002", "current_vacancy"]
+    assert v.loc[c.loc["1001", "current_vacancy"], "placement_type"] == "inhouse_foster"
+    moved = v.loc[c.loc["1013", "current_vacancy"]]  # the later episode wins
+    assert moved["placement_type"] == "agency_foster" and moved["postcode"] == "RM1 3BB"
+    assert moved["supply_area"] == "adjoining"
+    home = v.loc[c.loc["1005", "current_vacancy"]]
+    assert home["capabilities"] == "disability" and home["organisation"] == "1234567"
+    assert set(v["ofsted"]) == {"not_inspected"}
+    assert v.loc[c.loc["1001", "current_vacancy"], "weekly_cost"] == "500"
+    assert v["provider_id"].is_unique
+    assert c.loc["1004", "current_vacancy"] == ""  # no placement postcode: not a vacancy
+
+
+def test_every_problem_is_reported_and_nothing_is_silently_dropped(result: Import903Result) -> None:
+    skipped = _issues(result, "child_skipped")
+    assert skipped == {
+        "1006": "PLACE",  # placed with parents: no case-folder type
+        "1007": "HOME_POST",  # unknown postcode
+        "1008": "SEX",  # U
+        "1010": "DOB",  # aged 18
+        "1011": "CHILD",  # no header row
+        "1012": "HOME_POST",  # malformed
+    }
+    assert _issues(result, "field_blanked") == {"1015": "HOME_POST"}
+    assert _issues(result, "vacancy_skipped") == {"1004": "PL_POST"}
+    assert result.open_children == len(result.children) + len(skipped)
+    assert "1009" not in skipped and "1009" not in set(result.children["child_id"])  # left care
+    for issue in result.issues:
+        text = str(issue)
+        for postcode in ("V28 5OY", "Z99 9ZZ", "NOTAPOSTCODE", "CM2 0HU"):
+            assert postcode not in text  # never the value itself
+        assert issue.line >= 2
+
+
+def test_written_folder_loads_and_has_a_report(result: Import903Result, tmp_path: Path) -> None:
+    folder = write_import(result, tmp_path / "out")
+    loaded = load_case_folder(folder)
+    assert len(loaded.children) == 8 and len(loaded.vacancies) == 6
+    with (folder / "import_report.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == REPORT_COLUMNS
+    assert len(rows) == len(result.issues)
+    assert {r["action"] for r in rows} == {"child_skipped", "field_blanked", "vacancy_skipped"}
+    assert "Case folder imported from SSDA903" in (folder / "README.md").read_text()
+
+
+def test_default_reference_date_is_the_latest_decom() -> None:
+    r = import_903(MINE / "header.csv", MINE / "episodes.csv", la="881")
+    assert r.at == dt.date(2024, 2, 1)
+
+
+def test_an_earlier_date_sees_earlier_placements() -> None:
+    r = import_903(MINE / "header.csv", MINE / "episodes.csv", la="Essex", at="2023-03-01")
+    c = r.children.set_index("child_id")
+    assert "1013" in c.index and "1014" not in c.index
+    v = r.vacancies.set_index("vacancy_id")
+    assert v.loc[c.loc["1013", "current_vacancy"], "postcode"] == "IP1 2BX"
+    # Without the UASC table a blank home postcode is not allowed: 1004 is not in care yet.
+    assert "1009" in c.index  # still in care then
+
+
+def test_without_uasc_table_blank_home_postcode_skips_the_child() -> None:
+    r = import_903(MINE / "header.csv", MINE / "episodes.csv", la="Essex", at="2024-03-31")
+    assert _issues(r, "child_skipped")["1004"] == "HOME_POST"
+    assert "1004" not in set(r.children["child_id"])
+
+
+@pytest.mark.parametrize(
+    ("place", "provider", "kind"),
+    [
+        ("U1", "PR1", PlacementType.CONNECTED_PERSON_FOSTER),
+        ("U3", "PR4", PlacementType.CONNECTED_PERSON_FOSTER),
+        ("U4", "PR1", PlacementType.INHOUSE_FOSTER),
+        ("U6", "PR2", PlacementType.INHOUSE_FOSTER),
+        ("U5", "PR4", PlacementType.AGENCY_FOSTER),
+        ("U6", "PR5", PlacementType.AGENCY_FOSTER),
+        ("K2", "PR4", PlacementType.CHILDRENS_HOME),
+        ("R1", "PR1", PlacementType.CHILDRENS_HOME),
+        ("K3", "PR4", PlacementType.SUPPORTED_ACCOMMODATION),
+        ("H5", "PR4", PlacementType.SUPPORTED_ACCOMMODATION),
+        ("R3", "PR4", PlacementType.PARENT_AND_CHILD),
+        ("K1", "PR1", PlacementType.SECURE_HOME),
+        ("P1", "PR0", None),
+        ("A4", "PR1", None),
+    ],
+)
+def test_placement_type_of(place: str, provider: str, kind: PlacementType | None) -> None:
+    assert placement_type_of(place, provider) is kind
+
+
+# -- the synthetic Social Finance extracts (fake postcodes) -------------------------------
+
+
+def test_fake_postcodes_are_reported_not_a_crash(tmp_path: Path) -> None:
+    r = import_903(
+        YEARLY / "2021-header.csv", YEARLY / "2021-episodes.csv", la="Essex",
+        uasc=YEARLY / "2021-uasc.csv",
+    )  # fmt: skip
+    skipped = _issues(r, "child_skipped")
+    assert r.open_children > 20
+    assert r.open_children == len(r.children) + len(skipped)
+    assert sum(1 for f in skipped.values() if f == "HOME_POST") > 10
+    write_import(r, tmp_path)
+    report = pd.read_csv(tmp_path / "import_report.csv", dtype=str)
+    assert len(report) == len(r.issues)
+
+
+def test_multi_authority_extract_is_filtered_by_la() -> None:
+    r = import_903(REGIONAL / "header.csv", REGIONAL / "episodes.csv", la="Hillingdon")
+    assert r.la_name == "Hillingdon"
+    assert r.open_children > 0
+    with pytest.raises(LookupError, match="no rows for Essex"):
+        import_903(REGIONAL / "header.csv", REGIONAL / "episodes.csv", la="Essex")
+
+
+# -- errors ---------------------------------------------------------------------------
+
+
+def test_swapped_tables_are_unrecognised() -> None:
+    with pytest.raises(UnrecognisedTableError, match="not an SSDA903 Episodes table"):
+        import_903(MINE / "episodes.csv", MINE / "header.csv", la="Essex")
+
+
+def test_broken_rows_raise_every_problem(tmp_path: Path) -> None:
+    shutil.copy(MINE / "header.csv", tmp_path / "header.csv")
+    lines = (MINE / "episodes.csv").read_text().splitlines()
+    lines[1] = lines[1].replace("04/09/2022", "31/02/2022")  # not a date
+    lines[2] = lines[2].replace(",U3,", ",ZZ,")  # unknown PLACE
+    (tmp_path / "episodes.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(Ssda903Error) as exc:
+        import_903(tmp_path / "header.csv", tmp_path / "episodes.csv", la="Essex")
+    fields = {(p.line, p.field) for p in exc.value.problems}
+    assert fields == {(2, "DECOM"), (3, "PLACE")}
+
+
+def test_bad_date_and_authority() -> None:
+    with pytest.raises(ValueError, match="--at"):
+        import_903(MINE / "header.csv", MINE / "episodes.csv", la="Essex", at="31/03/2024")
+    with pytest.raises(LookupError):
+        import_903(MINE / "header.csv", MINE / "episodes.csv", la="Atlantis")
+
+
+# -- command line -----------------------------------------------------------------------
+
+
+def test_cli_writes_folder_and_summarises(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "case"
+    status = main(
+        [
+            "import-903", str(MINE / "header.csv"), str(MINE / "episodes.csv"), "--la", "Essex",
+            "--at", "2024-03-31", "--uasc", str(MINE / "uasc.csv"), "--out", str(out),
+        ]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert status == 0
+    assert "children imported      8" in captured.out
+    assert "HOME_POST" in captured.err and "child skipped" in captured.err
+    assert "V28 5OY" not in captured.err + captured.out
+    assert (out / "children.csv").exists() and (out / "import_report.csv").exists()
+
+
+def test_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    status = main(
+        [
+            "import-903", str(MINE / "header.csv"), str(MINE / "episodes.csv"), "--la", "Essex",
+            "--at", "2024-03-31", "--out", str(tmp_path), "--json",
+        ]
+    )  # fmt: skip
+    data = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert data["children"] == 6 and data["open_children"] == 14
+    assert data["issues"]["child_skipped:HOME_POST"] == 4  # 1004, 1007, 1012, 1015
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["EPISODES", "HEADER"], "not an SSDA903"),
+        (["HEADER", "EPISODES", "--at", "yesterday"], "--at"),
+        (["HEADER", "MISSING"], "No such file"),
+        (["HEADER", "EPISODES", "--la", "Narnia"], "Narnia"),
+    ],
+)
+def test_cli_errors_are_one_line_exit_2(
+    args: list[str], needle: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {
+        "HEADER": str(MINE / "header.csv"),
+        "EPISODES": str(MINE / "episodes.csv"),
+        "MISSING": str(tmp_path / "nope.csv"),
+    }
+    argv = ["import-903", *[files.get(a, a) for a in args], "--out", str(tmp_path / "o")]
+    if "--la" not in args:
+        argv += ["--la", "Essex"]
+    status = main(argv)
+    err = capsys.readouterr().err
+    assert status == 2
+    assert needle in err
+    assert len(err.strip().splitlines()) == 1
