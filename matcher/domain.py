@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from geography.authorities import resolve_authority
 from matcher.placement_types import FOSTERING_TYPES, PlacementType
 from matcher.policy import Policy
 from matcher.problems import Problem
@@ -133,16 +134,17 @@ class Child:
     age: int
     sex: Sex
     authority: Authority
-    home: Location | None = None
-    school: School | None = None
+    # Personal data stays out of repr(), so a logged child shows only its id, age and ids.
+    home: Location | None = field(default=None, repr=False)
+    school: School | None = field(default=None, repr=False)
     sibling_group: str | None = None
-    needs: frozenset[Need] = frozenset()
+    needs: frozenset[Need] = field(default=frozenset(), repr=False)
     requested_placement_types: frozenset[PlacementType] | None = None
-    ethnicity: str | None = None
-    religion: str | None = None
-    language: str | None = None
-    avoid_authorities: frozenset[Authority] = frozenset()
-    avoid_outcodes: frozenset[str] = frozenset()
+    ethnicity: str | None = field(default=None, repr=False)
+    religion: str | None = field(default=None, repr=False)
+    language: str | None = field(default=None, repr=False)
+    avoid_authorities: frozenset[Authority] = field(default=frozenset(), repr=False)
+    avoid_outcodes: frozenset[str] = field(default=frozenset(), repr=False)
     placement_types: frozenset[PlacementType] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -458,6 +460,7 @@ class CaseFolder:
     _vacancies_by_id: Mapping[str, Vacancy] = field(init=False, compare=False, repr=False)
     _groups_by_id: Mapping[str, SiblingGroup] = field(init=False, compare=False, repr=False)
     _providers_by_id: Mapping[str, Provider] = field(init=False, compare=False, repr=False)
+    _policy_authority: Authority | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         children = tuple(sorted(self.children, key=lambda c: c.child_id))
@@ -503,6 +506,10 @@ class CaseFolder:
         object.__setattr__(self, "_vacancies_by_id", {v.vacancy_id: v for v in vacancies})
         object.__setattr__(self, "_groups_by_id", {g.sibling_group_id: g for g in groups})
         object.__setattr__(self, "_providers_by_id", {p.provider_id: p for p in providers})
+        authority = None
+        if self.policy.authority is not None:
+            authority = resolve_authority(self.policy.authority)
+        object.__setattr__(self, "_policy_authority", authority)
 
     def child(self, child_id: str) -> Child:
         """The child with this id (``KeyError`` if none)."""
@@ -526,6 +533,14 @@ class CaseFolder:
         if gid is None:
             return ()
         return tuple(c for c in self.sibling_group(gid).child_ids if c != child_id)
+
+    def area_authority(self, child_id: str) -> Authority:
+        """The authority whose area is "in area" for this child (s22C(9)).
+
+        The policy's ``authority`` when set (e.g. a trust placing for several authorities),
+        otherwise the child's own responsible authority.
+        """
+        return self._policy_authority or self.child(child_id).authority
 
     @property
     def main_authority(self) -> Authority | None:

@@ -16,6 +16,7 @@ from matcher.domain import (
     default_placement_types,
 )
 from matcher.placement_types import PlacementType as PT
+from matcher.policy import Policy
 from matcher.vocabulary import (
     EXCLUSION_NEEDS,
     NEED_MEANING,
@@ -259,6 +260,22 @@ def test_case_folder_sorts_groups_and_looks_up() -> None:
     assert f.main_authority == ESSEX
     with pytest.raises(KeyError):
         f.child("nobody")
+
+
+def test_area_authority_is_the_childs_unless_the_policy_names_one() -> None:
+    f = folder()
+    assert f.area_authority("C4") == THURROCK
+    g = CaseFolder(f.children, f.vacancies, policy=Policy(authority="881"))
+    assert g.area_authority("C4") == ESSEX
+    with pytest.raises(ValueError, match="Narnia"):
+        CaseFolder(f.children, f.vacancies, policy=Policy(authority="Narnia"))
+
+
+def test_child_repr_shows_no_personal_data() -> None:
+    text = repr(child(ethnicity="WBRI", religion="islam", needs=frozenset({Need.DOLS})))
+    for secret in ("CM1", "WBRI", "islam", "dols", "Chelmsford"):
+        assert secret not in text
+    assert "C1" in text
 
 
 def test_case_folder_equality_ignores_input_order() -> None:
