@@ -482,6 +482,14 @@ def test_duplicate_column(tmp_path: Path) -> None:
     assert (p.line, p.field) == (1, "age") and "more than once" in p.message
 
 
+def test_column_without_a_name(tmp_path: Path) -> None:
+    make(tmp_path)
+    text = (tmp_path / "children.csv").read_text().splitlines()
+    (tmp_path / "children.csv").write_text(text[0] + ", \n" + text[1] + ",x\n")
+    p = one_problem(tmp_path)
+    assert (p.line, p.field) == (1, None) and "column 13 has no name" in p.message
+
+
 def test_empty_file() -> None:
     p = one_problem(FIXTURES / "empty")
     assert (p.file, p.line) == ("children.csv", None) and "empty file" in p.message
