@@ -60,6 +60,12 @@ _RETIRED_DFE: dict[str, tuple[str, tuple[str, ...]]] = {
     "836": ("Poole (abolished 2019)", ("E06000058",)),
     "837": ("Bournemouth (abolished 2019)", ("E06000058",)),
 }
+_RETIRED_NAMES: dict[str, str] = {
+    "cumbria": "E10000006",
+    "northamptonshire": "E10000021",
+    "bournemouth": "E06000028",
+    "poole": "E06000029",
+}
 #: Everyday names for authorities whose official names differ.
 _ALIASES: dict[str, str] = {
     "hull": "E06000010",
@@ -260,6 +266,8 @@ def resolve_authority(text: str) -> Authority:
     key = _normalise_name(raw)
     if key in tables.by_name:
         return tables.by_name[key]
+    if key in _RETIRED_NAMES:
+        upper = _RETIRED_NAMES[key]
     if upper in _RETIRED_ONS or raw in _RETIRED_DFE:
         what, codes = _RETIRED_ONS.get(upper) or _RETIRED_DFE[raw]
         raise UnknownAuthorityError(

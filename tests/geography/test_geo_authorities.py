@@ -80,6 +80,10 @@ def test_abolished_authority_names_its_successors() -> None:
         resolve_authority("E10000006")
     with pytest.raises(UnknownAuthorityError, match="Cumberland"):
         resolve_authority("909")
+    with pytest.raises(UnknownAuthorityError, match=r"Cumbria \(abolished 2023\)"):
+        resolve_authority("cumbria")
+    with pytest.raises(UnknownAuthorityError, match="North Northamptonshire"):
+        resolve_authority("Northamptonshire")
 
 
 def test_district_code_names_its_upper_tier_authority() -> None:
