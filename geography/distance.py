@@ -120,6 +120,11 @@ def distance_matrix(
     -------
     numpy.ndarray
         Shape ``(n, m)``; NaN wherever an input coordinate is NaN.
+
+    Notes
+    -----
+    All points must be on one grid: do not mix Northern Ireland (Irish Grid) with Great
+    Britain; ``LocationArrays.countries`` tells them apart.
     """
     ae = np.asarray(a_e, dtype=dtype).reshape(-1, 1)
     an = np.asarray(a_n, dtype=dtype).reshape(-1, 1)
