@@ -33,8 +33,8 @@ _ESSEX_2024 = (
     "not independently re-verified)"
 )
 _ISSUE = (
-    "figure given in the project's synthetic-cohort issue as a published average "
-    "(source not re-verified offline)"
+    "assumed: the project's synthetic-cohort issue gives this as a published average, but "
+    "the publication could not be found offline to cite; replace with your authority's rates"
 )
 
 
@@ -282,14 +282,14 @@ class Profile:
 
 
 _NATIONAL_COSTS: tuple[tuple[str, Figure], ...] = (
-    ("inhouse_foster", _pub(500, f"about £500 a week, {_ISSUE}")),
-    ("agency_foster", _pub(820, f"about £820 a week, {_ISSUE}")),
+    ("inhouse_foster", _ass(500, f"about £500 a week, {_ISSUE}")),
+    ("agency_foster", _ass(820, f"about £820 a week, {_ISSUE}")),
     (
         "connected_person_foster",
         _ass(400, "assumed: kinship carers receive about the in-house allowance, less fees"),
     ),
-    ("childrens_home", _pub(6100, f"about £6,100 a week, {_ISSUE}")),
-    ("supported_accommodation", _pub(3300, f"about £3,300 a week, {_ISSUE}")),
+    ("childrens_home", _ass(6100, f"about £6,100 a week, {_ISSUE}")),
+    ("supported_accommodation", _ass(3300, f"about £3,300 a week, {_ISSUE}")),
     ("parent_and_child", _ass(4500, "assumed: between fostering and a children's home")),
     ("secure_home", _ass(8500, "assumed: secure welfare beds cost more than a children's home")),
 )
@@ -383,14 +383,15 @@ def national_profile(authority: str = "England (national default)") -> Profile:
                 group,
                 _ass(
                     ratio,
-                    "assumed beds per child of this group in the whole-cohort shape: "
-                    "mismatch comes from ages, places and capabilities, not a total shortage",
+                    "assumed beds per child of this group in the whole-cohort shape: a small "
+                    "shortage of foster and supported beds, a small surplus of children's home "
+                    "beds; the rest of the mismatch is by age, place and capability",
                 ),
             )
             for group, ratio in (
-                ("fostering", 1.0),
-                ("residential", 1.1),
-                ("supported_accommodation", 1.0),
+                ("fostering", 0.97),
+                ("residential", 1.08),
+                ("supported_accommodation", 0.95),
                 ("other", 1.0),
             )
         ),
