@@ -1,0 +1,193 @@
+"""``placematch scenario``: commissioners' what-ifs.
+
+Sub-commands (a nested parser, so that ``scenario run`` and ``scenario plan`` can join
+them here):
+
+* ``scenario forecast CONFIG.toml [--json] [--out DIR]``: a demand forecast, statement
+  (deterministic) or stochastic (stock and flow) as the file's ``forecast.mode`` says.
+* ``scenario backtest CONFIG.toml [--at DATE] [--json] [--out DIR]``: fit a stochastic
+  configuration on the data up to a date and score its forecast of the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+#: Stochastic work (runs x steps) above which progress is shown on stderr.
+_PROGRESS_WORK = 20_000
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``scenario`` and its sub-commands."""
+    parser = subparsers.add_parser(
+        "scenario",
+        help="commissioners' what-ifs: demand forecasts and back-tests",
+        description="Commissioners' what-ifs: demand forecasts and back-tests.",
+    )
+    parser.set_defaults(func=lambda args: _usage(parser))
+    inner = parser.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND")
+
+    forecast = inner.add_parser(
+        "forecast",
+        help="forecast children in care by placement group (statement or stochastic)",
+        description=(
+            "Forecast children in care by placement group. forecast.mode in the file chooses "
+            "statement (a total shared out by share rules, deterministic) or stochastic (a "
+            "stock-and-flow simulation from SSDA903 episodes)."
+        ),
+    )
+    _common(forecast)
+    forecast.add_argument("--runs", type=int, help="stochastic runs (overrides forecast.runs)")
+    forecast.add_argument("--seed", type=int, help="random seed (overrides forecast.seed)")
+    forecast.set_defaults(func=_forecast)
+
+    back = inner.add_parser(
+        "backtest",
+        help="fit a stochastic forecast up to a date and score it against what happened",
+        description=(
+            "Fit the stochastic model on the data known at a date, forecast the months after "
+            "it, and report the errors against what happened and against a naive trend."
+        ),
+    )
+    _common(back)
+    back.add_argument("--at", type=_date, help="cut-off date yyyy-mm-dd (overrides backtest.at)")
+    back.add_argument("--runs", type=int, help="runs (overrides forecast.runs)")
+    back.add_argument("--seed", type=int, help="random seed (overrides forecast.seed)")
+    back.set_defaults(func=_backtest)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", type=Path, metavar="CONFIG.toml", help="the forecast configuration")
+    p.add_argument("--json", action="store_true", help="print JSON on stdout instead of a table")
+    p.add_argument(
+        "--out", type=Path, metavar="DIR", help="also write forecast.json, .csv and .html here"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date {text!r}; expected yyyy-mm-dd") from None
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+class _Progress:
+    """Progress of long runs on stderr: one line, rewritten."""
+
+    def __init__(self, label: str, stream: TextIO) -> None:
+        self.label = label
+        self.stream = stream
+        self.started = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        line = f"{self.label}: {done}/{total} runs, {elapsed:.1f} s"
+        if self.stream.isatty():
+            self.stream.write("\r" + line + ("\n" if done >= total else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _progress(args: argparse.Namespace, work: int, label: str) -> _Progress | None:
+    if args.quiet or work < _PROGRESS_WORK:
+        return None
+    return _Progress(label, sys.stderr)
+
+
+def _emit(
+    args: argparse.Namespace, data: dict[str, Any], table: str, csv_text: str, page: str
+) -> None:
+    from scenarios.forecast.report import write_outputs
+
+    if args.json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        sys.stdout.write(table)
+    if args.out is not None:
+        written = write_outputs(args.out, data=data, csv_text=csv_text, html_text=page)
+        if not args.json:
+            sys.stdout.write("Wrote " + ", ".join(str(p) for p in written) + "\n")
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    from scenarios.forecast import report
+    from scenarios.forecast.config import load_config
+    from scenarios.forecast.runner import run_statement, run_stochastic
+
+    source = str(args.config)
+    config = load_config(args.config)
+    if config.forecast.mode == "statement":
+        result = run_statement(config, source=source)
+        _emit(
+            args,
+            report.statement_json(result),
+            report.statement_table(result),
+            report.statement_csv(result),
+            report.statement_html(result),
+        )
+        return 0
+    runs = args.runs if args.runs is not None else config.forecast.runs
+    if runs < 1:
+        raise ValueError("--runs must be at least 1")
+    months = config.forecast.horizon_months or 24
+    progress = _progress(args, runs * months, "forecast")
+    forecast = run_stochastic(
+        config,
+        args.config.parent,
+        source=source,
+        runs=runs,
+        seed=args.seed,
+        progress=progress,
+    )
+    data = report.stochastic_json(forecast)
+    data["name"] = config.forecast.name
+    _emit(
+        args,
+        data,
+        report.stochastic_table(forecast, name=config.forecast.name),
+        report.stochastic_csv(forecast),
+        report.stochastic_html(forecast, name=config.forecast.name),
+    )
+    return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from scenarios.forecast import report
+    from scenarios.forecast.config import load_config
+    from scenarios.forecast.runner import run_backtest
+
+    config = load_config(args.config)
+    runs = args.runs if args.runs is not None else config.forecast.runs
+    if runs < 1:
+        raise ValueError("--runs must be at least 1")
+    progress = _progress(args, runs * (config.forecast.horizon_months or 24), "backtest")
+    result = run_backtest(
+        config,
+        args.config.parent,
+        at=args.at,
+        source=str(args.config),
+        runs=runs,
+        seed=args.seed,
+        progress=progress,
+    )
+    _emit(
+        args,
+        report.backtest_json(result),
+        report.backtest_table(result),
+        report.backtest_csv(result),
+        report.backtest_html(result),
+    )
+    return 0

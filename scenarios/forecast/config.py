@@ -1,0 +1,360 @@
+"""Forecast configuration files (TOML), validated with pydantic at the edge.
+
+A bad value raises :class:`ForecastConfigError` (a ``ValueError``) naming the file and
+the TOML key path, e.g. ``essex.toml: shares.fostering.pp_per_month: Input should be a
+valid number``. The validated models are turned into the frozen domain specs of
+:mod:`scenarios.forecast.statement` and :mod:`scenarios.forecast.stock_flow`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from matcher.placement_types import SufficiencyGroup
+from scenarios.forecast.statement import (
+    GROUPS,
+    ShareKind,
+    ShareRule,
+    StatementSpec,
+    TotalKind,
+    TotalRule,
+    months_between,
+)
+from scenarios.forecast.trends import TrendKind, fit_trend
+
+
+class ForecastConfigError(ValueError):
+    """A forecast configuration that cannot be used; the message names the key."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ForecastSection(_Model):
+    """``[forecast]``: what to forecast and for how long."""
+
+    name: str = ""
+    mode: Literal["statement", "stochastic"] = "statement"
+    start: dt.date | None = None
+    horizon_months: Annotated[int, Field(ge=1, le=600)] | None = None
+    end: dt.date | None = None
+    step: Literal["month", "week"] = "month"
+    runs: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
+    seed: int = 0
+    service_level: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8
+
+    @model_validator(mode="after")
+    def _horizon(self) -> ForecastSection:
+        if self.horizon_months is not None and self.end is not None:
+            raise ValueError("give horizon_months or end, not both")
+        return self
+
+
+class CountsSection(_Model):
+    """``[counts]``: children in each group at the start (``other`` may be left out)."""
+
+    total: Annotated[int, Field(ge=1)] | None = None
+    fostering: Annotated[int, Field(ge=0)]
+    residential: Annotated[int, Field(ge=0)]
+    supported_accommodation: Annotated[int, Field(ge=0)]
+    other: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _add_up(self) -> CountsSection:
+        named = self.fostering + self.residential + self.supported_accommodation
+        if self.total is None and self.other is None:
+            raise ValueError("give total or other")
+        if self.total is not None and self.other is not None and named + self.other != self.total:
+            raise ValueError(
+                f"the groups add up to {named + self.other}, not the total {self.total}"
+            )
+        if self.total is not None and named > self.total:
+            raise ValueError(f"the named groups add up to {named}, more than the total")
+        return self
+
+    def by_group(self) -> dict[SufficiencyGroup, int]:
+        named = self.fostering + self.residential + self.supported_accommodation
+        other = self.other if self.other is not None else (self.total or 0) - named
+        return {
+            SufficiencyGroup.FOSTERING: self.fostering,
+            SufficiencyGroup.RESIDENTIAL: self.residential,
+            SufficiencyGroup.SUPPORTED_ACCOMMODATION: self.supported_accommodation,
+            SufficiencyGroup.OTHER: other,
+        }
+
+
+class TrendModel(_Model):
+    """A trend over a monthly series (oldest first, ending at the start)."""
+
+    rule: Literal["linear", "log_linear", "damped"]
+    series: Annotated[list[float], Field(min_length=2)]
+    damping: Annotated[float, Field(gt=0.0, le=1.0)] = 0.95
+    note: str = ""
+
+
+class GivenTotal(_Model):
+    """``[total]`` with ``rule = "given"``: the end value, reached in a straight line."""
+
+    rule: Literal["given"]
+    end: Annotated[float, Field(ge=0)]
+    note: str = ""
+
+
+TotalModel = Annotated[GivenTotal | TrendModel, Field(discriminator="rule")]
+
+
+class ConstantShare(_Model):
+    rule: Literal["constant"]
+    note: str = ""
+
+
+class DriftShare(_Model):
+    rule: Literal["drift"]
+    pp_per_month: float
+    note: str = ""
+
+
+class TargetShare(_Model):
+    rule: Literal["target"]
+    share_percent: Annotated[float, Field(ge=0.0, le=100.0)]
+    by: dt.date
+    note: str = ""
+
+
+class TrendShare(_Model):
+    """The group's own count: a trend over its series, or a given end count."""
+
+    rule: Literal["trend"]
+    trend: Literal["linear", "log_linear", "damped"] | None = None
+    series: Annotated[list[float], Field(min_length=2)] | None = None
+    damping: Annotated[float, Field(gt=0.0, le=1.0)] = 0.95
+    end: Annotated[float, Field(ge=0)] | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _one(self) -> TrendShare:
+        if (self.end is None) == (self.series is None):
+            raise ValueError("give either end (a count) or series with trend")
+        if self.series is not None and self.trend is None:
+            raise ValueError("give trend (linear, log_linear or damped) with series")
+        return self
+
+
+class RemainderShare(_Model):
+    rule: Literal["remainder"]
+    note: str = ""
+
+
+ShareModel = Annotated[
+    ConstantShare | DriftShare | TargetShare | TrendShare | RemainderShare,
+    Field(discriminator="rule"),
+]
+
+
+class SharesSection(_Model):
+    fostering: ShareModel | None = None
+    residential: ShareModel | None = None
+    supported_accommodation: ShareModel | None = None
+    other: ShareModel | None = None
+
+
+class DataSection(_Model):
+    """``[data]``: the council's SSDA903 files (paths relative to the config; globs allowed)."""
+
+    episodes: Annotated[list[str], Field(min_length=1)]
+    header: Annotated[list[str], Field(min_length=1)]
+    uasc: list[str] = []
+    la: str | None = None
+    fit_from: dt.date | None = None
+    fit_months: Annotated[int, Field(ge=6, le=240)] = 36
+
+
+class RatesSection(_Model):
+    """``[rates]``: how rates are estimated and varied."""
+
+    rate_uncertainty: bool = True
+    randomness: bool = True
+    prior_weight: Annotated[float, Field(ge=0.0)] = 1200.0
+    entry_trend: Literal["fitted", "none"] | float = "none"
+    max_trend_percent: Annotated[float, Field(ge=0.0)] = 25.0
+    seasonality: bool = True
+    entry_multiplier: Annotated[float, Field(ge=0.0)] = 1.0
+    uasc_multiplier: Annotated[float, Field(ge=0.0)] = 1.0
+    exit_multiplier: Annotated[float, Field(ge=0.0)] = 1.0
+
+
+class BacktestSection(_Model):
+    """``[backtest]``: fit up to ``at`` and compare the forecast with what happened."""
+
+    at: dt.date
+    naive_months: Annotated[int, Field(ge=2, le=120)] = 12
+
+
+class ForecastFile(_Model):
+    """A whole forecast configuration file."""
+
+    forecast: ForecastSection
+    counts: CountsSection | None = None
+    total: TotalModel | None = None
+    shares: SharesSection = SharesSection()
+    data: DataSection | None = None
+    rates: RatesSection = RatesSection()
+    backtest: BacktestSection | None = None
+
+    @model_validator(mode="after")
+    def _mode(self) -> ForecastFile:
+        if self.forecast.mode == "statement":
+            if self.counts is None:
+                raise ValueError("statement mode needs a [counts] table")
+            if self.total is None:
+                raise ValueError("statement mode needs a [total] table")
+            if self.forecast.start is None:
+                raise ValueError("statement mode needs forecast.start")
+            if self.forecast.horizon_months is None and self.forecast.end is None:
+                raise ValueError("give forecast.horizon_months or forecast.end")
+        if self.forecast.mode == "stochastic" and self.data is None:
+            raise ValueError("stochastic mode needs a [data] table of SSDA903 files")
+        return self
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a TOML key path (discriminator tags dropped)."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        elif (item in {"given", "linear", "log_linear", "damped"} and parts[-1:] == ["total"]) or (
+            item in {s.value for s in ShareKind} and len(parts) >= 2 and parts[0] == "shares"
+        ):
+            continue
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "(top level)"
+
+
+def parse_config(data: dict[str, Any], *, source: str = "<config>") -> ForecastFile:
+    """Validate a parsed TOML document; errors name ``source`` and the key path."""
+    try:
+        return ForecastFile.model_validate(data)
+    except ValidationError as exc:
+        messages = []
+        for err in exc.errors():
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            messages.append(f"{_location(tuple(err['loc']))}: {msg}")
+        raise ForecastConfigError(f"{source}: " + "; ".join(messages)) from None
+
+
+def load_config(path: str | Path) -> ForecastFile:
+    """Read and validate a forecast TOML file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{p}: no such forecast configuration file") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ForecastConfigError(f"{p}: not valid TOML ({exc})") from None
+    return parse_config(data, source=str(p))
+
+
+def horizon_of(section: ForecastSection, start: dt.date, *, source: str) -> int:
+    """Months from ``start`` to the configured end (or the configured horizon)."""
+    if section.horizon_months is not None:
+        return section.horizon_months
+    if section.end is None:
+        raise ForecastConfigError(f"{source}: forecast.horizon_months: give a horizon or an end")
+    months = months_between(start, section.end)
+    if months < 1:
+        raise ForecastConfigError(f"{source}: forecast.end: must be at least a month after start")
+    return months
+
+
+def statement_spec(config: ForecastFile, *, source: str = "<config>") -> StatementSpec:
+    """The statement-mode spec a validated file describes."""
+    f = config.forecast
+    assert config.counts is not None and config.total is not None and f.start is not None
+    start = f.start
+    horizon = horizon_of(f, start, source=source)
+    counts = config.counts.by_group()
+
+    def fail(key: str, message: str) -> ForecastConfigError:
+        return ForecastConfigError(f"{source}: {key}: {message}")
+
+    total_cfg = config.total
+    try:
+        if isinstance(total_cfg, GivenTotal):
+            total = TotalRule(TotalKind.GIVEN, end=total_cfg.end, note=total_cfg.note)
+        else:
+            trend = fit_trend(
+                total_cfg.series, TrendKind(total_cfg.rule), damping=total_cfg.damping
+            )
+            total = TotalRule(TotalKind.TREND, trend=trend, note=total_cfg.note)
+    except ValueError as exc:
+        raise fail("total", str(exc)) from None
+
+    rules: dict[SufficiencyGroup, ShareRule] = {}
+    for g in GROUPS:
+        cfg = getattr(config.shares, g.value)
+        key = f"shares.{g.value}"
+        try:
+            if cfg is None:
+                kind = ShareKind.REMAINDER if g is SufficiencyGroup.OTHER else ShareKind.CONSTANT
+                rules[g] = ShareRule(kind)
+            elif isinstance(cfg, ConstantShare):
+                rules[g] = ShareRule(ShareKind.CONSTANT, note=cfg.note)
+            elif isinstance(cfg, DriftShare):
+                rules[g] = ShareRule(ShareKind.DRIFT, pp_per_month=cfg.pp_per_month, note=cfg.note)
+            elif isinstance(cfg, TargetShare):
+                month = months_between(start, cfg.by)
+                if month <= 0:
+                    raise fail(f"{key}.by", "the target date must be after forecast.start")
+                rules[g] = ShareRule(
+                    ShareKind.TARGET,
+                    target_share=cfg.share_percent / 100.0,
+                    target_month=month,
+                    note=cfg.note,
+                )
+            elif isinstance(cfg, TrendShare):
+                if cfg.series is not None:
+                    assert cfg.trend is not None
+                    trend = fit_trend(cfg.series, TrendKind(cfg.trend), damping=cfg.damping)
+                    rules[g] = ShareRule(ShareKind.TREND, count_trend=trend, note=cfg.note)
+                else:
+                    rules[g] = ShareRule(ShareKind.TREND, count_end=cfg.end, note=cfg.note)
+            else:
+                rules[g] = ShareRule(ShareKind.REMAINDER, note=cfg.note)
+        except ForecastConfigError:
+            raise
+        except ValueError as exc:
+            raise fail(key, str(exc)) from None
+    remainders = [g.value for g, r in rules.items() if r.kind is ShareKind.REMAINDER]
+    if len(remainders) != 1:
+        listed = ", ".join(remainders) or "none"
+        raise fail(
+            "shares",
+            f'exactly one group must take the remainder (rule = "remainder"); got {listed}',
+        )
+    try:
+        return StatementSpec(start, horizon, counts, total, rules, name=f.name)
+    except ValueError as exc:
+        raise ForecastConfigError(f"{source}: {exc}") from None
+
+
+def resolve_paths(patterns: list[str], base: Path, *, key: str, source: str) -> list[Path]:
+    """Expand config paths (relative to ``base``, globs allowed) in sorted order."""
+    files: list[Path] = []
+    for pattern in patterns:
+        full = pattern if Path(pattern).is_absolute() else str(base / pattern)
+        matches = sorted(glob.glob(full))
+        if not matches:
+            raise ForecastConfigError(f"{source}: {key}: no file matches {pattern!r}")
+        files.extend(Path(m) for m in matches)
+    return files

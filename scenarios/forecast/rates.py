@@ -1,0 +1,725 @@
+"""Entry, exit and move rates estimated from a council's SSDA903 episodes.
+
+The estimator is discrete-time, matching the monthly simulation. At each month start
+``t`` in the fit window every child in care is a census row (age band, time-in-care band,
+placement group, separated migrant or not). Between ``t`` and the next month start:
+
+* an **exit** is a census row whose period of care ends by the next month start; its
+  route comes from ``REC`` of the period's last episode (home, special guardianship,
+  adoption, other) or is ``turned_18`` if the child was within a month of 18 (those exits
+  are not a hazard: the simulation ends care at 18);
+* a **move** is a child still in the same period whose placement group differs at the next
+  month start (e.g. step-down from fostering to supported accommodation at 16+);
+* an **entry** is a period that starts after ``t`` and is still open at the next month
+  start; it is counted in the age band and group it has then. Children who arrive and
+  leave within a month never appear in a month-start count, and the model leaves them out.
+
+Exposure is census rows (child-months). Each rate is a Poisson rate with a gamma posterior
+whose prior is the parent rate (national → council by age band → council cell), with
+``prior_weight`` child-months of pseudo-exposure, so a small authority's rates are pulled
+towards national ones and a large authority's barely move. Simulation runs draw rates from
+these posteriors: the uncertainty in the rates as well as the randomness of events.
+
+National prior rates are in :data:`NATIONAL`. The bundled citations
+(``scenarios/data/national_statistics_citations.csv``, DfE via explore-education-statistics)
+give the national stock (81,770 at 31 March 2025, roughly flat since 2021) and the foster
+share (72% in 2019); the age-specific rates are **assumptions** stated beside each value,
+chosen to be consistent with a flat national stock. Replace them with the DfE tables
+("CLA starting / ceasing during the year by age and reason") when available.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from matcher.placement_types import SufficiencyGroup
+from matcher.ssda903 import placement_groups
+
+#: Age bands (years, lower bound inclusive): under 1, 1-4, 5-9, 10-15, 16-17 (DfE's bands).
+AGE_BANDS: tuple[tuple[int, int], ...] = ((0, 1), (1, 5), (5, 10), (10, 16), (16, 18))
+AGE_BAND_LABELS: tuple[str, ...] = ("under_1", "1_to_4", "5_to_9", "10_to_15", "16_to_17")
+#: Time-in-care bands (lower bounds in months): <6, 6-11, 12-23, 24+.
+TIC_BANDS_MONTHS: tuple[int, ...] = (0, 6, 12, 24)
+TIC_BAND_LABELS: tuple[str, ...] = ("under_6m", "6_to_11m", "12_to_23m", "24m_plus")
+#: Exit routes modelled as hazards. ``turned_18`` is not a hazard: care ends at 18.
+ROUTES: tuple[str, ...] = ("home", "special_guardianship", "adoption", "other")
+EXIT_ROUTES: tuple[str, ...] = (*ROUTES, "turned_18")
+#: Placement groups in index order.
+GROUPS: tuple[SufficiencyGroup, ...] = tuple(SufficiencyGroup)
+#: Entry streams: children entering care, and separated migrant children (UASC) arriving.
+STREAMS: tuple[str, ...] = ("children", "separated_migrant")
+
+DAYS_PER_MONTH = 365.25 / 12.0
+DAYS_18 = int(18 * 365.25)
+
+#: ``REC`` codes by route (the rest are ``other``).
+_ROUTE_OF_REC = {
+    "E4A": "home",
+    "E4B": "home",
+    "E13": "home",
+    "E41": "home",
+    "E45": "special_guardianship",
+    "E46": "special_guardianship",
+    "E47": "special_guardianship",
+    "E48": "special_guardianship",
+    "E11": "adoption",
+    "E12": "adoption",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NationalRates:
+    """National prior rates, per child-month in care.
+
+    Attributes
+    ----------
+    exit_hazard : numpy.ndarray
+        ``(route, age band)`` monthly exit hazards.
+    move_hazard : numpy.ndarray
+        ``(age band, from group, to group)`` monthly move hazards (zero diagonal).
+    entries_per_child_month : numpy.ndarray
+        ``(stream,)`` entries a month per child in care.
+    entry_mix : numpy.ndarray
+        ``(stream, age band, group)`` share of each stream's entries (sums to 1 per stream).
+    sources : dict[str, str]
+        Where each figure comes from (citation or stated assumption).
+    """
+
+    exit_hazard: np.ndarray
+    move_hazard: np.ndarray
+    entries_per_child_month: np.ndarray
+    entry_mix: np.ndarray
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+@cache
+def national_citations() -> tuple[dict[str, str], ...]:
+    """The bundled national statistics with their sources (DfE; OGL v3)."""
+    text = (
+        resources.files("scenarios")
+        .joinpath("data/national_statistics_citations.csv")
+        .read_text("utf-8")
+    )
+    return tuple(csv.DictReader(text.splitlines()))
+
+
+def _cited(topic: str, period: str) -> dict[str, str]:
+    for row in national_citations():
+        if row["topic"] == topic and row["period"] == period:
+            return row
+    raise LookupError(f"no national figure for {topic} {period} in the bundled citations")
+
+
+@cache
+def national_rates() -> NationalRates:
+    """The national priors (see the module docstring for what is cited and what assumed)."""
+    stock_2025 = float(_cited("cla_count", "2025")["value"])
+    stock_2021 = float(_cited("cla_count", "2021")["value"])
+    foster_2019 = float(_cited("placement_type", "2019")["value"]) / 100.0
+    # Assumption: about 0.40 entries a year per child in care (the national stock, cited,
+    # changed by +1.2% from 2021 to 2025, so entries and exits are close to equal).
+    entries = np.array([0.40 / 12.0 * (1.0 - 0.12), 0.40 / 12.0 * 0.12])
+    # Assumption: monthly exit hazards by route and age band (under 1 .. 16-17); with the
+    # exits at 18 they give about 0.39 exits a year per child, matching the entries above.
+    exit_hazard = np.array(
+        [
+            [0.012, 0.010, 0.009, 0.008, 0.006],  # home (incl. child arrangement orders)
+            [0.004, 0.007, 0.005, 0.002, 0.001],  # special guardianship
+            [0.008, 0.014, 0.003, 0.0003, 0.0],  # adoption
+            [0.003, 0.002, 0.002, 0.004, 0.012],  # other (custody, independent living, ...)
+        ]
+    )
+    # Assumption: monthly moves between groups; step-down to supported accommodation
+    # only at 16-17 (under-16s may not live there).
+    f, r, s, o = 0, 1, 2, 3
+    move = np.zeros((5, 4, 4))
+    for a in range(5):
+        move[a, f, r] = 0.002
+        move[a, r, f] = 0.004
+        move[a, o, f] = 0.010
+        move[a, f, o] = 0.003
+        move[a, r, o] = 0.002
+    move[4, f, s] = 0.010
+    move[4, r, s] = 0.020
+    move[4, o, s] = 0.008
+    # Assumption: entry mix by age band (under 1, 1-4, 5-9, 10-15, 16-17) and group at the
+    # first month start; separated migrant children arrive almost all at 16-17 (Essex:
+    # 98% of its separated migrant children were 16-17 in Dec 2024).
+    age_share = np.array([0.20, 0.15, 0.17, 0.33, 0.15])
+    young = np.array([foster_2019, 0.05, 0.0, 0.95 - foster_2019])
+    older = np.array([0.45, 0.10, 0.35, 0.10])
+    infant = np.array([0.70, 0.0, 0.0, 0.30])
+    by_age = (infant, young, young, young, older)
+    mix_children = np.stack([m * age_share[i] for i, m in enumerate(by_age)])
+    uasc_age = np.array([0.0, 0.0, 0.0, 0.10, 0.90])
+    uasc_type = np.array([0.45, 0.05, 0.45, 0.05])
+    mix_uasc = uasc_age[:, None] * uasc_type[None, :]
+    mix = np.stack([mix_children / mix_children.sum(), mix_uasc / mix_uasc.sum()])
+    sources = {
+        "stock": f"DfE CLA at 31 March: {stock_2021:.0f} (2021), {stock_2025:.0f} (2025)",
+        "foster_share": f"DfE: {foster_2019:.0%} of CLA in foster care (2019)",
+        "entries": "assumption: 0.40 entries a year per child in care, 12% separated migrants",
+        "exits": "assumption: exit hazards by route and age band consistent with a flat stock",
+        "moves": "assumption: small moves between groups; step-down to supported at 16-17",
+        "entry_mix": "assumption: DfE-like age mix of entries; group at entry by age",
+    }
+    return NationalRates(exit_hazard, move, entries, mix, sources)
+
+
+# --------------------------------------------------------------------------- observation
+
+
+def age_band_of(age_days: np.ndarray) -> np.ndarray:
+    """Age band index (0-4) of ages in days (18 and over in band 4)."""
+    edges = np.array([int(lo * 365.25) for lo, _ in AGE_BANDS[1:]])
+    return np.searchsorted(edges, np.asarray(age_days), side="right").astype(np.int64)
+
+
+def tic_band_of(tic_days: np.ndarray) -> np.ndarray:
+    """Time-in-care band index (0-3) of durations in days."""
+    edges = np.array([m * DAYS_PER_MONTH for m in TIC_BANDS_MONTHS[1:]])
+    return np.searchsorted(edges, np.asarray(tic_days), side="right").astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """Children in care on a date, as arrays.
+
+    Attributes
+    ----------
+    at : datetime.date
+        The census date.
+    age_days, tic_days : numpy.ndarray
+        Age and time in the current period of care, in days (int64).
+    group : numpy.ndarray
+        Placement group index into :data:`GROUPS` (int64).
+    uasc : numpy.ndarray
+        Separated migrant child (bool).
+    """
+
+    at: dt.date
+    age_days: np.ndarray = field(repr=False)
+    tic_days: np.ndarray = field(repr=False)
+    group: np.ndarray = field(repr=False)
+    uasc: np.ndarray = field(repr=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.age_days)
+        if not (len(self.tic_days) == len(self.group) == len(self.uasc) == n):
+            raise ValueError("population arrays differ in length")
+        if n and (self.group.min() < 0 or self.group.max() >= len(GROUPS)):
+            raise ValueError("group index out of range")
+
+    def __len__(self) -> int:
+        return len(self.age_days)
+
+    def counts(self) -> np.ndarray:
+        """Children in each group."""
+        return np.bincount(self.group, minlength=len(GROUPS))
+
+
+@dataclass(frozen=True, slots=True)
+class CareHistory:
+    """One authority's episodes, joined to dates of birth and grouped into periods of care.
+
+    Attributes
+    ----------
+    episodes : pandas.DataFrame
+        Columns ``CHILD``, ``DECOM``, ``DEC``, ``group`` (index), ``period`` (int),
+        ``period_start``, ``period_end`` (NaT while open), ``route`` (exit route of the
+        period), ``dob``, ``uasc`` (bool), ``entered`` (the period starts with ``RNE`` S).
+    data_end : datetime.date
+        The last month start the data describe completely.
+    notes : tuple[str, ...]
+        What was left out and why (counts only, never children's details).
+    """
+
+    episodes: pd.DataFrame = field(repr=False)
+    data_end: dt.date
+    notes: tuple[str, ...] = ()
+
+    def truncated(self, at: dt.date) -> CareHistory:
+        """The history as it was known at ``at`` (later events removed)."""
+        ts = pd.Timestamp(at)
+        ep = self.episodes.loc[self.episodes["DECOM"] <= ts].copy()
+        late = ep["DEC"] > ts
+        ep.loc[late, "DEC"] = pd.NaT
+        ended_late = ep["period_end"] > ts
+        ep.loc[ended_late, "period_end"] = pd.NaT
+        ep.loc[ended_late, "route"] = ""
+        return CareHistory(ep, min(self.data_end, _month_floor(at)), self.notes)
+
+
+def _month_floor(day: dt.date) -> dt.date:
+    return dt.date(day.year, day.month, 1)
+
+
+def care_history(
+    episodes: pd.DataFrame,
+    header: pd.DataFrame,
+    uasc: pd.DataFrame | None = None,
+    *,
+    la: str | None = None,
+) -> CareHistory:
+    """Join typed 903 tables (from :mod:`matcher.ssda903`) into periods of care.
+
+    Parameters
+    ----------
+    episodes, header, uasc
+        Frames from ``read_episodes``, ``read_header`` and ``read_uasc``.
+    la
+        The authority, for extracts that carry an ``LA`` column with several.
+
+    Raises
+    ------
+    ValueError
+        If an extract holds several authorities and ``la`` is not given, or ``la`` is not
+        among them, or no episode has a date of birth.
+    """
+    ep = episodes
+    hd = header
+    ua = uasc if uasc is not None else pd.DataFrame(columns=["CHILD"])
+    if "LA" in ep.columns:
+        las = sorted(ep["LA"].astype(str).unique())
+        if la is None and len(las) > 1:
+            raise ValueError(
+                "the episodes hold several authorities (" + ", ".join(las) + "); choose one "
+                "with data.la"
+            )
+        if la is not None:
+            if la not in las:
+                raise LookupError(
+                    f"authority {la!r} is not in the episodes; they hold: " + ", ".join(las)
+                )
+            ep = ep.loc[ep["LA"] == la]
+            if "LA" in hd.columns:
+                hd = hd.loc[hd["LA"] == la]
+            if "LA" in ua.columns:
+                ua = ua.loc[ua["LA"] == la]
+    elif la is not None:
+        raise ValueError("data.la is given but the episodes have no LA column")
+    dob = hd.drop_duplicates("CHILD", keep="last").set_index("CHILD")["DOB"]
+    ep = ep.assign(dob=ep["CHILD"].map(dob))
+    missing = ep["dob"].isna()
+    notes = []
+    if missing.any():
+        n = ep.loc[missing, "CHILD"].nunique()
+        notes.append(f"{n} children without a date of birth in the header were left out")
+        ep = ep.loc[~missing]
+    if ep.empty:
+        raise ValueError("no episode has a child with a date of birth in the header table")
+    ep = ep.sort_values(["CHILD", "DECOM"], kind="stable").reset_index(drop=True)
+    ep["group"] = placement_groups(ep).map({g.value: i for i, g in enumerate(GROUPS)})
+    child = ep["CHILD"].to_numpy()
+    new_child = np.r_[True, child[1:] != child[:-1]]
+    prev_rec = np.r_[[""], ep["REC"].to_numpy()[:-1]]
+    prev_dec = np.r_[
+        np.array([np.datetime64("NaT")], dtype="datetime64[ns]"), ep["DEC"].to_numpy()[:-1]
+    ]
+    decom = ep["DECOM"].to_numpy()
+    gap = ~np.isnat(prev_dec) & (decom > prev_dec)
+    ended = (prev_rec != "X1") & ~np.isnat(prev_dec)
+    started = ep["RNE"].to_numpy() == "S"
+    ep["period"] = np.cumsum(new_child | started | ended | gap)
+    grouped = ep.groupby("period", sort=False)
+    ep["period_start"] = grouped["DECOM"].transform("min")
+    # A period is an entry only if the data hold its start (RNE "S"); one whose first
+    # known episode is a change of placement began before the data and is not an entry.
+    ep["entered"] = grouped["RNE"].transform("first") == "S"
+    last = grouped.tail(1).set_index("period")
+    last_dec = last["DEC"]
+    ep["period_end"] = ep["period"].map(last_dec)
+    age_at_end = (last["DEC"] - last["dob"]).dt.days
+    route = last["REC"].map(_ROUTE_OF_REC).fillna("other")
+    route = route.where(~(age_at_end >= DAYS_18 - 31), "turned_18")
+    route = route.where(last["DEC"].notna(), "")
+    ep["route"] = ep["period"].map(route)
+    ua_children = set(ua["CHILD"].astype(str)) if len(ua) else set()
+    ep["uasc"] = ep["CHILD"].isin(ua_children)
+    latest = max(
+        ep["DECOM"].max(), ep["DEC"].max() if ep["DEC"].notna().any() else ep["DECOM"].max()
+    )
+    data_end = _month_floor(pd.Timestamp(latest).date())
+    keep = [
+        "CHILD",
+        "DECOM",
+        "DEC",
+        "group",
+        "period",
+        "period_start",
+        "period_end",
+        "route",
+        "dob",
+        "uasc",
+        "entered",
+    ]
+    return CareHistory(ep[keep].copy(), data_end, tuple(notes))
+
+
+def census(history: CareHistory, at: dt.date) -> Population:
+    """Children in care at the start of ``at`` (one per child: their open episode)."""
+    ts = pd.Timestamp(at)
+    ep = history.episodes
+    open_ = (ep["DECOM"] <= ts) & (ep["DEC"].isna() | (ep["DEC"] > ts))
+    cur = ep.loc[open_].drop_duplicates("CHILD", keep="last")
+    age = (ts - cur["dob"]).dt.days.to_numpy(dtype=np.int64)
+    keep = (age >= 0) & (age < DAYS_18)
+    cur = cur.loc[keep]
+    return Population(
+        at,
+        age[keep],
+        (ts - cur["period_start"]).dt.days.to_numpy(dtype=np.int64),
+        cur["group"].to_numpy(dtype=np.int64),
+        cur["uasc"].to_numpy(dtype=bool),
+    )
+
+
+def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Month starts from ``first`` (floored) to ``last`` inclusive."""
+    out = []
+    d = _month_floor(first)
+    while d <= last:
+        out.append(d)
+        d = dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    return out
+
+
+def stock_series(history: CareHistory, dates: list[dt.date]) -> np.ndarray:
+    """Children in each group at each date: ``(len(dates), 4)`` ints."""
+    return np.array([census(history, d).counts() for d in dates], dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Observations:
+    """Events and exposures in the fit window (see the module docstring).
+
+    Arrays: ``exit_events (route, age, tic)``, ``exit_exposure (age, tic)``,
+    ``move_events (age, from, to)``, ``move_exposure (age, from)``,
+    ``entry_events (stream, age, group)``, ``monthly_entries (stream, month)``,
+    ``stock (month, group)`` at each month start, ``turned_18`` exits (count).
+    """
+
+    months: tuple[dt.date, ...]
+    exit_events: np.ndarray = field(repr=False)
+    exit_exposure: np.ndarray = field(repr=False)
+    move_events: np.ndarray = field(repr=False)
+    move_exposure: np.ndarray = field(repr=False)
+    entry_events: np.ndarray = field(repr=False)
+    monthly_entries: np.ndarray = field(repr=False)
+    stock: np.ndarray = field(repr=False)
+    turned_18: int = 0
+
+    @property
+    def child_months(self) -> float:
+        """Total exposure (census rows) in the window."""
+        return float(self.exit_exposure.sum())
+
+
+def observe(history: CareHistory, fit_from: dt.date, fit_to: dt.date) -> Observations:
+    """Count events and exposure between consecutive month starts in ``[fit_from, fit_to]``."""
+    months = month_starts(fit_from, fit_to)
+    if len(months) < 2:
+        raise ValueError("the fit window must span at least one whole month")
+    ep = history.episodes
+    decom = ep["DECOM"].to_numpy()
+    dec = ep["DEC"].to_numpy()
+    far = np.datetime64("2262-01-01")
+    dec_f = np.where(np.isnat(dec), far, dec)
+    ts = np.array([np.datetime64(m, "ns") for m in months])
+    open_ = (decom[None, :] <= ts[:, None]) & (dec_f[None, :] > ts[:, None])  # (M, E)
+    mi, ei = np.nonzero(open_)
+    rows = pd.DataFrame(
+        {
+            "m": mi,
+            "child": ep["CHILD"].to_numpy()[ei],
+            "period": ep["period"].to_numpy()[ei],
+            "group": ep["group"].to_numpy()[ei],
+            "uasc": ep["uasc"].to_numpy()[ei],
+            "age": (ts[mi] - ep["dob"].to_numpy()[ei]) // np.timedelta64(1, "D"),
+            "tic": (ts[mi] - ep["period_start"].to_numpy()[ei]) // np.timedelta64(1, "D"),
+            "pend": ep["period_end"].to_numpy()[ei],
+            "pstart": ep["period_start"].to_numpy()[ei],
+            "route": ep["route"].to_numpy()[ei],
+            "entered": ep["entered"].to_numpy()[ei],
+        }
+    )
+    rows = rows.loc[(rows["age"] >= 0) & (rows["age"] < DAYS_18)]
+    rows = rows.drop_duplicates(["m", "child"], keep="last")
+    rows["a"] = age_band_of(rows["age"].to_numpy())
+    rows["k"] = tic_band_of(rows["tic"].to_numpy())
+    n_m = len(months)
+    stock = np.zeros((n_m, 4), dtype=np.int64)
+    np.add.at(stock, (rows["m"].to_numpy(), rows["group"].to_numpy()), 1)
+
+    cur = rows.loc[rows["m"] < n_m - 1]
+    nxt = rows.loc[rows["m"] > 0, ["m", "child", "period", "group", "a", "uasc", "pstart"]]
+    nxt = nxt.assign(m=nxt["m"] - 1)
+    joined = cur.merge(nxt, on=["m", "child"], how="left", suffixes=("", "_next"))
+    next_start = ts[joined["m"].to_numpy() + 1]
+    pend = joined["pend"].to_numpy()
+    exited = ~np.isnat(pend) & (pend <= next_start)
+    a = joined["a"].to_numpy()
+    k = joined["k"].to_numpy()
+    g = joined["group"].to_numpy()
+    exit_exposure = np.zeros((5, 4))
+    np.add.at(exit_exposure, (a, k), 1.0)
+    exit_events = np.zeros((len(ROUTES), 5, 4))
+    routes = joined["route"].to_numpy()
+    turned_18 = int(np.sum(exited & (routes == "turned_18")))
+    for r_i, r in enumerate(ROUTES):
+        sel = exited & (routes == r)
+        np.add.at(exit_events, (np.full(sel.sum(), r_i), a[sel], k[sel]), 1.0)
+    same = (~exited) & (joined["period_next"].to_numpy() == joined["period"].to_numpy())
+    g_next = joined["group_next"].to_numpy()
+    moved = same & (g_next != g)
+    move_exposure = np.zeros((5, 4))
+    np.add.at(move_exposure, (a, g), 1.0)
+    move_events = np.zeros((5, 4, 4))
+    np.add.at(move_events, (a[moved], g[moved], g_next[moved].astype(np.int64)), 1.0)
+
+    # Entries: periods starting after a month start, open at the next.
+    ent = rows.loc[rows["m"] > 0]
+    prev_start = ts[ent["m"].to_numpy() - 1]
+    this_start = ts[ent["m"].to_numpy()]
+    pstart = ent["pstart"].to_numpy()
+    is_entry = (pstart > prev_start) & (pstart <= this_start) & ent["entered"].to_numpy()
+    ent = ent.loc[is_entry]
+    stream = ent["uasc"].to_numpy().astype(np.int64)
+    entry_events = np.zeros((2, 5, 4))
+    np.add.at(entry_events, (stream, ent["a"].to_numpy(), ent["group"].to_numpy()), 1.0)
+    monthly = np.zeros((2, n_m - 1))
+    np.add.at(monthly, (stream, ent["m"].to_numpy() - 1), 1.0)
+    return Observations(
+        tuple(months),
+        exit_events,
+        exit_exposure,
+        move_events,
+        move_exposure,
+        entry_events,
+        monthly,
+        stock,
+        turned_18,
+    )
+
+
+# --------------------------------------------------------------------------- estimation
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRates:
+    """Monthly rates as gamma posteriors (mean = shape / rate).
+
+    Attributes
+    ----------
+    exit_shape, exit_rate : numpy.ndarray
+        ``(route, age band, tic band)``; hazards per child-month.
+    move_shape, move_rate : numpy.ndarray
+        ``(age band, from, to)``; hazards per child-month.
+    entry_shape : numpy.ndarray
+        ``(stream, age band, group)``.
+    entry_rate : numpy.ndarray
+        ``(stream,)`` in months: entries a month in a cell have mean
+        ``entry_shape / entry_rate``.
+    entry_trend : float
+        Monthly log-growth of entries (0 for none).
+    trend_origin : float
+        Months from the middle of the fit window to its end: the entry level at the
+        forecast start is the window's mean times ``exp(entry_trend * trend_origin)``.
+    seasonality : numpy.ndarray
+        ``(12,)`` multipliers of entries by calendar month (mean 1).
+    fit_from, fit_to : datetime.date
+        The fit window.
+    notes : tuple[str, ...]
+        Assumptions and adjustments made.
+    entry_scale, exit_scale
+        What-if multipliers applied to every draw (see :meth:`scaled`).
+    """
+
+    exit_shape: np.ndarray = field(repr=False)
+    exit_rate: np.ndarray = field(repr=False)
+    move_shape: np.ndarray = field(repr=False)
+    move_rate: np.ndarray = field(repr=False)
+    entry_shape: np.ndarray = field(repr=False)
+    entry_rate: np.ndarray = field(repr=False)
+    entry_trend: float = 0.0
+    trend_origin: float = 0.0
+    seasonality: np.ndarray = field(default_factory=lambda: np.ones(12), repr=False)
+    fit_from: dt.date = dt.date(1970, 1, 1)
+    fit_to: dt.date = dt.date(1970, 1, 1)
+    notes: tuple[str, ...] = ()
+    entry_scale: np.ndarray = field(default_factory=lambda: np.ones(2), repr=False)
+    exit_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.entry_scale.shape != (2,) or np.any(self.entry_scale < 0) or self.exit_scale < 0:
+            raise ValueError("scales must be non-negative (two entry streams, one exit)")
+        for name in ("exit_shape", "exit_rate", "move_shape", "move_rate", "entry_shape"):
+            arr = getattr(self, name)
+            if np.any(~np.isfinite(arr)) or np.any(arr < 0):
+                raise ValueError(f"{name} must be finite and non-negative")
+        if np.any(self.exit_rate <= 0) or np.any(self.move_rate <= 0):
+            raise ValueError("rate parameters must be positive")
+        if np.any(self.entry_rate <= 0):
+            raise ValueError("entry rate parameters must be positive")
+        if self.seasonality.shape != (12,) or np.any(self.seasonality <= 0):
+            raise ValueError("seasonality must be 12 positive multipliers")
+
+    @property
+    def exit_hazard(self) -> np.ndarray:
+        """Posterior mean exit hazards ``(route, age, tic)`` per child-month (scaled)."""
+        return self.exit_shape / self.exit_rate * self.exit_scale
+
+    @property
+    def move_hazard(self) -> np.ndarray:
+        """Posterior mean move hazards ``(age, from, to)`` per child-month."""
+        return self.move_shape / self.move_rate
+
+    @property
+    def entries_per_month(self) -> np.ndarray:
+        """Posterior mean entries a month ``(stream, age, group)`` at the window's middle."""
+        return self.entry_shape / self.entry_rate[:, None, None] * self.entry_scale[:, None, None]
+
+    def scaled(self, *, entries: float = 1.0, uasc: float = 1.0, exits: float = 1.0) -> FlowRates:
+        """These rates with entries, separated-migrant arrivals or exits multiplied.
+
+        The posteriors are kept and the multipliers applied to every draw, so that runs
+        with the same seed draw the same rates before scaling (common random numbers).
+        """
+        if min(entries, uasc, exits) < 0:
+            raise ValueError("multipliers must not be negative")
+        return FlowRates(
+            self.exit_shape,
+            self.exit_rate,
+            self.move_shape,
+            self.move_rate,
+            self.entry_shape,
+            self.entry_rate,
+            self.entry_trend,
+            self.trend_origin,
+            self.seasonality,
+            self.fit_from,
+            self.fit_to,
+            self.notes,
+            self.entry_scale * np.array([entries, uasc]),
+            self.exit_scale * exits,
+        )
+
+
+def _poisson_log_slope(y: np.ndarray) -> float:
+    """Slope of log E[y] on month index by Poisson regression (IRLS)."""
+    x = np.arange(len(y), dtype=float)
+    if y.sum() <= 0 or len(y) < 3:
+        return 0.0
+    b0, b1 = np.log(max(y.mean(), 1e-9)), 0.0
+    design = np.column_stack([np.ones_like(x), x])
+    for _ in range(50):
+        mu = np.exp(b0 + b1 * x)
+        z = b0 + b1 * x + (y - mu) / mu
+        w = mu
+        wx = design * w[:, None]
+        try:
+            coef = np.linalg.solve(design.T @ wx, wx.T @ z)
+        except np.linalg.LinAlgError:
+            return 0.0
+        if abs(coef[1] - b1) < 1e-10:
+            b0, b1 = float(coef[0]), float(coef[1])
+            break
+        b0, b1 = float(coef[0]), float(coef[1])
+    return b1 if np.isfinite(b1) else 0.0
+
+
+def estimate_rates(
+    obs: Observations,
+    *,
+    prior_weight: float = 1200.0,
+    entry_trend: str | float = "none",
+    max_trend_percent: float = 25.0,
+    seasonality: bool = True,
+    national: NationalRates | None = None,
+) -> FlowRates:
+    """Rates from observations, pulled towards national rates.
+
+    Parameters
+    ----------
+    obs
+        From :func:`observe`.
+    prior_weight
+        Pseudo-exposure in child-months given to each parent rate. 1,200 child-months is
+        100 children observed for a year: a council with 40,000 child-months (Essex over
+        three years) keeps its own rates; one with 2,000 is pulled half-way.
+    entry_trend
+        ``"none"``, ``"fitted"`` (Poisson regression of monthly entries on time, capped at
+        ``max_trend_percent`` a year either way) or a growth in per cent a year.
+    seasonality
+        Estimate monthly multipliers of entries (needs 24 months; shrunk towards 1).
+    national
+        The priors; :func:`national_rates` by default.
+    """
+    nat = national or national_rates()
+    w = float(prior_weight)
+    notes: list[str] = []
+    # Exits: national (route, age) -> council (route, age) -> council (route, age, tic).
+    exp_age = obs.exit_exposure.sum(axis=1)  # (age,)
+    ev_age = obs.exit_events.sum(axis=2)  # (route, age)
+    council_age = (ev_age + w * nat.exit_hazard) / (exp_age[None, :] + w)
+    exit_shape = obs.exit_events + w * council_age[:, :, None]
+    exit_rate = np.broadcast_to(obs.exit_exposure[None, :, :] + w, exit_shape.shape).copy()
+    # Moves: national (age, from, to) -> council (age, from, to).
+    move_shape = obs.move_events + w * nat.move_hazard
+    move_rate = np.broadcast_to(obs.move_exposure[:, :, None] + w, move_shape.shape).copy()
+    # Entries: per child-month in care, then turned into entries a month at the mean stock.
+    n_months = max(obs.monthly_entries.shape[1], 1)
+    child_months = max(obs.child_months, 1.0)
+    mean_stock = child_months / n_months
+    prior_counts = w * nat.entries_per_child_month[:, None, None] * nat.entry_mix
+    entry_shape = obs.entry_events + prior_counts
+    entry_rate = np.full(2, (child_months + w) / mean_stock)
+    # Trend.
+    total_monthly = obs.monthly_entries.sum(axis=0)
+    if entry_trend == "none":
+        slope = 0.0
+    elif entry_trend == "fitted":
+        slope = _poisson_log_slope(total_monthly)
+        cap = np.log1p(max_trend_percent / 100.0) / 12.0
+        if abs(slope) > cap:
+            notes.append(
+                f"fitted entry trend {100 * np.expm1(12 * slope):+.0f}% a year capped at "
+                f"{np.sign(slope) * max_trend_percent:+.0f}%"
+            )
+            slope = float(np.clip(slope, -cap, cap))
+    else:
+        slope = float(np.log1p(float(entry_trend) / 100.0) / 12.0)
+    origin = n_months / 2.0
+    # Seasonality.
+    season = np.ones(12)
+    if seasonality and n_months >= 24 and total_monthly.sum() > 0:
+        cal = np.array([(obs.months[i].month - 1) for i in range(n_months)])
+        expected = total_monthly.mean() * np.exp(slope * (np.arange(n_months) - n_months / 2))
+        k = 12.0
+        got = np.bincount(cal, weights=total_monthly, minlength=12)
+        exp_ = np.bincount(cal, weights=expected, minlength=12)
+        season = (got + k) / (exp_ + k)
+        season = season / season.mean()
+    elif seasonality:
+        notes.append("seasonality not estimated: fewer than 24 months of entries")
+    return FlowRates(
+        exit_shape,
+        exit_rate,
+        move_shape,
+        move_rate,
+        entry_shape,
+        entry_rate,
+        slope,
+        origin,
+        season,
+        obs.months[0],
+        obs.months[-1],
+        tuple(notes),
+    )

@@ -1,0 +1,627 @@
+"""Forecast output: terminal tables, JSON, CSV and a self-contained HTML report.
+
+The HTML report draws one chart per placement group as inline SVG (no scripts, no web
+fonts, no tiles): it opens offline. A stochastic forecast is drawn as a fan chart (P10-P95
+band, P10-P80 band, median line); a statement forecast as a line.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matcher.placement_types import SufficiencyGroup
+from scenarios.forecast.backtest import BacktestResult
+from scenarios.forecast.rates import EXIT_ROUTES, STREAMS
+from scenarios.forecast.statement import GROUPS, StatementForecast
+from scenarios.forecast.stock_flow import StochasticForecast
+
+#: The groups commissioners commission places in (``additional_places`` covers these).
+PLACE_GROUPS: tuple[SufficiencyGroup, ...] = (
+    SufficiencyGroup.RESIDENTIAL,
+    SufficiencyGroup.FOSTERING,
+    SufficiencyGroup.SUPPORTED_ACCOMMODATION,
+)
+
+_LABELS = {
+    SufficiencyGroup.FOSTERING: "Fostering",
+    SufficiencyGroup.RESIDENTIAL: "Residential",
+    SufficiencyGroup.SUPPORTED_ACCOMMODATION: "Supported accommodation",
+    SufficiencyGroup.OTHER: "Other",
+}
+
+
+# --------------------------------------------------------------------------- statement
+
+
+def statement_json(result: StatementForecast) -> dict[str, Any]:
+    """A statement forecast as plain JSON-ready data."""
+    spec = result.spec
+    return {
+        "mode": "statement",
+        "name": spec.name,
+        "start": result.dates[0].isoformat(),
+        "end": result.dates[-1].isoformat(),
+        "horizon_months": spec.horizon_months,
+        "additional_places": {g.value: result.additional_places[g] for g in PLACE_GROUPS},
+        "start_counts": {g.value: int(result.counts[g][0]) for g in GROUPS},
+        "end_counts": {g.value: int(result.counts[g][-1]) for g in GROUPS},
+        "total": {"start": int(result.rounded_total[0]), "end": int(result.rounded_total[-1])},
+        "remainder_group": spec.remainder.value,
+        "rules": {
+            g.value: {"rule": spec.shares[g].kind.value, "note": spec.shares[g].note}
+            for g in GROUPS
+        },
+        "counts": [
+            {
+                "date": d.isoformat(),
+                "total": int(result.rounded_total[i]),
+                **{g.value: int(result.counts[g][i]) for g in GROUPS},
+            }
+            for i, d in enumerate(result.dates)
+        ],
+        "shares_percent": [
+            {
+                "date": d.isoformat(),
+                **{g.value: round(float(result.shares[g][i]) * 100.0, 4) for g in GROUPS},
+            }
+            for i, d in enumerate(result.dates)
+        ],
+        "flags": list(result.flags),
+    }
+
+
+def statement_table(result: StatementForecast) -> str:
+    """The terminal table of a statement forecast."""
+    out = io.StringIO()
+    spec = result.spec
+    start, end = result.dates[0], result.dates[-1]
+    out.write(f"{spec.name or 'Statement forecast'}\n")
+    out.write(f"{start.isoformat()} -> {end.isoformat()} ({spec.horizon_months} months)\n\n")
+    head = f"{'group':<26}{'start':>8}{'share':>9}{'end':>8}{'share':>9}{'change':>9}  rule"
+    out.write(head + "\n" + "-" * len(head) + "\n")
+    for g in GROUPS:
+        a, b = int(result.counts[g][0]), int(result.counts[g][-1])
+        s0, s1 = result.shares[g][0] * 100.0, result.shares[g][-1] * 100.0
+        out.write(
+            f"{g.value:<26}{a:>8}{s0:>8.2f}%{b:>8}{s1:>8.2f}%{b - a:>+9d}  "
+            f"{spec.shares[g].kind.value}\n"
+        )
+    t0, t1 = int(result.rounded_total[0]), int(result.rounded_total[-1])
+    out.write(f"{'total':<26}{t0:>8}{'':>9}{t1:>8}{'':>9}{t1 - t0:>+9d}\n\n")
+    places = ", ".join(f"{result.additional_places[g]:+d} {g.value}" for g in PLACE_GROUPS)
+    out.write(f"Additional places needed by {end.isoformat()}: {places}\n")
+    for g in GROUPS:
+        if spec.shares[g].note:
+            out.write(f"  {g.value}: {spec.shares[g].note}\n")
+    for flag in result.flags:
+        out.write(f"! {flag}\n")
+    return out.getvalue()
+
+
+def statement_csv(result: StatementForecast) -> str:
+    """CSV: one row per date, rounded counts and unrounded shares."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["date", "total", *(g.value for g in GROUPS), *(f"{g.value}_share" for g in GROUPS)])
+    for i, d in enumerate(result.dates):
+        w.writerow(
+            [
+                d.isoformat(),
+                int(result.rounded_total[i]),
+                *(int(result.counts[g][i]) for g in GROUPS),
+                *(f"{result.shares[g][i]:.6f}" for g in GROUPS),
+            ]
+        )
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- SVG charts
+
+
+def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    span = max(hi - lo, 1e-9)
+    raw = span / n
+    mag = 10 ** np.floor(np.log10(raw))
+    step = float(min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=raw))
+    first = np.ceil(lo / step) * step
+    return [float(v) for v in np.arange(first, hi + step * 0.001, step)]
+
+
+def fan_chart_svg(
+    dates: Sequence[dt.date],
+    *,
+    median: np.ndarray,
+    bands: Sequence[tuple[np.ndarray, np.ndarray, str]] = (),
+    actual: tuple[Sequence[dt.date], np.ndarray] | None = None,
+    naive: np.ndarray | None = None,
+    title: str = "",
+    width: int = 560,
+    height: int = 260,
+) -> str:
+    """An inline SVG line or fan chart.
+
+    Parameters
+    ----------
+    dates
+        The x values.
+    median
+        The central line.
+    bands
+        ``(low, high, label)`` pairs drawn widest first as shaded areas.
+    actual
+        Observed values (dates, values) drawn as dots (back-tests).
+    naive
+        A comparison line (dashed).
+    """
+    left, right, top, bottom = 52, 12, 26, 30
+    pw, ph = width - left - right, height - top - bottom
+    xs = np.array([d.toordinal() for d in dates], dtype=float)
+    series = [median, *(b[0] for b in bands), *(b[1] for b in bands)]
+    if naive is not None:
+        series.append(naive)
+    if actual is not None:
+        series.append(actual[1])
+        xs_all = np.concatenate([xs, [d.toordinal() for d in actual[0]]])
+    else:
+        xs_all = xs
+    values = np.concatenate([np.asarray(s, dtype=float).ravel() for s in series])
+    lo = float(min(0.0, values.min()))
+    hi = float(values.max()) * 1.05 + 1.0
+    x0, x1 = float(xs_all.min()), float(xs_all.max())
+    if x1 == x0:
+        x1 = x0 + 1
+
+    def sx(v: np.ndarray | float) -> np.ndarray:
+        return left + (np.asarray(v, dtype=float) - x0) / (x1 - x0) * pw
+
+    def sy(v: np.ndarray | float) -> np.ndarray:
+        return top + ph - (np.asarray(v, dtype=float) - lo) / (hi - lo) * ph
+
+    def path(x: np.ndarray, y: np.ndarray) -> str:
+        return " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(sx(x), sy(y), strict=True))
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{html.escape(title)}">',
+        f'<text x="{left}" y="16" font-size="13" font-weight="bold">{html.escape(title)}</text>',
+    ]
+    for t in _ticks(lo, hi):
+        y = float(sy(t))
+        parts.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{t:g}</text>'
+        )
+    first, last = dates[0], dates[-1]
+    for d in (first, last) if len(dates) > 1 else (first,):
+        x = float(sx(d.toordinal()))
+        parts.append(
+            f'<text x="{x:.1f}" y="{top + ph + 16}" font-size="10" text-anchor="middle">'
+            f"{d.isoformat()[:7]}</text>"
+        )
+    shades = ["#c6dbef", "#6baed6", "#2171b5"]
+    for i, (low, high, label) in enumerate(bands):
+        pts = path(xs, np.asarray(high)) + " " + path(xs[::-1], np.asarray(low)[::-1])
+        parts.append(
+            f'<polygon points="{pts}" fill="{shades[i % 3]}" fill-opacity="0.7">'
+            f"<title>{html.escape(label)}</title></polygon>"
+        )
+    if naive is not None:
+        parts.append(
+            f'<polyline points="{path(xs, np.asarray(naive))}" fill="none" stroke="#888" '
+            f'stroke-dasharray="4 3" stroke-width="1.5"><title>naive trend</title></polyline>'
+        )
+    parts.append(
+        f'<polyline points="{path(xs, np.asarray(median))}" fill="none" stroke="#08306b" '
+        f'stroke-width="2"><title>median</title></polyline>'
+    )
+    if actual is not None:
+        ax = np.array([d.toordinal() for d in actual[0]], dtype=float)
+        for px, py in zip(sx(ax), sy(actual[1]), strict=True):
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.2" fill="#d94801"/>')
+    parts.append(
+        f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def html_page(title: str, sections: Sequence[str], *, meta: Mapping[str, str] = {}) -> str:
+    """A self-contained HTML page (inline CSS and SVG only)."""
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in meta.items()
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>"
+        "body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
+        "text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
+        ".charts{display:flex;flex-wrap:wrap;gap:1em}.flag{color:#a50f15}"
+        "</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><table>{rows}</table>"
+        + "".join(sections)
+        + "</body></html>\n"
+    )
+
+
+def html_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """An HTML table from plain values."""
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def statement_html(result: StatementForecast) -> str:
+    """The HTML report of a statement forecast: a chart per group, the table and flags."""
+    spec = result.spec
+    charts = [
+        fan_chart_svg(
+            result.dates,
+            median=result.counts[g].astype(float),
+            title=f"{_LABELS[g]} ({spec.shares[g].kind.value})",
+        )
+        for g in GROUPS
+    ]
+    rows = [
+        [
+            g.value,
+            int(result.counts[g][0]),
+            int(result.counts[g][-1]),
+            f"{result.additional_places[g]:+d}",
+            spec.shares[g].note,
+        ]
+        for g in GROUPS
+    ]
+    sections = [
+        html_table(["group", "start", "end", "change", "source of the rule"], rows),
+        "".join(f'<p class="flag">&#9888; {html.escape(f)}</p>' for f in result.flags),
+        '<div class="charts">' + "".join(charts) + "</div>",
+    ]
+    meta = {
+        "mode": "statement (deterministic)",
+        "start": result.dates[0].isoformat(),
+        "end": result.dates[-1].isoformat(),
+        "total": f"{int(result.rounded_total[0])} -> {int(result.rounded_total[-1])}",
+    }
+    return html_page(spec.name or "Statement forecast", sections, meta=meta)
+
+
+def write_outputs(
+    out_dir: Path, *, data: Mapping[str, Any], csv_text: str, html_text: str
+) -> list[Path]:
+    """Write ``forecast.json``, ``forecast.csv`` and ``forecast.html`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in (
+        ("forecast.json", json.dumps(data, indent=2) + "\n"),
+        ("forecast.csv", csv_text),
+        ("forecast.html", html_text),
+    ):
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+# --------------------------------------------------------------------------- stochastic
+
+
+def _q_label(q: float) -> str:
+    return f"p{round(q * 100):d}"
+
+
+def stochastic_json(result: StochasticForecast) -> dict[str, Any]:
+    """A stochastic forecast as plain JSON-ready data (quantiles, places needed, flows)."""
+    spec = result.spec
+    qs = spec.quantiles
+    table = result.quantile_counts(qs)
+    labels = [_q_label(q) for q in qs]
+    names = [g.value for g in GROUPS] + ["total"]
+    start = result.start_counts()
+    return {
+        "mode": "stochastic",
+        "start": result.dates[0].isoformat(),
+        "end": result.dates[-1].isoformat(),
+        "step": spec.step,
+        "runs": spec.runs,
+        "seed": spec.seed,
+        "rate_uncertainty": spec.rate_uncertainty,
+        "service_level": spec.service_level,
+        "additional_places": {g.value: result.additional_places()[g] for g in PLACE_GROUPS},
+        "places_needed": {g.value: v for g, v in result.places_needed().items()},
+        "peak_places_needed": {g.value: v for g, v in result.peak_places_needed().items()},
+        "start_counts": {g.value: v for g, v in start.items()},
+        "quantiles": list(qs),
+        "counts": [
+            {
+                "date": d.isoformat(),
+                **{
+                    name: {labels[i]: float(table[i, t, j]) for i in range(len(qs))}
+                    for j, name in enumerate(names)
+                },
+            }
+            for t, d in enumerate(result.dates)
+        ],
+        "mean_exits_per_step": {
+            route: round(float(result.exits[:, i].mean()), 3) for i, route in enumerate(EXIT_ROUTES)
+        },
+        "mean_entries_per_step": {
+            stream: round(float(result.entries[:, i].mean()), 3) for i, stream in enumerate(STREAMS)
+        },
+        "notes": list(result.notes),
+    }
+
+
+def stochastic_table(result: StochasticForecast, *, name: str = "") -> str:
+    """The terminal table of a stochastic forecast."""
+    spec = result.spec
+    qs = spec.quantiles
+    table = result.quantile_counts(qs)
+    need = result.places_needed()
+    peak = result.peak_places_needed()
+    start = result.start_counts()
+    out = io.StringIO()
+    out.write(f"{name or 'Stochastic forecast'}\n")
+    out.write(
+        f"{result.dates[0].isoformat()} -> {result.dates[-1].isoformat()}, {spec.runs} runs, "
+        f"{spec.step}ly steps, seed {spec.seed}, rate uncertainty "
+        f"{'on' if spec.rate_uncertainty else 'off'}\n\n"
+    )
+    level = f"P{round(spec.service_level * 100):d}"
+    cols = "".join(f"{_q_label(q).upper():>7}" for q in qs)
+    head = f"{'group':<26}{'start':>7}{cols}{'need@' + level:>10}{'peak':>7}{'extra':>7}"
+    out.write(head + "\n" + "-" * len(head) + "\n")
+    for j, g in enumerate(GROUPS):
+        vals = "".join(f"{table[i, -1, j]:>7.0f}" for i in range(len(qs)))
+        out.write(
+            f"{g.value:<26}{start[g]:>7}{vals}{need[g]:>10}{peak[g]:>7}{need[g] - start[g]:>+7d}\n"
+        )
+    vals = "".join(f"{table[i, -1, -1]:>7.0f}" for i in range(len(qs)))
+    out.write(f"{'total':<26}{sum(start.values()):>7}{vals}\n\n")
+    extra = result.additional_places()
+    places = ", ".join(f"{extra[g]:+d} {g.value}" for g in PLACE_GROUPS)
+    out.write(
+        f"Places needed by {result.dates[-1].isoformat()} at the {level} service level, "
+        f"against the start: {places}\n"
+    )
+    for note in result.notes:
+        out.write(f"  note: {note}\n")
+    return out.getvalue()
+
+
+def stochastic_csv(result: StochasticForecast) -> str:
+    """CSV in long form: date, group, mean and each quantile."""
+    qs = result.spec.quantiles
+    table = result.quantile_counts(qs)
+    both = np.concatenate([result.counts, result.totals[:, :, None]], axis=2)
+    mean = both.mean(axis=0)
+    names = [g.value for g in GROUPS] + ["total"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["date", "group", "mean", *(_q_label(q) for q in qs)])
+    for t, d in enumerate(result.dates):
+        for j, name in enumerate(names):
+            w.writerow(
+                [
+                    d.isoformat(),
+                    name,
+                    f"{mean[t, j]:.2f}",
+                    *(f"{table[i, t, j]:.0f}" for i in range(len(qs))),
+                ]
+            )
+    return buf.getvalue()
+
+
+def _fan(
+    dates: Sequence[dt.date], table: np.ndarray, qs: Sequence[float], j: int, title: str, **kw: Any
+) -> str:
+    idx = {q: i for i, q in enumerate(qs)}
+    bands = []
+    if 0.1 in idx and 0.95 in idx:
+        bands.append((table[idx[0.1], :, j], table[idx[0.95], :, j], "P10-P95"))
+    if 0.1 in idx and 0.8 in idx:
+        bands.append((table[idx[0.1], :, j], table[idx[0.8], :, j], "P10-P80"))
+    median = table[idx.get(0.5, len(qs) // 2), :, j]
+    return fan_chart_svg(dates, median=median, bands=bands, title=title, **kw)
+
+
+def stochastic_html(result: StochasticForecast, *, name: str = "") -> str:
+    """The HTML report of a stochastic forecast: a fan chart per group and the tables."""
+    spec = result.spec
+    qs = spec.quantiles
+    table = result.quantile_counts(qs)
+    charts = [_fan(result.dates, table, qs, j, _LABELS[g]) for j, g in enumerate(GROUPS)] + [
+        _fan(result.dates, table, qs, len(GROUPS), "All children in care")
+    ]
+    need = result.places_needed()
+    start = result.start_counts()
+    rows = [
+        [
+            g.value,
+            start[g],
+            *(f"{table[i, -1, j]:.0f}" for i in range(len(qs))),
+            need[g],
+            f"{need[g] - start[g]:+d}",
+        ]
+        for j, g in enumerate(GROUPS)
+    ]
+    level = f"P{round(spec.service_level * 100):d}"
+    sections = [
+        '<div class="charts">' + "".join(charts) + "</div>",
+        f"<h2>At {result.dates[-1].isoformat()}</h2>",
+        html_table(
+            ["group", "start", *(_q_label(q).upper() for q in qs), f"places at {level}", "change"],
+            rows,
+        ),
+        "".join(f"<p>{html.escape(n)}</p>" for n in result.notes),
+    ]
+    meta = {
+        "mode": "stochastic (stock and flow)",
+        "start": result.dates[0].isoformat(),
+        "end": result.dates[-1].isoformat(),
+        "runs": f"{spec.runs} ({spec.step}ly steps, seed {spec.seed})",
+        "rate uncertainty": "on" if spec.rate_uncertainty else "off",
+        "bands": "dark line: median; shaded: P10-P80 and P10-P95",
+    }
+    return html_page(name or "Stochastic forecast", sections, meta=meta)
+
+
+# --------------------------------------------------------------------------- back-test
+
+
+def backtest_json(result: BacktestResult) -> dict[str, Any]:
+    """A back-test as plain data."""
+    names = [g.value for g in GROUPS] + ["total"]
+    q = result.forecast.quantile_counts((0.1, 0.5, 0.95))
+
+    def per(arr: np.ndarray) -> dict[str, float | None]:
+        return {
+            n: (None if not np.isfinite(arr[j]) else round(float(arr[j]), 3))
+            for j, n in enumerate(names)
+        }
+
+    return {
+        "mode": "backtest",
+        "at": result.at.isoformat(),
+        "end": result.dates[-1].isoformat(),
+        "months": len(result.dates) - 1,
+        "runs": result.forecast.spec.runs,
+        "seed": result.forecast.spec.seed,
+        "model": {
+            "mae": per(result.model_errors.mae),
+            "mape_percent": per(result.model_errors.mape),
+            "end_error": per(result.model_errors.end_error),
+            "coverage_p10_p95": per(result.coverage),
+        },
+        "naive_trend": {
+            "mae": per(result.naive_errors.mae),
+            "mape_percent": per(result.naive_errors.mape),
+            "end_error": per(result.naive_errors.end_error),
+        },
+        "series": [
+            {
+                "date": d.isoformat(),
+                **{
+                    n: {
+                        "actual": float(result.actual[t, j]),
+                        "p10": float(q[0, t, j]),
+                        "p50": float(q[1, t, j]),
+                        "p95": float(q[2, t, j]),
+                        "naive": round(float(result.naive[t, j]), 2),
+                    }
+                    for j, n in enumerate(names)
+                },
+            }
+            for t, d in enumerate(result.dates)
+        ],
+        "notes": list(result.forecast.notes),
+    }
+
+
+def backtest_table(result: BacktestResult) -> str:
+    """The terminal table of a back-test."""
+    names = [g.value for g in GROUPS] + ["total"]
+    out = io.StringIO()
+    out.write(
+        f"Back-test: fitted on data to {result.at.isoformat()}, forecast to "
+        f"{result.dates[-1].isoformat()} ({len(result.dates) - 1} months, "
+        f"{result.forecast.spec.runs} runs)\n\n"
+    )
+    head = (
+        f"{'group':<26}{'actual':>8}{'median':>8}{'naive':>8}"
+        f"{'MAE':>8}{'naiveMAE':>10}{'MAPE%':>8}{'naive%':>8}{'cover':>7}"
+    )
+    out.write(head + "\n" + "-" * len(head) + "\n")
+    med = result.forecast.quantile_counts((0.5,))[0]
+    m, n = result.model_errors, result.naive_errors
+    for j, name in enumerate(names):
+        out.write(
+            f"{name:<26}{result.actual[-1, j]:>8.0f}{med[-1, j]:>8.0f}{result.naive[-1, j]:>8.0f}"
+            f"{m.mae[j]:>8.1f}{n.mae[j]:>10.1f}{m.mape[j]:>8.1f}{n.mape[j]:>8.1f}"
+            f"{result.coverage[j]:>7.0%}\n"
+        )
+    better = int(np.sum(m.mae < n.mae))
+    out.write(
+        f"\nThe model's median beats the naive trend on mean absolute error for {better} of "
+        f"{len(names)} series; 'cover' is the share of months inside P10-P95.\n"
+    )
+    for note in result.forecast.notes:
+        out.write(f"  note: {note}\n")
+    return out.getvalue()
+
+
+def backtest_csv(result: BacktestResult) -> str:
+    """CSV in long form: date, group, actual, p10, p50, p95, naive."""
+    names = [g.value for g in GROUPS] + ["total"]
+    q = result.forecast.quantile_counts((0.1, 0.5, 0.95))
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["date", "group", "actual", "p10", "p50", "p95", "naive"])
+    for t, d in enumerate(result.dates):
+        for j, name in enumerate(names):
+            w.writerow(
+                [
+                    d.isoformat(),
+                    name,
+                    f"{result.actual[t, j]:.0f}",
+                    f"{q[0, t, j]:.0f}",
+                    f"{q[1, t, j]:.0f}",
+                    f"{q[2, t, j]:.0f}",
+                    f"{result.naive[t, j]:.2f}",
+                ]
+            )
+    return buf.getvalue()
+
+
+def backtest_html(result: BacktestResult) -> str:
+    """The HTML report of a back-test: fans with the actual counts as dots."""
+    names = [_LABELS[g] for g in GROUPS] + ["All children in care"]
+    q = result.forecast.quantile_counts((0.1, 0.5, 0.95))
+    charts = []
+    for j, name in enumerate(names):
+        charts.append(
+            fan_chart_svg(
+                result.dates,
+                median=q[1, :, j],
+                bands=[(q[0, :, j], q[2, :, j], "P10-P95")],
+                actual=(result.dates, result.actual[:, j]),
+                naive=result.naive[:, j],
+                title=name,
+            )
+        )
+    keys = [g.value for g in GROUPS] + ["total"]
+    rows = [
+        [
+            k,
+            f"{result.model_errors.mae[j]:.1f}",
+            f"{result.naive_errors.mae[j]:.1f}",
+            f"{result.model_errors.mape[j]:.1f}",
+            f"{result.naive_errors.mape[j]:.1f}",
+            f"{result.coverage[j]:.0%}",
+        ]
+        for j, k in enumerate(keys)
+    ]
+    sections = [
+        '<div class="charts">' + "".join(charts) + "</div>",
+        html_table(["series", "MAE", "naive MAE", "MAPE %", "naive MAPE %", "P10-P95 cover"], rows),
+        "<p>Dots: what happened. Dashed: a straight line through the last months before the "
+        "cut-off. Line and band: the model's median and P10-P95.</p>",
+    ]
+    meta = {
+        "mode": "back-test",
+        "fitted on data to": result.at.isoformat(),
+        "tested to": result.dates[-1].isoformat(),
+        "runs": str(result.forecast.spec.runs),
+    }
+    return html_page("Forecast back-test", sections, meta=meta)

@@ -1,0 +1,170 @@
+"""From a validated configuration file to a forecast: the glue the CLI and benchmarks use."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from matcher.ssda903 import read_episodes, read_header, read_uasc
+from scenarios.forecast.backtest import BacktestResult, backtest
+from scenarios.forecast.config import (
+    ForecastConfigError,
+    ForecastFile,
+    horizon_of,
+    resolve_paths,
+    statement_spec,
+)
+from scenarios.forecast.rates import (
+    CareHistory,
+    FlowRates,
+    Population,
+    care_history,
+    census,
+    estimate_rates,
+    observe,
+)
+from scenarios.forecast.statement import StatementForecast, add_months, forecast_statement
+from scenarios.forecast.stock_flow import (
+    Progress,
+    SimulationSpec,
+    StochasticForecast,
+    simulate,
+)
+
+
+def run_statement(config: ForecastFile, *, source: str = "<config>") -> StatementForecast:
+    """Run a statement-mode configuration."""
+    return forecast_statement(statement_spec(config, source=source))
+
+
+def load_history(config: ForecastFile, base: Path, *, source: str = "<config>") -> CareHistory:
+    """Read the configuration's 903 files and join them into periods of care."""
+    data = config.data
+    if data is None:
+        raise ForecastConfigError(f"{source}: data: this mode needs a [data] table")
+    episodes = read_episodes(resolve_paths(data.episodes, base, key="data.episodes", source=source))
+    header = read_header(resolve_paths(data.header, base, key="data.header", source=source))
+    uasc = (
+        read_uasc(resolve_paths(data.uasc, base, key="data.uasc", source=source))
+        if data.uasc
+        else None
+    )
+    return care_history(episodes, header, uasc, la=data.la)
+
+
+@dataclass(frozen=True, slots=True)
+class StochasticSetup:
+    """Everything a stochastic run needs, fitted and validated."""
+
+    history: CareHistory = field(repr=False)
+    rates: FlowRates = field(repr=False)
+    population: Population = field(repr=False)
+    spec: SimulationSpec
+
+
+def _month(day: dt.date) -> dt.date:
+    return dt.date(day.year, day.month, 1)
+
+
+def stochastic_setup(
+    config: ForecastFile,
+    base: Path,
+    *,
+    source: str = "<config>",
+    history: CareHistory | None = None,
+    runs: int | None = None,
+    seed: int | None = None,
+) -> StochasticSetup:
+    """Fit rates on the configured window and take the census at the start."""
+    f = config.forecast
+    data = config.data
+    assert data is not None
+    hist = history or load_history(config, base, source=source)
+    start = _month(f.start) if f.start is not None else hist.data_end
+    if start > hist.data_end:
+        raise ForecastConfigError(
+            f"{source}: forecast.start: {start} is after the data end ({hist.data_end})"
+        )
+    horizon = horizon_of(f, start, source=source)
+    fit_from = _month(data.fit_from) if data.fit_from else add_months(start, -data.fit_months)
+    if fit_from >= start:
+        raise ForecastConfigError(f"{source}: data.fit_from: must be before forecast.start")
+    obs = observe(hist.truncated(start), fit_from, start)
+    r = config.rates
+    rates = estimate_rates(
+        obs,
+        prior_weight=r.prior_weight,
+        entry_trend=r.entry_trend,
+        max_trend_percent=r.max_trend_percent,
+        seasonality=r.seasonality,
+    ).scaled(entries=r.entry_multiplier, uasc=r.uasc_multiplier, exits=r.exit_multiplier)
+    population = census(hist, start)
+    spec = SimulationSpec(
+        start,
+        horizon,
+        f.step,
+        runs if runs is not None else f.runs,
+        seed if seed is not None else f.seed,
+        r.rate_uncertainty,
+        f.service_level,
+    )
+    return StochasticSetup(hist, rates, population, spec)
+
+
+def run_stochastic(
+    config: ForecastFile,
+    base: Path,
+    *,
+    source: str = "<config>",
+    runs: int | None = None,
+    seed: int | None = None,
+    progress: Progress | None = None,
+) -> StochasticForecast:
+    """Run a stochastic-mode configuration."""
+    setup = stochastic_setup(config, base, source=source, runs=runs, seed=seed)
+    return simulate(setup.rates, setup.population, setup.spec, progress=progress)
+
+
+def run_backtest(
+    config: ForecastFile,
+    base: Path,
+    *,
+    at: dt.date | None = None,
+    source: str = "<config>",
+    runs: int | None = None,
+    seed: int | None = None,
+    progress: Progress | None = None,
+) -> BacktestResult:
+    """Back-test a stochastic configuration at ``at`` (or ``backtest.at``)."""
+    if config.data is None:
+        raise ForecastConfigError(f"{source}: data: a back-test needs a [data] table")
+    cut = at or (config.backtest.at if config.backtest else None)
+    if cut is None:
+        raise ForecastConfigError(f"{source}: backtest.at: give a cut-off date (or --at)")
+    hist = load_history(config, base, source=source)
+    f = config.forecast
+    r = config.rates
+    horizon = f.horizon_months or 600
+    spec = SimulationSpec(
+        _month(cut),
+        horizon,
+        "month",
+        runs if runs is not None else f.runs,
+        seed if seed is not None else f.seed,
+        r.rate_uncertainty,
+        f.service_level,
+    )
+    return backtest(
+        hist,
+        cut,
+        spec,
+        fit_months=config.data.fit_months,
+        naive_months=config.backtest.naive_months if config.backtest else 12,
+        prior_weight=r.prior_weight,
+        entry_trend=r.entry_trend,
+        max_trend_percent=r.max_trend_percent,
+        seasonality=r.seasonality,
+        multipliers=(r.entry_multiplier, r.uasc_multiplier, r.exit_multiplier),
+        progress=progress,
+    )

@@ -1,0 +1,285 @@
+"""Stochastic mode: rates from 903 episodes, the simulation, its deterministic twin, back-tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcher.ssda903 import open_episodes, read_episodes, read_header, read_uasc
+from placematch.cli import main
+from scenarios.forecast.backtest import backtest, naive_trend
+from scenarios.forecast.config import load_config
+from scenarios.forecast.rates import (
+    CareHistory,
+    FlowRates,
+    Population,
+    care_history,
+    census,
+    estimate_rates,
+    national_rates,
+    observe,
+)
+from scenarios.forecast.report import stochastic_csv, stochastic_html, stochastic_json
+from scenarios.forecast.runner import run_stochastic
+from scenarios.forecast.stock_flow import SimulationSpec, expected_path, simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data" / "ssda903"
+EXAMPLE = ROOT / "examples" / "synthetic_903_forecast.toml"
+AT = dt.date(2019, 4, 1)
+
+
+@cache
+def yearly() -> CareHistory:
+    files = sorted((DATA / "yearly").glob("*-episodes.csv"))
+    return care_history(
+        read_episodes(files),
+        read_header(sorted((DATA / "yearly").glob("*-header.csv"))),
+        read_uasc(sorted((DATA / "yearly").glob("*-uasc.csv"))),
+    )
+
+
+@cache
+def regional() -> CareHistory:
+    d = DATA / "regional"
+    return care_history(
+        read_episodes(d / "episodes.csv"),
+        read_header(d / "header.csv"),
+        read_uasc(d / "uasc.csv"),
+        la="Hillingdon",
+    )
+
+
+@cache
+def fitted() -> tuple[FlowRates, Population]:
+    hist = yearly()
+    obs = observe(hist, dt.date(2019, 4, 1), dt.date(2020, 4, 1))
+    return estimate_rates(obs), census(hist, dt.date(2020, 4, 1))
+
+
+def test_census_matches_open_episodes() -> None:
+    files = sorted((DATA / "yearly").glob("*-episodes.csv"))
+    episodes = read_episodes(files)
+    pop = census(yearly(), dt.date(2020, 4, 1))
+    current = open_episodes(episodes, "2020-04-01")
+    # Every open episode's child has a header row in the fixture and is under 18.
+    assert len(pop) == len(current)
+    by_group = current["sufficiency_group"].value_counts()
+    assert pop.counts().tolist() == [
+        by_group.get(g, 0) for g in ("fostering", "residential", "supported_accommodation", "other")
+    ]
+    assert (pop.age_days >= 0).all() and (pop.age_days < 18 * 366).all()
+    assert (pop.tic_days >= 0).all()
+
+
+def test_observations_are_consistent() -> None:
+    hist = yearly()
+    obs = observe(hist, dt.date(2019, 4, 1), dt.date(2020, 4, 1))
+    assert len(obs.months) == 13
+    assert obs.stock.shape == (13, 4)
+    # The month-start stock is the census count.
+    assert obs.stock[0].tolist() == census(hist, dt.date(2019, 4, 1)).counts().tolist()
+    # Exposure is the stock at the 12 month starts that have a next month.
+    assert obs.child_months == obs.stock[:-1].sum()
+    # Stock flow identity: next = this - exits - turned 18 + entries (+ moves net zero),
+    # up to children whose periods the fixture starts without an RNE "S" entry.
+    exits = obs.exit_events.sum() + obs.turned_18
+    change = obs.stock[-1].sum() - obs.stock[0].sum()
+    assert change <= obs.entry_events.sum() - exits + 5
+    assert obs.move_events.sum() > 0
+    assert np.all(np.diagonal(obs.move_events, axis1=1, axis2=2) == 0)
+
+
+def test_regional_extract_needs_an_authority() -> None:
+    d = DATA / "regional"
+    with pytest.raises(ValueError, match="several authorities"):
+        care_history(read_episodes(d / "episodes.csv"), read_header(d / "header.csv"))
+    with pytest.raises(LookupError, match="Hillingdon, Southwark"):
+        care_history(read_episodes(d / "episodes.csv"), read_header(d / "header.csv"), la="Essex")
+
+
+def test_small_authorities_are_pulled_towards_national_rates() -> None:
+    hist = regional()
+    obs = observe(hist, dt.date(2017, 4, 1), AT)
+    own = estimate_rates(obs, prior_weight=1e-6)
+    pulled = estimate_rates(obs, prior_weight=1e9)
+    nat = national_rates()
+    raw = obs.exit_events.sum(axis=(1, 2)) / obs.child_months
+    # Without a prior the council's overall exit rate by route is its own.
+    weights = obs.exit_exposure / obs.child_months
+    assert (own.exit_hazard * weights).sum(axis=(1, 2)) == pytest.approx(raw, rel=1e-4)
+    # With an overwhelming prior each age band's rate is national.
+    assert pulled.exit_hazard[:, :, 0] == pytest.approx(nat.exit_hazard, rel=1e-4, abs=1e-8)
+    assert pulled.move_hazard == pytest.approx(nat.move_hazard, rel=1e-4, abs=1e-8)
+
+
+def test_simulation_is_reproducible_and_chunking_does_not_matter() -> None:
+    rates, pop = fitted()
+    spec = SimulationSpec(dt.date(2020, 4, 1), 12, runs=60, seed=7)
+    a = simulate(rates, pop, spec)
+    b = simulate(rates, pop, spec, chunk_runs=7)
+    assert np.array_equal(a.counts, b.counts)
+    c = simulate(rates, pop, SimulationSpec(dt.date(2020, 4, 1), 12, runs=60, seed=8))
+    assert not np.array_equal(a.counts, c.counts)
+    assert (a.counts >= 0).all()
+    assert a.counts[:, 0, :].tolist() == [pop.counts().tolist()] * 60
+    q = a.quantile_counts()
+    assert np.all(np.diff(q, axis=0) >= 0)  # P10 <= P50 <= P80 <= P95
+
+
+def test_median_tracks_the_deterministic_twin_without_rate_noise() -> None:
+    rates, pop = fitted()
+    spec = SimulationSpec(dt.date(2020, 4, 1), 24, runs=400, seed=3, rate_uncertainty=False)
+    sim = simulate(rates, pop, spec)
+    exp = expected_path(rates, pop, spec)
+    mean = sim.counts.mean(axis=0)
+    median = sim.quantile_counts((0.5,))[0][:, :4]
+    # The run mean is the expectation: within 3 standard errors (plus a child for ages
+    # spread on a grid in the twin).
+    se = sim.counts.std(axis=0) / np.sqrt(spec.runs)
+    assert np.all(np.abs(mean - exp) <= 3 * se + 1.0)
+    assert np.all(np.abs(median - exp) <= np.maximum(2.0, 0.1 * exp))
+
+
+def test_rate_uncertainty_widens_the_fan() -> None:
+    rates, pop = fitted()
+    base = dict(start=dt.date(2020, 4, 1), horizon_months=24, runs=300, seed=5)
+    calm = simulate(rates, pop, SimulationSpec(**base, rate_uncertainty=False))  # type: ignore[arg-type]
+    wild = simulate(rates, pop, SimulationSpec(**base, rate_uncertainty=True))  # type: ignore[arg-type]
+    assert wild.totals[:, -1].std() > calm.totals[:, -1].std()
+
+
+@settings(max_examples=12)
+@given(
+    low=st.floats(0.0, 2.0),
+    extra=st.floats(0.01, 3.0),
+    seed=st.integers(0, 2**31),
+    uncertain=st.booleans(),
+)
+def test_a_higher_entry_rate_never_lowers_need(
+    low: float, extra: float, seed: int, uncertain: bool
+) -> None:
+    rates, pop = fitted()
+    spec = SimulationSpec(dt.date(2020, 4, 1), 12, runs=40, seed=seed, rate_uncertainty=uncertain)
+    lo = simulate(rates.scaled(entries=low, uasc=low), pop, spec)
+    hi = simulate(rates.scaled(entries=low + extra, uasc=low + extra), pop, spec)
+    # Pathwise: every run has at least as many children in every group at every date.
+    assert np.all(hi.counts >= lo.counts)
+    for level in (0.5, 0.8, 0.95):
+        need_lo, need_hi = lo.places_needed(level), hi.places_needed(level)
+        assert all(need_hi[g] >= need_lo[g] for g in need_lo)
+
+
+def test_weekly_steps_agree_with_monthly() -> None:
+    rates, pop = fitted()
+    monthly = SimulationSpec(dt.date(2020, 4, 1), 12, runs=1, rate_uncertainty=False)
+    weekly = SimulationSpec(dt.date(2020, 4, 1), 12, step="week", runs=1, rate_uncertainty=False)
+    m = expected_path(rates, pop, monthly)
+    w = expected_path(rates, pop, weekly)
+    assert len(weekly.dates()) == 53
+    assert w[-1].sum() == pytest.approx(m[-1].sum(), rel=0.03)
+    sim = simulate(rates, pop, SimulationSpec(dt.date(2020, 4, 1), 12, step="week", runs=50))
+    assert sim.counts.shape == (50, 53, 4)
+
+
+def test_places_needed() -> None:
+    rates, pop = fitted()
+    f = simulate(rates, pop, SimulationSpec(dt.date(2020, 4, 1), 12, runs=200, seed=1))
+    need80 = f.places_needed(0.8)
+    need95 = f.places_needed(0.95)
+    for g in need80:
+        end = f.counts[:, -1, list(need80).index(g)]
+        assert np.mean(end <= need80[g]) >= 0.8
+        assert need95[g] >= need80[g]
+        assert f.peak_places_needed(0.8)[g] >= need80[g]
+    extra = f.additional_places(0.8)
+    start = f.start_counts()
+    assert all(extra[g] == need80[g] - start[g] for g in extra)
+
+
+def test_backtest_runs_end_to_end_on_synthetic_903() -> None:
+    hist = regional()
+    spec = SimulationSpec(AT, 600, runs=100, seed=11)
+    result = backtest(hist, AT, spec, fit_months=24)
+    assert result.dates[0] == AT
+    assert result.dates[-1] == hist.data_end
+    n = len(result.dates)
+    assert result.actual.shape == (n, 5) and result.naive.shape == (n, 5)
+    assert result.actual[0, :4].tolist() == census(hist, AT).counts().tolist()
+    assert np.all(result.model_errors.mae >= 0) and np.all(result.naive_errors.mae >= 0)
+    assert np.all((result.coverage >= 0) & (result.coverage <= 1))
+    # The fit saw nothing after the cut-off.
+    assert result.forecast.counts[:, 0, :].sum(axis=1).tolist() == [result.actual[0, 4]] * 100
+
+
+def test_naive_trend() -> None:
+    history = np.array([[10, 5], [12, 4], [14, 3]])
+    out = naive_trend(history, 4)
+    assert out[:, 0].tolist() == pytest.approx([14, 16, 18, 20, 22])
+    assert out[:, 1].tolist() == pytest.approx([3, 2, 1, 0, 0])
+
+
+def test_example_config_and_reports() -> None:
+    config = load_config(EXAMPLE)
+    result = run_stochastic(config, EXAMPLE.parent, runs=50, seed=1)
+    data = stochastic_json(result)
+    assert set(data["additional_places"]) == {"residential", "fostering", "supported_accommodation"}
+    assert data["counts"][0]["total"]["p50"] == sum(data["start_counts"].values())
+    assert len(data["counts"]) == 25
+    assert set(data["counts"][-1]["fostering"]) == {"p10", "p50", "p80", "p95"}
+    csv_text = stochastic_csv(result)
+    assert csv_text.splitlines()[0] == "date,group,mean,p10,p50,p80,p95"
+    assert len(csv_text.splitlines()) == 1 + 25 * 5
+    page = stochastic_html(result)
+    assert page.count("<svg") == 5 and "<script" not in page
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_cli_backtest_and_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(
+        ["scenario", "backtest", str(EXAMPLE), "--runs", "1000", "--json", "--out", str(tmp_path)]
+    )
+    assert status == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data["mode"] == "backtest" and data["at"] == "2019-04-01"
+    assert set(data["model"]["mae"]) == {
+        "fostering",
+        "residential",
+        "supported_accommodation",
+        "other",
+        "total",
+    }
+    assert "backtest: 1000/1000 runs" in captured.err
+    assert (tmp_path / "forecast.html").read_text().count("<circle") > 0
+
+
+def test_cli_stochastic_forecast_is_seeded(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["scenario", "forecast", str(EXAMPLE), "--runs", "30", "--json", "--quiet"]
+    assert main([*args, "--seed", "4"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main([*args, "--seed", "4"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert first == again
+    assert first["runs"] == 30 and first["seed"] == 4
+
+
+def test_cli_data_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = EXAMPLE.read_text().replace('la = "Hillingdon"', 'la = "Nowhere"')
+    text = text.replace("../tests/data", str(DATA.parent))
+    path = tmp_path / "f.toml"
+    path.write_text(text)
+    assert main(["scenario", "forecast", str(path), "--runs", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "Nowhere" in err and err.count("\n") == 1
+    text = EXAMPLE.read_text().replace("regional/episodes.csv", "regional/missing.csv")
+    path.write_text(text.replace("../tests/data", str(DATA.parent)))
+    assert main(["scenario", "forecast", str(path)]) == 2
+    assert "data.episodes: no file matches" in capsys.readouterr().err
