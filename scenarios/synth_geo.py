@@ -83,7 +83,10 @@ def _schools(postcode: str, age: int) -> tuple[int, ...]:
     import geography
 
     for radius in SCHOOL_RADII:
-        found = geography.schools_near(postcode, age=age, radius_miles=radius, limit=3)
+        try:
+            found = geography.schools_near(postcode, age=age, radius_miles=radius, limit=3)
+        except geography.GeographyError:
+            return ()  # a postcode without a grid reference: no school rather than a crash
         if found:
             return tuple(int(s.urn) for s, _ in found)
     return ()

@@ -98,3 +98,13 @@ def test_negative_seed_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFi
         main(["synth", "--la", "Essex", "--seed", "-4", "--out", str(tmp_path)])
     assert exc.value.code == 2
     assert "whole number >= 0" in capsys.readouterr().err
+
+
+def test_committed_example_is_a_valid_synthetic_referral_folder() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "essex_referrals"
+    meta = json.loads((example / "profile.json").read_text())
+    assert meta["synthetic"] is True
+    assert (meta["seed"], meta["shape"], meta["realised"]["children"]) == (1, "referrals", 60)
+    folder = load_case_folder(example)
+    assert len(folder.children) == 60
+    assert len(folder.vacancies) == meta["realised"]["vacancies"]

@@ -380,3 +380,14 @@ def test_writer_replaces_only_its_own_files(essex_referrals: SyntheticCase, tmp_
     write_case_folder(essex_referrals, tmp_path)
     assert (tmp_path / "notes.txt").read_text() == "keep me"
     assert pd.read_csv(tmp_path / "children.csv", dtype=str).shape[0] == 60
+
+
+@pytest.mark.parametrize(
+    "la", ["Thurrock", "Suffolk", "Cheshire East", "Cornwall", "Isles of Scilly", "Westminster"]
+)
+def test_small_folders_for_other_authorities_load(la: str, tmp_path: Path) -> None:
+    case = generate(la, 5, children=40, referrals=None)
+    folder = load_case_folder(write_case_folder(case, tmp_path))
+    assert len(folder.children) == 40
+    ref = generate(la, 5, children=40, referrals=12)
+    assert len(load_case_folder(write_case_folder(ref, tmp_path / "ref")).children) == 12
