@@ -1,0 +1,482 @@
+"""Every eligible (child, vacancy) pair of a case folder, scored and explained.
+
+:func:`build_candidates` applies the hard rules (:mod:`matcher.rules`) to every pair of the
+folder, vectorised, then scores the eligible pairs with every factor (:mod:`matcher.factors`)
+and folds the statutory order into one integer per pair, ``objective_points``:
+
+1. place as many children as possible (a child with no home is the worst outcome);
+2. connected persons first (s22C(7)(a), when ``connected_person_tier``); then, when
+   ``in_area_tier``, in-area placements;
+3. the most points (the sum of the factors' points, ``score``).
+
+``objective_points = placement_base + tier_points + score``, with integer bases chosen so
+that the order is exact for the folder's size (:class:`Folding`): maximising the sum of
+``objective_points`` under beds, one vacancy per child and sibling groups as units reaches
+the lexicographic optimum. The bases depend only on the folder's counts and the policy's
+bounds of each factor, never on which pairs are eligible, so one child's ranking
+(:mod:`matcher.rank`) gives the same numbers without building the whole folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.domain import FOSTERING_LIMIT, CaseFolder, Child, Vacancy
+from matcher.explain import Exclusion, FactorPoints, Option, Ranking, Signoff, WhyNot
+from matcher.factors import DEFAULT_FACTORS
+from matcher.factors.base import Factor, FolderArrays, Pairs
+from matcher.placement_types import PlacementType
+from matcher.rules import DEFAULT_RULES, RuleResult, evaluate_rules
+from matcher.vocabulary import Need
+
+__all__ = [
+    "OBJECTIVE_LIMIT",
+    "CandidateSet",
+    "Exclusion",
+    "FactorPoints",
+    "Folding",
+    "Option",
+    "PointsScaleError",
+    "Ranking",
+    "Signoff",
+    "WhyNot",
+    "build_candidates",
+    "explain_pair",
+    "rank_child",
+    "signoff_codes",
+    "why_not",
+]
+
+#: The largest sum of objective points the optimiser accepts exactly (it works in doubles
+#: and scales costs; see ``matcher.optimiser.problem.MAX_OBJECTIVE``). Above it we warn.
+OBJECTIVE_LIMIT = 2**50
+_INT64_LIMIT = 2**62
+
+
+class PointsScaleError(ValueError):
+    """The folded objective would not fit in 64-bit integers; use smaller weights."""
+
+
+@dataclass(frozen=True, slots=True)
+class Folding:
+    """The integer bases that fold the statutory order into one objective coefficient.
+
+    With ``S = score_max - score_min`` (policy bounds of the factors), ``n`` the children that
+    can be placed at once (``min(children, beds)``), ``n_cp`` those with a connected-person
+    carer, ``n_ia`` those that could be placed in area (``n`` when ``in_area_tier``, else 0) and
+    ``D = n * S + split`` (``split``: the most sibling-split penalties any solution can pay,
+    ``sibling_split_cost`` times the children in sibling groups, when splits are allowed):
+
+    * ``in_area_base = D + 1`` (0 when not a tier);
+    * ``connected_base = n_ia * in_area_base + D + 1`` (0 when not a tier);
+    * ``placement_base = n_cp * connected_base + n_ia * in_area_base + D + max(0, -score_min) + 1``.
+
+    Then one more child placed outweighs any change in tiers and scores, one more connected
+    person outweighs any change in in-area placements and scores, and so on; every
+    coefficient is positive.
+
+    Attributes
+    ----------
+    placement_base, connected_base, in_area_base : int
+    score_min, score_max : int
+        Fewest and most points a pair can score under the policy.
+    n_placeable : int
+    """
+
+    placement_base: int
+    connected_base: int
+    in_area_base: int
+    score_min: int
+    score_max: int
+    n_placeable: int
+
+    @classmethod
+    def for_folder(cls, folder: CaseFolder, factors: Sequence[Factor] = DEFAULT_FACTORS) -> Folding:
+        """The bases for ``folder`` under its policy.
+
+        Raises
+        ------
+        PointsScaleError
+            If the largest possible objective would not fit in a signed 64-bit integer.
+        """
+        policy = folder.policy
+        lo = sum(f.bounds(policy)[0] for f in factors)
+        hi = sum(f.bounds(policy)[1] for f in factors)
+        beds = sum(v.beds for v in folder.vacancies)
+        n = min(len(folder.children), beds)
+        connected = {c for v in folder.vacancies for c in v.connected_to}
+        n_cp = min(n, len(connected)) if policy.connected_person_tier else 0
+        n_ia = n if policy.in_area_tier else 0
+        split = 0
+        if policy.allow_sibling_split:
+            split = policy.sibling_split_cost * sum(g.size for g in folder.sibling_groups)
+        d = n * (hi - lo) + split
+        in_area_base = d + 1 if policy.in_area_tier else 0
+        connected_base = n_ia * in_area_base + d + 1 if policy.connected_person_tier else 0
+        placement_base = n_cp * connected_base + n_ia * in_area_base + d + max(0, -lo) + 1
+        top = placement_base + connected_base + in_area_base + hi
+        total = max(n, 1) * top
+        if total >= _INT64_LIMIT:
+            raise PointsScaleError(
+                f"the folded objective of {n} children would reach about {total:.3g}, beyond "
+                "64-bit integers; lower the weights in policy.toml or set in_area_tier = false"
+            )
+        if total > OBJECTIVE_LIMIT:
+            warnings.warn(
+                f"the folded objective of {n} children may reach {total:.3g}, above 2**50: the "
+                "optimiser cannot hold it exactly; lower the weights in policy.toml",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return cls(placement_base, connected_base, in_area_base, lo, hi, n)
+
+    def tier(self, connected: npt.ArrayLike, in_area: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """The tier number of pairs: ``2*cp + ia`` with an in-area tier, else ``cp`` (0 off)."""
+        cp = np.asarray(connected, dtype=np.int64) * (self.connected_base > 0)
+        ia = np.asarray(in_area, dtype=np.int64) * (self.in_area_base > 0)
+        return np.asarray(2 * cp + ia if self.in_area_base > 0 else cp, dtype=np.int64)
+
+    def objective(
+        self, score: npt.ArrayLike, connected: npt.ArrayLike, in_area: npt.ArrayLike
+    ) -> npt.NDArray[np.int64]:
+        """``placement_base + connected * connected_base + in_area * in_area_base + score``."""
+        return np.asarray(
+            self.placement_base
+            + np.asarray(connected, dtype=np.int64) * self.connected_base
+            + np.asarray(in_area, dtype=np.int64) * self.in_area_base
+            + np.asarray(score, dtype=np.int64),
+            dtype=np.int64,
+        )
+
+
+def signoff_codes(pairs: Pairs, k: int) -> tuple[str, ...]:
+    """The sign-off codes pair ``k`` would trigger (see :data:`matcher.explain.SIGNOFF_CODES`).
+
+    ``ks4_school_move``: a Key Stage 4 child placed more than ``distance_step_miles`` (the
+    20-mile step) from their current school.
+    """
+    codes: list[str] = []
+    if not pairs.in_area[k]:
+        codes.append("out_of_area")
+        if not pairs.adjoining[k]:
+            codes.append("not_adjoining")
+    miles = float(pairs.school_miles[k])
+    if pairs.key_stage_4[k] and miles == miles and miles > pairs.policy.distance_step_miles:
+        codes.append("ks4_school_move")
+    if pairs.over_fostering_limit[k]:
+        codes.append("fostering_limit_exemption")
+    if pairs.vacancy_is(PlacementType.CONNECTED_PERSON_FOSTER)[k]:
+        codes.append("connected_person_temporary_approval")
+    return tuple(codes)
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if value != value else float(value)
+
+
+def options_of(
+    pairs: Pairs,
+    rows: npt.ArrayLike,
+    points: npt.NDArray[np.int64],
+    folding: Folding,
+    factors: Sequence[Factor] = DEFAULT_FACTORS,
+) -> list[Option]:
+    """Explain the pairs ``rows`` of ``pairs``; ``points`` is ``len(rows) x len(factors)``."""
+    out = []
+    for r, k in enumerate(np.asarray(rows, dtype=np.int64).tolist()):
+        fps = tuple(
+            FactorPoints(f.name, int(points[r, j]), f.reason(pairs, k, int(points[r, j])))
+            for j, f in enumerate(factors)
+        )
+        score = sum(fp.points for fp in fps)
+        cp, ia = bool(pairs.connected[k]), bool(pairs.in_area[k])
+        out.append(
+            Option(
+                child_id=pairs.child_id(k),
+                vacancy_id=pairs.vacancy(k).vacancy_id,
+                score=score,
+                factors=fps,
+                connected_person=cp,
+                tier=int(folding.tier([cp], [ia])[0]),
+                objective_points=int(folding.objective([score], [cp], [ia])[0]),
+                distance_miles=_nan_to_none(float(pairs.home_miles[k])),
+                school_distance_miles=_nan_to_none(float(pairs.school_miles[k])),
+                in_area=ia,
+                adjoining=bool(pairs.adjoining[k]),
+                signoffs=tuple(Signoff.of(c) for c in signoff_codes(pairs, k)),
+                placement_type=pairs.vacancy(k).placement_type.value,
+            )
+        )
+    return out
+
+
+def factor_matrix(
+    pairs: Pairs, factors: Sequence[Factor] = DEFAULT_FACTORS
+) -> npt.NDArray[np.int64]:
+    """Points of every factor for every pair: ``len(pairs) x len(factors)`` int64."""
+    out = np.zeros((len(pairs), len(factors)), dtype=np.int64)
+    for j, f in enumerate(factors):
+        out[:, j] = f.assess(pairs)
+    return out
+
+
+def exclusion_of(pairs: Pairs, result: RuleResult, k: int) -> Exclusion:
+    """The :class:`Exclusion` of an excluded pair ``k``."""
+    rule = DEFAULT_RULES[int(result.first[k])]
+    return Exclusion(
+        child_id=pairs.child_id(k),
+        vacancy_id=pairs.vacancy(k).vacancy_id,
+        rule=rule.name,
+        source=rule.source,
+        reason=rule.reason(pairs, k),
+    )
+
+
+def _group_members(folder: CaseFolder, child: Child) -> tuple[Child, ...]:
+    """The child first, then its siblings (all members are needed for the group rule)."""
+    if child.sibling_group is None or folder.policy.allow_sibling_split:
+        return (child,)
+    others = [folder.child(c) for c in folder.siblings_of(child.child_id)]
+    return (child, *others)
+
+
+def explain_pair(folder: CaseFolder, child: Child, vacancy: Vacancy) -> Option | Exclusion:
+    """One pair, assessed on its own (the per-option path): its Option or its Exclusion.
+
+    Builds the arrays of just this child (with its siblings, for the group rule) and this
+    vacancy, so it is independent of the batch in :func:`build_candidates`; the two must
+    agree, and the tests check that they do.
+    """
+    members = _group_members(folder, child)
+    arrays = FolderArrays.build(folder, members, [vacancy])
+    pairs = Pairs(arrays, np.arange(len(members)), np.zeros(len(members), dtype=np.int64))
+    result = evaluate_rules(pairs)
+    if result.first[0] >= 0:
+        return exclusion_of(pairs, result, 0)
+    one = pairs.subset(np.asarray([True] + [False] * (len(members) - 1)))
+    points = factor_matrix(one)
+    return options_of(one, [0], points, Folding.for_folder(folder))[0]
+
+
+@dataclass(frozen=True, eq=False)
+class CandidateSet:
+    """Every eligible (child, vacancy) pair of a folder, scored (vectorised).
+
+    Pairs are ordered by child, then vacancy (both in the folder's id order), so the set does
+    not depend on the order of the rows in the files.
+
+    Attributes
+    ----------
+    folder : CaseFolder
+    child_index, vacancy_index : numpy.ndarray of int32
+        Indices into ``folder.children`` and ``folder.vacancies``.
+    objective_points : numpy.ndarray of int64
+        The folded objective coefficient of each pair (see :class:`Folding`).
+    score : numpy.ndarray of int64
+        The sum of the factors' points (the row sums of ``factor_points``).
+    factor_names : tuple of str
+    factor_points : numpy.ndarray of int64, shape (n_pairs, n_factors)
+    distance_miles : numpy.ndarray of float64
+        Miles from home (NaN without a home postcode).
+    school_distance_miles : numpy.ndarray of float64
+        Miles to the current school (NaN without one).
+    in_area, adjoining, connected_person : numpy.ndarray of bool
+    tier : numpy.ndarray of int64
+        As :attr:`matcher.explain.Option.tier`.
+    exclusive : numpy.ndarray of bool
+        The child is ``solo_only``: if this pair is chosen, nobody outside the child's
+        sibling group may be placed with the same provider.
+    exclusion_counts : dict
+        Rule name -> pairs it excluded (the first rule each breaks).
+    folding : Folding
+        The bases used for ``objective_points``.
+    vacancy_provider : numpy.ndarray of int32
+        Per vacancy: index into ``folder.providers``.
+    provider_fostering_room : numpy.ndarray of int64
+        Per provider: children it may still foster under the usual limit of three
+        (``3 - fostered_now``, at least 0) for fostering providers, -1 for others. The hard
+        rule checks each pair; a batch optimiser should keep the children placed across a
+        provider's fostering vacancies within this room, unless they are one sibling group
+        alone in the household (the siblings exception).
+    """
+
+    folder: CaseFolder
+    child_index: npt.NDArray[np.int32]
+    vacancy_index: npt.NDArray[np.int32]
+    objective_points: npt.NDArray[np.int64]
+    score: npt.NDArray[np.int64]
+    factor_names: tuple[str, ...]
+    factor_points: npt.NDArray[np.int64]
+    distance_miles: npt.NDArray[np.float64]
+    in_area: npt.NDArray[np.bool_]
+    connected_person: npt.NDArray[np.bool_]
+    exclusion_counts: dict[str, int]
+    school_distance_miles: npt.NDArray[np.float64] = field(repr=False)
+    adjoining: npt.NDArray[np.bool_] = field(repr=False)
+    tier: npt.NDArray[np.int64] = field(repr=False)
+    exclusive: npt.NDArray[np.bool_] = field(repr=False)
+    folding: Folding = field(repr=False)
+    vacancy_provider: npt.NDArray[np.int32] = field(repr=False)
+    provider_fostering_room: npt.NDArray[np.int64] = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.child_index)
+
+    @property
+    def n_pairs(self) -> int:
+        """Eligible pairs."""
+        return len(self.child_index)
+
+    def option(self, k: int) -> Option:
+        """Full explanation of pair ``k``, recomputed for this pair alone."""
+        child = self.folder.children[int(self.child_index[k])]
+        vacancy = self.folder.vacancies[int(self.vacancy_index[k])]
+        found = explain_pair(self.folder, child, vacancy)
+        if isinstance(found, Exclusion):  # pragma: no cover - the tests prove it cannot happen
+            raise AssertionError(f"pair {k} is in the candidate set but {found.rule} excludes it")
+        return found
+
+    def pairs_of(self, child_id: str) -> npt.NDArray[np.int64]:
+        """Row numbers of the pairs of one child (``LookupError`` if the child is unknown)."""
+        ids = [c.child_id for c in self.folder.children]
+        try:
+            i = ids.index(child_id)
+        except ValueError:
+            raise LookupError(f"child_id {child_id!r} is not in this case folder") from None
+        return np.flatnonzero(self.child_index == i)
+
+    def summary(self) -> dict[str, object]:
+        """Counts for a one-screen overview (plain data)."""
+        n_c = len(self.folder.children)
+        with_any = len(np.unique(self.child_index))
+        return {
+            "children": n_c,
+            "vacancies": len(self.folder.vacancies),
+            "pairs_considered": n_c * len(self.folder.vacancies),
+            "eligible_pairs": self.n_pairs,
+            "children_with_an_eligible_vacancy": with_any,
+            "children_without": n_c - with_any,
+            "excluded_by_rule": dict(self.exclusion_counts),
+            "placement_base": self.folding.placement_base,
+            "connected_base": self.folding.connected_base,
+            "in_area_base": self.folding.in_area_base,
+        }
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write every eligible pair: ids, ``points`` (the objective coefficient), the
+        ``score``, tier and flags, distances, and one column of points per factor."""
+        out = Path(path)
+        children = self.folder.children
+        vacancies = self.folder.vacancies
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(
+                [
+                    "child_id",
+                    "vacancy_id",
+                    "points",
+                    "score",
+                    "tier",
+                    "connected_person",
+                    "in_area",
+                    "distance_miles",
+                    "school_distance_miles",
+                    *self.factor_names,
+                ]
+            )
+            for k in range(self.n_pairs):
+                d, s = float(self.distance_miles[k]), float(self.school_distance_miles[k])
+                w.writerow(
+                    [
+                        children[int(self.child_index[k])].child_id,
+                        vacancies[int(self.vacancy_index[k])].vacancy_id,
+                        int(self.objective_points[k]),
+                        int(self.score[k]),
+                        int(self.tier[k]),
+                        int(self.connected_person[k]),
+                        int(self.in_area[k]),
+                        "" if d != d else f"{d:.1f}",
+                        "" if s != s else f"{s:.1f}",
+                        *(int(x) for x in self.factor_points[k]),
+                    ]
+                )
+        return out
+
+
+def build_candidates(folder: CaseFolder) -> CandidateSet:
+    """Apply the hard rules to every (child, vacancy) pair and score the eligible ones.
+
+    Parameters
+    ----------
+    folder
+        A loaded case folder (its policy gives the weights).
+
+    Returns
+    -------
+    CandidateSet
+
+    Raises
+    ------
+    PointsScaleError
+        If the folded objective would not fit in 64-bit integers.
+    """
+    folding = Folding.for_folder(folder)
+    arrays = FolderArrays.build(folder)
+    n_c, n_v = arrays.n_children, arrays.n_vacancies
+    ci = np.repeat(np.arange(n_c, dtype=np.int64), n_v)
+    vi = np.tile(np.arange(n_v, dtype=np.int64), n_c)
+    grid = Pairs(arrays, ci, vi)
+    result = evaluate_rules(grid)
+    counts = result.counts()
+    pairs = grid.subset(result.eligible)
+    del grid, result
+    points = factor_matrix(pairs)
+    score = points.sum(axis=1, dtype=np.int64)
+    connected = np.asarray(pairs.connected, dtype=bool)
+    in_area = np.asarray(pairs.in_area, dtype=bool)
+    providers = folder.providers
+    room = np.asarray(
+        [max(0, FOSTERING_LIMIT - p.fostered_now) if p.is_fostering else -1 for p in providers],
+        dtype=np.int64,
+    )
+    return CandidateSet(
+        folder=folder,
+        child_index=pairs.ci.astype(np.int32),
+        vacancy_index=pairs.vi.astype(np.int32),
+        objective_points=folding.objective(score, connected, in_area),
+        score=score,
+        factor_names=tuple(f.name for f in DEFAULT_FACTORS),
+        factor_points=points,
+        distance_miles=pairs.home_miles,
+        in_area=in_area,
+        connected_person=connected,
+        exclusion_counts=counts,
+        school_distance_miles=pairs.school_miles,
+        adjoining=np.asarray(pairs.adjoining, dtype=bool),
+        tier=folding.tier(connected, in_area),
+        exclusive=np.asarray(pairs.child_has(Need.SOLO_ONLY), dtype=bool),
+        folding=folding,
+        vacancy_provider=arrays.v_provider.astype(np.int32),
+        provider_fostering_room=room,
+    )
+
+
+def rank_child(folder: CaseFolder, child_id: str, top: int | None = None) -> Ranking:
+    """See :func:`matcher.rank.rank_child` (re-exported here as agreed)."""
+    from matcher.rank import rank_child as _rank_child
+
+    return _rank_child(folder, child_id, top)
+
+
+def why_not(folder: CaseFolder, child_id: str, vacancy_id: str) -> WhyNot:
+    """See :func:`matcher.rank.why_not` (re-exported here as agreed)."""
+    from matcher.rank import why_not as _why_not
+
+    return _why_not(folder, child_id, vacancy_id)

@@ -1,0 +1,564 @@
+"""What every factor and hard rule sees: a folder as arrays, and (child, vacancy) pairs.
+
+:class:`FolderArrays` turns children and vacancies into parallel numpy arrays once (needs
+and capabilities as bit masks, places as grid references, free text as small integer
+codes). :class:`Pairs` is a batch of (child, vacancy) index pairs over those arrays with the
+derived features every factor needs (miles from home and from school, in area, connected
+person, ...), computed vectorised and cached.
+
+The same code serves the whole folder (:func:`matcher.candidates.build_candidates`, about a
+million pairs at county scale) and a single pair (:meth:`matcher.candidates.CandidateSet.option`
+builds the arrays of one child and one vacancy afresh), so the batch path and the per-option
+explanation always give the same points -- a property test checks it.
+
+The :class:`Factor` protocol is the extension point for soft factors: name, statutory
+reference, kind, weight from the policy, bounds, vectorised ``assess`` and a one-sentence
+``reason`` per pair.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.domain import FOSTERING_LIMIT, CaseFolder, Child, Vacancy
+from matcher.placement_types import FOSTERING_TYPES, PlacementType
+from matcher.policy import Policy
+from matcher.vocabulary import Need, Ofsted, Sex, VacancySex
+
+if TYPE_CHECKING:
+    from geography.authorities import Authority
+
+__all__ = [
+    "NEED_BIT",
+    "OFSTED_ORDER",
+    "TYPE_BIT",
+    "Factor",
+    "FolderArrays",
+    "Pairs",
+    "distance_points",
+    "has_bit",
+]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Bit of each need / capability in the masks.
+NEED_BIT: dict[Need, int] = {n: 1 << i for i, n in enumerate(Need)}
+#: Bit of each placement type in a child's acceptable-types mask.
+TYPE_BIT: dict[PlacementType, int] = {t: 1 << i for i, t in enumerate(PlacementType)}
+#: Placement types by their index in :class:`PlacementType` (``Pairs.v_type`` values).
+TYPES: tuple[PlacementType, ...] = tuple(PlacementType)
+#: Ofsted grades by index (``FolderArrays.v_ofsted`` values).
+OFSTED_ORDER: tuple[Ofsted, ...] = tuple(Ofsted)
+_GRID = {"OSGB36": 0, "Irish Grid": 1}
+_EARTH_RADIUS_MILES = 3958.7613
+
+
+def has_bit(mask: IntArray, bit: int) -> BoolArray:
+    """Whether each mask has ``bit`` set."""
+    return np.asarray((mask & bit) != 0)
+
+
+def _needs_mask(needs: frozenset[Need]) -> int:
+    return sum(NEED_BIT[n] for n in needs)
+
+
+class _Codes:
+    """Small integer codes for strings (religions, languages, ethnicities, outcodes)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def code(self, text: str | None) -> int:
+        if text is None:
+            return -1
+        return self.index.setdefault(text, len(self.index))
+
+
+def _outcode(postcode: str) -> str:
+    return postcode.split(" ")[0]
+
+
+@dataclass(frozen=True, eq=False)
+class FolderArrays:
+    """Children and vacancies of a case folder as parallel numpy arrays.
+
+    Built by :meth:`build` for the whole folder or for a subset of its children and
+    vacancies (indices are then local to the subset); context that needs the whole folder
+    (sibling-group sizes, a provider's beds) is always taken from the whole folder.
+
+    Attributes are prefixed ``c_`` (one row per child) and ``v_`` (one row per vacancy).
+    Keys of sparse relations are ``int64`` products such as ``child * n_vacancies + vacancy``,
+    sorted, for :func:`numpy.isin`.
+    """
+
+    folder: CaseFolder
+    policy: Policy
+    children: tuple[Child, ...]
+    vacancies: tuple[Vacancy, ...]
+    authorities: tuple[Authority, ...]
+    # children
+    c_age: IntArray
+    c_sex: IntArray  # 0 M, 1 F
+    c_needs: IntArray
+    c_types: IntArray
+    c_has_home: BoolArray
+    c_e: FloatArray
+    c_n: FloatArray
+    c_lat: FloatArray
+    c_lon: FloatArray
+    c_grid: IntArray
+    c_has_school: BoolArray
+    c_s_e: FloatArray
+    c_s_n: FloatArray
+    c_s_lat: FloatArray
+    c_s_lon: FloatArray
+    c_group: IntArray  # sibling group index in folder.sibling_groups, -1 for none
+    c_group_size: IntArray  # 1 without siblings
+    c_area: IntArray  # authority index of "in area"
+    c_ethnicity: IntArray
+    c_religion: IntArray
+    c_language: IntArray
+    # vacancies
+    v_type: IntArray
+    v_beds: IntArray
+    v_age_min: IntArray
+    v_age_max: IntArray
+    v_sex: IntArray  # 0 any, 1 M, 2 F
+    v_caps: IntArray
+    v_e: FloatArray
+    v_n: FloatArray
+    v_lat: FloatArray
+    v_lon: FloatArray
+    v_grid: IntArray
+    v_authority: IntArray  # -1 outside England
+    v_outcode: IntArray
+    v_ofsted: IntArray
+    v_cost: IntArray
+    v_fostered_now: IntArray
+    v_fostering: BoolArray
+    v_provider: IntArray  # index in folder.providers
+    v_provider_beds: IntArray
+    v_provider_min_age: IntArray
+    v_religion: IntArray
+    # sparse relations (sorted keys)
+    connected_keys: IntArray  # child * n_v + vacancy
+    avoid_authority_keys: IntArray  # child * n_authorities + authority
+    avoid_outcode_keys: IntArray  # child * n_outcodes + outcode
+    vacancy_ethnicity_keys: IntArray  # vacancy * n_codes + ethnicity code
+    vacancy_language_keys: IntArray  # vacancy * n_codes + language code
+    n_codes: int
+    n_outcodes: int
+    adjoining: BoolArray  # authorities x authorities
+
+    @property
+    def n_children(self) -> int:
+        """Children in these arrays."""
+        return len(self.children)
+
+    @property
+    def n_vacancies(self) -> int:
+        """Vacancies in these arrays."""
+        return len(self.vacancies)
+
+    @classmethod
+    def build(
+        cls,
+        folder: CaseFolder,
+        children: Sequence[Child] | None = None,
+        vacancies: Sequence[Vacancy] | None = None,
+    ) -> FolderArrays:
+        """Arrays of ``children`` and ``vacancies`` (default: all of the folder's)."""
+        from geography.authorities import adjoining as adjoining_of
+
+        policy = folder.policy
+        kids = tuple(folder.children if children is None else children)
+        vacs = tuple(folder.vacancies if vacancies is None else vacancies)
+        auth_index: dict[Authority, int] = {}
+
+        def authority_code(a: Authority | None) -> int:
+            if a is None:
+                return -1
+            return auth_index.setdefault(a, len(auth_index))
+
+        codes, outcodes = _Codes(), _Codes()
+        group_index = {g.sibling_group_id: i for i, g in enumerate(folder.sibling_groups)}
+        group_size = {g.sibling_group_id: g.size for g in folder.sibling_groups}
+        n_v = len(vacs)
+
+        def f64(values: list[float]) -> FloatArray:
+            return np.asarray(values, dtype=np.float64).reshape(-1)
+
+        def i64(values: list[int]) -> IntArray:
+            return np.asarray(values, dtype=np.int64).reshape(-1)
+
+        nan = math.nan
+        homes = [c.home for c in kids]
+        schools = [
+            c.school if c.school is not None and c.school.easting is not None else None
+            for c in kids
+        ]
+        c_area = i64([authority_code(folder.area_authority(c.child_id)) for c in kids])
+        avoid_auth_pairs = [
+            (i, authority_code(a)) for i, c in enumerate(kids) for a in c.avoid_authorities
+        ]
+        avoid_out_pairs = [
+            (i, outcodes.code(o)) for i, c in enumerate(kids) for o in c.avoid_outcodes
+        ]
+        c_eth = i64([codes.code(c.ethnicity) for c in kids])
+        c_rel = i64([codes.code(c.religion) for c in kids])
+        c_lang = i64([codes.code(c.language) for c in kids])
+
+        locs = [v.location for v in vacs]
+        v_auth = i64([authority_code(v.authority) for v in vacs])
+        v_out = i64([outcodes.code(_outcode(v.postcode)) for v in vacs])
+        providers = {p.provider_id: (i, p) for i, p in enumerate(folder.providers)}
+        v_rel = i64([codes.code(v.religion) for v in vacs])
+        eth_pairs = [(j, codes.code(e)) for j, v in enumerate(vacs) for e in v.ethnicity]
+        lang_pairs = [(j, codes.code(lang)) for j, v in enumerate(vacs) for lang in v.languages]
+        n_codes = max(len(codes.index), 1)
+        n_out = max(len(outcodes.index), 1)
+        n_auth = max(len(auth_index), 1)
+        child_pos = {c.child_id: i for i, c in enumerate(kids)}
+        connected = [
+            child_pos[cid] * n_v + j
+            for j, v in enumerate(vacs)
+            for cid in v.connected_to
+            if cid in child_pos
+        ]
+        ordered = sorted(auth_index, key=auth_index.__getitem__)
+        adj = np.zeros((n_auth, n_auth), dtype=bool)
+        area_codes = set(c_area.tolist())
+        for a in area_codes:
+            neighbours = adjoining_of(ordered[a])
+            for b, other in enumerate(ordered):
+                adj[a, b] = other in neighbours
+
+        def keys(pairs: list[tuple[int, int]], width: int) -> IntArray:
+            return np.unique(i64([i * width + k for i, k in pairs]))
+
+        return cls(
+            folder=folder,
+            policy=policy,
+            children=kids,
+            vacancies=vacs,
+            authorities=tuple(ordered),
+            c_age=i64([c.age for c in kids]),
+            c_sex=i64([0 if c.sex is Sex.M else 1 for c in kids]),
+            c_needs=i64([_needs_mask(c.needs) for c in kids]),
+            c_types=i64([sum(TYPE_BIT[t] for t in c.placement_types) for c in kids]),
+            c_has_home=np.asarray([h is not None for h in homes], dtype=bool).reshape(-1),
+            c_e=f64([nan if h is None else h.easting for h in homes]),
+            c_n=f64([nan if h is None else h.northing for h in homes]),
+            c_lat=f64([nan if h is None else h.lat for h in homes]),
+            c_lon=f64([nan if h is None else h.lon for h in homes]),
+            c_grid=i64([-1 if h is None else _GRID[h.grid] for h in homes]),
+            c_has_school=np.asarray([s is not None for s in schools], dtype=bool).reshape(-1),
+            c_s_e=f64([nan if s is None else float(s.easting or 0) for s in schools]),
+            c_s_n=f64([nan if s is None else float(s.northing or 0) for s in schools]),
+            c_s_lat=f64([nan if s is None else float(s.lat or 0) for s in schools]),
+            c_s_lon=f64([nan if s is None else float(s.lon or 0) for s in schools]),
+            c_group=i64(
+                [-1 if c.sibling_group is None else group_index[c.sibling_group] for c in kids]
+            ),
+            c_group_size=i64(
+                [1 if c.sibling_group is None else group_size[c.sibling_group] for c in kids]
+            ),
+            c_area=c_area,
+            c_ethnicity=c_eth,
+            c_religion=c_rel,
+            c_language=c_lang,
+            v_type=i64([TYPES.index(v.placement_type) for v in vacs]),
+            v_beds=i64([v.beds for v in vacs]),
+            v_age_min=i64([v.age_min for v in vacs]),
+            v_age_max=i64([v.age_max for v in vacs]),
+            v_sex=i64([{VacancySex.ANY: 0, VacancySex.M: 1, VacancySex.F: 2}[v.sex] for v in vacs]),
+            v_caps=i64([_needs_mask(v.capabilities) for v in vacs]),
+            v_e=f64([loc.easting for loc in locs]),
+            v_n=f64([loc.northing for loc in locs]),
+            v_lat=f64([loc.lat for loc in locs]),
+            v_lon=f64([loc.lon for loc in locs]),
+            v_grid=i64([_GRID[loc.grid] for loc in locs]),
+            v_authority=v_auth,
+            v_outcode=v_out,
+            v_ofsted=i64([OFSTED_ORDER.index(v.ofsted) for v in vacs]),
+            v_cost=i64([v.weekly_cost for v in vacs]),
+            v_fostered_now=i64([v.fostered_now for v in vacs]),
+            v_fostering=np.asarray(
+                [v.placement_type in FOSTERING_TYPES for v in vacs], dtype=bool
+            ).reshape(-1),
+            v_provider=i64([providers[v.provider_id][0] for v in vacs]),
+            v_provider_beds=i64([providers[v.provider_id][1].beds for v in vacs]),
+            v_provider_min_age=i64(
+                [min(x.age_min for x in providers[v.provider_id][1].vacancies) for v in vacs]
+            ),
+            v_religion=v_rel,
+            connected_keys=np.unique(i64(connected)),
+            avoid_authority_keys=keys(avoid_auth_pairs, n_auth),
+            avoid_outcode_keys=keys(avoid_out_pairs, n_out),
+            vacancy_ethnicity_keys=keys(eth_pairs, n_codes),
+            vacancy_language_keys=keys(lang_pairs, n_codes),
+            n_codes=n_codes,
+            n_outcodes=n_out,
+            adjoining=adj,
+        )
+
+
+def _pair_miles(
+    e1: FloatArray,
+    n1: FloatArray,
+    lat1: FloatArray,
+    lon1: FloatArray,
+    g1: IntArray,
+    e2: FloatArray,
+    n2: FloatArray,
+    lat2: FloatArray,
+    lon2: FloatArray,
+    g2: IntArray,
+) -> FloatArray:
+    """Miles between paired points: the 903 grid formula on one grid, great circle across.
+
+    A pair with a Northern Ireland point (Irish Grid) and a Great Britain one cannot use the
+    grid formula; those (rare) pairs are measured by the haversine formula on a sphere of
+    mean Earth radius, one at a time with :mod:`math` so that any batch gives the same value.
+    """
+    from geography.distance import grid_miles
+
+    miles = np.asarray(grid_miles(e1, n1, e2, n2), dtype=np.float64).reshape(-1)
+    cross = np.flatnonzero((g1 != g2) & (g1 >= 0) & (g2 >= 0))
+    for k in cross.tolist():
+        p1, p2 = math.radians(lat1[k]), math.radians(lat2[k])
+        dl = math.radians(lon2[k] - lon1[k])
+        h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+        miles[k] = 2 * _EARTH_RADIUS_MILES * math.asin(math.sqrt(min(1.0, max(0.0, h))))
+    return miles
+
+
+class Pairs:
+    """A batch of (child, vacancy) pairs over :class:`FolderArrays`, with derived features.
+
+    Parameters
+    ----------
+    arrays
+        The folder's arrays.
+    ci, vi
+        Child and vacancy indices (into ``arrays``) of each pair, equal lengths.
+    """
+
+    def __init__(self, arrays: FolderArrays, ci: npt.ArrayLike, vi: npt.ArrayLike) -> None:
+        self.arrays = arrays
+        self.policy = arrays.policy
+        self.ci: IntArray = np.asarray(ci, dtype=np.int64).reshape(-1)
+        self.vi: IntArray = np.asarray(vi, dtype=np.int64).reshape(-1)
+        if self.ci.shape != self.vi.shape:
+            raise ValueError("Pairs: ci and vi must have the same length")
+
+    def __len__(self) -> int:
+        return len(self.ci)
+
+    def subset(self, mask: npt.ArrayLike) -> Pairs:
+        """The pairs where ``mask`` holds (features are recomputed lazily)."""
+        m = np.asarray(mask)
+        return Pairs(self.arrays, self.ci[m], self.vi[m])
+
+    def c(self, name: str) -> Any:
+        """A child attribute array gathered per pair, e.g. ``pairs.c("age")``."""
+        return getattr(self.arrays, "c_" + name)[self.ci]
+
+    def v(self, name: str) -> Any:
+        """A vacancy attribute array gathered per pair, e.g. ``pairs.v("beds")``."""
+        return getattr(self.arrays, "v_" + name)[self.vi]
+
+    # ------------------------------------------------------------------ features
+
+    @cached_property
+    def home_miles(self) -> FloatArray:
+        """Miles from the child's home to the placement; NaN without a home postcode."""
+        a = self.arrays
+        miles = _pair_miles(
+            self.c("e"),
+            self.c("n"),
+            self.c("lat"),
+            self.c("lon"),
+            self.c("grid"),
+            self.v("e"),
+            self.v("n"),
+            self.v("lat"),
+            self.v("lon"),
+            self.v("grid"),
+        )
+        miles[~a.c_has_home[self.ci]] = np.nan
+        return miles
+
+    @cached_property
+    def school_miles(self) -> FloatArray:
+        """Miles from the placement to the child's current school; NaN without one."""
+        a = self.arrays
+        grid0 = np.zeros(len(self), dtype=np.int64)  # schools are all in England (OSGB36)
+        miles = _pair_miles(
+            self.c("s_e"),
+            self.c("s_n"),
+            self.c("s_lat"),
+            self.c("s_lon"),
+            grid0,
+            self.v("e"),
+            self.v("n"),
+            self.v("lat"),
+            self.v("lon"),
+            self.v("grid"),
+        )
+        miles[~a.c_has_school[self.ci]] = np.nan
+        return miles
+
+    @cached_property
+    def in_area(self) -> BoolArray:
+        """The placement is in the authority's area (by its postcode's district)."""
+        return np.asarray(self.v("authority") == self.c("area"))
+
+    @cached_property
+    def adjoining(self) -> BoolArray:
+        """In area, or in an authority adjoining the area authority."""
+        va = self.v("authority")
+        inside = va >= 0
+        adj = np.zeros(len(self), dtype=bool)
+        adj[inside] = self.arrays.adjoining[self.c("area")[inside], va[inside]]
+        return np.asarray(self.in_area | adj)
+
+    @cached_property
+    def connected(self) -> BoolArray:
+        """The vacancy is a connected-person carer named for this child."""
+        key = self.ci * self.arrays.n_vacancies + self.vi
+        return np.isin(key, self.arrays.connected_keys)
+
+    @cached_property
+    def key_stage_4(self) -> BoolArray:
+        """The child is of Key Stage 4 age (policy ``key_stage_4_min_age``..``max_age``)."""
+        age = self.c("age")
+        p = self.policy
+        return np.asarray((age >= p.key_stage_4_min_age) & (age <= p.key_stage_4_max_age))
+
+    @cached_property
+    def children_placed(self) -> IntArray:
+        """Children this pair brings into the placement: the sibling group as a unit."""
+        if self.policy.allow_sibling_split:
+            return np.ones(len(self), dtype=np.int64)
+        return np.asarray(self.c("group_size"), dtype=np.int64)
+
+    @cached_property
+    def over_fostering_limit(self) -> BoolArray:
+        """Fostering and more than three children would then live there."""
+        total = self.v("fostered_now") + self.children_placed
+        return np.asarray(self.v("fostering") & (total > FOSTERING_LIMIT))
+
+    @cached_property
+    def ethnicity_match(self) -> BoolArray:
+        """The household shares the child's recorded ethnicity."""
+        a = self.arrays
+        code = self.c("ethnicity")
+        key = self.vi * a.n_codes + code
+        return np.asarray((code >= 0) & np.isin(key, a.vacancy_ethnicity_keys))
+
+    @cached_property
+    def religion_match(self) -> BoolArray:
+        """The household shares the child's recorded religion."""
+        code = self.c("religion")
+        return np.asarray((code >= 0) & (code == self.v("religion")))
+
+    @cached_property
+    def language_match(self) -> BoolArray:
+        """A language of the household is the child's recorded language."""
+        a = self.arrays
+        code = self.c("language")
+        key = self.vi * a.n_codes + code
+        return np.asarray((code >= 0) & np.isin(key, a.vacancy_language_keys))
+
+    def child_has(self, need: Need) -> BoolArray:
+        """The child has ``need``."""
+        return has_bit(self.c("needs"), NEED_BIT[need])
+
+    def vacancy_has(self, capability: Need) -> BoolArray:
+        """The vacancy offers ``capability``."""
+        return has_bit(self.v("caps"), NEED_BIT[capability])
+
+    def vacancy_is(self, placement_type: PlacementType) -> BoolArray:
+        """The vacancy is of ``placement_type``."""
+        return np.asarray(self.v("type") == TYPES.index(placement_type))
+
+    def child_id(self, k: int) -> str:
+        """Id of the child of pair ``k``."""
+        return self.arrays.children[int(self.ci[k])].child_id
+
+    def vacancy(self, k: int) -> Vacancy:
+        """The vacancy of pair ``k``."""
+        return self.arrays.vacancies[int(self.vi[k])]
+
+    def child(self, k: int) -> Child:
+        """The child of pair ``k``."""
+        return self.arrays.children[int(self.ci[k])]
+
+
+def distance_points(miles: FloatArray, weight: IntArray | int, policy: Policy) -> IntArray:
+    """Points for a distance: linear from ``weight`` at 0 to none at ``distance_zero_miles``,
+    less ``distance_step_share`` of the weight beyond ``distance_step_miles``, rounded down.
+
+    NaN miles (no home or no school) give 0.
+
+    Examples
+    --------
+    With the defaults (step 20 miles, share 0.25, zero at 100) and weight 100: 0 miles 100,
+    10 miles 90, 20 miles 80, 20.1 miles 54, 60 miles 15, 75 miles and beyond 0.
+    """
+    m = np.asarray(miles, dtype=np.float64)
+    w = np.asarray(weight, dtype=np.float64)
+    frac = np.clip(1.0 - m / policy.distance_zero_miles, 0.0, 1.0)
+    raw = w * frac - np.where(m > policy.distance_step_miles, policy.distance_step_share * w, 0.0)
+    raw = np.where(np.isnan(m), 0.0, np.maximum(raw, 0.0))
+    # A tiny tolerance so that 80.0 computed as 79.99999999 is still 80.
+    return np.floor(raw + 1e-9).astype(np.int64)
+
+
+def miles_text(miles: float) -> str:
+    """Miles for a reason sentence, to 0.1 mile."""
+    return f"{miles:.1f} miles"
+
+
+class Factor(Protocol):
+    """A soft consideration: one module, one class, one statutory basis.
+
+    Attributes
+    ----------
+    name : str
+        Snake-case name, the column in ``candidates.csv`` and the key in ``--json`` output.
+    reference : str
+        Its statutory basis (e.g. ``"Children Act 1989 s22C(8)(a)"``).
+    kind : "soft"
+        Factors give points; hard rules (:mod:`matcher.rules`) exclude.
+    """
+
+    name: ClassVar[str]
+    reference: ClassVar[str]
+    kind: ClassVar[Literal["soft"]]
+
+    def weight(self, policy: Policy) -> int:
+        """The policy's weight for this factor (most points it gives, or cost takes away)."""
+        ...
+
+    def bounds(self, policy: Policy) -> tuple[int, int]:
+        """Fewest and most points any pair can get under ``policy``."""
+        ...
+
+    def assess(self, pairs: Pairs) -> IntArray:
+        """Whole points for every pair (vectorised)."""
+        ...
+
+    def reason(self, pairs: Pairs, k: int, points: int) -> str:
+        """One sentence explaining ``points`` for pair ``k`` (no personal data)."""
+        ...

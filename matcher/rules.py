@@ -1,0 +1,524 @@
+"""Hard rules: each a named rule with its statutory or regulatory source, applied before scoring.
+
+A vacancy that breaks a hard rule is never offered to the child, whatever the points. Rules
+are evaluated vectorised over arrays of (child, vacancy) pairs
+(:class:`~matcher.factors.base.Pairs`) and in the order of :data:`DEFAULT_RULES`: an excluded
+pair is attributed to the *first* rule it breaks, so the counts per rule add up to the pairs
+excluded, and ``why-not`` names that rule (and lists any others broken).
+
+The rules, in order (see each class for the source and the exact test):
+
+``connected_person_only_for_connected``, ``secure_only_with_authorisation``,
+``no_supported_accommodation_under_16``, ``placement_type_suits_child``,
+``age_within_approval``, ``sex_within_approval``, ``dols_lawful``, ``parent_and_child``,
+``required_adaptation``, ``avoid_areas``, ``solo_only``, ``no_younger_children``,
+``beds_for_sibling_group``, ``fostering_limit``, and last ``sibling_group_together`` (a
+vacancy excluded for one child of a sibling group is excluded for the whole group, because
+the group is placed as a unit).
+
+Choices made here (documented in ``docs/matching.md``):
+
+* **Sibling groups** are placed as units unless ``allow_sibling_split``: the vacancy needs beds
+  for the whole group, and the fostering limit counts the whole group.
+* **Fostering limit** (Children Act 1989 Sch. 7 para 2): a fostering household may not have
+  more than three fostered children, unless they are all siblings. A sibling group of more
+  than three placed together in a household fostering nobody else is allowed (the siblings
+  exception) and the option carries the ``fostering_limit_exemption`` sign-off so that the
+  decision is recorded; any other excess is excluded. Several vacancies of one household
+  share the limit: :class:`~matcher.candidates.CandidateSet` gives each provider's room for
+  the batch optimiser.
+* **Solo only**: the household must foster nobody now (``fostered_now`` is 0) and either have
+  no other bed than those the child (with any siblings) takes, or have the ``solo_only``
+  capability (the provider keeps the placement solo). Such pairs are flagged ``exclusive`` in
+  the candidate set: nobody else may then be placed with that provider.
+* **No younger children**: the vacancy must have the ``no_younger_children`` capability (no
+  younger child lives there now), and no younger child may join: the provider has no other
+  bed, or all its vacancies take only children at least the child's age.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.domain import FOSTERING_LIMIT, SUPPORTED_ACCOMMODATION_MIN_AGE
+from matcher.factors.base import TYPE_BIT, TYPES, BoolArray, Pairs
+from matcher.placement_types import PlacementType
+from matcher.vocabulary import Need
+
+__all__ = [
+    "DEFAULT_RULES",
+    "GROUP_RULE",
+    "Rule",
+    "RuleResult",
+    "evaluate_rules",
+    "rule_by_name",
+]
+
+
+class Rule(Protocol):
+    """A hard eligibility rule.
+
+    Attributes
+    ----------
+    name : str
+        Snake-case name shown in every exclusion.
+    source : str
+        The statutory or regulatory source.
+    kind : "hard"
+    """
+
+    name: ClassVar[str]
+    source: ClassVar[str]
+    kind: ClassVar[Literal["hard"]]
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """Whether the rule excludes each pair (vectorised)."""
+        ...
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """One sentence on why pair ``k`` is excluded (no personal data)."""
+        ...
+
+
+def _none(pairs: Pairs) -> BoolArray:
+    return np.zeros(len(pairs), dtype=bool)
+
+
+class ConnectedPersonOnlyForConnected:
+    """A connected-person carer is approved only for the children it is connected to."""
+
+    name: ClassVar[str] = "connected_person_only_for_connected"
+    source: ClassVar[str] = (
+        "Care Planning, Placement and Case Review (England) Regulations 2010 reg 24"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """A connected-person vacancy whose ``connected_to`` does not name the child."""
+        cp = pairs.vacancy_is(PlacementType.CONNECTED_PERSON_FOSTER)
+        return np.asarray(cp & ~pairs.connected)
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        return "A connected-person carer approved for other children, not this child."
+
+
+class SecureOnlyWithAuthorisation:
+    """Secure accommodation only for a child under a secure accommodation order, and such a
+    child only in an approved secure children's home."""
+
+    name: ClassVar[str] = "secure_only_with_authorisation"
+    source: ClassVar[str] = "Children Act 1989 s25 (secure accommodation)"
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """A secure home for a child without the ``secure`` need, or vice versa."""
+        needs = pairs.child_has(Need.SECURE)
+        secure_home = pairs.vacancy_is(PlacementType.SECURE_HOME)
+        capable = pairs.vacancy_has(Need.SECURE)
+        return np.asarray((secure_home & ~needs) | (needs & ~capable))
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        if pairs.child_has(Need.SECURE)[k]:
+            return (
+                "The child is under a secure accommodation order: only an approved secure "
+                "children's home may take them."
+            )
+        return "A secure children's home: only for a child under a secure accommodation order."
+
+
+class NoSupportedAccommodationUnder16:
+    """Supported accommodation never takes a child under 16."""
+
+    name: ClassVar[str] = "no_supported_accommodation_under_16"
+    source: ClassVar[str] = "Supported Accommodation (England) Regulations 2023"
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """Supported accommodation and the child is under 16."""
+        sa = pairs.vacancy_is(PlacementType.SUPPORTED_ACCOMMODATION)
+        return np.asarray(sa & (pairs.c("age") < SUPPORTED_ACCOMMODATION_MIN_AGE))
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        return "Supported accommodation is only for 16- and 17-year-olds."
+
+
+class PlacementTypeSuitsChild:
+    """The vacancy's placement type is one the child's plan accepts."""
+
+    name: ClassVar[str] = "placement_type_suits_child"
+    source: ClassVar[str] = "Children Act 1989 s22C(6); the child's care plan (placement_types)"
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """The type's bit is not in the child's acceptable types."""
+        bits = np.asarray([TYPE_BIT[t] for t in TYPES], dtype=np.int64)[pairs.v("type")]
+        return np.asarray((pairs.c("types") & bits) == 0)
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        t = TYPES[int(pairs.v("type")[k])].value
+        return f"Placement type {t} is not one the child's plan accepts."
+
+
+class AgeWithinApproval:
+    """The child's age is within the carer's terms of approval or the home's registration."""
+
+    name: ClassVar[str] = "age_within_approval"
+    source: ClassVar[str] = (
+        "Fostering Services (England) Regulations 2011 reg 27 (terms of approval); "
+        "the home's registration (Care Standards Act 2000)"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """Age outside ``age_min``..``age_max``."""
+        age = pairs.c("age")
+        return np.asarray((age < pairs.v("age_min")) | (age > pairs.v("age_max")))
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        lo, hi = int(pairs.v("age_min")[k]), int(pairs.v("age_max")[k])
+        return f"The child's age is outside the approved range {lo} to {hi}."
+
+
+class SexWithinApproval:
+    """The vacancy takes children of the child's sex."""
+
+    name: ClassVar[str] = "sex_within_approval"
+    source: ClassVar[str] = (
+        "Fostering Services (England) Regulations 2011 reg 27 (terms of approval); "
+        "the home's registration (Care Standards Act 2000)"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """A single-sex vacancy of the other sex."""
+        vs = pairs.v("sex")  # 0 any, 1 M, 2 F
+        cs = pairs.c("sex")  # 0 M, 1 F
+        return np.asarray((vs != 0) & (vs != cs + 1))
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        takes = {1: "boys", 2: "girls"}[int(pairs.v("sex")[k])]
+        return f"The vacancy takes only {takes}."
+
+
+@dataclass(frozen=True, slots=True)
+class _CapabilityRule:
+    needs: tuple[Need, ...]
+
+    def _missing(self, pairs: Pairs) -> list[tuple[Need, BoolArray]]:
+        return [(n, pairs.child_has(n) & ~pairs.vacancy_has(n)) for n in self.needs]
+
+    def _excludes(self, pairs: Pairs) -> BoolArray:
+        out = _none(pairs)
+        for _, miss in self._missing(pairs):
+            out |= miss
+        return out
+
+    def _first_missing(self, pairs: Pairs, k: int) -> Need:
+        return next(n for n, miss in self._missing(pairs) if miss[k])
+
+
+class DolsLawful:
+    """A child under a Deprivation of Liberty order only where it can lawfully be held."""
+
+    name: ClassVar[str] = "dols_lawful"
+    source: ClassVar[str] = (
+        "Deprivation of liberty authorised by the High Court (inherent jurisdiction; "
+        "Re T [2021] UKSC 35)"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+    _rule = _CapabilityRule((Need.DOLS,))
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """The child has ``dols`` and the vacancy lacks the capability."""
+        return self._rule._excludes(pairs)
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        return "The placement cannot lawfully hold a Deprivation of Liberty order."
+
+
+class ParentAndChild:
+    """A parent with their baby only in an approved parent-and-child placement, and such a
+    placement only for a parent."""
+
+    name: ClassVar[str] = "parent_and_child"
+    source: ClassVar[str] = (
+        "Terms of approval for parent and child arrangements (Fostering Services (England) "
+        "Regulations 2011 reg 27; Children's Homes (England) Regulations 2015)"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """Need without capability, or a parent-and-child vacancy for a child without the need."""
+        need = pairs.child_has(Need.PARENT_AND_CHILD)
+        cap = pairs.vacancy_has(Need.PARENT_AND_CHILD)
+        pc_type = pairs.vacancy_is(PlacementType.PARENT_AND_CHILD)
+        return np.asarray((need & ~cap) | (pc_type & ~need))
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        if pairs.child_has(Need.PARENT_AND_CHILD)[k]:
+            return "The placement is not approved for a parent with their child."
+        return "A parent-and-child placement: only for a parent placed with their child."
+
+
+class RequiredAdaptation:
+    """A required adaptation or staffing (wheelchair access, two-to-one staffing)."""
+
+    name: ClassVar[str] = "required_adaptation"
+    source: ClassVar[str] = (
+        "Children Act 1989 s22C(8)(d) (suitable to a disabled child's needs); Equality Act 2010 s20"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+    _rule = _CapabilityRule((Need.WHEELCHAIR, Need.STAFFING_2TO1))
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """A required capability is missing."""
+        return self._rule._excludes(pairs)
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why (the capability, not the child's need, is named)."""
+        need = self._rule._first_missing(pairs, k)
+        what = {
+            Need.WHEELCHAIR: "wheelchair accessible",
+            Need.STAFFING_2TO1: "able to staff two-to-one",
+        }[need]
+        return f"The placement is not {what}, which the child requires."
+
+
+class AvoidAreas:
+    """Not in an authority or postcode district the child's plan says to avoid."""
+
+    name: ClassVar[str] = "avoid_areas"
+    source: ClassVar[str] = (
+        "The child's care and placement plan (Care Planning Regulations 2010 regs 5 and 9): "
+        "areas to avoid"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def _by_authority(self, pairs: Pairs) -> BoolArray:
+        a = pairs.arrays
+        va = pairs.v("authority")
+        key = pairs.ci * max(len(a.authorities), 1) + va
+        return np.asarray((va >= 0) & np.isin(key, a.avoid_authority_keys))
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """The vacancy's authority or outcode is in the child's ``avoid_areas``."""
+        a = pairs.arrays
+        key = pairs.ci * a.n_outcodes + pairs.v("outcode")
+        return np.asarray(self._by_authority(pairs) | np.isin(key, a.avoid_outcode_keys))
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why (says which kind of area, not which)."""
+        if self._by_authority(pairs)[k]:
+            return "The placement is in an authority the child's plan says to avoid."
+        return "The placement is in a postcode district the child's plan says to avoid."
+
+
+class SoloOnly:
+    """A solo-only child is the only looked-after child there."""
+
+    name: ClassVar[str] = "solo_only"
+    source: ClassVar[str] = (
+        "The child's placement plan (Care Planning Regulations 2010 reg 9): "
+        "the only looked-after child in the placement"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """Somebody fostered there now, or other beds the provider does not keep empty."""
+        need = pairs.child_has(Need.SOLO_ONLY)
+        others_now = pairs.v("fostered_now") > 0
+        spare = (pairs.v("provider_beds") > pairs.children_placed) & ~pairs.vacancy_has(
+            Need.SOLO_ONLY
+        )
+        return np.asarray(need & (others_now | spare))
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        if pairs.v("fostered_now")[k] > 0:
+            return "Other children already live there; the child must be the only one."
+        return "The provider has other beds and does not keep the placement solo."
+
+
+class NoYoungerChildren:
+    """A child who must not live with younger children."""
+
+    name: ClassVar[str] = "no_younger_children"
+    source: ClassVar[str] = (
+        "The child's placement plan (Care Planning Regulations 2010 reg 9): "
+        "no younger children in the placement"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """No capability, or a younger child could be placed in another bed."""
+        need = pairs.child_has(Need.NO_YOUNGER_CHILDREN)
+        cap = pairs.vacancy_has(Need.NO_YOUNGER_CHILDREN)
+        other_beds = pairs.v("provider_beds") > pairs.children_placed
+        younger_may_join = other_beds & (pairs.v("provider_min_age") < pairs.c("age"))
+        return np.asarray(need & (~cap | younger_may_join))
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        if not pairs.vacancy_has(Need.NO_YOUNGER_CHILDREN)[k]:
+            return "Younger children may live there; the child must not live with them."
+        return "The provider has other beds open to younger children."
+
+
+class BedsForSiblingGroup:
+    """A sibling group placed as a unit needs beds for all of them."""
+
+    name: ClassVar[str] = "beds_for_sibling_group"
+    source: ClassVar[str] = "Children Act 1989 s22C(8)(c) (siblings accommodated together)"
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """Fewer beds than the group (only when splits are not allowed)."""
+        if pairs.policy.allow_sibling_split:
+            return _none(pairs)
+        return np.asarray(pairs.v("beds") < pairs.c("group_size"))
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        size, beds = int(pairs.c("group_size")[k]), int(pairs.v("beds")[k])
+        return f"{beds} bed(s) for a sibling group of {size} placed together."
+
+
+class FosteringLimit:
+    """No more than three fostered children in a household, unless all are siblings."""
+
+    name: ClassVar[str] = "fostering_limit"
+    source: ClassVar[str] = "Children Act 1989 Sch. 7 para 2 (the usual fostering limit)"
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """Over the limit, except a sibling group alone in the household."""
+        siblings_alone = (pairs.v("fostered_now") == 0) & (pairs.children_placed > 1)
+        return np.asarray(pairs.over_fostering_limit & ~siblings_alone)
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        now = int(pairs.v("fostered_now")[k])
+        joining = int(pairs.children_placed[k])
+        return (
+            f"{now} fostered there now and {joining} joining: more than the limit of "
+            f"{FOSTERING_LIMIT}."
+        )
+
+
+class SiblingGroupTogether:
+    """A vacancy excluded for one child of a sibling group is excluded for the group.
+
+    Evaluated after the other rules, over all members of the group (see
+    :func:`evaluate_rules`); it never applies when ``allow_sibling_split``.
+    """
+
+    name: ClassVar[str] = "sibling_group_together"
+    source: ClassVar[str] = "Children Act 1989 s22C(8)(c) (siblings placed as a unit)"
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """Never on its own: see :func:`evaluate_rules`."""
+        return _none(pairs)
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why."""
+        return "A hard rule excludes the vacancy for a sibling, and the group is placed together."
+
+
+#: The sibling-group rule, evaluated after the others.
+GROUP_RULE = SiblingGroupTogether()
+
+#: The hard rules in attribution order (the first broken is reported).
+DEFAULT_RULES: tuple[Rule, ...] = (
+    ConnectedPersonOnlyForConnected(),
+    SecureOnlyWithAuthorisation(),
+    NoSupportedAccommodationUnder16(),
+    PlacementTypeSuitsChild(),
+    AgeWithinApproval(),
+    SexWithinApproval(),
+    DolsLawful(),
+    ParentAndChild(),
+    RequiredAdaptation(),
+    AvoidAreas(),
+    SoloOnly(),
+    NoYoungerChildren(),
+    BedsForSiblingGroup(),
+    FosteringLimit(),
+    GROUP_RULE,
+)
+
+
+def rule_by_name(name: str) -> Rule:
+    """The default rule called ``name`` (``KeyError`` if none)."""
+    for rule in DEFAULT_RULES:
+        if rule.name == name:
+            return rule
+    raise KeyError(name)
+
+
+@dataclass(frozen=True, eq=False)
+class RuleResult:
+    """Which rule (if any) excludes each pair.
+
+    Attributes
+    ----------
+    first : numpy.ndarray of int64
+        Index into :data:`DEFAULT_RULES` of the first rule broken; -1 when eligible.
+    broken : numpy.ndarray of bool, shape (n_pairs, n_rules)
+        Every rule broken by each pair.
+    """
+
+    first: npt.NDArray[np.int64]
+    broken: npt.NDArray[np.bool_]
+
+    @property
+    def eligible(self) -> BoolArray:
+        """Pairs that break no rule."""
+        return np.asarray(self.first < 0)
+
+    def counts(self) -> dict[str, int]:
+        """Rule name -> pairs it excluded first, in rule order, zero counts left out."""
+        n = np.bincount(self.first[self.first >= 0], minlength=len(DEFAULT_RULES))
+        return {r.name: int(n[i]) for i, r in enumerate(DEFAULT_RULES) if n[i]}
+
+
+def evaluate_rules(pairs: Pairs) -> RuleResult:
+    """Apply every hard rule to every pair.
+
+    For ``sibling_group_together`` the pairs must include, for each vacancy present, every
+    member of each sibling group present (as the full grid of a folder, or all members of one
+    group against the vacancies, does).
+    """
+    n, n_rules = len(pairs), len(DEFAULT_RULES)
+    broken = np.zeros((n, n_rules), dtype=bool)
+    group_col = DEFAULT_RULES.index(GROUP_RULE)
+    for j, rule in enumerate(DEFAULT_RULES):
+        if j != group_col:
+            broken[:, j] = rule.excludes(pairs)
+    any_other = broken.any(axis=1)
+    if not pairs.policy.allow_sibling_split and n:
+        group = pairs.c("group")
+        in_group = group >= 0
+        width = pairs.arrays.n_vacancies
+        key = group * width + pairs.vi
+        bad_keys = np.unique(key[in_group & any_other])
+        broken[:, group_col] = in_group & ~any_other & np.isin(key, bad_keys)
+    first = np.where(broken.any(axis=1), np.argmax(broken, axis=1), -1).astype(np.int64)
+    return RuleResult(first=first, broken=broken)
+
+
+def exclusion_reason(pairs: Pairs, k: int, rule_index: int) -> str:
+    """The reason sentence of rule ``rule_index`` for pair ``k``."""
+    return DEFAULT_RULES[rule_index].reason(pairs, k)
