@@ -597,17 +597,20 @@ def _draw_supply(
             [0.1, 0.2, 0.3, 0.15, 0.25],
         ),
     ):
-        bl = _beds_until(rng, [1, 2, 3], [0.45, 0.35, 0.2], target)
+        # A few households take a sibling group of four (the siblings exemption from the
+        # limit of three, Children Act 1989 Sch. 7 para. 4); they are approved for all ages.
+        bl = _beds_until(rng, [1, 2, 3, 4], [0.43, 0.34, 0.19, 0.04], target)
         k = len(bl)
         ranges = [
-            _FOSTER_AGE_RANGES[j] for j in rng.choice(len(_FOSTER_AGE_RANGES), size=k, p=range_p)
+            _FOSTER_AGE_RANGES[j] if bl[i] < 4 else (0, 17)
+            for i, j in enumerate(rng.choice(len(_FOSTER_AGE_RANGES), size=k, p=range_p))
         ]
         sex = _choice(rng, (("any", 0.9), ("M", 0.05), ("F", 0.05)), k)
         u = rng.random((k, 4))
         caps = []
         for i in range(k):
             cap = []
-            if bl[i] >= 2 and u[i, 0] < 0.9:
+            if (bl[i] >= 2 and u[i, 0] < 0.9) or bl[i] == 4:
                 cap.append("sibling_group")
             if u[i, 1] < 0.12:
                 cap.append("disability")
@@ -915,7 +918,13 @@ def _free_beds(
             break
         i = market[int(j)]
         beds = int(rows[i]["beds"])
-        free = min(int(rng.integers(1, beds + 1)), target - got)
+        # Half the homes with room are wholly free (a carer between placements, a new
+        # approval); a household of four siblings is free as a whole or not at all.
+        whole = rng.random() < 0.5 or beds == 4
+        free = beds if whole else int(rng.integers(1, beds + 1))
+        if beds == 4 and target - got < 4:
+            continue
+        free = min(free, target - got)
         free_of[i] = free
         got += free
     out = []

@@ -119,7 +119,10 @@ def test_every_vacancy_column_holds_valid_values(essex: SyntheticCase) -> None:
     assert (v["fostered_now"].astype(int) == 0).all()  # whole cohort: every bed free
     assert (v["postcode"] != "").all()
     foster = v["placement_type"].isin({"inhouse_foster", "agency_foster"})
-    assert (beds[foster] <= 3).all()  # Children Act 1989 Sch. 7 limit of three
+    siblings_only = v["capabilities"].str.contains("sibling_group")
+    # Children Act 1989 Sch. 7 limit of three, or four siblings under the exemption.
+    assert (beds[foster & ~siblings_only] <= 3).all()
+    assert (beds[foster] <= 4).all() and (beds[foster] == 4).any()
     # A connected-person carer may take a sibling group of four (the siblings exemption).
     kin = v["placement_type"] == "connected_person_foster"
     assert (beds[kin] == v.loc[kin, "connected_to"].map(lambda x: len(_items(x)))).all()
@@ -242,7 +245,7 @@ def _check_invariants(case: SyntheticCase, ons: str) -> None:
     beds = v["beds"].astype(int)
     now = v["fostered_now"].astype(int)
     foster = v["placement_type"].isin({"inhouse_foster", "agency_foster"})
-    assert ((beds + now)[foster] <= 3).all()
+    assert (((beds + now) <= 3) | ((beds == 4) & (now == 0)))[foster].all()
     assert (c["la"] == ons).all()
 
 
