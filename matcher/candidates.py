@@ -371,7 +371,7 @@ class CandidateSet:
 
     def to_csv(self, path: str | Path) -> Path:
         """Write every eligible pair: ids, ``points`` (the objective coefficient), the
-        ``score``, tier and flags, distances, and one column of points per factor."""
+        ``score``, tier and flags, distances, and one ``points_<factor>`` column per factor."""
         out = Path(path)
         children = self.folder.children
         vacancies = self.folder.vacancies
@@ -388,7 +388,7 @@ class CandidateSet:
                     "in_area",
                     "distance_miles",
                     "school_distance_miles",
-                    *self.factor_names,
+                    *(f"points_{name}" for name in self.factor_names),
                 ]
             )
             for k in range(self.n_pairs):

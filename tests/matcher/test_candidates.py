@@ -95,7 +95,7 @@ def test_csv_has_points_and_factor_columns(cands: CandidateSet, tmp_path: Path) 
     lines = out.read_text().splitlines()
     header = lines[0].split(",")
     assert header[:3] == ["child_id", "vacancy_id", "points"]
-    assert header[-len(cands.factor_names) :] == list(cands.factor_names)
+    assert header[-len(cands.factor_names) :] == [f"points_{n}" for n in cands.factor_names]
     assert len(lines) == cands.n_pairs + 1
     first = lines[1].split(",")
     assert int(first[2]) == int(cands.objective_points[0])

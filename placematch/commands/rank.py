@@ -1,0 +1,184 @@
+"""``placematch rank`` and ``placematch why-not``: one child's options, and why not another.
+
+``rank DIR --child ID [--top K] [--json]`` scores every eligible vacancy for one child, best
+first, with the points of each factor, the distances, in or out of area and the sign-offs each
+option would trigger; below the list, how many vacancies each hard rule excluded. It never
+waits on an optimisation of everyone.
+
+``why-not DIR --child ID --vacancy ID [--json]`` answers with the hard rule that excludes the
+vacancy, or with the points it gains and loses against the child's best option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from matcher.casefolder import load_case_folder
+from matcher.explain import Option, Ranking, WhyNot
+from matcher.factors import DEFAULT_FACTORS
+from matcher.rank import UnknownIdError, rank_child, why_not
+
+#: Short column headers of the factors in the table.
+SHORT: dict[str, str] = {
+    "connected_person": "kin",
+    "near_home": "home",
+    "education": "edu",
+    "siblings": "sibs",
+    "disability": "disab",
+    "in_area": "area",
+    "ofsted": "ofsted",
+    "cost": "cost",
+    "culture_language": "cult",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``rank`` and ``why-not`` sub-commands."""
+    rank = subparsers.add_parser(
+        "rank",
+        help="rank every eligible vacancy for one child, with points per factor",
+        description=(
+            "Score every vacancy for one child: eligible ones best first (connected persons "
+            "first, then points), with points per factor, miles from home and school, in or out "
+            "of area and the sign-offs each would need; then the vacancies each hard rule "
+            "excluded."
+        ),
+    )
+    rank.add_argument("folder", metavar="DIR", help="the case folder")
+    rank.add_argument("--child", required=True, metavar="ID", help="the child's child_id")
+    rank.add_argument("--top", type=int, metavar="K", help="show only the best K options")
+    rank.add_argument("--json", action="store_true", help="print the ranking as JSON")
+    rank.set_defaults(func=run_rank)
+
+    why = subparsers.add_parser(
+        "why-not",
+        help="why a vacancy is not (or is) a child's best option",
+        description=(
+            "Name the hard rule (and its source) that excludes a vacancy for a child, or show "
+            "the points it gains and loses against the child's best option."
+        ),
+    )
+    why.add_argument("folder", metavar="DIR", help="the case folder")
+    why.add_argument("--child", required=True, metavar="ID", help="the child's child_id")
+    why.add_argument("--vacancy", required=True, metavar="ID", help="the vacancy_id")
+    why.add_argument("--json", action="store_true", help="print the answer as JSON")
+    why.set_defaults(func=run_why_not)
+
+
+def _where(exc: UnknownIdError, folder: str) -> UnknownIdError:
+    return UnknownIdError(str(exc.args[0]).replace("this case folder", f"case folder {folder}"))
+
+
+def _miles(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def render_ranking(ranking: Ranking) -> str:
+    """The human table printed by ``placematch rank``."""
+    names = [f.name for f in DEFAULT_FACTORS]
+    head = ["#", "vacancy", "type", "total", *(SHORT.get(n, n) for n in names)]
+    head += ["miles", "school mi", "in area", "sign-offs"]
+    rows: list[list[str]] = []
+    for i, o in enumerate(ranking.options, start=1):
+        tier = "*" if o.connected_person else ""
+        rows.append(
+            [
+                f"{i}{tier}",
+                o.vacancy_id,
+                o.placement_type,
+                str(o.score),
+                *(str(o.points_of(n)) for n in names),
+                _miles(o.distance_miles),
+                _miles(o.school_distance_miles),
+                "in" if o.in_area else ("adj" if o.adjoining else "out"),
+                ", ".join(s.code for s in o.signoffs) or "-",
+            ]
+        )
+    shown = len(ranking.options)
+    lines = [
+        f"Child {ranking.child_id}: {ranking.n_eligible} eligible "
+        + ("vacancy" if ranking.n_eligible == 1 else "vacancies")
+        + (f" (best {shown} shown)" if shown < ranking.n_eligible else "")
+    ]
+    if rows:
+        widths = [max(len(r[j]) for r in [head, *rows]) for j in range(len(head))]
+        numeric = set(range(3, 4 + len(names) + 2))
+        for r in [head, *rows]:
+            cells = [
+                c.rjust(widths[j]) if j in numeric else c.ljust(widths[j]) for j, c in enumerate(r)
+            ]
+            lines.append("  ".join(cells).rstrip())
+        lines.append(
+            "* connected-person carer (top tier, s22C(7)(a)). Points: "
+            + ", ".join(f"{SHORT.get(n, n)}={n}" for n in names)
+            + ". In area: in, adj (an adjoining authority) or out."
+        )
+    else:
+        lines.append("No eligible vacancy.")
+    total = sum(ranking.excluded.values())
+    noun = "vacancy" if total == 1 else "vacancies"
+    lines.append(f"Excluded: {total} {noun}" + (":" if total else "."))
+    for rule, n in ranking.excluded.items():
+        lines.append(f"  {n:>4} by {rule} ({ranking.sources[rule]})")
+    return "\n".join(lines)
+
+
+def _factor_diffs(diffs: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:+d}" for k, v in diffs.items()) or "none"
+
+
+def render_why_not(answer: WhyNot) -> str:
+    """The human answer printed by ``placematch why-not``."""
+    head = f"Child {answer.child_id}, vacancy {answer.vacancy_id}:"
+    if answer.exclusion is not None:
+        e = answer.exclusion
+        lines = [f"{head} excluded by {e.rule} ({e.source}).", f"  {e.reason}"]
+        if answer.also_broken:
+            lines.append(f"  Also breaks: {', '.join(answer.also_broken)}.")
+        return "\n".join(lines)
+    o: Option | None = answer.option
+    assert o is not None
+    best = answer.best
+    lines = [f"{head} eligible, {o.score} points (tier {o.tier})."]
+    if best is not None and best.vacancy_id == o.vacancy_id:
+        lines.append("  It is the best option.")
+    elif best is not None:
+        lines.append(f"  Best option: {best.vacancy_id}, {best.score} points (tier {best.tier}).")
+        if best.tier > o.tier:
+            lines.append("  The best option is in a higher tier (connected person or in area).")
+        lines.append(f"  Gains: {_factor_diffs(answer.gains)}")
+        lines.append(f"  Losses: {_factor_diffs(answer.losses)}")
+    for f in o.factors:
+        lines.append(f"  {f.factor:<17} {f.points:>5}  {f.reason}")
+    if o.signoffs:
+        lines.append("  Sign-offs: " + ", ".join(s.code for s in o.signoffs))
+    return "\n".join(lines)
+
+
+def run_rank(args: argparse.Namespace) -> int:
+    """Run ``placematch rank``."""
+    folder = load_case_folder(args.folder)
+    try:
+        ranking = rank_child(folder, args.child, args.top)
+    except UnknownIdError as exc:
+        raise _where(exc, args.folder) from None
+    if args.json:
+        print(json.dumps(ranking.to_dict(), indent=2))
+    else:
+        print(render_ranking(ranking))
+    return 0
+
+
+def run_why_not(args: argparse.Namespace) -> int:
+    """Run ``placematch why-not``."""
+    folder = load_case_folder(args.folder)
+    try:
+        answer = why_not(folder, args.child, args.vacancy)
+    except UnknownIdError as exc:
+        raise _where(exc, args.folder) from None
+    if args.json:
+        print(json.dumps(answer.to_dict(), indent=2))
+    else:
+        print(render_why_not(answer))
+    return 0

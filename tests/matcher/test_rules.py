@@ -1,0 +1,206 @@
+"""Each hard rule on a pair that breaks it alone, and on the nearest pair that passes."""
+
+from __future__ import annotations
+
+import pytest
+from test_rules_builders import authority, child, folder, oracle_rules, place, vacancy
+
+from matcher.candidates import build_candidates, explain_pair
+from matcher.domain import Child, Vacancy
+from matcher.explain import Exclusion, Option
+from matcher.placement_types import PlacementType as PT
+from matcher.policy import Policy
+from matcher.rules import DEFAULT_RULES, rule_by_name
+from matcher.vocabulary import Need, Sex, VacancySex
+
+N = Need
+
+#: rule -> (children, vacancies) where C1/V1 breaks only that rule, and a passing variant.
+CASES: dict[str, tuple[tuple[list[Child], list[Vacancy]], tuple[list[Child], list[Vacancy]]]] = {
+    "connected_person_only_for_connected": (
+        (
+            [child("C1"), child("C2")],
+            [vacancy("V1", placement_type=PT.CONNECTED_PERSON_FOSTER, connected_to={"C2"})],
+        ),
+        (
+            [child("C1"), child("C2")],
+            [vacancy("V1", placement_type=PT.CONNECTED_PERSON_FOSTER, connected_to={"C1"})],
+        ),
+    ),
+    "secure_only_with_authorisation": (
+        ([child("C1", age=14)], [vacancy("V1", placement_type=PT.SECURE_HOME)]),
+        (
+            [child("C1", age=14, needs=frozenset({N.SECURE}))],
+            [vacancy("V1", placement_type=PT.SECURE_HOME, capabilities=frozenset({N.SECURE}))],
+        ),
+    ),
+    "no_supported_accommodation_under_16": (
+        (
+            [child("C1", age=15)],
+            [vacancy("V1", placement_type=PT.SUPPORTED_ACCOMMODATION, age_min=16, age_max=17)],
+        ),
+        (
+            [child("C1", age=16)],
+            [vacancy("V1", placement_type=PT.SUPPORTED_ACCOMMODATION, age_min=16, age_max=17)],
+        ),
+    ),
+    "placement_type_suits_child": (
+        ([child("C1", age=8)], [vacancy("V1", placement_type=PT.CHILDRENS_HOME)]),
+        ([child("C1", age=12)], [vacancy("V1", placement_type=PT.CHILDRENS_HOME)]),
+    ),
+    "age_within_approval": (
+        ([child("C1", age=12)], [vacancy("V1", age_min=0, age_max=11)]),
+        ([child("C1", age=11)], [vacancy("V1", age_min=0, age_max=11)]),
+    ),
+    "sex_within_approval": (
+        ([child("C1", sex=Sex.F)], [vacancy("V1", sex=VacancySex.M)]),
+        ([child("C1", sex=Sex.M)], [vacancy("V1", sex=VacancySex.M)]),
+    ),
+    "dols_lawful": (
+        ([child("C1", needs=frozenset({N.DOLS}))], [vacancy("V1")]),
+        (
+            [child("C1", needs=frozenset({N.DOLS}))],
+            [vacancy("V1", capabilities=frozenset({N.DOLS}))],
+        ),
+    ),
+    "parent_and_child": (
+        ([child("C1", age=16, needs=frozenset({N.PARENT_AND_CHILD}))], [vacancy("V1")]),
+        (
+            [child("C1", age=16, needs=frozenset({N.PARENT_AND_CHILD}))],
+            [vacancy("V1", capabilities=frozenset({N.PARENT_AND_CHILD}))],
+        ),
+    ),
+    "required_adaptation": (
+        ([child("C1", needs=frozenset({N.WHEELCHAIR}))], [vacancy("V1")]),
+        (
+            [child("C1", needs=frozenset({N.WHEELCHAIR}))],
+            [vacancy("V1", capabilities=frozenset({N.WHEELCHAIR}))],
+        ),
+    ),
+    "avoid_areas": (
+        ([child("C1", avoid_outcodes=frozenset({"CM2"}))], [vacancy("V1")]),
+        ([child("C1", avoid_outcodes=frozenset({"CM3"}))], [vacancy("V1")]),
+    ),
+    "solo_only": (
+        ([child("C1", needs=frozenset({N.SOLO_ONLY}))], [vacancy("V1", fostered_now=1)]),
+        ([child("C1", needs=frozenset({N.SOLO_ONLY}))], [vacancy("V1", fostered_now=0)]),
+    ),
+    "no_younger_children": (
+        (
+            [child("C1", age=12, needs=frozenset({N.NO_YOUNGER_CHILDREN}))],
+            [vacancy("V1", beds=2, capabilities=frozenset({N.NO_YOUNGER_CHILDREN}))],
+        ),
+        (
+            [child("C1", age=12, needs=frozenset({N.NO_YOUNGER_CHILDREN}))],
+            [vacancy("V1", beds=1, capabilities=frozenset({N.NO_YOUNGER_CHILDREN}))],
+        ),
+    ),
+    "beds_for_sibling_group": (
+        (
+            [child("C1", sibling_group="G"), child("C2", sibling_group="G")],
+            [vacancy("V1", beds=1)],
+        ),
+        (
+            [child("C1", sibling_group="G"), child("C2", sibling_group="G")],
+            [vacancy("V1", beds=2)],
+        ),
+    ),
+    "fostering_limit": (
+        ([child("C1")], [vacancy("V1", fostered_now=3)]),
+        ([child("C1")], [vacancy("V1", fostered_now=2)]),
+    ),
+    "sibling_group_together": (
+        (
+            [child("C1", sibling_group="G"), child("C2", age=15, sibling_group="G")],
+            [vacancy("V1", beds=2, age_min=0, age_max=12)],
+        ),
+        (
+            [child("C1", sibling_group="G"), child("C2", age=12, sibling_group="G")],
+            [vacancy("V1", beds=2, age_min=0, age_max=12)],
+        ),
+    ),
+}
+
+
+def test_every_rule_has_a_case_and_a_source() -> None:
+    assert set(CASES) == {r.name for r in DEFAULT_RULES}
+    for rule in DEFAULT_RULES:
+        assert rule.kind == "hard"
+        assert rule.source.strip()
+        assert rule.__doc__
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rule_excludes_and_names_itself(name: str) -> None:
+    (bad_children, bad_vacancies), (good_children, good_vacancies) = CASES[name]
+    bad = folder(bad_children, bad_vacancies)
+    found = explain_pair(bad, bad.child("C1"), bad.vacancy("V1"))
+    assert isinstance(found, Exclusion), found
+    assert found.rule == name
+    assert found.source == rule_by_name(name).source
+    assert found.reason and found.reason.endswith(".")
+    good = folder(good_children, good_vacancies)
+    assert isinstance(explain_pair(good, good.child("C1"), good.vacancy("V1")), Option)
+    # The independent oracle agrees on both.
+    if name != "sibling_group_together":
+        assert name in oracle_rules(bad, bad.child("C1"), bad.vacancy("V1"))
+    assert not oracle_rules(good, good.child("C1"), good.vacancy("V1"))
+
+
+def test_counts_per_rule_in_the_candidate_set() -> None:
+    f = folder(
+        [child("C1", age=15), child("C2", age=3)],
+        [vacancy("V1", age_min=0, age_max=11), vacancy("V2", sex=VacancySex.M)],
+    )
+    cands = build_candidates(f)
+    assert cands.exclusion_counts == {"age_within_approval": 1, "sex_within_approval": 2}
+    assert cands.n_pairs == 1
+
+
+def test_sibling_group_of_four_alone_needs_the_exemption_signoff() -> None:
+    kids = [child(f"C{i}", age=5 + i, sibling_group="G") for i in range(1, 5)]
+    f = folder(kids, [vacancy("V1", beds=4), vacancy("V2", beds=4, fostered_now=1)])
+    found = explain_pair(f, f.child("C1"), f.vacancy("V1"))
+    assert isinstance(found, Option)
+    assert "fostering_limit_exemption" in [s.code for s in found.signoffs]
+    other = explain_pair(f, f.child("C1"), f.vacancy("V2"))
+    assert isinstance(other, Exclusion) and other.rule == "fostering_limit"
+
+
+def test_split_allowed_drops_the_unit_rules() -> None:
+    kids = [child("C1", sibling_group="G"), child("C2", age=15, sibling_group="G")]
+    policy = Policy(allow_sibling_split=True)
+    f = folder(kids, [vacancy("V1", beds=1, age_max=12)], policy)
+    assert isinstance(explain_pair(f, f.child("C1"), f.vacancy("V1")), Option)
+
+
+def test_avoid_authority_and_outside_england() -> None:
+    southend = authority("Southend-on-Sea")
+    f = folder(
+        [child("C1", avoid_authorities=frozenset({southend}))],
+        [vacancy("V1", location=place("SS2 6ER")), vacancy("V2", location=place("ME4 4TR"))],
+    )
+    found = explain_pair(f, f.child("C1"), f.vacancy("V1"))
+    assert isinstance(found, Exclusion) and found.rule == "avoid_areas"
+    assert "authority" in found.reason
+    assert isinstance(explain_pair(f, f.child("C1"), f.vacancy("V2")), Option)
+
+
+def test_solo_only_with_spare_beds_needs_the_capability() -> None:
+    kid = child("C1", needs=frozenset({N.SOLO_ONLY}))
+    f = folder([kid], [vacancy("V1", beds=2)])
+    found = explain_pair(f, f.child("C1"), f.vacancy("V1"))
+    assert isinstance(found, Exclusion) and found.rule == "solo_only"
+    g = folder([kid], [vacancy("V1", beds=2, capabilities=frozenset({N.SOLO_ONLY}))])
+    assert isinstance(explain_pair(g, g.child("C1"), g.vacancy("V1")), Option)
+    cands = build_candidates(g)
+    assert cands.exclusive.tolist() == [True]
+
+
+def test_reasons_never_carry_personal_data() -> None:
+    kid = child("C1", home=place("CM1 1QH"), avoid_outcodes=frozenset({"CM2"}))
+    f = folder([kid], [vacancy("V1")])
+    found = explain_pair(f, f.child("C1"), f.vacancy("V1"))
+    assert isinstance(found, Exclusion)
+    for text in (found.reason, found.source):
+        assert "CM1" not in text and "CM2" not in text
