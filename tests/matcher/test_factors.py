@@ -96,7 +96,7 @@ def test_cost_is_capped_and_never_positive() -> None:
     )
     assert cheap.points_of("cost") == 0
     assert dear.points_of("cost") == -Policy().weights.cost
-    assert "capped" in [f for f in dear.factors if f.factor == "cost"][0].reason
+    assert "capped" in next(f for f in dear.factors if f.factor == "cost").reason
 
 
 @pytest.mark.parametrize(
