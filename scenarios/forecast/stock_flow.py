@@ -192,6 +192,23 @@ def _uniform(keys: np.ndarray, seed: int, step: int, purpose: int) -> np.ndarray
     return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
 
+def _child_seeds(keys: np.ndarray, seed: int) -> np.ndarray:
+    """Each child's hashed seed: a child's random numbers depend on it and the step only."""
+    with np.errstate(over="ignore"):
+        salt = _mix(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0]
+        return _mix(keys * _GOLDEN + salt)
+
+
+def _step_uniforms(seeds: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two uniforms per child for a step (32 bits each): leaving care, and moving."""
+    with np.errstate(over="ignore"):
+        x = _mix(seeds + np.uint64(step + 1) * _GOLDEN)
+    scale = 1.0 / 4294967296.0
+    return (x >> np.uint64(32)).astype(np.float64) * scale, (x & np.uint64(0xFFFFFFFF)).astype(
+        np.float64
+    ) * scale
+
+
 def _poisson_inverse(lam: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Poisson numbers by inverting the CDF at ``u`` (monotone in ``lam`` for fixed ``u``)."""
     if np.any(lam > 700):
@@ -307,53 +324,73 @@ def simulate(
         raise ValueError("population too large for the simulation's child keys")
     notes: list[str] = []
     capped = 0
+    n_groups = len(GROUPS)
+    n_tic = 4
+    edges_age = np.array([int(lo * 365.25) for lo, _ in AGE_BANDS[1:]], dtype=np.int64)
+    edges_tic = np.array([int(m * DAYS_PER_MONTH) for m in (6, 12, 24)], dtype=np.int64)
     for lo in range(0, runs, chunk_runs):
         hi = min(runs, lo + chunk_runs)
         r_idx = np.arange(lo, hi)
         nr = hi - lo
-        # Children of all runs in this chunk, flattened.
-        run = np.repeat(r_idx, n0)
-        key = run.astype(np.uint64) * _RUN_SHIFT + np.tile(np.arange(n0, dtype=np.uint64), nr)
-        age = np.tile(population.age_days, nr)
-        tic = np.tile(population.tic_days, nr)
-        group = np.tile(population.group, nr)
+        # Children of all runs in this chunk, flattened; ``local`` is the run in the chunk.
+        local = np.repeat(np.arange(nr, dtype=np.int64), n0)
+        keys = np.repeat(r_idx.astype(np.uint64), n0) * _RUN_SHIFT + np.tile(
+            np.arange(n0, dtype=np.uint64), nr
+        )
+        seeds = _child_seeds(keys, spec.seed)
+        age = np.tile(population.age_days.astype(np.int64), nr)
+        tic = np.tile(population.tic_days.astype(np.int64), nr)
+        group = np.tile(population.group.astype(np.int64), nr)
         counts[lo:hi, 0, :] = population.counts()
-        exit_h = drawn.exit_h[lo:hi]
-        move_h = drawn.move_h[lo:hi]
+        exit_h = drawn.exit_h[lo:hi]  # (nr, route, age, tic)
+        move_h = np.array(drawn.move_h[lo:hi])  # (nr, age, from, to)
+        move_h[:, :, np.arange(n_groups), np.arange(n_groups)] = 0.0
+        move_out = move_h.sum(axis=3)  # (nr, age, from)
+        exit_total = exit_h.sum(axis=1)  # (nr, age, tic)
         base = drawn.entry[lo:hi]
         for s in range(n_steps):
             days = (dates[s + 1] - dates[s]).days
             delta = days / DAYS_PER_MONTH
-            a = age_band_of(age)
-            k = tic_band_of(tic)
-            local = run - lo
-            hz = exit_h[local, :, a, k] * delta  # (n, route)
-            total = hz.sum(axis=1)
-            p_exit = 1.0 - np.exp(-total)
-            u1 = _uniform(key, spec.seed, s, 0)
+            # Tables for this step, looked up once per child.
+            p_exit_tab = (1.0 - np.exp(-exit_total * delta)).reshape(-1)
+            p_move_tab = (1.0 - np.exp(-move_out * delta)).reshape(-1)
+            a = np.searchsorted(edges_age, age, side="right")
+            k = np.searchsorted(edges_tic, tic, side="right")
+            u1, u2 = _step_uniforms(seeds, s)
+            p_exit = p_exit_tab[(local * len(AGE_BANDS) + a) * n_tic + k]
             leave = u1 < p_exit
             if leave.any():
-                route = _choose(u1[leave], p_exit[leave], hz[leave])
+                hz = exit_h[local[leave], :, a[leave], k[leave]]
+                route = _choose(u1[leave], p_exit[leave], hz)
                 exits[s, : len(EXIT_ROUTES) - 1] += np.bincount(route, minlength=4)[:4]
-            stay = ~leave
-            run, key, age, tic, group = run[stay], key[stay], age[stay], tic[stay], group[stay]
-            a = a[stay]
-            local = run - lo
-            q = move_h[local, a, group, :] * delta  # (n, to)
-            q[np.arange(len(group)), group] = 0.0
-            p_move = 1.0 - np.exp(-q.sum(axis=1))
-            u2 = _uniform(key, spec.seed, s, 1)
+                stay = ~leave
+                local, seeds, age, tic, group = (
+                    local[stay],
+                    seeds[stay],
+                    age[stay],
+                    tic[stay],
+                    group[stay],
+                )
+                a, u2 = a[stay], u2[stay]
+            p_move = p_move_tab[(local * len(AGE_BANDS) + a) * n_groups + group]
             mv = u2 < p_move
             if mv.any():
+                q = move_h[local[mv], a[mv], group[mv], :]
                 group = group.copy()
-                group[mv] = _choose(u2[mv], p_move[mv], q[mv])
+                group[mv] = _choose(u2[mv], p_move[mv], q)
             age = age + days
             tic = tic + days
             adult = age >= DAYS_18
             if adult.any():
                 exits[s, len(EXIT_ROUTES) - 1] += adult.sum()
                 keep = ~adult
-                run, key, age, tic, group = run[keep], key[keep], age[keep], tic[keep], group[keep]
+                local, seeds, age, tic, group = (
+                    local[keep],
+                    seeds[keep],
+                    age[keep],
+                    tic[keep],
+                    group[keep],
+                )
             # Arrivals.
             lam = base * multipliers[s]  # (nr, cells)
             cell_keys = (
@@ -369,32 +406,31 @@ def simulate(
             if total_new:
                 flat = n_new.ravel()
                 cell = np.repeat(np.tile(np.arange(_N_CELLS), nr), flat)
-                new_run = np.repeat(np.repeat(r_idx, _N_CELLS), flat)
+                new_local = np.repeat(np.repeat(np.arange(nr, dtype=np.int64), _N_CELLS), flat)
                 starts = np.cumsum(flat) - flat
                 kth = np.arange(total_new) - np.repeat(starts, flat)
+                cell_step = np.uint64(s) * np.uint64(_N_CELLS) + cell.astype(np.uint64)
                 new_key = (
-                    new_run.astype(np.uint64) * _RUN_SHIFT
+                    (new_local + lo).astype(np.uint64) * _RUN_SHIFT
                     + _ENTRY_BASE
-                    + (
-                        (np.uint64(s) * np.uint64(_N_CELLS) + cell.astype(np.uint64))
-                        << np.uint64(12)
-                    )
+                    + (cell_step << np.uint64(12))
                     + kth.astype(np.uint64)
                 )
                 band = _CELL_AGE[cell]
                 ua = _uniform(new_key, spec.seed, 0, 4)
                 ut = _uniform(new_key, spec.seed, 0, 5)
-                new_age = (_BAND_LO[band] + ua * (_BAND_HI[band] - _BAND_LO[band])).astype(np.int64)
+                span = _BAND_HI[band] - _BAND_LO[band]
+                new_age = (_BAND_LO[band] + ua * span).astype(np.int64)
                 new_tic = (ut * days).astype(np.int64)
                 entries[s] += np.bincount(_CELL_STREAM[cell], minlength=2)
-                run = np.concatenate([run, new_run])
-                key = np.concatenate([key, new_key])
+                local = np.concatenate([local, new_local])
+                seeds = np.concatenate([seeds, _child_seeds(new_key, spec.seed)])
                 age = np.concatenate([age, new_age])
                 tic = np.concatenate([tic, new_tic])
                 group = np.concatenate([group, _CELL_GROUP[cell]])
             counts[lo:hi, s + 1, :] = np.bincount(
-                (run - lo) * len(GROUPS) + group, minlength=nr * len(GROUPS)
-            ).reshape(nr, len(GROUPS))
+                local * n_groups + group, minlength=nr * n_groups
+            ).reshape(nr, n_groups)
         if progress is not None:
             progress(hi, runs)
     if capped:
