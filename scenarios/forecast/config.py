@@ -189,6 +189,12 @@ class RatesSection(_Model):
     uasc_multiplier: Annotated[float, Field(ge=0.0)] = 1.0
     exit_multiplier: Annotated[float, Field(ge=0.0)] = 1.0
 
+    @model_validator(mode="after")
+    def _trend(self) -> RatesSection:
+        if isinstance(self.entry_trend, float) and self.entry_trend <= -100.0:
+            raise ValueError("entry_trend must be above -100 (% a year)")
+        return self
+
 
 class BacktestSection(_Model):
     """``[backtest]``: fit up to ``at`` and compare the forecast with what happened."""

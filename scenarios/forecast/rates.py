@@ -655,8 +655,9 @@ def estimate_rates(
         100 children observed for a year: a council with 40,000 child-months (Essex over
         three years) keeps its own rates; one with 2,000 is pulled half-way.
     entry_trend
-        ``"none"``, ``"fitted"`` (Poisson regression of monthly entries on time, capped at
-        ``max_trend_percent`` a year either way) or a growth in per cent a year.
+        ``"none"``, ``"fitted"`` (Poisson regression of monthly entries on time, kept
+        between ``-max_trend_percent`` and ``+max_trend_percent`` per cent a year) or a
+        growth in per cent a year.
     seasonality
         Estimate monthly multipliers of entries (needs 24 months; shrunk towards 1).
     national
@@ -687,13 +688,15 @@ def estimate_rates(
         slope = 0.0
     elif entry_trend == "fitted":
         slope = _poisson_log_slope(total_monthly)
-        cap = np.log1p(max_trend_percent / 100.0) / 12.0
-        if abs(slope) > cap:
+        upper = np.log1p(max_trend_percent / 100.0) / 12.0
+        lower = np.log(max(1.0 - max_trend_percent / 100.0, 0.01)) / 12.0
+        capped = float(np.clip(slope, lower, upper))
+        if capped != slope:
             notes.append(
                 f"fitted entry trend {100 * np.expm1(12 * slope):+.0f}% a year capped at "
-                f"{np.sign(slope) * max_trend_percent:+.0f}%"
+                f"{100 * np.expm1(12 * capped):+.0f}%"
             )
-            slope = float(np.clip(slope, -cap, cap))
+            slope = capped
     else:
         slope = float(np.log1p(float(entry_trend) / 100.0) / 12.0)
     origin = n_months / 2.0

@@ -201,10 +201,11 @@ def fan_chart_svg(
             f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{t:g}</text>'
         )
     first, last = dates[0], dates[-1]
-    for d in (first, last) if len(dates) > 1 else (first,):
+    ends = ((first, "start"), (last, "end")) if len(dates) > 1 else ((first, "start"),)
+    for d, anchor in ends:
         x = float(sx(d.toordinal()))
         parts.append(
-            f'<text x="{x:.1f}" y="{top + ph + 16}" font-size="10" text-anchor="middle">'
+            f'<text x="{x:.1f}" y="{top + ph + 16}" font-size="10" text-anchor="{anchor}">'
             f"{d.isoformat()[:7]}</text>"
         )
     shades = ["#c6dbef", "#6baed6", "#2171b5"]

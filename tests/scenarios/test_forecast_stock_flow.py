@@ -283,3 +283,29 @@ def test_cli_data_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     path.write_text(text.replace("../tests/data", str(DATA.parent)))
     assert main(["scenario", "forecast", str(path)]) == 2
     assert "data.episodes: no file matches" in capsys.readouterr().err
+
+
+def test_entry_trends() -> None:
+    obs = observe(regional(), dt.date(2017, 4, 1), AT)
+    fitted_rates = estimate_rates(obs, entry_trend="fitted", max_trend_percent=25.0)
+    # The synthetic sample's entries collapse after 2017: the fit is held at -25% a year.
+    assert np.expm1(12 * fitted_rates.entry_trend) == pytest.approx(-0.25)
+    assert any("capped at -25%" in n for n in fitted_rates.notes)
+    given = estimate_rates(obs, entry_trend=10.0)
+    assert np.expm1(12 * given.entry_trend) == pytest.approx(0.10)
+    assert estimate_rates(obs).entry_trend == 0.0
+
+
+def test_entry_trend_config_is_checked() -> None:
+    from scenarios.forecast.config import ForecastConfigError, parse_config
+
+    cfg = {
+        "forecast": {"mode": "stochastic"},
+        "data": {"episodes": ["e.csv"], "header": ["h.csv"]},
+        "rates": {"entry_trend": -100.0},
+    }
+    with pytest.raises(ForecastConfigError, match="rates: entry_trend must be above -100"):
+        parse_config(cfg, source="c.toml")
+    cfg["rates"] = {"entry_trend": "sometimes"}
+    with pytest.raises(ForecastConfigError, match=r"rates\.entry_trend"):
+        parse_config(cfg, source="c.toml")
