@@ -1,0 +1,84 @@
+"""``placematch rank``, ``why-not`` and ``candidates`` end to end on the demo folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from placematch.cli import main
+
+DEMO = str(Path(__file__).resolve().parents[2] / "examples" / "demo")
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_rank_table(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(["rank", DEMO, "--child", "C06"], capsys)
+    assert status == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == "Child C06: 6 eligible vacancies"
+    assert lines[1].split()[:4] == ["#", "vacancy", "type", "total"]
+    assert lines[2].split()[:4] == ["1*", "V01", "connected_person_foster", "296"]
+    assert "connected_person_temporary_approval" in lines[2]
+    assert "Excluded: 10 vacancies:" in out
+    assert "by age_within_approval (Fostering Services (England) Regulations 2011" in out
+
+
+def test_rank_json(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["rank", DEMO, "--child", "C07", "--top", "2", "--json"], capsys)
+    assert status == 0
+    data = json.loads(out)
+    assert data["child_id"] == "C07" and len(data["options"]) == 2
+    best = data["options"][0]
+    assert best["vacancy_id"] == "V05" and best["points"] == sum(best["factors"].values())
+    assert best["in_area"] is True and best["signoffs"] == []
+    assert data["excluded"]["connected_person_only_for_connected"] == 1
+
+
+def test_why_not_excluded_and_eligible(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["why-not", DEMO, "--child", "C10", "--vacancy", "V02"], capsys)
+    assert status == 0
+    assert out.startswith("Child C10, vacancy V02: excluded by dols_lawful (")
+    status, out, _ = run(["why-not", DEMO, "--child", "C07", "--vacancy", "V10", "--json"], capsys)
+    data = json.loads(out)
+    assert data["eligible"] is True and data["best"]["vacancy_id"] == "V05"
+    assert data["losses"]["in_area"] == -80
+    assert sum(data["gains"].values()) + sum(data["losses"].values()) == (
+        data["points"] - data["best"]["points"]
+    )
+
+
+def test_unknown_ids_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(["rank", DEMO, "--child", "C99"], capsys)
+    assert status == 2 and out == ""
+    assert err.strip() == (
+        f"placematch: error: child_id 'C99' is not in case folder {DEMO} (children.csv)"
+    )
+    status, _, err = run(["why-not", DEMO, "--child", "C01", "--vacancy", "V99"], capsys)
+    assert status == 2 and "vacancy_id 'V99'" in err and DEMO in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_candidates_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_file = tmp_path / "pairs.csv"
+    status, out, _ = run(["candidates", DEMO, "--out", str(out_file)], capsys)
+    assert status == 0
+    assert out.startswith("Wrote 46 eligible pairs of 12 children and 16 vacancies")
+    rows = list(csv.DictReader(out_file.open()))
+    assert len(rows) == 46
+    factor_cols = [c for c in rows[0] if c.startswith("points_")]
+    assert len(factor_cols) == 9
+    for row in rows:
+        assert sum(int(row[c]) for c in factor_cols) == int(row["score"])
+        assert int(row["points"]) > int(row["score"])
+    kin = [r for r in rows if r["connected_person"] == "1"]
+    assert [(r["child_id"], r["vacancy_id"]) for r in kin] == [("C06", "V01")]
+    status, out, _ = run(["candidates", DEMO, "--out", str(out_file), "--json"], capsys)
+    assert json.loads(out)["eligible_pairs"] == 46
