@@ -1,0 +1,443 @@
+"""The result of a batch match: plain, JSON-ready data with a one-screen :meth:`summary`.
+
+A :class:`MatchResult` is what :func:`matcher.match.match` returns and what
+``placematch match --out FILE`` writes (the *assignment file* that ``placematch export-903``
+reads). It holds no solver object: only ids, integers, floats and strings, so that it can be
+stored, compared and read back (:meth:`MatchResult.from_dict`).
+
+Points
+------
+Each assignment carries two numbers:
+
+* ``points`` -- the option's score, the sum of its ``factors`` (every point has a reason);
+* ``objective_points`` -- the coefficient the optimiser maximises: the score with the
+  statutory order folded in (a base for placing a child at all, then the connected-person
+  tier). See ``docs/match.md``.
+
+``objective`` is the sum of ``objective_points`` less the sibling-split penalties.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = [
+    "REASON_CODES",
+    "STATUSES",
+    "AssignedFactor",
+    "AssignedSignoff",
+    "Assignment",
+    "BlockedVacancy",
+    "MatchResult",
+    "Metrics",
+    "SiblingSplit",
+    "UnplacedChild",
+    "UnplacedReason",
+]
+
+#: ``optimal`` only when objective equals a proven bound; ``feasible`` otherwise.
+STATUSES: tuple[str, ...] = ("optimal", "feasible")
+
+#: Why a child is unplaced (``UnplacedReason.code``).
+REASON_CODES: dict[str, str] = {
+    "no_eligible_vacancy": "no vacancy passes the hard rules for this child",
+    "sibling_group": "no vacancy can take the whole sibling group together",
+    "capacity_taken": "every eligible vacancy's beds (or household places) went to others",
+    "not_chosen": "an eligible place was free but the search stopped before proving optimality",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AssignedFactor:
+    """Points one factor gives an assignment, with its one-sentence reason."""
+
+    factor: str
+    points: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssignedSignoff:
+    """A sign-off the placement needs (e.g. ``out_of_area``: the nominated officer)."""
+
+    code: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One child placed in one vacancy.
+
+    Attributes
+    ----------
+    child_id, vacancy_id, provider_id
+        Ids from the case folder.
+    placement_type
+        The vacancy's :class:`~matcher.placement_types.PlacementType` value.
+    points
+        The option's score: exactly the sum of ``factors``' points.
+    objective_points
+        The optimiser's coefficient for this pair (score with the statutory order folded in).
+    factors
+        Points per factor, each with its reason.
+    connected_person
+        Placed with a connected-person carer (s22C(7)(a)).
+    distance_miles
+        Straight-line miles from home (903 grid formula, unrounded); ``None`` for a
+        separated migrant child without a home postcode.
+    school_distance_miles
+        Miles from the placement to the child's school; ``None`` without a located school.
+    in_area, adjoining
+        The placement is in the child's (or the policy's) authority / in an adjoining one.
+    signoffs
+        Sign-offs this placement needs.
+    sibling_group
+        The child's sibling group, if any.
+    weekly_cost
+        The vacancy's weekly cost (whole pounds).
+    """
+
+    child_id: str
+    vacancy_id: str
+    provider_id: str
+    placement_type: str
+    points: int
+    objective_points: int
+    factors: tuple[AssignedFactor, ...]
+    connected_person: bool
+    distance_miles: float | None
+    school_distance_miles: float | None
+    in_area: bool
+    adjoining: bool
+    signoffs: tuple[AssignedSignoff, ...]
+    sibling_group: str | None
+    weekly_cost: int
+
+
+@dataclass(frozen=True, slots=True)
+class BlockedVacancy:
+    """An eligible vacancy a child did not get, and who or what took its place."""
+
+    vacancy_id: str
+    provider_id: str
+    why: str
+    taken_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnplacedReason:
+    """One reason a child is unplaced.
+
+    Attributes
+    ----------
+    code
+        One of :data:`REASON_CODES`.
+    message
+        One sentence (ids only, no personal data).
+    excluded_by
+        For ``no_eligible_vacancy``: vacancies excluded per hard rule (each vacancy counted
+        under the first rule it breaks, in the rules' order).
+    vacancies
+        For ``capacity_taken`` / ``sibling_group`` / ``not_chosen``: the eligible vacancies
+        and the children that took them.
+    """
+
+    code: str
+    message: str
+    excluded_by: Mapping[str, int] = field(default_factory=dict)
+    vacancies: tuple[BlockedVacancy, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UnplacedChild:
+    """A child the match leaves without a placement, and why."""
+
+    child_id: str
+    sibling_group: str | None
+    reasons: tuple[UnplacedReason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SiblingSplit:
+    """A sibling group not placed whole in one vacancy (only when the policy allows splits)."""
+
+    sibling_group: str
+    placements: Mapping[str, str | None]  # child_id -> vacancy_id (None: unplaced)
+    penalty: int
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """Outcome measures of a match (see ``docs/match.md`` for every denominator).
+
+    Percentages are of *placed* children unless said otherwise, rounded to 0.1, and
+    ``None`` when their denominator is zero.
+
+    Attributes
+    ----------
+    children, placed, unplaced
+        Counts.
+    kin_pct
+        Placed with a connected-person carer.
+    within_20_miles_pct
+        Placed at most 20 miles from home (903 ``PL_DISTANCE``, to 0.1 mile), of placed
+        children with a home postcode (separated migrant children without one are excluded).
+    in_area_pct
+        Placed in area (s22C(9)).
+    siblings_together_pct
+        Of all children in sibling groups (of two or more in the folder): placed in the same
+        household as every sibling of the group.
+    school_kept_pct
+        Of placed children with a located school: the placement is within
+        ``school_kept_miles`` of it.
+    school_kept_miles
+        The distance used (the policy's ``distance_step_miles``, 20 by default).
+    weekly_cost
+        Sum of the weekly cost of the vacancy of every placed child (whole pounds).
+    sibling_splits
+        Sibling groups placed apart (always 0 unless the policy allows splits).
+    """
+
+    children: int
+    placed: int
+    unplaced: int
+    kin_pct: float | None
+    within_20_miles_pct: float | None
+    in_area_pct: float | None
+    siblings_together_pct: float | None
+    school_kept_pct: float | None
+    school_kept_miles: float
+    weekly_cost: int
+    sibling_splits: int
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(100.0 * part / whole, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The batch match of a case folder.
+
+    Attributes
+    ----------
+    status
+        ``"optimal"`` (objective equals the proven bound) or ``"feasible"``.
+    objective
+        Sum of the assignments' ``objective_points`` less sibling-split penalties.
+    bound
+        Proven upper bound on the objective of any valid match.
+    seed
+        The solver seed.
+    parameters
+        The solver parameters used (``SolverParameters.to_mapping()``).
+    assignments
+        Sorted by ``child_id``.
+    unplaced
+        Sorted by ``child_id``; each with its reasons.
+    splits
+        Sibling groups placed apart (policy ``allow_sibling_split``), each reported.
+    metrics
+        Outcome measures.
+    stats
+        Sizes and times (candidate pairs, solves, seconds); not part of the answer.
+    """
+
+    status: str
+    objective: int
+    bound: int
+    seed: int
+    parameters: Mapping[str, Any]
+    assignments: tuple[Assignment, ...]
+    unplaced: tuple[UnplacedChild, ...]
+    splits: tuple[SiblingSplit, ...]
+    metrics: Metrics
+    stats: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def gap(self) -> float:
+        """Relative gap ``(bound - objective) / bound`` (0 when proven optimal)."""
+        return (self.bound - self.objective) / self.bound if self.bound else 0.0
+
+    def assignment_of(self, child_id: str) -> Assignment | None:
+        """The child's assignment, or ``None`` if unplaced."""
+        for a in self.assignments:
+            if a.child_id == child_id:
+                return a
+        return None
+
+    @property
+    def vacancy_of(self) -> dict[str, str]:
+        """``child_id -> vacancy_id`` of every placed child."""
+        return {a.child_id: a.vacancy_id for a in self.assignments}
+
+    # ------------------------------------------------------------------ plain data
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready plain data (the assignment file's content)."""
+        data = asdict(self)
+        data["gap"] = self.gap
+        data["assignments"] = [asdict(a) for a in self.assignments]
+        data["unplaced"] = [
+            {
+                "child_id": u.child_id,
+                "sibling_group": u.sibling_group,
+                "reasons": [
+                    {
+                        "code": r.code,
+                        "message": r.message,
+                        "excluded_by": dict(r.excluded_by),
+                        "vacancies": [asdict(b) for b in r.vacancies],
+                    }
+                    for r in u.reasons
+                ],
+            }
+            for u in self.unplaced
+        ]
+        data["splits"] = [
+            {
+                "sibling_group": s.sibling_group,
+                "placements": dict(s.placements),
+                "penalty": s.penalty,
+            }
+            for s in self.splits
+        ]
+        data["parameters"] = dict(self.parameters)
+        data["stats"] = dict(self.stats)
+        order = [
+            "status",
+            "objective",
+            "bound",
+            "gap",
+            "seed",
+            "parameters",
+            "metrics",
+            "assignments",
+            "unplaced",
+            "splits",
+            "stats",
+        ]
+        return {k: data[k] for k in order}
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The result as JSON text (see :meth:`to_dict`)."""
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MatchResult:
+        """Read a result back from :meth:`to_dict` data (``KeyError``, ``TypeError`` if bad)."""
+        assignments = tuple(
+            Assignment(
+                **{
+                    **a,
+                    "factors": tuple(AssignedFactor(**f) for f in a["factors"]),
+                    "signoffs": tuple(AssignedSignoff(**s) for s in a["signoffs"]),
+                }
+            )
+            for a in data["assignments"]
+        )
+        unplaced = tuple(
+            UnplacedChild(
+                child_id=u["child_id"],
+                sibling_group=u.get("sibling_group"),
+                reasons=tuple(
+                    UnplacedReason(
+                        code=r["code"],
+                        message=r["message"],
+                        excluded_by=dict(r.get("excluded_by", {})),
+                        vacancies=tuple(
+                            BlockedVacancy(
+                                vacancy_id=b["vacancy_id"],
+                                provider_id=b["provider_id"],
+                                why=b["why"],
+                                taken_by=tuple(b.get("taken_by", ())),
+                            )
+                            for b in r.get("vacancies", ())
+                        ),
+                    )
+                    for r in u["reasons"]
+                ),
+            )
+            for u in data["unplaced"]
+        )
+        splits = tuple(
+            SiblingSplit(s["sibling_group"], dict(s["placements"]), int(s["penalty"]))
+            for s in data.get("splits", ())
+        )
+        return cls(
+            status=data["status"],
+            objective=int(data["objective"]),
+            bound=int(data["bound"]),
+            seed=int(data["seed"]),
+            parameters=dict(data["parameters"]),
+            assignments=assignments,
+            unplaced=unplaced,
+            splits=splits,
+            metrics=Metrics(**data["metrics"]),
+            stats=dict(data.get("stats", {})),
+        )
+
+    # ------------------------------------------------------------------ people
+
+    def summary(self, *, max_unplaced: int = 50) -> str:
+        """A one-screen summary: status, objective, bound, gap, metrics and the unplaced."""
+        m = self.metrics
+
+        def pct(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.1f}%"
+
+        p = self.parameters
+        lines = [
+            f"Status     {self.status} (objective {self.objective}, bound {self.bound}, "
+            f"gap {self.gap:.4%})",
+            f"Solver     seed {self.seed}, {p.get('num_workers', '?')} workers, "
+            f"time limit {p.get('time_limit_s', '?')} s; "
+            f"{self.stats.get('time_match_s', self.stats.get('time_total_s', 0.0)):.2f} s in all",
+            f"Placed     {m.placed} of {m.children} children ({m.unplaced} unplaced)",
+            f"Kin        {pct(m.kin_pct)} with connected persons",
+            f"Distance   {pct(m.within_20_miles_pct)} within 20 miles of home",
+            f"In area    {pct(m.in_area_pct)}",
+            f"Siblings   {pct(m.siblings_together_pct)} of children in sibling groups together"
+            + (f" ({m.sibling_splits} groups split)" if m.sibling_splits else ""),
+            f"School     {pct(m.school_kept_pct)} within {m.school_kept_miles:g} miles of school",
+            f"Cost       £{m.weekly_cost:,} a week",
+        ]
+        if self.assignments:
+            lines.append("")
+            lines.append("Assignments (child -> vacancy, points, miles, sign-offs)")
+            for a in self.assignments:
+                miles = "-" if a.distance_miles is None else f"{a.distance_miles:.1f}"
+                signoffs = ", ".join(s.code for s in a.signoffs) or "-"
+                kin = " kin" if a.connected_person else ""
+                lines.append(
+                    f"  {a.child_id:<10} -> {a.vacancy_id:<10} {a.points:>6} pts "
+                    f"{miles:>6} mi  {signoffs}{kin}"
+                )
+        if self.splits:
+            lines.append("")
+            lines.append("Sibling groups split (allowed by the policy)")
+            for s in self.splits:
+                where = ", ".join(f"{c}: {v or 'unplaced'}" for c, v in s.placements.items())
+                lines.append(f"  {s.sibling_group}: {where} (penalty {s.penalty})")
+        if self.unplaced:
+            lines.append("")
+            lines.append("Unplaced")
+            for u in self.unplaced[:max_unplaced]:
+                for r in u.reasons:
+                    lines.append(f"  {u.child_id}: {r.message}")
+            if len(self.unplaced) > max_unplaced:
+                lines.append(f"  ... and {len(self.unplaced) - max_unplaced} more (see --json)")
+        return "\n".join(lines)
+
+
+def metrics_pct(part: int, whole: int) -> float | None:
+    """A percentage rounded to 0.1, ``None`` when ``whole`` is zero (shared by the validator)."""
+    return _pct(part, whole)
+
+
+def sorted_by_child(items: Sequence[Any]) -> tuple[Any, ...]:
+    """Items sorted by their ``child_id`` attribute."""
+    return tuple(sorted(items, key=lambda x: x.child_id))
