@@ -180,6 +180,7 @@ class RatesSection(_Model):
     """``[rates]``: how rates are estimated and varied."""
 
     rate_uncertainty: bool = True
+    #: False: the deterministic twin (expected counts of the same model), no runs.
     randomness: bool = True
     prior_weight: Annotated[float, Field(ge=0.0)] = 1200.0
     entry_trend: Literal["fitted", "none"] | float = "none"

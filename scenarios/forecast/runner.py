@@ -29,6 +29,7 @@ from scenarios.forecast.stock_flow import (
     Progress,
     SimulationSpec,
     StochasticForecast,
+    expected_forecast,
     simulate,
 )
 
@@ -123,6 +124,8 @@ def run_stochastic(
 ) -> StochasticForecast:
     """Run a stochastic-mode configuration."""
     setup = stochastic_setup(config, base, source=source, runs=runs, seed=seed)
+    if not config.rates.randomness:
+        return expected_forecast(setup.rates, setup.population, setup.spec)
     return simulate(setup.rates, setup.population, setup.spec, progress=progress)
 
 

@@ -448,6 +448,36 @@ def expected_path(
     of random events. Arrivals in a cell are spread over ``age_points`` ages across the
     band. Returns ``(dates, group)`` floats.
     """
+    return _expected(rates, population, spec, age_points)[0]
+
+
+def expected_forecast(
+    rates: FlowRates, population: Population, spec: SimulationSpec, *, age_points: int = 8
+) -> StochasticForecast:
+    """The deterministic twin as a one-run forecast (``randomness = false``).
+
+    Counts are the expected counts rounded half up; every quantile equals them, and the
+    flows are the expected exits and arrivals a step.
+    """
+    path, exits, entries = _expected(rates, population, spec, age_points)
+    counts = np.floor(path + 0.5).astype(np.int32)[None, :, :]
+    one = SimulationSpec(
+        spec.start,
+        spec.horizon_months,
+        spec.step,
+        1,
+        spec.seed,
+        False,
+        spec.service_level,
+        spec.quantiles,
+    )
+    notes = ("randomness off: expected counts of the stock-and-flow model, no runs", *rates.notes)
+    return StochasticForecast(one, spec.dates(), counts, exits, entries, notes)
+
+
+def _expected(
+    rates: FlowRates, population: Population, spec: SimulationSpec, age_points: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     dates = spec.dates()
     n_steps = len(dates) - 1
     multipliers = _entry_multipliers(rates, dates)
@@ -459,17 +489,24 @@ def expected_path(
     age = population.age_days.astype(float)
     tic = population.tic_days.astype(float)
     out = np.zeros((n_steps + 1, len(GROUPS)))
+    exits = np.zeros((n_steps, len(EXIT_ROUTES)))
+    entries = np.zeros((n_steps, 2))
     out[0] = prob.sum(axis=0)
     frac = (np.arange(age_points) + 0.5) / age_points
+    idx = np.arange(len(GROUPS))
     for s in range(n_steps):
         days = (dates[s + 1] - dates[s]).days
         delta = days / DAYS_PER_MONTH
         a = age_band_of(age.astype(np.int64))
         k = tic_band_of(tic.astype(np.int64))
-        p_exit = 1.0 - np.exp(-exit_h[:, a, k].sum(axis=0) * delta)
+        hz = exit_h[:, a, k]  # (route, n)
+        total = hz.sum(axis=0)
+        p_exit = 1.0 - np.exp(-total * delta)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            split = np.where(total > 0, hz / np.where(total > 0, total, 1.0), 0.0)
+        exits[s, : len(EXIT_ROUTES) - 1] = (split * (weight * p_exit)).sum(axis=1)
         weight = weight * (1.0 - p_exit)
         q = move_h[a] * delta  # (n, from, to)
-        idx = np.arange(len(GROUPS))
         q[:, idx, idx] = 0.0
         out_rate = q.sum(axis=2)
         p_move = 1.0 - np.exp(-out_rate)
@@ -481,8 +518,10 @@ def expected_path(
         age = age + days
         tic = tic + days
         alive = age < DAYS_18
+        exits[s, len(EXIT_ROUTES) - 1] = weight[~alive].sum()
         weight, prob, age, tic = weight[alive], prob[alive], age[alive], tic[alive]
         lam = base * multipliers[s]
+        entries[s] = np.bincount(_CELL_STREAM, weights=lam, minlength=2)
         cells = np.flatnonzero(lam > 0)
         if len(cells):
             band = _CELL_AGE[cells]
@@ -496,4 +535,4 @@ def expected_path(
             age = np.concatenate([age, new_age])
             tic = np.concatenate([tic, np.full(len(new_age), days / 2.0)])
         out[s + 1] = (weight[:, None] * prob).sum(axis=0)
-    return out
+    return out, exits, entries

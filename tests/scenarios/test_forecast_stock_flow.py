@@ -309,3 +309,28 @@ def test_entry_trend_config_is_checked() -> None:
     cfg["rates"] = {"entry_trend": "sometimes"}
     with pytest.raises(ForecastConfigError, match=r"rates\.entry_trend"):
         parse_config(cfg, source="c.toml")
+
+
+def test_randomness_off_gives_the_twin_and_the_median_tracks_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = EXAMPLE.read_text().replace("../tests/data", str(DATA.parent))
+    calm = text.replace("rate_uncertainty = true ", "rate_uncertainty = false ")
+    twin = calm.replace("[rates]", "[rates]\nrandomness = false")
+    (tmp_path / "runs.toml").write_text(calm)
+    (tmp_path / "twin.toml").write_text(twin)
+    assert main(["scenario", "forecast", str(tmp_path / "twin.toml"), "--json"]) == 0
+    det = json.loads(capsys.readouterr().out)
+    assert det["runs"] == 1 and "randomness off" in det["notes"][0]
+    assert main(["scenario", "forecast", str(tmp_path / "runs.toml"), "--json", "--quiet"]) == 0
+    sto = json.loads(capsys.readouterr().out)
+    for d_row, s_row in zip(det["counts"], sto["counts"], strict=True):
+        for group in ("fostering", "residential", "supported_accommodation", "other", "total"):
+            expected = d_row[group]["p50"]
+            assert d_row[group]["p10"] == expected == d_row[group]["p95"]
+            assert abs(s_row[group]["p50"] - expected) <= max(2.0, 0.05 * expected)
+    # Expected flows: exits and arrivals match the runs' means.
+    for route, mean in det["mean_exits_per_step"].items():
+        assert sto["mean_exits_per_step"][route] == pytest.approx(mean, abs=0.1)
+    for stream, mean in det["mean_entries_per_step"].items():
+        assert sto["mean_entries_per_step"][stream] == pytest.approx(mean, abs=0.05)
