@@ -1,0 +1,154 @@
+"""Solver parameters: a frozen dataclass, loadable from a TOML table.
+
+Example ``policy.toml`` table::
+
+    [solver]
+    time_limit_s = 10.0
+    num_workers = 2
+    seed = 7
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SolverParameters"]
+
+
+@dataclass(frozen=True, slots=True)
+class SolverParameters:
+    """How the optimiser searches. Recorded in every :class:`~matcher.optimiser.Solution`.
+
+    Parameters
+    ----------
+    time_limit_s
+        Wall-clock budget for the whole solve, seconds (``> 0``). The exact parts (flow,
+        bounds) always run; CP-SAT gets what is left.
+    num_workers
+        CP-SAT search workers (``num_workers``; 2 on this project's machines and CI).
+    seed
+        CP-SAT ``random_seed``.
+    relative_gap
+        CP-SAT ``relative_gap_limit``: stop when (bound - objective) / bound is at most this.
+        ``0.0`` asks for a proof of optimality. A solution is reported as ``"optimal"`` only
+        when its objective equals its bound, whatever this value.
+    use_flow_warm_start
+        Repair the min-cost-flow relaxation into a feasible incumbent, use it as the CP-SAT
+        hint, and accept components whose incumbent already meets their bound.
+    reduced_cost_fixing
+        Drop pairs whose LP reduced cost exceeds the gap between bound and incumbent
+        (needs the warm start for the incumbent; ignored without it).
+    decompose
+        Solve independent components apart.
+    log_search
+        CP-SAT ``log_search_progress`` (to stdout).
+    """
+
+    time_limit_s: float = 30.0
+    num_workers: int = 2
+    seed: int = 0
+    relative_gap: float = 0.0
+    use_flow_warm_start: bool = True
+    reduced_cost_fixing: bool = True
+    decompose: bool = True
+    log_search: bool = False
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            expected = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+            if expected == "bool":
+                if not isinstance(value, bool):
+                    raise ValueError(
+                        f"SolverParameters.{f.name}: expected true or false, got {value!r}"
+                    )
+            elif expected == "int":
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ValueError(
+                        f"SolverParameters.{f.name}: expected an integer, got {value!r}"
+                    )
+            elif expected == "float":
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"SolverParameters.{f.name}: expected a number, got {value!r}")
+                object.__setattr__(self, f.name, float(value))
+        if not (math.isfinite(self.time_limit_s) and self.time_limit_s > 0):
+            raise ValueError(
+                f"SolverParameters.time_limit_s: expected a positive number of seconds, "
+                f"got {self.time_limit_s!r}"
+            )
+        if self.num_workers < 1:
+            raise ValueError(
+                f"SolverParameters.num_workers: expected >= 1, got {self.num_workers!r}"
+            )
+        if not 0 <= self.seed < 2**31:
+            raise ValueError(
+                f"SolverParameters.seed: expected an integer in [0, 2**31), got {self.seed!r}"
+            )
+        if not (math.isfinite(self.relative_gap) and 0.0 <= self.relative_gap < 1.0):
+            raise ValueError(
+                f"SolverParameters.relative_gap: expected a number in [0, 1), "
+                f"got {self.relative_gap!r}"
+            )
+
+    @classmethod
+    def from_mapping(
+        cls, mapping: Mapping[str, Any], *, source: str = "mapping"
+    ) -> SolverParameters:
+        """Build parameters from a mapping; unknown keys are errors.
+
+        Parameters
+        ----------
+        mapping
+            Keys are field names; missing keys keep their defaults.
+        source
+            Named in error messages (e.g. a file and table).
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(mapping) - known)
+        if unknown:
+            raise ValueError(
+                f"{source}: unknown solver parameter(s) {', '.join(map(repr, unknown))}; "
+                f"expected some of {', '.join(sorted(known))}"
+            )
+        try:
+            return cls(**dict(mapping))
+        except ValueError as error:
+            raise ValueError(f"{source}: {error}") from None
+
+    @classmethod
+    def from_toml(cls, path: str | Path, table: str | None = "solver") -> SolverParameters:
+        """Load parameters from a TOML file.
+
+        Parameters
+        ----------
+        path
+            The TOML file.
+        table
+            The table holding the parameters (``[solver]`` by default; dotted names such as
+            ``"matcher.solver"`` reach nested tables). ``None`` reads the top level. A file
+            without that table gives the defaults.
+        """
+        path = Path(path)
+        try:
+            with path.open("rb") as handle:
+                data: Any = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{path}: not valid TOML: {error}") from None
+        where = str(path)
+        if table is not None:
+            for part in table.split("."):
+                data = data.get(part, {}) if isinstance(data, dict) else None
+                if not isinstance(data, dict):
+                    raise ValueError(f"{path}: [{table}] must be a table")
+            where = f"{path} [{table}]"
+        return cls.from_mapping(data, source=where)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The parameters as a plain dict (for JSON and TOML)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

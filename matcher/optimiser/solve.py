@@ -1,0 +1,489 @@
+"""Solve an :class:`~matcher.optimiser.problem.AssignmentProblem` to proven optimality.
+
+The pipeline (DESIGN.md section 4), every step exact or proven:
+
+1. **Units.** Hard sibling groups become units (:mod:`matcher.optimiser.units`).
+2. **Relaxation.** The LP relaxation of the unit model is a transportation problem
+   (a unit may send part of its children to several vacancies); min-cost flow solves it
+   exactly and gives an upper bound, LP duals and reduced costs
+   (:mod:`matcher.optimiser.flow`).
+3. **Warm start.** Units placed whole by the flow keep their vacancy; the other units are
+   placed greedily at their best vacancy by LP-priced profit; then the single children
+   are placed by an exact min-cost flow on the beds that are left. This incumbent is the
+   lower bound and the CP-SAT hint.
+4. **Reduced-cost fixing.** A pair with reduced cost ``rc`` is in no solution better than
+   ``bound - rc``; pairs with ``rc > bound - incumbent`` are in no optimum and are
+   dropped.
+5. **Decomposition.** Connected components of the kept units <-> vacancies graph (soft
+   sibling groups link their members) are independent problems.
+6. **Per component.** Without sibling units (or with a zero split penalty) the LP is
+   integral and the flow's part is optimal. Otherwise, if the incumbent meets the
+   component's LP bound it is optimal; else CP-SAT solves the component's exact model
+   (:mod:`matcher.optimiser.cpsat`) from the hint.
+
+Objective and bound add up over components. The validator
+(:func:`~matcher.optimiser.validate.check_solution`) runs before anything is returned.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.optimiser.cpsat import solve_component
+from matcher.optimiser.flow import FlowResult, max_weight_flow
+from matcher.optimiser.params import SolverParameters
+from matcher.optimiser.problem import AssignmentProblem
+from matcher.optimiser.units import UnitModel, build_units, connected_components
+from matcher.optimiser.validate import check_solution, group_penalties, objective_of
+
+__all__ = ["Solution", "check_solution", "solve"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Solution:
+    """The optimiser's answer.
+
+    Attributes
+    ----------
+    status
+        ``"optimal"``: proven (objective equals bound). ``"feasible"``: valid, not proven
+        (time limit or gap limit).
+    objective
+        The assignment's objective (points less split penalties).
+    bound
+        A proven upper bound on the optimum.
+    vacancy_of_child
+        ``int32 [n_children]``: the vacancy of each child, ``-1`` if unplaced.
+    parameters
+        The parameters used (with the seed).
+    stats
+        Sizes, times per phase (seconds) and how each component was solved.
+    """
+
+    status: str
+    objective: int
+    bound: int
+    vacancy_of_child: npt.NDArray[np.int32]
+    parameters: SolverParameters
+    stats: dict[str, float | int | str] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float:
+        """Relative gap ``(bound - objective) / bound`` (0 when proven)."""
+        return (self.bound - self.objective) / self.bound if self.bound else 0.0
+
+    @property
+    def n_placed(self) -> int:
+        """Number of children placed."""
+        return int((self.vacancy_of_child >= 0).sum())
+
+    def summary(self) -> str:
+        """A few lines for people: status, objective, bound, placements, time, method."""
+        s = self.stats
+        lines = [
+            f"status     {self.status} (gap {self.gap:.4%})",
+            f"objective  {self.objective}",
+            f"bound      {self.bound}",
+            f"placed     {self.n_placed} of {len(self.vacancy_of_child)} children",
+            f"pairs      {s.get('pairs', '?')} given, {s.get('pairs_kept', '?')} kept after "
+            "reduced-cost fixing",
+            f"components {s.get('components', '?')} ({s.get('components_flow', 0)} by flow, "
+            f"{s.get('components_incumbent', 0)} by incumbent = bound, "
+            f"{s.get('components_cpsat', 0)} by CP-SAT)",
+            f"time       {float(s.get('time_total_s', 0.0)):.3f} s "
+            f"(seed {self.parameters.seed}, {self.parameters.num_workers} workers)",
+        ]
+        return "\n".join(lines)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.last = self.started
+        self.phases: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[f"time_{name}_s"] = self.phases.get(f"time_{name}_s", 0.0) + now - self.last
+        self.last = now
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+def _pair_lookup(
+    units: UnitModel, unit: npt.NDArray[np.int64], vacancy: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Index of unit pair (unit, vacancy), ``-1`` where there is none."""
+    n_vac = int(units.pair_vacancy.max()) + 1 if len(units.pair_vacancy) else 1
+    n_vac = max(n_vac, int(vacancy.max()) + 1 if len(vacancy) else 1)
+    keys = units.pair_unit * n_vac + units.pair_vacancy  # sorted (pairs are sorted)
+    wanted = unit * n_vac + vacancy
+    out = np.full(len(unit), -1, dtype=np.int64)
+    if len(keys) == 0:
+        return out
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    hit = (keys[at] == wanted) & (vacancy >= 0)
+    out[hit] = at[hit]
+    return out
+
+
+def _choice_from_children(
+    units: UnitModel, vacancy_of_child: npt.NDArray[np.int32]
+) -> npt.NDArray[np.int64]:
+    """Unit-pair choice per unit from a child-level assignment that respects the units."""
+    first = np.array([m[0] for m in units.members], dtype=np.int64)
+    vac = vacancy_of_child[first].astype(np.int64) if len(first) else np.zeros(0, np.int64)
+    return _pair_lookup(units, np.arange(units.n_units, dtype=np.int64), vac)
+
+
+def _choice_from_flow(units: UnitModel, flow: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Unit-pair choice of units that the flow places whole in one vacancy."""
+    choice = np.full(units.n_units, -1, dtype=np.int64)
+    whole = np.flatnonzero(flow == units.size[units.pair_unit])
+    choice[units.pair_unit[whole]] = whole
+    return choice
+
+
+def _repair(
+    problem: AssignmentProblem,
+    units: UnitModel,
+    flow: npt.NDArray[np.int64] | None,
+    beta: npt.NDArray[np.int64],
+    beta_scale: int,
+) -> npt.NDArray[np.int64]:
+    """A feasible unit decision from the relaxation: greedy for units, exact flow for singles.
+
+    ``beta / beta_scale`` is the LP price of a bed in each vacancy (points).
+    """
+    remaining = problem.capacity.astype(np.int64).copy()
+    choice = np.full(units.n_units, -1, dtype=np.int64)
+    size_of_pair = units.size[units.pair_unit]
+    multi_pair = size_of_pair > 1
+    if flow is not None:
+        whole = np.flatnonzero((flow == size_of_pair) & multi_pair)
+        choice[units.pair_unit[whole]] = whole
+        np.subtract.at(remaining, units.pair_vacancy[whole], size_of_pair[whole])
+    # LP-priced profit of each pair, in points * beta_scale
+    profit = units.pair_points * beta_scale - size_of_pair * beta[units.pair_vacancy]
+    pending = np.flatnonzero((units.size > 1) & (choice < 0))
+    if len(pending):
+        starts = np.searchsorted(units.pair_unit, pending, side="left")
+        ends = np.searchsorted(units.pair_unit, pending, side="right")
+        best = np.array(
+            [
+                profit[s:e].max() if e > s else np.iinfo(np.int64).min
+                for s, e in zip(starts, ends, strict=True)
+            ]
+        )
+        order = np.lexsort((pending, -best, -units.size[pending]))
+        for k in order.tolist():
+            s, e = int(starts[k]), int(ends[k])
+            if e == s:
+                continue
+            idx = np.arange(s, e)
+            idx = idx[np.lexsort((units.pair_vacancy[idx], -profit[idx]))]
+            u_size = int(units.size[pending[k]])
+            for i in idx.tolist():
+                if profit[i] <= 0:
+                    break
+                v = int(units.pair_vacancy[i])
+                if remaining[v] >= u_size:
+                    choice[pending[k]] = i
+                    remaining[v] -= u_size
+                    break
+    single_pairs = np.flatnonzero(~multi_pair)
+    if len(single_pairs):
+        single_units, left = np.unique(units.pair_unit[single_pairs], return_inverse=True)
+        result = max_weight_flow(
+            np.ones(len(single_units), dtype=np.int64),
+            remaining,
+            left.astype(np.int64),
+            units.pair_vacancy[single_pairs],
+            units.pair_points[single_pairs],
+            duals=False,
+        )
+        used = single_pairs[result.flow > 0]
+        choice[units.pair_unit[used]] = used
+    return choice
+
+
+def _incumbent(
+    problem: AssignmentProblem, units: UnitModel, relax: FlowResult
+) -> npt.NDArray[np.int32]:
+    """The best feasible assignment found from the relaxation (child level)."""
+    n = problem.n_children
+    if problem.hard_units:
+        choice = _repair(problem, units, relax.flow, relax.beta, units.scale)
+        return units.vacancy_of_child(choice, n)
+    # Split-penalty mode: the relaxation itself is feasible; placing groups whole may pay
+    # less penalty. Keep the better (the flow on a tie).
+    as_flow = units.vacancy_of_child(_choice_from_flow(units, relax.flow), n)
+    if not problem.sibling_groups or not problem.split_penalty:
+        return as_flow
+    hard = build_units(problem, hard=True)
+    together = hard.vacancy_of_child(_repair(problem, hard, None, relax.beta, 1), n)
+    if objective_of(problem, together) > objective_of(problem, as_flow):
+        return together
+    return as_flow
+
+
+def _canonical_singles(
+    problem: AssignmentProblem, vacancy_of_child: npt.NDArray[np.int32]
+) -> npt.NDArray[np.int32]:
+    """Re-place the children outside sibling groups by one exact min-cost flow.
+
+    Sibling groups keep their vacancies; the other children get the flow's optimum on
+    the beds left, which depends only on the groups' placement, never on which worker of
+    a parallel search found a solution first. The objective cannot fall (the flow is
+    optimal for them), so an optimum stays optimal and a time-limited answer may improve.
+    """
+    in_group = problem.group_of_child >= 0
+    out = vacancy_of_child.copy()
+    remaining = problem.capacity.astype(np.int64) - np.bincount(
+        out[in_group & (out >= 0)], minlength=problem.n_vacancies
+    )
+    free_pair = ~in_group[problem.pair_child]
+    if not free_pair.any():
+        return out
+    pair_child = problem.pair_child[free_pair].astype(np.int64)
+    pair_vacancy = problem.pair_vacancy[free_pair].astype(np.int64)
+    order = np.lexsort((pair_vacancy, pair_child))
+    pair_child, pair_vacancy = pair_child[order], pair_vacancy[order]
+    points = problem.pair_points[free_pair][order]
+    children, left = np.unique(pair_child, return_inverse=True)
+    result = max_weight_flow(
+        np.ones(len(children), dtype=np.int64),
+        remaining,
+        left.astype(np.int64),
+        pair_vacancy,
+        points,
+        duals=False,
+    )
+    out[~in_group] = -1
+    used = result.flow > 0
+    out[pair_child[used]] = pair_vacancy[used].astype(np.int32)
+    return out
+
+
+def _sum_by(
+    labels: npt.NDArray[np.int64], values: npt.NDArray[np.int64], n: int
+) -> npt.NDArray[np.int64]:
+    out = np.zeros(n, dtype=np.int64)
+    np.add.at(out, labels, values)
+    return out
+
+
+def solve(problem: AssignmentProblem, params: SolverParameters | None = None) -> Solution:
+    """Find an optimal assignment and prove it (or say how far from proven it is).
+
+    Parameters
+    ----------
+    problem
+        The scored candidate model.
+    params
+        Solver parameters; defaults to ``SolverParameters()``.
+
+    Returns
+    -------
+    Solution
+        Validated by :func:`check_solution`.
+
+    Raises
+    ------
+    RuntimeError
+        If the validator rejects the answer (a bug; never a wrong answer silently).
+    """
+    if params is None:
+        params = SolverParameters()
+    timer = _Timer()
+    n = problem.n_children
+    capacity = problem.capacity.astype(np.int64)
+    units = build_units(problem)
+    k = units.scale
+    size_of_pair = units.size[units.pair_unit]
+    timer.lap("units")
+
+    gain = units.pair_points * k // size_of_pair
+    relax = max_weight_flow(units.size, capacity, units.pair_unit, units.pair_vacancy, gain)
+    lp_bound = relax.value // k
+    timer.lap("flow")
+
+    incumbent_vac: npt.NDArray[np.int32] | None = None
+    incumbent_value = 0
+    if params.use_flow_warm_start:
+        incumbent_vac = _incumbent(problem, units, relax)
+        incumbent_value = objective_of(problem, incumbent_vac)
+    timer.lap("repair")
+
+    n_units, n_vac = units.n_units, problem.n_vacancies
+    n_labels = n_units + n_vac
+    soft = problem.split_penalty is not None and problem.split_penalty > 0
+    soft_groups = units.soft_groups if soft else ()
+    incumbent_choice = (
+        _choice_from_children(units, incumbent_vac) if incumbent_vac is not None else None
+    )
+    # incumbent value per unit; a soft group's penalty is charged to its first child
+    unit_value = np.zeros(n_units, dtype=np.int64)
+    if incumbent_choice is not None:
+        placed = incumbent_choice >= 0
+        unit_value[placed] = units.pair_points[incumbent_choice[placed]]
+        if soft:
+            assert incumbent_vac is not None
+            penalties = group_penalties(problem, incumbent_vac)
+            for group, penalty in zip(soft_groups, penalties.tolist(), strict=True):
+                unit_value[group[0]] -= penalty
+    fixing = params.reduced_cost_fixing and incumbent_choice is not None
+    scaled_rc = size_of_pair * relax.reduced_cost
+    kept = np.arange(len(units.pair_unit))
+    if fixing:
+        # y = 1 on a pair forces objective <= (value - size * rc) / k: drop if < incumbent
+        kept = np.flatnonzero(scaled_rc <= relax.value - k * incumbent_value)
+    timer.lap("fixing")
+    rounds = 0
+    while True:
+        rounds += 1
+        if params.decompose:
+            edge_a = [units.pair_unit[kept]]
+            edge_b = [n_units + units.pair_vacancy[kept]]
+            for group in soft_groups:
+                edge_a.append(group[:-1])
+                edge_b.append(group[1:])
+            labels = connected_components(n_labels, np.concatenate(edge_a), np.concatenate(edge_b))
+        else:
+            labels = np.zeros(n_labels, dtype=np.int64)
+        unit_label, vac_label = labels[:n_units], labels[n_units:]
+        # per-component LP bound (scaled by k) and incumbent value
+        ub_scaled = _sum_by(unit_label, units.size * relax.alpha, n_labels) + _sum_by(
+            vac_label, capacity * relax.beta, n_labels
+        )
+        lb_by_label = _sum_by(unit_label, unit_value, n_labels)
+        timer.lap("decompose")
+        if not (fixing and params.decompose):
+            break
+        # Components are independent: each must reach its own incumbent, so the gap that
+        # fixes a pair is its component's gap (repeated until nothing more is dropped).
+        label_of_pair = unit_label[units.pair_unit[kept]]
+        still = scaled_rc[kept] <= ub_scaled[label_of_pair] - k * lb_by_label[label_of_pair]
+        timer.lap("fixing")
+        if still.all():
+            break
+        kept = kept[still]
+
+    needs_search = np.zeros(n_labels, dtype=np.bool_)
+    needs_search[unit_label[units.size > 1]] = True
+    for group in soft_groups:
+        needs_search[unit_label[group[0]]] = True
+    has_pairs = np.zeros(n_labels, dtype=np.bool_)
+    has_pairs[unit_label[units.pair_unit[kept]]] = True
+
+    # Components without sibling units: the relaxation's flow is an optimal assignment.
+    choice = _choice_from_flow(units, relax.flow)
+    choice[needs_search[unit_label]] = -1
+    n_components = int(has_pairs.sum())
+    components_flow = int((has_pairs & ~needs_search).sum())
+    bound = int((ub_scaled[has_pairs & ~needs_search] // k).sum())
+
+    search = np.flatnonzero(has_pairs & needs_search)
+    components_incumbent = components_cpsat = 0
+    cpsat_status: dict[str, int] = {"optimal": 0, "feasible": 0, "unknown": 0}
+    largest_model = 0
+    pair_label = unit_label[units.pair_unit[kept]]
+    order = np.argsort(pair_label, kind="stable")
+    sorted_labels = pair_label[order]
+    for label in search.tolist():
+        comp_ub = int(ub_scaled[label] // k)
+        comp_lb = int(lb_by_label[label])
+        comp_units = np.flatnonzero(unit_label == label)
+        if incumbent_choice is not None and comp_lb >= comp_ub:
+            choice[comp_units] = incumbent_choice[comp_units]
+            bound += comp_lb
+            components_incumbent += 1
+            continue
+        lo, hi = np.searchsorted(sorted_labels, [label, label + 1])
+        comp_pairs = kept[order[lo:hi]]
+        comp_vacs = np.flatnonzero(vac_label == label)
+        local_unit = np.searchsorted(comp_units, units.pair_unit[comp_pairs])
+        local_vac = np.searchsorted(comp_vacs, units.pair_vacancy[comp_pairs])
+        hint = None
+        if incumbent_choice is not None:
+            hint = np.zeros(len(comp_pairs), dtype=np.bool_)
+            hint[np.isin(comp_pairs, incumbent_choice[comp_units])] = True
+        local_groups = tuple(
+            np.searchsorted(comp_units, g) for g in soft_groups if unit_label[g[0]] == label
+        )
+        remaining_time = params.time_limit_s - timer.elapsed()
+        result = solve_component(
+            units.size[comp_units],
+            capacity[comp_vacs],
+            local_unit.astype(np.int64),
+            local_vac.astype(np.int64),
+            units.pair_points[comp_pairs],
+            soft_groups=local_groups,
+            split_penalty=problem.split_penalty or 0,
+            hint=hint,
+            lower_bound=comp_lb if incumbent_choice is not None else None,
+            upper_bound=comp_ub,
+            params=params,
+            time_limit_s=remaining_time,
+        )
+        components_cpsat += 1
+        cpsat_status[result.status] += 1
+        largest_model = max(largest_model, result.n_variables)
+        if result.status == "unknown":
+            if incumbent_choice is not None:
+                choice[comp_units] = incumbent_choice[comp_units]
+            bound += comp_ub
+            continue
+        chosen_pairs = comp_pairs[result.chosen]
+        choice[units.pair_unit[chosen_pairs]] = chosen_pairs
+        bound += result.bound
+
+    vacancy_of_child = units.vacancy_of_child(choice, n)
+    timer.lap("cpsat")
+    vacancy_of_child = _canonical_singles(problem, vacancy_of_child)
+    timer.lap("canonical")
+    objective = objective_of(problem, vacancy_of_child)
+    bound = min(bound, lp_bound)
+    status = "optimal" if objective == bound else "feasible"
+    timer.lap("extract")
+    stats: dict[str, float | int | str] = {
+        "children": n,
+        "vacancies": n_vac,
+        "pairs": problem.n_pairs,
+        "sibling_groups": len(problem.sibling_groups),
+        "units": n_units,
+        "unit_pairs": len(units.pair_unit),
+        "pairs_kept": len(kept),
+        "lp_bound": lp_bound,
+        "incumbent": incumbent_value,
+        "components": n_components,
+        "components_flow": components_flow,
+        "components_incumbent": components_incumbent,
+        "components_cpsat": components_cpsat,
+        "cpsat_optimal": cpsat_status["optimal"],
+        "cpsat_feasible": cpsat_status["feasible"],
+        "cpsat_unknown": cpsat_status["unknown"],
+        "cpsat_largest_model_variables": largest_model,
+        "bellman_ford_rounds": relax.bellman_ford_rounds,
+        "fixing_rounds": rounds,
+        "solver": "flow+cpsat" if components_cpsat else "flow",
+        **timer.phases,
+    }
+    stats["time_total_s"] = timer.elapsed()
+    solution = Solution(
+        status=status,
+        objective=objective,
+        bound=bound,
+        vacancy_of_child=vacancy_of_child,
+        parameters=params,
+        stats=stats,
+    )
+    errors = check_solution(problem, solution)
+    if errors:
+        raise RuntimeError("optimiser produced an invalid solution: " + "; ".join(errors))
+    return solution

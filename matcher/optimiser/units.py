@@ -1,0 +1,163 @@
+"""Placement units: what the exact model decides about, and how they decompose.
+
+With hard sibling groups (``split_penalty is None``) a group is one *unit* of size
+``|g|`` whose candidate vacancies are those eligible for every member with at least
+``|g|`` beds, worth the sum of its members' points there. Every other child is a unit of
+size 1. With a split penalty every child is its own unit and the groups are kept as
+*soft groups* that link their members in the objective.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import reduce
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.optimiser.problem import AssignmentProblem
+
+__all__ = ["UnitModel", "build_units", "connected_components"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class UnitModel:
+    """Units and their candidate (unit, vacancy) pairs, sorted by (unit, vacancy).
+
+    Attributes
+    ----------
+    size
+        ``int64 [n_units]``: children in each unit.
+    unit_of_child
+        ``int64 [n_children]``.
+    members
+        Children of each unit, ascending.
+    pair_unit, pair_vacancy, pair_points
+        ``int64 [n_unit_pairs]``.
+    soft_groups
+        Split-penalty mode: the units (= children) of each sibling group; else empty.
+    scale
+        Least common multiple of the unit sizes: the flow works in ``points * scale /
+        size`` per child so that its costs stay integers.
+    """
+
+    size: npt.NDArray[np.int64]
+    unit_of_child: npt.NDArray[np.int64]
+    members: tuple[tuple[int, ...], ...]
+    pair_unit: npt.NDArray[np.int64]
+    pair_vacancy: npt.NDArray[np.int64]
+    pair_points: npt.NDArray[np.int64]
+    soft_groups: tuple[npt.NDArray[np.int64], ...]
+    scale: int
+
+    @property
+    def n_units(self) -> int:
+        """Number of units."""
+        return len(self.size)
+
+    def vacancy_of_child(
+        self, chosen_pair: npt.NDArray[np.int64], n_children: int
+    ) -> npt.NDArray[np.int32]:
+        """Expand a unit decision (``-1`` or a unit-pair index per unit) to children."""
+        vacancy_of_unit = np.full(len(chosen_pair), -1, dtype=np.int64)
+        placed = chosen_pair >= 0
+        vacancy_of_unit[placed] = self.pair_vacancy[chosen_pair[placed]]
+        out = np.full(n_children, -1, dtype=np.int32)
+        if n_children:
+            out[:] = vacancy_of_unit[self.unit_of_child]
+        return out
+
+
+def build_units(problem: AssignmentProblem, *, hard: bool | None = None) -> UnitModel:
+    """Build the unit model of a problem.
+
+    Parameters
+    ----------
+    problem
+        The problem.
+    hard
+        Treat sibling groups as hard units; defaults to ``problem.hard_units``.
+    """
+    if hard is None:
+        hard = problem.hard_units
+    n = problem.n_children
+    n_vac = max(problem.n_vacancies, 1)
+    child = problem.pair_child.astype(np.int64)
+    vacancy = problem.pair_vacancy.astype(np.int64)
+    points = problem.pair_points
+    group_of_child = problem.group_of_child.astype(np.int64)
+    groups = problem.sibling_groups
+    if not hard or not groups:
+        order = np.lexsort((vacancy, child))
+        soft = tuple(np.array(g, dtype=np.int64) for g in groups) if not hard else ()
+        return UnitModel(
+            size=np.ones(n, dtype=np.int64),
+            unit_of_child=np.arange(n, dtype=np.int64),
+            members=tuple((c,) for c in range(n)),
+            pair_unit=child[order],
+            pair_vacancy=vacancy[order],
+            pair_points=points[order],
+            soft_groups=soft,
+            scale=1,
+        )
+    n_groups = len(groups)
+    singles = np.flatnonzero(group_of_child < 0)
+    unit_of_child = np.empty(n, dtype=np.int64)
+    unit_of_child[group_of_child >= 0] = group_of_child[group_of_child >= 0]
+    unit_of_child[singles] = n_groups + np.arange(len(singles))
+    sizes = np.array([len(g) for g in groups] + [1] * len(singles), dtype=np.int64)
+    members = tuple(tuple(sorted(g)) for g in groups) + tuple((int(c),) for c in singles)
+
+    unit = unit_of_child[child]
+    in_group = group_of_child[child] >= 0
+    # Group pairs: (group, vacancy) keys shared by every member, with enough beds.
+    key = unit[in_group] * n_vac + vacancy[in_group]
+    keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=points[in_group].astype(np.float64), minlength=len(keys))
+    # float sums are exact below 2**53 (points are capped at 2**50 in total)
+    g_unit, g_vac = keys // n_vac, keys % n_vac
+    ok = (counts == sizes[g_unit]) & (problem.capacity[g_vac] >= sizes[g_unit])
+    pair_unit = np.concatenate([g_unit[ok], unit[~in_group]])
+    pair_vacancy = np.concatenate([g_vac[ok], vacancy[~in_group]])
+    pair_points = np.concatenate([sums[ok].astype(np.int64), points[~in_group]])
+    order = np.lexsort((pair_vacancy, pair_unit))
+    scale = reduce(math.lcm, (len(g) for g in groups), 1)
+    return UnitModel(
+        size=sizes,
+        unit_of_child=unit_of_child,
+        members=members,
+        pair_unit=pair_unit[order],
+        pair_vacancy=pair_vacancy[order],
+        pair_points=pair_points[order],
+        soft_groups=(),
+        scale=scale,
+    )
+
+
+def connected_components(
+    n_nodes: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Label the connected components of an undirected graph given by edges ``a[i]-b[i]``.
+
+    Vectorised hook-and-compress union-find: each round hooks the larger root of every
+    edge onto the smaller, then compresses paths; it stops when no edge joins two roots.
+    The label of a node is the smallest node of its component.
+    """
+    parent = np.arange(n_nodes, dtype=np.int64)
+    if len(a) == 0:
+        return parent
+    while True:
+        pa, pb = parent[a], parent[b]
+        low = np.minimum(pa, pb)
+        hooked = parent.copy()
+        np.minimum.at(hooked, pa, low)
+        np.minimum.at(hooked, pb, low)
+        while True:
+            jumped = hooked[hooked]
+            if np.array_equal(jumped, hooked):
+                break
+            hooked = jumped
+        if np.array_equal(hooked, parent):
+            return parent
+        parent = hooked
