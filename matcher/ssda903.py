@@ -208,8 +208,11 @@ class UnrecognisedTableError(ValueError):
         missing: Sequence[str],
         extra: Sequence[str],
         expected: TableKind | None = None,
+        *,
+        detail: str = "",
     ) -> None:
         self.file = file
+        self.detail = detail
         self.closest = closest
         self.missing = tuple(missing)
         self.extra = tuple(extra)
@@ -224,6 +227,8 @@ class UnrecognisedTableError(ValueError):
                 parts.append("missing columns: " + ", ".join(self.missing))
             if self.extra:
                 parts.append("unexpected columns: " + ", ".join(self.extra))
+        if detail:
+            parts.append(detail)
         super().__init__("; ".join(parts))
 
 
@@ -275,6 +280,11 @@ def detect_kind(columns: Iterable[str], *, file: str = "<table>") -> TableKind:
         If the set is not exactly one table's columns (plus optional ``LA``/``YEAR``).
     """
     names = [c.strip().upper() for c in columns]
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if repeated:
+        raise UnrecognisedTableError(
+            file, None, (), repeated, detail="repeated columns: " + ", ".join(repeated)
+        )
     have = set(names) - set(EXTRA_COLUMNS)
     for kind, cols in TABLE_COLUMNS.items():
         if have == set(cols):
@@ -314,8 +324,8 @@ def read_table(path: str | os.PathLike[str], *, expect: TableKind | None = None)
             raise UnrecognisedTableError(name, None, (), ()) from None
         try:
             kind = detect_kind(header, file=name)
-        except UnrecognisedTableError:
-            if expect is None:
+        except UnrecognisedTableError as exc:
+            if expect is None or exc.detail:
                 raise
             raise UnrecognisedTableError(
                 name, expect, *_diff(header, expect), expected=expect

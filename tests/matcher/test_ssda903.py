@@ -302,3 +302,11 @@ def test_empty_file(tmp_path: Path) -> None:
         read_table(path)
     only_header = write(tmp_path, "h.csv", EPISODE_COLUMNS + "\n")
     assert read_episodes(only_header).empty
+
+
+def test_repeated_columns_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "e.csv", EPISODE_COLUMNS + ",CHILD\n")
+    with pytest.raises(UnrecognisedTableError, match="repeated columns: CHILD"):
+        read_table(path)
+    with pytest.raises(UnrecognisedTableError, match="repeated columns: CHILD"):
+        read_episodes(path)
