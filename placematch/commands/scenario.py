@@ -45,6 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(forecast)
     forecast.add_argument("--runs", type=int, help="stochastic runs (overrides forecast.runs)")
     forecast.add_argument("--seed", type=int, help="random seed (overrides forecast.seed)")
+    forecast.add_argument(
+        "--service-level",
+        type=_level,
+        metavar="P",
+        help="probability that the places needed cover demand, e.g. 0.9 "
+        "(overrides forecast.service_level)",
+    )
     forecast.set_defaults(func=_forecast)
 
     back = inner.add_parser(
@@ -76,6 +83,16 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date {text!r}; expected yyyy-mm-dd") from None
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a probability between 0 and 1")
+    return value
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -129,6 +146,9 @@ def _forecast(args: argparse.Namespace) -> int:
 
     source = str(args.config)
     config = load_config(args.config)
+    if args.service_level is not None:
+        section = config.forecast.model_copy(update={"service_level": args.service_level})
+        config = config.model_copy(update={"forecast": section})
     if config.forecast.mode == "statement":
         result = run_statement(config, source=source)
         _emit(

@@ -334,3 +334,22 @@ def test_randomness_off_gives_the_twin_and_the_median_tracks_it(
         assert sto["mean_exits_per_step"][route] == pytest.approx(mean, abs=0.1)
     for stream, mean in det["mean_entries_per_step"].items():
         assert sto["mean_entries_per_step"][stream] == pytest.approx(mean, abs=0.05)
+
+
+def test_cli_service_level(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["scenario", "forecast", str(EXAMPLE), "--runs", "200", "--json", "--quiet"]
+    assert main([*args, "--service-level", "0.5"]) == 0
+    median = json.loads(capsys.readouterr().out)
+    assert main([*args, "--service-level", "0.95"]) == 0
+    high = json.loads(capsys.readouterr().out)
+    assert median["service_level"] == 0.5 and high["service_level"] == 0.95
+    end = median["counts"][-1]
+    assert median["places_needed"]["fostering"] == end["fostering"]["p50"]
+    assert high["places_needed"]["fostering"] == end["fostering"]["p95"]
+    assert all(
+        high["places_needed"][g] >= median["places_needed"][g]
+        for g in end
+        if g != "date" and g != "total"
+    )
+    with pytest.raises(SystemExit):
+        main([*args, "--service-level", "1.5"])
