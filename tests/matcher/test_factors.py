@@ -184,3 +184,14 @@ def test_bounds_contain_every_points_value() -> None:
     for f in DEFAULT_FACTORS:
         lo, hi = f.bounds(policy)
         assert lo <= 0 <= hi
+
+
+@pytest.mark.parametrize(("postcode", "lo", "hi"), [("CF10 1EP", 150, 165), ("BT1 5GS", 320, 340)])
+def test_placement_outside_england(postcode: str, lo: float, hi: float) -> None:
+    from geography.postcodes import locate
+
+    o = option(folder([child("C1")], [vacancy("V1", location=locate(postcode))]))
+    assert o.distance_miles is not None and lo < o.distance_miles < hi
+    assert not o.in_area and not o.adjoining
+    assert [s.code for s in o.signoffs] == ["out_of_area", "not_adjoining"]
+    assert o.points_of("near_home") == 0
