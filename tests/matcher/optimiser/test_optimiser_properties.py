@@ -19,6 +19,9 @@ FAST = SolverParameters(time_limit_s=10.0, num_workers=1)
 def test_hard_units_equal_brute_force(problem: AssignmentProblem) -> None:
     solution = solve(problem, FAST)
     optimum, _ = brute_force(problem)
+    # without the warm start every component with a sibling unit goes to CP-SAT
+    exact = solve(problem, SolverParameters(num_workers=1, use_flow_warm_start=False))
+    assert exact.objective == optimum
     assert solution.objective == optimum
     assert solution.status == "optimal" and solution.bound == optimum
     assert check_solution(problem, solution) == []
@@ -29,6 +32,8 @@ def test_hard_units_equal_brute_force(problem: AssignmentProblem) -> None:
 def test_split_penalty_equals_brute_force(problem: AssignmentProblem) -> None:
     solution = solve(problem, FAST)
     optimum, _ = brute_force(problem)
+    exact = solve(problem, SolverParameters(num_workers=1, use_flow_warm_start=False))
+    assert exact.objective == optimum
     assert solution.objective == optimum
     assert solution.status == "optimal" and solution.bound == optimum
     assert check_solution(problem, solution) == []

@@ -1,0 +1,137 @@
+"""The techniques one by one: LP duals, components, units, CP-SAT path, limits, summary."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given
+from optimiser_bruteforce import brute_force
+from optimiser_strategies import tiny_problems
+
+from matcher.optimiser import AssignmentProblem, SolverParameters, check_solution, solve
+from matcher.optimiser.flow import max_weight_flow
+from matcher.optimiser.instances import SMOKE, random_problem
+from matcher.optimiser.units import build_units, connected_components
+
+
+@given(tiny_problems())
+def test_flow_duals_certify_the_relaxation_and_bound_the_optimum(
+    problem: AssignmentProblem,
+) -> None:
+    units = build_units(problem)
+    gain = units.pair_points * units.scale // units.size[units.pair_unit]
+    result = max_weight_flow(
+        units.size, problem.capacity, units.pair_unit, units.pair_vacancy, gain
+    )
+    assert (result.alpha >= 0).all() and (result.beta >= 0).all()
+    assert (result.reduced_cost >= 0).all()
+    # complementary slackness: arcs with flow have zero reduced cost
+    assert (result.reduced_cost[result.flow > 0] == 0).all()
+    dual = (units.size * result.alpha).sum() + (problem.capacity * result.beta).sum()
+    assert dual == result.value == (gain * result.flow).sum()
+    # flow respects supplies and beds
+    assert (
+        np.bincount(units.pair_vacancy, result.flow * 1, problem.n_vacancies) <= problem.capacity
+    ).all()
+    if problem.split_penalty is None or problem.split_penalty == 0:
+        assert result.value // units.scale >= brute_force(problem)[0]
+
+
+def test_hard_units_pool_their_members_pairs() -> None:
+    problem = AssignmentProblem.from_arrays(
+        4,
+        [2, 1, 3],
+        [0, 0, 0, 1, 1, 2, 3],
+        [0, 1, 2, 0, 1, 2, 2],
+        [5, 6, 7, 1, 2, 9, 4],
+        sibling_groups=[(0, 1)],
+    )
+    units = build_units(problem)
+    # group (0, 1) is unit 0: vacancy 0 (5 + 1) only; vacancy 1 has one bed, 2 lacks child 1
+    assert units.size.tolist() == [2, 1, 1] and units.scale == 2
+    assert units.members == ((0, 1), (2,), (3,))
+    assert list(zip(units.pair_unit.tolist(), units.pair_vacancy.tolist(), strict=True)) == [
+        (0, 0),
+        (1, 2),
+        (2, 2),
+    ]
+    assert units.pair_points.tolist() == [6, 9, 4]
+
+
+@given(tiny_problems(max_children=6, max_vacancies=4))
+def test_components_match_networkx(problem: AssignmentProblem) -> None:
+    n, m = problem.n_children, problem.n_vacancies
+    a = problem.pair_child.astype(np.int64)
+    b = problem.pair_vacancy.astype(np.int64) + n
+    labels = connected_components(n + m, a, b)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n + m))
+    graph.add_edges_from(zip(a.tolist(), b.tolist(), strict=True))
+    expected = np.empty(n + m, dtype=np.int64)
+    for component in nx.connected_components(graph):
+        expected[list(component)] = min(component)
+    assert labels.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("split_penalty", [None, 0, 500])
+def test_a_county_shaped_instance_every_technique_agrees(split_penalty: int | None) -> None:
+    problem = random_problem(120, 18, 110, 4000, seed=0, split_penalty=split_penalty)
+    full = solve(problem)
+    plain = solve(
+        problem,
+        SolverParameters(use_flow_warm_start=False, reduced_cost_fixing=False, decompose=False),
+    )
+    assert full.status == plain.status == "optimal"
+    assert full.objective == plain.objective == full.bound
+    assert check_solution(problem, full) == [] and check_solution(problem, plain) == []
+    stats = full.stats
+    assert stats["pairs_kept"] < stats["unit_pairs"] or split_penalty == 0
+    assert int(stats["components"]) >= 1
+    assert stats["lp_bound"] >= full.objective >= stats["incumbent"]
+    if split_penalty != 0:
+        assert int(stats["components_cpsat"]) >= 1  # the exact model is exercised
+
+
+def test_the_same_seed_gives_the_same_assignment_on_a_county_shaped_instance() -> None:
+    problem = random_problem(**SMOKE, seed=4)
+    params = SolverParameters(num_workers=2, seed=11)
+    runs = [solve(problem, params) for _ in range(3)]
+    assert all(np.array_equal(r.vacancy_of_child, runs[0].vacancy_of_child) for r in runs)
+    assert len({(r.objective, r.bound) for r in runs}) == 1
+
+
+def test_without_sibling_groups_the_flow_alone_is_exact() -> None:
+    problem = random_problem(**SMOKE, seed=1)
+    plain = AssignmentProblem(
+        n_children=problem.n_children,
+        capacity=problem.capacity,
+        pair_child=problem.pair_child,
+        pair_vacancy=problem.pair_vacancy,
+        pair_points=problem.pair_points,
+    )
+    solution = solve(plain)
+    assert solution.status == "optimal"
+    assert solution.stats["solver"] == "flow" and solution.stats["components_cpsat"] == 0
+    assert solution.objective == solution.stats["lp_bound"]
+
+
+def test_a_tiny_time_limit_still_returns_a_valid_answer() -> None:
+    problem = random_problem(300, 40, 280, 20_000, seed=2)
+    solution = solve(problem, SolverParameters(time_limit_s=0.001, num_workers=1))
+    assert check_solution(problem, solution) == []
+    assert solution.status in ("optimal", "feasible")
+    assert solution.objective <= solution.bound <= solution.stats["lp_bound"]
+    assert solution.objective >= solution.stats["incumbent"]
+
+
+def test_summary_reports_status_bound_and_method() -> None:
+    problem = random_problem(**SMOKE, seed=0)
+    solution = solve(problem, SolverParameters(seed=5))
+    text = solution.summary()
+    assert text.splitlines()[0] == "status     optimal (gap 0.0000%)"
+    assert f"objective  {solution.objective}" in text
+    assert f"placed     {solution.n_placed} of {problem.n_children} children" in text
+    assert "seed 5, 2 workers" in text
+    assert solution.gap == 0.0
+    assert all(isinstance(v, int | float | str) for v in solution.stats.values())
