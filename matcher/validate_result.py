@@ -9,7 +9,8 @@ objects, by ids, without the optimiser or its index arrays:
   that pair alone (:func:`matcher.candidates.why_not`) pass;
 * its explanation: the factors add up to ``points``; points, objective points, factors,
   connected person and in-area flags equal the candidate's; the distance equals the 903
-  grid distance between the two postcodes;
+  grid distance between the two postcodes (great-circle miles between Northern Ireland and
+  Great Britain, which share no grid);
 * beds: no vacancy holds more children than its beds;
 * households: the fostering limit of three (Children Act 1989 Sch. 7: ``fostered_now`` plus
   the children placed in a provider's fostering vacancies, unless they are all siblings of
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from geography.authorities import resolve_authority
-from geography.distance import grid_miles
+from geography.distance import great_circle_miles, grid_miles
 from matcher.domain import FOSTERING_LIMIT, CaseFolder
 from matcher.metrics import compute_metrics
 from matcher.placement_types import PlacementType
@@ -185,16 +186,17 @@ def validate_result(
             if a.distance_miles is not None:
                 errors.append(f"{where}: a distance for a child without a home postcode")
         else:
-            miles = float(
-                grid_miles(
-                    child.home.easting,
-                    child.home.northing,
-                    vacancy.location.easting,
-                    vacancy.location.northing,
+            home, there = child.home, vacancy.location
+            if home.grid == there.grid:
+                miles = float(
+                    grid_miles(home.easting, home.northing, there.easting, there.northing)
                 )
-            )
+                tolerance = 1e-9
+            else:  # Northern Ireland and Great Britain: no common grid, great-circle miles
+                miles = great_circle_miles(home.lat, home.lon, there.lat, there.lon)
+                tolerance = 0.01  # a sphere against the WGS84 ellipsoid
             if a.distance_miles is None or not math.isclose(
-                a.distance_miles, miles, rel_tol=1e-9, abs_tol=_MILES_TOLERANCE
+                a.distance_miles, miles, rel_tol=tolerance, abs_tol=_MILES_TOLERANCE
             ):
                 errors.append(f"{where}: distance {a.distance_miles} != grid miles {miles:.6f}")
         points_total += a.objective_points
