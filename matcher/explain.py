@@ -253,6 +253,10 @@ class Ranking:
             "options": [o.to_dict() for o in self.options],
             "excluded": dict(self.excluded),
             "excluded_sources": dict(self.sources),
+            "exclusions": [
+                {"vacancy_id": e.vacancy_id, "rule": e.rule, "reason": e.reason}
+                for e in self.exclusions
+            ],
         }
 
 

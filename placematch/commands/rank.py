@@ -48,6 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rank.add_argument("folder", metavar="DIR", help="the case folder")
     rank.add_argument("--child", required=True, metavar="ID", help="the child's child_id")
     rank.add_argument("--top", type=int, metavar="K", help="show only the best K options")
+    rank.add_argument(
+        "--excluded",
+        action="store_true",
+        help="also list each excluded vacancy with the rule that excludes it",
+    )
     rank.add_argument("--json", action="store_true", help="print the ranking as JSON")
     rank.set_defaults(func=run_rank)
 
@@ -74,8 +79,8 @@ def _miles(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def render_ranking(ranking: Ranking) -> str:
-    """The human table printed by ``placematch rank``."""
+def render_ranking(ranking: Ranking, *, excluded: bool = False) -> str:
+    """The human table printed by ``placematch rank`` (``excluded``: list each exclusion)."""
     names = [f.name for f in DEFAULT_FACTORS]
     head = ["#", "vacancy", "type", "total", *(SHORT.get(n, n) for n in names)]
     head += ["miles", "school mi", "in area", "sign-offs"]
@@ -121,6 +126,11 @@ def render_ranking(ranking: Ranking) -> str:
     lines.append(f"Excluded: {total} {noun}" + (":" if total else "."))
     for rule, n in ranking.excluded.items():
         lines.append(f"  {n:>4} by {rule} ({ranking.sources[rule]})")
+    if excluded and ranking.exclusions:
+        width = max(len(e.vacancy_id) for e in ranking.exclusions)
+        lines.append("Excluded vacancies:")
+        for e in ranking.exclusions:
+            lines.append(f"  {e.vacancy_id:<{width}}  {e.rule}: {e.reason}")
     return "\n".join(lines)
 
 
@@ -166,7 +176,7 @@ def run_rank(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(ranking.to_dict(), indent=2))
     else:
-        print(render_ranking(ranking))
+        print(render_ranking(ranking, excluded=args.excluded))
     return 0
 
 

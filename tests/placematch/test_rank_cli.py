@@ -82,3 +82,14 @@ def test_candidates_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert [(r["child_id"], r["vacancy_id"]) for r in kin] == [("C06", "V01")]
     status, out, _ = run(["candidates", DEMO, "--out", str(out_file), "--json"], capsys)
     assert json.loads(out)["eligible_pairs"] == 46
+
+
+def test_rank_lists_each_exclusion_on_request(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["rank", DEMO, "--child", "C10", "--excluded"], capsys)
+    assert status == 0
+    listed = out.split("Excluded vacancies:\n", 1)[1].splitlines()
+    assert len(listed) == 15
+    assert listed[0].split()[:2] == ["V01", "connected_person_only_for_connected:"]
+    status, out, _ = run(["rank", DEMO, "--child", "C10", "--json"], capsys)
+    data = json.loads(out)
+    assert len(data["exclusions"]) == sum(data["excluded"].values()) == 15
