@@ -245,6 +245,18 @@ class Ranking:
     excluded: dict[str, int]
     sources: dict[str, str]
 
+    def summary(self) -> dict[str, Any]:
+        """One line's worth: eligible count, the best option and the exclusions per rule."""
+        best = self.options[0] if self.options else None
+        return {
+            "child_id": self.child_id,
+            "eligible": self.n_eligible,
+            "best_vacancy_id": None if best is None else best.vacancy_id,
+            "best_points": None if best is None else best.score,
+            "best_signoffs": [] if best is None else [s.code for s in best.signoffs],
+            "excluded": dict(self.excluded),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (``placematch rank --json``)."""
         return {

@@ -393,3 +393,23 @@ def test_household_rules_hold(folder: CaseFolder) -> None:
         joining = 1 if folder.policy.allow_sibling_split else size
         over = v.is_fostering and v.fostered_now + joining > 3
         assert ("fostering_limit_exemption" in [s.code for s in o.signoffs]) == over
+
+
+@given(folders(max_vacancies=4), st.data())
+def test_adding_a_vacancy_changes_no_other_pair(folder: CaseFolder, data: st.DataObject) -> None:
+    extra = data.draw(vacancies_st(1, [c.child_id for c in folder.children]))[0]
+    extra = dataclasses.replace(extra, vacancy_id="VX", provider_id="PX")
+    bigger = CaseFolder(folder.children, (*folder.vacancies, extra), folder.policy)
+    a, b = build_candidates(folder), build_candidates(bigger)
+
+    def by_pair(c: CandidateSet) -> dict[tuple[str, str], tuple[int, ...]]:
+        f = c.folder
+        return {
+            (f.children[int(i)].child_id, f.vacancies[int(j)].vacancy_id): tuple(
+                c.factor_points[k].tolist()
+            )
+            for k, (i, j) in enumerate(zip(c.child_index, c.vacancy_index, strict=True))
+        }
+
+    before, after = by_pair(a), by_pair(b)
+    assert {p: s for p, s in after.items() if p[1] != "VX"} == before

@@ -117,3 +117,10 @@ def test_rank_does_not_depend_on_other_children() -> None:
     assert [(o.vacancy_id, o.score) for o in alone.options] == [
         (o.vacancy_id, o.score) for o in together.options
     ]
+
+
+def test_ranking_summary(demo: CaseFolder) -> None:
+    s = rank_child(demo, "C06").summary()
+    assert s["best_vacancy_id"] == "V01" and s["eligible"] == 6
+    assert s["best_signoffs"] == ["connected_person_temporary_approval"]
+    assert sum(s["excluded"].values()) == len(demo.vacancies) - 6
