@@ -62,6 +62,8 @@ def solve_component(
     hint: npt.NDArray[np.bool_] | None = None,
     lower_bound: int | None = None,
     upper_bound: int | None = None,
+    must_place: npt.NDArray[np.bool_] | None = None,
+    must_fill: npt.NDArray[np.bool_] | None = None,
     params: SolverParameters,
     time_limit_s: float,
 ) -> ComponentResult:
@@ -82,6 +84,11 @@ def solve_component(
         (valid, as some optimum reaches it; ties are kept).
     upper_bound
         A proven bound (from the LP), used to clip CP-SAT's bound.
+    must_place
+        Per unit: every optimum places it (proven by the caller), so the model asks for
+        exactly one vacancy and subtracts the unit's least coefficient as a constant.
+    must_fill
+        Per vacancy: every optimum fills all its beds (proven by the caller).
     params
         Workers, seed, gap, logging.
     time_limit_s
@@ -93,9 +100,14 @@ def solve_component(
     x = [model.new_bool_var(f"x{i}") for i in range(n_pairs)]
     coefficient = pair_points.astype(np.int64).copy()
 
-    # at most one vacancy per unit (pairs are sorted by unit)
-    for s, e in _runs(pair_unit):
-        if e - s > 1:
+    # at most one vacancy per unit (pairs are sorted by unit); exactly one for a unit that
+    # every optimum places
+    runs = _runs(pair_unit)
+    placed_units = np.zeros(len(size), dtype=np.bool_) if must_place is None else must_place
+    for s, e in runs:
+        if placed_units[pair_unit[s]]:
+            model.add_exactly_one(x[s:e])
+        elif e - s > 1:
             model.add_at_most_one(x[s:e])
     # beds
     by_vacancy = np.argsort(pair_vacancy, kind="stable")
@@ -103,11 +115,13 @@ def solve_component(
     for s, e in _runs(v_sorted):
         idx = by_vacancy[s:e]
         weights = size[pair_unit[idx]]
-        cap = int(capacity[v_sorted[s]])
-        if int(weights.sum()) > cap:
-            model.add(
-                cp_model.LinearExpr.weighted_sum([x[i] for i in idx], weights.tolist()) <= cap
-            )
+        v = int(v_sorted[s])
+        cap = int(capacity[v])
+        load = cp_model.LinearExpr.weighted_sum([x[i] for i in idx], weights.tolist())
+        if must_fill is not None and must_fill[v]:
+            model.add(load == cap)
+        elif int(weights.sum()) > cap:
+            model.add(load <= cap)
 
     penalty_vars: list[cp_model.IntVar] = []
     penalty_coefs: list[int] = []
@@ -138,12 +152,21 @@ def solve_component(
             if hint is not None:
                 hint_extra.append((placed_any, int(any_hint)))
 
+    # A unit that is placed in every optimum contributes the least of its coefficients
+    # whatever it gets: take that out as a constant, so that CP-SAT's LP sees coefficients
+    # of the size of the differences that matter (the statutory bases are far larger).
+    offset = 0
+    for s, e in runs:
+        if placed_units[pair_unit[s]]:
+            least = int(coefficient[s:e].min())
+            coefficient[s:e] -= least
+            offset += least
     objective = cp_model.LinearExpr.weighted_sum(
         x + penalty_vars, coefficient.tolist() + [-c for c in penalty_coefs]
     )
     model.maximize(objective)
-    if lower_bound is not None and lower_bound > 0:
-        model.add(objective >= lower_bound)
+    if lower_bound is not None:
+        model.add(objective >= lower_bound - offset)
     if hint is not None:
         for i in range(n_pairs):
             model.add_hint(x[i], bool(hint[i]))
@@ -166,8 +189,8 @@ def solve_component(
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = np.array([solver.boolean_value(v) for v in x], dtype=np.bool_)
         # exact: |objective| < 2**53 (points are capped at 2**50 in total)
-        value = round(solver.objective_value)
-        bound = math.floor(solver.best_objective_bound + 1e-6)
+        value = round(solver.objective_value) + offset
+        bound = math.floor(solver.best_objective_bound + 1e-6) + offset
         if upper_bound is not None:
             bound = min(bound, upper_bound)
         proven = status == cp_model.OPTIMAL and params.relative_gap == 0.0

@@ -389,7 +389,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
     bound = int((ub_scaled[has_pairs & ~needs_search] // k).sum())
 
     search = np.flatnonzero(has_pairs & needs_search)
-    components_incumbent = components_cpsat = 0
+    components_incumbent = components_cpsat = n_must_place = n_must_fill = 0
     cpsat_status: dict[str, int] = {"optimal": 0, "feasible": 0, "unknown": 0}
     largest_model = 0
     pair_label = unit_label[units.pair_unit[kept]]
@@ -413,6 +413,18 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         if incumbent_choice is not None:
             hint = np.zeros(len(comp_pairs), dtype=np.bool_)
             hint[np.isin(comp_pairs, incumbent_choice[comp_units])] = True
+        must_place = must_fill = None
+        if fixing:
+            # An unplaced unit u leaves the LP's value at most bound - size * alpha[u]:
+            # if that is below the incumbent, every optimum places u.
+            gap_scaled = int(ub_scaled[label]) - k * comp_lb
+            must_place = units.size[comp_units] * relax.alpha[comp_units] > gap_scaled
+            must_place &= np.isin(comp_units, units.pair_unit[comp_pairs])
+            n_must_place += int(must_place.sum())
+            # Likewise each empty bed of vacancy v costs beta[v]: if one empty bed already
+            # falls below the incumbent, every optimum fills v.
+            must_fill = relax.beta[comp_vacs] > gap_scaled
+            n_must_fill += int(must_fill.sum())
         local_groups = tuple(
             np.searchsorted(comp_units, g) for g in soft_groups if unit_label[g[0]] == label
         )
@@ -428,6 +440,8 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             hint=hint,
             lower_bound=comp_lb if incumbent_choice is not None else None,
             upper_bound=comp_ub,
+            must_place=must_place,
+            must_fill=must_fill,
             params=params,
             time_limit_s=remaining_time,
         )
@@ -471,6 +485,8 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         "cpsat_largest_model_variables": largest_model,
         "bellman_ford_rounds": relax.bellman_ford_rounds,
         "fixing_rounds": rounds,
+        "units_must_place": n_must_place,
+        "vacancies_must_fill": n_must_fill,
         "solver": "flow+cpsat" if components_cpsat else "flow",
         **timer.phases,
     }

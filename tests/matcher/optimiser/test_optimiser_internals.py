@@ -135,3 +135,17 @@ def test_summary_reports_status_bound_and_method() -> None:
     assert "seed 5, 2 workers" in text
     assert solution.gap == 0.0
     assert all(isinstance(v, int | float | str) for v in solution.stats.values())
+
+
+def test_statutory_bases_are_taken_out_of_the_exact_model() -> None:
+    problem = random_problem(120, 18, 110, 4000, seed=1, statutory_bases=True)
+    full = solve(problem)
+    plain = solve(
+        problem,
+        SolverParameters(use_flow_warm_start=False, reduced_cost_fixing=False, decompose=False),
+    )
+    assert full.status == plain.status == "optimal"
+    assert full.objective == plain.objective
+    # units the LP proves placed in every optimum go to CP-SAT as "exactly one vacancy"
+    assert int(full.stats["units_must_place"]) > 0
+    assert int(full.stats["components_cpsat"]) >= 1
