@@ -27,8 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``scenario`` and its sub-commands."""
     parser = subparsers.add_parser(
         "scenario",
-        help="commissioners' what-ifs: demand forecasts and back-tests",
-        description="Commissioners' what-ifs: demand forecasts and back-tests.",
+        help="commissioners' what-ifs: demand forecasts, back-tests, supply scenarios",
+        description="Commissioners' what-ifs: demand forecasts, back-tests, supply scenarios.",
     )
     parser.set_defaults(func=lambda args: _usage(parser))
     inner = parser.add_subparsers(dest="scenario_command", metavar="SUBCOMMAND")
@@ -67,6 +67,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     back.add_argument("--runs", type=int, help="runs (overrides forecast.runs)")
     back.add_argument("--seed", type=int, help="random seed (overrides forecast.seed)")
     back.set_defaults(func=_backtest)
+
+    from placematch.commands._scenario_whatif import add_parsers
+
+    add_parsers(inner)  # scenario run, scenario plan (supply what-ifs)
 
 
 def _common(p: argparse.ArgumentParser) -> None:

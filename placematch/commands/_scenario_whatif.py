@@ -1,0 +1,185 @@
+"""``placematch scenario run`` and ``scenario plan``: supply what-ifs joined to matching.
+
+Added to the nested ``scenario`` parser by :func:`add_parsers` (called from
+:mod:`placematch.commands.scenario`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_parsers"]
+
+
+def add_parsers(inner: argparse._SubParsersAction) -> None:
+    """Add ``run`` and ``plan`` to the ``scenario`` sub-parsers."""
+    run = inner.add_parser(
+        "run",
+        help="supply what-ifs: draw futures, place every child, compare with the baseline",
+        description=(
+            "Monte Carlo runs of a scenario file: each run draws the children at the horizon "
+            "and today's homes, applies each scenario's supply changes, places the children "
+            "with the batch matcher and records the outcomes; P10/P50/P90 and paired "
+            "differences from the baseline."
+        ),
+    )
+    _common(run)
+    run.set_defaults(func=_run)
+
+    plan = inner.add_parser(
+        "plan",
+        help="fewest added beds by type and district that reach a service level",
+        description=(
+            "Capacity planning over the simulated futures: add homes by type and district, "
+            "round by round, where children are unplaced or far from home, until the target "
+            "holds in the required share of runs; reports a lower bound and the gap."
+        ),
+    )
+    _common(plan)
+    plan.add_argument(
+        "--target",
+        required=True,
+        help='the service level, e.g. "P80 placed=all within_20>=85" (measures: placed=all, '
+        "unplaced<=N, within_20>=PCT, in_area>=PCT, siblings_together>=PCT)",
+    )
+    plan.add_argument("--rounds", type=int, default=6, help="most rounds of additions (default 6)")
+    plan.set_defaults(func=_plan)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", type=Path, metavar="SCENARIO.toml", help="the scenario file")
+    p.add_argument("--runs", type=int, help="runs (overrides scenario.runs)")
+    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786"
+    )
+    p.add_argument(
+        "--dask",
+        action="store_true",
+        help="start a local Dask cluster with --workers workers (instead of a process pool)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write JSON, CSV and HTML here; finished runs are kept in DIR/runs.jsonl "
+        "and a rerun resumes",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON on stdout instead of a table")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+class _Progress:
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.started = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        sys.stderr.write(f"{self.label}: {done}/{total} runs, {elapsed:.1f} s\n")
+        sys.stderr.flush()
+
+
+def _backend(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(scheduler or client, cluster to close)."""
+    if args.workers < 1:
+        raise ValueError("--workers must be at least 1")
+    if args.scheduler:
+        return args.scheduler, None
+    if args.dask:
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        return Client(cluster), cluster
+    return None, None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from scenarios.whatif.config import load_scenario_file
+    from scenarios.whatif.report import html_report, runs_csv, summary_csv, table
+    from scenarios.whatif.runner import run_scenarios, summarise
+
+    file = load_scenario_file(args.scenario)
+    scheduler, cluster = _backend(args)
+    try:
+        state = run_scenarios(
+            file,
+            runs=args.runs,
+            workers=args.workers,
+            scheduler=scheduler,
+            out=args.out,
+            progress=None if args.quiet else _Progress("scenario run"),
+        )
+    finally:
+        if cluster is not None:
+            scheduler.close()
+            cluster.close()
+    if not state.records:
+        sys.stderr.write("placematch scenario run: interrupted before any run finished\n")
+        return 130
+    data = summarise(state)
+    if args.json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        sys.stdout.write(table(data))
+    if args.out is not None:
+        out: Path = args.out
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "scenarios.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        (out / "scenarios.csv").write_text(summary_csv(data), encoding="utf-8")
+        (out / "runs.csv").write_text(runs_csv(data), encoding="utf-8")
+        (out / "scenarios.html").write_text(html_report(data), encoding="utf-8")
+        if not args.json:
+            sys.stdout.write(
+                f"Wrote {out / 'scenarios.json'}, {out / 'scenarios.csv'}, "
+                f"{out / 'runs.csv'}, {out / 'scenarios.html'}\n"
+            )
+    if state.interrupted:
+        sys.stderr.write(
+            f"placematch scenario run: interrupted after {len(state.records)} of "
+            f"{state.requested} runs; rerun with the same --out to resume\n"
+        )
+        return 130
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from scenarios.whatif.config import load_scenario_file
+    from scenarios.whatif.plan import parse_target, plan_capacity, plan_table
+
+    file = load_scenario_file(args.scenario)
+    target = parse_target(args.target)
+    if args.rounds < 1:
+        raise ValueError("--rounds must be at least 1")
+    scheduler, cluster = _backend(args)
+    try:
+        result = plan_capacity(
+            file,
+            target,
+            runs=args.runs,
+            workers=args.workers,
+            scheduler=scheduler,
+            max_rounds=args.rounds,
+            progress=None if args.quiet else _Progress("scenario plan"),
+        )
+    finally:
+        if cluster is not None:
+            scheduler.close()
+            cluster.close()
+    data = result.to_json()
+    if args.json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        sys.stdout.write(plan_table(result))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "plan.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        (args.out / "plan.csv").write_text(result.to_csv(), encoding="utf-8")
+    return 0 if result.reached else 1

@@ -1,0 +1,363 @@
+"""Capacity planning: the fewest added beds, by type and district, that reach a service level.
+
+Method: a **documented marginal analysis** over the simulated futures (the same runs, the
+same seeds, in every round: a sample-average approximation of the service level).
+
+1. Round 0 runs today's homes. In every run that misses the target, each unplaced unit
+   (a sibling group, or a child) asks for one home of the type it needs (children's home,
+   supported accommodation, parent and child, else in-house fostering) in its home
+   district, with as many beds as the unit has children and the capabilities its needs
+   call for (wheelchair, DoLS, ...); when the distance target is missed, the
+   farthest-placed children (enough to close the gap) ask the same.
+2. The ``ceil(level x runs)`` runs whose requests are smallest (in beds) are the ones to
+   cover; each kind of home is added as often as the most any of those runs asks for it
+   (so that, if the requests are met, those runs reach the target), at least one home of
+   the most-requested kind when nothing else would be added.
+3. The runs are repeated with everything added so far, until the target holds in the
+   required share of runs or ``max_rounds`` is spent.
+
+**Optimality gap.** Each added bed can place at most one more child in an optimal match, so
+no plan can reach "every child placed" in a share ``q`` of ``R`` runs with fewer beds than
+the ``ceil(q R)``-th smallest baseline unplaced count (runs sorted). That lower bound and the
+gap (beds added less the bound) are reported. The bound is on beds for placement only; no
+bound is claimed for the distance part (a bed can move several children closer through a
+chain of re-assignments, or none), so the gap there is unknown and the plan is heuristic.
+It assumes each run's match is proven optimal (``status`` optimal); with a time limit the
+bound is approximate, and the plan reports how many runs were.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from scenarios.whatif.config import HOME_DEFAULTS, AddBeds, ScenarioFile, Variant
+from scenarios.whatif.runner import run_one, run_scenarios
+from scenarios.whatif.supply import district_names
+
+__all__ = ["PlanResult", "Target", "meets", "parse_target", "plan_capacity", "plan_table"]
+
+_PCT_KEYS = {
+    "within_20": "within_20_miles_pct",
+    "in_area": "in_area_pct",
+    "siblings_together": "siblings_together_pct",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A service level: in a share ``level`` of runs, at most ``max_unplaced`` children are
+    unplaced and each ``(measure, percent)`` in ``min_pct`` is reached."""
+
+    level: float
+    max_unplaced: int | None = 0
+    min_pct: tuple[tuple[str, float], ...] = ()
+    text: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.level <= 1:
+            raise ValueError("--target: the level must be P1 to P100")
+
+
+def parse_target(text: str) -> Target:
+    """Parse ``"P80 placed=all within_20>=85"`` (see ``docs/scenarios.md``)."""
+    level = 0.8
+    max_unplaced: int | None = None
+    pct: list[tuple[str, float]] = []
+    for token in text.replace(",", " ").split():
+        t = token.strip().lower()
+        if m := re.fullmatch(r"p(\d{1,3})", t):
+            level = int(m.group(1)) / 100
+        elif t == "placed=all":
+            max_unplaced = 0
+        elif m := re.fullmatch(r"unplaced<=(\d+)", t):
+            max_unplaced = int(m.group(1))
+        elif (m := re.fullmatch(r"([a-z_0-9]+)>=(\d+(?:\.\d+)?)", t)) and m.group(1) in _PCT_KEYS:
+            pct.append((_PCT_KEYS[m.group(1)], float(m.group(2))))
+        else:
+            raise ValueError(
+                f"--target: {token!r} not understood; expected P<level>, placed=all, "
+                "unplaced<=N, within_20>=PCT, in_area>=PCT or siblings_together>=PCT"
+            )
+    if max_unplaced is None and not pct:
+        raise ValueError("--target: name at least one measure, e.g. placed=all")
+    return Target(level, max_unplaced, tuple(pct), text)
+
+
+def meets(outcome: dict[str, Any], target: Target) -> bool:
+    """Whether one run's outcome reaches the target."""
+    if target.max_unplaced is not None and outcome["unplaced"] > target.max_unplaced:
+        return False
+    for key, value in target.min_pct:
+        got = outcome.get(key)
+        if got is not None and got < value:
+            return False
+    return True
+
+
+def _requests(outcome: dict[str, Any], target: Target, types: tuple[str, ...]) -> dict[str, int]:
+    """Homes asked for by one run's shortfall, by kind (``type|district|beds|caps|age``)."""
+    if meets(outcome, target):
+        return {}
+    sf = outcome["shortfall"]
+    req: dict[str, int] = {}
+    if target.max_unplaced is not None:
+        excess = outcome["unplaced"] - target.max_unplaced
+        for cell, n in sf["unplaced"].items():
+            if excess > 0:
+                req[cell] = req.get(cell, 0) + n
+    for key, value in target.min_pct:
+        if key != "within_20_miles_pct":
+            continue
+        deficit = math.ceil(value / 100 * sf["with_home"] - sf["near"])
+        for cell in sf["far"][: max(0, deficit)]:
+            req[cell] = req.get(cell, 0) + 1
+    return {c: n for c, n in req.items() if c.split("|")[0] in types}
+
+
+def _wilson_lower(k: int, n: int, z: float = 1.2816) -> float:
+    """One-sided 90% lower confidence bound of a proportion (Wilson)."""
+    if n == 0:
+        return 0.0
+    p = k / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - spread) / (1 + z * z / n))
+
+
+@dataclass
+class PlanResult:
+    """The plan: beds by ``(type, district)``, whether and how surely the target holds."""
+
+    target: Target
+    runs: int
+    la_code: str
+    additions: dict[tuple[str, str], int]
+    reached: bool
+    share_meeting: float
+    share_lower_90: float
+    lower_bound_beds: int | None
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    optimal_runs: int = 0
+    weekly_cost: dict[str, int] = field(default_factory=dict)
+    homes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def beds(self) -> int:
+        """Beds added in all."""
+        return sum(self.additions.values())
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The sufficiency-statement table: one row per type and district."""
+        names = district_names(self.la_code) if self.la_code else {}
+        out = []
+        for (t, d), n in sorted(self.additions.items()):
+            cost = self.weekly_cost.get(t, HOME_DEFAULTS.get(t, (0, 0, 0, 0, ""))[3])
+            out.append(
+                {
+                    "placement_type": t,
+                    "district_code": d,
+                    "district": names.get(d, d),
+                    "beds": n,
+                    "weekly_cost": n * cost,
+                }
+            )
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        gap = None if self.lower_bound_beds is None else self.beds - self.lower_bound_beds
+        return {
+            "target": self.target.text,
+            "level": self.target.level,
+            "runs": self.runs,
+            "reached": self.reached,
+            "share_of_runs_meeting_target": round(self.share_meeting, 3),
+            "share_lower_90": round(self.share_lower_90, 3),
+            "beds_added": self.beds,
+            "lower_bound_beds": self.lower_bound_beds,
+            "gap_beds": gap,
+            "optimal_runs": self.optimal_runs,
+            "table": self.rows(),
+            "rounds": self.rounds,
+            "homes": [
+                dict(
+                    zip(
+                        (
+                            "placement_type",
+                            "district_code",
+                            "beds_each",
+                            "capabilities",
+                            "youngest",
+                        ),
+                        k.split("|"),
+                        strict=True,
+                    ),
+                    count=v,
+                )
+                for k, v in self.homes.items()
+            ],
+        }
+
+    def to_csv(self) -> str:
+        """The table as CSV."""
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["placement_type", "district_code", "district", "beds", "weekly_cost"])
+        for r in self.rows():
+            w.writerow(list(r.values()))
+        return buf.getvalue()
+
+
+def _beds_of(key: str) -> int:
+    return int(key.split("|")[2])
+
+
+def _variant(file: ScenarioFile, homes_added: dict[str, int]) -> Variant:
+    templates = dict(file.plan_homes)
+    adds = []
+    for key, count in sorted(homes_added.items()):
+        t, d, size, caps, youngest = key.split("|")
+        base = templates.get(t) or AddBeds.of(t, 0)
+        lo = min(base.age_min, int(youngest))
+        if t == "supported_accommodation":
+            lo = max(16, lo)
+        merged = ";".join(sorted({*base.capabilities.split(";"), *caps.split(";")} - {""}))
+        adds.append(
+            replace(
+                base,
+                beds=count * int(size),
+                home_beds=int(size),
+                where=(d,),
+                postcodes=(),
+                age_min=lo,
+                capabilities=merged,
+            )
+        )
+    return Variant(name="plan", add=tuple(adds))
+
+
+def plan_capacity(
+    file: ScenarioFile,
+    target: Target,
+    *,
+    runs: int | None = None,
+    workers: int = 1,
+    scheduler: Any = None,
+    max_rounds: int = 6,
+    progress: Callable[[int, int], None] | None = None,
+) -> PlanResult:
+    """Find a small set of added beds that reaches ``target`` (see the module docstring)."""
+    n = file.runs if runs is None else runs
+    homes_added: dict[str, int] = {}
+    rounds: list[dict[str, Any]] = []
+    lower: int | None = None
+    la_code = ""
+    task = functools.partial(run_one, baseline=False)
+    homes = dict(file.plan_homes)
+    costs = {
+        t: (homes[t].weekly_cost if t in homes else HOME_DEFAULTS.get(t, (0, 0, 0, 0, ""))[3])
+        for t in file.plan_types
+    }
+    share = 0.0
+    optimal = 0
+    for rnd in range(max_rounds + 1):
+        variant = _variant(file, homes_added)
+        f = replace(file, variants=(variant,))
+        state = run_scenarios(
+            f, runs=n, workers=workers, scheduler=scheduler, progress=progress, task=task
+        )
+        outs = [r.outcomes["plan"] for r in state.ordered()]
+        la_code = state.ordered()[0].la_code if state.records else la_code
+        ok = [meets(o, target) for o in outs]
+        share = sum(ok) / len(outs)
+        optimal = sum(o.get("status") == "optimal" for o in outs)
+        if rnd == 0 and target.max_unplaced is not None:
+            need = sorted(max(0, o["unplaced"] - target.max_unplaced) for o in outs)
+            lower = need[max(0, math.ceil(target.level * len(need)) - 1)]
+        rounds.append(
+            {
+                "round": rnd,
+                "beds_added": sum(c * _beds_of(k) for k, c in homes_added.items()),
+                "share_meeting": round(share, 3),
+                "unplaced_p50": float(np.median([o["unplaced"] for o in outs])),
+                "within_20_miles_pct_p50": float(
+                    np.median([o["within_20_miles_pct"] or 0.0 for o in outs])
+                ),
+            }
+        )
+        if share >= target.level - 1e-12 or rnd == max_rounds:
+            break
+        reqs = [_requests(o, target, file.plan_types) for o in outs]
+        if not any(reqs):
+            break  # nothing the plan's types can fix
+        k = max(1, math.ceil(target.level * len(outs)))
+        cover = sorted(
+            range(len(outs)), key=lambda i: (sum(c * _beds_of(x) for x, c in reqs[i].items()), i)
+        )[:k]
+        added_now = 0
+        for key in sorted({x for i in cover for x in reqs[i]}):
+            most = max(reqs[i].get(key, 0) for i in cover)
+            homes_added[key] = homes_added.get(key, 0) + most
+            added_now += most
+        if added_now == 0:
+            totals: dict[str, int] = {}
+            for r in reqs:
+                for x, c in r.items():
+                    totals[x] = totals.get(x, 0) + c
+            best = max(sorted(totals), key=lambda x: totals[x])
+            homes_added[best] = homes_added.get(best, 0) + 1
+    additions: dict[tuple[str, str], int] = {}
+    for key, count in homes_added.items():
+        t, d = key.split("|")[:2]
+        additions[(t, d)] = additions.get((t, d), 0) + count * _beds_of(key)
+    return PlanResult(
+        target=target,
+        runs=n,
+        la_code=la_code,
+        additions=additions,
+        reached=share >= target.level - 1e-12,
+        share_meeting=share,
+        share_lower_90=_wilson_lower(round(share * n), n),
+        lower_bound_beds=lower,
+        rounds=rounds,
+        optimal_runs=optimal,
+        weekly_cost=costs,
+        homes={k: v for k, v in sorted(homes_added.items())},
+    )
+
+
+def plan_table(result: PlanResult) -> str:
+    """The plan as a terminal table (the sufficiency statement's sentence per row)."""
+    data = result.to_json()
+    lines = [
+        f"Capacity plan for target {result.target.text!r} over {result.runs} runs",
+        f"{'reached' if result.reached else 'NOT reached'}: target met in "
+        f"{100 * result.share_meeting:.0f}% of runs (90% lower confidence bound "
+        f"{100 * result.share_lower_90:.0f}%), after {len(result.rounds) - 1} round(s)",
+        f"beds added {result.beds}; lower bound {data['lower_bound_beds']}, gap "
+        f"{data['gap_beds']} beds (placement part; see docs/scenarios.md); "
+        f"{result.optimal_runs} of {result.runs} final runs proven optimal",
+        "",
+    ]
+    for r in result.rows():
+        lines.append(
+            f"  {r['beds']:>4} more places of type {r['placement_type']:<24} in {r['district']:<22}"
+            f" £{r['weekly_cost']:>9,} a week"
+        )
+    lines.append("")
+    for rd in result.rounds:
+        lines.append(
+            f"  round {rd['round']}: {rd['beds_added']:>4} beds, target met in "
+            f"{100 * rd['share_meeting']:.0f}% of runs, unplaced P50 {rd['unplaced_p50']:.0f}, "
+            f"within 20 miles P50 {rd['within_20_miles_pct_p50']:.1f}%"
+        )
+    return "\n".join(lines) + "\n"

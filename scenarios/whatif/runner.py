@@ -1,0 +1,557 @@
+"""Monte Carlo runs of supply scenarios: draw, match, measure; fan out; summarise.
+
+Each run ``r`` is a pure function of the scenario file and ``r``
+(:func:`run_one`): it draws the children at the horizon and today's homes
+(:func:`scenarios.whatif.supply.draw_world`, seeded by ``(seed, r)`` only), then for the
+baseline and every variant applies the supply changes, places the children with the
+batch matcher (:func:`matcher.match.match`: the same candidates, rules, factors and
+sibling units as ``placematch match``) and records the outcomes. Because the seeds depend
+on nothing else, the same file gives the same runs on one process, on a process pool of
+any size, or on a Dask cluster (provided each match ends the same way: see
+``docs/scenarios.md`` on time limits).
+
+Runs go to a backend (:func:`run_scenarios`): in-process for one worker, a process pool
+(``forkserver``) by default, or a Dask ``distributed`` cluster given its address. With an
+output folder every finished run is appended to ``runs.jsonl`` at once, so an interrupted
+run keeps what it finished and the next call with the same file resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from scenarios.whatif.config import ScenarioFile, Variant
+from scenarios.whatif.supply import apply_variant, build_folder, draw_world, policy_toml
+
+if TYPE_CHECKING:
+    from matcher.domain import CaseFolder
+    from matcher.result import MatchResult
+
+__all__ = [
+    "METRICS",
+    "RunRecord",
+    "ScenarioRuns",
+    "ethnic_group",
+    "outcomes",
+    "run_one",
+    "run_scenarios",
+    "summarise",
+]
+
+#: Outcome measures of a run, in report order: (key, label, unit, higher is better).
+METRICS: tuple[tuple[str, str, str, bool], ...] = (
+    ("placed", "children placed", "children", True),
+    ("unplaced", "children unplaced", "children", False),
+    ("kin_pct", "with a connected person", "%", True),
+    ("within_20_miles_pct", "within 20 miles of home", "%", True),
+    ("in_area_pct", "placed in area", "%", True),
+    ("siblings_together_pct", "siblings together", "%", True),
+    ("school_kept_pct", "school kept (within 20 miles)", "%", True),
+    ("out_of_area_signoffs", "out-of-area sign-offs", "placements", False),
+    ("weekly_cost", "weekly cost of placements", "£", False),
+)
+
+#: Fairness splits: (split key, label).
+SPLITS: tuple[tuple[str, str], ...] = (
+    ("ethnicity", "ethnic group"),
+    ("disability", "disability"),
+    ("separated_migrant", "separated migrant children"),
+)
+#: Measures reported for each group of a split.
+GROUP_METRICS: tuple[str, ...] = ("children", "placed_pct", "within_20_miles_pct", "in_area_pct")
+
+_ETHNIC_GROUPS = {"W": "White", "M": "Mixed", "A": "Asian", "B": "Black", "C": "Other"}
+
+
+def ethnic_group(code: str | None) -> str:
+    """The census group of an SSDA903 ``ETHNIC`` code (``WBRI`` -> White, ...)."""
+    if not code or code in ("REFU", "NOBT"):
+        return "Not recorded"
+    if code in ("OOTH", "CHNE"):
+        return "Other"
+    return _ETHNIC_GROUPS.get(code[0], "Other")
+
+
+def _pct(num: int, den: int) -> float | None:
+    return round(100.0 * num / den, 1) if den else None
+
+
+def outcomes(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
+    """The measures of one match: :data:`METRICS` and the :data:`SPLITS` by group."""
+    m = result.metrics
+    out: dict[str, Any] = {
+        "children": m.children,
+        "placed": m.placed,
+        "unplaced": m.unplaced,
+        "kin_pct": m.kin_pct,
+        "within_20_miles_pct": m.within_20_miles_pct,
+        "in_area_pct": m.in_area_pct,
+        "siblings_together_pct": m.siblings_together_pct,
+        "school_kept_pct": m.school_kept_pct,
+        "out_of_area_signoffs": sum(
+            any(s.code == "out_of_area" for s in a.signoffs) for a in result.assignments
+        ),
+        "weekly_cost": m.weekly_cost,
+        "status": result.status,
+    }
+    by_child = {a.child_id: a for a in result.assignments}
+    splits: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, _ in SPLITS:
+        counts: dict[str, list[int]] = {}
+        for c in folder.children:
+            if key == "ethnicity":
+                g = ethnic_group(c.ethnicity)
+            elif key == "disability":
+                g = "disabled" if c.is_disabled else "not disabled"
+            else:
+                g = "separated migrant" if c.is_separated_migrant else "other children"
+            row = counts.setdefault(
+                g, [0, 0, 0, 0, 0]
+            )  # children, placed, with home, near, in area
+            a = by_child.get(c.child_id)
+            row[0] += 1
+            if a is None:
+                continue
+            row[1] += 1
+            row[4] += a.in_area
+            if a.distance_miles is not None:
+                row[2] += 1
+                row[3] += round(a.distance_miles, 1) <= 20.0
+        splits[key] = {
+            g: {
+                "children": r[0],
+                "placed_pct": _pct(r[1], r[0]),
+                "within_20_miles_pct": _pct(r[3], r[2]),
+                "in_area_pct": _pct(r[4], r[1]),
+            }
+            for g, r in sorted(counts.items())
+        }
+    out["splits"] = splits
+    out["shortfall"] = _shortfall(folder, result)
+    return out
+
+
+def need_type(types: Iterable[str]) -> str:
+    """The type of home to commission for a child who accepts ``types``."""
+    ts = {str(t) for t in types}
+    if "parent_and_child" in ts:
+        return "parent_and_child"
+    if "inhouse_foster" in ts or "agency_foster" in ts:
+        return "inhouse_foster"
+    for t in ("secure_childrens_home", "childrens_home", "supported_accommodation"):
+        if t in ts:
+            return t
+    return sorted(ts)[0] if ts else "inhouse_foster"
+
+
+def _shortfall(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
+    """The homes that would serve the unplaced and the far-placed children.
+
+    Each unplaced **unit** (a sibling group placed as one, or a child) asks for one home:
+    ``type|district|beds|capabilities|youngest age``, where the type is what the child
+    needs (:func:`need_type`), the district its home's, the beds the unit's size, the
+    capabilities its needs (a wheelchair, a Deprivation of Liberty order, ...). A child
+    without a home postcode (a separated migrant child) asks in the district where most of
+    the children live. ``far`` lists the same requests, one per child placed more than 20
+    miles from home, farthest first.
+    """
+    lads = Counter(c.home.lad_code for c in folder.children if c.home is not None)
+    default = lads.most_common(1)[0][0] if lads else ""
+    by_child = {a.child_id: a for a in result.assignments}
+    units: dict[str, list[Any]] = {}
+    for c in folder.children:
+        units.setdefault(c.sibling_group or c.child_id, []).append(c)
+    unplaced: Counter[str] = Counter()
+    far: list[tuple[float, str]] = []
+    with_home = near = 0
+
+    def request(children: list[Any]) -> str:
+        first = children[0]
+        needs = {str(n) for c in children for n in c.needs} & _CAPABILITY_NEEDS
+        if len(children) > 1:
+            needs.add("sibling_group")
+        district = first.home.lad_code if first.home else default
+        youngest = min(c.age for c in children)
+        return (
+            f"{need_type(first.placement_types)}|{district}|{len(children)}|"
+            f"{';'.join(sorted(needs))}|{youngest}"
+        )
+
+    for members in units.values():
+        if all(by_child.get(c.child_id) is None for c in members):
+            unplaced[request(members)] += 1
+        for c in members:
+            a = by_child.get(c.child_id)
+            if a is None:
+                if len(members) > 1 and any(by_child.get(m.child_id) for m in members):
+                    unplaced[request([c])] += 1  # a split group's unplaced member
+                continue
+            if a.distance_miles is not None:
+                with_home += 1
+                if round(a.distance_miles, 1) <= 20.0:
+                    near += 1
+                else:
+                    far.append((a.distance_miles, request([c])))
+    far.sort(key=lambda x: (-x[0], x[1]))
+    return {
+        "unplaced": dict(sorted(unplaced.items())),
+        "far": [cell for _, cell in far],
+        "with_home": with_home,
+        "near": near,
+    }
+
+
+#: Needs that a new home must be able to meet (as its capabilities).
+_CAPABILITY_NEEDS = frozenset(
+    {"disability", "wheelchair", "dols", "uasc", "solo_only", "parent_and_child"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run: per scenario (``baseline`` first) its outcomes and the homes it added."""
+
+    run: int
+    outcomes: dict[str, dict[str, Any]]
+    added: dict[str, list[dict[str, Any]]]
+    seconds: float
+    la_code: str = ""
+    child_sectors: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return {
+            "run": self.run,
+            "outcomes": self.outcomes,
+            "added": self.added,
+            "seconds": round(self.seconds, 3),
+            "la_code": self.la_code,
+            "child_sectors": self.child_sectors,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunRecord:
+        """Read back :meth:`to_json`."""
+        return cls(
+            int(data["run"]),
+            data["outcomes"],
+            data["added"],
+            float(data["seconds"]),
+            str(data.get("la_code", "")),
+            dict(data.get("child_sectors", {})),
+        )
+
+
+def _match(folder: CaseFolder, file: ScenarioFile) -> MatchResult:
+    from matcher.match import match
+    from matcher.optimiser import SolverParameters
+
+    params = SolverParameters(
+        time_limit_s=file.match.time_limit_s, num_workers=file.match.workers, seed=0
+    )
+    return match(folder, params, validate=file.match.validate)
+
+
+def run_one(
+    file: ScenarioFile,
+    run: int,
+    variants: Sequence[Variant] | None = None,
+    *,
+    baseline: bool = True,
+) -> RunRecord:
+    """Run ``run``: the baseline (if ``baseline``) and each variant on the same world.
+
+    ``variants`` defaults to the file's. The result depends only on ``file`` and ``run``.
+    """
+    start = time.perf_counter()
+    world = draw_world(file, run)
+    todo: list[tuple[str, Variant | None]] = [("baseline", None)] if baseline else []
+    todo += [(v.name, v) for v in (file.variants if variants is None else variants)]
+    results: dict[str, dict[str, Any]] = {}
+    added: dict[str, list[dict[str, Any]]] = {}
+    for name, variant in todo:
+        vacancies, new = apply_variant(world, variant, file.baseline_flow)
+        policy = policy_toml(world.policy_text, variant.policy_dict() if variant else {})
+        folder = build_folder(world.children, vacancies, policy)
+        result = _match(folder, file)
+        results[name] = outcomes(folder, result)
+        added[name] = [
+            {
+                "postcode": r["postcode"],
+                "placement_type": r["placement_type"],
+                "beds": int(r["beds"]),
+            }
+            for r in new.to_dict("records")
+        ]
+    from scenarios.whatif.report import child_sectors
+
+    sectors = child_sectors([str(p) for p in world.children["home_postcode"]])
+    return RunRecord(run, results, added, time.perf_counter() - start, world.la_code, sectors)
+
+
+# ----------------------------------------------------------------------------- fan-out
+
+
+@dataclass
+class ScenarioRuns:
+    """The runs done so far (complete when every requested run is in)."""
+
+    file: ScenarioFile
+    requested: int
+    records: dict[int, RunRecord] = field(default_factory=dict)
+    backend: str = "process"
+    workers: int = 1
+    seconds: float = 0.0
+    interrupted: bool = False
+    resumed: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Every requested run is done."""
+        return all(r in self.records for r in range(self.requested))
+
+    def ordered(self) -> list[RunRecord]:
+        """The finished runs, in run order."""
+        return [self.records[r] for r in sorted(self.records)]
+
+
+def _load_partial(path: Path, key: str) -> dict[int, RunRecord]:
+    found: dict[int, RunRecord] = {}
+    if not path.exists():
+        return found
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut by an interruption
+        if data.get("key") == key:
+            rec = RunRecord.from_json(data)
+            found[rec.run] = rec
+    return found
+
+
+def _task(file: ScenarioFile, run: int) -> RunRecord:
+    return run_one(file, run)
+
+
+def run_scenarios(
+    file: ScenarioFile,
+    *,
+    runs: int | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    task: Callable[[ScenarioFile, int], RunRecord] = _task,
+) -> ScenarioRuns:
+    """Run every run of ``file`` (``runs`` overrides its count) on a backend.
+
+    Parameters
+    ----------
+    workers
+        Processes (1: in this process). Ignored with ``scheduler``.
+    scheduler
+        A Dask scheduler address (``tcp://host:8786``) or a ``distributed.Client``;
+        the runs go to that cluster.
+    out
+        A folder: finished runs are appended to ``out/runs.jsonl`` as they arrive, and runs
+        already there for the same file (same :meth:`ScenarioFile.key`) are not run again.
+    progress
+        Called with ``(done, total)`` after each run.
+
+    A ``KeyboardInterrupt`` stops the fan-out; the runs finished so far are returned
+    (``interrupted`` set) and, with ``out``, kept on disk for the next call.
+    """
+    n = file.runs if runs is None else runs
+    if n < 1:
+        raise ValueError("--runs must be at least 1")
+    if workers < 1:
+        raise ValueError("--workers must be at least 1")
+    key = file.key()
+    state = ScenarioRuns(file, n, workers=workers)
+    partial_path: Path | None = None
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        partial_path = Path(out) / "runs.jsonl"
+        done = _load_partial(partial_path, key)
+        state.records = {r: rec for r, rec in done.items() if r < n}
+        state.resumed = len(state.records)
+    todo = [r for r in range(n) if r not in state.records]
+    start = time.perf_counter()
+
+    def keep(rec: RunRecord) -> None:
+        state.records[rec.run] = rec
+        if partial_path is not None:
+            with partial_path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"key": key, **rec.to_json()}) + "\n")
+        if progress is not None:
+            progress(len(state.records), n)
+
+    try:
+        if scheduler is not None:
+            state.backend = "dask"
+            _run_dask(file, todo, scheduler, keep, task)
+        elif workers == 1 or len(todo) <= 1:
+            state.backend = "inline"
+            for r in todo:
+                keep(task(file, r))
+        else:
+            state.backend = "process"
+            _run_pool(file, todo, workers, keep, task)
+    except KeyboardInterrupt:
+        state.interrupted = True
+    state.seconds = time.perf_counter() - start
+    return state
+
+
+def _run_pool(
+    file: ScenarioFile,
+    todo: Iterable[int],
+    workers: int,
+    keep: Callable[[RunRecord], None],
+    task: Callable[[ScenarioFile, int], RunRecord],
+) -> None:
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    try:
+        pending: set[Future[RunRecord]] = {pool.submit(task, file, r) for r in todo}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in sorted(finished, key=lambda f: id(f)):
+                keep(fut.result())
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _run_dask(
+    file: ScenarioFile,
+    todo: Sequence[int],
+    scheduler: Any,
+    keep: Callable[[RunRecord], None],
+    task: Callable[[ScenarioFile, int], RunRecord],
+) -> None:
+    from distributed import Client, as_completed
+
+    own = isinstance(scheduler, str)
+    client = Client(scheduler) if own else scheduler
+    try:
+        futures = client.map(task, [file] * len(todo), list(todo), pure=False)
+        try:
+            for fut in as_completed(futures):
+                keep(fut.result())
+        except BaseException:
+            client.cancel(futures)
+            raise
+    finally:
+        if own:
+            client.close()
+
+
+# ----------------------------------------------------------------------------- summary
+
+
+def _quantiles(values: Sequence[float | None]) -> dict[str, float | None]:
+    xs = np.array([v for v in values if v is not None], dtype=float)
+    if len(xs) == 0:
+        return {"p10": None, "p50": None, "p90": None, "mean": None, "n": 0}
+    q = np.quantile(xs, [0.1, 0.5, 0.9])
+    return {
+        "p10": round(float(q[0]), 2),
+        "p50": round(float(q[1]), 2),
+        "p90": round(float(q[2]), 2),
+        "mean": round(float(xs.mean()), 2),
+        "n": len(xs),
+    }
+
+
+def summarise(state: ScenarioRuns) -> dict[str, Any]:
+    """The report's data: per scenario P10/P50/P90 of each measure, paired differences from
+    the baseline (same runs), the fairness splits, and the homes added."""
+    recs = state.ordered()
+    file = state.file
+    names = ["baseline"] + [v.name for v in file.variants]
+    scenarios = []
+    for name in names:
+        per = [r.outcomes[name] for r in recs if name in r.outcomes]
+        metrics = {k: _quantiles([o.get(k) for o in per]) for k, *_ in METRICS}
+        diff: dict[str, Any] = {}
+        if name != "baseline":
+            for k, *_ in METRICS:
+                ds: list[float | None] = []
+                for r in recs:
+                    a, b = r.outcomes.get(name, {}).get(k), r.outcomes["baseline"].get(k)
+                    ds.append(None if a is None or b is None else float(a) - float(b))
+                diff[k] = _quantiles(ds)
+                xs = [d for d in ds if d is not None]
+                diff[k]["share_better"] = (
+                    round(sum((d > 0) for d in xs) / len(xs), 3) if xs else None
+                )
+        splits: dict[str, dict[str, dict[str, Any]]] = {}
+        for key, _ in SPLITS:
+            groups = sorted({g for o in per for g in o["splits"][key]})
+            splits[key] = {
+                g: {
+                    gm: _quantiles([o["splits"][key].get(g, {}).get(gm) for o in per])
+                    for gm in GROUP_METRICS
+                }
+                for g in groups
+            }
+        variant = None if name == "baseline" else file.variant(name)
+        added_by_type: dict[str, int] = variant.added_beds if variant else {}
+        scenarios.append(
+            {
+                "name": name,
+                "note": variant.note if variant else "today's supply (with the baseline flows)",
+                "added_beds": added_by_type,
+                "added_weekly_cost_if_full": variant.added_weekly_cost if variant else 0,
+                "metrics": metrics,
+                "difference": diff,
+                "splits": splits,
+                "statuses": {
+                    s: sum(o.get("status") == s for o in per) for s in ("optimal", "feasible")
+                },
+            }
+        )
+    return {
+        "name": file.name,
+        "file": file.path,
+        "la_code": recs[0].la_code if recs else "",
+        "child_sectors": recs[0].child_sectors if recs else {},
+        "seed": file.seed,
+        "key": file.key(),
+        "runs_requested": state.requested,
+        "runs_done": len(recs),
+        "complete": state.complete,
+        "interrupted": state.interrupted,
+        "backend": state.backend,
+        "workers": state.workers,
+        "seconds": round(state.seconds, 2),
+        "demand": {
+            "mode": file.demand.mode,
+            "source": file.demand.source,
+            "horizon_months": file.demand.horizon_months,
+            "counts_run0": file.demand.for_run(0),
+            "include_other": file.demand.include_other,
+        },
+        "source": {"la": file.source.la, "case_folder": file.source.case_folder},
+        "match": {"time_limit_s": file.match.time_limit_s, "workers": file.match.workers},
+        "metrics": [
+            {"key": k, "label": label, "unit": unit, "higher_is_better": hib}
+            for k, label, unit, hib in METRICS
+        ],
+        "scenarios": scenarios,
+        "runs": [r.to_json() for r in recs],
+    }
