@@ -1,0 +1,112 @@
+"""``placematch user``: manage the service's users.
+
+``user add NAME --role ROLE [--authority LA ...] [--password-stdin]``: create a user (the
+password is asked for, or read from standard input); ``user list``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``user`` and its sub-commands."""
+    parser = subparsers.add_parser(
+        "user",
+        help="manage the service's users (add, list)",
+        description="Manage the placement service's users.",
+    )
+    parser.set_defaults(func=lambda args: _usage(parser))
+    inner = parser.add_subparsers(dest="user_command", metavar="SUBCOMMAND")
+    add = inner.add_parser(
+        "add",
+        help="create a user",
+        description=(
+            "Create a user with a role (placement_officer, commissioner, admin) and the "
+            "authorities they work for. The password is hashed with argon2id."
+        ),
+    )
+    add.add_argument("username")
+    add.add_argument(
+        "--role", required=True, choices=["placement_officer", "commissioner", "admin"]
+    )
+    add.add_argument(
+        "--authority",
+        action="append",
+        default=[],
+        metavar="LA",
+        help="an authority (ONS code, DfE number or name); repeat for several",
+    )
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    _db(add)
+    add.set_defaults(func=run_add)
+    listing = inner.add_parser("list", help="list the users")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    _db(listing)
+    listing.set_defaults(func=run_list)
+
+
+def _db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="URL", default=os.environ.get("PLACEMATCH_DB"), help="the store")
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """Run ``placematch user add``."""
+    from placematch.service import auth, db
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise ValueError("password: the two entries differ")
+    engine = db.connect(args.db)
+    db.migrate(engine)
+    with db.session_factory(engine)() as session:
+        user = auth.add_user(session, args.username, password, args.role, args.authority)
+        session.commit()
+        who = auth.principal_for(session, user)
+    where = ", ".join(who.authorities) or "no authority"
+    print(f"Added {who.username} ({who.role}; {where}).")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Run ``placematch user list``."""
+    from sqlalchemy import select
+
+    from placematch.service import auth, db
+    from placematch.service.models import User
+
+    engine = db.connect(args.db)
+    db.migrate(engine)
+    with db.session_factory(engine)() as session:
+        users = [
+            auth.principal_for(session, u)
+            for u in session.scalars(select(User).order_by(User.username))
+        ]
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {"username": u.username, "role": u.role, "authorities": list(u.authorities)}
+                    for u in users
+                ],
+                indent=2,
+            )
+        )
+    else:
+        for u in users:
+            print(f"{u.username}\t{u.role}\t{', '.join(u.authorities) or '-'}")
+    return 0

@@ -1,0 +1,579 @@
+"""What the API and the page both do: access checks, the engine, the audit log.
+
+Every function takes the signed-in :class:`~placematch.service.auth.Principal` and checks,
+on every call, the role and the authority. A child outside the user's authorities answers
+exactly as a child that does not exist (404), so ids cannot be probed; the attempt is audited
+as ``denied``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import tomllib
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.explain import Ranking, WhyNot
+from matcher.rank import UnknownIdError, rank_child, why_not
+from placematch.service import audit, store
+from placematch.service.auth import Principal
+from placematch.service.models import ChildRecord, Decision, Forecast, Job, VacancyRecord, utcnow
+from placematch.service.problems import ProblemError
+
+OFFICER = "placement_officer"
+COMMISSIONER = "commissioner"
+ADMIN = "admin"
+
+
+def require(who: Principal, *roles: str) -> None:
+    """403 unless the user has one of the roles."""
+    if who.role not in roles:
+        raise ProblemError(
+            403, f"your role ({who.role}) may not do this; it needs: {', '.join(roles)}"
+        )
+
+
+def not_found(what: str, ident: str) -> ProblemError:
+    """The 404 for a record that is missing or outside the user's authorities."""
+    return ProblemError(404, f"{what} {ident!r} is not among the records you may see")
+
+
+def visible_child(
+    session: Session, who: Principal, request: Request, child_id: str, action: str
+) -> ChildRecord:
+    """The child, if it is of one of the user's authorities (404 otherwise, audited)."""
+    require(who, OFFICER)
+    record = store.child_record(session, child_id)
+    if record is None or not who.may_see(record.authority_code):
+        audit.record(session, who, request, action, "child", child_id, outcome="denied")
+        raise not_found("child", child_id)
+    return record
+
+
+def visible_vacancy(session: Session, who: Principal, vacancy_id: str) -> VacancyRecord:
+    """A vacancy of the store's pool (officers only)."""
+    require(who, OFFICER)
+    record = store.vacancy_record(session, vacancy_id)
+    if record is None:
+        raise not_found("vacancy", vacancy_id)
+    return record
+
+
+def child_dict(record: ChildRecord, decision: Decision | None = None) -> dict[str, Any]:
+    """A child's record as the API returns it."""
+    out: dict[str, Any] = {
+        "child_id": record.child_id,
+        "authority": record.authority_code,
+        "status": record.status,
+        "record": dict(record.data),
+    }
+    if decision is not None:
+        out["decision"] = decision_dict(decision)
+    return out
+
+
+def vacancy_dict(record: VacancyRecord, who: Principal, session: Session) -> dict[str, Any]:
+    """A vacancy as the API returns it; ``connected_to`` only names children the user may see."""
+    data = dict(record.data)
+    if data.get("connected_to"):
+        ids = [i for i in str(data["connected_to"]).split(";") if i]
+        mine = {
+            c.child_id
+            for c in session.scalars(select(ChildRecord).where(ChildRecord.child_id.in_(ids)))
+            if who.may_see(c.authority_code)
+        }
+        data["connected_to"] = ";".join(i for i in ids if i in mine)
+    return {
+        "vacancy_id": record.vacancy_id,
+        "owner": record.authority_code,
+        "beds": record.beds,
+        "beds_taken": record.beds_taken,
+        "beds_free": max(0, record.beds - record.beds_taken),
+        "record": data,
+    }
+
+
+def decision_dict(d: Decision) -> dict[str, Any]:
+    """A decision as JSON-ready data."""
+    return {
+        "id": d.id,
+        "child_id": d.child_id,
+        "vacancy_id": d.vacancy_id,
+        "user_id": d.user_id,
+        "reason": d.reason,
+        "at": d.created_at.isoformat(),
+    }
+
+
+def decision_of(session: Session, record: ChildRecord) -> Decision | None:
+    """The decision recorded for a child, if any."""
+    return session.scalar(
+        select(Decision).where(
+            Decision.authority_code == record.authority_code,
+            Decision.child_id == record.child_id,
+        )
+    )
+
+
+def list_children(
+    session: Session, who: Principal, request: Request, status: str | None = None
+) -> list[ChildRecord]:
+    """The children of the user's authorities (audited as one list read)."""
+    require(who, OFFICER)
+    q = (
+        select(ChildRecord)
+        .where(ChildRecord.authority_code.in_(who.authorities))
+        .order_by(ChildRecord.child_id)
+    )
+    if status is not None:
+        q = q.where(ChildRecord.status == status)
+    rows = list(session.scalars(q))
+    for code in who.authorities:
+        audit.record(
+            session,
+            who,
+            request,
+            "list",
+            "children",
+            f"{status or 'all'}",
+            authority=code,
+            commit=False,
+        )
+    session.commit()
+    return rows
+
+
+def read_child(
+    session: Session, who: Principal, request: Request, child_id: str, reason: str = ""
+) -> tuple[ChildRecord, Decision | None]:
+    """One child's record (audited)."""
+    record = visible_child(session, who, request, child_id, "read")
+    audit.record(
+        session,
+        who,
+        request,
+        "read",
+        "child",
+        child_id,
+        authority=record.authority_code,
+        reason=reason,
+    )
+    return record, decision_of(session, record)
+
+
+def rank(
+    session: Session,
+    who: Principal,
+    request: Request,
+    child_id: str,
+    top: int | None = None,
+    reason: str = "",
+) -> Ranking:
+    """The child's ranked options among the free beds (audited)."""
+    record = visible_child(session, who, request, child_id, "rank")
+    folder = store.available_folder(session, _with(session, child_id))
+    ranking = rank_child(folder, child_id, top)
+    audit.record(
+        session,
+        who,
+        request,
+        "rank",
+        "child",
+        child_id,
+        authority=record.authority_code,
+        reason=reason,
+    )
+    return ranking
+
+
+def _with(session: Session, child_id: str) -> list[str]:
+    """The waiting children and this one (a placed child can still be ranked)."""
+    ids = list(session.scalars(select(ChildRecord.child_id).where(ChildRecord.status == "waiting")))
+    return [*ids, child_id] if child_id not in ids else ids
+
+
+def explain_why_not(
+    session: Session,
+    who: Principal,
+    request: Request,
+    child_id: str,
+    vacancy_id: str,
+    reason: str = "",
+) -> WhyNot:
+    """Why a vacancy is not the child's best option (audited)."""
+    record = visible_child(session, who, request, child_id, "why_not")
+    folder = store.available_folder(session, _with(session, child_id))
+    try:
+        answer = why_not(folder, child_id, vacancy_id)
+    except UnknownIdError:
+        vacancy = store.vacancy_record(session, vacancy_id)
+        if vacancy is None:
+            raise not_found("vacancy", vacancy_id) from None
+        raise ProblemError(
+            409, f"vacancy {vacancy_id} has no free bed left: decisions have taken them all"
+        ) from None
+    audit.record(
+        session,
+        who,
+        request,
+        "why_not",
+        "child",
+        f"{child_id}/{vacancy_id}",
+        authority=record.authority_code,
+        reason=reason,
+    )
+    return answer
+
+
+def decide(
+    session: Session,
+    who: Principal,
+    request: Request,
+    child_id: str,
+    vacancy_id: str,
+    reason: str,
+) -> Decision:
+    """Record the officer's decision: the bed is taken at once, or 409 (audited)."""
+    record = visible_child(session, who, request, child_id, "decision")
+    if not reason.strip():
+        raise ProblemError(
+            422,
+            "give the reason for the decision",
+            [{"field": "reason", "message": "required; expected the officer's reason"}],
+        )
+    if record.status != "waiting":
+        raise ProblemError(409, f"child {child_id} is already placed: a decision is recorded")
+    answer = explain_why_not(session, who, request, child_id, vacancy_id, reason="decision")
+    if answer.exclusion is not None:
+        raise ProblemError(
+            422,
+            f"vacancy {vacancy_id} is not eligible for child {child_id}: "
+            f"{answer.exclusion.rule} ({answer.exclusion.source})",
+            [{"field": "vacancy_id", "message": f"excluded by {answer.exclusion.rule}"}],
+        )
+    try:
+        decision = store.record_decision(session, child_id, vacancy_id, who.user_id, reason)
+    except store.ConflictError as exc:
+        audit.record(
+            session,
+            who,
+            request,
+            "decision",
+            "child",
+            f"{child_id}/{vacancy_id}",
+            authority=record.authority_code,
+            reason=reason,
+            outcome="conflict",
+        )
+        raise ProblemError(409, str(exc)) from None
+    audit.record(
+        session,
+        who,
+        request,
+        "decision",
+        "child",
+        f"{child_id}/{vacancy_id}",
+        authority=record.authority_code,
+        reason=reason,
+    )
+    return decision
+
+
+def child_map(session: Session, who: Principal, request: Request, child_id: str) -> str:
+    """An offline SVG map: the authority, the child's home and school, the top options."""
+    from geography.maps import MapPoint, render_svg
+    from geography.schools import school
+
+    record = visible_child(session, who, request, child_id, "map")
+    folder = store.available_folder(session, _with(session, child_id))
+    child = folder.child(child_id)
+    ranking = rank_child(folder, child_id, 8)
+    points: list[MapPoint] = []
+    if child.home_postcode:
+        points.append(MapPoint.at(child.home_postcode, label="home", group="home"))
+    if child.school_urn is not None:
+        s = school(child.school_urn)
+        if s.easting is not None and s.northing is not None:
+            points.append(MapPoint(s.easting, s.northing, "school", "school"))
+    for o in ranking.options:
+        v = folder.vacancy(o.vacancy_id)
+        try:
+            points.append(MapPoint.at(v.postcode, label=o.vacancy_id, group="options"))
+        except ValueError:  # outside Great Britain: listed in the table, not drawn
+            continue
+    audit.record(session, who, request, "map", "child", child_id, authority=record.authority_code)
+    return render_svg(
+        child.authority, tuple(points), width=640, title=f"Child {child_id}: home and options"
+    )
+
+
+# --------------------------------------------------------------------------- match jobs
+
+
+def start_match(
+    session: Session, who: Principal, request: Request, child_ids: list[str] | None
+) -> Job:
+    """Queue a batch match of the children (default: all waiting of the user's authorities)."""
+    require(who, OFFICER)
+    if child_ids is None:
+        child_ids = list(
+            session.scalars(
+                select(ChildRecord.child_id).where(
+                    ChildRecord.authority_code.in_(who.authorities),
+                    ChildRecord.status == "waiting",
+                )
+            )
+        )
+    else:
+        for cid in child_ids:
+            visible_child(session, who, request, cid, "match")
+    job = Job(
+        id=str(uuid.uuid4()),
+        kind="match",
+        user_id=who.user_id,
+        authority_code=who.authorities[0] if who.authorities else "",
+        status="queued",
+        progress=0.0,
+        message="queued",
+        params={"child_ids": sorted(set(child_ids))},
+        result=None,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    session.add(job)
+    for code in who.authorities:
+        audit.record(
+            session,
+            who,
+            request,
+            "match",
+            "job",
+            job.id,
+            authority=code,
+            reason=f"{len(child_ids)} children",
+            commit=False,
+        )
+    session.commit()
+    return job
+
+
+def run_match_job(factory: Any, job_id: str) -> None:
+    """Run a queued match job (in a worker thread), recording progress and the result."""
+    from matcher.match import match
+    from matcher.optimiser import SolverParameters
+
+    def step(status: str, progress: float, message: str, result: Any = None) -> None:
+        with factory() as s:
+            job = s.get(Job, job_id)
+            job.status = status
+            job.progress = progress
+            job.message = message
+            if result is not None:
+                job.result = result
+            job.updated_at = utcnow()
+            s.commit()
+
+    try:
+        step("running", 0.1, "building the case folder")
+        with factory() as s:
+            ids = s.get(Job, job_id).params["child_ids"]
+            folder = store.available_folder(s, ids)
+        step("running", 0.3, f"matching {len(folder.children)} children")
+        result = match(folder, SolverParameters(time_limit_s=60.0))
+        step(
+            "done",
+            1.0,
+            f"{len(result.assignments)} placed, status {result.status}",
+            result.to_dict(),
+        )
+    except Exception as exc:  # the job fails; the message holds no personal data
+        step("failed", 1.0, f"failed: {type(exc).__name__}")
+
+
+def visible_job(session: Session, who: Principal, job_id: str) -> Job:
+    """A job the user started (404 otherwise)."""
+    require(who, OFFICER)
+    job = session.get(Job, job_id)
+    if job is None or job.user_id != who.user_id:
+        raise not_found("job", job_id)
+    return job
+
+
+def job_dict(job: Job) -> dict[str, Any]:
+    """A job's status as JSON-ready data."""
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "message": job.message,
+        "children": len(job.params.get("child_ids", [])),
+        "created_at": job.created_at.isoformat(),
+        "updated_at": job.updated_at.isoformat(),
+        "result": f"/api/v1/jobs/{job.id}/result" if job.status == "done" else None,
+    }
+
+
+# --------------------------------------------------------------------------- aggregates
+
+
+def summary(session: Session, who: Principal) -> dict[str, Any]:
+    """Counts for the user's authorities: children waiting and placed, free beds by type."""
+    require(who, OFFICER, COMMISSIONER)
+    children = list(
+        session.scalars(select(ChildRecord).where(ChildRecord.authority_code.in_(who.authorities)))
+    )
+    status = Counter(c.status for c in children)
+    by_type: Counter[str] = Counter()
+    free: Counter[str] = Counter()
+    for v in session.scalars(select(VacancyRecord)):
+        t = str(v.data.get("placement_type", ""))
+        by_type[t] += v.beds
+        free[t] += max(0, v.beds - v.beds_taken)
+    ages = Counter(
+        "0-9" if int(c.data["age"]) < 10 else ("10-15" if int(c.data["age"]) < 16 else "16-17")
+        for c in children
+    )
+    return {
+        "authorities": list(who.authorities),
+        "children_waiting": status["waiting"],
+        "children_placed": status["placed"],
+        "children_by_age_band": {k: ages[k] for k in ("0-9", "10-15", "16-17")},
+        "beds_by_type": dict(sorted(by_type.items())),
+        "free_beds_by_type": dict(sorted(free.items())),
+    }
+
+
+# --------------------------------------------------------------------------- forecasts
+
+#: Largest stochastic forecast the service runs in a request (runs x steps).
+MAX_FORECAST_WORK = 200_000
+
+
+def run_forecast(
+    session: Session,
+    who: Principal,
+    request: Request,
+    config_toml: str,
+    data_files: Mapping[str, str] | None = None,
+) -> Forecast:
+    """Run a forecast configuration (statement or stochastic) and store it (aggregates only).
+
+    For stochastic mode the 903 files come in ``data_files`` (name -> CSV text), named as the
+    configuration's ``[data]`` patterns match them.
+    """
+    from scenarios.forecast import report
+    from scenarios.forecast.config import ForecastConfigError, parse_config
+    from scenarios.forecast.runner import run_statement, run_stochastic
+
+    require(who, COMMISSIONER)
+    try:
+        raw = tomllib.loads(config_toml)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProblemError(
+            422,
+            f"config_toml: not valid TOML ({exc})",
+            [{"field": "config_toml", "message": f"not valid TOML: {exc}"}],
+        ) from None
+    try:
+        config = parse_config(raw, source="config_toml")
+        if config.forecast.mode == "statement":
+            result = run_statement(config, source="config_toml")
+            data = report.statement_json(result)
+            charts = [
+                report.fan_chart_svg(
+                    result.dates, median=result.counts[g].astype(float), title=g.value
+                )
+                for g in result.counts
+            ]
+        else:
+            runs = config.forecast.runs
+            months = config.forecast.horizon_months or 24
+            if runs * months > MAX_FORECAST_WORK:
+                raise ProblemError(
+                    422,
+                    f"forecast.runs: {runs} runs x {months} months is more than the "
+                    f"service runs at once ({MAX_FORECAST_WORK}); lower forecast.runs",
+                    [{"field": "forecast.runs", "message": "too much work for one request"}],
+                )
+            with tempfile.TemporaryDirectory(prefix="placematch-forecast-") as tmp:
+                for name, text in (data_files or {}).items():
+                    safe = Path(name).name
+                    if not safe or safe != name:
+                        raise ProblemError(
+                            422,
+                            "data_files: names must be plain file names",
+                            [{"field": "data_files", "message": "expected plain file names"}],
+                        )
+                    (Path(tmp) / safe).write_text(text, encoding="utf-8")
+                stochastic = run_stochastic(config, Path(tmp), source="config_toml")
+            data = report.stochastic_json(stochastic)
+            page = report.stochastic_html(stochastic, name=config.forecast.name)
+            start = page.find('<div class="charts">')
+            end = page.find("</div>", start)
+            charts = [page[start + len('<div class="charts">') : end]] if start >= 0 else []
+    except (ForecastConfigError, ValueError, LookupError, OSError) as exc:
+        message = str(exc).replace(tempfile.gettempdir(), "")
+        raise ProblemError(
+            422,
+            f"the forecast configuration has a problem: {message}",
+            [{"field": "config_toml", "message": message}],
+        ) from None
+    forecast = Forecast(
+        user_id=who.user_id,
+        authority_code=who.authorities[0] if who.authorities else "",
+        name=str(config.forecast.name or "forecast")[:200],
+        mode=config.forecast.mode,
+        config_toml=config_toml,
+        result=data,
+        charts_svg="".join(charts),
+        created_at=utcnow(),
+    )
+    session.add(forecast)
+    session.flush()
+    audit.record(
+        session,
+        who,
+        request,
+        "forecast",
+        "forecast",
+        str(forecast.id),
+        authority=forecast.authority_code,
+    )
+    return forecast
+
+
+def visible_forecast(session: Session, who: Principal, forecast_id: int) -> Forecast:
+    """A forecast of one of the user's authorities (404 otherwise)."""
+    require(who, COMMISSIONER)
+    f = session.get(Forecast, forecast_id)
+    if f is None or not who.may_see(f.authority_code):
+        raise not_found("forecast", str(forecast_id))
+    return f
+
+
+def forecast_dict(f: Forecast, *, full: bool = True) -> dict[str, Any]:
+    """A forecast as JSON-ready data."""
+    out: dict[str, Any] = {
+        "id": f.id,
+        "name": f.name,
+        "mode": f.mode,
+        "authority": f.authority_code,
+        "created_at": f.created_at.isoformat(),
+    }
+    if full:
+        out["result"] = f.result
+    return out
+
+
+def iso(t: dt.datetime) -> str:
+    """A timestamp as ISO 8601."""
+    return t.isoformat()

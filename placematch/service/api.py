@@ -1,0 +1,552 @@
+"""The HTTP API under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``).
+
+Every endpoint but ``POST /tokens`` needs a bearer token (or the page's session cookie, with
+``X-CSRF-Token`` on changes). Roles: ``placement_officer`` (children of their authorities,
+the vacancy pool, rank, why-not, match, decisions), ``commissioner`` (aggregates and
+forecasts, never a child's record), ``admin`` (users, the audit log). Errors are RFC 9457
+problem details naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE
+from placematch.service import actions, audit, auth, store
+from placematch.service.actions import ADMIN, OFFICER, require
+from placematch.service.deps import DB, User
+from placematch.service.models import ROLES, Job, UserAuthority
+from placematch.service.models import User as UserRow
+from placematch.service.problems import ProblemError
+
+router = APIRouter(prefix="/api/v1")
+
+Reason = Annotated[
+    str,
+    Header(
+        alias="X-Placematch-Reason",
+        max_length=500,
+        description="why the record is read (written to the audit log)",
+    ),
+]
+
+#: Largest upload accepted, per file.
+MAX_UPLOAD = 20 * 1024 * 1024
+
+_ID = r"^[A-Za-z0-9_.\-/:]{1,64}$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenIn(_In):
+    """Username and password, for a bearer token."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class ChildIn(_In):
+    """A child's case-folder cells (see docs/case-folder.md); lists as JSON arrays."""
+
+    child_id: str = Field(pattern=_ID)
+    age: int = Field(ge=0, le=17)
+    sex: str = Field(max_length=1)
+    home_postcode: str = Field(default="", max_length=10)
+    la: str = Field(min_length=1, max_length=60)
+    school_urn: int | None = Field(default=None, ge=100000, le=999999)
+    sibling_group: str = Field(default="", max_length=64)
+    needs: list[str] = Field(default_factory=list, max_length=20)
+    placement_types: list[str] = Field(default_factory=list, max_length=10)
+    ethnicity: str = Field(default="", max_length=4)
+    religion: str = Field(default="", max_length=60)
+    language: str = Field(default="", max_length=60)
+    avoid_areas: list[str] = Field(default_factory=list, max_length=20)
+
+    def row(self) -> dict[str, str]:
+        """The CSV cells."""
+        out: dict[str, str] = {}
+        for k, v in self.model_dump().items():
+            if isinstance(v, list):
+                out[k] = ";".join(str(x) for x in v)
+            else:
+                out[k] = "" if v is None else str(v)
+        return out
+
+
+class VacancyIn(_In):
+    """A vacancy's case-folder cells (see docs/case-folder.md); lists as JSON arrays."""
+
+    vacancy_id: str = Field(pattern=_ID)
+    provider_id: str = Field(pattern=_ID)
+    placement_type: str = Field(max_length=40)
+    postcode: str = Field(max_length=10)
+    beds: int = Field(ge=1, le=100)
+    age_min: int = Field(ge=0, le=25)
+    age_max: int = Field(ge=0, le=25)
+    sex: str = Field(default="any", max_length=3)
+    capabilities: list[str] = Field(default_factory=list, max_length=20)
+    ofsted: str = Field(max_length=30)
+    weekly_cost: int = Field(ge=0, le=100_000)
+    connected_to: list[str] = Field(default_factory=list, max_length=20)
+    fostered_now: int = Field(default=0, ge=0, le=20)
+    ethnicity: list[str] = Field(default_factory=list, max_length=10)
+    religion: str = Field(default="", max_length=60)
+    languages: list[str] = Field(default_factory=list, max_length=10)
+
+    def row(self) -> dict[str, str]:
+        """The CSV cells."""
+        return ChildIn.row(self)  # type: ignore[arg-type]
+
+
+class DecisionIn(_In):
+    """The chosen vacancy and the officer's reason."""
+
+    vacancy_id: str = Field(pattern=_ID)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class MatchIn(_In):
+    """Children to match together; default: every waiting child of your authorities."""
+
+    child_ids: list[str] | None = Field(default=None, max_length=5000)
+
+
+class ForecastIn(_In):
+    """A forecast configuration (docs/forecast.md) and, for stochastic mode, its 903 files."""
+
+    config_toml: str = Field(min_length=1, max_length=200_000)
+    data_files: dict[str, str] = Field(default_factory=dict, max_length=10)
+
+
+class UserIn(_In):
+    """A new user."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8, max_length=200)
+    role: str = Field(max_length=32, json_schema_extra={"enum": list(ROLES)})
+    authorities: list[str] = Field(default_factory=list, max_length=20)
+
+
+# --------------------------------------------------------------------------- tokens, me
+
+
+@router.post("/tokens", status_code=201, tags=["auth"])
+def create_token(body: TokenIn, session: DB) -> dict[str, Any]:
+    """Exchange a username and password for a bearer token (30 days)."""
+    user = auth.authenticate(session, body.username, body.password)
+    if user is None:
+        raise ProblemError(401, "the username or password is wrong")
+    token, expires = auth.issue_token(session, user, "api")
+    session.commit()
+    return {"token": token, "token_type": "bearer", "expires_at": expires.isoformat()}
+
+
+@router.delete("/tokens/current", status_code=204, tags=["auth"])
+def revoke_token(request: Request, who: User, session: DB) -> Response:
+    """Revoke the token this request is signed with."""
+    from placematch.service.deps import token_of
+
+    auth.revoke_token(session, token_of(request)[0])
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/me", tags=["auth"])
+def me(who: User) -> dict[str, Any]:
+    """The signed-in user."""
+    return {"username": who.username, "role": who.role, "authorities": list(who.authorities)}
+
+
+# --------------------------------------------------------------------------- children
+
+
+@router.get("/children", tags=["children"])
+def list_children(
+    request: Request,
+    who: User,
+    session: DB,
+    status: Annotated[str | None, Query(pattern="^(waiting|placed)$")] = None,
+) -> list[dict[str, Any]]:
+    """Children of your authorities (id, authority, status, age)."""
+    rows = actions.list_children(session, who, request, status)
+    return [
+        {
+            "child_id": r.child_id,
+            "authority": r.authority_code,
+            "status": r.status,
+            "age": int(r.data["age"]),
+        }
+        for r in rows
+    ]
+
+
+@router.post("/children", status_code=201, tags=["children"])
+def create_child(body: ChildIn, request: Request, who: User, session: DB) -> dict[str, Any]:
+    """Add a child (validated with everything stored; all problems listed)."""
+    require(who, OFFICER)
+    existing = store.child_record(session, body.child_id)
+    if existing is not None:
+        raise ProblemError(
+            409,
+            f"child_id {body.child_id!r} is already used; PUT /children/{{id}} to change it",
+            [{"field": "child_id", "message": "already used"}],
+        )
+    return _put_child(body, request, who, session, "create")
+
+
+def _put_child(
+    body: ChildIn, request: Request, who: User, session: DB, action: str
+) -> dict[str, Any]:
+    store.put_record(session, "child", body.row(), owner="", allowed=who.authorities)
+    record = store.child_record(session, body.child_id)
+    assert record is not None
+    audit.record(
+        session,
+        who,
+        request,
+        action,
+        "child",
+        body.child_id,
+        authority=record.authority_code,
+    )
+    return actions.child_dict(record)
+
+
+@router.get("/children/{child_id}", tags=["children"])
+def get_child(
+    child_id: str, request: Request, who: User, session: DB, reason: Reason = ""
+) -> dict[str, Any]:
+    """A child's record and decision (audited; send X-Placematch-Reason)."""
+    record, decision = actions.read_child(session, who, request, child_id, reason)
+    return actions.child_dict(record, decision)
+
+
+@router.put("/children/{child_id}", tags=["children"])
+def update_child(
+    child_id: str, body: ChildIn, request: Request, who: User, session: DB
+) -> dict[str, Any]:
+    """Replace a child's record (validated; all problems listed)."""
+    actions.visible_child(session, who, request, child_id, "update")
+    if body.child_id != child_id:
+        raise ProblemError(
+            422,
+            "child_id in the body differs from the path",
+            [{"field": "child_id", "message": "expected the id in the path"}],
+        )
+    return _put_child(body, request, who, session, "update")
+
+
+@router.get("/children/{child_id}/rank", tags=["matching"])
+def rank(
+    child_id: str,
+    request: Request,
+    who: User,
+    session: DB,
+    top: Annotated[int | None, Query(ge=0, le=10_000)] = None,
+    reason: Reason = "",
+) -> dict[str, Any]:
+    """Every eligible vacancy with free beds, best first: points per factor, exclusions."""
+    return actions.rank(session, who, request, child_id, top, reason).to_dict()
+
+
+@router.get("/children/{child_id}/why-not/{vacancy_id}", tags=["matching"])
+def why_not(
+    child_id: str, vacancy_id: str, request: Request, who: User, session: DB, reason: Reason = ""
+) -> dict[str, Any]:
+    """The rule that excludes the vacancy, or its gains and losses against the best."""
+    return actions.explain_why_not(session, who, request, child_id, vacancy_id, reason).to_dict()
+
+
+@router.get("/children/{child_id}/map.svg", tags=["matching"], response_class=Response)
+def child_map(child_id: str, request: Request, who: User, session: DB) -> Response:
+    """An offline SVG map of the child's home, school and best options."""
+    svg = actions.child_map(session, who, request, child_id)
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.post("/children/{child_id}/decision", status_code=201, tags=["matching"])
+def decide(
+    child_id: str, body: DecisionIn, request: Request, who: User, session: DB
+) -> dict[str, Any]:
+    """Record the chosen vacancy and the reason; takes the bed, or 409 if it is gone."""
+    decision = actions.decide(session, who, request, child_id, body.vacancy_id, body.reason)
+    return actions.decision_dict(decision)
+
+
+async def _read(upload: UploadFile | None) -> bytes | None:
+    if upload is None:
+        return None
+    content = await upload.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise ProblemError(413, f"{upload.filename or 'file'}: larger than {MAX_UPLOAD} bytes")
+    return content
+
+
+async def _upload(
+    request: Request, who: User, session: DB, files: dict[str, UploadFile | None]
+) -> dict[str, Any]:
+    require(who, OFFICER)
+    contents = {name: await _read(f) for name, f in files.items()}
+    given = {k: v for k, v in contents.items() if v is not None}
+    if not given:
+        raise ProblemError(
+            422, "send at least one file", [{"field": "files", "message": "no file sent"}]
+        )
+    report = store.load_files(session, given, owner=who.authorities[0], allowed=who.authorities)
+    for code in who.authorities:
+        audit.record(
+            session,
+            who,
+            request,
+            "upload",
+            "case_folder",
+            ",".join(sorted(given)),
+            authority=code,
+            commit=False,
+        )
+    session.commit()
+    return report.to_dict()
+
+
+@router.post("/children/upload", status_code=201, tags=["children"])
+async def upload_children(
+    request: Request, who: User, session: DB, file: Annotated[UploadFile, File()]
+) -> dict[str, Any]:
+    """Bulk upload a children.csv (all problems listed; nothing stored if any)."""
+    return await _upload(request, who, session, {CHILDREN_FILE: file})
+
+
+@router.post("/upload", status_code=201, tags=["children"])
+async def upload_folder(
+    request: Request,
+    who: User,
+    session: DB,
+    children: Annotated[UploadFile | None, File()] = None,
+    vacancies: Annotated[UploadFile | None, File()] = None,
+    policy: Annotated[UploadFile | None, File()] = None,
+) -> dict[str, Any]:
+    """Upload a case folder's files (any of children.csv, vacancies.csv, policy.toml)."""
+    return await _upload(
+        request,
+        who,
+        session,
+        {CHILDREN_FILE: children, VACANCIES_FILE: vacancies, POLICY_FILE: policy},
+    )
+
+
+# --------------------------------------------------------------------------- vacancies
+
+
+@router.get("/vacancies", tags=["vacancies"])
+def list_vacancies(who: User, session: DB) -> list[dict[str, Any]]:
+    """The store's vacancy pool with free beds."""
+    require(who, OFFICER)
+    from placematch.service.models import VacancyRecord
+
+    rows = session.scalars(select(VacancyRecord).order_by(VacancyRecord.vacancy_id))
+    return [actions.vacancy_dict(r, who, session) for r in rows]
+
+
+@router.post("/vacancies", status_code=201, tags=["vacancies"])
+def create_vacancy(body: VacancyIn, request: Request, who: User, session: DB) -> dict[str, Any]:
+    """Add a vacancy (validated with everything stored)."""
+    require(who, OFFICER)
+    if store.vacancy_record(session, body.vacancy_id) is not None:
+        raise ProblemError(
+            409,
+            f"vacancy_id {body.vacancy_id!r} is already used; PUT to change it",
+            [{"field": "vacancy_id", "message": "already used"}],
+        )
+    return _put_vacancy(body, request, who, session, "create")
+
+
+def _put_vacancy(
+    body: VacancyIn, request: Request, who: User, session: DB, action: str
+) -> dict[str, Any]:
+    store.put_record(
+        session, "vacancy", body.row(), owner=who.authorities[0], allowed=who.authorities
+    )
+    record = store.vacancy_record(session, body.vacancy_id)
+    assert record is not None
+    audit.record(
+        session,
+        who,
+        request,
+        action,
+        "vacancy",
+        body.vacancy_id,
+        authority=record.authority_code,
+    )
+    return actions.vacancy_dict(record, who, session)
+
+
+@router.get("/vacancies/{vacancy_id}", tags=["vacancies"])
+def get_vacancy(vacancy_id: str, who: User, session: DB) -> dict[str, Any]:
+    """One vacancy."""
+    return actions.vacancy_dict(actions.visible_vacancy(session, who, vacancy_id), who, session)
+
+
+@router.put("/vacancies/{vacancy_id}", tags=["vacancies"])
+def update_vacancy(
+    vacancy_id: str, body: VacancyIn, request: Request, who: User, session: DB
+) -> dict[str, Any]:
+    """Replace a vacancy of your authorities (validated)."""
+    record = actions.visible_vacancy(session, who, vacancy_id)
+    if not who.may_see(record.authority_code):
+        raise ProblemError(403, f"vacancy {vacancy_id} is kept by another authority")
+    if body.vacancy_id != vacancy_id:
+        raise ProblemError(
+            422,
+            "vacancy_id in the body differs from the path",
+            [{"field": "vacancy_id", "message": "expected the id in the path"}],
+        )
+    return _put_vacancy(body, request, who, session, "update")
+
+
+@router.post("/vacancies/upload", status_code=201, tags=["vacancies"])
+async def upload_vacancies(
+    request: Request, who: User, session: DB, file: Annotated[UploadFile, File()]
+) -> dict[str, Any]:
+    """Bulk upload a vacancies.csv (all problems listed; nothing stored if any)."""
+    return await _upload(request, who, session, {VACANCIES_FILE: file})
+
+
+# --------------------------------------------------------------------------- match jobs
+
+
+@router.post("/match", status_code=202, tags=["matching"])
+def start_match(body: MatchIn, request: Request, who: User, session: DB) -> JSONResponse:
+    """Start a batch match (a background job); poll the job, then fetch its result."""
+    job = actions.start_match(session, who, request, body.child_ids)
+    request.app.state.jobs.submit(actions.run_match_job, request.app.state.sessions, job.id)
+    return JSONResponse(
+        actions.job_dict(job), status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"}
+    )
+
+
+@router.get("/jobs/{job_id}", tags=["matching"])
+def get_job(job_id: str, who: User, session: DB) -> dict[str, Any]:
+    """A job's status and progress (0 to 1)."""
+    return actions.job_dict(actions.visible_job(session, who, job_id))
+
+
+@router.get("/jobs/{job_id}/result", tags=["matching"])
+def job_result(job_id: str, request: Request, who: User, session: DB) -> dict[str, Any]:
+    """A finished match: assignments with points per factor, unplaced children and why."""
+    job: Job = actions.visible_job(session, who, job_id)
+    if job.status != "done" or job.result is None:
+        raise ProblemError(409, f"job {job_id} is {job.status}, not done")
+    audit.record(
+        session, who, request, "read", "match_result", job_id, authority=job.authority_code
+    )
+    return dict(job.result)
+
+
+# --------------------------------------------------------------------------- aggregates
+
+
+@router.get("/summary", tags=["aggregates"])
+def summary(who: User, session: DB) -> dict[str, Any]:
+    """Counts for your authorities (no child's record)."""
+    return actions.summary(session, who)
+
+
+@router.post("/forecasts", status_code=201, tags=["forecasts"])
+def create_forecast(body: ForecastIn, request: Request, who: User, session: DB) -> dict[str, Any]:
+    """Run a forecast (statement or stochastic; docs/forecast.md) and keep it."""
+    f = actions.run_forecast(session, who, request, body.config_toml, body.data_files)
+    return actions.forecast_dict(f)
+
+
+@router.get("/forecasts", tags=["forecasts"])
+def list_forecasts(who: User, session: DB) -> list[dict[str, Any]]:
+    """Forecasts of your authorities, newest first."""
+    require(who, actions.COMMISSIONER)
+    from placematch.service.models import Forecast
+
+    rows = session.scalars(
+        select(Forecast)
+        .where(Forecast.authority_code.in_(who.authorities))
+        .order_by(Forecast.id.desc())
+    )
+    return [actions.forecast_dict(f, full=False) for f in rows]
+
+
+@router.get("/forecasts/{forecast_id}", tags=["forecasts"])
+def get_forecast(forecast_id: int, who: User, session: DB) -> dict[str, Any]:
+    """One forecast with its result."""
+    return actions.forecast_dict(actions.visible_forecast(session, who, forecast_id))
+
+
+# --------------------------------------------------------------------------- admin
+
+
+@router.get("/audit", tags=["audit"])
+def audit_log(
+    who: User,
+    session: DB,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """Audit entries, newest first: all for an admin, your authorities' for an officer."""
+    require(who, ADMIN, OFFICER)
+    q = audit.query(None if who.role == ADMIN else who.authorities)
+    return [audit.entry_dict(e) for e in session.scalars(q.limit(limit).offset(offset))]
+
+
+@router.get("/audit/export.csv", tags=["audit"], response_class=Response)
+def audit_export(who: User, session: DB) -> Response:
+    """The whole audit log as CSV (admins only)."""
+    require(who, ADMIN)
+    entries = list(session.scalars(audit.query(None)))
+    entries.reverse()
+    return Response(
+        audit.export_csv(entries),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="placematch-audit.csv"'},
+    )
+
+
+@router.get("/users", tags=["admin"])
+def list_users(who: User, session: DB) -> list[dict[str, Any]]:
+    """Every user (admins only)."""
+    require(who, ADMIN)
+    out = []
+    for u in session.scalars(select(UserRow).order_by(UserRow.username)):
+        codes = session.scalars(
+            select(UserAuthority.authority_code).where(UserAuthority.user_id == u.id)
+        ).all()
+        out.append(
+            {
+                "username": u.username,
+                "role": u.role,
+                "active": u.active,
+                "authorities": sorted(codes),
+            }
+        )
+    return out
+
+
+@router.post("/users", status_code=201, tags=["admin"])
+def create_user(body: UserIn, request: Request, who: User, session: DB) -> dict[str, Any]:
+    """Create a user (admins only)."""
+    require(who, ADMIN)
+    try:
+        user = auth.add_user(session, body.username, body.password, body.role, body.authorities)
+    except auth.UserError as exc:
+        field, _, message = str(exc).partition(": ")
+        raise ProblemError(422, str(exc), [{"field": field, "message": message}]) from None
+    audit.record(session, who, request, "create", "user", user.username)
+    principal = auth.principal_for(session, user)
+    return {
+        "username": user.username,
+        "role": user.role,
+        "authorities": list(principal.authorities),
+    }

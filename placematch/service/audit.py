@@ -1,0 +1,126 @@
+"""The audit log: every read of a child's record, every ranking, match and decision.
+
+Each entry says who (user id, name, role), when (UTC), what (action, resource, its id, the
+authority), from where (the client address), the reason given and the outcome. Only ids are
+written, never a child's personal data. The application only ever inserts; the database
+refuses updates and deletes (triggers made by the first migration).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from fastapi import Request
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from placematch.service.auth import Principal
+from placematch.service.models import AuditEntry, utcnow
+
+#: Columns of the CSV export, in order.
+EXPORT_COLUMNS = (
+    "id",
+    "at",
+    "user_id",
+    "username",
+    "role",
+    "action",
+    "authority_code",
+    "resource",
+    "resource_id",
+    "client",
+    "reason",
+    "outcome",
+)
+
+
+def client_of(request: Request) -> str:
+    """Where the request came from (the peer address)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def record(
+    session: Session,
+    who: Principal,
+    request: Request,
+    action: str,
+    resource: str,
+    resource_id: str,
+    *,
+    authority: str | None = None,
+    reason: str = "",
+    outcome: str = "ok",
+    commit: bool = True,
+) -> AuditEntry:
+    """Append one entry (and commit, unless ``commit`` is false)."""
+    entry = AuditEntry(
+        at=utcnow(),
+        user_id=who.user_id,
+        username=who.username,
+        role=who.role,
+        action=action,
+        authority_code=authority,
+        resource=resource,
+        resource_id=resource_id[:200],
+        client=client_of(request)[:64],
+        reason=reason[:2000],
+        outcome=outcome,
+    )
+    session.add(entry)
+    if commit:
+        session.commit()
+    return entry
+
+
+def query(authorities: Sequence[str] | None) -> Select[AuditEntry]:
+    """Entries, newest first; only those of ``authorities`` unless ``None`` (an admin)."""
+    q = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if authorities is not None:
+        q = q.where(AuditEntry.authority_code.in_(list(authorities)))
+    return q
+
+
+def entry_dict(e: AuditEntry) -> dict[str, object]:
+    """One entry as JSON-ready data."""
+    return {
+        "id": e.id,
+        "at": e.at.isoformat(),
+        "user_id": e.user_id,
+        "username": e.username,
+        "role": e.role,
+        "action": e.action,
+        "authority": e.authority_code,
+        "resource": e.resource,
+        "resource_id": e.resource_id,
+        "client": e.client,
+        "reason": e.reason,
+        "outcome": e.outcome,
+    }
+
+
+def export_csv(entries: Iterable[AuditEntry]) -> str:
+    """The entries as CSV (``EXPORT_COLUMNS``), oldest first as given."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for e in entries:
+        d = entry_dict(e)
+        writer.writerow(
+            [
+                d["id"],
+                d["at"],
+                d["user_id"],
+                d["username"],
+                d["role"],
+                d["action"],
+                d["authority"],
+                d["resource"],
+                d["resource_id"],
+                d["client"],
+                d["reason"],
+                d["outcome"],
+            ]
+        )
+    return out.getvalue()

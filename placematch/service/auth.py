@@ -1,0 +1,177 @@
+"""Users, passwords (argon2id) and tokens (session cookies and API bearer tokens).
+
+A token is 32 random bytes (URL-safe); only its SHA-256 is stored, so a copy of the database
+does not let anyone sign in. Sessions last 12 hours, API tokens 30 days by default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geography.authorities import resolve_authority
+from placematch.service.models import ROLES, Token, User, UserAuthority, utcnow
+
+SESSION_HOURS = 12
+API_TOKEN_DAYS = 30
+USERNAME_MAX = 64
+PASSWORD_MIN = 8
+
+
+class UserError(ValueError):
+    """A user that cannot be created as asked (the message names the field)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user of one request."""
+
+    user_id: int
+    username: str
+    role: str
+    authorities: tuple[str, ...]  # ONS codes, sorted
+
+    def may_see(self, authority_code: str) -> bool:
+        """Whether the user works for this authority."""
+        return authority_code in self.authorities
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher().hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """Whether the password matches the stored hash."""
+    try:
+        return _hasher().verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+#: A hash to verify against when the user does not exist, so that timing does not tell.
+_DUMMY = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$" + "A" * 43
+
+
+def resolve_authorities(texts: list[str]) -> tuple[str, ...]:
+    """ONS codes of the authorities named (ONS code, DfE number or name)."""
+    codes = []
+    for text in texts:
+        try:
+            codes.append(resolve_authority(text).ons_code)
+        except LookupError as exc:
+            raise UserError(f"authority: {exc}") from None
+    return tuple(sorted(set(codes)))
+
+
+def add_user(
+    session: Session, username: str, password: str, role: str, authorities: list[str]
+) -> User:
+    """Create a user (committed by the caller).
+
+    Raises
+    ------
+    UserError
+        For a bad username, a short password, an unknown role or authority, or a taken name.
+    """
+    name = username.strip()
+    if not name or len(name) > USERNAME_MAX or not all(c.isalnum() or c in "._-@" for c in name):
+        raise UserError("username: expected 1 to 64 letters, digits and . _ - @ (no spaces)")
+    if role not in ROLES:
+        raise UserError(f"role: {role!r} is not a role; expected one of {', '.join(ROLES)}")
+    if len(password) < PASSWORD_MIN:
+        raise UserError(f"password: expected at least {PASSWORD_MIN} characters")
+    codes = resolve_authorities(authorities)
+    if role != "admin" and not codes:
+        raise UserError("authority: expected at least one authority for this role")
+    if session.scalar(select(User).where(User.username == name)) is not None:
+        raise UserError(f"username: {name!r} is taken")
+    user = User(username=name, password_hash=hash_password(password), role=role, active=True)
+    session.add(user)
+    session.flush()
+    for code in codes:
+        session.add(UserAuthority(user_id=user.id, authority_code=code))
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, or ``None``."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        verify_password(_DUMMY, password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, user: User, kind: str) -> tuple[str, dt.datetime]:
+    """A new token for the user (``kind`` ``"session"`` or ``"api"``) and its expiry."""
+    token = secrets.token_urlsafe(32)
+    life = (
+        dt.timedelta(hours=SESSION_HOURS)
+        if kind == "session"
+        else dt.timedelta(days=API_TOKEN_DAYS)
+    )
+    expires = utcnow() + life
+    session.add(
+        Token(
+            token_hash=_digest(token), user_id=user.id, kind=kind, expires_at=expires, revoked=False
+        )
+    )
+    return token, expires
+
+
+def revoke_token(session: Session, token: str) -> None:
+    """Revoke a token (sign out)."""
+    row = session.scalar(select(Token).where(Token.token_hash == _digest(token)))
+    if row is not None:
+        row.revoked = True
+
+
+def principal_of(session: Session, token: str) -> Principal | None:
+    """The user a live token belongs to, or ``None``."""
+    if not token or len(token) > 100:
+        return None
+    row = session.scalar(select(Token).where(Token.token_hash == _digest(token)))
+    if row is None or row.revoked:
+        return None
+    expires = row.expires_at
+    if expires.tzinfo is None:  # SQLite returns naive datetimes
+        expires = expires.replace(tzinfo=dt.UTC)
+    if expires <= utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return principal_for(session, user)
+
+
+def principal_for(session: Session, user: User) -> Principal:
+    """The principal of a user."""
+    codes = session.scalars(
+        select(UserAuthority.authority_code).where(UserAuthority.user_id == user.id)
+    ).all()
+    return Principal(user.id, user.username, user.role, tuple(sorted(codes)))
+
+
+def csrf_token(session_token: str) -> str:
+    """The anti-forgery token of a session (forms carry it; a cross-site page cannot)."""
+    return hashlib.sha256(("csrf:" + session_token).encode("utf-8")).hexdigest()[:32]

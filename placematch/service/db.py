@@ -1,0 +1,120 @@
+"""Where the store lives, connecting to it, and migrating it (Alembic, upgrade on start).
+
+With no URL the store is an SQLite file ``placematch.sqlite3`` in the data folder:
+``$PLACEMATCH_DATA`` if set, else ``$XDG_DATA_HOME/placematch``, else
+``~/.local/share/placematch``. A ``postgresql://`` URL uses PostgreSQL through psycopg 3.
+Migrations only ever add: there is no downgrade, and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+#: Name of the SQLite file in the data folder.
+SQLITE_FILE = "placematch.sqlite3"
+
+
+def data_folder() -> Path:
+    """The folder of the default SQLite store (not created here)."""
+    if os.environ.get("PLACEMATCH_DATA"):
+        return Path(os.environ["PLACEMATCH_DATA"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "placematch"
+
+
+def default_url() -> str:
+    """The SQLite URL of the default store."""
+    return f"sqlite:///{data_folder() / SQLITE_FILE}"
+
+
+def normalise_url(url: str | None) -> str:
+    """``postgresql://`` and ``postgres://`` use psycopg 3; ``None`` is the default store.
+
+    Raises
+    ------
+    ValueError
+        For a URL of any other database.
+    """
+    if url is None:
+        return default_url()
+    try:
+        parsed = make_url(url)
+    except Exception:  # sqlalchemy raises ArgumentError; the URL may hold a password
+        raise ValueError(
+            "--db: not a database URL; expected sqlite:///PATH or postgresql://…"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if backend == "sqlite":
+        return url
+    raise ValueError(f"--db: {backend} is not supported; expected sqlite:///PATH or postgresql://…")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers go on while a decision is written; the busy timeout makes a second
+    # writer wait for the first instead of failing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def connect(url: str | None = None) -> Engine:
+    """An engine for the store (creating the SQLite file's folder if needed)."""
+    full = normalise_url(url)
+    parsed = make_url(full)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(full, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(full, pool_pre_ping=True)
+
+
+def migrations_folder() -> Path:
+    """The Alembic scripts shipped inside the package."""
+    return Path(__file__).parent / "migrations"
+
+
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_folder()))
+    return config
+
+
+def migrate(engine: Engine) -> str:
+    """Upgrade the store to the newest schema (idempotent); return the revision it is at."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+    return str(revision)
+
+
+def head_revision() -> str:
+    """The newest migration shipped."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    return str(head)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on the engine (objects stay readable after commit)."""
+    return sessionmaker(engine, expire_on_commit=False)

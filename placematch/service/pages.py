@@ -1,0 +1,405 @@
+"""The server-rendered page (Jinja2; no build step, no CDN, no script needed).
+
+Officers: the children waiting, a child's ranked options (points per factor, distances, in or
+out of area, Ofsted, weekly cost, sign-offs, the explanation of each), why-not, an offline
+SVG map, and a form to record a decision. Commissioners: aggregates and forecasts with their
+charts. Officers and admins: the audit log. Forms carry a CSRF token; the cookie is HttpOnly
+and SameSite=Strict.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from sqlalchemy import select
+
+from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE
+from matcher.factors import DEFAULT_FACTORS
+from matcher.problems import CaseFolderError
+from placematch.service import actions, audit, auth, store
+from placematch.service.actions import ADMIN, COMMISSIONER, OFFICER
+from placematch.service.auth import Principal
+from placematch.service.deps import COOKIE, DB
+from placematch.service.models import Forecast
+from placematch.service.problems import ProblemError
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+#: Short headers of the factor columns, with the full name for screen readers.
+FACTOR_LABELS = {
+    "connected_person": "Kin",
+    "near_home": "Home",
+    "education": "School",
+    "siblings": "Siblings",
+    "disability": "Disability",
+    "in_area": "Area",
+    "ofsted": "Ofsted",
+    "cost": "Cost",
+    "culture_language": "Culture",
+}
+EXAMPLE_FORECAST = Path(__file__).parent / "data" / "essex_2026.toml"
+
+
+class SignIn(Exception):
+    """The page needs a signed-in user: redirect to the login form."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+def _page_user(request: Request, session: DB) -> tuple[Principal, str]:
+    token = request.cookies.get(COOKIE, "")
+    who = auth.principal_of(session, token) if token else None
+    if who is None:
+        raise SignIn(request.url.path)
+    return who, auth.csrf_token(token)
+
+
+def _check_csrf(request: Request, sent: str) -> None:
+    token = request.cookies.get(COOKIE, "")
+    if not token or sent != auth.csrf_token(token):
+        raise ProblemError(403, "the form has expired: reload the page and try again")
+
+
+def render(
+    request: Request,
+    name: str,
+    who: Principal | None,
+    csrf: str = "",
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a template with the user, the CSRF token and the navigation."""
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "who": who,
+            "csrf": csrf,
+            "roles": {"officer": OFFICER, "commissioner": COMMISSIONER, "admin": ADMIN},
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def error_page(request: Request, status: int, detail: str) -> Response:
+    """An error as a page (401 goes to the login form)."""
+    if status == 401:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"who": None, "status": status, "detail": detail},
+        status_code=status,
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    """The sign-in form."""
+    return render(request, "login.html", None, next=_safe_next(next), error="")
+
+
+def _safe_next(url: str) -> str:
+    return url if url.startswith("/") and not url.startswith("//") else "/"
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    session: DB,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=200)] = "/",
+) -> Response:
+    """Check the password and set the session cookie."""
+    user = auth.authenticate(session, username, password)
+    if user is None:
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=401,
+            next=_safe_next(next),
+            error="The username or password is wrong.",
+        )
+    token, _ = auth.issue_token(session, user, "session")
+    session.commit()
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        max_age=auth.SESSION_HOURS * 3600,
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: DB, csrf: Annotated[str, Form()] = "") -> Response:
+    """Sign out."""
+    _check_csrf(request, csrf)
+    auth.revoke_token(session, request.cookies.get(COOKIE, ""))
+    session.commit()
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/")
+def home(request: Request, session: DB) -> Response:
+    """Where each role starts."""
+    who, _ = _page_user(request, session)
+    target = {OFFICER: "/children", COMMISSIONER: "/forecasts", ADMIN: "/audit"}[who.role]
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/children", response_class=HTMLResponse)
+def children_page(request: Request, session: DB, status: str = "waiting") -> HTMLResponse:
+    """The children of the officer's authorities."""
+    who, csrf = _page_user(request, session)
+    wanted = status if status in ("waiting", "placed") else None
+    rows = actions.list_children(session, who, request, wanted)
+    return render(request, "children.html", who, csrf, children=rows, status=status)
+
+
+@router.get("/children/{child_id}", response_class=HTMLResponse)
+def child_page(
+    request: Request, session: DB, child_id: str, why_not: str = "", message: str = ""
+) -> HTMLResponse:
+    """A child's ranked options, why-not, map and the decision form."""
+    who, csrf = _page_user(request, session)
+    record, decision = actions.read_child(
+        session, who, request, child_id, reason="opened in the officer page"
+    )
+    ranking = actions.rank(session, who, request, child_id, reason="officer page")
+    answer = None
+    if why_not:
+        answer = actions.explain_why_not(session, who, request, child_id, why_not)
+    vacancies = {v.vacancy_id: v for v in store.stored_folder(session).vacancies}
+    all_ids = sorted(vacancies)
+    return render(
+        request,
+        "child.html",
+        who,
+        csrf,
+        record=record,
+        decision=decision,
+        ranking=ranking,
+        answer=answer,
+        factors=[f.name for f in DEFAULT_FACTORS],
+        labels=FACTOR_LABELS,
+        vacancies=vacancies,
+        vacancy_ids=all_ids,
+        why_not=why_not,
+        message=message,
+    )
+
+
+@router.get("/children/{child_id}/map.svg")
+def child_map(request: Request, session: DB, child_id: str) -> Response:
+    """The child's map (an image for the page)."""
+    who, _ = _page_user(request, session)
+    return Response(actions.child_map(session, who, request, child_id), media_type="image/svg+xml")
+
+
+@router.post("/children/{child_id}/decision", response_model=None)
+def decision_form(
+    request: Request,
+    session: DB,
+    child_id: str,
+    vacancy_id: Annotated[str, Form(max_length=64)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Record the decision; back to the child's page with the outcome."""
+    who, _ = _page_user(request, session)
+    _check_csrf(request, csrf)
+    try:
+        actions.decide(session, who, request, child_id, vacancy_id, reason)
+    except ProblemError as exc:
+        if exc.status in (409, 422):
+            return RedirectResponse(
+                f"/children/{quote(child_id)}?message={quote('Not recorded: ' + exc.detail)}",
+                status_code=303,
+            )
+        raise
+    return RedirectResponse(
+        f"/children/{quote(child_id)}?message="
+        + quote(f"Decision recorded: vacancy {vacancy_id}. The bed is now taken."),
+        status_code=303,
+    )
+
+
+@router.get("/upload", response_class=HTMLResponse)
+def upload_form(request: Request, session: DB) -> HTMLResponse:
+    """Upload a case folder's files."""
+    who, csrf = _page_user(request, session)
+    actions.require(who, OFFICER)
+    return render(request, "upload.html", who, csrf, problems=None, report=None)
+
+
+@router.post("/upload", response_class=HTMLResponse)
+async def upload(
+    request: Request,
+    session: DB,
+    children: Annotated[UploadFile | None, File()] = None,
+    vacancies: Annotated[UploadFile | None, File()] = None,
+    policy: Annotated[UploadFile | None, File()] = None,
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Validate and store the files, or list every problem (nothing stored)."""
+    who, token = _page_user(request, session)
+    _check_csrf(request, csrf)
+    actions.require(who, OFFICER)
+    files = {}
+    for name, f in ((CHILDREN_FILE, children), (VACANCIES_FILE, vacancies), (POLICY_FILE, policy)):
+        if f is not None and f.filename:
+            files[name] = await f.read()
+    if not files:
+        return render(
+            request,
+            "upload.html",
+            who,
+            token,
+            status_code=422,
+            report=None,
+            problems=[
+                {"file": "", "line": None, "field": "files", "message": "choose at least one file"}
+            ],
+        )
+    try:
+        report = store.load_files(session, files, owner=who.authorities[0], allowed=who.authorities)
+    except CaseFolderError as exc:
+        session.rollback()
+        return render(
+            request,
+            "upload.html",
+            who,
+            token,
+            status_code=422,
+            report=None,
+            problems=[store.problem_dict(p) for p in exc.problems],
+        )
+    for code in who.authorities:
+        audit.record(
+            session,
+            who,
+            request,
+            "upload",
+            "case_folder",
+            ",".join(sorted(files)),
+            authority=code,
+            commit=False,
+        )
+    session.commit()
+    return render(request, "upload.html", who, token, problems=None, report=report.to_dict())
+
+
+@router.post("/match")
+def match_form(request: Request, session: DB, csrf: Annotated[str, Form()] = "") -> Response:
+    """Start a batch match of every waiting child; go to the job's page."""
+    who, _ = _page_user(request, session)
+    _check_csrf(request, csrf)
+    job = actions.start_match(session, who, request, None)
+    request.app.state.jobs.submit(actions.run_match_job, request.app.state.sessions, job.id)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, session: DB, job_id: str) -> HTMLResponse:
+    """A match job: progress while it runs (the page refreshes itself), then the result."""
+    who, csrf = _page_user(request, session)
+    job = actions.visible_job(session, who, job_id)
+    return render(request, "job.html", who, csrf, job=job, result=job.result)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, session: DB) -> HTMLResponse:
+    """The newest audit entries (an officer sees their authorities'; an admin all)."""
+    who, csrf = _page_user(request, session)
+    actions.require(who, ADMIN, OFFICER)
+    q = audit.query(None if who.role == ADMIN else who.authorities).limit(200)
+    return render(request, "audit.html", who, csrf, entries=list(session.scalars(q)))
+
+
+@router.get("/forecasts", response_class=HTMLResponse)
+def forecasts_page(request: Request, session: DB) -> HTMLResponse:
+    """Run a forecast; the forecasts run before; the authority's counts."""
+    who, csrf = _page_user(request, session)
+    actions.require(who, COMMISSIONER)
+    past = list(
+        session.scalars(
+            select(Forecast)
+            .where(Forecast.authority_code.in_(who.authorities))
+            .order_by(Forecast.id.desc())
+            .limit(20)
+        )
+    )
+    return render(
+        request,
+        "forecasts.html",
+        who,
+        csrf,
+        past=past,
+        summary=actions.summary(session, who),
+        example=EXAMPLE_FORECAST.read_text(encoding="utf-8"),
+        error=None,
+    )
+
+
+@router.post("/forecasts", response_model=None)
+def forecast_form(
+    request: Request,
+    session: DB,
+    config_toml: Annotated[str, Form(max_length=200_000)],
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Run the forecast and show it."""
+    who, token = _page_user(request, session)
+    _check_csrf(request, csrf)
+    try:
+        f = actions.run_forecast(session, who, request, config_toml)
+    except ProblemError as exc:
+        if exc.status != 422:
+            raise
+        session.rollback()
+        return render(
+            request,
+            "forecasts.html",
+            who,
+            token,
+            status_code=422,
+            past=[],
+            summary=actions.summary(session, who),
+            example=config_toml,
+            error=exc.detail,
+        )
+    return RedirectResponse(f"/forecasts/{f.id}", status_code=303)
+
+
+@router.get("/forecasts/{forecast_id}", response_class=HTMLResponse)
+def forecast_page(request: Request, session: DB, forecast_id: int) -> HTMLResponse:
+    """A forecast's table and charts."""
+    who, csrf = _page_user(request, session)
+    f = actions.visible_forecast(session, who, forecast_id)
+    return render(
+        request,
+        "forecast.html",
+        who,
+        csrf,
+        forecast=f,
+        result=f.result,
+        charts=Markup(f.charts_svg),
+    )

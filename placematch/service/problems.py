@@ -1,0 +1,135 @@
+"""Errors as RFC 9457 problem details, naming the field; never a traceback or personal data.
+
+Every error body is ``application/problem+json`` with ``type``, ``title``, ``status``,
+``detail`` and, for bad input, ``errors``: a list of ``{"field", "message"}`` (and ``file`` and
+``line`` for case-folder problems). Validation messages never echo the value sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from matcher.problems import CaseFolderError
+from placematch.service.store import ConflictError, NotFoundError, problem_dict
+
+log = logging.getLogger("placematch.service")
+
+PROBLEM_TYPE = "https://placematch.invalid/problems/"
+TITLES = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    500: "Internal error",
+}
+
+
+class ProblemError(Exception):
+    """Raise to answer with a problem (status, detail, field errors)."""
+
+    def __init__(
+        self, status: int, detail: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors or []
+
+
+def problem(
+    status: int,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A problem-details response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + str(status),
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(loc[0] if loc else "request")
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into a problem."""
+
+    def _page(request: Request) -> bool:
+        return not request.url.path.startswith("/api/")
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> Response:
+        if _page(request):
+            from placematch.service.pages import error_page
+
+            return error_page(request, exc.status, exc.detail)
+        return problem(exc.status, exc.detail, exc.errors)
+
+    from placematch.service.pages import SignIn
+
+    @app.exception_handler(SignIn)
+    async def _sign_in(request: Request, exc: SignIn) -> Response:
+        from placematch.service.pages import error_page
+
+        return error_page(request, 401, "sign in")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": _field(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid"))}
+            for e in exc.errors()
+        ]
+        fields = ", ".join(sorted({e["field"] for e in errors}))
+        return problem(422, f"the request has invalid fields: {fields}", errors)
+
+    @app.exception_handler(CaseFolderError)
+    async def _case_folder(_request: Request, exc: CaseFolderError) -> Response:
+        errors = [problem_dict(p) for p in exc.problems]
+        n = len(errors)
+        return problem(422, f"{n} problem{'s' if n != 1 else ''}: nothing was stored", errors)
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(_request: Request, exc: ConflictError) -> Response:
+        return problem(409, str(exc))
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(_request: Request, exc: NotFoundError) -> Response:
+        return problem(404, str(exc.args[0]) if exc.args else "not found")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        if _page(request) and exc.status_code in (404, 405):
+            from placematch.service.pages import error_page
+
+            return error_page(request, exc.status_code, detail)
+        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> Response:
+        # Only the type and the path: an exception's message may hold personal data.
+        log.error(
+            "internal error %s on %s %s", type(exc).__name__, request.method, request.url.path
+        )
+        return problem(500, "an internal error; it has been logged without personal data")

@@ -1,0 +1,512 @@
+"""The store's operations on children, vacancies and decisions, with case-folder validation.
+
+A store holds one case folder: the children of every authority using the service (each
+visible only to that authority's officers) and one pool of vacancies. What it holds is always
+a valid case folder: every write (a loaded folder, an
+uploaded file, one child or vacancy created or changed) is validated together with what is
+already stored by :func:`matcher.casefolder.load_case_folder`, and nothing is written when it
+has problems (all of them are reported). Records are kept as the case folder's canonical CSV
+cells (:func:`matcher.casefolder.case_folder_rows`).
+
+Recording a decision is one transaction whose first write is a conditional update
+(``beds_taken < beds``), so two officers deciding on the last bed at once cannot both succeed,
+on SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import tempfile
+import threading
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from matcher.casefolder import case_folder_rows, load_case_folder
+from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE, column_names
+from matcher.domain import CaseFolder
+from matcher.problems import CaseFolderError, Problem
+from placematch.service.models import (
+    AuthorityState,
+    ChildRecord,
+    Decision,
+    VacancyRecord,
+    utcnow,
+)
+
+Rows = list[dict[str, str]]
+
+
+class ConflictError(Exception):
+    """The request conflicts with the stored state (a bed taken, a child already placed)."""
+
+
+class NotFoundError(LookupError):
+    """No such record in the authorities the user may see."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    """What a load stored."""
+
+    authority_code: str
+    children_added: int
+    children_updated: int
+    vacancies_added: int
+    vacancies_updated: int
+    policy: bool
+    warnings: tuple[Problem, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return {
+            "authority": self.authority_code,
+            "children_added": self.children_added,
+            "children_updated": self.children_updated,
+            "vacancies_added": self.vacancies_added,
+            "vacancies_updated": self.vacancies_updated,
+            "policy": self.policy,
+            "warnings": [problem_dict(p) for p in self.warnings],
+        }
+
+
+def problem_dict(p: Problem) -> dict[str, Any]:
+    """A case-folder problem as JSON (file, line, field, message; never a child's data)."""
+    return {"file": p.file, "line": p.line, "field": p.field, "message": p.message}
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _write_csv(path: Path, file: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    names = list(column_names(file))
+    extra = sorted({k for r in rows for k in r} - set(names))
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=names + extra, lineterminator="\n")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: "" if v is None else str(v) for k, v in r.items()})
+
+
+def validate_rows(children: Rows, vacancies: Rows, policy_toml: str | None) -> CaseFolder:
+    """Validate rows as one case folder (``CaseFolderError`` with every problem)."""
+    with tempfile.TemporaryDirectory(prefix="placematch-") as tmp:
+        folder = Path(tmp)
+        _write_csv(folder / CHILDREN_FILE, CHILDREN_FILE, children)
+        _write_csv(folder / VACANCIES_FILE, VACANCIES_FILE, vacancies)
+        if policy_toml is not None:
+            (folder / POLICY_FILE).write_text(policy_toml, encoding="utf-8")
+        return load_case_folder(folder)
+
+
+# Per engine (weakly: a closed store's folder goes with it): (revision, folder).
+_cache: weakref.WeakKeyDictionary[Any, tuple[int, CaseFolder]] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+#: The key of the store's row in ``authority_state`` (its revision and policy).
+STORE = "store"
+
+
+def _state(session: Session) -> AuthorityState:
+    state = session.get(AuthorityState, STORE)
+    if state is None:
+        state = AuthorityState(authority_code=STORE, revision=0, updated_at=utcnow())
+        session.add(state)
+        session.flush()
+    return state
+
+
+def _bump(session: Session) -> None:
+    _state(session)
+    session.execute(
+        update(AuthorityState)
+        .where(AuthorityState.authority_code == STORE)
+        .values(revision=AuthorityState.revision + 1, updated_at=utcnow())
+    )
+
+
+def stored_rows(session: Session) -> tuple[Rows, Rows, str | None]:
+    """The store's children rows, vacancy rows and policy text."""
+    children = [
+        dict(r.data) for r in session.scalars(select(ChildRecord).order_by(ChildRecord.child_id))
+    ]
+    vacancies = [
+        dict(r.data)
+        for r in session.scalars(select(VacancyRecord).order_by(VacancyRecord.vacancy_id))
+    ]
+    state = session.get(AuthorityState, STORE)
+    return children, vacancies, None if state is None else state.policy_toml
+
+
+def stored_folder(session: Session) -> CaseFolder:
+    """The store's whole case folder (cached per revision)."""
+    state = session.get(AuthorityState, STORE)
+    revision = -1 if state is None else state.revision
+    key = session.get_bind()
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None and hit[0] == revision:
+        return hit[1]
+    folder = validate_rows(*stored_rows(session))
+    with _cache_lock:
+        _cache[key] = (revision, folder)
+    return folder
+
+
+def available_folder(session: Session, child_ids: Iterable[str] | None = None) -> CaseFolder:
+    """What can be matched now: waiting children (or those given), beds not yet taken.
+
+    Vacancies keep only their free beds; a connected-person carer keeps only the children
+    still in the folder, and is left out when none is.
+    """
+    folder = stored_folder(session)
+    status = dict(session.execute(select(ChildRecord.child_id, ChildRecord.status)).all())
+    taken = dict(session.execute(select(VacancyRecord.vacancy_id, VacancyRecord.beds_taken)).all())
+    wanted = None if child_ids is None else set(child_ids)
+    children = tuple(
+        c
+        for c in folder.children
+        if (c.child_id in wanted if wanted is not None else status.get(c.child_id) == "waiting")
+    )
+    keep = {c.child_id for c in children}
+    vacancies = []
+    for v in folder.vacancies:
+        free = v.beds - int(taken.get(v.vacancy_id, 0))
+        if free <= 0:
+            continue
+        connected = v.connected_to & keep
+        if v.connected_to and not connected:
+            continue
+        vacancies.append(dataclasses.replace(v, beds=free, connected_to=frozenset(connected)))
+    return CaseFolder(children=children, vacancies=tuple(vacancies), policy=folder.policy)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _merge(old: Rows, new: Rows, key: str) -> Rows:
+    by_id = {r[key]: r for r in old}
+    for r in new:
+        by_id[r[key]] = r
+    return [by_id[k] for k in sorted(by_id)]
+
+
+def child_record(session: Session, child_id: str) -> ChildRecord | None:
+    """The stored child with this id (of any authority)."""
+    return session.scalar(select(ChildRecord).where(ChildRecord.child_id == child_id))
+
+
+def vacancy_record(session: Session, vacancy_id: str) -> VacancyRecord | None:
+    """The stored vacancy with this id."""
+    return session.scalar(select(VacancyRecord).where(VacancyRecord.vacancy_id == vacancy_id))
+
+
+def _check_authorities(folder: CaseFolder, allowed: Iterable[str] | None, file: str) -> None:
+    if allowed is None:
+        return
+    ok = set(allowed)
+    wrong = sorted(c.child_id for c in folder.children if c.authority.ons_code not in ok)
+    if wrong:
+        raise CaseFolderError(
+            [
+                Problem(
+                    file,
+                    None,
+                    "la",
+                    f"children {', '.join(wrong[:10])} belong to an authority you do not work "
+                    "for; expected only children of your own authorities",
+                )
+            ]
+        )
+
+
+def _upsert_child(session: Session, row: Mapping[str, str], authority: str) -> bool:
+    record = child_record(session, row["child_id"])
+    now = utcnow()
+    if record is None:
+        session.add(
+            ChildRecord(
+                authority_code=authority,
+                child_id=row["child_id"],
+                data=dict(row),
+                status="waiting",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        return True
+    record.data = dict(row)
+    record.updated_at = now
+    return False
+
+
+def _upsert_vacancy(session: Session, row: Mapping[str, str], owner: str) -> bool:
+    record = vacancy_record(session, row["vacancy_id"])
+    now = utcnow()
+    if record is None:
+        session.add(
+            VacancyRecord(
+                authority_code=owner,
+                vacancy_id=row["vacancy_id"],
+                data=dict(row),
+                beds=int(row["beds"]),
+                beds_taken=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        return True
+    record.data = dict(row)
+    record.beds = int(row["beds"])
+    record.updated_at = now
+    return False
+
+
+def store_folder(
+    session: Session,
+    folder: CaseFolder,
+    policy_toml: str | None,
+    *,
+    owner: str,
+    allowed: Iterable[str] | None = None,
+    files: Iterable[str] = (CHILDREN_FILE, VACANCIES_FILE),
+) -> LoadReport:
+    """Merge a validated folder into the store (upsert by id; flushed, not committed).
+
+    Children are filed under their own authority (``la``); vacancies under ``owner`` when new.
+    Only the rows of ``files`` are written (the others were read from the store).
+
+    Raises
+    ------
+    CaseFolderError
+        If a child is not of an ``allowed`` authority, or if the folder together with what
+        is stored is not a valid case folder. Nothing is written then.
+    """
+    rows = case_folder_rows(folder)
+    written = set(files)
+    if CHILDREN_FILE not in written:
+        rows[CHILDREN_FILE] = []
+        folder = CaseFolder(
+            children=(), vacancies=(), policy=folder.policy, warnings=folder.warnings
+        )
+    else:
+        _check_authorities(folder, allowed, CHILDREN_FILE)
+    vacancy_rows = rows[VACANCIES_FILE] if VACANCIES_FILE in written else []
+    rows[VACANCIES_FILE] = vacancy_rows
+    old_children, old_vacancies, old_policy = stored_rows(session)
+    if allowed is not None:
+        # An officer may not overwrite another authority's child by reusing its id.
+        ok = set(allowed)
+        theirs = sorted(
+            r["child_id"]
+            for r in rows[CHILDREN_FILE]
+            if (rec := child_record(session, r["child_id"])) is not None
+            and rec.authority_code not in ok
+        )
+        if theirs:
+            raise CaseFolderError(
+                [
+                    Problem(
+                        CHILDREN_FILE,
+                        None,
+                        "child_id",
+                        f"{len(theirs)} child_id(s) are already used in this store; expected "
+                        "ids not used by another authority",
+                    )
+                ]
+            )
+    merged_children = _merge(old_children, rows[CHILDREN_FILE], "child_id")
+    merged_vacancies = _merge(old_vacancies, rows[VACANCIES_FILE], "vacancy_id")
+    policy = policy_toml if policy_toml is not None else old_policy
+    validate_rows(merged_children, merged_vacancies, policy)
+    added_c = added_v = 0
+    for child in folder.children:
+        row = next(r for r in rows[CHILDREN_FILE] if r["child_id"] == child.child_id)
+        added_c += _upsert_child(session, row, child.authority.ons_code)
+    for row in rows[VACANCIES_FILE]:
+        added_v += _upsert_vacancy(session, row, owner)
+    state = _state(session)
+    if policy_toml is not None:
+        state.policy_toml = policy_toml
+    session.flush()
+    _bump(session)
+    return LoadReport(
+        owner,
+        added_c,
+        len(folder.children) - added_c,
+        added_v,
+        len(vacancy_rows) - added_v,
+        policy_toml is not None,
+        folder.warnings,
+    )
+
+
+def folder_owner(folder: CaseFolder, given: str | None) -> str:
+    """The authority new vacancies of a loaded folder are filed under.
+
+    ``given`` (an ONS code) if set; else the policy's ``authority``; else the authority of
+    most children (``CaseFolder.main_authority``).
+
+    Raises
+    ------
+    ValueError
+        When it cannot be told (no children and no policy authority).
+    """
+    if given is not None:
+        return given
+    if folder.policy.authority is not None:
+        from geography.authorities import resolve_authority
+
+        return resolve_authority(folder.policy.authority).ons_code
+    main = folder.main_authority
+    if main is None:
+        raise ValueError("the folder has no children: give --authority to file its vacancies")
+    return main.ons_code
+
+
+def load_path(session: Session, path: str | Path, authority: str | None = None) -> LoadReport:
+    """Validate a case folder on disk and merge it into the store (flushed, not committed)."""
+    folder = load_case_folder(path)
+    policy_path = Path(path) / POLICY_FILE
+    policy = policy_path.read_text(encoding="utf-8") if policy_path.exists() else None
+    return store_folder(session, folder, policy, owner=folder_owner(folder, authority))
+
+
+def load_files(
+    session: Session,
+    files: Mapping[str, bytes],
+    *,
+    owner: str,
+    allowed: Iterable[str] | None = None,
+) -> LoadReport:
+    """Validate uploaded case-folder files (by their case-folder names) and merge them.
+
+    ``children.csv`` and ``vacancies.csv`` may each be left out (an empty file is used).
+    """
+    with tempfile.TemporaryDirectory(prefix="placematch-upload-") as tmp:
+        folder = Path(tmp)
+        for name, content in files.items():
+            (folder / name).write_bytes(content)
+        stored_children, stored_vacancies, _ = stored_rows(session)
+        # Stand-in vacancies only check the children's file: carers naming children drop
+        # out (they may name stored children not in it). The whole store with the upload
+        # is validated again before anything is written.
+        stored_vacancies = [r for r in stored_vacancies if not r.get("connected_to")]
+        for name, stored in ((CHILDREN_FILE, stored_children), (VACANCIES_FILE, stored_vacancies)):
+            if name not in files:  # the file not sent: what is stored stands in for it
+                _write_csv(folder / name, name, stored)
+        loaded = load_case_folder(folder)
+        policy = files.get(POLICY_FILE)
+        return store_folder(
+            session,
+            loaded,
+            None if policy is None else policy.decode("utf-8"),
+            owner=owner,
+            allowed=allowed,
+            files=[n for n in (CHILDREN_FILE, VACANCIES_FILE) if n in files],
+        )
+
+
+def put_record(
+    session: Session, kind: str, row: Mapping[str, str], *, owner: str, allowed: Iterable[str]
+) -> bool:
+    """Create or replace one child (``kind`` ``"child"``) or vacancy from its CSV cells.
+
+    Validated with everything stored; problems on the new row are on line 2. A child must be
+    of an ``allowed`` authority. Returns whether it was created (flushed, not committed).
+    """
+    is_child = kind == "child"
+    file, key = (CHILDREN_FILE, "child_id") if is_child else (VACANCIES_FILE, "vacancy_id")
+    children, vacancies, policy = stored_rows(session)
+    mine = children if is_child else vacancies
+    merged = [dict(row), *(r for r in mine if r.get(key) != row.get(key))]
+    folder = validate_rows(
+        merged if is_child else children, vacancies if is_child else merged, policy
+    )
+    if is_child:
+        child = folder.child(row[key])
+        if child.authority.ons_code not in set(allowed):
+            raise CaseFolderError(
+                [Problem(file, 2, "la", "expected one of the authorities you work for")]
+            )
+        canonical = case_folder_rows(CaseFolder(children=(child,), vacancies=()))[file][0]
+        created = _upsert_child(session, canonical, child.authority.ons_code)
+    else:
+        vacancy = folder.vacancy(row[key])
+        canonical = case_folder_rows(CaseFolder(children=folder.children, vacancies=(vacancy,)))[
+            file
+        ][0]
+        created = _upsert_vacancy(session, canonical, owner)
+    session.flush()
+    _bump(session)
+    return created
+
+
+def record_decision(
+    session: Session,
+    child_id: str,
+    vacancy_id: str,
+    user_id: int,
+    reason: str,
+) -> Decision:
+    """Take a bed for a child, atomically, and commit.
+
+    Raises
+    ------
+    ConflictError
+        If the vacancy has no free bed left or the child is already placed (rolled back).
+    """
+    try:
+        took = session.execute(
+            update(VacancyRecord)
+            .where(
+                VacancyRecord.vacancy_id == vacancy_id,
+                VacancyRecord.beds_taken < VacancyRecord.beds,
+            )
+            .values(beds_taken=VacancyRecord.beds_taken + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if took.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(
+                f"vacancy {vacancy_id} has no free bed left: another decision has taken it"
+            )
+        placed = session.execute(
+            update(ChildRecord)
+            .where(
+                ChildRecord.child_id == child_id,
+                ChildRecord.status == "waiting",
+            )
+            .values(status="placed", updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if placed.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(f"child {child_id} is already placed: a decision is recorded")
+        record = child_record(session, child_id)
+        assert record is not None
+        decision = Decision(
+            authority_code=record.authority_code,
+            child_id=child_id,
+            vacancy_id=vacancy_id,
+            user_id=user_id,
+            reason=reason,
+            created_at=utcnow(),
+        )
+        session.add(decision)
+        session.flush()
+        _bump(session)
+        session.commit()
+    except ConflictError:
+        session.rollback()
+        raise
+    except IntegrityError:
+        session.rollback()
+        raise ConflictError(f"child {child_id} is already placed: a decision is recorded") from None
+    return decision
