@@ -92,12 +92,34 @@ def solve_component(
     params
         Workers, seed, gap, logging.
     time_limit_s
-        CP-SAT ``max_time_in_seconds``.
+        Budget for building and solving; CP-SAT's ``max_time_in_seconds`` is what building
+        left of it.
     """
     started = time.perf_counter()
+    # The model is written straight into its proto (variables are integers 0, 1, ...):
+    # building 139,000 Booleans and their objective as Python expressions took ~3 s.
     model = cp_model.CpModel()
+    proto = model.proto
     n_pairs = len(pair_unit)
-    x = [model.new_bool_var(f"x{i}") for i in range(n_pairs)]
+
+    def new_bools(count: int) -> list[int]:
+        first = len(proto.variables)
+        for _ in range(count):
+            proto.variables.add().domain.extend([0, 1])
+        return list(range(first, first + count))
+
+    def linear(variables: list[int], weights: list[int], low: int, high: int) -> None:
+        constraint = proto.constraints.add().linear
+        constraint.vars.extend(variables)
+        constraint.coeffs.extend(weights)
+        constraint.domain.extend([low, high])
+
+    def implication(a: int, b: int) -> None:
+        constraint = proto.constraints.add()
+        constraint.enforcement_literal.append(a)
+        constraint.bool_and.literals.append(b)
+
+    x = new_bools(n_pairs)
     coefficient = pair_points.astype(np.int64).copy()
 
     # at most one vacancy per unit (pairs are sorted by unit); exactly one for a unit that
@@ -106,9 +128,9 @@ def solve_component(
     placed_units = np.zeros(len(size), dtype=np.bool_) if must_place is None else must_place
     for s, e in runs:
         if placed_units[pair_unit[s]]:
-            model.add_exactly_one(x[s:e])
+            proto.constraints.add().exactly_one.literals.extend(x[s:e])
         elif e - s > 1:
-            model.add_at_most_one(x[s:e])
+            proto.constraints.add().at_most_one.literals.extend(x[s:e])
     # beds
     by_vacancy = np.argsort(pair_vacancy, kind="stable")
     v_sorted = pair_vacancy[by_vacancy]
@@ -117,30 +139,28 @@ def solve_component(
         weights = size[pair_unit[idx]]
         v = int(v_sorted[s])
         cap = int(capacity[v])
-        load = cp_model.LinearExpr.weighted_sum([x[i] for i in idx], weights.tolist())
         if must_fill is not None and must_fill[v]:
-            model.add(load == cap)
+            linear(idx.tolist(), weights.tolist(), cap, cap)
         elif int(weights.sum()) > cap:
-            model.add(load <= cap)
+            linear(idx.tolist(), weights.tolist(), 0, cap)
 
-    penalty_vars: list[cp_model.IntVar] = []
+    penalty_vars: list[int] = []
     penalty_coefs: list[int] = []
-    hint_extra: list[tuple[cp_model.IntVar, int]] = []
+    hint_extra: list[tuple[int, int]] = []
     if soft_groups and split_penalty > 0:
-        unit_of_pair = pair_unit
-        for g, units in enumerate(soft_groups):
-            placed_any = model.new_bool_var(f"a{g}")
-            in_group = np.flatnonzero(np.isin(unit_of_pair, units))
+        for units in soft_groups:
+            (placed_any,) = new_bools(1)
+            in_group = np.flatnonzero(np.isin(pair_unit, units))
             coefficient[in_group] += split_penalty
             vac_pairs: dict[int, list[int]] = {}
             for i in in_group.tolist():
                 vac_pairs.setdefault(int(pair_vacancy[i]), []).append(i)
             any_hint = False
-            for v, members in sorted(vac_pairs.items()):
-                uses = model.new_bool_var(f"y{g}_{v}")
+            for _, members in sorted(vac_pairs.items()):
+                (uses,) = new_bools(1)
                 for i in members:
-                    model.add_implication(x[i], uses)
-                model.add_implication(uses, placed_any)
+                    implication(x[i], uses)
+                implication(uses, placed_any)
                 penalty_vars.append(uses)
                 penalty_coefs.append(split_penalty)
                 if hint is not None:
@@ -161,23 +181,26 @@ def solve_component(
             least = int(coefficient[s:e].min())
             coefficient[s:e] -= least
             offset += least
-    objective = cp_model.LinearExpr.weighted_sum(
-        x + penalty_vars, coefficient.tolist() + [-c for c in penalty_coefs]
-    )
-    model.maximize(objective)
+    variables = x + penalty_vars
+    weights_all = coefficient.tolist() + [-c for c in penalty_coefs]
+    proto.objective.vars.extend(variables)
+    proto.objective.coeffs.extend([-w for w in weights_all])
+    proto.objective.scaling_factor = -1.0  # maximise, as CpModel.maximize encodes it
     if lower_bound is not None:
-        model.add(objective >= lower_bound - offset)
+        floor = lower_bound - offset
+        linear(variables, weights_all, floor, max(sum(w for w in weights_all if w > 0), floor))
     if hint is not None:
-        for i in range(n_pairs):
-            model.add_hint(x[i], bool(hint[i]))
-        for var, value in hint_extra:
-            model.add_hint(var, value)
+        proto.solution_hint.vars.extend(x + [v for v, _ in hint_extra])
+        proto.solution_hint.values.extend(
+            hint.astype(np.int64).tolist() + [value for _, value in hint_extra]
+        )
 
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.num_workers = params.num_workers
     p.random_seed = params.seed
-    p.max_time_in_seconds = max(time_limit_s, 0.01)
+    # the budget covers building the model too
+    p.max_time_in_seconds = max(time_limit_s - (time.perf_counter() - started), 0.01)
     p.relative_gap_limit = params.relative_gap
     p.log_search_progress = params.log_search
     # CP-SAT's presolve took 14 s on a 139,000-Boolean component and removed 4 % of it;
@@ -187,7 +210,8 @@ def solve_component(
     wall = time.perf_counter() - started
     n_vars = n_pairs + len(penalty_vars)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        chosen = np.array([solver.boolean_value(v) for v in x], dtype=np.bool_)
+        values = np.asarray(solver.response_proto.solution, dtype=np.int64)
+        chosen = values[:n_pairs] > 0
         # exact: |objective| < 2**53 (points are capped at 2**50 in total)
         value = round(solver.objective_value) + offset
         bound = math.floor(solver.best_objective_bound + 1e-6) + offset

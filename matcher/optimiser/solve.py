@@ -395,6 +395,10 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
     pair_label = unit_label[units.pair_unit[kept]]
     order = np.argsort(pair_label, kind="stable")
     sorted_labels = pair_label[order]
+    # Small components first: each gets what is left of the time limit, so one large
+    # component cannot starve the small ones (which are proven in milliseconds).
+    comp_size = np.bincount(pair_label, minlength=n_labels)[search] if len(kept) else search
+    search = search[np.lexsort((search, comp_size))]
     for label in search.tolist():
         comp_ub = int(ub_scaled[label] // k)
         comp_lb = int(lb_by_label[label])
