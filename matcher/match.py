@@ -130,16 +130,28 @@ def _sibling_groups(folder: CaseFolder) -> tuple[tuple[int, ...], ...]:
 def build_problem(folder: CaseFolder, candidates: CandidateSet) -> AssignmentProblem:
     """The integer problem of a folder's candidates (capacities before household branching).
 
-    Capacities are beds, except a single fostering vacancy of a household that already
-    fosters children: ``min(beds, 3 - fostered_now)`` (the Sch. 7 limit, exact there).
+    Capacities are beds, except the only fostering vacancy of a household: at most
+    ``3 - fostered_now`` (the Sch. 7 limit), unless the household fosters nobody and a
+    sibling group larger than three could take it (the siblings exception). Exact: no valid
+    match is lost.
     """
     homes = _Households.of(folder)
     capacity = np.array([v.beds for v in folder.vacancies], dtype=np.int64)
+    pair_child = np.asarray(candidates.child_index, dtype=np.int64)
+    pair_vacancy = np.asarray(candidates.vacancy_index, dtype=np.int64)
     for p, vacs in enumerate(homes.vacancies_of_provider):
         fostering = vacs[homes.fostering_vacancy[vacs]]
-        if len(fostering) == 1 and homes.fostered_now[p] > 0:
-            allowance = max(0, FOSTERING_LIMIT - int(homes.fostered_now[p]))
-            capacity[fostering[0]] = min(int(capacity[fostering[0]]), allowance)
+        if len(fostering) != 1:
+            continue
+        v = int(fostering[0])
+        allowance = max(0, FOSTERING_LIMIT - int(homes.fostered_now[p]))
+        if homes.fostered_now[p] == 0:
+            # Above three only for one sibling group larger than three (the exception).
+            groups = homes.group_of_child[pair_child[pair_vacancy == v]]
+            groups = groups[groups >= 0]
+            if (homes.group_size[groups] > allowance).any():
+                continue
+        capacity[v] = min(int(capacity[v]), allowance)
     points = np.asarray(candidates.objective_points, dtype=np.int64)
     if len(points) and int(points.min()) <= 0:
         raise MatchError(
@@ -168,12 +180,11 @@ class _Violation:
     child: int = -1  # the solo child
 
 
-def _first_violation(
-    homes: _Households, vacancy_of_child: npt.NDArray[np.int32]
-) -> _Violation | None:
+def _violations(homes: _Households, vacancy_of_child: npt.NDArray[np.int32]) -> list[_Violation]:
+    """Every household rule the match breaks, by provider then child."""
     placed = np.flatnonzero(vacancy_of_child >= 0)
     if len(placed) == 0:
-        return None
+        return []
     vac = vacancy_of_child[placed].astype(np.int64)
     prov = homes.provider_of_vacancy[vac]
     n_prov = len(homes.fostered_now)
@@ -187,7 +198,6 @@ def _first_violation(
         exempt = homes.fostered_now[p] == 0 and len(groups) == 1 and -1 not in groups
         if not exempt:
             found.append(_Violation("fostering_limit", p))
-            break
     for c in placed[homes.solo_child[placed]].tolist():
         p = int(homes.provider_of_vacancy[vacancy_of_child[c]])
         if homes.fostered_now[p] > 0:
@@ -196,9 +206,14 @@ def _first_violation(
         others = placed[(prov == p) & ~homes.same_group(placed, c)]
         if len(others):
             found.append(_Violation("solo_shared", p, c))
-    if not found:
-        return None
-    return min(found, key=lambda v: (v.provider, v.child))
+    return sorted(found, key=lambda v: (v.provider, v.child))
+
+
+def _first_violation(
+    homes: _Households, vacancy_of_child: npt.NDArray[np.int32]
+) -> _Violation | None:
+    found = _violations(homes, vacancy_of_child)
+    return found[0] if found else None
 
 
 @dataclass(slots=True)
@@ -256,6 +271,91 @@ def _branches(
     return out
 
 
+def _dive(
+    node: _Node,
+    violations: Sequence[_Violation],
+    problem: AssignmentProblem,
+    homes: _Households,
+    vacancy_of_child: npt.NDArray[np.int32],
+) -> _Node:
+    """A sub-problem that forbids every violation at once (to find a good valid match fast).
+
+    Fostering households lose beds, largest vacancy first, down to their room. A household
+    where solo-only children share either keeps its other children (the solo children
+    leave) or goes to one solo child's family alone, whichever holds more of the points
+    placed there now. Its optimum is valid for these households (others may then break, and
+    the dive repeats), never a bound.
+    """
+    keep, capacity = node.keep.copy(), node.capacity.copy()
+    lookup = {
+        (c, v): int(p)
+        for c, v, p in zip(
+            problem.pair_child.tolist(),
+            problem.pair_vacancy.tolist(),
+            problem.pair_points.tolist(),
+            strict=True,
+        )
+    }
+
+    def points(children: npt.NDArray[np.int64]) -> int:
+        return sum(lookup[(c, int(vacancy_of_child[c]))] for c in children.tolist())
+
+    solo_providers: set[int] = set()
+    for violation in violations:
+        p = violation.provider
+        vacs = homes.vacancies_of_provider[p]
+        at_p_pairs = np.isin(problem.pair_vacancy, vacs)
+        if violation.kind == "fostering_limit":
+            fostering = vacs[homes.fostering_vacancy[vacs]]
+            room = max(0, FOSTERING_LIMIT - int(homes.fostered_now[p]))
+            while int(capacity[fostering].sum()) > room:
+                capacity[fostering[int(np.argmax(capacity[fostering]))]] -= 1
+        elif violation.kind == "solo_occupied":
+            keep[at_p_pairs & (problem.pair_child == violation.child)] = False
+        else:
+            solo_providers.add(p)
+    for p in sorted(solo_providers):
+        # Either the household keeps its children who need no solo placement (the solo
+        # children leave), or one solo child's family has it alone: whichever holds more
+        # of the points placed there now.
+        vacs = homes.vacancies_of_provider[p]
+        at_p_pairs = np.isin(problem.pair_vacancy, vacs)
+        at_p = np.flatnonzero(np.isin(vacancy_of_child, vacs)).astype(np.int64)
+        solos = at_p[homes.solo_child[at_p]]
+        in_a_family = np.zeros(len(at_p), dtype=bool)
+        for c in solos.tolist():
+            in_a_family |= homes.same_group(at_p, c)
+        best_family, best_points = -1, points(at_p[~in_a_family])
+        for c in solos.tolist():
+            family_points = points(at_p[homes.same_group(at_p, c)])
+            if family_points > best_points:
+                best_family, best_points = c, family_points
+        if best_family < 0:
+            keep[at_p_pairs & homes.solo_child[problem.pair_child]] = False
+        else:
+            keep[at_p_pairs & ~homes.same_group(problem.pair_child, best_family)] = False
+    return _Node(keep, capacity)
+
+
+def _may_bind(problem: AssignmentProblem, homes: _Households) -> bool:
+    """Whether a household rule could be broken by some match of ``problem`` (cheap test)."""
+    for p, vacs in enumerate(homes.vacancies_of_provider):
+        fostering = vacs[homes.fostering_vacancy[vacs]]
+        room = max(0, FOSTERING_LIMIT - int(homes.fostered_now[p]))
+        if int(problem.capacity[fostering].sum()) > room:
+            return True
+    solo = homes.solo_child[problem.pair_child]
+    if solo.any():
+        provider_beds = np.zeros(len(homes.fostered_now), dtype=np.int64)
+        np.add.at(provider_beds, homes.provider_of_vacancy, problem.capacity)
+        solo_providers = homes.provider_of_vacancy[problem.pair_vacancy[solo]]
+        if (provider_beds[solo_providers] > 1).any() or (
+            homes.fostered_now[solo_providers] > 0
+        ).any():
+            return True
+    return False
+
+
 def _repair(
     problem: AssignmentProblem, homes: _Households, vacancy_of_child: npt.NDArray[np.int32]
 ) -> npt.NDArray[np.int32]:
@@ -310,10 +410,41 @@ def _repair(
     raise MatchError("could not repair a match to respect the household rules")  # pragma: no cover
 
 
+def _solve_node(
+    problem: AssignmentProblem, node: _Node, params: SolverParameters, time_limit_s: float
+) -> Solution | None:
+    """Solve one sub-problem (``None`` when it has no pair: nothing can be placed)."""
+    sub = AssignmentProblem(
+        n_children=problem.n_children,
+        capacity=node.capacity,
+        pair_child=problem.pair_child[node.keep],
+        pair_vacancy=problem.pair_vacancy[node.keep],
+        pair_points=problem.pair_points[node.keep],
+        sibling_groups=problem.sibling_groups,
+        split_penalty=problem.split_penalty,
+    )
+    if sub.n_pairs == 0:
+        return None
+    node_params = replace(params, time_limit_s=max(time_limit_s, 0.5))
+    try:
+        return solve(sub, node_params)
+    except IndexError:
+        # matcher.optimiser's warm start fails when a sibling group has no common vacancy
+        # in split mode (units.vacancy_of_child with no unit pairs); solving without the
+        # warm start is exact, only slower. Remove once fixed there.
+        return solve(sub, replace(node_params, use_flow_warm_start=False))
+
+
 def _solve_with_households(
     problem: AssignmentProblem, homes: _Households, params: SolverParameters
 ) -> tuple[npt.NDArray[np.int32], int, int, dict[str, Any]]:
-    """Best valid match, its objective and a proven bound, by branch and bound."""
+    """Best valid match, its objective and a proven bound, by branch and bound.
+
+    When a household rule could bind, the first solve gets three quarters of the time
+    limit and the rest is kept for a *dive* (one sub-problem forbidding every break of the
+    first answer at once, repeated until valid) that finds a good valid match quickly; then
+    best-bound-first branching proves it, within :data:`MAX_SOLVES` and the time limit.
+    """
     started = time.perf_counter()
     deadline = started + params.time_limit_s
     n = problem.n_children
@@ -323,8 +454,16 @@ def _solve_with_households(
     root = _Node(np.ones(problem.n_pairs, dtype=bool), problem.capacity.astype(np.int64))
     heap: list[tuple[float, int, _Node]] = [(-float("inf"), next(counter), root)]
     unproven: list[int] = []
-    solves = 0
+    solves = dives = 0
     first_stats: dict[str, Any] = {}
+    binds = _may_bind(problem, homes)
+
+    def offer(vacancy_of_child: npt.NDArray[np.int32]) -> None:
+        nonlocal best, best_value
+        value = objective_of(problem, vacancy_of_child)
+        if value > best_value:
+            best, best_value = vacancy_of_child.copy(), value
+
     while heap:
         neg_bound, _, node = heapq.heappop(heap)
         if -neg_bound <= best_value:
@@ -333,50 +472,46 @@ def _solve_with_households(
         if solves >= MAX_SOLVES or (solves > 0 and remaining <= 0):
             unproven.append(int(-neg_bound))
             continue
-        sub = AssignmentProblem(
-            n_children=n,
-            capacity=node.capacity,
-            pair_child=problem.pair_child[node.keep],
-            pair_vacancy=problem.pair_vacancy[node.keep],
-            pair_points=problem.pair_points[node.keep],
-            sibling_groups=problem.sibling_groups,
-            split_penalty=problem.split_penalty,
-        )
-        if sub.n_pairs == 0:
-            # Nothing can be placed (and the optimiser needs at least one pair).
-            unproven.append(0)
-            continue
-        node_params = replace(params, time_limit_s=max(remaining, 0.5))
-        try:
-            solution: Solution = solve(sub, node_params)
-        except IndexError:
-            # matcher.optimiser's warm start fails when a sibling group has no common
-            # vacancy in split mode (units.vacancy_of_child with no unit pairs); solving
-            # without the warm start is exact, only slower. Remove once fixed there.
-            solution = solve(sub, replace(node_params, use_flow_warm_start=False))
+        budget = remaining * (0.75 if (binds and solves == 0) else 1.0)
+        solution = _solve_node(problem, node, params, budget)
+        if solution is None:
+            continue  # nothing can be placed: the empty match (value 0) is optimal here
         solves += 1
         if not first_stats:
             first_stats = dict(solution.stats)
         if solution.bound <= best_value:
             continue
-        violation = _first_violation(homes, solution.vacancy_of_child)
-        if violation is None:
-            if solution.objective > best_value:
-                best, best_value = solution.vacancy_of_child.copy(), solution.objective
+        found = _violations(homes, solution.vacancy_of_child)
+        if not found:
+            offer(solution.vacancy_of_child)
             if solution.status != "optimal":
                 unproven.append(solution.bound)
             continue
-        repaired = _repair(problem, homes, solution.vacancy_of_child)
-        value = objective_of(problem, repaired)
-        if value > best_value:
-            best, best_value = repaired, value
-        for child in _branches(node, violation, problem, homes):
+        offer(_repair(problem, homes, solution.vacancy_of_child))
+        if dives == 0:
+            dive, broken, current = node, found, solution.vacancy_of_child
+            while broken and solves < MAX_SOLVES:
+                dive = _dive(dive, broken, problem, homes, current)
+                dived = _solve_node(problem, dive, params, deadline - time.perf_counter())
+                dives += 1
+                if dived is None:
+                    break
+                solves += 1
+                current = dived.vacancy_of_child
+                broken = _violations(homes, current)
+                offer(
+                    _repair(problem, homes, dived.vacancy_of_child)
+                    if broken
+                    else dived.vacancy_of_child
+                )
+        for child in _branches(node, found[0], problem, homes):
             heapq.heappush(heap, (-float(solution.bound), next(counter), child))
     unproven.extend(int(-b) for b, _, _ in heap if -b > best_value)
     bound = max([best_value, *unproven])
     stats = {
         **first_stats,
         "solves": solves,
+        "dives": dives,
         "time_total_s": time.perf_counter() - started,
     }
     return best, best_value, bound, stats
