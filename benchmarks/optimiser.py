@@ -27,6 +27,7 @@ import argparse
 import concurrent.futures
 import math
 import multiprocessing
+import os
 import resource
 import sys
 import time
@@ -255,6 +256,7 @@ def _one(name: str, tier: str, points: str) -> dict[str, Any]:
     problem = instance(tier, points)
     limit = float(TIERS[tier]["time_limit_s"])
     baseline = _rss_bytes()
+    load_before = os.getloadavg()[0]
     record = measure(lambda: _runner(name)(problem, limit), repeat=1, warmup=0, memory=False)
     value = record.pop("value")
     vacancy = value.pop("vacancy_of_child")
@@ -273,6 +275,9 @@ def _one(name: str, tier: str, points: str) -> dict[str, Any]:
         "valid": not errors and recomputed == value["objective"],
         "errors": errors[:3],
         "baseline_rss_bytes": baseline,
+        # the machine is shared: the 1-minute load average before and after this solver
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
         "children": problem.n_children,
         "vacancies": problem.n_vacancies,
         "pairs": problem.n_pairs,
@@ -318,14 +323,16 @@ def _has_scipy() -> bool:
 def markdown(records: Sequence[dict[str, Any]]) -> str:
     """The records as a Markdown table."""
     lines = [
-        "| points | solver | status | objective | bound | placed | wall s | peak RSS MB | valid |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|",
+        "| points | solver | status | objective | bound | placed | wall s | peak RSS MB "
+        "| load before/after | valid |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in records:
         bound = "-" if r.get("bound") is None else f"{r['bound']:,}"
         lines.append(
             f"| {r['points']} | {r['solver']} | {r['status']} | {r['objective']:,} | {bound} | "
             f"{r['placed']:,} | {r['wall_seconds']:.3f} | {r['max_rss_bytes'] / 2**20:,.0f} | "
+            f"{r['load_average_before']:.1f}/{r['load_average_after']:.1f} | "
             f"{'yes' if r['valid'] else 'NO'} |"
         )
     return "\n".join(lines)
