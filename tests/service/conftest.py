@@ -7,7 +7,9 @@ the PostgreSQL tests FAIL instead of skipping.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,10 +51,13 @@ def need(what: str, hint: str) -> None:
 
 
 @contextmanager
-def store_url(backend: str, tmp: Path) -> Iterator[str]:
-    """A fresh, empty store of the backend."""
+def store_url(backend: str, tmp: Path, template: str | None = None) -> Iterator[str]:
+    """A fresh store of the backend: empty, or a copy of ``template`` (a store URL)."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp / f'store-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        path = tmp / f"store-{uuid.uuid4().hex[:8]}.sqlite3"
+        if template is not None:
+            shutil.copyfile(template.removeprefix("sqlite:///"), path)
+        yield f"sqlite:///{path}"
         return
     base = os.environ.get("PLACEMATCH_TEST_POSTGRES_URL")
     if not base:
@@ -65,8 +70,9 @@ def store_url(backend: str, tmp: Path) -> Iterator[str]:
     admin_url = normalise_url(base)
     name = f"pm_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    copy = "" if template is None else f' TEMPLATE "{make_url(template).database}"'
     with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
+        c.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -118,41 +124,78 @@ class Service:
 def running(url: str) -> Iterator[Service]:
     """The app on the store, users signed in."""
     from fastapi.testclient import TestClient
+    from sqlalchemy import select
 
+    from placematch.service import auth
     from placematch.service.app import create_app
+    from placematch.service.models import User
 
     app = create_app(url)
     with TestClient(app) as client:
         service = Service(url, app, client)
-        for name in USERS:
-            r = client.post("/api/v1/tokens", json={"username": name, "password": PASSWORD})
-            assert r.status_code == 201, r.text
-            service.tokens[name] = r.json()["token"]
+        # Tokens straight from the store: argon2 is slow on purpose, and the password path
+        # has its own tests.
+        with app.state.sessions() as session:
+            for name in USERS:
+                user = session.scalar(select(User).where(User.username == name))
+                service.tokens[name] = auth.issue_token(session, user, "api")[0]
+            session.commit()
         yield service
     app.state.jobs.shutdown(wait=True)
     app.state.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Per backend, a store with the users and the demo folder: built once, then copied."""
+    with contextlib.ExitStack() as stack:
+        built: dict[str, str] = {}
+
+        def template(backend: str) -> str:
+            if backend not in built:
+                url = stack.enter_context(store_url(backend, tmp_path_factory.mktemp("tmpl")))
+                add_users(url)
+                load_demo(url)
+                built[backend] = url
+            return built[backend]
+
+        yield _Lazy(template)
+
+
+class _Lazy(dict[str, str]):
+    """A dict that builds a missing value on first use."""
+
+    def __init__(self, make: Any) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: str) -> str:
+        value: str = self.make(key)
+        self[key] = value
+        return value
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def service(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_templates: dict[str, str],
 ) -> Iterator[Service]:
     """One demo store per module and backend."""
-    with store_url(request.param, tmp_path_factory.mktemp("store")) as url:
-        add_users(url)
-        load_demo(url)
-        with running(url) as s:
-            yield s
+    backend = request.param
+    tmp = tmp_path_factory.mktemp("store")
+    with store_url(backend, tmp, demo_templates[backend]) as url, running(url) as s:
+        yield s
 
 
 @pytest.fixture(params=BACKENDS)
-def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+def fresh(
+    request: pytest.FixtureRequest, tmp_path: Path, demo_templates: dict[str, str]
+) -> Iterator[Service]:
     """A demo store of its own, for tests that change a lot."""
-    with store_url(request.param, tmp_path) as url:
-        add_users(url)
-        load_demo(url)
-        with running(url) as s:
-            yield s
+    backend = request.param
+    with store_url(backend, tmp_path, demo_templates[backend]) as url, running(url) as s:
+        yield s
 
 
 @pytest.fixture(params=BACKENDS)

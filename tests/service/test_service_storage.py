@@ -1,0 +1,173 @@
+"""The store: migrations (upgrade on start, idempotent, never lose data, schema = models),
+the append-only audit log, loading case folders (nothing stored from a rejected one).
+On SQLite and PostgreSQL (see conftest)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import DEMO
+from sqlalchemy import func, inspect, select, text
+
+from matcher.casefolder import load_case_folder
+from matcher.problems import CaseFolderError
+from placematch.service import auth, db, store
+from placematch.service.models import AuditEntry, Base, ChildRecord, VacancyRecord
+
+
+def test_migrate_creates_every_table_and_matches_the_models(empty_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    engine = db.connect(empty_url)
+    assert db.migrate(engine) == db.head_revision() == "0001"
+    tables = set(inspect(engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    # Indexes and types may be spelt differently; no table or column may be missing.
+    assert not [d for d in diff if d[0] in ("add_table", "add_column", "remove_column")], diff
+    engine.dispose()
+
+
+def test_migrating_again_keeps_the_data(empty_url: str) -> None:
+    engine = db.connect(empty_url)
+    db.migrate(engine)
+    with db.session_factory(engine)() as s:
+        store.load_path(s, DEMO)
+        auth.add_user(s, "keeper", "password123", "admin", [])
+        s.commit()
+    engine.dispose()
+    again = db.connect(empty_url)
+    assert db.migrate(again) == "0001"
+    with db.session_factory(again)() as s:
+        assert s.scalar(select(func.count()).select_from(ChildRecord)) == 12
+        assert s.scalar(select(func.count()).select_from(VacancyRecord)) == 16
+        assert auth.authenticate(s, "keeper", "password123") is not None
+        assert auth.authenticate(s, "keeper", "wrong-password") is None
+    again.dispose()
+
+
+def test_downgrade_is_refused(empty_url: str) -> None:
+    from alembic import command
+
+    engine = db.connect(empty_url)
+    db.migrate(engine)
+    config = db._alembic_config()
+    with engine.begin() as connection, pytest.raises(NotImplementedError, match="lose data"):
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    engine.dispose()
+
+
+def test_audit_log_is_append_only_in_the_database(empty_url: str) -> None:
+    engine = db.connect(empty_url)
+    db.migrate(engine)
+    with db.session_factory(engine)() as s:
+        s.add(
+            AuditEntry(
+                username="u",
+                role="admin",
+                action="read",
+                resource="child",
+                resource_id="C01",
+                client="here",
+                reason="",
+                outcome="ok",
+            )
+        )
+        s.commit()
+    for statement in ("UPDATE audit_log SET reason = 'changed'", "DELETE FROM audit_log"):
+        with db.session_factory(engine)() as s:
+            with pytest.raises(Exception, match="append-only"):
+                s.execute(text(statement))
+                s.commit()
+            s.rollback()
+    with db.session_factory(engine)() as s:
+        assert [e.reason for e in s.scalars(select(AuditEntry))] == [""]
+    engine.dispose()
+
+
+def test_load_round_trips_the_case_folder(empty_url: str) -> None:
+    engine = db.connect(empty_url)
+    db.migrate(engine)
+    with db.session_factory(engine)() as s:
+        report = store.load_path(s, DEMO)
+        s.commit()
+        assert (report.children_added, report.vacancies_added) == (12, 16)
+        assert store.stored_folder(s) == load_case_folder(DEMO)
+        # Loading again replaces by id: nothing added, nothing lost.
+        again = store.load_path(s, DEMO)
+        s.commit()
+        assert (again.children_added, again.children_updated) == (0, 12)
+        assert s.scalar(select(func.count()).select_from(ChildRecord)) == 12
+        codes = dict(s.execute(select(ChildRecord.child_id, ChildRecord.authority_code)).all())
+        assert codes["C10"] == "E06000034" and codes["C12"] == "E06000033"
+        assert codes["C01"] == "E10000012"
+    engine.dispose()
+
+
+def test_rejected_folder_stores_nothing(empty_url: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    shutil.copytree(DEMO, bad)
+    lines = (bad / "children.csv").read_text().splitlines()
+    lines[2] = lines[2].replace(",9,M,", ",99,M,")  # C02's age
+    lines[5] = lines[5].replace(",13,F,", ",13,Z,")  # C05's sex
+    (bad / "children.csv").write_text("\n".join(lines) + "\n")
+    engine = db.connect(empty_url)
+    db.migrate(engine)
+    with db.session_factory(engine)() as s:
+        with pytest.raises(CaseFolderError) as info:
+            store.load_path(s, bad)
+        s.rollback()
+        where = [(p.line, p.field) for p in info.value.problems]
+        assert where == [(3, "age"), (6, "sex")]
+        assert s.scalar(select(func.count()).select_from(ChildRecord)) == 0
+        assert s.scalar(select(func.count()).select_from(VacancyRecord)) == 0
+    engine.dispose()
+
+
+def test_normalise_url() -> None:
+    assert db.normalise_url("postgresql://u@h/d").startswith("postgresql+psycopg://")
+    assert db.normalise_url("sqlite:////tmp/x.sqlite3") == "sqlite:////tmp/x.sqlite3"
+    with pytest.raises(ValueError, match="not supported"):
+        db.normalise_url("mysql://u@h/d")
+    with pytest.raises(ValueError, match="not a database URL"):
+        db.normalise_url("::::")
+
+
+def test_default_store_is_in_the_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PLACEMATCH_DATA", str(tmp_path / "data"))
+    assert db.default_url() == f"sqlite:///{tmp_path / 'data' / 'placematch.sqlite3'}"
+    engine = db.connect(None)
+    db.migrate(engine)
+    assert (tmp_path / "data" / "placematch.sqlite3").exists()
+    engine.dispose()
+    monkeypatch.delenv("PLACEMATCH_DATA")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert db.data_folder() == tmp_path / "xdg" / "placematch"
+
+
+def test_passwords_are_argon2_and_users_checked(empty_url: str) -> None:
+    engine = db.connect(empty_url)
+    db.migrate(engine)
+    with db.session_factory(engine)() as s:
+        user = auth.add_user(s, "ann", "a good password", "commissioner", ["881"])
+        assert user.password_hash.startswith("$argon2id$")
+        assert "a good password" not in user.password_hash
+        assert auth.principal_for(s, user).authorities == ("E10000012",)
+        for args, field in [
+            (("bad name", "a good password", "admin", []), "username"),
+            (("bob", "short", "admin", []), "password"),
+            (("bob", "a good password", "king", []), "role"),
+            (("bob", "a good password", "commissioner", []), "authority"),
+            (("bob", "a good password", "commissioner", ["Atlantis"]), "authority"),
+            (("ann", "a good password", "admin", []), "username"),
+        ]:
+            with pytest.raises(auth.UserError, match=f"^{field}:"):
+                auth.add_user(s, *args)
+    engine.dispose()
