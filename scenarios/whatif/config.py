@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -283,6 +283,7 @@ class _DemandSection(_Model):
     counts: dict[Literal["fostering", "residential", "supported_accommodation", "other"], int] = {}
     horizon_months: Annotated[int, Field(ge=0, le=600)] | None = None
     include_other: bool = False
+    scale: Annotated[float, Field(gt=0, le=100)] = 1.0
 
     @model_validator(mode="after")
     def _one(self) -> _DemandSection:
@@ -372,6 +373,14 @@ def _add_beds(a: _AddSection) -> AddBeds:
 
 
 def _demand(d: _DemandSection, base: Path, source: str) -> Demand:
+    demand = _demand_unscaled(d, base, source)
+    if d.scale == 1.0:
+        return demand
+    scaled = tuple(tuple((g, round(v * d.scale)) for g, v in run) for run in demand.counts)
+    return replace(demand, counts=scaled, source=f"{demand.source} x {d.scale:g}")
+
+
+def _demand_unscaled(d: _DemandSection, base: Path, source: str) -> Demand:
     if d.counts:
         counts = {g: int(d.counts.get(g, 0)) for g in (*COMMISSIONED_GROUPS, "other")}  # type: ignore[call-overload]
         return Demand(

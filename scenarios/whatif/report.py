@@ -31,6 +31,7 @@ def _fmt(v: float | None, unit: str = "") -> str:
 def _signed(v: float | None, unit: str = "") -> str:
     if v is None:
         return "-"
+    v = round(v, 1)
     s = _fmt(abs(v), "" if unit == "%" else unit)
     if unit == "%":
         s += " pp"
@@ -65,6 +66,13 @@ def table(data: dict[str, Any]) -> str:
                     f"[{_signed(d['p10'], m['unit'])}, {_signed(d['p90'], m['unit'])}]"
                 )
             out.append(line)
+        if s["difference"]:
+            gains = []
+            for groups in s["splits"].values():
+                for g, gm in groups.items():
+                    ch = gm.get("placed_pct_change", {})
+                    gains.append(f"{g} {_signed(ch.get('p50'), '%')}")
+            out.append("   placed, by group (paired P50): " + ", ".join(gains))
         out.append("")
     return "\n".join(out) + "\n"
 
@@ -248,14 +256,22 @@ def html_report(data: dict[str, Any]) -> str:
     for s in data["scenarios"]:
         h.append(
             f"<h3>{escape(s['name'])}</h3><table><tr><th>group</th><th>children</th>"
-            "<th>placed</th><th>within 20 miles</th><th>in area</th></tr>"
+            "<th>placed</th><th>placed vs baseline (paired P50 [P10, P90])</th>"
+            "<th>within 20 miles</th><th>in area</th></tr>"
         )
         for key, groups in s["splits"].items():
             for g, gm in groups.items():
+                ch = gm.get("placed_pct_change")
+                change = (
+                    f"{_signed(ch['p50'], '%')} [{_signed(ch['p10'], '%')}, "
+                    f"{_signed(ch['p90'], '%')}]"
+                    if ch
+                    else "-"
+                )
                 h.append(
                     f"<tr><td>{escape(key)}: {escape(g)}</td>"
                     f"<td>{_fmt(gm['children']['p50'])}</td>"
-                    f"<td>{_fmt(gm['placed_pct']['p50'], '%')}</td>"
+                    f"<td>{_fmt(gm['placed_pct']['p50'], '%')}</td><td>{change}</td>"
                     f"<td>{_fmt(gm['within_20_miles_pct']['p50'], '%')}</td>"
                     f"<td>{_fmt(gm['in_area_pct']['p50'], '%')}</td></tr>"
                 )

@@ -509,6 +509,16 @@ def summarise(state: ScenarioRuns) -> dict[str, Any]:
                 }
                 for g in groups
             }
+        if name != "baseline":
+            for key, _ in SPLITS:
+                for g, gm in splits[key].items():
+                    ds = []
+                    for r in recs:
+                        a = r.outcomes.get(name, {}).get("splits", {}).get(key, {}).get(g, {})
+                        b = r.outcomes["baseline"]["splits"][key].get(g, {})
+                        x, y = a.get("placed_pct"), b.get("placed_pct")
+                        ds.append(None if x is None or y is None else float(x) - float(y))
+                    gm["placed_pct_change"] = _quantiles(ds)
         variant = None if name == "baseline" else file.variant(name)
         added_by_type: dict[str, int] = variant.added_beds if variant else {}
         scenarios.append(

@@ -231,3 +231,21 @@ def test_case_folder_source(tmp_path: Path) -> None:
     base, closed = rec.outcomes["baseline"], rec.outcomes["close V02"]
     assert base["children"] == closed["children"] == 12
     assert closed["placed"] <= base["placed"]
+
+
+def test_stochastic_demand_gives_each_run_its_own_counts(tmp_path: Path) -> None:
+    forecast = Path(__file__).resolve().parents[2] / "examples" / "synthetic_903_forecast.toml"
+    path = tmp_path / "sto.toml"
+    path.write_text(
+        '[scenario]\nla = "Hillingdon"\nchildren = 30\nseed = 1\nruns = 2\n'
+        f'[demand]\nforecast = "{forecast}"\nscale = 0.1\n',
+        encoding="utf-8",
+    )
+    file = load_scenario_file(path)
+    assert file.demand.mode == "stochastic" and len(file.demand.counts) == 1000
+    assert file.demand.horizon_months == 24
+    c0, c1 = file.demand.for_run(0), file.demand.for_run(1)
+    assert c0 != c1  # each run its own forecast path
+    rec = run_one(file, 1)
+    wanted = sum(c1[g] for g in ("fostering", "residential", "supported_accommodation"))
+    assert rec.outcomes["baseline"]["children"] == wanted
