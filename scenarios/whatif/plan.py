@@ -9,10 +9,10 @@ same seeds, in every round: a sample-average approximation of the service level)
    district, with as many beds as the unit has children and the capabilities its needs
    call for (wheelchair, DoLS, ...); when the distance target is missed, the
    farthest-placed children (enough to close the gap) ask the same.
-2. The ``ceil(level x runs)`` runs whose requests are smallest (in beds) are the ones to
-   cover; each kind of home is added as often as the most any of those runs asks for it
-   (so that, if the requests are met, those runs reach the target), at least one home of
-   the most-requested kind when nothing else would be added.
+2. Requests are grouped by kind of home (type, district, beds), a kind's capabilities
+   being the union of its requests'. Each kind is added as often as the quantile, at the
+   target's level, of its requests over the runs (the marginal chance constraint); when
+   that adds nothing, the run that asks for least (in beds) is covered whole.
 3. The runs are repeated with everything added so far, until the target holds in the
    required share of runs or ``max_rounds`` is spent.
 
@@ -148,7 +148,7 @@ class PlanResult:
     rounds: list[dict[str, Any]] = field(default_factory=list)
     optimal_runs: int = 0
     weekly_cost: dict[str, int] = field(default_factory=dict)
-    homes: dict[str, int] = field(default_factory=dict)
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def beds(self) -> int:
@@ -189,20 +189,12 @@ class PlanResult:
             "table": self.rows(),
             "rounds": self.rounds,
             "homes": [
-                dict(
-                    zip(
-                        (
-                            "placement_type",
-                            "district_code",
-                            "beds_each",
-                            "capabilities",
-                            "youngest",
-                        ),
-                        k.split("|"),
-                        strict=True,
-                    ),
-                    count=v,
-                )
+                {
+                    "placement_type": k.split("|")[0],
+                    "district_code": k.split("|")[1],
+                    "beds_each": int(k.split("|")[2]),
+                    **v,
+                }
                 for k, v in self.homes.items()
             ],
         }
@@ -221,16 +213,32 @@ def _beds_of(key: str) -> int:
     return int(key.split("|")[2])
 
 
-def _variant(file: ScenarioFile, homes_added: dict[str, int]) -> Variant:
+def _coarse(reqs: dict[str, int], info: dict[str, tuple[set[str], int]]) -> dict[str, int]:
+    """Requests by kind of home ``type|district|beds``; ``info`` gathers each kind's
+    capabilities (union) and youngest child (minimum)."""
+    out: dict[str, int] = {}
+    for key, count in reqs.items():
+        t, d, size, caps, youngest = key.split("|")
+        kind = f"{t}|{d}|{size}"
+        out[kind] = out.get(kind, 0) + count
+        got = info.get(kind, (set(), 17))
+        info[kind] = (got[0] | (set(caps.split(";")) - {""}), min(got[1], int(youngest)))
+    return out
+
+
+def _variant(
+    file: ScenarioFile, homes_added: dict[str, int], info: dict[str, tuple[set[str], int]]
+) -> Variant:
     templates = dict(file.plan_homes)
     adds = []
-    for key, count in sorted(homes_added.items()):
-        t, d, size, caps, youngest = key.split("|")
+    for kind, count in sorted(homes_added.items()):
+        t, d, size = kind.split("|")
+        caps, youngest = info.get(kind, (set(), 17))
         base = templates.get(t) or AddBeds.of(t, 0)
-        lo = min(base.age_min, int(youngest))
+        lo = min(base.age_min, youngest)
         if t == "supported_accommodation":
             lo = max(16, lo)
-        merged = ";".join(sorted({*base.capabilities.split(";"), *caps.split(";")} - {""}))
+        merged = ";".join(sorted({*base.capabilities.split(";"), *caps} - {""}))
         adds.append(
             replace(
                 base,
@@ -258,6 +266,7 @@ def plan_capacity(
     """Find a small set of added beds that reaches ``target`` (see the module docstring)."""
     n = file.runs if runs is None else runs
     homes_added: dict[str, int] = {}
+    info: dict[str, tuple[set[str], int]] = {}
     rounds: list[dict[str, Any]] = []
     lower: int | None = None
     la_code = ""
@@ -270,7 +279,7 @@ def plan_capacity(
     share = 0.0
     optimal = 0
     for rnd in range(max_rounds + 1):
-        variant = _variant(file, homes_added)
+        variant = _variant(file, homes_added, info)
         f = replace(file, variants=(variant,))
         state = run_scenarios(
             f, runs=n, workers=workers, scheduler=scheduler, progress=progress, task=task
@@ -296,25 +305,24 @@ def plan_capacity(
         )
         if share >= target.level - 1e-12 or rnd == max_rounds:
             break
-        reqs = [_requests(o, target, file.plan_types) for o in outs]
+        reqs = [_coarse(_requests(o, target, file.plan_types), info) for o in outs]
         if not any(reqs):
             break  # nothing the plan's types can fix
-        k = max(1, math.ceil(target.level * len(outs)))
-        cover = sorted(
-            range(len(outs)), key=lambda i: (sum(c * _beds_of(x) for x, c in reqs[i].items()), i)
-        )[:k]
         added_now = 0
-        for key in sorted({x for i in cover for x in reqs[i]}):
-            most = max(reqs[i].get(key, 0) for i in cover)
-            homes_added[key] = homes_added.get(key, 0) + most
-            added_now += most
+        for kind in sorted({x for r in reqs for x in r}):
+            xs = np.array([r.get(kind, 0) for r in reqs], dtype=float)
+            q = int(np.quantile(xs, target.level, method="inverted_cdf"))
+            if q > 0:
+                homes_added[kind] = homes_added.get(kind, 0) + q
+                added_now += q
         if added_now == 0:
-            totals: dict[str, int] = {}
-            for r in reqs:
-                for x, c in r.items():
-                    totals[x] = totals.get(x, 0) + c
-            best = max(sorted(totals), key=lambda x: totals[x])
-            homes_added[best] = homes_added.get(best, 0) + 1
+            # The marginal quantiles add nothing: cover the run that needs least, whole.
+            cheapest = min(
+                (i for i, r in enumerate(reqs) if r),
+                key=lambda i: (sum(c * _beds_of(x) for x, c in reqs[i].items()), i),
+            )
+            for kind, c in reqs[cheapest].items():
+                homes_added[kind] = homes_added.get(kind, 0) + c
     additions: dict[tuple[str, str], int] = {}
     for key, count in homes_added.items():
         t, d = key.split("|")[:2]
@@ -331,7 +339,14 @@ def plan_capacity(
         rounds=rounds,
         optimal_runs=optimal,
         weekly_cost=costs,
-        homes={k: v for k, v in sorted(homes_added.items())},
+        homes={
+            k: {
+                "count": v,
+                "capabilities": sorted(info.get(k, (set(), 17))[0]),
+                "youngest": info.get(k, (set(), 17))[1],
+            }
+            for k, v in sorted(homes_added.items())
+        },
     )
 
 
