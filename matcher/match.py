@@ -701,11 +701,18 @@ def _unplaced_reasons(
                     )
                 )
             else:
+                also = (
+                    f"; so its sibling group {group.sibling_group_id} ({group.size} children, "
+                    "placed as a unit) cannot be placed either"
+                    if hard and group is not None and group.size >= 2
+                    else ""
+                )
                 reasons.append(
                     UnplacedReason(
                         "no_eligible_vacancy",
                         f"no eligible vacancy: all {len(vacancies)} vacancies fail a hard rule"
-                        + per_rule,
+                        + per_rule
+                        + also,
                         excluded_by=counts,
                     )
                 )

@@ -365,3 +365,17 @@ def test_placements_in_wales_and_northern_ireland_validate() -> None:
     assert result.metrics.placed == 2
     assert result.metrics.in_area_pct == 0.0
     assert validate_result(folder, build_candidates(folder), result) == []
+
+
+def test_a_sibling_without_any_vacancy_holds_back_the_group() -> None:
+    kids = (
+        child("S1", 3, sibling_group="G"),
+        child("S2", 4, sibling_group="G", needs=frozenset({Need.WHEELCHAIR})),
+    )
+    result = match(CaseFolder(kids, (vacancy("V", beds=2),)), FAST)
+    reasons = {u.child_id: u.reasons[0] for u in result.unplaced}
+    assert reasons["S2"].code == "no_eligible_vacancy"
+    assert reasons["S2"].excluded_by == {"required_adaptation": 1}
+    assert "so its sibling group G (2 children, placed as a unit)" in reasons["S2"].message
+    assert reasons["S1"].code == "sibling_group"
+    assert reasons["S1"].excluded_by == {"sibling_group_together": 1}
