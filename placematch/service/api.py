@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -480,7 +480,9 @@ def list_forecasts(who: User, session: DB) -> list[dict[str, Any]]:
 
 
 @router.get("/forecasts/{forecast_id}", tags=["forecasts"])
-def get_forecast(forecast_id: int, who: User, session: DB) -> dict[str, Any]:
+def get_forecast(
+    forecast_id: Annotated[int, Path(ge=1, le=2**31 - 1)], who: User, session: DB
+) -> dict[str, Any]:
     """One forecast with its result."""
     return actions.forecast_dict(actions.visible_forecast(session, who, forecast_id))
 

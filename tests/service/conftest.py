@@ -141,7 +141,7 @@ def running(url: str) -> Iterator[Service]:
                 service.tokens[name] = auth.issue_token(session, user, "api")[0]
             session.commit()
         yield service
-    app.state.jobs.shutdown(wait=True)
+    app.state.jobs.shutdown(wait=True, cancel_futures=True)
     app.state.engine.dispose()
 
 
