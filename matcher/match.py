@@ -710,7 +710,11 @@ def _unplaced_reasons(
                 reasons.append(
                     UnplacedReason(
                         "no_eligible_vacancy",
-                        f"no eligible vacancy: all {len(vacancies)} vacancies fail a hard rule"
+                        (
+                            f"no eligible vacancy: all {len(vacancies)} vacancies fail a hard rule"
+                            if vacancies
+                            else "no eligible vacancy: the case folder has no vacancies"
+                        )
                         + per_rule
                         + also,
                         excluded_by=counts,

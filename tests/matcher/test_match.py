@@ -379,3 +379,13 @@ def test_a_sibling_without_any_vacancy_holds_back_the_group() -> None:
     assert "so its sibling group G (2 children, placed as a unit)" in reasons["S2"].message
     assert reasons["S1"].code == "sibling_group"
     assert reasons["S1"].excluded_by == {"sibling_group_together": 1}
+
+
+def test_empty_folders() -> None:
+    nobody = match(CaseFolder((), (vacancy("V"),)), FAST)
+    assert (nobody.status, nobody.objective, nobody.bound) == ("optimal", 0, 0)
+    assert nobody.metrics.kin_pct is None
+    nothing = match(CaseFolder((child("A"),), ()), FAST)
+    assert nothing.unplaced[0].reasons[0].message == (
+        "no eligible vacancy: the case folder has no vacancies"
+    )
