@@ -360,17 +360,23 @@ def forecasts_page(request: Request, session: DB) -> HTMLResponse:
 
 
 @router.post("/forecasts", response_model=None)
-def forecast_form(
+async def forecast_form(
     request: Request,
     session: DB,
     config_toml: Annotated[str, Form(max_length=200_000)],
+    data_files: Annotated[list[UploadFile] | None, File()] = None,
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    """Run the forecast and show it."""
+    """Run the forecast (with the 903 files a stochastic one reads) and show it."""
     who, token = _page_user(request, session)
     _check_csrf(request, csrf)
+    files = {
+        Path(f.filename).name: (await f.read()).decode("utf-8-sig")
+        for f in data_files or []
+        if f.filename
+    }
     try:
-        f = actions.run_forecast(session, who, request, config_toml)
+        f = actions.run_forecast(session, who, request, config_toml, files)
     except ProblemError as exc:
         if exc.status != 422:
             raise

@@ -8,37 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
-from conftest import PASSWORD, Service
+from conftest import PASSWORD, Service, live
 from sqlalchemy import func, select
 
 ROUNDS = 6
-
-
-@contextmanager
-def live(app: object) -> Iterator[str]:
-    """Serve the app with uvicorn on a free local port; yield its base URL."""
-    import uvicorn
-
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", workers=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    assert server.started
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def _race(base: str, calls: list[tuple[str, str, dict[str, str]]]) -> list[httpx.Response]:

@@ -1,0 +1,212 @@
+"""The page in a real browser: Playwright driving Debian's Chromium (headless).
+
+An officer signs in, opens a child, reads the ranked options and an explanation, asks
+why-not, records a decision and finds it in the audit log; a commissioner runs a forecast and
+sees its table and charts. Keyboard and phone-width checks on the way. Screenshots go to
+``tests/service/artifacts/`` (or ``$PLACEMATCH_TEST_ARTIFACTS``).
+
+Needs ``playwright`` (the Python package only: no browser download) and Chromium
+(``.ci/chromium.sh``; ``$PLACEMATCH_CHROMIUM`` or ``/usr/bin/chromium``). Without them the
+tests skip with the reason, except with ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import PASSWORD, Service, live, need
+
+REGIONAL = Path(__file__).resolve().parents[1] / "data" / "ssda903" / "regional"
+STOCHASTIC = """
+[forecast]
+name = "Synthetic fan chart"
+mode = "stochastic"
+start = 2019-04-01
+horizon_months = 12
+runs = 100
+seed = 3
+[data]
+episodes = ["episodes.csv"]
+header = ["header.csv"]
+la = "Hillingdon"
+fit_months = 24
+"""
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def artifacts() -> Path:
+    """Where screenshots go."""
+    default = Path(__file__).parent / "artifacts"
+    out = Path(os.environ.get("PLACEMATCH_TEST_ARTIFACTS", default))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def chromium_path() -> str:
+    """Debian's Chromium, or fail (CI) / skip."""
+    path = os.environ.get("PLACEMATCH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        need("Chromium", "run .ci/chromium.sh (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need("the playwright package", "pip install playwright")
+    path = chromium_path()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def sign_in(page: Any, base: str, username: str) -> None:
+    page.goto(base + "/")
+    assert "/login" in page.url
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def every_field_is_labelled(page: Any) -> None:
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+              .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+              .map(e => e.name)"""
+    )
+    assert unlabelled == []
+
+
+def fits_a_phone(page: Any) -> None:
+    page.set_viewport_size({"width": 375, "height": 800})
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 376, f"the page is {width}px wide at a phone's 375px"
+
+
+def test_officer_ranks_explains_decides_and_sees_the_audit(browser: Any, fresh: Service) -> None:
+    out = artifacts()
+    with live(fresh.app) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        sign_in(page, base, "officer")
+        page.wait_for_url(base + "/children")
+        assert page.get_by_role("heading", level=1).inner_text() == "Children waiting"
+        # The skip link is the first thing the keyboard reaches.
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement.textContent")
+        assert focused == "Skip to main content"
+        page.screenshot(path=str(out / "officer-1-children.png"), full_page=True)
+
+        page.get_by_role("link", name="C06", exact=True).click()
+        page.wait_for_url(base + "/children/C06")
+        table = page.locator("table#options")
+        rows = table.locator("tbody tr")
+        assert rows.count() >= 3
+        first = rows.first.inner_text()
+        assert "V01" in first and "kin" in first  # the connected-person carer first
+        headers = table.locator("thead th").all_inner_texts()
+        for h in (
+            "Points",
+            "Home",
+            "School",
+            "Area",
+            "Miles from home",
+            "Ofsted",
+            "Weekly cost",
+            "Sign-offs",
+        ):
+            assert h in headers
+        page.get_by_text("Explanation for V01").click()
+        assert page.get_by_text("connected person:").first.is_visible()
+        # The map is an offline SVG of the authority.
+        svg = page.request.get(base + "/children/C06/map.svg")
+        assert svg.ok and svg.text().startswith("<svg")
+        every_field_is_labelled(page)
+        page.screenshot(path=str(out / "officer-2-options.png"), full_page=True)
+
+        page.get_by_label("Vacancy", exact=True).select_option("V09")
+        page.get_by_role("button", name="Explain").click()
+        answer = page.locator("#why-not-answer")
+        answer.wait_for()
+        assert "V09 is excluded by" in answer.inner_text()
+        page.screenshot(path=str(out / "officer-3-why-not.png"), full_page=True)
+
+        page.get_by_label("Chosen vacancy").select_option("V01")
+        page.get_by_label("Reason for the decision").fill("kinship carer, near school")
+        page.get_by_role("button", name="Record decision").click()
+        message = page.locator("#message")
+        message.wait_for()
+        assert "Decision recorded: vacancy V01" in message.inner_text()
+        assert "kinship carer, near school" in page.locator("#decision").inner_text()
+        page.screenshot(path=str(out / "officer-4-decided.png"), full_page=True)
+
+        page.get_by_role("link", name="Audit log").click()
+        page.wait_for_url(base + "/audit")
+        audit = page.locator("table#audit tbody").inner_text()
+        assert "decision" in audit and "child C06/V01" in audit
+        assert "kinship carer, near school" in audit
+        assert "rank" in audit and "why_not" in audit and "read" in audit
+        page.screenshot(path=str(out / "officer-5-audit.png"), full_page=True)
+
+        page.goto(base + "/children/C06")
+        fits_a_phone(page)
+        page.screenshot(path=str(out / "officer-6-phone.png"), full_page=True)
+        # Another authority's officer gets a 404 page, not the record.
+        other = browser.new_page()
+        sign_in(other, base, "officer_thurrock")
+        response = other.goto(base + "/children/C06")
+        assert response is not None and response.status == 404
+        assert "SS14 1DL" not in other.content()
+
+
+def test_commissioner_runs_a_forecast(browser: Any, fresh: Service) -> None:
+    out = artifacts()
+    with live(fresh.app) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        sign_in(page, base, "commissioner")
+        page.wait_for_url(base + "/forecasts")
+        every_field_is_labelled(page)
+        response = page.goto(base + "/children")
+        assert response is not None and response.status == 403
+        page.goto(base + "/forecasts")
+        page.get_by_role("button", name="Run forecast").click()
+        page.wait_for_url(lambda url: "/forecasts/" in url)
+        table = page.locator("table#forecast-table").inner_text()
+        assert "1131" in table and "1170" in table
+        assert "+59" in table and "+19" in table and "+43" in table
+        assert page.locator(".charts svg").count() == 4
+        page.screenshot(path=str(out / "commissioner-1-forecast.png"), full_page=True)
+        fits_a_phone(page)
+        page.screenshot(path=str(out / "commissioner-2-phone.png"), full_page=True)
+        # A stochastic forecast from the authority's 903 files: fan charts with bands.
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(base + "/forecasts")
+        page.get_by_label("Forecast configuration").fill(STOCHASTIC)
+        page.get_by_label("SSDA903 files").set_input_files(
+            [str(REGIONAL / "episodes.csv"), str(REGIONAL / "header.csv")]
+        )
+        page.get_by_role("button", name="Run forecast").click()
+        page.wait_for_url(lambda url: "/forecasts/" in url)
+        assert page.get_by_role("heading", level=1).inner_text() == "Synthetic fan chart"
+        charts = page.locator(".charts svg")
+        assert charts.count() == 5  # four groups and the total
+        assert "P10-P95" in page.locator(".charts").inner_html()
+        table = page.locator("table#forecast-table").inner_text()
+        assert "fostering" in table
+        page.screenshot(path=str(out / "commissioner-3-fan-charts.png"), full_page=True)
