@@ -491,6 +491,8 @@ def _solve_with_households(
         if dives == 0:
             dive, broken, current = node, found, solution.vacancy_of_child
             while broken and solves < MAX_SOLVES:
+                if dives > 0 and time.perf_counter() >= deadline:
+                    break
                 dive = _dive(dive, broken, problem, homes, current)
                 dived = _solve_node(problem, dive, params, deadline - time.perf_counter())
                 dives += 1
