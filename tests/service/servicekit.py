@@ -1,4 +1,4 @@
-"""Fixtures for the service tests: real stores (SQLite always, PostgreSQL when given), users.
+"""Helpers and fixtures for the service tests (imported by conftest.py): real stores (SQLite always, PostgreSQL when given), users.
 
 PostgreSQL runs when ``PLACEMATCH_TEST_POSTGRES_URL`` names a server (``.ci/postgres.sh``
 starts one); each store is a fresh database, dropped afterwards. With ``CI=true`` and no URL

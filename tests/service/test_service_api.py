@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import ESSEX, PERSONAL, THURROCK, USERS, Service
+from servicekit import ESSEX, PERSONAL, THURROCK, USERS, Service
 
 from matcher.casefolder import load_case_folder
 from matcher.rank import rank_child, why_not
@@ -257,7 +257,7 @@ def test_rank_is_the_command_lines_ranking(service: Service) -> None:
 
 
 def service_folder() -> Any:
-    from conftest import DEMO
+    from servicekit import DEMO
 
     return DEMO
 
@@ -474,7 +474,7 @@ def test_match_of_named_children(fresh: Service) -> None:
 
 
 def test_statement_forecast_reproduces_essex(service: Service) -> None:
-    from conftest import REPO
+    from servicekit import REPO
 
     toml = (REPO / "examples" / "essex_2026.toml").read_text()
     r = service.client.post(
@@ -508,7 +508,7 @@ def test_statement_forecast_reproduces_essex(service: Service) -> None:
 
 
 def test_stochastic_forecast_with_903_files(service: Service) -> None:
-    from conftest import REPO
+    from servicekit import REPO
 
     data = REPO / "tests" / "data" / "ssda903" / "regional"
     toml = """

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, Service, live, need
+from servicekit import PASSWORD, Service, live, need
 
 REGIONAL = Path(__file__).resolve().parents[1] / "data" / "ssda903" / "regional"
 STOCHASTIC = """

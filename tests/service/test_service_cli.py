@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import DEMO
+from servicekit import DEMO
 
 from placematch.cli import main
 

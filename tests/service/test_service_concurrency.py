@@ -11,7 +11,7 @@ from collections import Counter
 
 import httpx
 import pytest
-from conftest import PASSWORD, Service, live
+from servicekit import PASSWORD, Service, live
 from sqlalchemy import func, select
 
 ROUNDS = 6

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import PERSONAL, Service, running, store_url
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from servicekit import PERSONAL, Service, running, store_url
 
 #: Examples per operation and generation mode.
 EXAMPLES = 14

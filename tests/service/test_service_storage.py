@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DEMO
+from servicekit import DEMO
 from sqlalchemy import func, inspect, select, text
 
 from matcher.casefolder import load_case_folder
