@@ -83,7 +83,10 @@ SSDA903: dict[PlacementType, Ssda903Mapping] = {
         "K3", "PR4", frozenset({"K3", "H5", "P2"})
     ),
     PlacementType.PARENT_AND_CHILD: Ssda903Mapping("R3", "PR4", frozenset({"R3"})),
-    PlacementType.SECURE_HOME: Ssda903Mapping("K1", "PR1", frozenset({"K1"})),
+    # Secure children's homes are local-authority run, and a child almost always goes to
+    # another authority's (England has only about 13): "other LA provision". PR1 would break
+    # DfE rule 1015 for any placement outside the child's own authority.
+    PlacementType.SECURE_HOME: Ssda903Mapping("K1", "PR2", frozenset({"K1"})),
 }
 
 #: The sufficiency group each type's places are counted in.
