@@ -77,7 +77,17 @@ def create_app(url: str | None = None, *, migrate: bool = True, workers: int = 1
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:
+            # Caught here, so that the server never logs the traceback: an exception's
+            # message may hold personal data. Only its type and the path are logged.
+            problems.log.error(
+                "internal error %s on %s %s", type(exc).__name__, request.method, request.url.path
+            )
+            response = problems.problem(
+                500, "an internal error; it has been logged without personal data"
+            )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")

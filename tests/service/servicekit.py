@@ -1,4 +1,5 @@
-"""Helpers and fixtures for the service tests (imported by conftest.py): real stores (SQLite always, PostgreSQL when given), users.
+"""Helpers and fixtures for the service tests (conftest.py imports the fixtures): real stores
+(SQLite always, PostgreSQL when given), users.
 
 PostgreSQL runs when ``PLACEMATCH_TEST_POSTGRES_URL`` names a server (``.ci/postgres.sh``
 starts one); each store is a fresh database, dropped afterwards. With ``CI=true`` and no URL

@@ -625,3 +625,32 @@ def test_cookie_changes_need_the_csrf_header(service: Service) -> None:
         assert r.status_code == 202
     finally:
         c.cookies.clear()
+
+
+def test_no_personal_data_in_logs_or_500s(
+    fresh: Service, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from placematch.service import actions
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("child at CM2 0HU needs a wheelchair")  # a bug's message
+
+    c, h = fresh.client, fresh.h("officer")
+    with caplog.at_level(logging.DEBUG):
+        c.get(f"{API}/children/C01", headers=h)
+        c.post(
+            f"{API}/children",
+            json={"child_id": "Z", "age": 3, "sex": "Q", "la": "Essex", "home_postcode": "CO4 3SQ"},
+            headers=h,
+        )
+        c.get(f"{API}/children/C01", headers=fresh.h("officer_thurrock"))
+        monkeypatch.setattr(actions, "rank_child", broken)
+        r = c.get(f"{API}/children/C01/rank", headers=h)
+    body = is_problem(r, 500)
+    assert "wheelchair" not in r.text and "RuntimeError" not in body["detail"]
+    logged = "\n".join(rec.getMessage() for rec in caplog.records)
+    assert "internal error RuntimeError on GET /api/v1/children/C01/rank" in logged
+    no_personal_data(logged)
+    assert "wheelchair" not in logged
