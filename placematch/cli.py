@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -49,6 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("placematch: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``placematch ... | head``): not an error. Point stdout at
+        # devnull so that the interpreter's final flush does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ValueError, LookupError, OSError) as exc:
         # Input a user can correct. Messages are written to name files, rows and fields,
         # never the personal data in them.
