@@ -43,6 +43,7 @@ from geography.authorities import Authority, resolve_authority
 from geography.distance import grid_miles
 from matcher.domain import CaseFolder, Child, Vacancy
 from matcher.placement_types import SSDA903, codes_for
+from matcher.ssda903 import TABLE_COLUMNS, TableKind
 from matcher.vocabulary import Need
 
 __all__ = [
@@ -58,23 +59,10 @@ __all__ = [
     "read_assignments",
 ]
 
-EPISODE_COLUMNS: tuple[str, ...] = (
-    "CHILD",
-    "DECOM",
-    "RNE",
-    "LS",
-    "CIN",
-    "PLACE",
-    "PLACE_PROVIDER",
-    "DEC",
-    "REC",
-    "REASON_PLACE_CHANGE",
-    "HOME_POST",
-    "PL_POST",
-    "URN",
-)
-HEADER_COLUMNS: tuple[str, ...] = ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB")
-UASC_COLUMNS: tuple[str, ...] = ("CHILD", "SEX", "DOB", "DUC")
+#: The DfE tables' exact column sets, as the 903 reader recognises them (one source of truth).
+EPISODE_COLUMNS: tuple[str, ...] = TABLE_COLUMNS[TableKind.EPISODES]
+HEADER_COLUMNS: tuple[str, ...] = TABLE_COLUMNS[TableKind.HEADER]
+UASC_COLUMNS: tuple[str, ...] = TABLE_COLUMNS[TableKind.UASC]
 LOCATION_COLUMNS: tuple[str, ...] = ("CHILD", "PL_DISTANCE", "PL_LOCATION", "PL_LA")
 
 #: Local authority districts of 2025 that the validator's authority list (ONS April 2021,

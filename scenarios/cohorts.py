@@ -33,49 +33,18 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from matcher.contract import CHILDREN_FILE, VACANCIES_FILE, column_names
 from matcher.placement_types import PlacementType
 from scenarios.profiles import Mix, Profile, profile_for
 from scenarios.synth_geo import CohortGeography, RealGeography, sector_range
 
 Shape = Literal["whole_cohort", "referrals"]
 
-#: ``children.csv`` columns, in the case-folder contract's order, then our extra column.
-CHILD_COLUMNS: tuple[str, ...] = (
-    "child_id",
-    "age",
-    "sex",
-    "home_postcode",
-    "la",
-    "school_urn",
-    "sibling_group",
-    "needs",
-    "placement_types",
-    "ethnicity",
-    "religion",
-    "language",
-    "current_group",
-)
-#: ``vacancies.csv`` columns, in the case-folder contract's order, then our extra column.
-VACANCY_COLUMNS: tuple[str, ...] = (
-    "vacancy_id",
-    "provider_id",
-    "placement_type",
-    "postcode",
-    "beds",
-    "age_min",
-    "age_max",
-    "sex",
-    "capabilities",
-    "ofsted",
-    "weekly_cost",
-    "connected_to",
-    "fostered_now",
-    "ethnicity",
-    "religion",
-    "languages",
-    "organisation",
-    "supply_area",
-)
+#: ``children.csv`` columns: the case-folder contract's, in its order, then our extra column
+#: (the sufficiency group of the child's current placement, for sufficiency reports).
+CHILD_COLUMNS: tuple[str, ...] = (*column_names(CHILDREN_FILE), "current_group")
+#: ``vacancies.csv`` columns: the contract's, in its order, then our extra columns.
+VACANCY_COLUMNS: tuple[str, ...] = (*column_names(VACANCIES_FILE), "organisation", "supply_area")
 
 #: Languages of separated migrant children by ethnicity code (assumed, from the main
 #: countries of origin of children arriving in England: Eritrea, Sudan, Afghanistan, Iran,
@@ -966,6 +935,7 @@ def _children_frame(c: _Cohort, child_ids: np.ndarray, keep: np.ndarray, ons: st
         "ethnicity": c.ethnicity[keep],
         "religion": c.religion[keep],
         "language": c.language[keep],
+        "avoid_areas": [""] * len(keep),
         "current_group": c.group[keep],
     }
     return pd.DataFrame(data)[list(CHILD_COLUMNS)].astype(str)
