@@ -6,7 +6,7 @@ it defines ``run(tier: str) -> list[dict]`` returning one record per measurement
 ``benchmarks/results/<suite>.json`` (schema in ``benchmarks/README.md``).
 
 Tiers scale the work: ``smoke`` (seconds; for CI), ``county`` (one authority's real size: the
-default), ``national`` (where a suite defines it).
+default), ``region`` and ``national`` (where a suite defines them).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import pkgutil
 
 #: Tiers in increasing size. A suite may raise ValueError for a tier it does not define.
-TIERS = ("smoke", "county", "national")
+TIERS = ("smoke", "county", "region", "national")
 
 
 def suite_names() -> tuple[str, ...]:

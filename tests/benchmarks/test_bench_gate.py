@@ -1,0 +1,158 @@
+"""The benchmark gate's logic on made-up results (no timings are asserted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from benchmarks._gate import baseline_of, check, main, ratios, report, targets
+
+
+def rec(solver: str, wall: float, objective: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": f"inst/{solver}",
+        "instance": "inst",
+        "solver": solver,
+        "status": extra.pop("status", "optimal"),
+        "objective": objective,
+        "bound": extra.pop("bound", objective),
+        "gap": 0.0,
+        "placed": extra.pop("placed", 10),
+        "wall_seconds": wall,
+        "max_rss_bytes": 2**20,
+        "children": 12,
+        "pairs": 40,
+        "valid": extra.pop("valid", True),
+        "errors": [],
+        "metrics": {
+            "placed": 10,
+            "kin_pct": 1.0,
+            "within_20_miles_pct": 80.0,
+            "in_area_pct": 90.0,
+            "siblings_together_pct": 100.0,
+            "school_kept_pct": 70.0,
+            "weekly_cost": 1000,
+            "sibling_splits": 0,
+        },
+        **extra,
+    }
+
+
+def doc(ours: dict[str, Any] | None = None, highs: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "tier": "smoke",
+        "git_commit": "abc",
+        "machine": {"logical_cores": 2, "cpu_model": "x"},
+        "records": [
+            ours or rec("placematch", 1.0, 100, splits_without_policy=0),
+            rec("min_cost_flow", 0.1, 110, status="relaxation"),
+            highs or rec("highs_mip", 2.0, 100),
+            rec("cpsat_naive", 4.0, 100),
+            rec("greedy", 0.01, 80, status="heuristic", bound=None, placed=8),
+        ],
+    }
+
+
+def test_ratios_are_placematch_over_each_reference() -> None:
+    from benchmarks._gate import _by_instance
+
+    q = ratios(_by_instance(doc()["records"])["inst"])
+    assert q["time_vs_flow"] == 10.0
+    assert q["time_vs_highs"] == 0.5
+    assert q["time_vs_cpsat"] == 0.25
+    assert q["objective_vs_optimum"] == 1.0
+    assert q["greedy_vs_optimum"] == 0.8
+    assert q["objective_vs_flow_bound"] == 100 / 110
+
+
+def test_same_results_pass_against_their_own_baseline() -> None:
+    d = doc()
+    failures, notes = check(d, baseline_of(d))
+    assert failures == [] and notes == []
+
+
+def test_below_a_proven_highs_optimum_fails() -> None:
+    d = doc(ours=rec("placematch", 1.0, 99, splits_without_policy=0))
+    failures, _ = check(d, None)
+    assert any("below HiGHS's proven optimum" in f for f in failures)
+    # not proven by HiGHS: no such failure
+    d = doc(
+        ours=rec("placematch", 1.0, 99, splits_without_policy=0),
+        highs=rec("highs_mip", 2.0, 98, status="not proven within limit"),
+    )
+    assert not any("HiGHS" in f for f in check(d, None)[0])
+
+
+def test_a_split_without_policy_and_an_invalid_answer_fail() -> None:
+    d = doc(ours=rec("placematch", 1.0, 100, splits_without_policy=2, valid=False))
+    failures, _ = check(d, None)
+    assert any("split 2 sibling group" in f for f in failures)
+    assert any("breaks a constraint" in f for f in failures)
+
+
+def test_time_ratio_regressions_beyond_x3_fail_and_within_pass() -> None:
+    base = baseline_of(doc())
+    slower = doc(ours=rec("placematch", 3.5, 100, splits_without_policy=0))  # 3.5x the ratio
+    failures, _ = check(slower, base)
+    assert any("time_vs_flow" in f and "x3" in f for f in failures)
+    noisy = doc(ours=rec("placematch", 2.9, 100, splits_without_policy=0))
+    assert check(noisy, base)[0] == []
+
+
+def test_quality_is_exact_when_the_baseline_was_optimal_with_slack_otherwise() -> None:
+    base = baseline_of(doc())
+    worse = doc(ours=rec("placematch", 1.0, 100, placed=9, splits_without_policy=0))
+    assert any("placed_vs_flow" in f and "exact" in f for f in check(worse, base)[0])
+    unproven = rec("highs_mip", 2.0, 98, status="not proven within limit")
+    feasible = doc(
+        ours=rec("placematch", 1.0, 100, status="feasible", splits_without_policy=0),
+        highs=unproven,
+    )
+    base = baseline_of(feasible)
+    slightly = doc(
+        ours=rec("placematch", 1.0, 100, status="feasible", splits_without_policy=0),
+        highs=dict(unproven),
+    )
+    slightly["records"][0]["objective"] = 99.9
+    assert check(slightly, base)[0] == []  # 0.1 % within the 0.2 % slack
+    slightly["records"][0]["objective"] = 99.0
+    assert any("objective_vs_flow_bound" in f for f in check(slightly, base)[0])
+
+
+def test_new_instances_are_noted_not_failed() -> None:
+    base = baseline_of(doc())
+    base["instances"] = {}
+    failures, notes = check(doc(), base)
+    assert failures == [] and any("not in the baseline" in n for n in notes)
+
+
+def test_report_and_targets_say_met_missed_or_not_measured() -> None:
+    text = report(doc())
+    assert "| inst | 12 / 40 | placematch | optimal | 100 |" in text
+    assert "| inst | 10 | 0.5 | 0.25 | 1.000000 (highs_mip) | 0.8000 | 0.8 |" in text
+    rows = {t: s for t, _, s in targets({"matching": doc()})}
+    assert rows["Essex whole cohort targets"] == "not measured"
+    geo = {
+        "records": [
+            {"name": "distance_matrix_2000x5000_float64", "wall_seconds": 0.3},
+            {"name": "locate_many_10000", "wall_seconds": 0.03},
+        ]
+    }
+    rows = {t: s for t, _, s in targets({"matching": doc(), "geography": geo})}
+    assert rows["distance matrix 2,000 x 5,000 <= 0.2 s"] == "missed"
+    assert rows["10,000 lookups <= 0.1 s warm (locate_many)"] == "met"
+
+
+def test_main_exits_1_on_failure_and_writes_a_baseline(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "matching.json").write_text(json.dumps(doc()))
+    baseline = tmp_path / "baseline.json"
+    assert main(["--results", str(results), "--baseline", str(baseline), "--write-baseline"]) == 0
+    assert "smoke/inst" in json.loads(baseline.read_text())["instances"]
+    assert main(["--results", str(results), "--baseline", str(baseline)]) == 0
+    bad = doc(ours=rec("placematch", 1.0, 90, splits_without_policy=0))
+    (results / "matching.json").write_text(json.dumps(bad))
+    assert main(["--results", str(results), "--baseline", str(baseline)]) == 1
+    assert main(["--results", str(tmp_path / "none"), "--baseline", str(baseline)]) == 2
