@@ -1,7 +1,8 @@
 """``placematch user``: manage the service's users.
 
 ``user add NAME --role ROLE [--authority LA ...] [--password-stdin]``: create a user (the
-password is asked for, or read from standard input); ``user list``.
+password is asked for, or read from standard input); ``user disable NAME`` / ``user enable
+NAME``; ``user list``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``user`` and its sub-commands."""
     parser = subparsers.add_parser(
         "user",
-        help="manage the service's users (add, list)",
+        help="manage the service's users (add, disable, enable, list)",
         description="Manage the placement service's users.",
     )
     parser.set_defaults(func=lambda args: _usage(parser))
@@ -46,6 +47,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _db(add)
     add.set_defaults(func=run_add)
+    for verb, active in (("disable", False), ("enable", True)):
+        sub = inner.add_parser(
+            verb,
+            help=f"{verb} a user" + (" (their tokens are revoked at once)" if not active else ""),
+        )
+        sub.add_argument("username")
+        _db(sub)
+        sub.set_defaults(func=run_set_active, active=active)
     listing = inner.add_parser("list", help="list the users")
     listing.add_argument("--json", action="store_true", help="print JSON")
     _db(listing)
@@ -82,6 +91,19 @@ def run_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_set_active(args: argparse.Namespace) -> int:
+    """Run ``placematch user disable`` / ``enable``."""
+    from placematch.service import auth, db
+
+    engine = db.connect(args.db)
+    db.migrate(engine)
+    with db.session_factory(engine)() as session:
+        user = auth.set_active(session, args.username, args.active)
+        session.commit()
+        print(f"{user.username} is now {'enabled' if user.active else 'disabled'}.")
+    return 0
+
+
 def run_list(args: argparse.Namespace) -> int:
     """Run ``placematch user list``."""
     from sqlalchemy import select
@@ -92,15 +114,19 @@ def run_list(args: argparse.Namespace) -> int:
     engine = db.connect(args.db)
     db.migrate(engine)
     with db.session_factory(engine)() as session:
-        users = [
-            auth.principal_for(session, u)
-            for u in session.scalars(select(User).order_by(User.username))
-        ]
+        rows = list(session.scalars(select(User).order_by(User.username)))
+        users = [auth.principal_for(session, u) for u in rows]
+        active = {u.username: u.active for u in rows}
     if args.json:
         print(
             json.dumps(
                 [
-                    {"username": u.username, "role": u.role, "authorities": list(u.authorities)}
+                    {
+                        "username": u.username,
+                        "role": u.role,
+                        "authorities": list(u.authorities),
+                        "active": active[u.username],
+                    }
                     for u in users
                 ],
                 indent=2,
@@ -108,5 +134,6 @@ def run_list(args: argparse.Namespace) -> int:
         )
     else:
         for u in users:
-            print(f"{u.username}\t{u.role}\t{', '.join(u.authorities) or '-'}")
+            state = "" if active[u.username] else "\tdisabled"
+            print(f"{u.username}\t{u.role}\t{', '.join(u.authorities) or '-'}{state}")
     return 0

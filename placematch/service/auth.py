@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from functools import cache
 
@@ -104,6 +105,66 @@ def add_user(
     session.flush()
     for code in codes:
         session.add(UserAuthority(user_id=user.id, authority_code=code))
+    return user
+
+
+#: Failed sign-ins allowed per user name and client within the window, then refused.
+MAX_FAILURES = 10
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+_failures: dict[tuple[str, str], list[dt.datetime]] = {}
+_failures_lock = threading.Lock()
+
+
+class TooManyFailures(Exception):
+    """Too many failed sign-ins for this name from this client: wait."""
+
+
+def check_throttle(username: str, client: str) -> None:
+    """Refuse a sign-in after :data:`MAX_FAILURES` failures in :data:`FAILURE_WINDOW`.
+
+    Per process (a server restart forgets); put a rate-limiting proxy in front as well.
+    """
+    key = (username.strip().lower(), client)
+    cutoff = utcnow() - FAILURE_WINDOW
+    with _failures_lock:
+        recent = [t for t in _failures.get(key, []) if t > cutoff]
+        _failures[key] = recent
+        if len(recent) >= MAX_FAILURES:
+            raise TooManyFailures(
+                f"too many failed sign-ins; try again in {FAILURE_WINDOW.seconds // 60} minutes"
+            )
+
+
+def record_failure(username: str, client: str) -> None:
+    """Count a failed sign-in."""
+    with _failures_lock:
+        _failures.setdefault((username.strip().lower(), client), []).append(utcnow())
+
+
+def sign_in(session: Session, username: str, password: str, client: str) -> User | None:
+    """:func:`authenticate`, throttled per user name and client (``TooManyFailures``)."""
+    check_throttle(username, client)
+    user = authenticate(session, username, password)
+    if user is None:
+        record_failure(username, client)
+    return user
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    """Enable or disable a user; disabling revokes every token at once.
+
+    Raises
+    ------
+    UserError
+        If there is no such user.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"username: no user {username!r}")
+    user.active = active
+    if not active:
+        for token in session.scalars(select(Token).where(Token.user_id == user.id)):
+            token.revoked = True
     return user
 
 

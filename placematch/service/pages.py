@@ -122,7 +122,17 @@ def login(
     next: Annotated[str, Form(max_length=200)] = "/",
 ) -> Response:
     """Check the password and set the session cookie."""
-    user = auth.authenticate(session, username, password)
+    try:
+        user = auth.sign_in(session, username, password, audit.client_of(request))
+    except auth.TooManyFailures as exc:
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            next=_safe_next(next),
+            error=str(exc).capitalize() + ".",
+        )
     if user is None:
         return render(
             request,
@@ -409,3 +419,61 @@ def forecast_page(request: Request, session: DB, forecast_id: int) -> HTMLRespon
         result=f.result,
         charts=Markup(f.charts_svg),
     )
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(request: Request, session: DB, message: str = "") -> HTMLResponse:
+    """Users: create, enable, disable (admins)."""
+    from placematch.service.models import ROLES, User, UserAuthority
+
+    who, csrf = _page_user(request, session)
+    actions.require(who, ADMIN)
+    users = []
+    for u in session.scalars(select(User).order_by(User.username)):
+        codes = session.scalars(
+            select(UserAuthority.authority_code).where(UserAuthority.user_id == u.id)
+        ).all()
+        users.append(
+            {
+                "username": u.username,
+                "role": u.role,
+                "active": u.active,
+                "authorities": ", ".join(sorted(codes)) or "-",
+            }
+        )
+    return render(request, "users.html", who, csrf, users=users, roles_list=ROLES, message=message)
+
+
+@router.post("/users")
+def users_form(
+    request: Request,
+    session: DB,
+    username: Annotated[str, Form(max_length=64)],
+    action: Annotated[str, Form(max_length=16)] = "create",
+    password: Annotated[str, Form(max_length=200)] = "",
+    role: Annotated[str, Form(max_length=32)] = "",
+    authorities: Annotated[str, Form(max_length=500)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Create, enable or disable a user; back to the list with the outcome."""
+    who, _ = _page_user(request, session)
+    _check_csrf(request, csrf)
+    actions.require(who, ADMIN)
+    try:
+        if action == "create":
+            names = [a.strip() for a in authorities.split(",") if a.strip()]
+            user = auth.add_user(session, username, password, role, names)
+            message = f"Added {user.username}."
+        elif action in ("enable", "disable"):
+            if username == who.username:
+                raise auth.UserError("username: you cannot change your own user here")
+            user = auth.set_active(session, username, action == "enable")
+            message = f"{user.username} is now {'enabled' if user.active else 'disabled'}."
+        else:
+            raise auth.UserError("action: expected create, enable or disable")
+    except auth.UserError as exc:
+        session.rollback()
+        message = f"Not done: {exc}"
+    else:
+        audit.record(session, who, request, action, "user", username)
+    return RedirectResponse(f"/users?message={quote(message)}", status_code=303)

@@ -177,6 +177,7 @@ def test_child_endpoints_refuse_wrong_role_and_authority(
         ("GET", "/audit", None, {"officer", "officer_thurrock", "admin"}),
         ("GET", "/audit/export.csv", None, {"admin"}),
         ("GET", "/users", None, {"admin"}),
+        ("PATCH", "/users/officer", {"active": True}, {"admin"}),
         ("POST", "/users", {"username": "x", "password": "12345678", "role": "admin"}, set()),
     ],
 )
@@ -654,3 +655,42 @@ def test_no_personal_data_in_logs_or_500s(
     assert "internal error RuntimeError on GET /api/v1/children/C01/rank" in logged
     no_personal_data(logged)
     assert "wheelchair" not in logged
+
+
+def test_admin_disables_a_user_and_their_tokens_stop(fresh: Service) -> None:
+    c = fresh.client
+    assert c.get(f"{API}/me", headers=fresh.h("officer_thurrock")).status_code == 200
+    r = c.patch(f"{API}/users/officer_thurrock", json={"active": False}, headers=fresh.h("admin"))
+    assert r.status_code == 200 and r.json()["active"] is False
+    is_problem(c.get(f"{API}/me", headers=fresh.h("officer_thurrock")), 401)
+    login = {"username": "officer_thurrock", "password": "correct horse battery"}
+    is_problem(c.post(f"{API}/tokens", json=login), 401)
+    r = c.patch(f"{API}/users/officer_thurrock", json={"active": True}, headers=fresh.h("admin"))
+    assert r.status_code == 200
+    assert c.post(f"{API}/tokens", json=login).status_code == 201
+    is_problem(c.patch(f"{API}/users/ghost", json={"active": True}, headers=fresh.h("admin")), 404)
+    is_problem(c.patch(f"{API}/users/admin", json={"active": False}, headers=fresh.h("admin")), 422)
+    is_problem(
+        c.patch(f"{API}/users/officer", json={"active": False}, headers=fresh.h("officer")), 403
+    )
+    actions = [e["action"] for e in c.get(f"{API}/audit", headers=fresh.h("admin")).json()]
+    assert "disable" in actions and "enable" in actions
+
+
+def test_sign_in_is_throttled(fresh: Service) -> None:
+    from placematch.service import auth
+
+    import uuid
+
+    name = f"throttled-{uuid.uuid4().hex[:8]}"  # the count is per process: a name of its own
+    with fresh.app.state.sessions() as session:
+        auth.add_user(session, name, "the right password", "admin", [])
+        session.commit()
+    c = fresh.client
+    for _ in range(auth.MAX_FAILURES):
+        is_problem(c.post(f"{API}/tokens", json={"username": name, "password": "wrong!"}), 401)
+    right = {"username": name, "password": "the right password"}
+    problem = is_problem(c.post(f"{API}/tokens", json=right), 429)
+    assert "too many failed sign-ins" in problem["detail"]
+    r = c.post("/login", data={**right, "next": "/"}, follow_redirects=False)
+    assert r.status_code == 429 and "Too many failed sign-ins" in r.text

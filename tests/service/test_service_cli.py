@@ -50,8 +50,19 @@ def test_load_and_user(
     assert main(["user", "list", "--json", "--db", url]) == 0
     users = json.loads(capsys.readouterr().out)
     assert users == [
-        {"username": "ann", "role": "placement_officer", "authorities": ["E06000034", "E10000012"]}
+        {
+            "username": "ann",
+            "role": "placement_officer",
+            "authorities": ["E06000034", "E10000012"],
+            "active": True,
+        }
     ]
+    assert main(["user", "disable", "ann", "--db", url]) == 0
+    assert "ann is now disabled." in capsys.readouterr().out
+    assert main(["user", "list", "--db", url]) == 0
+    assert capsys.readouterr().out == "ann\tplacement_officer\tE06000034, E10000012\tdisabled\n"
+    assert main(["user", "enable", "nobody", "--db", url]) == 2
+    assert "no user 'nobody'" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("short\n"))
     assert main(["user", "add", "bob", "--role", "admin", "--password-stdin", "--db", url]) == 2
     assert "password: expected at least 8 characters" in capsys.readouterr().err

@@ -1,0 +1,135 @@
+"""The page without a browser: sign-in, redirects, forms with CSRF, error pages, admin users.
+(The browser test drives the officer and commissioner journeys end to end.)"""
+
+from __future__ import annotations
+
+import re
+
+from servicekit import PASSWORD, Service
+
+
+def sign_in(s: Service, user: str) -> str:
+    """Sign in through the form; return the page's CSRF token."""
+    s.client.cookies.clear()
+    r = s.client.post(
+        "/login", data={"username": user, "password": PASSWORD, "next": "/"}, follow_redirects=False
+    )
+    assert r.status_code == 303 and "placematch_session" in r.headers["set-cookie"]
+    assert "httponly" in r.headers["set-cookie"].lower()
+    assert "samesite=strict" in r.headers["set-cookie"].lower()
+    page = s.client.get("/")
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert match
+    return match.group(1)
+
+
+def test_pages_need_sign_in_and_redirect_by_role(fresh: Service) -> None:
+    c = fresh.client
+    c.cookies.clear()
+    r = c.get("/children/C01", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/children/C01"
+    bad = c.post("/login", data={"username": "officer", "password": "nope", "next": "/"})
+    assert bad.status_code == 401 and "The username or password is wrong." in bad.text
+    for user, start in (
+        ("officer", "/children"),
+        ("commissioner", "/forecasts"),
+        ("admin", "/audit"),
+    ):
+        sign_in(fresh, user)
+        r = c.get("/", follow_redirects=False)
+        assert r.headers["location"] == start
+    # Off-site redirects after sign-in are refused.
+    r = c.post(
+        "/login",
+        data={"username": "officer", "password": PASSWORD, "next": "//evil.example/"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/"
+    c.cookies.clear()
+
+
+def test_officer_pages_and_forms(fresh: Service) -> None:
+    c = fresh.client
+    csrf = sign_in(fresh, "officer")
+    page = c.get("/children/C05")
+    assert page.status_code == 200
+    assert '<table id="options">' in page.text and "Explanation for V11" in page.text
+    assert c.get("/children/C05?why_not=V02").text.count("is excluded by required adaptation") == 1
+    # A form without the CSRF token changes nothing.
+    r = c.post("/children/C05/decision", data={"vacancy_id": "V11", "reason": "x"})
+    assert r.status_code == 403 and "the form has expired" in r.text
+    r = c.post(
+        "/children/C05/decision",
+        data={"vacancy_id": "V11", "reason": "adapted home", "csrf": csrf},
+        follow_redirects=True,
+    )
+    assert "Decision recorded: vacancy V11" in r.text
+    r = c.post(
+        "/children/C05/decision",
+        data={"vacancy_id": "V05", "reason": "again", "csrf": csrf},
+        follow_redirects=True,
+    )
+    assert "Not recorded: child C05 is already placed" in r.text
+    # Upload: every problem listed, nothing stored.
+    bad = "child_id,age,sex,home_postcode,la\nU1,40,M,CM1 1QH,Essex\nU2,4,?,CM1 1QH,Essex\n"
+    r = c.post("/upload", data={"csrf": csrf}, files={"children": ("children.csv", bad)})
+    assert r.status_code == 422
+    assert "2 problems: nothing was stored" in r.text and "line 3, sex" in r.text
+    assert c.get("/children/U1").status_code == 404
+    # A batch match from the page.
+    r = c.post("/match", data={"csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/jobs/")
+    job = c.get(r.headers["location"])
+    assert job.status_code == 200 and "Batch match" in job.text
+    # Other authorities' children are a 404 page; unknown pages too.
+    assert c.get("/children/C10").status_code == 404
+    assert c.get("/nowhere").status_code == 404
+    assert c.get("/forecasts").status_code == 403
+    r = c.post("/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert r.headers["location"] == "/login"
+    assert c.get("/children", follow_redirects=False).status_code == 303
+
+
+def test_admin_manages_users_on_the_page(fresh: Service) -> None:
+    c = fresh.client
+    csrf = sign_in(fresh, "admin")
+    page = c.get("/users")
+    assert page.status_code == 200 and "officer_thurrock" in page.text
+    r = c.post(
+        "/users",
+        data={
+            "csrf": csrf,
+            "action": "create",
+            "username": "newbie",
+            "password": "long enough",
+            "role": "commissioner",
+            "authorities": "Thurrock, Essex",
+        },
+        follow_redirects=True,
+    )
+    assert "Added newbie." in r.text and "E06000034, E10000012" in r.text
+    r = c.post(
+        "/users",
+        data={"csrf": csrf, "action": "disable", "username": "newbie"},
+        follow_redirects=True,
+    )
+    assert "newbie is now disabled." in r.text
+    bad = c.post(
+        "/users", data={"username": "newbie", "password": "long enough"}, follow_redirects=False
+    )
+    assert bad.status_code == 403  # no CSRF token
+    r = c.post(
+        "/users",
+        data={
+            "csrf": csrf,
+            "action": "create",
+            "username": "x y",
+            "password": "long enough",
+            "role": "admin",
+        },
+        follow_redirects=True,
+    )
+    assert "Not done: username:" in r.text
+    sign_in(fresh, "officer")
+    assert c.get("/users").status_code == 403
+    c.cookies.clear()
