@@ -678,9 +678,9 @@ def test_admin_disables_a_user_and_their_tokens_stop(fresh: Service) -> None:
 
 
 def test_sign_in_is_throttled(fresh: Service) -> None:
-    from placematch.service import auth
-
     import uuid
+
+    from placematch.service import auth
 
     name = f"throttled-{uuid.uuid4().hex[:8]}"  # the count is per process: a name of its own
     with fresh.app.state.sessions() as session:
