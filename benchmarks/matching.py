@@ -30,6 +30,7 @@ tier), ``region`` (the East of England pooled; on demand). Run
 from __future__ import annotations
 
 import math
+import os
 import resource
 import statistics
 import tempfile
@@ -91,9 +92,13 @@ def _rss() -> int:
 
 def _timed(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     before = _rss()
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     out = fn()
     out["wall_seconds"] = time.perf_counter() - start
+    # the machine may be shared: the 1-minute load average around each solver
+    out["load_average_before"] = round(load_before, 2)
+    out["load_average_after"] = round(os.getloadavg()[0], 2)
     out["max_rss_bytes"] = _rss()
     out["rss_growth_bytes"] = _rss() - before
     return out
