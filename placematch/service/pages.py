@@ -332,6 +332,10 @@ def job_page(request: Request, session: DB, job_id: str) -> HTMLResponse:
     """A match job: progress while it runs (the page refreshes itself), then the result."""
     who, csrf = _page_user(request, session)
     job = actions.visible_job(session, who, job_id)
+    if job.result is not None:
+        audit.record(
+            session, who, request, "read", "match_result", job_id, authority=job.authority_code
+        )
     return render(request, "job.html", who, csrf, job=job, result=job.result)
 
 
