@@ -19,9 +19,9 @@ Checks, per matching instance of the results' tier:
    (placematch's wall time over a reference's, measured in the same run) may grow up to
    ``x3`` (a noisy 2-core machine); quality ratios must not fall, exactly when the baseline
    proved optimality and by at most 0.2 % when it stopped at its time limit (a slower machine
-   finds less in the same time). A time ratio is not gated when its reference took under
-   :data:`MIN_REFERENCE_SECONDS` (too small to time). Instances missing from the baseline are
-   reported, not failed.
+   finds less in the same time). A time ratio is not gated when placematch or its reference
+   took under :data:`MIN_REFERENCE_SECONDS` in either run (too small to time). Instances
+   missing from the baseline are reported, not failed.
 
 The issue's targets are reported (met / missed), never asserted.
 """
@@ -50,8 +50,9 @@ TOLERANCES: dict[str, tuple[str, float | None]] = {
 }
 #: Quality may fall by this fraction when the baseline run was stopped by its time limit.
 FEASIBLE_QUALITY_SLACK = 0.002
-#: Time ratios with a reference faster than this are recorded but not gated.
-MIN_REFERENCE_SECONDS = 0.05
+#: A time ratio is recorded but not gated when placematch or the reference took less than this,
+#: in this run or the baseline's (sub-second times on a loaded 2-core machine are noise).
+MIN_REFERENCE_SECONDS = 0.5
 
 
 def _by_instance(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -163,10 +164,13 @@ def check(document: dict[str, Any], baseline: dict[str, Any] | None) -> tuple[li
                     "time_vs_highs": "highs_mip",
                     "time_vs_cpsat": "cpsat_naive",
                 }[name]
-                took = solvers.get(reference, {}).get("wall_seconds", 0.0)
-                if took < MIN_REFERENCE_SECONDS or was.get(f"{reference}_seconds", 1.0) < (
-                    MIN_REFERENCE_SECONDS
-                ):
+                took = min(
+                    solvers.get(reference, {}).get("wall_seconds", 0.0),
+                    ours["wall_seconds"],
+                    was.get(f"{reference}_seconds", 0.0),
+                    was.get("placematch_seconds", 0.0),
+                )
+                if took < MIN_REFERENCE_SECONDS:
                     continue
                 assert factor is not None
                 if new > old * factor:
@@ -190,6 +194,7 @@ def baseline_of(document: dict[str, Any]) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "ratios": ratios(solvers),
             "placematch_status": solvers["placematch"]["status"],
+            "placematch_seconds": round(solvers["placematch"]["wall_seconds"], 4),
         }
         for ref in ("min_cost_flow", "highs_mip", "cpsat_naive"):
             if ref in solvers:
@@ -338,11 +343,12 @@ def targets(documents: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
             ("Region: within 0.1 % of the bound in <= 60 s", "region tier not run", "not measured")
         )
     geo = documents.get("geography")
+    whence = f", {geo['tier']} tier run of {str(geo.get('created_utc'))[:10]}" if geo else ""
     matrix = _record(geo, "distance_matrix_2000x5000_float64")
     out.append(
         (
             "distance matrix 2,000 x 5,000 <= 0.2 s",
-            "-" if not matrix else f"{matrix['wall_seconds']:.3f} s (float64)",
+            "-" if not matrix else f"{matrix['wall_seconds']:.3f} s (float64{whence})",
             "not measured"
             if not matrix
             else ("met" if matrix["wall_seconds"] <= 0.2 else "missed"),
@@ -356,7 +362,7 @@ def targets(documents: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
         out.append(
             (
                 label,
-                "-" if not r else f"{r['wall_seconds']:.3f} s",
+                "-" if not r else f"{r['wall_seconds']:.3f} s ({whence[2:]})",
                 "not measured" if not r else ("met" if r["wall_seconds"] <= 0.1 else "missed"),
             )
         )
