@@ -343,7 +343,7 @@ def targets(documents: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
             ("Region: within 0.1 % of the bound in <= 60 s", "region tier not run", "not measured")
         )
     geo = documents.get("geography")
-    whence = f", {geo['tier']} tier run of {str(geo.get('created_utc'))[:10]}" if geo else ""
+    whence = f", {geo.get('tier')} tier run of {str(geo.get('created_utc'))[:10]}" if geo else ""
     matrix = _record(geo, "distance_matrix_2000x5000_float64")
     out.append(
         (
