@@ -53,7 +53,12 @@ def visible_child(
     require(who, OFFICER)
     record = store.child_record(session, child_id)
     if record is None or not who.may_see(record.authority_code):
-        audit.record(session, who, request, action, "child", child_id, outcome="denied")
+        # Filed under the child's authority when there is one, so that its officers see
+        # the attempt; the answer is the same 404 either way.
+        owner = None if record is None else record.authority_code
+        audit.record(
+            session, who, request, action, "child", child_id, authority=owner, outcome="denied"
+        )
         raise not_found("child", child_id)
     return record
 

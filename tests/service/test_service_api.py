@@ -563,6 +563,9 @@ def test_audit_records_reads_rankings_decisions(fresh: Service) -> None:
     assert ("decision", "C07/V07", "best fit", "ok") in mine
     denied = [e for e in entries if e["username"] == "officer_thurrock"]
     assert denied[0]["outcome"] == "denied" and denied[0]["resource_id"] == "C01"
+    assert denied[0]["authority"] == ESSEX  # Essex's officers see the attempt on their child
+    essex_view = c.get(f"{API}/audit?limit=50", headers=h).json()
+    assert any(e["outcome"] == "denied" and e["username"] == "officer_thurrock" for e in essex_view)
     assert all(e["client"] == "testclient" and e["at"].endswith("+00:00") for e in entries)
     # An officer sees their authorities' entries only; Thurrock's officer none of Essex's.
     theirs = c.get(f"{API}/audit", headers=fresh.h("officer_thurrock")).json()
