@@ -7,40 +7,27 @@ Build -> solve -> extract (STYLE habit 6):
    :class:`~matcher.optimiser.AssignmentProblem`: children and vacancies by their index in
    the case folder, capacities = beds, sibling groups as child-index tuples (hard units, or
    a split penalty when the policy allows splits), coefficients = ``objective_points``.
-2. **Solve.** :func:`matcher.optimiser.solve` proves the optimum of that problem. Two
-   household rules are not per-vacancy capacities, so they are enforced here exactly, by
-   branching (below): the fostering limit of three per household (Children Act 1989 Sch. 7:
-   ``fostered_now`` plus the children placed in all of a provider's fostering vacancies is at
-   most three, unless they are all siblings of one another) and ``solo_only`` children
-   (nobody else placed with them).
+2. **Solve.** :func:`matcher.optimiser.solve` proves the optimum of that problem in one
+   solve. The two household rules are native constraints of the problem: the fostering
+   limit of three per household (Children Act 1989 Sch. 7: ``fostered_now`` plus the
+   children placed in all of a provider's fostering vacancies is at most three, unless they
+   are all of one sibling group in a household that fosters nobody else) is a capacity group
+   per fostering household (``vacancy_group``, ``group_capacity``, ``group_siblings_exempt``),
+   and ``solo_only`` children (nobody but their own siblings placed with them) are exclusive
+   pairs (``pair_exclusive``) with the provider as household (``vacancy_household``).
 3. **Extract.** Each assignment gets its option's factors, distances, sign-offs; each
    unplaced child gets its reasons; metrics; then :func:`matcher.validate_result.validate_result`
    re-checks everything from the domain objects and :func:`match` raises if it fails.
 
 The order of what matters (DESIGN.md section 4) is in the coefficients: a base for placing a
 child at all beats any number of points, connected persons beat non-kin, then points.
-
-Household rules by branch and bound
------------------------------------
-A household with a single fostering vacancy and children already there gets its capacity
-capped to ``min(beds, 3 - fostered_now)`` up front (exact). Otherwise the problem is solved
-as given; if the optimum breaks a household rule at some provider, the problem is split into
-sub-problems that together contain every valid match and exclude that break -- for the
-fostering limit, one per maximal way of sharing the household's remaining places among its
-vacancies (plus, for an empty household, one per sibling group of four or more that may fill
-it alone); for a ``solo_only`` child, "not there" and "nobody else there" -- and each is
-solved, best bound first, pruning by the best valid match found. The bound reported is the
-largest bound of any sub-problem left unproven, so ``optimal`` still means proven. Almost
-always the first solve is already valid and this costs nothing.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +36,8 @@ import numpy.typing as npt
 
 from matcher.domain import FOSTERING_LIMIT, CaseFolder
 from matcher.metrics import compute_metrics
-from matcher.optimiser import AssignmentProblem, Solution, SolverParameters, solve
-from matcher.optimiser.validate import group_penalties, objective_of
+from matcher.optimiser import AssignmentProblem, SolverParameters, solve
+from matcher.optimiser.validate import group_penalties
 from matcher.result import (
     AssignedFactor,
     AssignedSignoff,
@@ -67,10 +54,7 @@ if TYPE_CHECKING:
     from matcher.candidates import CandidateSet
     from matcher.explain import Option
 
-__all__ = ["MAX_SOLVES", "MatchError", "build_problem", "match"]
-
-#: Most optimiser calls one match may make while enforcing household rules.
-MAX_SOLVES = 64
+__all__ = ["MatchError", "build_problem", "match"]
 
 
 class MatchError(RuntimeError):
@@ -128,30 +112,25 @@ def _sibling_groups(folder: CaseFolder) -> tuple[tuple[int, ...], ...]:
 
 
 def build_problem(folder: CaseFolder, candidates: CandidateSet) -> AssignmentProblem:
-    """The integer problem of a folder's candidates (capacities before household branching).
+    """The integer problem of a folder's candidates, household rules included.
 
-    Capacities are beds, except the only fostering vacancy of a household: at most
-    ``3 - fostered_now`` (the Sch. 7 limit), unless the household fosters nobody and a
-    sibling group larger than three could take it (the siblings exception). Exact: no valid
-    match is lost.
+    Capacities are beds. Each fostering household is a capacity group of its fostering
+    vacancies with room ``3 - fostered_now`` (at least 0), exempt (one sibling group alone
+    may exceed it) when it fosters nobody now. Every provider is a household for the
+    exclusive (``solo_only``) pairs. Exact: the problem's feasible assignments are the
+    valid matches.
     """
-    homes = _Households.of(folder)
-    capacity = np.array([v.beds for v in folder.vacancies], dtype=np.int64)
-    pair_child = np.asarray(candidates.child_index, dtype=np.int64)
-    pair_vacancy = np.asarray(candidates.vacancy_index, dtype=np.int64)
-    for p, vacs in enumerate(homes.vacancies_of_provider):
-        fostering = vacs[homes.fostering_vacancy[vacs]]
-        if len(fostering) != 1:
-            continue
-        v = int(fostering[0])
-        allowance = max(0, FOSTERING_LIMIT - int(homes.fostered_now[p]))
-        if homes.fostered_now[p] == 0:
-            # Above three only for one sibling group larger than three (the exception).
-            groups = homes.group_of_child[pair_child[pair_vacancy == v]]
-            groups = groups[groups >= 0]
-            if (homes.group_size[groups] > allowance).any():
-                continue
-        capacity[v] = min(int(capacity[v]), allowance)
+    vacancies = folder.vacancies
+    capacity = np.array([v.beds for v in vacancies], dtype=np.int64)
+    provider_of_vacancy = np.asarray(candidates.vacancy_provider, dtype=np.int64)
+    room = np.asarray(candidates.provider_fostering_room, dtype=np.int64)
+    fostering = np.array([v.is_fostering for v in vacancies], dtype=bool)
+    fostered_now = np.array([p.fostered_now for p in folder.providers], dtype=np.int64)
+    # one capacity group per provider with a fostering vacancy, numbered in provider order
+    grouped = fostering & (room[provider_of_vacancy] >= 0) if len(vacancies) else fostering
+    providers_grouped = np.unique(provider_of_vacancy[grouped])
+    vacancy_group = np.full(len(vacancies), -1, dtype=np.int64)
+    vacancy_group[grouped] = np.searchsorted(providers_grouped, provider_of_vacancy[grouped])
     points = np.asarray(candidates.objective_points, dtype=np.int64)
     if len(points) and int(points.min()) <= 0:
         raise MatchError(
@@ -167,356 +146,12 @@ def build_problem(folder: CaseFolder, candidates: CandidateSet) -> AssignmentPro
         pair_points=points,
         sibling_groups=_sibling_groups(folder),
         split_penalty=int(policy.sibling_split_cost) if policy.allow_sibling_split else None,
+        vacancy_group=vacancy_group,
+        group_capacity=room[providers_grouped],
+        group_siblings_exempt=fostered_now[providers_grouped] == 0,
+        vacancy_household=provider_of_vacancy,
+        pair_exclusive=np.asarray(candidates.exclusive, dtype=bool),
     )
-
-
-# ----------------------------------------------------------------------------- household rules
-
-
-@dataclass(frozen=True, slots=True)
-class _Violation:
-    kind: str  # "fostering_limit" | "solo_occupied" | "solo_shared"
-    provider: int
-    child: int = -1  # the solo child
-
-
-def _violations(homes: _Households, vacancy_of_child: npt.NDArray[np.int32]) -> list[_Violation]:
-    """Every household rule the match breaks, by provider then child."""
-    placed = np.flatnonzero(vacancy_of_child >= 0)
-    if len(placed) == 0:
-        return []
-    vac = vacancy_of_child[placed].astype(np.int64)
-    prov = homes.provider_of_vacancy[vac]
-    n_prov = len(homes.fostered_now)
-    found: list[_Violation] = []
-    fost = homes.fostering_vacancy[vac]
-    count = np.bincount(prov[fost], minlength=n_prov)
-    over = np.flatnonzero(homes.fostered_now + count > FOSTERING_LIMIT)
-    for p in over.tolist():
-        there = placed[fost & (prov == p)]
-        groups = set(homes.group_of_child[there].tolist())
-        exempt = homes.fostered_now[p] == 0 and len(groups) == 1 and -1 not in groups
-        if not exempt:
-            found.append(_Violation("fostering_limit", p))
-    for c in placed[homes.solo_child[placed]].tolist():
-        p = int(homes.provider_of_vacancy[vacancy_of_child[c]])
-        if homes.fostered_now[p] > 0:
-            found.append(_Violation("solo_occupied", p, c))
-            continue
-        others = placed[(prov == p) & ~homes.same_group(placed, c)]
-        if len(others):
-            found.append(_Violation("solo_shared", p, c))
-    return sorted(found, key=lambda v: (v.provider, v.child))
-
-
-def _first_violation(
-    homes: _Households, vacancy_of_child: npt.NDArray[np.int32]
-) -> _Violation | None:
-    found = _violations(homes, vacancy_of_child)
-    return found[0] if found else None
-
-
-@dataclass(slots=True)
-class _Node:
-    keep: npt.NDArray[np.bool_]  # pairs kept
-    capacity: npt.NDArray[np.int64]
-
-
-def _capacity_splits(caps: Sequence[int], total: int) -> Iterator[tuple[int, ...]]:
-    """Every vector ``c <= caps`` with ``sum(c) == total`` (the maximal shares of a household)."""
-    for combo in itertools.product(*(range(c + 1) for c in caps)):
-        if sum(combo) == total:
-            yield combo
-
-
-def _branches(
-    node: _Node, violation: _Violation, problem: AssignmentProblem, homes: _Households
-) -> list[_Node]:
-    p = violation.provider
-    vacs = homes.vacancies_of_provider[p]
-    at_p = np.isin(problem.pair_vacancy, vacs)
-    out: list[_Node] = []
-    if violation.kind == "fostering_limit":
-        fostering = vacs[homes.fostering_vacancy[vacs]]
-        allowance = max(0, FOSTERING_LIMIT - int(homes.fostered_now[p]))
-        caps = [int(node.capacity[v]) for v in fostering]
-        for split in _capacity_splits(caps, min(allowance, sum(caps))):
-            capacity = node.capacity.copy()
-            capacity[fostering] = split
-            out.append(_Node(node.keep.copy(), capacity))
-        if homes.fostered_now[p] == 0:
-            at_fostering = node.keep & np.isin(problem.pair_vacancy, fostering)
-            groups = sorted(
-                {
-                    int(g)
-                    for g in homes.group_of_child[problem.pair_child[at_fostering]].tolist()
-                    if g >= 0 and homes.group_size[g] > allowance
-                }
-            )
-            for g in groups:
-                keep = node.keep.copy()
-                keep[at_fostering & (homes.group_of_child[problem.pair_child] != g)] = False
-                out.append(_Node(keep, node.capacity.copy()))
-    else:
-        solo = violation.child
-        mine = problem.pair_child == solo
-        keep = node.keep.copy()
-        keep[at_p & mine] = False  # the solo child not in this household
-        out.append(_Node(keep, node.capacity.copy()))
-        if violation.kind == "solo_shared":
-            family = homes.same_group(problem.pair_child, solo)
-            keep = node.keep.copy()
-            keep[at_p & ~family] = False  # nobody but the child and its siblings there
-            out.append(_Node(keep, node.capacity.copy()))
-    return out
-
-
-def _dive(
-    node: _Node,
-    violations: Sequence[_Violation],
-    problem: AssignmentProblem,
-    homes: _Households,
-    vacancy_of_child: npt.NDArray[np.int32],
-) -> _Node:
-    """A sub-problem that forbids every violation at once (to find a good valid match fast).
-
-    Fostering households lose beds, largest vacancy first, down to their room. A household
-    where solo-only children share either keeps its other children (the solo children
-    leave) or goes to one solo child's family alone, whichever holds more of the points
-    placed there now. Its optimum is valid for these households (others may then break, and
-    the dive repeats), never a bound.
-    """
-    keep, capacity = node.keep.copy(), node.capacity.copy()
-    lookup = {
-        (c, v): int(p)
-        for c, v, p in zip(
-            problem.pair_child.tolist(),
-            problem.pair_vacancy.tolist(),
-            problem.pair_points.tolist(),
-            strict=True,
-        )
-    }
-
-    def points(children: npt.NDArray[np.int64]) -> int:
-        return sum(lookup[(c, int(vacancy_of_child[c]))] for c in children.tolist())
-
-    solo_providers: set[int] = set()
-    for violation in violations:
-        p = violation.provider
-        vacs = homes.vacancies_of_provider[p]
-        at_p_pairs = np.isin(problem.pair_vacancy, vacs)
-        if violation.kind == "fostering_limit":
-            fostering = vacs[homes.fostering_vacancy[vacs]]
-            room = max(0, FOSTERING_LIMIT - int(homes.fostered_now[p]))
-            while int(capacity[fostering].sum()) > room:
-                capacity[fostering[int(np.argmax(capacity[fostering]))]] -= 1
-        elif violation.kind == "solo_occupied":
-            keep[at_p_pairs & (problem.pair_child == violation.child)] = False
-        else:
-            solo_providers.add(p)
-    for p in sorted(solo_providers):
-        # Either the household keeps its children who need no solo placement (the solo
-        # children leave), or one solo child's family has it alone: whichever holds more
-        # of the points placed there now.
-        vacs = homes.vacancies_of_provider[p]
-        at_p_pairs = np.isin(problem.pair_vacancy, vacs)
-        at_p = np.flatnonzero(np.isin(vacancy_of_child, vacs)).astype(np.int64)
-        solos = at_p[homes.solo_child[at_p]]
-        in_a_family = np.zeros(len(at_p), dtype=bool)
-        for c in solos.tolist():
-            in_a_family |= homes.same_group(at_p, c)
-        best_family, best_points = -1, points(at_p[~in_a_family])
-        for c in solos.tolist():
-            family_points = points(at_p[homes.same_group(at_p, c)])
-            if family_points > best_points:
-                best_family, best_points = c, family_points
-        if best_family < 0:
-            keep[at_p_pairs & homes.solo_child[problem.pair_child]] = False
-        else:
-            keep[at_p_pairs & ~homes.same_group(problem.pair_child, best_family)] = False
-    return _Node(keep, capacity)
-
-
-def _may_bind(problem: AssignmentProblem, homes: _Households) -> bool:
-    """Whether a household rule could be broken by some match of ``problem`` (cheap test)."""
-    for p, vacs in enumerate(homes.vacancies_of_provider):
-        fostering = vacs[homes.fostering_vacancy[vacs]]
-        room = max(0, FOSTERING_LIMIT - int(homes.fostered_now[p]))
-        if int(problem.capacity[fostering].sum()) > room:
-            return True
-    solo = homes.solo_child[problem.pair_child]
-    if solo.any():
-        provider_beds = np.zeros(len(homes.fostered_now), dtype=np.int64)
-        np.add.at(provider_beds, homes.provider_of_vacancy, problem.capacity)
-        solo_providers = homes.provider_of_vacancy[problem.pair_vacancy[solo]]
-        if (provider_beds[solo_providers] > 1).any() or (
-            homes.fostered_now[solo_providers] > 0
-        ).any():
-            return True
-    return False
-
-
-def _repair(
-    problem: AssignmentProblem, homes: _Households, vacancy_of_child: npt.NDArray[np.int32]
-) -> npt.NDArray[np.int32]:
-    """A valid match from one that breaks household rules: unplace children until none does.
-
-    Children leave in units (a hard sibling group in one vacancy leaves whole), lowest
-    points first, so the result still respects beds and sibling units.
-    """
-    vac = vacancy_of_child.copy()
-    points_of = dict(
-        zip(
-            zip(problem.pair_child.tolist(), problem.pair_vacancy.tolist(), strict=True),
-            problem.pair_points.tolist(),
-            strict=True,
-        )
-    )
-
-    def units_at(vacancies: npt.NDArray[np.int64]) -> list[list[int]]:
-        children = np.flatnonzero(np.isin(vac, vacancies)).tolist()
-        by_unit: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for c in children:
-            g = int(homes.group_of_child[c])
-            key = (g, int(vac[c])) if (problem.hard_units and g >= 0) else (-1 - c, int(vac[c]))
-            by_unit[key].append(c)
-        units = list(by_unit.values())
-        units.sort(key=lambda u: (sum(points_of[(c, int(vac[c]))] for c in u), u[0]))
-        return units
-
-    for _ in range(len(vac) + 1):
-        violation = _first_violation(homes, vac)
-        if violation is None:
-            return vac
-        p = violation.provider
-        vacs = homes.vacancies_of_provider[p]
-        if violation.kind == "fostering_limit":
-            fostering = vacs[homes.fostering_vacancy[vacs]]
-            units = units_at(fostering)
-            vac[units[0]] = -1
-        elif violation.kind == "solo_occupied":
-            solo = violation.child
-            g = int(homes.group_of_child[solo])
-            if problem.hard_units and g >= 0:
-                vac[homes.group_of_child == g] = -1
-            vac[solo] = -1
-        else:
-            family = homes.same_group(np.arange(len(vac)), violation.child)
-            for c in np.flatnonzero(np.isin(vac, vacs) & ~family).tolist():
-                g = int(homes.group_of_child[c])
-                if problem.hard_units and g >= 0:
-                    vac[homes.group_of_child == g] = -1
-                vac[c] = -1
-    raise MatchError("could not repair a match to respect the household rules")  # pragma: no cover
-
-
-def _solve_node(
-    problem: AssignmentProblem, node: _Node, params: SolverParameters, time_limit_s: float
-) -> Solution | None:
-    """Solve one sub-problem (``None`` when it has no pair: nothing can be placed)."""
-    sub = AssignmentProblem(
-        n_children=problem.n_children,
-        capacity=node.capacity,
-        pair_child=problem.pair_child[node.keep],
-        pair_vacancy=problem.pair_vacancy[node.keep],
-        pair_points=problem.pair_points[node.keep],
-        sibling_groups=problem.sibling_groups,
-        split_penalty=problem.split_penalty,
-    )
-    if sub.n_pairs == 0:
-        return None
-    node_params = replace(params, time_limit_s=max(time_limit_s, 0.5))
-    try:
-        return solve(sub, node_params)
-    except IndexError:
-        # matcher.optimiser's warm start fails when a sibling group has no common vacancy
-        # in split mode (units.vacancy_of_child with no unit pairs); solving without the
-        # warm start is exact, only slower. Remove once fixed there.
-        return solve(sub, replace(node_params, use_flow_warm_start=False))
-
-
-def _solve_with_households(
-    problem: AssignmentProblem, homes: _Households, params: SolverParameters
-) -> tuple[npt.NDArray[np.int32], int, int, dict[str, Any]]:
-    """Best valid match, its objective and a proven bound, by branch and bound.
-
-    When a household rule could bind, the first solve gets three quarters of the time
-    limit and the rest is kept for a *dive* (one sub-problem forbidding every break of the
-    first answer at once, repeated until valid) that finds a good valid match quickly; then
-    best-bound-first branching proves it, within :data:`MAX_SOLVES` and the time limit.
-    """
-    started = time.perf_counter()
-    deadline = started + params.time_limit_s
-    n = problem.n_children
-    best = np.full(n, -1, dtype=np.int32)
-    best_value = 0
-    counter = itertools.count()
-    root = _Node(np.ones(problem.n_pairs, dtype=bool), problem.capacity.astype(np.int64))
-    heap: list[tuple[float, int, _Node]] = [(-float("inf"), next(counter), root)]
-    unproven: list[int] = []
-    solves = dives = 0
-    first_stats: dict[str, Any] = {}
-    binds = _may_bind(problem, homes)
-
-    def offer(vacancy_of_child: npt.NDArray[np.int32]) -> None:
-        nonlocal best, best_value
-        value = objective_of(problem, vacancy_of_child)
-        if value > best_value:
-            best, best_value = vacancy_of_child.copy(), value
-
-    while heap:
-        neg_bound, _, node = heapq.heappop(heap)
-        if -neg_bound <= best_value:
-            continue
-        remaining = deadline - time.perf_counter()
-        if solves >= MAX_SOLVES or (solves > 0 and remaining <= 0):
-            unproven.append(int(-neg_bound))
-            continue
-        budget = remaining * (0.75 if (binds and solves == 0) else 1.0)
-        solution = _solve_node(problem, node, params, budget)
-        if solution is None:
-            continue  # nothing can be placed: the empty match (value 0) is optimal here
-        solves += 1
-        if not first_stats:
-            first_stats = dict(solution.stats)
-        if solution.bound <= best_value:
-            continue
-        found = _violations(homes, solution.vacancy_of_child)
-        if not found:
-            offer(solution.vacancy_of_child)
-            if solution.status != "optimal":
-                unproven.append(solution.bound)
-            continue
-        offer(_repair(problem, homes, solution.vacancy_of_child))
-        if dives == 0:
-            dive, broken, current = node, found, solution.vacancy_of_child
-            while broken and solves < MAX_SOLVES:
-                if dives > 0 and time.perf_counter() >= deadline:
-                    break
-                dive = _dive(dive, broken, problem, homes, current)
-                dived = _solve_node(problem, dive, params, deadline - time.perf_counter())
-                dives += 1
-                if dived is None:
-                    break
-                solves += 1
-                current = dived.vacancy_of_child
-                broken = _violations(homes, current)
-                offer(
-                    _repair(problem, homes, dived.vacancy_of_child)
-                    if broken
-                    else dived.vacancy_of_child
-                )
-        for child in _branches(node, found[0], problem, homes):
-            heapq.heappush(heap, (-float(solution.bound), next(counter), child))
-    unproven.extend(int(-b) for b, _, _ in heap if -b > best_value)
-    bound = max([best_value, *unproven])
-    stats = {
-        **first_stats,
-        "solves": solves,
-        "dives": dives,
-        "time_total_s": time.perf_counter() - started,
-    }
-    return best, best_value, bound, stats
 
 
 # ----------------------------------------------------------------------------- extract
@@ -822,8 +457,14 @@ def match(
     built = time.perf_counter()
     problem = build_problem(folder, candidates)
     homes = _Households.of(folder)
-    vacancy_of_child, objective, bound, stats = _solve_with_households(problem, homes, params)
-    status = "optimal" if objective == bound else "feasible"
+    solution = solve(problem, params)
+    vacancy_of_child, objective, bound = (
+        solution.vacancy_of_child,
+        solution.objective,
+        solution.bound,
+    )
+    stats: dict[str, Any] = dict(solution.stats)
+    status = solution.status
     lookup = _pair_lookup(problem)
     assignments = tuple(
         _assignment(folder, candidates.option(lookup[(c, int(v))]))

@@ -8,6 +8,14 @@ each soft group ``g`` adds ``y[g, v] >= x[c, v]`` (the group uses vacancy ``v``)
 the one defined in :mod:`matcher.optimiser.problem` because maximisation pushes ``y`` and
 ``a`` down to the OR of what they bound.
 
+Households. A capacity group ``G`` of room ``r`` adds ``sum size * x <= r + sum_f (s_f - r)
+w[f, G]`` over the pairs in its vacancies, where ``w[f, G]`` (only for an exempt group, and
+only for a family ``f`` whose children there number ``s_f > r``) is "family ``f`` has the
+household alone": ``w[f, G]`` enforces that no unit of another family is placed in ``G``.
+That is exactly the siblings exception (all the children there are of one group). An
+exclusive pair ``e`` enforces (``x[e]`` as enforcement literal) that no pair of another
+family's unit in its household is chosen.
+
 No OR-Tools type leaves this module.
 """
 
@@ -16,6 +24,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +59,56 @@ def _runs(keys: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
+def _exclusive_cuts(
+    proto: Any,
+    size: npt.NDArray[np.int64],
+    capacity: npt.NDArray[np.int64],
+    pair_unit: npt.NDArray[np.int64],
+    pair_vacancy: npt.NDArray[np.int64],
+    pair_home: npt.NDArray[np.int64],
+    pair_fam: npt.NDArray[np.int64],
+    pair_exclusive: npt.NDArray[np.bool_],
+    vacancy_household: npt.NDArray[np.int64],
+) -> int:
+    """Knapsack cuts that make an exclusive pair take all ``B`` beds of its household.
+
+    The enforced constraints are exact but weak in the LP (a fractional exclusive pair
+    hardly blocks anybody). For an exclusive unit ``u`` in household ``h`` with ``B`` beds,
+    ``sum size * x (other families' pairs in h) + B * sum x (u's exclusive pairs in h) <= B``
+    is valid and tight. When nobody in ``h`` shares a family with another unit there, one
+    cut per household does for all: exclusive pairs weigh ``B``, the others their size.
+    Returns the number of constraints added.
+    """
+    beds = np.bincount(vacancy_household, weights=capacity, minlength=int(pair_home.max()) + 1)
+    added = 0
+    for h in np.unique(pair_home[pair_exclusive]).tolist():
+        at = np.flatnonzero(pair_home == h)
+        b = int(beds[h])
+        units_at = pair_unit[at]
+        fams = pair_fam[at]
+        # does any family have two or more units here?
+        pairs_of = np.unique(np.stack([fams, units_at]), axis=1)
+        shared = len(np.unique(pairs_of[0])) < pairs_of.shape[1]
+        if not shared:
+            weights = np.where(pair_exclusive[at], b, size[units_at])
+            constraint = proto.constraints.add().linear
+            constraint.vars.extend(at.tolist())
+            constraint.coeffs.extend(weights.tolist())
+            constraint.domain.extend([0, b])
+            added += 1
+            continue
+        for u in np.unique(units_at[pair_exclusive[at]]).tolist():
+            mine = at[(units_at == u) & pair_exclusive[at]]
+            fam_u = pair_fam[mine[0]]
+            others = at[fams != fam_u]
+            constraint = proto.constraints.add().linear
+            constraint.vars.extend(others.tolist() + mine.tolist())
+            constraint.coeffs.extend(size[pair_unit[others]].tolist() + [b] * len(mine))
+            constraint.domain.extend([0, b])
+            added += 1
+    return added
+
+
 def solve_component(
     size: npt.NDArray[np.int64],
     capacity: npt.NDArray[np.int64],
@@ -64,6 +123,12 @@ def solve_component(
     upper_bound: int | None = None,
     must_place: npt.NDArray[np.bool_] | None = None,
     must_fill: npt.NDArray[np.bool_] | None = None,
+    vacancy_group: npt.NDArray[np.int64] | None = None,
+    group_capacity: npt.NDArray[np.int64] | None = None,
+    group_exempt: npt.NDArray[np.bool_] | None = None,
+    vacancy_household: npt.NDArray[np.int64] | None = None,
+    family: npt.NDArray[np.int64] | None = None,
+    pair_exclusive: npt.NDArray[np.bool_] | None = None,
     params: SolverParameters,
     time_limit_s: float,
 ) -> ComponentResult:
@@ -89,6 +154,12 @@ def solve_component(
         exactly one vacancy and subtracts the unit's least coefficient as a constant.
     must_fill
         Per vacancy: every optimum fills all its beds (proven by the caller).
+    vacancy_group, group_capacity, group_exempt
+        Capacity groups (local numbers, ``-1``: none), their room and whether one family
+        alone may exceed it.
+    vacancy_household, family, pair_exclusive
+        Household of each vacancy (local keys), family of each unit (``-1``: none) and the
+        exclusive pairs.
     params
         Workers, seed, gap, logging.
     time_limit_s
@@ -143,6 +214,74 @@ def solve_component(
             linear(idx.tolist(), weights.tolist(), cap, cap)
         elif int(weights.sum()) > cap:
             linear(idx.tolist(), weights.tolist(), 0, cap)
+
+    n_household_constraints = 0
+    if family is None:
+        family = np.full(len(size), -1, dtype=np.int64)
+    # a unit's "family key": its sibling group, or a key of its own
+    fam_key = np.where(family >= 0, family, -1 - np.arange(len(size), dtype=np.int64))
+    pair_fam = fam_key[pair_unit] if n_pairs else np.zeros(0, np.int64)
+    if vacancy_group is not None and group_capacity is not None and n_pairs:
+        pair_group = vacancy_group[pair_vacancy]
+        by_group = np.argsort(pair_group, kind="stable")
+        g_sorted = pair_group[by_group]
+        for s, e in _runs(g_sorted):
+            g = int(g_sorted[s])
+            if g < 0:
+                continue
+            idx = by_group[s:e]
+            weights = size[pair_unit[idx]]
+            room = int(group_capacity[g])
+            extra_vars: list[int] = []
+            extra_coefs: list[int] = []
+            if group_exempt is not None and group_exempt[g]:
+                fams = pair_fam[idx]
+                for f in np.unique(fams[fams >= 0]).tolist():
+                    mine = idx[fams == f]
+                    children_there = int(size[np.unique(pair_unit[mine])].sum())
+                    if children_there <= room:
+                        continue
+                    (alone,) = new_bools(1)
+                    others = idx[fams != f]
+                    constraint = proto.constraints.add()
+                    constraint.enforcement_literal.append(alone)
+                    constraint.linear.vars.extend(others.tolist())
+                    constraint.linear.coeffs.extend([1] * len(others))
+                    constraint.linear.domain.extend([0, 0])
+                    extra_vars.append(alone)
+                    extra_coefs.append(-(children_there - room))
+                    n_household_constraints += 1
+            if int(weights.sum()) > room:
+                linear(
+                    idx.tolist() + extra_vars,
+                    weights.tolist() + extra_coefs,
+                    sum(extra_coefs),
+                    room,
+                )
+                n_household_constraints += 1
+    if pair_exclusive is not None and vacancy_household is not None and pair_exclusive.any():
+        pair_home = vacancy_household[pair_vacancy]
+        n_household_constraints += _exclusive_cuts(
+            proto,
+            size,
+            capacity,
+            pair_unit,
+            pair_vacancy,
+            pair_home,
+            pair_fam,
+            pair_exclusive,
+            vacancy_household,
+        )
+        for e in np.flatnonzero(pair_exclusive).tolist():
+            others = np.flatnonzero((pair_home == pair_home[e]) & (pair_fam != pair_fam[e]))
+            if len(others) == 0:
+                continue
+            constraint = proto.constraints.add()
+            constraint.enforcement_literal.append(x[e])
+            constraint.linear.vars.extend(others.tolist())
+            constraint.linear.coeffs.extend([1] * len(others))
+            constraint.linear.domain.extend([0, 0])
+            n_household_constraints += 1
 
     penalty_vars: list[int] = []
     penalty_coefs: list[int] = []

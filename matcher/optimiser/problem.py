@@ -15,6 +15,13 @@ Constraints
   all of its children in the same vacancy or none of them placed. With an integer
   ``split_penalty`` children of a group may be placed apart, at a cost; see
   :func:`split_penalty_of`.
+* household capacity groups (``vacancy_group``, ``group_capacity``): the children placed in
+  all the vacancies of one group number at most ``group_capacity[g]`` -- except, where
+  ``group_siblings_exempt[g]``, when every child placed in the group belongs to one sibling
+  group (the Children Act 1989 Sch. 7 siblings exception to the fostering limit);
+* exclusive pairs (``pair_exclusive``): a child placed through an exclusive pair is the only
+  one in its household (``vacancy_household``; ``-1`` means the vacancy alone) apart from
+  children of its own sibling group (a ``solo_only`` placement).
 
 Split penalty (exact definition)
 --------------------------------
@@ -90,6 +97,21 @@ class AssignmentProblem:
     split_penalty
         ``None``: each sibling group is a hard unit. An integer ``>= 0``: groups may be
         split, and the objective loses the penalty defined in the module docstring.
+    vacancy_group
+        ``int32 [n_vacancies]`` or ``None``: the capacity group of each vacancy (``-1``:
+        none). ``None`` means no groups.
+    group_capacity
+        ``int64 [n_groups]``: children the vacancies of each group may hold together
+        (required with ``vacancy_group``; ``n_groups = len(group_capacity)``).
+    group_siblings_exempt
+        ``bool [n_groups]`` or ``None`` (all false): the group may hold more than its
+        capacity when all the children placed in it are of one sibling group.
+    vacancy_household
+        ``int32 [n_vacancies]`` or ``None`` (all ``-1``): the household of each vacancy for
+        exclusive pairs; ``-1`` makes the vacancy a household of its own.
+    pair_exclusive
+        ``bool [n_pairs]`` or ``None`` (all false): a child placed through this pair shares
+        its household with nobody outside its sibling group.
 
     Raises
     ------
@@ -111,6 +133,11 @@ class AssignmentProblem:
     pair_points: npt.NDArray[np.int64]
     sibling_groups: tuple[tuple[int, ...], ...] = ()
     split_penalty: int | None = None
+    vacancy_group: npt.NDArray[np.int32] | None = None
+    group_capacity: npt.NDArray[np.int64] | None = None
+    group_siblings_exempt: npt.NDArray[np.bool_] | None = None
+    vacancy_household: npt.NDArray[np.int32] | None = None
+    pair_exclusive: npt.NDArray[np.bool_] | None = None
     _group_of_child: npt.NDArray[np.int32] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -209,10 +236,95 @@ class AssignmentProblem:
         if self.split_penalty is not None:
             object.__setattr__(self, "split_penalty", int(self.split_penalty))
         object.__setattr__(self, "sibling_groups", tuple(groups))
-        for name in ("capacity", "pair_child", "pair_vacancy", "pair_points"):
+        self._check_households(n_vacancies, n_pairs)
+        for name in (
+            "capacity",
+            "pair_child",
+            "pair_vacancy",
+            "pair_points",
+            "vacancy_group",
+            "group_capacity",
+            "group_siblings_exempt",
+            "vacancy_household",
+            "pair_exclusive",
+        ):
             object.__setattr__(self, name, _as_readonly(getattr(self, name)))
         group_of_child.setflags(write=False)
         object.__setattr__(self, "_group_of_child", group_of_child)
+
+    def _check_households(self, n_vacancies: int, n_pairs: int) -> None:
+        """Validate the household fields and replace ``None`` by their neutral arrays."""
+        if (self.vacancy_group is None) != (self.group_capacity is None):
+            raise ValueError(
+                "AssignmentProblem.vacancy_group and group_capacity: give both or neither"
+            )
+        if self.vacancy_group is None:
+            object.__setattr__(self, "vacancy_group", np.full(n_vacancies, -1, dtype=np.int32))
+            object.__setattr__(self, "group_capacity", np.zeros(0, dtype=np.int64))
+        _check_array("vacancy_group", self.vacancy_group, np.int32)
+        _check_array("group_capacity", self.group_capacity, np.int64)
+        assert self.vacancy_group is not None and self.group_capacity is not None
+        n_groups = len(self.group_capacity)
+        if self.group_siblings_exempt is None:
+            object.__setattr__(self, "group_siblings_exempt", np.zeros(n_groups, dtype=np.bool_))
+        if self.vacancy_household is None:
+            object.__setattr__(self, "vacancy_household", np.full(n_vacancies, -1, dtype=np.int32))
+        if self.pair_exclusive is None:
+            object.__setattr__(self, "pair_exclusive", np.zeros(n_pairs, dtype=np.bool_))
+        _check_array("group_siblings_exempt", self.group_siblings_exempt, np.bool_)
+        _check_array("vacancy_household", self.vacancy_household, np.int32)
+        _check_array("pair_exclusive", self.pair_exclusive, np.bool_)
+        for name, value, length in (
+            ("vacancy_group", self.vacancy_group, n_vacancies),
+            ("group_siblings_exempt", self.group_siblings_exempt, n_groups),
+            ("vacancy_household", self.vacancy_household, n_vacancies),
+            ("pair_exclusive", self.pair_exclusive, n_pairs),
+        ):
+            assert value is not None
+            if len(value) != length:
+                raise ValueError(
+                    f"AssignmentProblem.{name}: expected length {length}, got {len(value)}"
+                )
+        outside = (self.vacancy_group < -1) | (self.vacancy_group >= n_groups)
+        if outside.any():
+            bad = int(np.flatnonzero(outside)[0])
+            raise ValueError(
+                f"AssignmentProblem.vacancy_group[{bad}]: expected -1 or a group in "
+                f"[0, {n_groups}), got {self.vacancy_group[bad]}"
+            )
+        if (self.group_capacity < 0).any():
+            bad = int(np.flatnonzero(self.group_capacity < 0)[0])
+            raise ValueError(
+                f"AssignmentProblem.group_capacity[{bad}]: expected >= 0, "
+                f"got {self.group_capacity[bad]}"
+            )
+        assert self.vacancy_household is not None
+        if (self.vacancy_household < -1).any():
+            bad = int(np.flatnonzero(self.vacancy_household < -1)[0])
+            raise ValueError(
+                f"AssignmentProblem.vacancy_household[{bad}]: expected -1 or a household "
+                f"number >= 0, got {self.vacancy_household[bad]}"
+            )
+
+    @property
+    def has_household_rules(self) -> bool:
+        """Whether any capacity group or exclusive pair constrains the problem."""
+        assert self.vacancy_group is not None and self.pair_exclusive is not None
+        return bool((self.vacancy_group >= 0).any() or self.pair_exclusive.any())
+
+    def household_key(self) -> npt.NDArray[np.int64]:
+        """``int64 [n_vacancies]``: the household of each vacancy for exclusive pairs.
+
+        Households given in ``vacancy_household`` keep their number; a vacancy with ``-1``
+        gets a household of its own, numbered after them.
+        """
+        assert self.vacancy_household is not None
+        h = self.vacancy_household.astype(np.int64)
+        top = int(h.max()) + 1 if len(h) else 0
+        own = h < 0
+        h = h.copy()
+        h[own] = top + np.flatnonzero(own)
+        return h
 
     @classmethod
     def from_arrays(
@@ -224,6 +336,12 @@ class AssignmentProblem:
         pair_points: npt.ArrayLike,
         sibling_groups: tuple[tuple[int, ...], ...] | list[list[int]] = (),
         split_penalty: int | None = None,
+        *,
+        vacancy_group: npt.ArrayLike | None = None,
+        group_capacity: npt.ArrayLike | None = None,
+        group_siblings_exempt: npt.ArrayLike | None = None,
+        vacancy_household: npt.ArrayLike | None = None,
+        pair_exclusive: npt.ArrayLike | None = None,
     ) -> AssignmentProblem:
         """Build a problem from any array-likes, converting them to the required dtypes.
 
@@ -253,6 +371,21 @@ class AssignmentProblem:
             pair_points=convert("pair_points", pair_points, np.int64),
             sibling_groups=tuple(tuple(int(c) for c in g) for g in sibling_groups),
             split_penalty=split_penalty,
+            vacancy_group=None
+            if vacancy_group is None
+            else convert("vacancy_group", vacancy_group, np.int32),
+            group_capacity=None
+            if group_capacity is None
+            else convert("group_capacity", group_capacity, np.int64),
+            group_siblings_exempt=None
+            if group_siblings_exempt is None
+            else np.asarray(group_siblings_exempt, dtype=np.bool_).reshape(-1),
+            vacancy_household=None
+            if vacancy_household is None
+            else convert("vacancy_household", vacancy_household, np.int32),
+            pair_exclusive=None
+            if pair_exclusive is None
+            else np.asarray(pair_exclusive, dtype=np.bool_).reshape(-1),
         )
 
     @property

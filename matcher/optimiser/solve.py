@@ -149,6 +149,56 @@ def _choice_from_flow(units: UnitModel, flow: npt.NDArray[np.int64]) -> npt.NDAr
     return choice
 
 
+class _Households:
+    """What the greedy repair has placed so far, against beds and household rules."""
+
+    def __init__(self, problem: AssignmentProblem) -> None:
+        assert problem.vacancy_group is not None and problem.group_capacity is not None
+        assert problem.group_siblings_exempt is not None
+        self.remaining = problem.capacity.astype(np.int64).copy()
+        self.group = problem.vacancy_group.astype(np.int64)
+        self.room = problem.group_capacity.astype(np.int64).copy()
+        self.exempt = problem.group_siblings_exempt
+        self.g_used = np.zeros(len(self.room), dtype=np.int64)
+        self.g_closed = np.zeros(len(self.room), dtype=np.bool_)
+        self.home = problem.household_key()
+        n_home = int(self.home.max()) + 1 if len(self.home) else 0
+        self.h_count = np.zeros(n_home, dtype=np.int64)
+        self.h_closed = np.zeros(n_home, dtype=np.bool_)
+
+    def fits(self, size: int, family: int, v: int, exclusive: bool) -> bool:
+        if self.remaining[v] < size:
+            return False
+        h = self.home[v]
+        if self.h_closed[h] or (exclusive and self.h_count[h] > 0):
+            return False
+        g = self.group[v]
+        if g >= 0:
+            if self.g_closed[g]:
+                return False
+            if self.g_used[g] + size > self.room[g]:
+                return bool(self.exempt[g] and self.g_used[g] == 0 and family >= 0)
+        return True
+
+    def put(self, size: int, v: int, exclusive: bool) -> None:
+        self.remaining[v] -= size
+        h = self.home[v]
+        self.h_count[h] += size
+        if exclusive:
+            self.h_closed[h] = True
+        g = self.group[v]
+        if g >= 0:
+            self.g_used[g] += size
+            if self.g_used[g] > self.room[g]:
+                self.g_closed[g] = True  # the siblings exception: nobody else joins
+
+    def flow_capacity(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Beds and group rooms left for children who need nothing exclusive."""
+        beds = np.where(self.h_closed[self.home], 0, self.remaining)
+        room = np.where(self.g_closed, 0, np.maximum(self.room - self.g_used, 0))
+        return beds, room
+
+
 def _repair(
     problem: AssignmentProblem,
     units: UnitModel,
@@ -158,19 +208,41 @@ def _repair(
 ) -> npt.NDArray[np.int64]:
     """A feasible unit decision from the relaxation: greedy for units, exact flow for singles.
 
-    ``beta / beta_scale`` is the LP price of a bed in each vacancy (points).
+    ``beta / beta_scale`` is the LP price of a bed in each vacancy (points). Sibling units
+    and units with exclusive pairs are placed greedily (an exclusive pair only in an empty
+    household, which it then closes, priced at every bed it closes); the other single
+    children by an exact min-cost flow on the beds and household rooms left.
     """
-    remaining = problem.capacity.astype(np.int64).copy()
+    state = _Households(problem)
     choice = np.full(units.n_units, -1, dtype=np.int64)
     size_of_pair = units.size[units.pair_unit]
-    multi_pair = size_of_pair > 1
+    exclusive_unit = np.zeros(units.n_units, dtype=np.bool_)
+    exclusive_unit[units.pair_unit[units.pair_exclusive]] = True
+    greedy_pair = (size_of_pair > 1) | exclusive_unit[units.pair_unit]
+
+    def place(u: int, i: int) -> bool:
+        v = int(units.pair_vacancy[i])
+        size, excl = int(units.size[u]), bool(units.pair_exclusive[i])
+        if not state.fits(size, int(units.family[u]), v, excl):
+            return False
+        state.put(size, v, excl)
+        choice[u] = i
+        return True
+
     if flow is not None:
-        whole = np.flatnonzero((flow == size_of_pair) & multi_pair)
-        choice[units.pair_unit[whole]] = whole
-        np.subtract.at(remaining, units.pair_vacancy[whole], size_of_pair[whole])
-    # LP-priced profit of each pair, in points * beta_scale
+        whole = np.flatnonzero((flow == size_of_pair) & (size_of_pair > 1))
+        for i in whole.tolist():
+            place(int(units.pair_unit[i]), i)
+    # LP-priced profit of each pair, in points * beta_scale; an exclusive pair also pays
+    # for every other bed of its household
+    price = beta * state.remaining
+    home_price = np.bincount(state.home, weights=price, minlength=len(state.h_count))
     profit = units.pair_points * beta_scale - size_of_pair * beta[units.pair_vacancy]
-    pending = np.flatnonzero((units.size > 1) & (choice < 0))
+    excl = units.pair_exclusive
+    profit[excl] -= (
+        home_price[state.home[units.pair_vacancy[excl]]] - price[units.pair_vacancy[excl]]
+    ).astype(np.int64)
+    pending = np.flatnonzero(((units.size > 1) | exclusive_unit) & (choice < 0))
     if len(pending):
         starts = np.searchsorted(units.pair_unit, pending, side="left")
         ends = np.searchsorted(units.pair_unit, pending, side="right")
@@ -187,24 +259,23 @@ def _repair(
                 continue
             idx = np.arange(s, e)
             idx = idx[np.lexsort((units.pair_vacancy[idx], -profit[idx]))]
-            u_size = int(units.size[pending[k]])
             for i in idx.tolist():
                 if profit[i] <= 0:
                     break
-                v = int(units.pair_vacancy[i])
-                if remaining[v] >= u_size:
-                    choice[pending[k]] = i
-                    remaining[v] -= u_size
+                if place(int(pending[k]), i):
                     break
-    single_pairs = np.flatnonzero(~multi_pair)
+    single_pairs = np.flatnonzero(~greedy_pair & (choice[units.pair_unit] < 0))
     if len(single_pairs):
         single_units, left = np.unique(units.pair_unit[single_pairs], return_inverse=True)
+        beds, room = state.flow_capacity()
         result = max_weight_flow(
             np.ones(len(single_units), dtype=np.int64),
-            remaining,
+            beds,
             left.astype(np.int64),
             units.pair_vacancy[single_pairs],
             units.pair_points[single_pairs],
+            right_group=state.group,
+            group_capacity=room,
             duals=False,
         )
         used = single_pairs[result.flow > 0]
@@ -220,6 +291,14 @@ def _incumbent(
     if problem.hard_units:
         choice = _repair(problem, units, relax.flow, relax.beta, units.scale)
         return units.vacancy_of_child(choice, n)
+    if problem.has_household_rules:
+        # The relaxation may break household rules: repair child by child, and as units.
+        apart = units.vacancy_of_child(_repair(problem, units, None, relax.beta, 1), n)
+        hard = build_units(problem, hard=True)
+        together = hard.vacancy_of_child(_repair(problem, hard, None, relax.beta, 1), n)
+        if objective_of(problem, together) > objective_of(problem, apart):
+            return together
+        return apart
     # Split-penalty mode: the relaxation itself is feasible; placing groups whole may pay
     # less penalty. Keep the better (the flow on a tie).
     as_flow = units.vacancy_of_child(_choice_from_flow(units, relax.flow), n)
@@ -270,6 +349,70 @@ def _canonical_singles(
     return out
 
 
+def _relaxed_group_capacity(problem: AssignmentProblem, units: UnitModel) -> npt.NDArray[np.int64]:
+    """Room of each capacity group in the relaxation: a sound upper bound on its children.
+
+    A group holds at most its capacity, or, if exempt, one family alone: at most the
+    children of that family with a pair there. So the larger of the two bounds it.
+    """
+    assert problem.group_capacity is not None and problem.vacancy_group is not None
+    assert problem.group_siblings_exempt is not None
+    room = problem.group_capacity.astype(np.int64).copy()
+    n_groups = len(room)
+    if n_groups == 0 or not problem.group_siblings_exempt.any():
+        return room
+    g_of_pair = problem.vacancy_group.astype(np.int64)[units.pair_vacancy]
+    fam = units.family[units.pair_unit]
+    ok = (g_of_pair >= 0) & (fam >= 0)
+    if not ok.any():
+        return room
+    # distinct (unit, group) with their family, then children per (family, group)
+    keys = np.unique(units.pair_unit[ok] * n_groups + g_of_pair[ok])
+    unit, group = keys // n_groups, keys % n_groups
+    n_fam = int(units.family.max()) + 1
+    fam_keys, inverse = np.unique(units.family[unit] * n_groups + group, return_inverse=True)
+    children = np.bincount(inverse, weights=units.size[unit], minlength=len(fam_keys))
+    largest = np.zeros(n_groups, dtype=np.int64)
+    np.maximum.at(largest, fam_keys % n_groups, children.astype(np.int64))
+    del n_fam
+    return np.where(problem.group_siblings_exempt, np.maximum(room, largest), room)
+
+
+def _household_edges(
+    problem: AssignmentProblem,
+    units: UnitModel,
+    kept: npt.NDArray[np.int64],
+    home: npt.NDArray[np.int64],
+) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    """Edges (vacancy, vacancy) that keep a capacity group, and a household with an
+    exclusive kept pair, in one component."""
+    assert problem.vacancy_group is not None
+    out = []
+    group = problem.vacancy_group.astype(np.int64)
+    in_group = np.flatnonzero(group >= 0)
+    by_group = in_group[np.argsort(group[in_group], kind="stable")]
+    same = group[by_group][1:] == group[by_group][:-1]
+    out.append((by_group[:-1][same], by_group[1:][same]))
+    exclusive = kept[units.pair_exclusive[kept]]
+    if len(exclusive):
+        homes = np.unique(home[units.pair_vacancy[exclusive]])
+        at = np.flatnonzero(np.isin(home, homes))
+        at = at[np.argsort(home[at], kind="stable")]
+        same = home[at][1:] == home[at][:-1]
+        out.append((at[:-1][same], at[1:][same]))
+    return out
+
+
+def _local_ids(
+    values: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Renumber ``values`` ``0..`` (``-1`` stays ``-1``); also return the original ids."""
+    ids = np.unique(values[values >= 0])
+    local = np.full(len(values), -1, dtype=np.int64)
+    local[values >= 0] = np.searchsorted(ids, values[values >= 0])
+    return local, ids
+
+
 def _sum_by(
     labels: npt.NDArray[np.int64], values: npt.NDArray[np.int64], n: int
 ) -> npt.NDArray[np.int64]:
@@ -309,7 +452,19 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
     timer.lap("units")
 
     gain = units.pair_points * k // size_of_pair
-    relax = max_weight_flow(units.size, capacity, units.pair_unit, units.pair_vacancy, gain)
+    assert problem.vacancy_group is not None and problem.group_capacity is not None
+    vacancy_group = problem.vacancy_group.astype(np.int64)
+    relaxed_room = _relaxed_group_capacity(problem, units)
+    relax = max_weight_flow(
+        units.size,
+        capacity,
+        units.pair_unit,
+        units.pair_vacancy,
+        gain,
+        right_group=vacancy_group,
+        group_capacity=relaxed_room,
+    )
+    gamma = relax.gamma if relax.gamma is not None else np.zeros(0, dtype=np.int64)
     lp_bound = relax.value // k
     timer.lap("flow")
 
@@ -322,6 +477,9 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
 
     n_units, n_vac = units.n_units, problem.n_vacancies
     n_labels = n_units + n_vac
+    home = problem.household_key()
+    assert problem.group_siblings_exempt is not None
+    group_exempt = problem.group_siblings_exempt
     soft = problem.split_penalty is not None and problem.split_penalty > 0
     soft_groups = units.soft_groups if soft else ()
     incumbent_choice = (
@@ -353,13 +511,22 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             for group in soft_groups:
                 edge_a.append(group[:-1])
                 edge_b.append(group[1:])
+            # a capacity group, and a household with an exclusive pair, link its vacancies
+            for a, b in _household_edges(problem, units, kept, home):
+                edge_a.append(n_units + a)
+                edge_b.append(n_units + b)
             labels = connected_components(n_labels, np.concatenate(edge_a), np.concatenate(edge_b))
         else:
             labels = np.zeros(n_labels, dtype=np.int64)
         unit_label, vac_label = labels[:n_units], labels[n_units:]
+        group_label = np.zeros(len(relaxed_room), dtype=np.int64)
+        grouped = vacancy_group >= 0
+        group_label[vacancy_group[grouped]] = vac_label[grouped]
         # per-component LP bound (scaled by k) and incumbent value
-        ub_scaled = _sum_by(unit_label, units.size * relax.alpha, n_labels) + _sum_by(
-            vac_label, capacity * relax.beta, n_labels
+        ub_scaled = (
+            _sum_by(unit_label, units.size * relax.alpha, n_labels)
+            + _sum_by(vac_label, capacity * relax.beta, n_labels)
+            + _sum_by(group_label, relaxed_room * gamma, n_labels)
         )
         lb_by_label = _sum_by(unit_label, unit_value, n_labels)
         timer.lap("decompose")
@@ -376,6 +543,9 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
 
     needs_search = np.zeros(n_labels, dtype=np.bool_)
     needs_search[unit_label[units.size > 1]] = True
+    # the flow ignores exclusive pairs and allows the siblings exception to any family
+    needs_search[unit_label[units.pair_unit[kept][units.pair_exclusive[kept]]]] = True
+    needs_search[group_label[relaxed_room > problem.group_capacity]] = True
     for group in soft_groups:
         needs_search[unit_label[group[0]]] = True
     has_pairs = np.zeros(n_labels, dtype=np.bool_)
@@ -432,6 +602,8 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         local_groups = tuple(
             np.searchsorted(comp_units, g) for g in soft_groups if unit_label[g[0]] == label
         )
+        local_group, group_ids = _local_ids(vacancy_group[comp_vacs])
+        local_home, _ = _local_ids(home[comp_vacs])
         remaining_time = params.time_limit_s - timer.elapsed()
         result = solve_component(
             units.size[comp_units],
@@ -446,6 +618,12 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             upper_bound=comp_ub,
             must_place=must_place,
             must_fill=must_fill,
+            vacancy_group=local_group,
+            group_capacity=problem.group_capacity[group_ids].astype(np.int64),
+            group_exempt=group_exempt[group_ids],
+            vacancy_household=local_home,
+            family=units.family[comp_units],
+            pair_exclusive=units.pair_exclusive[comp_pairs],
             params=params,
             time_limit_s=remaining_time,
         )
@@ -463,7 +641,8 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
 
     vacancy_of_child = units.vacancy_of_child(choice, n)
     timer.lap("cpsat")
-    vacancy_of_child = _canonical_singles(problem, vacancy_of_child)
+    if not problem.has_household_rules:
+        vacancy_of_child = _canonical_singles(problem, vacancy_of_child)
     timer.lap("canonical")
     objective = objective_of(problem, vacancy_of_child)
     bound = min(bound, lp_bound)

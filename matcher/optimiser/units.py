@@ -40,6 +40,12 @@ class UnitModel:
     scale
         Least common multiple of the unit sizes: the flow works in ``points * scale /
         size`` per child so that its costs stay integers.
+    family
+        ``int64 [n_units]``: the sibling group of each unit's children (``-1``: none). A
+        hard unit is a whole group; in split-penalty mode the children of a group are
+        separate units of one family.
+    pair_exclusive
+        ``bool [n_unit_pairs]``: the unit pair places a child through an exclusive pair.
     """
 
     size: npt.NDArray[np.int64]
@@ -50,6 +56,8 @@ class UnitModel:
     pair_points: npt.NDArray[np.int64]
     soft_groups: tuple[npt.NDArray[np.int64], ...]
     scale: int
+    family: npt.NDArray[np.int64]
+    pair_exclusive: npt.NDArray[np.bool_]
 
     @property
     def n_units(self) -> int:
@@ -86,6 +94,8 @@ def build_units(problem: AssignmentProblem, *, hard: bool | None = None) -> Unit
     child = problem.pair_child.astype(np.int64)
     vacancy = problem.pair_vacancy.astype(np.int64)
     points = problem.pair_points
+    assert problem.pair_exclusive is not None
+    exclusive = problem.pair_exclusive
     group_of_child = problem.group_of_child.astype(np.int64)
     groups = problem.sibling_groups
     if not hard or not groups:
@@ -100,6 +110,8 @@ def build_units(problem: AssignmentProblem, *, hard: bool | None = None) -> Unit
             pair_points=points[order],
             soft_groups=soft,
             scale=1,
+            family=group_of_child.copy(),
+            pair_exclusive=exclusive[order].copy(),
         )
     n_groups = len(groups)
     singles = np.flatnonzero(group_of_child < 0)
@@ -115,13 +127,16 @@ def build_units(problem: AssignmentProblem, *, hard: bool | None = None) -> Unit
     key = unit[in_group] * n_vac + vacancy[in_group]
     keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     sums = np.bincount(inverse, weights=points[in_group].astype(np.float64), minlength=len(keys))
+    any_exclusive = np.bincount(inverse, weights=exclusive[in_group], minlength=len(keys)) > 0
     # float sums are exact below 2**53 (points are capped at 2**50 in total)
     g_unit, g_vac = keys // n_vac, keys % n_vac
     ok = (counts == sizes[g_unit]) & (problem.capacity[g_vac] >= sizes[g_unit])
     pair_unit = np.concatenate([g_unit[ok], unit[~in_group]])
     pair_vacancy = np.concatenate([g_vac[ok], vacancy[~in_group]])
     pair_points = np.concatenate([sums[ok].astype(np.int64), points[~in_group]])
+    pair_exclusive = np.concatenate([any_exclusive[ok], exclusive[~in_group]])
     order = np.lexsort((pair_vacancy, pair_unit))
+    family = np.concatenate([np.arange(n_groups, dtype=np.int64), np.full(len(singles), -1)])
     scale = reduce(math.lcm, (len(g) for g in groups), 1)
     return UnitModel(
         size=sizes,
@@ -132,6 +147,8 @@ def build_units(problem: AssignmentProblem, *, hard: bool | None = None) -> Unit
         pair_points=pair_points[order],
         soft_groups=(),
         scale=scale,
+        family=family.astype(np.int64),
+        pair_exclusive=pair_exclusive[order],
     )
 
 

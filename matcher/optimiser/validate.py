@@ -20,6 +20,7 @@ __all__ = [
     "check_assignment",
     "check_solution",
     "group_penalties",
+    "household_errors",
     "objective_of",
     "split_penalty_of",
 ]
@@ -84,7 +85,8 @@ def check_assignment(problem: AssignmentProblem, vacancy_of_child: object) -> li
     """Check feasibility of an assignment; an empty list means feasible.
 
     Checks: an integer array of one vacancy (or ``-1``) per child; only eligible pairs;
-    beds; hard sibling units (all in the same vacancy or none placed).
+    beds; hard sibling units (all in the same vacancy or none placed); capacity groups
+    (with the siblings exception) and exclusive pairs.
     """
     if not isinstance(vacancy_of_child, np.ndarray):
         return [f"vacancy_of_child: expected a numpy array, got {type(vacancy_of_child).__name__}"]
@@ -113,6 +115,7 @@ def check_assignment(problem: AssignmentProblem, vacancy_of_child: object) -> li
     used = np.bincount(placed, minlength=problem.n_vacancies)
     for v in np.flatnonzero(used > problem.capacity)[:5].tolist():
         errors.append(f"vacancy {v}: {used[v]} children placed, only {problem.capacity[v]} beds")
+    errors.extend(household_errors(problem, vacancy_of_child, index))
     if problem.split_penalty is None:
         for g, group in enumerate(problem.sibling_groups):
             where = vacancy_of_child[list(group)]
@@ -120,6 +123,56 @@ def check_assignment(problem: AssignmentProblem, vacancy_of_child: object) -> li
                 errors.append(
                     f"sibling group {g} (children {', '.join(map(str, group))}) is split: "
                     f"vacancies {where.tolist()}; a hard unit must be placed together or not at all"
+                )
+    return errors
+
+
+def household_errors(
+    problem: AssignmentProblem,
+    vacancy_of_child: npt.NDArray[np.integer],
+    index: npt.NDArray[np.int64] | None = None,
+) -> list[str]:
+    """Breaks of the capacity groups and exclusive pairs (an empty list: none).
+
+    A group holds at most ``group_capacity[g]`` children, unless it is
+    ``group_siblings_exempt`` and all the children placed in it are of one sibling group.
+    A child placed through an exclusive pair shares its household with nobody outside its
+    sibling group.
+    """
+    assert problem.vacancy_group is not None and problem.group_capacity is not None
+    assert problem.group_siblings_exempt is not None and problem.pair_exclusive is not None
+    if index is None:
+        index = _pair_index(problem, vacancy_of_child)
+    errors: list[str] = []
+    placed = np.flatnonzero(vacancy_of_child >= 0)
+    vac = vacancy_of_child[placed].astype(np.int64)
+    sib = problem.group_of_child
+    group = problem.vacancy_group[vac] if len(vac) else np.zeros(0, np.int64)
+    for g in np.unique(group[group >= 0]).tolist():
+        there = placed[group == g]
+        if len(there) <= problem.group_capacity[g]:
+            continue
+        families = set(sib[there].tolist())
+        if problem.group_siblings_exempt[g] and len(families) == 1 and -1 not in families:
+            continue
+        errors.append(
+            f"capacity group {g}: {len(there)} children placed, capacity "
+            f"{problem.group_capacity[g]}"
+            + (" and not all of one sibling group" if problem.group_siblings_exempt[g] else "")
+        )
+    exclusive = placed[(index[placed] >= 0) & problem.pair_exclusive[np.maximum(index[placed], 0)]]
+    if len(exclusive):
+        home = problem.household_key()
+        home_of_placed = home[vac]
+        for c in exclusive.tolist():
+            h = home[int(vacancy_of_child[c])]
+            others = placed[(home_of_placed == h) & (placed != c)]
+            if sib[c] >= 0:
+                others = others[sib[others] != sib[c]]
+            if len(others):
+                errors.append(
+                    f"child {c}: placed through an exclusive pair, but children "
+                    f"{', '.join(map(str, others[:5].tolist()))} share its household"
                 )
     return errors
 

@@ -348,12 +348,19 @@ def test_adding_a_vacancy_never_lowers_the_optimum(
     assert after.metrics.placed >= before.metrics.placed
 
 
-def test_problem_capacities_cap_a_fostering_household() -> None:
+def test_problem_groups_cap_a_fostering_household() -> None:
     folder = CaseFolder(
         (child("A", 8),), (vacancy("V", beds=3, fostered_now=2), vacancy("W", beds=2))
     )
     problem = build_problem(folder, build_candidates(folder))
-    assert problem.capacity.tolist() == [1, 2]
+    assert problem.capacity.tolist() == [3, 2]
+    assert problem.vacancy_group is not None and problem.group_capacity is not None
+    assert problem.group_siblings_exempt is not None
+    # two households, each a capacity group of its fostering vacancy: room 3 - fostered_now;
+    # only the household fostering nobody may take a larger sibling group alone
+    assert problem.vacancy_group.tolist() == [0, 1]
+    assert problem.group_capacity.tolist() == [1, 3]
+    assert problem.group_siblings_exempt.tolist() == [False, True]
 
 
 def test_placements_in_wales_and_northern_ireland_validate() -> None:

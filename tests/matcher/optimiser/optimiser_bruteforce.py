@@ -38,6 +38,8 @@ def score(
         total += points[child, vacancy]
     if any(u > int(c) for u, c in zip(used, problem.capacity, strict=True)):
         return None
+    if not _households_ok(problem, assignment):
+        return None
     for group in problem.sibling_groups:
         where = [assignment[c] for c in group]
         placed = [v for v in where if v >= 0]
@@ -49,6 +51,43 @@ def score(
             unplaced = len(group) - len(placed)
             total -= problem.split_penalty * (extra_vacancies + unplaced)
     return total
+
+
+def _households_ok(problem: AssignmentProblem, assignment: tuple[int, ...]) -> bool:
+    """Capacity groups (with the siblings exception) and exclusive pairs, by definition."""
+    sibling_of = {c: g for g, group in enumerate(problem.sibling_groups) for c in group}
+    placed = [(c, v) for c, v in enumerate(assignment) if v >= 0]
+    assert problem.vacancy_group is not None and problem.group_capacity is not None
+    assert problem.group_siblings_exempt is not None and problem.pair_exclusive is not None
+    assert problem.vacancy_household is not None
+    for g, room in enumerate(problem.group_capacity.tolist()):
+        there = [c for c, v in placed if problem.vacancy_group[v] == g]
+        if len(there) > room:
+            families = {sibling_of.get(c, -1 - c) for c in there}
+            one_family = len(families) == 1 and min(families) >= 0
+            if not (bool(problem.group_siblings_exempt[g]) and one_family):
+                return False
+
+    def household(v: int) -> tuple[str, int]:
+        h = int(problem.vacancy_household[v])  # type: ignore[index]
+        return ("vacancy", v) if h < 0 else ("household", h)
+
+    exclusive = {
+        (int(c), int(v))
+        for c, v, e in zip(
+            problem.pair_child, problem.pair_vacancy, problem.pair_exclusive, strict=True
+        )
+        if e
+    }
+    for c, v in placed:
+        if (c, v) not in exclusive:
+            continue
+        for other, w in placed:
+            if other == c or household(w) != household(v):
+                continue
+            if c not in sibling_of or sibling_of.get(other) != sibling_of[c]:
+                return False
+    return True
 
 
 def brute_force(problem: AssignmentProblem) -> tuple[int, tuple[int, ...]]:

@@ -13,6 +13,7 @@ def tiny_problems(
     max_children: int = 6,
     max_vacancies: int = 4,
     split: str = "any",  # "hard" | "soft" | "any"
+    households: bool = False,
 ) -> AssignmentProblem:
     """Up to 6 children and 4 vacancies, sibling groups of 2-3, either split mode."""
     n = draw(st.integers(1, max_children))
@@ -41,6 +42,21 @@ def tiny_problems(
         penalty = draw(st.integers(0, 8))
     else:
         penalty = draw(st.none() | st.integers(0, 8))
+    extra: dict[str, object] = {}
+    if households:
+        n_groups = draw(st.integers(0, 2))
+        extra["vacancy_group"] = draw(
+            st.lists(st.integers(-1, n_groups - 1), min_size=m, max_size=m)
+        )
+        extra["group_capacity"] = draw(
+            st.lists(st.integers(0, 3), min_size=n_groups, max_size=n_groups)
+        )
+        extra["group_siblings_exempt"] = draw(
+            st.lists(st.booleans(), min_size=n_groups, max_size=n_groups)
+        )
+        extra["vacancy_household"] = draw(st.lists(st.integers(-1, 1), min_size=m, max_size=m))
+        solo = draw(st.sets(st.integers(0, n - 1), max_size=2))
+        extra["pair_exclusive"] = [c in solo for c, _ in pairs]
     return AssignmentProblem.from_arrays(
         n,
         capacity,
@@ -49,4 +65,5 @@ def tiny_problems(
         points,
         sibling_groups=groups,
         split_penalty=penalty,
+        **extra,  # type: ignore[arg-type]
     )

@@ -120,3 +120,29 @@ def test_same_input_and_seed_give_the_same_assignment(problem: AssignmentProblem
     assert np.array_equal(first.vacancy_of_child, again.vacancy_of_child)
     assert (first.objective, first.bound) == (again.objective, again.bound)
     assert dataclasses.asdict(first.parameters) == dataclasses.asdict(params)
+
+
+@given(tiny_problems(households=True))
+def test_household_rules_equal_brute_force(problem: AssignmentProblem) -> None:
+    """Capacity groups, the siblings exception and exclusive pairs: one solve is exact."""
+    solution = solve(problem, FAST)
+    optimum, _ = brute_force(problem)
+    exact = solve(problem, SolverParameters(num_workers=1, use_flow_warm_start=False))
+    assert exact.objective == optimum
+    assert solution.objective == optimum
+    assert solution.status == "optimal" and solution.bound == optimum
+    assert check_solution(problem, solution) == []
+    assert score(problem, tuple(solution.vacancy_of_child.tolist())) == optimum
+
+
+@given(tiny_problems(households=True), st.booleans(), st.booleans(), st.booleans())
+def test_household_rules_every_technique_switch_gives_the_same_optimum(
+    problem: AssignmentProblem, warm: bool, fixing: bool, decompose: bool
+) -> None:
+    params = SolverParameters(
+        num_workers=1, use_flow_warm_start=warm, reduced_cost_fixing=fixing, decompose=decompose
+    )
+    optimum, _ = brute_force(problem)
+    solution = solve(problem, params)
+    assert solution.objective == optimum == solution.bound
+    assert check_solution(problem, solution) == []
