@@ -249,3 +249,23 @@ def test_stochastic_demand_gives_each_run_its_own_counts(tmp_path: Path) -> None
     rec = run_one(file, 1)
     wanted = sum(c1[g] for g in ("fostering", "residential", "supported_accommodation"))
     assert rec.outcomes["baseline"]["children"] == wanted
+
+
+def test_foster_flows_lose_nested_households_and_recruit_in_house() -> None:
+    from scenarios.whatif.config import FosterFlow
+
+    _, world, _ = _world_and_baseline()
+    foster = {"inhouse_foster", "agency_foster"}
+    base, _ = apply_variant(world, None, FosterFlow())
+    some, _ = apply_variant(world, None, FosterFlow(loss_per_month=0.02))
+    more, _ = apply_variant(world, None, FosterFlow(loss_per_month=0.05))
+    ids = [set(v[v["placement_type"].isin(foster)]["vacancy_id"]) for v in (base, some, more)]
+    assert ids[2] < ids[1] < ids[0]  # a higher rate loses a superset
+    others = [len(v[~v["placement_type"].isin(foster)]) for v in (base, some, more)]
+    assert others[0] == others[1] == others[2]  # homes that are not foster households stay
+    grown, _ = apply_variant(world, None, FosterFlow(recruit_per_month=2.0))
+    new = grown[grown["vacancy_id"].str.startswith("N")]
+    assert len(new) > 10 and set(new["placement_type"]) == {"inhouse_foster"}
+    # twelve months at 2 a month: Poisson(24); the same world always recruits the same
+    again, _ = apply_variant(world, None, FosterFlow(recruit_per_month=2.0))
+    assert again.equals(grown)
