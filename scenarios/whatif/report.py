@@ -45,6 +45,7 @@ def table(data: dict[str, Any]) -> str:
         f"{data['name']}",
         f"{data['runs_done']} of {data['runs_requested']} runs, seed {data['seed']}, "
         f"{data['backend']} backend, {data['seconds']:.1f} s"
+        + (f", {data['runs_resumed']} resumed from runs.jsonl" if data.get("runs_resumed") else "")
         + ("" if data["complete"] else "  (INCOMPLETE: rerun the same command to resume)"),
         f"demand: {data['demand']['mode']} ({data['demand']['source']}), "
         f"horizon {data['demand']['horizon_months']} months: "

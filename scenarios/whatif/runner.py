@@ -431,7 +431,14 @@ def _run_pool(
             for fut in sorted(finished, key=lambda f: id(f)):
                 keep(fut.result())
     except BaseException:
+        # Stop now: runs queued in the workers would otherwise run to the end (and an
+        # interrupted pool can hang at exit). Finished runs are already kept.
+        processes = list(getattr(pool, "_processes", {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            proc.terminate()
+        for proc in processes:
+            proc.join(timeout=5)
         raise
     pool.shutdown(wait=True)
 
@@ -544,6 +551,7 @@ def summarise(state: ScenarioRuns) -> dict[str, Any]:
         "key": file.key(),
         "runs_requested": state.requested,
         "runs_done": len(recs),
+        "runs_resumed": state.resumed,
         "complete": state.complete,
         "interrupted": state.interrupted,
         "backend": state.backend,

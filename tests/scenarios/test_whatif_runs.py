@@ -130,7 +130,10 @@ def test_same_seed_same_result_on_1_and_4_workers_and_dask(tmp_path: Path) -> No
         Client(cluster) as client,
     ):
         dask = run_scenarios(file, runs=4, scheduler=client)
-    assert dask.backend == "dask"
+        # by address, as `--scheduler tcp://...` does (its own client, closed after)
+        by_address = run_scenarios(file, runs=2, scheduler=cluster.scheduler_address)
+    assert dask.backend == by_address.backend == "dask"
+    assert [_strip(r) for r in by_address.ordered()] == [_strip(r) for r in one.ordered()][:2]
     a = [_strip(r) for r in one.ordered()]
     assert a == [_strip(r) for r in four.ordered()]
     assert a == [_strip(r) for r in dask.ordered()]
