@@ -223,7 +223,7 @@ def explain_why_not(
         if vacancy is None:
             raise not_found("vacancy", vacancy_id) from None
         raise ProblemError(
-            409, f"vacancy {vacancy_id} has no free bed left: decisions have taken them all"
+            409, f"vacancy {vacancy_id} has no free bed left: another decision has taken it"
         ) from None
     audit.record(
         session,
@@ -246,27 +246,10 @@ def decide(
     vacancy_id: str,
     reason: str,
 ) -> Decision:
-    """Record the officer's decision: the bed is taken at once, or 409 (audited)."""
+    """Record the officer's decision: the bed is taken at once, or 409 (both audited)."""
     record = visible_child(session, who, request, child_id, "decision")
-    if not reason.strip():
-        raise ProblemError(
-            422,
-            "give the reason for the decision",
-            [{"field": "reason", "message": "required; expected the officer's reason"}],
-        )
-    if record.status != "waiting":
-        raise ProblemError(409, f"child {child_id} is already placed: a decision is recorded")
-    answer = explain_why_not(session, who, request, child_id, vacancy_id, reason="decision")
-    if answer.exclusion is not None:
-        raise ProblemError(
-            422,
-            f"vacancy {vacancy_id} is not eligible for child {child_id}: "
-            f"{answer.exclusion.rule} ({answer.exclusion.source})",
-            [{"field": "vacancy_id", "message": f"excluded by {answer.exclusion.rule}"}],
-        )
-    try:
-        decision = store.record_decision(session, child_id, vacancy_id, who.user_id, reason)
-    except store.ConflictError as exc:
+
+    def log(outcome: str) -> None:
         audit.record(
             session,
             who,
@@ -276,19 +259,36 @@ def decide(
             f"{child_id}/{vacancy_id}",
             authority=record.authority_code,
             reason=reason,
-            outcome="conflict",
+            outcome=outcome,
         )
-        raise ProblemError(409, str(exc)) from None
-    audit.record(
-        session,
-        who,
-        request,
-        "decision",
-        "child",
-        f"{child_id}/{vacancy_id}",
-        authority=record.authority_code,
-        reason=reason,
-    )
+
+    if not reason.strip():
+        raise ProblemError(
+            422,
+            "give the reason for the decision",
+            [{"field": "reason", "message": "required; expected the officer's reason"}],
+        )
+    try:
+        if record.status != "waiting":
+            raise ProblemError(409, f"child {child_id} is already placed: a decision is recorded")
+        # A bed taken since the officer's page was drawn answers 409 here already.
+        answer = explain_why_not(session, who, request, child_id, vacancy_id, reason="decision")
+        if answer.exclusion is not None:
+            raise ProblemError(
+                422,
+                f"vacancy {vacancy_id} is not eligible for child {child_id}: "
+                f"{answer.exclusion.rule} ({answer.exclusion.source})",
+                [{"field": "vacancy_id", "message": f"excluded by {answer.exclusion.rule}"}],
+            )
+        try:
+            decision = store.record_decision(session, child_id, vacancy_id, who.user_id, reason)
+        except store.ConflictError as exc:
+            raise ProblemError(409, str(exc)) from None
+    except ProblemError as exc:
+        if exc.status == 409:
+            log("conflict")
+        raise
+    log("ok")
     return decision
 
 

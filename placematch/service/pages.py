@@ -39,7 +39,7 @@ FACTOR_LABELS = {
     "education": "School",
     "siblings": "Siblings",
     "disability": "Disability",
-    "in_area": "Area",
+    "in_area": "Local",
     "ofsted": "Ofsted",
     "cost": "Cost",
     "culture_language": "Culture",

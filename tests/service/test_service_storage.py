@@ -171,3 +171,58 @@ def test_passwords_are_argon2_and_users_checked(empty_url: str) -> None:
             with pytest.raises(auth.UserError, match=f"^{field}:"):
                 auth.add_user(s, *args)
     engine.dispose()
+
+
+def test_record_decision_is_atomic_between_two_sessions(empty_url: str) -> None:
+    """Straight at the store (no eligibility check first): many pairs of threads race for
+    one-bed vacancies; the conditional update lets exactly one of each pair through."""
+    import threading
+
+    engine = db.connect(empty_url)
+    db.migrate(engine)
+    factory = db.session_factory(engine)
+    with factory() as s:
+        store.load_path(s, DEMO)
+        user = auth.add_user(s, "o", "password123", "placement_officer", ["Essex"])
+        s.commit()
+        uid = user.id
+    # V03, V04, V07, V10 and V16 have one bed each; C-children race in pairs for them.
+    races = [("V03", "C01", "C11"), ("V07", "C07", "C12"), ("V16", "C06", "C03")]
+    for vacancy, a, b in races:
+        barrier = threading.Barrier(2)
+        outcome: dict[str, str] = {}
+
+        def go(
+            child: str,
+            vacancy: str = vacancy,
+            barrier: threading.Barrier = barrier,
+            outcome: dict[str, str] = outcome,
+        ) -> None:
+            with factory() as s:
+                barrier.wait()
+                try:
+                    store.record_decision(s, child, vacancy, uid, "race")
+                    outcome[child] = "ok"
+                except store.ConflictError as exc:
+                    outcome[child] = str(exc)
+
+        threads = [threading.Thread(target=go, args=(c,)) for c in (a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(v == "ok" for v in outcome.values()) == [False, True], outcome
+        loser = next(v for v in outcome.values() if v != "ok")
+        assert loser == f"vacancy {vacancy} has no free bed left: another decision has taken it"
+    with factory() as s:
+        for vacancy, _, _ in races:
+            v = store.vacancy_record(s, vacancy)
+            assert v is not None and v.beds_taken == 1
+        from placematch.service.models import Decision
+
+        assert s.scalar(select(func.count()).select_from(Decision)) == len(races)
+        placed = s.scalar(
+            select(func.count()).select_from(ChildRecord).where(ChildRecord.status == "placed")
+        )
+        assert placed == len(races)
+    engine.dispose()
