@@ -109,6 +109,132 @@ def _exclusive_cuts(
     return added
 
 
+def _configure(
+    solver: cp_model.CpSolver, params: SolverParameters, seconds: float, n_pairs: int
+) -> None:
+    p = solver.parameters
+    p.num_workers = params.num_workers
+    p.random_seed = params.seed
+    p.max_time_in_seconds = max(seconds, 0.01)
+    p.relative_gap_limit = params.relative_gap
+    p.log_search_progress = params.log_search
+    p.cp_model_presolve = n_pairs <= PRESOLVE_MAX_VARIABLES
+
+
+def _lex_key(
+    chosen: npt.NDArray[np.bool_],
+    size_of_pair: npt.NDArray[np.int64],
+    residual: npt.NDArray[np.int64],
+) -> tuple[int, int]:
+    return int(size_of_pair[chosen].sum()), int(residual[chosen].sum())
+
+
+def _solve_lexicographic(
+    model: cp_model.CpModel,
+    x: list[int],
+    size_of_pair: npt.NDArray[np.int64],
+    pair_points: npt.NDArray[np.int64],
+    runs: list[tuple[int, int]],
+    *,
+    hint: npt.NDArray[np.bool_] | None,
+    upper_bound: int | None,
+    params: SolverParameters,
+    deadline: float,
+) -> tuple[str, npt.NDArray[np.bool_], int, int] | None:
+    """Solve in two exact phases when the points have a dominant per-child base.
+
+    With ``base = min(points // size)`` and ``residual = points - base * size``, if
+    ``base`` exceeds the largest total residual any assignment can collect, then placing
+    one more child beats any residual, so the optimum maximises the children placed
+    ``N`` first and then the residual ``R`` with ``N`` fixed: ``objective = base * N + R``.
+    Both phases have small coefficients, so CP-SAT's floating-point LP bound can prove them
+    (with coefficients of ~6e7 per child it stalled a few dozen points above the optimum).
+    Returns ``None`` when the condition does not hold (the caller solves one objective).
+    """
+    n_pairs = len(x)
+    base = int((pair_points // size_of_pair).min())
+    residual = pair_points - base * size_of_pair
+    most = sum(int(residual[s:e].max()) for s, e in runs)
+    if base <= most or base <= 0:
+        return None
+    proto = model.proto
+
+    def objective(coeffs: list[int]) -> None:
+        proto.clear_objective()
+        proto.objective.vars.extend(x)
+        proto.objective.coeffs.extend([-c for c in coeffs])
+        proto.objective.scaling_factor = -1.0
+
+    def bound_constraint(coeffs: list[int], low: int, high: int) -> None:
+        constraint = proto.constraints.add().linear
+        constraint.vars.extend(x)
+        constraint.coeffs.extend(coeffs)
+        constraint.domain.extend([low, high])
+
+    sizes = size_of_pair.tolist()
+    total = int(size_of_pair.sum())
+    if hint is not None:
+        proto.solution_hint.vars.extend(x)
+        proto.solution_hint.values.extend(hint.astype(np.int64).tolist())
+        hint_n = int(size_of_pair[hint].sum())
+        bound_constraint(sizes, hint_n, max(total, hint_n))
+    # phase 1: the most children placed; objective = base * N + R with R >= 0, so the
+    # caller's bound caps N, and a hint that reaches that cap needs no search
+    most_placed = total if upper_bound is None else min(total, upper_bound // base)
+    if hint is not None and int(size_of_pair[hint].sum()) >= most_placed:
+        status, first = cp_model.OPTIMAL, hint.copy()
+    else:
+        objective(sizes)
+        solver = cp_model.CpSolver()
+        _configure(solver, params, deadline - time.perf_counter(), n_pairs)
+        status = solver.solve(model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        first = np.asarray(solver.response_proto.solution, dtype=np.int64)[:n_pairs] > 0
+        if status != cp_model.OPTIMAL and solver.best_objective_bound < most_placed:
+            most_placed = math.floor(solver.best_objective_bound + 1e-6)
+        elif status == cp_model.OPTIMAL:
+            most_placed = int(size_of_pair[first].sum())
+    placed = int(size_of_pair[first].sum())
+    if hint is not None and _lex_key(hint, size_of_pair, residual) > _lex_key(
+        first, size_of_pair, residual
+    ):
+        first, placed = hint.copy(), int(size_of_pair[hint].sum())
+    if status != cp_model.OPTIMAL and placed < most_placed:
+        value = base * placed + int(residual[first].sum())
+        bound = max(value, base * most_placed + most)
+        if upper_bound is not None:
+            bound = max(value, min(bound, upper_bound))
+        return ("optimal" if bound == value else "feasible", first, value, bound)
+    # phase 2: the most residual points with that many children placed
+    bound_constraint(sizes, placed, placed)
+    if hint is not None and int(size_of_pair[hint].sum()) == placed:
+        floor = int(residual[hint].sum())
+        bound_constraint(residual.tolist(), floor, max(int(residual.sum()), floor))
+    proto.clear_solution_hint()
+    proto.solution_hint.vars.extend(x)
+    proto.solution_hint.values.extend(first.astype(np.int64).tolist())
+    objective(residual.tolist())
+    solver = cp_model.CpSolver()
+    _configure(solver, params, deadline - time.perf_counter(), n_pairs)
+    status = solver.solve(model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen = np.asarray(solver.response_proto.solution, dtype=np.int64)[:n_pairs] > 0
+        got = int(residual[chosen].sum())
+        if int(residual[first].sum()) > got:  # never worse than phase 1's answer
+            chosen, got = first, int(residual[first].sum())
+        most_r = (
+            got if status == cp_model.OPTIMAL else math.floor(solver.best_objective_bound + 1e-6)
+        )
+    else:
+        chosen, got, most_r = first, int(residual[first].sum()), most
+    value = base * placed + got
+    bound = max(value, base * placed + max(most_r, got))
+    if upper_bound is not None:
+        bound = max(value, min(bound, upper_bound))
+    return ("optimal" if bound == value else "feasible", chosen, value, bound)
+
+
 def solve_component(
     size: npt.NDArray[np.int64],
     capacity: npt.NDArray[np.int64],
@@ -314,6 +440,29 @@ def solve_component(
     # A unit that is placed in every optimum contributes the least of its coefficients
     # whatever it gets: take that out as a constant, so that CP-SAT's LP sees coefficients
     # of the size of the differences that matter (the statutory bases are far larger).
+    n_vars = n_pairs + len(penalty_vars)
+    if not penalty_vars and n_pairs and params.relative_gap == 0.0:
+        lexicographic = _solve_lexicographic(
+            model,
+            x,
+            size[pair_unit],
+            pair_points,
+            runs,
+            hint=hint,
+            upper_bound=upper_bound,
+            params=params,
+            deadline=started + time_limit_s,
+        )
+        if lexicographic is not None:
+            status_name, chosen, value, bound = lexicographic
+            return ComponentResult(
+                status=status_name,
+                chosen=chosen,
+                objective=value,
+                bound=bound,
+                wall_s=time.perf_counter() - started,
+                n_variables=n_vars,
+            )
     offset = 0
     for s, e in runs:
         if placed_units[pair_unit[s]]:
@@ -347,7 +496,6 @@ def solve_component(
     p.cp_model_presolve = n_pairs <= PRESOLVE_MAX_VARIABLES
     status = solver.solve(model)
     wall = time.perf_counter() - started
-    n_vars = n_pairs + len(penalty_vars)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = np.asarray(solver.response_proto.solution, dtype=np.int64)
         chosen = values[:n_pairs] > 0

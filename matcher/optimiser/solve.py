@@ -95,7 +95,8 @@ class Solution:
             f"{s.get('components_incumbent', 0)} by incumbent = bound, "
             f"{s.get('components_cpsat', 0)} by CP-SAT)",
             f"time       {float(s.get('time_total_s', 0.0)):.3f} s "
-            f"(seed {self.parameters.seed}, {self.parameters.num_workers} workers)",
+            f"(seed {self.parameters.seed}, {self.parameters.num_workers} "
+            f"worker{'s' if self.parameters.num_workers != 1 else ''})",
         ]
         return "\n".join(lines)
 

@@ -132,7 +132,7 @@ def test_summary_reports_status_bound_and_method() -> None:
     assert text.splitlines()[0] == "status     optimal (gap 0.0000%)"
     assert f"objective  {solution.objective}" in text
     assert f"placed     {solution.n_placed} of {problem.n_children} children" in text
-    assert "seed 5, 2 workers" in text
+    assert "seed 5, 1 worker)" in text
     assert solution.gap == 0.0
     assert all(isinstance(v, int | float | str) for v in solution.stats.values())
 
