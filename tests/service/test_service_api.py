@@ -697,3 +697,118 @@ def test_sign_in_is_throttled(fresh: Service) -> None:
     assert "too many failed sign-ins" in problem["detail"]
     r = c.post("/login", data={**right, "next": "/"}, follow_redirects=False)
     assert r.status_code == 429 and "Too many failed sign-ins" in r.text
+
+
+WRITE_ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "POST",
+        "/vacancies",
+        {
+            "json": {
+                "vacancy_id": "VX",
+                "provider_id": "PX",
+                "placement_type": "inhouse_foster",
+                "postcode": "CM1 1QH",
+                "beds": 1,
+                "age_min": 0,
+                "age_max": 17,
+                "ofsted": "good",
+                "weekly_cost": 1,
+            }
+        },
+    ),
+    (
+        "PUT",
+        "/vacancies/V03",
+        {
+            "json": {
+                "vacancy_id": "V03",
+                "provider_id": "P03",
+                "placement_type": "inhouse_foster",
+                "postcode": "CO1 1PJ",
+                "beds": 9,
+                "age_min": 0,
+                "age_max": 11,
+                "ofsted": "good",
+                "weekly_cost": 1,
+                "fostered_now": 1,
+            }
+        },
+    ),
+    (
+        "POST",
+        "/children/upload",
+        {
+            "files": {
+                "file": (
+                    "children.csv",
+                    "child_id,age,sex,home_postcode,la\nUX,5,M,CM1 1QH,Essex\n",
+                )
+            }
+        },
+    ),
+    (
+        "POST",
+        "/vacancies/upload",
+        {
+            "files": {
+                "file": (
+                    "vacancies.csv",
+                    "vacancy_id,provider_id,placement_type,postcode,beds,age_min,age_max,sex,capabilities,"
+                    "ofsted,weekly_cost\nVU,PU,inhouse_foster,CM1 1QH,1,0,17,any,,good,300\n",
+                )
+            }
+        },
+    ),
+    (
+        "POST",
+        "/upload",
+        {
+            "files": {
+                "children": (
+                    "children.csv",
+                    "child_id,age,sex,home_postcode,la\nUY,5,M,CM1 1QH,Essex\n",
+                )
+            }
+        },
+    ),
+    ("POST", "/forecasts", {"json": {"config_toml": "[forecast]\nmode = 'statement'\n"}}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "kw"), WRITE_ENDPOINTS)
+def test_writes_refuse_wrong_roles(service: Service, method: str, path: str, kw: Any) -> None:
+    wrong = ["commissioner", "admin"] if path != "/forecasts" else ["officer", "admin"]
+    if path == "/vacancies/V03":
+        wrong.append("officer_thurrock")  # kept by Essex
+    for user in wrong:
+        r = service.client.request(method, API + path, headers=service.h(user), **kw)
+        is_problem(r, 403)
+    # Nothing was written.
+    h = service.h("officer")
+    assert service.client.get(f"{API}/vacancies/V03", headers=h).json()["beds"] == 1
+    for missing in ("/vacancies/VX", "/vacancies/VU", "/children/UX", "/children/UY"):
+        assert service.client.get(API + missing, headers=h).status_code == 404
+
+
+def test_jobs_and_forecasts_refuse_others(fresh: Service) -> None:
+    c = fresh.client
+    job = c.post(f"{API}/match", json={"child_ids": ["C09"]}, headers=fresh.h("officer")).json()
+    for _ in range(300):
+        done = c.get(f"{API}/jobs/{job['id']}", headers=fresh.h("officer")).json()
+        if done["status"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    for user, status in (("officer_thurrock", 404), ("commissioner", 403), ("admin", 403)):
+        is_problem(c.get(f"{API}/jobs/{job['id']}", headers=fresh.h(user)), status)
+        is_problem(c.get(f"{API}/jobs/{job['id']}/result", headers=fresh.h(user)), status)
+    assert c.get(f"{API}/jobs/{job['id']}/result", headers=fresh.h("officer")).status_code == 200
+    from servicekit import REPO
+
+    toml = (REPO / "examples" / "essex_2026.toml").read_text()
+    f = c.post(f"{API}/forecasts", json={"config_toml": toml}, headers=fresh.h("commissioner"))
+    fid = f.json()["id"]
+    for user, status in (("officer", 403), ("admin", 403), ("commissioner_thurrock", 404)):
+        is_problem(c.get(f"{API}/forecasts/{fid}", headers=fresh.h(user)), status)
+    theirs = c.get(f"{API}/forecasts", headers=fresh.h("commissioner_thurrock")).json()
+    assert fid not in [x["id"] for x in theirs]

@@ -133,3 +133,19 @@ def test_admin_manages_users_on_the_page(fresh: Service) -> None:
     sign_in(fresh, "officer")
     assert c.get("/users").status_code == 403
     c.cookies.clear()
+
+
+def test_pages_refuse_wrong_roles(fresh: Service) -> None:
+    c = fresh.client
+    cases = {
+        "commissioner": ["/children", "/children/C01", "/upload", "/audit", "/users"],
+        "admin": ["/children", "/children/C01", "/upload", "/forecasts"],
+        "officer": ["/forecasts", "/users"],
+    }
+    for user, paths in cases.items():
+        sign_in(fresh, user)
+        for path in paths:
+            r = c.get(path)
+            assert r.status_code == 403, (user, path)
+            assert "CM2 0HU" not in r.text
+    c.cookies.clear()
