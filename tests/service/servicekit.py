@@ -200,6 +200,14 @@ def fresh(
         yield s
 
 
+@pytest.fixture
+def fresh_sqlite(tmp_path: Path, demo_templates: dict[str, str]) -> Iterator[Service]:
+    """A demo store of its own on SQLite only (the fuzz and the browser: the storage and API
+    tests cover PostgreSQL)."""
+    with store_url("sqlite", tmp_path, demo_templates["sqlite"]) as url, running(url) as s:
+        yield s
+
+
 @pytest.fixture(params=BACKENDS)
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty store URL of each backend."""

@@ -2,8 +2,9 @@
 
 An officer signs in, opens a child, reads the ranked options and an explanation, asks
 why-not, records a decision and finds it in the audit log; a commissioner runs a forecast and
-sees its table and charts. Keyboard and phone-width checks on the way. Screenshots go to
-``tests/service/artifacts/`` (or ``$PLACEMATCH_TEST_ARTIFACTS``).
+sees its table and charts. Keyboard and phone-width checks on the way. On SQLite (the API
+and storage tests cover PostgreSQL). Screenshots go to ``tests/service/artifacts/`` (or
+``$PLACEMATCH_TEST_ARTIFACTS``).
 
 Needs ``playwright`` (the Python package only: no browser download) and Chromium
 (``.ci/chromium.sh``; ``$PLACEMATCH_CHROMIUM`` or ``/usr/bin/chromium``). Without them the
@@ -100,7 +101,10 @@ def fits_a_phone(page: Any) -> None:
     assert width <= 376, f"the page is {width}px wide at a phone's 375px"
 
 
-def test_officer_ranks_explains_decides_and_sees_the_audit(browser: Any, fresh: Service) -> None:
+def test_officer_ranks_explains_decides_and_sees_the_audit(
+    browser: Any, fresh_sqlite: Service
+) -> None:
+    fresh = fresh_sqlite
     out = artifacts()
     with live(fresh.app) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -175,7 +179,8 @@ def test_officer_ranks_explains_decides_and_sees_the_audit(browser: Any, fresh: 
         assert "SS14 1DL" not in other.content()
 
 
-def test_commissioner_runs_a_forecast(browser: Any, fresh: Service) -> None:
+def test_commissioner_runs_a_forecast(browser: Any, fresh_sqlite: Service) -> None:
+    fresh = fresh_sqlite
     out = artifacts()
     with live(fresh.app) as base:
         page = browser.new_page(viewport={"width": 1280, "height": 900})

@@ -8,16 +8,13 @@ traceback, or put a child's personal data in an error.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from servicekit import PERSONAL, Service, running, store_url
+from servicekit import PERSONAL, Service
 
 #: Examples per operation and generation mode.
 EXAMPLES = 14
@@ -33,13 +30,6 @@ def _user_for(path: str) -> str:
     if path.startswith(("/api/v1/users", "/api/v1/audit")):
         return "admin"
     return "officer"
-
-
-@pytest.fixture
-def fresh_sqlite(tmp_path: Path, demo_templates: dict[str, str]) -> Iterator[Service]:
-    """The fuzz runs on SQLite (the storage tests cover PostgreSQL)."""
-    with store_url("sqlite", tmp_path, demo_templates["sqlite"]) as url, running(url) as s:
-        yield s
 
 
 def test_fuzz_the_api_from_its_schema(fresh_sqlite: Service) -> None:
