@@ -321,13 +321,39 @@ def _canonical_singles(
     the beds left, which depends only on the groups' placement, never on which worker of
     a parallel search found a solution first. The objective cannot fall (the flow is
     optimal for them), so an optimum stays optimal and a time-limited answer may improve.
+
+    With household rules, children placed through an exclusive pair stay too; their
+    households are closed to the others, and each capacity group offers the room its
+    fixed children leave (none once a sibling group uses the siblings exception). The
+    current placement of the others fits these limits, so the objective still cannot fall.
     """
-    in_group = problem.group_of_child >= 0
+    assert problem.vacancy_group is not None and problem.group_capacity is not None
+    assert problem.pair_exclusive is not None
     out = vacancy_of_child.copy()
+    fixed = problem.group_of_child >= 0
+    group = problem.vacancy_group.astype(np.int64)
+    room = problem.group_capacity.astype(np.int64)
+    closed_vacancy = np.zeros(problem.n_vacancies, dtype=np.bool_)
+    if problem.has_household_rules:
+        placed = np.flatnonzero(out >= 0)
+        key = problem.pair_child.astype(np.int64) * max(problem.n_vacancies, 1)
+        key = key + problem.pair_vacancy
+        wanted = placed.astype(np.int64) * max(problem.n_vacancies, 1) + out[placed]
+        order = np.argsort(key, kind="stable")
+        at = order[np.searchsorted(key[order], wanted)] if len(placed) else placed
+        exclusive_child = placed[problem.pair_exclusive[at]]
+        fixed[exclusive_child] = True
+        home = problem.household_key()
+        closed_vacancy = np.isin(home, home[out[exclusive_child]])
+        fixed_at = out[fixed & (out >= 0)]
+        in_group = group[fixed_at]
+        used = np.bincount(in_group[in_group >= 0], minlength=len(room))
+        room = np.maximum(room - used, 0)
     remaining = problem.capacity.astype(np.int64) - np.bincount(
-        out[in_group & (out >= 0)], minlength=problem.n_vacancies
+        out[fixed & (out >= 0)], minlength=problem.n_vacancies
     )
-    free_pair = ~in_group[problem.pair_child]
+    remaining[closed_vacancy] = 0
+    free_pair = ~fixed[problem.pair_child] & ~problem.pair_exclusive
     if not free_pair.any():
         return out
     pair_child = problem.pair_child[free_pair].astype(np.int64)
@@ -342,11 +368,13 @@ def _canonical_singles(
         left.astype(np.int64),
         pair_vacancy,
         points,
+        right_group=group,
+        group_capacity=room,
         duals=False,
     )
-    out[~in_group] = -1
-    used = result.flow > 0
-    out[pair_child[used]] = pair_vacancy[used].astype(np.int32)
+    out[~fixed] = -1
+    used_arc = result.flow > 0
+    out[pair_child[used_arc]] = pair_vacancy[used_arc].astype(np.int32)
     return out
 
 
@@ -642,8 +670,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
 
     vacancy_of_child = units.vacancy_of_child(choice, n)
     timer.lap("cpsat")
-    if not problem.has_household_rules:
-        vacancy_of_child = _canonical_singles(problem, vacancy_of_child)
+    vacancy_of_child = _canonical_singles(problem, vacancy_of_child)
     timer.lap("canonical")
     objective = objective_of(problem, vacancy_of_child)
     bound = min(bound, lp_bound)

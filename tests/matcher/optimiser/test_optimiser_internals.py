@@ -38,6 +38,43 @@ def test_flow_duals_certify_the_relaxation_and_bound_the_optimum(
         assert result.value // units.scale >= brute_force(problem)[0]
 
 
+@given(tiny_problems(households=True))
+def test_flow_with_household_groups_has_certified_duals_and_bounds_the_optimum(
+    problem: AssignmentProblem,
+) -> None:
+    from matcher.optimiser.solve import _relaxed_group_capacity
+
+    assert problem.vacancy_group is not None
+    units = build_units(problem)
+    gain = units.pair_points * units.scale // units.size[units.pair_unit]
+    room = _relaxed_group_capacity(problem, units)
+    group = problem.vacancy_group.astype(np.int64)
+    result = max_weight_flow(
+        units.size,
+        problem.capacity,
+        units.pair_unit,
+        units.pair_vacancy,
+        gain,
+        right_group=group,
+        group_capacity=room,
+    )
+    assert result.gamma is not None and (result.gamma >= 0).all()
+    assert (result.reduced_cost >= 0).all()
+    assert (result.reduced_cost[result.flow > 0] == 0).all()
+    dual = (
+        (units.size * result.alpha).sum()
+        + (problem.capacity * result.beta).sum()
+        + (room * result.gamma).sum()
+    )
+    assert dual == result.value == (gain * result.flow).sum()
+    # the flow respects each group's (relaxed) room
+    into = np.bincount(units.pair_vacancy, result.flow * 1, problem.n_vacancies)
+    for g in range(len(room)):
+        assert into[group == g].sum() <= room[g]
+    if problem.split_penalty is None or problem.split_penalty == 0:
+        assert result.value // units.scale >= brute_force(problem)[0]
+
+
 def test_hard_units_pool_their_members_pairs() -> None:
     problem = AssignmentProblem.from_arrays(
         4,

@@ -7,7 +7,14 @@ import dataclasses
 import numpy as np
 import pytest
 
-from matcher.optimiser import AssignmentProblem, Solution, check_solution, objective_of, solve
+from matcher.optimiser import (
+    AssignmentProblem,
+    Solution,
+    check_assignment,
+    check_solution,
+    objective_of,
+    solve,
+)
 from matcher.optimiser.validate import group_penalties, split_penalty_of
 
 
@@ -129,3 +136,51 @@ def test_split_penalty_definition() -> None:
     solution = solve(problem)
     moved = _broken(solution, vacancy_of_child=worst, objective=-18, status="feasible")
     assert check_solution(problem, moved) == []
+
+
+def _household_problem(exempt: bool, exclusive_child: int | None) -> AssignmentProblem:
+    # children 0 and 1 are siblings; vacancies 0 and 1 (2 beds each) share one capacity
+    # group of room 1 and one household; child 2 is a stranger
+    pairs = [(0, 0), (1, 0), (2, 1), (0, 1), (1, 1), (2, 0)]
+    return AssignmentProblem.from_arrays(
+        3,
+        [2, 2],
+        [c for c, _ in pairs],
+        [v for _, v in pairs],
+        [10] * len(pairs),
+        sibling_groups=[(0, 1)],
+        vacancy_group=[0, 0],
+        group_capacity=[1],
+        group_siblings_exempt=[exempt],
+        vacancy_household=[0, 0],
+        pair_exclusive=[c == exclusive_child for c, _ in pairs],
+    )
+
+
+def test_capacity_groups_and_the_siblings_exception_are_checked() -> None:
+    siblings_alone = np.array([0, 0, -1], dtype=np.int32)
+    with_stranger = np.array([0, 0, 1], dtype=np.int32)
+    strict = _household_problem(exempt=False, exclusive_child=None)
+    assert any("capacity group 0" in e for e in check_assignment(strict, siblings_alone))
+    exempt = _household_problem(exempt=True, exclusive_child=None)
+    assert check_assignment(exempt, siblings_alone) == []
+    assert any("capacity group 0" in e for e in check_assignment(exempt, with_stranger))
+
+
+def test_exclusive_pairs_share_the_household_only_with_siblings() -> None:
+    problem = AssignmentProblem.from_arrays(
+        3,
+        [2, 2],
+        [0, 1, 2, 2],
+        [0, 0, 1, 0],
+        [10, 10, 10, 10],
+        sibling_groups=[(0, 1)],
+        vacancy_household=[0, 0],
+        pair_exclusive=[True, False, False, False],
+    )
+    assert check_assignment(problem, np.array([0, 0, -1], dtype=np.int32)) == []
+    errors = check_assignment(problem, np.array([0, 0, 1], dtype=np.int32))
+    assert errors and "exclusive pair" in errors[0] and "2" in errors[0]
+    # another household: the stranger may be there
+    apart = dataclasses.replace(problem, vacancy_household=np.array([0, 1], dtype=np.int32))
+    assert check_assignment(apart, np.array([0, 0, 1], dtype=np.int32)) == []
