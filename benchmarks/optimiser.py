@@ -8,8 +8,9 @@ memory too) is its own; ``baseline_rss_bytes`` is the same process just before s
 
 Solvers, all on the same seeded instance (:mod:`matcher.optimiser.instances`):
 
-* ``placematch`` -- :func:`matcher.optimiser.solve` with the default parameters (2 workers),
-  and ``placematch_1_worker``;
+* ``placematch`` -- :func:`matcher.optimiser.solve` with 2 workers (the default until
+  2026-11-22), and ``placematch_1_worker`` (the default parameters since: one worker was
+  faster on 2 cores in every run, see ``docs/optimiser.md``);
 * ``min_cost_flow_no_siblings`` -- OR-Tools min-cost flow with sibling groups ignored: the
   time floor, and an upper bound on the optimum;
 * ``cpsat_naive`` -- one CP-SAT Boolean per (child, vacancy) pair, sibling groups as
