@@ -471,6 +471,9 @@ def solve_component(
             offset += least
     variables = x + penalty_vars
     weights_all = coefficient.tolist() + [-c for c in penalty_coefs]
+    # a lexicographic attempt that found nothing may have left its objective and hint
+    proto.clear_objective()
+    proto.clear_solution_hint()
     proto.objective.vars.extend(variables)
     proto.objective.coeffs.extend([-w for w in weights_all])
     proto.objective.scaling_factor = -1.0  # maximise, as CpModel.maximize encodes it
