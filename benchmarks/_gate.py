@@ -127,6 +127,9 @@ def check(document: dict[str, Any], baseline: dict[str, Any] | None) -> tuple[li
         if ours is None:
             failures.append(f"{instance}: no placematch record")
             continue
+        if ours.get("objective") is None:
+            failures.append(f"{instance}: placematch gave no answer ({ours['status']})")
+            continue
         highs = solvers.get("highs_mip", {})
         if highs.get("status") == "optimal" and ours["objective"] < highs["objective"]:
             failures.append(

@@ -315,7 +315,18 @@ def solve_instance(
     }
     records = []
     for solver in SOLVERS:
-        out = _timed(runners[solver])
+        try:
+            out = _timed(runners[solver])
+        except Exception as exc:  # record it and go on: the other solvers still report
+            out = {
+                "status": f"error: {type(exc).__name__}: {exc}"[:300],
+                "objective": None,
+                "bound": None,
+                "vacancy_of_child": np.full(model.n_children, -1, dtype=np.int32),
+                "wall_seconds": float("nan"),
+                "max_rss_bytes": _rss(),
+                "error": True,
+            }
         assigned: npt.NDArray[np.int32] = out.pop("vacancy_of_child")
         relaxed = solver == "min_cost_flow"
         errors = check_full(model, assigned, siblings=solver not in ("greedy", "min_cost_flow"))
@@ -330,12 +341,14 @@ def solve_instance(
             **out,
             "gap": _gap(objective, out.get("bound")),
             "placed": int((assigned >= 0).sum()),
-            "valid": not errors and (objective is None or objective == model.objective(assigned)),
+            "valid": not errors
+            and not out.get("error")
+            and (objective is None or objective == model.objective(assigned)),
             "errors": errors[:3],
             "sibling_splits": split_groups(model, assigned),
             "metrics": metrics,
         }
-        if solver == "placematch":
+        if solver == "placematch" and not out.get("error"):
             own = out["own_metrics"]
             record["metrics_agree"] = all(own.get(k) == v for k, v in metrics.items())
             record["splits_without_policy"] = (

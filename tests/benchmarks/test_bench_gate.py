@@ -159,3 +159,11 @@ def test_main_exits_1_on_failure_and_writes_a_baseline(tmp_path: Path) -> None:
     (results / "matching.json").write_text(json.dumps(bad))
     assert main(["--results", str(results), "--baseline", str(baseline)]) == 1
     assert main(["--results", str(tmp_path / "none"), "--baseline", str(baseline)]) == 2
+
+
+def test_a_placematch_error_fails_with_its_status() -> None:
+    broken = rec("placematch", float("nan"), 0, status="error: RuntimeError: boom", valid=False)
+    broken["objective"] = None
+    failures, _ = check(doc(ours=broken), None)
+    assert failures == ["inst: placematch gave no answer (error: RuntimeError: boom)"]
+    assert "error: RuntimeError: boom" in report(doc(ours=broken))
