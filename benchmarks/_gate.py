@@ -37,7 +37,7 @@ from typing import Any
 
 from benchmarks.harness import RESULTS_DIR
 
-__all__ = ["TOLERANCES", "check", "main", "ratios", "report", "targets"]
+__all__ = ["TOLERANCES", "check", "main", "ratios", "report", "side_table", "targets"]
 
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
 #: ratio name -> ("time", factor allowed) or ("quality", None).
@@ -383,6 +383,29 @@ def targets(documents: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
     return out
 
 
+def side_table(documents: dict[str, dict[str, Any]]) -> str:
+    """Beside matching: rank, distances, lookups, the Essex statement forecast and the
+    stochastic runs, from the suites' own results (``wall_seconds`` is their median)."""
+    lines = ["| suite | measurement | tier | wall s |", "|---|---|---|---:|"]
+    wanted = {
+        "matching": ("rank_child",),
+        "geography": ("distance_matrix_", "locate_many_", "locate_loop_"),
+        "forecast": ("essex_statement_forecast", "stochastic_"),
+    }
+    for suite, prefixes in wanted.items():
+        doc = documents.get(suite)
+        for r in (doc or {}).get("records", []):
+            if r["name"].startswith(prefixes):
+                extra = ""
+                if "p95_seconds" in r:
+                    extra = f" (p50; p95 {r['p95_seconds']:.4f}, {r['vacancies']:,} vacancies)"
+                lines.append(
+                    f"| {suite} | {r['name']} | {(doc or {}).get('tier')} "
+                    f"| {r['wall_seconds']:.4f}{extra} |"
+                )
+    return "\n".join(lines)
+
+
 def _targets_table(rows: list[tuple[str, str, str]]) -> str:
     lines = ["| target | measured | |", "|---|---|---|"]
     lines += [f"| {t} | {m} | {s} |" for t, m, s in rows]
@@ -427,6 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report(matching))
     print("\n## Targets (reported, not asserted)\n")
     print(_targets_table(targets(documents)))
+    print("\n## Beside matching\n")
+    print(side_table(documents))
     if args.write_baseline:
         old = json.loads(args.baseline.read_text()) if args.baseline.exists() else {}
         new = baseline_of(matching)

@@ -167,3 +167,18 @@ def test_a_placematch_error_fails_with_its_status() -> None:
     failures, _ = check(doc(ours=broken), None)
     assert failures == ["inst: placematch gave no answer (error: RuntimeError: boom)"]
     assert "error: RuntimeError: boom" in report(doc(ours=broken))
+
+
+def test_side_table_lists_rank_distances_and_forecasts() -> None:
+    from benchmarks._gate import side_table
+
+    forecast = {
+        "tier": "county",
+        "records": [
+            {"name": "essex_statement_forecast", "wall_seconds": 0.002},
+            {"name": "fit_rates_from_903", "wall_seconds": 0.05},
+        ],
+    }
+    text = side_table({"forecast": forecast})
+    assert "| forecast | essex_statement_forecast | county | 0.0020 |" in text
+    assert "fit_rates" not in text
