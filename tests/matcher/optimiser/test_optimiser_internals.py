@@ -186,3 +186,39 @@ def test_statutory_bases_are_taken_out_of_the_exact_model() -> None:
     # units the LP proves placed in every optimum go to CP-SAT as "exactly one vacancy"
     assert int(full.stats["units_must_place"]) > 0
     assert int(full.stats["components_cpsat"]) >= 1
+
+
+def test_single_objective_fallback_after_a_fruitless_lexicographic_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If the two-phase solve finds nothing, the one-objective model still starts clean."""
+    import matcher.optimiser.cpsat as cpsat
+
+    def fruitless(model: object, x: list[int], *args: object, **kwargs: object) -> None:
+        proto = model.proto  # type: ignore[attr-defined]
+        # an objective left behind (here one that would make placing anybody a loss)
+        proto.objective.vars.extend(x)
+        proto.objective.coeffs.extend([5000] * len(x))
+        proto.solution_hint.vars.extend(x)
+        proto.solution_hint.values.extend([0] * len(x))
+        return None
+
+    monkeypatch.setattr(cpsat, "_solve_lexicographic", fruitless)
+    # three siblings and two strangers; one household of room 3 (exempt) and a solo child
+    problem = AssignmentProblem.from_arrays(
+        5,
+        [3, 2, 1],
+        [0, 1, 2, 0, 1, 2, 3, 3, 4, 4],
+        [0, 0, 0, 1, 1, 1, 0, 2, 1, 2],
+        [1009, 1008, 1007, 1003, 1002, 1001, 1005, 1004, 1006, 1002],
+        sibling_groups=[(0, 1, 2)],
+        vacancy_group=[0, 0, -1],
+        group_capacity=[2],
+        group_siblings_exempt=[True],
+        vacancy_household=[0, 0, 1],
+        pair_exclusive=[False] * 8 + [True, False],
+    )
+    optimum, _ = brute_force(problem)
+    solution = solve(problem, SolverParameters(num_workers=1, use_flow_warm_start=False))
+    assert solution.objective == optimum == solution.bound
+    assert check_solution(problem, solution) == []
