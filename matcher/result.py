@@ -393,7 +393,7 @@ class MatchResult:
         lines = [
             f"Status     {self.status} (objective {self.objective}, bound {self.bound}, "
             f"gap {self.gap:.4%})",
-            f"Solver     seed {self.seed}, {p.get('num_workers', '?')} workers, "
+            f"Solver     seed {self.seed}, {_workers(p.get('num_workers'))}, "
             f"time limit {p.get('time_limit_s', '?')} s; "
             f"{self.stats.get('time_match_s', self.stats.get('time_total_s', 0.0)):.2f} s in all",
             f"Placed     {m.placed} of {m.children} children ({m.unplaced} unplaced)",
@@ -441,3 +441,8 @@ def metrics_pct(part: int, whole: int) -> float | None:
 def sorted_by_child(items: Sequence[Any]) -> tuple[Any, ...]:
     """Items sorted by their ``child_id`` attribute."""
     return tuple(sorted(items, key=lambda x: x.child_id))
+
+
+def _workers(n: object) -> str:
+    """``1 worker``, ``2 workers`` (or ``? workers`` when not recorded)."""
+    return f"{n} worker" if n == 1 else f"{'?' if n is None else n} workers"
