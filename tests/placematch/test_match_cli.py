@@ -22,7 +22,7 @@ def test_human_summary_and_assignment_file(
     assert status == 0
     assert "Status     optimal" in text
     assert "Placed     12 of 12 children (0 unplaced)" in text
-    assert "seed 3, 1 workers" in text
+    assert "seed 3, 1 worker," in text
     assert f"Result written to {out}" in text
     data = json.loads(out.read_text())
     assert data["status"] == "optimal" and data["seed"] == 3
