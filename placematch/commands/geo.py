@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     geo = parser.add_subparsers(dest="geo_command", metavar="GEO_COMMAND", required=True)
 
     p = geo.add_parser("locate", help="where a postcode is: grid reference, lat/lon, authority")
-    p.add_argument("postcode", help="a postcode as typed, e.g. 'cm11aa'")
+    p.add_argument(
+        "postcode",
+        nargs="+",
+        help="a postcode as typed, e.g. 'cm11aa' or CM1 1AA (quotes not needed)",
+    )
     p.add_argument(
         "--approximate",
         action="store_true",
@@ -37,8 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = geo.add_parser(
         "distance", help="straight-line miles between two postcodes (SSDA903 PL_DISTANCE)"
     )
-    p.add_argument("postcode_a")
-    p.add_argument("postcode_b")
+    p.add_argument(
+        "postcodes",
+        nargs="+",
+        metavar="POSTCODE",
+        help="two postcodes, e.g. CM1 1AA RM17 5RW (quotes not needed)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_distance)
 
@@ -48,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_school)
 
     p = geo.add_parser("schools-near", help="open schools near a postcode, nearest first")
-    p.add_argument("postcode")
+    p.add_argument("postcode", nargs="+", help="a postcode, e.g. CM1 1AA (quotes not needed)")
     p.add_argument("--phase", help="Primary, Secondary, All-through or '16 plus'")
     p.add_argument("--age", type=int, help="only schools that teach this age")
     p.add_argument("--radius", type=float, default=5.0, help="miles (default 5)")
@@ -79,10 +88,39 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+#: An inward code on its own ("1AA"): the second half of a postcode typed without quotes.
+_INWARD = re.compile(r"^[0-9][A-Za-z]{2}$")
+
+
+def split_postcodes(words: list[str], count: int) -> list[str]:
+    """Group command-line words into ``count`` postcodes.
+
+    A user types ``CM1 1AA RM17 5RW`` without quotes, so the shell hands over four words. An
+    inward code on its own (a digit and two letters) joins the word before it; anything else
+    starts a new postcode. One postcode is all the words joined, so that a sector typed as
+    ``CM1 1`` still reaches ``locate``. Each postcode is then checked, and named, by ``locate``.
+    """
+    if count == 1:
+        return [" ".join(words)]
+    groups: list[str] = []
+    for word in (w for text in words for w in text.split()):
+        if groups and _INWARD.match(word) and " " not in groups[-1]:
+            groups[-1] = f"{groups[-1]} {word}"
+        else:
+            groups.append(word)
+    if len(groups) != count:
+        shown = ", ".join(f"'{g}'" for g in groups) or "none"
+        raise ValueError(
+            f"expected {count} postcodes, such as CM1 1AA RM17 5RW; got {len(groups)}: {shown}"
+        )
+    return groups
+
+
 def _locate(args: argparse.Namespace) -> int:
     from geography.postcodes import locate
 
-    loc = locate(args.postcode, approximate=args.approximate)
+    (text,) = split_postcodes(args.postcode, 1)
+    loc = locate(text, approximate=args.approximate)
     if args.json:
         _print_json(loc.to_dict())
         return 0
@@ -108,7 +146,8 @@ def _distance(args: argparse.Namespace) -> int:
     from geography.distance import distance_miles, great_circle_miles
     from geography.postcodes import locate
 
-    a, b = locate(args.postcode_a), locate(args.postcode_b)
+    text_a, text_b = split_postcodes(args.postcodes, 2)
+    a, b = locate(text_a), locate(text_b)
     great_circle = great_circle_miles(a.lat, a.lon, b.lat, b.lon)
     try:
         exact: float | None = distance_miles(a, b)
@@ -164,8 +203,9 @@ def _school(args: argparse.Namespace) -> int:
 def _schools_near(args: argparse.Namespace) -> int:
     from geography.schools import schools_near
 
+    (text,) = split_postcodes(args.postcode, 1)
     found = schools_near(
-        args.postcode,
+        text,
         phase=args.phase,
         age=args.age,
         radius_miles=args.radius,

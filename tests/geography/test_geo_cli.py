@@ -40,6 +40,31 @@ def test_distance_json_has_miles(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.strip() == "CM1 1AA -> RM17 5RW: 18.5 miles (SSDA903 PL_DISTANCE)"
 
 
+@pytest.mark.parametrize(
+    "words",
+    [
+        ("CM1", "1AA", "RM17", "5RW"),  # typed without quotes: the shell splits each postcode
+        ("cm11aa", "rm17", "5rw"),
+        ("CM1 1AA", "RM17", "5RW"),
+    ],
+)
+def test_distance_unquoted_postcodes(
+    capsys: pytest.CaptureFixture[str], words: tuple[str, ...]
+) -> None:
+    status, out, err = run(capsys, "geo", "distance", *words)
+    assert (status, err) == (0, "")
+    assert out.strip() == "CM1 1AA -> RM17 5RW: 18.5 miles (SSDA903 PL_DISTANCE)"
+
+
+def test_locate_and_schools_near_unquoted(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "geo", "locate", "CM1", "1AA", "--json")
+    assert status == 0 and json.loads(out)["postcode"] == "CM1 1AA"
+    status, out, _ = run(capsys, "geo", "locate", "CM1", "1", "--approximate", "--json")
+    assert status == 0 and json.loads(out)["precision"] == "sector"
+    status, out, _ = run(capsys, "geo", "schools-near", "CM1", "1AA", "--limit", "1", "--json")
+    assert status == 0 and len(json.loads(out)) == 1
+
+
 def test_school_and_schools_near(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "geo", "school", "100000", "--json")
     assert status == 0 and json.loads(out)["name"] == "The Aldgate School"
@@ -67,6 +92,8 @@ def test_authority_command(capsys: pytest.CaptureFixture[str]) -> None:
         (("geo", "school", "1"), "no school with URN 1"),
         (("geo", "school", "abc"), "expected a number"),
         (("geo", "authority", "Esex"), "did you mean Essex"),
+        (("geo", "distance", "CM1", "1AA"), "expected 2 postcodes"),
+        (("geo", "distance", "CM1 1AA", "RM17", "5RW", "SS1", "1AA"), "got 3"),
     ],
 )
 def test_errors_are_one_line_exit_2(
