@@ -331,7 +331,16 @@ def read_table(path: str | os.PathLike[str], *, expect: TableKind | None = None)
                 name, expect, *_diff(header, expect), expected=expect
             ) from None
         if expect is not None and kind is not expect:
-            raise UnrecognisedTableError(name, expect, *_diff(header, expect), expected=expect)
+            # A whole other table (header and episodes swapped, say): say which it is rather
+            # than list every column the two tables do not share.
+            raise UnrecognisedTableError(
+                name,
+                None,
+                (),
+                (),
+                expected=expect,
+                detail=f"its columns are those of the {kind.value} table",
+            )
         names = [c.strip().upper() for c in header]
         width = len(names)
         rows: list[list[str]] = []

@@ -71,4 +71,18 @@ def run(args: argparse.Namespace) -> int:
         for key, n in sorted(counts.items()):
             action, field = key.split(":")
             print(f"  {field:<10} {action.replace('_', ' '):<16} {n}", file=sys.stderr)
+    empty = [
+        name
+        for name, rows in (("children.csv", result.children), ("vacancies.csv", result.vacancies))
+        if len(rows) == 0
+    ]
+    if empty:
+        # The folder is written (the report is the point), but a case folder needs rows in
+        # both files: say so now rather than leave ``placematch validate`` to surprise.
+        print(
+            f"placematch import-903: note: {' and '.join(empty)} in {folder} "
+            f"{'has' if len(empty) == 1 else 'have'} no rows, so placematch validate will "
+            "refuse the folder until rows are added",
+            file=sys.stderr,
+        )
     return 0

@@ -199,8 +199,11 @@ def test_multi_authority_extract_is_filtered_by_la() -> None:
 
 
 def test_swapped_tables_are_unrecognised() -> None:
-    with pytest.raises(UnrecognisedTableError, match="not an SSDA903 Episodes table"):
+    with pytest.raises(UnrecognisedTableError, match="not an SSDA903 Episodes table") as info:
         import_903(MINE / "episodes.csv", MINE / "header.csv", la="Essex")
+    # Says what the file is instead of listing every column the two tables do not share.
+    assert str(info.value).endswith("its columns are those of the Header table")
+    assert "missing columns" not in str(info.value)
 
 
 def test_broken_rows_raise_every_problem(tmp_path: Path) -> None:
@@ -256,6 +259,20 @@ def test_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
     assert data["children"] == 6 and data["open_children"] == 14
     assert data["issues"]["child_skipped:HOME_POST"] == 4  # 1004, 1007, 1012, 1015
+
+
+def test_cli_says_when_the_folder_written_cannot_validate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Fake postcodes: every current placement is skipped, so vacancies.csv has no rows.
+    out = tmp_path / "sf"
+    argv = ["import-903", str(YEARLY / "2021-header.csv"), str(YEARLY / "2021-episodes.csv")]
+    status = main([*argv, "--la", "Essex", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 0
+    assert f"note: vacancies.csv in {out} has no rows" in err
+    assert main(["validate", str(out)]) == 2
+    assert "vacancies.csv: no rows" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
