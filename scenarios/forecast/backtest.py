@@ -9,7 +9,7 @@ at the cut-off. Coverage is the share of actual counts inside the P10-P95 band.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -129,8 +129,22 @@ def backtest(
         raise ValueError(
             f"backtest.at {at} leaves no month to test: the data end at {history.data_end}"
         )
+    first = history.first_month
+    if at <= first:
+        raise ValueError(
+            f"backtest.at {at} leaves no month to fit on: the data are complete from {first}; "
+            f"cut off in {add_months(first, 1)} or later"
+        )
     known = history.truncated(at)
-    fit_from = max(add_months(at, -fit_months), _first_month(history))
+    # Before the data's first complete month only survivors are seen (see CareHistory).
+    fit_from = add_months(at, -fit_months)
+    notes: tuple[str, ...] = ()
+    if fit_from < first:
+        fit_from = first
+        notes = (
+            f"data.fit_months: the data are complete from {first}, so the rates are "
+            "fitted from there",
+        )
     obs = observe(known, fit_from, at)
     rates = estimate_rates(
         obs,
@@ -139,6 +153,7 @@ def backtest(
         max_trend_percent=max_trend_percent,
         seasonality=seasonality,
     ).scaled(entries=multipliers[0], uasc=multipliers[1], exits=multipliers[2])
+    rates = replace(rates, notes=(*history.notes, *notes, *rates.notes))
     population = census(known, at)
     run_spec = SimulationSpec(
         at,
@@ -153,7 +168,7 @@ def backtest(
     forecast = simulate(rates, population, run_spec, progress=progress)
     dates = forecast.dates
     actual = _with_total(stock_series(history, list(dates)).astype(float))
-    past = month_starts(add_months(at, -(naive_months - 1)), at)
+    past = month_starts(max(add_months(at, -(naive_months - 1)), first), at)
     naive = _with_total(naive_trend(stock_series(known, past), months))
     q = forecast.quantile_counts((0.1, 0.5, 0.95))
     median = q[1]
@@ -168,11 +183,6 @@ def backtest(
         _errors(naive, actual),
         inside.mean(axis=0),
     )
-
-
-def _first_month(history: CareHistory) -> dt.date:
-    first = history.episodes["DECOM"].min().date()
-    return dt.date(first.year, first.month, 1)
 
 
 __all__ = ["GROUPS", "BacktestResult", "Errors", "backtest", "naive_trend"]

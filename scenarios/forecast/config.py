@@ -9,7 +9,9 @@ valid number``. The validated models are turned into the frozen domain specs of
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import glob
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -34,7 +36,8 @@ class ForecastConfigError(ValueError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are valid TOML floats but no rate, share or count can be either.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ForecastSection(_Model):
@@ -71,6 +74,8 @@ class CountsSection(_Model):
         named = self.fostering + self.residential + self.supported_accommodation
         if self.total is None and self.other is None:
             raise ValueError("give total or other")
+        if self.total is None and named + (self.other or 0) == 0:
+            raise ValueError("no children at the start: the groups add up to 0")
         if self.total is not None and self.other is not None and named + self.other != self.total:
             raise ValueError(
                 f"the groups add up to {named + self.other}, not the total {self.total}"
@@ -232,7 +237,7 @@ class ForecastFile(_Model):
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
-    """A pydantic error location as a TOML key path (discriminator tags dropped)."""
+    """A pydantic error location as a TOML key path (discriminator and union tags dropped)."""
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
@@ -241,9 +246,39 @@ def _location(loc: tuple[int | str, ...]) -> str:
             item in {s.value for s in ShareKind} and len(parts) >= 2 and parts[0] == "shares"
         ):
             continue
+        elif item in _UNION_TAGS or str(item).startswith(("literal[", "function-")):
+            continue  # which member of a union (e.g. rates.entry_trend) failed
         else:
             parts.append(str(item))
     return ".".join(parts) or "(top level)"
+
+
+_UNION_TAGS = frozenset({"float", "int", "str", "bool", "date", "list[float]", "list[str]"})
+
+
+def _known_keys() -> frozenset[str]:
+    """Every key any table of the file may hold (for "did you mean")."""
+    keys: set[str] = set()
+    todo: list[type[BaseModel]] = [_Model]
+    while todo:
+        model = todo.pop()
+        keys.update(model.model_fields)
+        todo.extend(model.__subclasses__())
+    return frozenset(keys)
+
+
+def _message(err: Any) -> str:
+    """One pydantic error in the words of a configuration file."""
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        name = str(err["loc"][-1]) if err["loc"] else ""
+        close = difflib.get_close_matches(name, sorted(_known_keys()), n=1, cutoff=0.75)
+        return "unknown key" + (f" (did you mean {close[0]}?)" if close else "")
+    if kind == "missing":
+        return "missing (required)"
+    if kind == "finite_number":
+        return "must be a finite number (not inf or nan)"
+    return str(err["msg"]).removeprefix("Value error, ")
 
 
 def parse_config(data: dict[str, Any], *, source: str = "<config>") -> ForecastFile:
@@ -251,25 +286,45 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> ForecastF
     try:
         return ForecastFile.model_validate(data)
     except ValidationError as exc:
-        messages = []
+        # One entry per key: the members of a union each fail on the same key.
+        by_key: dict[str, list[str]] = {}
         for err in exc.errors():
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            messages.append(f"{_location(tuple(err['loc']))}: {msg}")
+            msgs = by_key.setdefault(_location(tuple(err["loc"])), [])
+            msg = _message(err)
+            if msgs:
+                msg = msg.removeprefix("Input should be ")
+            if msg not in msgs:
+                msgs.append(msg)
+        messages = [f"{key}: " + ", or ".join(msgs) for key, msgs in by_key.items()]
         raise ForecastConfigError(f"{source}: " + "; ".join(messages)) from None
 
 
 def load_config(path: str | Path) -> ForecastFile:
     """Read and validate a forecast TOML file."""
     p = Path(path)
+    if p.is_dir():
+        raise IsADirectoryError(f"{p}: is a directory, not a forecast configuration file")
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileNotFoundError(f"{p}: no such forecast configuration file") from None
+    except UnicodeDecodeError:
+        raise ForecastConfigError(f"{p}: not a text file (expected UTF-8 TOML)") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ForecastConfigError(f"{p}: not valid TOML ({exc})") from None
+        raise ForecastConfigError(f"{p}: not valid TOML ({exc}){_toml_line(text, exc)}") from None
     return parse_config(data, source=str(p))
+
+
+def _toml_line(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """The offending line, which names the key (e.g. ``start = 2024-13-01``), if known."""
+    match = re.search(r"at line (\d+)", str(exc))
+    lines = text.splitlines()
+    if not match or not 0 < int(match.group(1)) <= len(lines):
+        return ""
+    line = lines[int(match.group(1)) - 1].strip()
+    return f": {line[:80]}" if line else ""
 
 
 def horizon_of(section: ForecastSection, start: dt.date, *, source: str) -> int:

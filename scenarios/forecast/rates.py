@@ -239,11 +239,26 @@ class CareHistory:
         The last month start the data describe completely.
     notes : tuple[str, ...]
         What was left out and why (counts only, never children's details).
+    data_start : datetime.date or None
+        The first month start from which the data are complete (``None``: unknown, taken
+        as the earliest episode start). A 903 return holds every episode open during its
+        year, so before the first return only children still in care at its start are
+        seen: entries, exits and the census there are undercounted. It is the month of the
+        earliest episode end (``DEC``), the first thing only a complete return can show.
     """
 
     episodes: pd.DataFrame = field(repr=False)
     data_end: dt.date
     notes: tuple[str, ...] = ()
+    data_start: dt.date | None = None
+
+    @property
+    def first_month(self) -> dt.date:
+        """The first month start to fit on or start from: ``data_start`` if known."""
+        if self.data_start is not None:
+            return self.data_start
+        first = pd.Timestamp(self.episodes["DECOM"].min()).date()
+        return _month_floor(first)
 
     def truncated(self, at: dt.date) -> CareHistory:
         """The history as it was known at ``at`` (later events removed)."""
@@ -254,7 +269,7 @@ class CareHistory:
         ended_late = ep["period_end"] > ts
         ep.loc[ended_late, "period_end"] = pd.NaT
         ep.loc[ended_late, "route"] = ""
-        return CareHistory(ep, min(self.data_end, _month_floor(at)), self.notes)
+        return CareHistory(ep, min(self.data_end, _month_floor(at)), self.notes, self.data_start)
 
 
 def _month_floor(day: dt.date) -> dt.date:
@@ -347,6 +362,8 @@ def care_history(
         ep["DECOM"].max(), ep["DEC"].max() if ep["DEC"].notna().any() else ep["DECOM"].max()
     )
     data_end = _month_floor(pd.Timestamp(latest).date())
+    ended = ep["DEC"].dropna()
+    data_start = _month_floor(pd.Timestamp(ended.min()).date()) if len(ended) else None
     keep = [
         "CHILD",
         "DECOM",
@@ -360,7 +377,7 @@ def care_history(
         "uasc",
         "entered",
     ]
-    return CareHistory(ep[keep].copy(), data_end, tuple(notes))
+    return CareHistory(ep[keep].copy(), data_end, tuple(notes), data_start)
 
 
 def census(history: CareHistory, at: dt.date) -> Population:

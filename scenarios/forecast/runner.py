@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from matcher.ssda903 import read_episodes, read_header, read_uasc
@@ -51,7 +51,12 @@ def load_history(config: ForecastFile, base: Path, *, source: str = "<config>") 
         if data.uasc
         else None
     )
-    return care_history(episodes, header, uasc, la=data.la)
+    try:
+        return care_history(episodes, header, uasc, la=data.la)
+    except LookupError as exc:  # the authority is not in the extract
+        raise ForecastConfigError(f"{source}: data.la: {exc}") from None
+    except ValueError as exc:
+        raise ForecastConfigError(f"{source}: data: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,17 @@ class StochasticSetup:
 
 def _month(day: dt.date) -> dt.date:
     return dt.date(day.year, day.month, 1)
+
+
+def fit_window_start(fit_from: dt.date, first: dt.date, *, key: str) -> tuple[dt.date, list[str]]:
+    """``fit_from`` moved up to ``first`` (the data's first complete month), with a note.
+
+    Months before the first return hold only the children still in care at its start, so
+    fitting on them would undercount entries and exits.
+    """
+    if fit_from >= first:
+        return fit_from, []
+    return first, [f"{key}: the data are complete from {first}, so the rates are fitted from there"]
 
 
 def stochastic_setup(
@@ -87,10 +103,20 @@ def stochastic_setup(
         raise ForecastConfigError(
             f"{source}: forecast.start: {start} is after the data end ({hist.data_end})"
         )
+    first = hist.first_month
+    if start <= first:
+        # The census needs every child in care at the start, and the rates a month of
+        # complete data before it; before the first return only survivors are seen.
+        raise ForecastConfigError(
+            f"{source}: forecast.start: {start} leaves no month to fit on: the data are "
+            f"complete from {first}; start in {add_months(first, 1)} or later"
+        )
     horizon = horizon_of(f, start, source=source)
+    fit_key = "data.fit_from" if data.fit_from else "data.fit_months"
     fit_from = _month(data.fit_from) if data.fit_from else add_months(start, -data.fit_months)
     if fit_from >= start:
         raise ForecastConfigError(f"{source}: data.fit_from: must be before forecast.start")
+    fit_from, clipped = fit_window_start(fit_from, first, key=fit_key)
     obs = observe(hist.truncated(start), fit_from, start)
     r = config.rates
     rates = estimate_rates(
@@ -100,6 +126,7 @@ def stochastic_setup(
         max_trend_percent=r.max_trend_percent,
         seasonality=r.seasonality,
     ).scaled(entries=r.entry_multiplier, uasc=r.uasc_multiplier, exits=r.exit_multiplier)
+    rates = replace(rates, notes=(*hist.notes, *clipped, *rates.notes))
     population = census(hist, start)
     spec = SimulationSpec(
         start,
@@ -158,16 +185,19 @@ def run_backtest(
         r.rate_uncertainty,
         f.service_level,
     )
-    return backtest(
-        hist,
-        cut,
-        spec,
-        fit_months=config.data.fit_months,
-        naive_months=config.backtest.naive_months if config.backtest else 12,
-        prior_weight=r.prior_weight,
-        entry_trend=r.entry_trend,
-        max_trend_percent=r.max_trend_percent,
-        seasonality=r.seasonality,
-        multipliers=(r.entry_multiplier, r.uasc_multiplier, r.exit_multiplier),
-        progress=progress,
-    )
+    try:
+        return backtest(
+            hist,
+            cut,
+            spec,
+            fit_months=config.data.fit_months,
+            naive_months=config.backtest.naive_months if config.backtest else 12,
+            prior_weight=r.prior_weight,
+            entry_trend=r.entry_trend,
+            max_trend_percent=r.max_trend_percent,
+            seasonality=r.seasonality,
+            multipliers=(r.entry_multiplier, r.uasc_multiplier, r.exit_multiplier),
+            progress=progress,
+        )
+    except ValueError as exc:  # the cut-off does not fit the data
+        raise ForecastConfigError(f"{source}: {exc}") from None

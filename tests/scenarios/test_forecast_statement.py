@@ -277,3 +277,58 @@ def test_statement_csv_and_html_render() -> None:
     assert statement_csv(result).count("\n") == 24
     page = statement_html(result)
     assert page.startswith("<!DOCTYPE html>") and "55% drop" in page
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # inf and nan are valid TOML floats; no share, count or rate may be one.
+        (
+            lambda c: c["total"].update(end=float("inf")),
+            "total.end: must be a finite number (not inf or nan)",
+        ),
+        (
+            lambda c: c["shares"]["residential"].update(pp_per_month=float("nan")),
+            "shares.residential.pp_per_month: must be a finite number",
+        ),
+        (
+            lambda c: c["shares"]["fostering"].update(pp_per_mnth=0.1),
+            "shares.fostering.pp_per_mnth: unknown key (did you mean pp_per_month?)",
+        ),
+        (lambda c: c["forecast"].pop("start"), "statement mode needs forecast.start"),
+        (
+            lambda c: c["counts"].update(
+                total=None, fostering=0, residential=0, supported_accommodation=0, other=0
+            ),
+            "counts: no children at the start",
+        ),
+    ],
+)
+def test_config_error_wording(change, expected: str) -> None:  # type: ignore[no-untyped-def]
+    cfg = essex()
+    change(cfg)
+    cfg["counts"] = {k: v for k, v in cfg["counts"].items() if v is not None}
+    with pytest.raises(ForecastConfigError) as info:
+        parse_config(cfg, source="cfg.toml")
+    assert expected in str(info.value)
+
+
+def test_union_errors_name_the_key_once() -> None:
+    cfg = {
+        "forecast": {"mode": "stochastic"},
+        "data": {"episodes": ["e.csv"], "header": ["h.csv"]},
+        "rates": {"entry_trend": float("nan")},
+    }
+    with pytest.raises(ForecastConfigError) as info:
+        parse_config(cfg, source="c.toml")
+    message = str(info.value)
+    assert message.count("rates.entry_trend") == 1 and "literal[" not in message
+
+
+def test_toml_errors_show_the_line_and_directories_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(ESSEX.read_text().replace("start = 2024-12-01", "start = 2024-13-01"))
+    with pytest.raises(ForecastConfigError, match=r"not valid TOML .*: start = 2024-13-01$"):
+        load_config(path)
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        load_config(tmp_path)

@@ -353,3 +353,83 @@ def test_cli_service_level(capsys: pytest.CaptureFixture[str]) -> None:
     )
     with pytest.raises(SystemExit):
         main([*args, "--service-level", "1.5"])
+
+
+def _example_with(tmp_path: Path, **changes: str) -> Path:
+    """The stochastic example with absolute data paths and some lines replaced."""
+    text = EXAMPLE.read_text().replace("../tests/data", str(DATA.parent))
+    for old, new in changes.items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "f.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_data_are_complete_from_the_first_return() -> None:
+    # Both samples start in April: before it only children still in care then are seen.
+    assert regional().data_start == dt.date(2017, 4, 1)
+    assert yearly().data_start == dt.date(2019, 4, 1)
+    assert regional().truncated(AT).data_start == dt.date(2017, 4, 1)
+    assert regional().first_month == dt.date(2017, 4, 1)
+
+
+def test_the_fit_window_stops_at_the_first_complete_month(tmp_path: Path) -> None:
+    from scenarios.forecast.runner import stochastic_setup
+
+    short = _example_with(tmp_path, **{"fit_months = 24 ": "fit_months = 24 "})
+    base = stochastic_setup(load_config(short), short.parent)
+    long = _example_with(tmp_path, **{"fit_months = 24 ": "fit_months = 60 "})
+    wide = stochastic_setup(load_config(long), long.parent)
+    # 60 months before 2019-04 reach 2014, where the sample holds only survivors: those
+    # months would undercount entries and exits, so the window starts at the data instead.
+    assert base.rates.fit_from == wide.rates.fit_from == dt.date(2017, 4, 1)
+    assert np.array_equal(base.rates.entries_per_month, wide.rates.entries_per_month)
+    assert np.array_equal(base.rates.exit_hazard, wide.rates.exit_hazard)
+    assert any("complete from 2017-04-01" in n for n in wide.rates.notes)
+    assert not any("complete from" in n for n in base.rates.notes)
+    # What was left out of the data is reported, not dropped.
+    assert any("without a date of birth" in n for n in base.rates.notes)
+
+
+@pytest.mark.parametrize(
+    ("command", "line", "key"),
+    [
+        ("forecast", "start = 2015-04-01", "forecast.start: 2015-04-01 leaves no month"),
+        ("forecast", "start = 2017-04-01", "complete from 2017-04-01; start in 2017-05-01"),
+        ("backtest", "at = 2016-01-01", "backtest.at 2016-01-01 leaves no month to fit on"),
+        ("backtest", "at = 2030-01-01", "backtest.at 2030-01-01 leaves no month to test"),
+    ],
+)
+def test_dates_outside_the_data_are_one_line_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, line: str, key: str
+) -> None:
+    old = "start = 2019-04-01" if line.startswith("start") else "at = 2019-04-01"
+    path = _example_with(tmp_path, **{old: line})
+    assert main(["scenario", command, str(path), "--runs", "5", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{path}: " in err and key in err
+
+
+def test_backtest_fit_and_naive_windows_stop_at_the_data() -> None:
+    hist = regional()
+    spec = SimulationSpec(AT, 6, runs=20, seed=2)
+    a = backtest(hist, AT, spec, fit_months=24, naive_months=12)
+    b = backtest(hist, AT, spec, fit_months=60, naive_months=12)
+    assert np.array_equal(a.forecast.counts, b.forecast.counts)
+    assert any("complete from 2017-04-01" in n for n in b.forecast.notes)
+    # A naive window reaching before the data is cut to the data, not fitted on survivors.
+    cut = dt.date(2017, 10, 1)
+    c = backtest(hist, cut, spec, naive_months=24)
+    d = backtest(hist, cut, spec, naive_months=7)  # 2017-04 .. 2017-10
+    assert np.array_equal(c.naive, d.naive)
+
+
+def test_unknown_authority_names_data_la(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _example_with(tmp_path, **{'la = "Hillingdon"': 'la = "Nowhere"'})
+    assert main(["scenario", "forecast", str(path), "--runs", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "data.la: authority 'Nowhere'" in err and err.count("\n") == 1
