@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
@@ -47,6 +47,8 @@ from matcher.domain import (
     Child,
     InvalidFieldError,
     Vacancy,
+    child_rule_problems,
+    vacancy_rule_problems,
 )
 from matcher.placement_types import PlacementType
 from matcher.policy import Policy, load_policy
@@ -356,20 +358,58 @@ def _read_csv(
     return rows, problems, warnings
 
 
-def _check_rows(file: str, raws: Iterable[_Raw]) -> tuple[list[tuple[int, Any]], list[Problem]]:
+@dataclass(frozen=True, slots=True)
+class _Partial:
+    """A row that failed its checks: the cells that passed, parsed (by column name).
+
+    Its postcode, authority and school are still looked up and the rules between its
+    fields still checked where their cells passed, so that every problem on a line is
+    reported in one run rather than one layer at a time.
+    """
+
+    line: int
+    cells: dict[str, Any]
+
+    def has(self, *names: str) -> bool:
+        """Whether all these cells passed their own checks."""
+        return all(n in self.cells for n in names)
+
+
+def _parse_cell(model: type[_Row], name: str, text: str) -> Any:
+    """One cell through its column's parser (the ``BeforeValidator`` of the row model)."""
+    for item in model.model_fields[name].metadata:
+        if isinstance(item, BeforeValidator):
+            parse = cast(Callable[[str], Any], item.func)  # ours take the cell text only
+            return parse(text)
+    return text  # pragma: no cover - every column has a parser
+
+
+def _check_rows(
+    file: str, raws: Iterable[_Raw]
+) -> tuple[list[tuple[int, Any]], list[_Partial], list[Problem]]:
     model = _MODELS[file]
     parsed: list[tuple[int, Any]] = []
+    partial: list[_Partial] = []
     problems: list[Problem] = []
     for raw in raws:
         try:
             parsed.append((raw.line, model.model_validate(raw.cells)))
         except ValidationError as exc:
+            failed: set[str] = set()
             for err in exc.errors(include_url=False):
                 field = str(err["loc"][0]) if err["loc"] else None
                 ctx_error = (err.get("ctx") or {}).get("error")
                 message = str(ctx_error) if ctx_error is not None else err["msg"]
                 problems.append(Problem(file, raw.line, field, message))
-    return parsed, problems
+                failed.add(field or "")
+            # The parsers cannot fail here: pydantic ran the same ones on these cells.
+            cells = {
+                name: _parse_cell(model, name, raw.cells[name])
+                for name in model.model_fields
+                if name not in failed
+            }
+            partial.append(_Partial(raw.line, cells))
+    return parsed, partial, problems
 
 
 # --------------------------------------------------------------------------- geography
@@ -434,20 +474,35 @@ def _domain_problem(file: str, line: int, exc: ValueError) -> Problem:
 
 
 def _build_children(
-    rows: list[tuple[int, ChildRow]], problems: list[Problem]
+    rows: list[tuple[int, ChildRow]], partial: list[_Partial], problems: list[Problem]
 ) -> list[tuple[int, Child]]:
     f = CHILDREN_FILE
-    locations = _locate_all(r.home_postcode for _, r in rows if r.home_postcode)
-    authority_texts = [r.la for _, r in rows]
-    authority_texts += [a for _, r in rows for a in r.avoid_areas if not _is_outcode(a)]
+    # Rows that failed their own checks (``partial``) still have their postcode, authority
+    # and school looked up, so that every problem on a line is reported in one run.
+    cells: list[tuple[int, str | None, str | None, int | None, tuple[str, ...]]] = [
+        (line, r.home_postcode, r.la, r.school_urn, r.avoid_areas) for line, r in rows
+    ]
+    cells += [
+        (
+            p.line,
+            p.cells.get("home_postcode"),
+            p.cells.get("la"),
+            p.cells.get("school_urn"),
+            p.cells.get("avoid_areas", ()),
+        )
+        for p in partial
+    ]
+    locations = _locate_all(postcode for _, postcode, _, _, _ in cells if postcode)
+    authority_texts = [la for _, _, la, _, _ in cells if la is not None]
+    authority_texts += [a for *_, avoid in cells for a in avoid if not _is_outcode(a)]
     authorities = _resolve_authorities(authority_texts)
-    schools = _resolve_schools(r.school_urn for _, r in rows if r.school_urn is not None)
-    children: list[tuple[int, Child]] = []
-    for line, r in rows:
+    schools = _resolve_schools(urn for _, _, _, urn, _ in cells if urn is not None)
+    resolved: dict[int, tuple[Any, ...]] = {}
+    for line, postcode, la, urn, avoid in cells:
         before = len(problems)
         home = None
-        if r.home_postcode is not None:
-            home = locations[r.home_postcode]
+        if postcode is not None:
+            home = locations[postcode]
             if home is None:
                 problems.append(
                     Problem(
@@ -458,12 +513,12 @@ def _build_children(
                         "expected a current, full UK postcode",
                     )
                 )
-        authority = authorities[r.la]
+        authority = None if la is None else authorities[la]
         if isinstance(authority, str):
             problems.append(Problem(f, line, "la", authority))
         school = None
-        if r.school_urn is not None:
-            school = schools[r.school_urn]
+        if urn is not None:
+            school = schools[urn]
             if school is None:
                 problems.append(
                     Problem(
@@ -476,7 +531,7 @@ def _build_children(
                 )
         avoid_las: set[Authority] = set()
         avoid_outcodes: set[str] = set()
-        for position, item in enumerate(r.avoid_areas, start=1):
+        for position, item in enumerate(avoid, start=1):
             if _is_outcode(item):
                 avoid_outcodes.add(item.upper())
                 continue
@@ -493,8 +548,31 @@ def _build_children(
                 )
             else:
                 avoid_las.add(found)
-        if len(problems) > before or isinstance(authority, str):
+        if len(problems) == before:
+            resolved[line] = (home, authority, school, avoid_las, avoid_outcodes)
+    for p in partial:
+        if p.has("age", "home_postcode", "needs", "placement_types"):
+            problems += [
+                Problem(f, p.line, field, message)
+                for field, message in child_rule_problems(
+                    age=p.cells["age"],
+                    has_home=p.cells["home_postcode"] is not None,
+                    needs=p.cells["needs"],
+                    requested=p.cells["placement_types"],
+                )
+            ]
+    children: list[tuple[int, Child]] = []
+    for line, r in rows:
+        rules = child_rule_problems(
+            age=r.age,
+            has_home=r.home_postcode is not None,
+            needs=r.needs,
+            requested=r.placement_types,
+        )
+        problems += [Problem(f, line, field, message) for field, message in rules]
+        if rules or line not in resolved:
             continue
+        home, authority, school, avoid_las, avoid_outcodes = resolved[line]
         try:
             child = Child(
                 child_id=r.child_id,
@@ -524,23 +602,45 @@ def _is_outcode(text: str) -> bool:
 
 
 def _build_vacancies(
-    rows: list[tuple[int, VacancyRow]], problems: list[Problem]
+    rows: list[tuple[int, VacancyRow]], partial: list[_Partial], problems: list[Problem]
 ) -> list[tuple[int, Vacancy]]:
     f = VACANCIES_FILE
-    locations = _locate_all(r.postcode for _, r in rows)
-    vacancies: list[tuple[int, Vacancy]] = []
-    for line, r in rows:
-        location = locations[r.postcode]
-        if location is None:
+    cells = [(line, r.postcode) for line, r in rows]
+    cells += [(p.line, p.cells["postcode"]) for p in partial if p.has("postcode")]
+    locations = _locate_all(postcode for _, postcode in cells)
+    for line, postcode in cells:
+        if locations[postcode] is None:
             problems.append(
                 Problem(
                     f,
                     line,
                     "postcode",
-                    f"{r.postcode!r} is not in the ONS postcode directory (or has no grid "
+                    f"{postcode!r} is not in the ONS postcode directory (or has no grid "
                     "reference); expected a current, full UK postcode",
                 )
             )
+    for p in partial:
+        if p.has("placement_type", "age_min", "age_max", "connected_to"):
+            problems += [
+                Problem(f, p.line, field, message)
+                for field, message in vacancy_rule_problems(
+                    placement_type=p.cells["placement_type"],
+                    age_min=p.cells["age_min"],
+                    age_max=p.cells["age_max"],
+                    connected_to=p.cells["connected_to"],
+                )
+            ]
+    vacancies: list[tuple[int, Vacancy]] = []
+    for line, r in rows:
+        rules = vacancy_rule_problems(
+            placement_type=r.placement_type,
+            age_min=r.age_min,
+            age_max=r.age_max,
+            connected_to=r.connected_to,
+        )
+        problems += [Problem(f, line, field, message) for field, message in rules]
+        location = locations[r.postcode]
+        if rules or location is None:
             continue
         try:
             vacancy = Vacancy(
@@ -587,6 +687,7 @@ def _cross_checks(
     raw_ids: dict[str, list[tuple[int, str]] | None],
     child_rows: list[tuple[int, ChildRow]],
     vacancy_rows: list[tuple[int, VacancyRow]],
+    vacancy_partial: list[_Partial],
     children: list[tuple[int, Child]],
     vacancies: list[tuple[int, Vacancy]],
     problems: list[Problem],
@@ -598,8 +699,12 @@ def _cross_checks(
     # Checked against every child row, valid or not, and skipped when children.csv itself
     # could not be read: either way a problem there must not echo here.
     known_children = None if child_ids is None else {i for _, i in child_ids}
-    for line, vr in vacancy_rows if known_children is not None else ():
-        unknown = sorted(vr.connected_to - known_children)  # type: ignore[operator]
+    connected = [(line, vr.connected_to) for line, vr in vacancy_rows]
+    connected += [
+        (p.line, p.cells["connected_to"]) for p in vacancy_partial if p.has("connected_to")
+    ]
+    for line, connected_to in sorted(connected) if known_children is not None else ():
+        unknown = sorted(connected_to - known_children)  # type: ignore[operator]
         if unknown:
             problems.append(
                 Problem(
@@ -690,6 +795,7 @@ def load_case_folder(path: str | Path) -> CaseFolder:
     problems: list[Problem] = []
     warnings: list[Problem] = []
     checked: dict[str, list[tuple[int, Any]]] = {}
+    partial: dict[str, list[_Partial]] = {}
     raw_ids: dict[str, list[tuple[int, str]] | None] = {}
     for file in (CHILDREN_FILE, VACANCIES_FILE):
         raws, file_problems, file_warnings = _read_csv(folder / file, COLUMNS[file])
@@ -701,13 +807,22 @@ def load_case_folder(path: str | Path) -> CaseFolder:
             if raws
             else None
         )
-        checked[file], row_problems = _check_rows(file, raws)
+        checked[file], partial[file], row_problems = _check_rows(file, raws)
         problems += row_problems
     child_rows: list[tuple[int, ChildRow]] = checked[CHILDREN_FILE]
     vacancy_rows: list[tuple[int, VacancyRow]] = checked[VACANCIES_FILE]
-    children = _build_children(child_rows, problems)
-    vacancies = _build_vacancies(vacancy_rows, problems)
-    _cross_checks(raw_ids, child_rows, vacancy_rows, children, vacancies, problems, warnings)
+    children = _build_children(child_rows, partial[CHILDREN_FILE], problems)
+    vacancies = _build_vacancies(vacancy_rows, partial[VACANCIES_FILE], problems)
+    _cross_checks(
+        raw_ids,
+        child_rows,
+        vacancy_rows,
+        partial[VACANCIES_FILE],
+        children,
+        vacancies,
+        problems,
+        warnings,
+    )
     policy = Policy()
     policy_path = folder / POLICY_FILE
     if policy_path.exists():

@@ -61,6 +61,79 @@ def _require(ok: bool, field: str, message: str) -> None:
         raise InvalidFieldError(field, message)
 
 
+def child_rule_problems(
+    *,
+    age: int,
+    has_home: bool,
+    needs: Iterable[Need],
+    requested: Iterable[PlacementType] | None,
+) -> list[tuple[str, str]]:
+    """Rules between a child's fields, as ``(field, message)`` pairs; empty when all hold.
+
+    Each cell can be valid on its own and the row still break these, so the case-folder
+    reader checks them on the row as well (all at once, whatever else is wrong with the
+    row), and :class:`Child` raises the first.
+    """
+    problems: list[tuple[str, str]] = []
+    if not has_home and Need.UASC not in set(needs):
+        problems.append(
+            (
+                "home_postcode",
+                "expected a postcode; it may be blank only for a separated migrant child "
+                "(needs contains uasc)",
+            )
+        )
+    if (
+        requested is not None
+        and PlacementType.SUPPORTED_ACCOMMODATION in set(requested)
+        and age < SUPPORTED_ACCOMMODATION_MIN_AGE
+    ):
+        problems.append(
+            (
+                "placement_types",
+                "supported_accommodation is only for children aged 16 or 17 "
+                "(Supported Accommodation (England) Regulations 2023)",
+            )
+        )
+    return problems
+
+
+def vacancy_rule_problems(
+    *,
+    placement_type: PlacementType,
+    age_min: int,
+    age_max: int,
+    connected_to: Iterable[str],
+) -> list[tuple[str, str]]:
+    """Rules between a vacancy's fields, as ``(field, message)`` pairs; empty when all hold.
+
+    As :func:`child_rule_problems`: the case-folder reader reports all of them with the
+    row's other problems, and :class:`Vacancy` raises the first.
+    """
+    problems: list[tuple[str, str]] = []
+    if age_min > age_max:
+        problems.append(("age_max", "expected at least age_min"))
+    if placement_type is PlacementType.SUPPORTED_ACCOMMODATION and (
+        age_min < SUPPORTED_ACCOMMODATION_MIN_AGE
+    ):
+        problems.append(
+            ("age_min", "expected 16 or more: supported accommodation never takes under-16s")
+        )
+    connected = bool(set(connected_to))
+    if placement_type is PlacementType.CONNECTED_PERSON_FOSTER and not connected:
+        problems.append(
+            ("connected_to", "expected the child_ids this connected-person carer is approved for")
+        )
+    elif placement_type is not PlacementType.CONNECTED_PERSON_FOSTER and connected:
+        problems.append(
+            (
+                "connected_to",
+                "expected blank: only connected_person_foster carers are connected to children",
+            )
+        )
+    return problems
+
+
 def check_id(value: str, field: str) -> None:
     """Raise :class:`InvalidFieldError` unless ``value`` is a valid id (see :data:`ID_PATTERN`)."""
     _require(
@@ -155,12 +228,6 @@ class Child:
             f"expected a whole number of years from {CHILD_MIN_AGE} to {CHILD_MAX_AGE}",
         )
         _require(isinstance(self.sex, Sex), "sex", "expected M or F")
-        _require(
-            self.home is not None or Need.UASC in self.needs,
-            "home_postcode",
-            "expected a postcode; it may be blank only for a separated migrant child "
-            "(needs contains uasc)",
-        )
         if self.sibling_group is not None:
             check_id(self.sibling_group, "sibling_group")
         _require(all(isinstance(n, Need) for n in self.needs), "needs", "expected Need values")
@@ -170,13 +237,6 @@ class Child:
                 bool(requested) and all(isinstance(t, PlacementType) for t in requested),
                 "placement_types",
                 "expected at least one placement type",
-            )
-            _require(
-                self.age >= SUPPORTED_ACCOMMODATION_MIN_AGE
-                or PlacementType.SUPPORTED_ACCOMMODATION not in requested,
-                "placement_types",
-                "supported_accommodation is only for children aged 16 or 17 "
-                "(Supported Accommodation (England) Regulations 2023)",
             )
             resolved = requested
         else:
@@ -194,6 +254,13 @@ class Child:
             "avoid_areas",
             "expected postcode districts such as CM1",
         )
+        for name, message in child_rule_problems(
+            age=self.age,
+            has_home=self.home is not None,
+            needs=self.needs,
+            requested=self.requested_placement_types,
+        ):
+            raise InvalidFieldError(name, message)
         object.__setattr__(self, "placement_types", resolved)
 
     @property
@@ -312,13 +379,6 @@ class Vacancy:
                 name,
                 f"expected a whole number of years from 0 to {VACANCY_MAX_AGE}",
             )
-        _require(self.age_min <= self.age_max, "age_max", "expected at least age_min")
-        _require(
-            self.placement_type is not PlacementType.SUPPORTED_ACCOMMODATION
-            or self.age_min >= SUPPORTED_ACCOMMODATION_MIN_AGE,
-            "age_min",
-            "expected 16 or more: supported accommodation never takes under-16s",
-        )
         _require(isinstance(self.sex, VacancySex), "sex", "expected any, M or F")
         _require(isinstance(self.ofsted, Ofsted), "ofsted", "expected an Ofsted grade")
         _require(
@@ -333,18 +393,13 @@ class Vacancy:
         )
         for child_id in self.connected_to:
             check_id(child_id, "connected_to")
-        if self.placement_type is PlacementType.CONNECTED_PERSON_FOSTER:
-            _require(
-                bool(self.connected_to),
-                "connected_to",
-                "expected the child_ids this connected-person carer is approved for",
-            )
-        else:
-            _require(
-                not self.connected_to,
-                "connected_to",
-                "expected blank: only connected_person_foster carers are connected to children",
-            )
+        for name, message in vacancy_rule_problems(
+            placement_type=self.placement_type,
+            age_min=self.age_min,
+            age_max=self.age_max,
+            connected_to=self.connected_to,
+        ):
+            raise InvalidFieldError(name, message)
         codes = ethnicity_codes()
         _require(
             all(c in codes for c in self.ethnicity), "ethnicity", "expected SSDA903 ETHNIC codes"

@@ -327,6 +327,49 @@ def test_all_problems_in_all_files_are_reported_at_once() -> None:
     )
 
 
+def test_every_problem_on_a_line_is_reported_in_one_run(tmp_path: Path) -> None:
+    # A cell that fails its own check must not hide the geography or the rules between
+    # fields on the same line: the user would fix one layer, rerun, and meet the next.
+    folder = make(
+        tmp_path / "layers",
+        children=[
+            child(),
+            child(child_id="C2", age="abc", home_postcode="ZZ1 1ZZ", la="Narnia",
+                  school_urn="999999"),
+            child(child_id="C3", age="12", sex="X", home_postcode="",
+                  placement_types="supported_accommodation"),
+        ],
+        vacancies=[
+            vacancy(),
+            vacancy(vacancy_id="V2", provider_id="P2", postcode="ZZ1 1ZZ", age_min="10",
+                    age_max="5", connected_to="C99"),
+            vacancy(vacancy_id="V3", provider_id="P3", ofsted="great", age_min="10",
+                    age_max="5", connected_to="C98"),
+        ],
+    )  # fmt: skip
+    found = problems_of(folder)
+    where = {(p.file, p.line, p.field) for p in found}
+    assert where == {
+        ("children.csv", 3, "age"),
+        ("children.csv", 3, "home_postcode"),
+        ("children.csv", 3, "la"),
+        ("children.csv", 3, "school_urn"),
+        ("children.csv", 4, "sex"),
+        ("children.csv", 4, "home_postcode"),
+        ("children.csv", 4, "placement_types"),
+        ("vacancies.csv", 3, "postcode"),
+        ("vacancies.csv", 3, "age_max"),
+        ("vacancies.csv", 3, "connected_to"),
+        ("vacancies.csv", 4, "ofsted"),
+        ("vacancies.csv", 4, "age_max"),
+        ("vacancies.csv", 4, "connected_to"),
+    }
+    # Two connected_to problems on each vacancy line: not a carer type, and unknown children.
+    assert sum(p.field == "connected_to" for p in found) == 4
+    text = "\n".join(str(p) for p in found)
+    assert "ZZ1" not in text.split("vacancies.csv")[0]  # a child's postcode is never echoed
+
+
 def test_child_postcodes_and_personal_values_are_never_echoed() -> None:
     found = problems_of(FIXTURES / "many_problems")
     about_children = "\n".join(str(p) for p in found if p.file == "children.csv")
