@@ -302,6 +302,8 @@ def write_outputs(
     out_dir: Path, *, data: Mapping[str, Any], csv_text: str, html_text: str
 ) -> list[Path]:
     """Write ``forecast.json``, ``forecast.csv`` and ``forecast.html`` into ``out_dir``."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"--out {out_dir}: is a file; give a directory to write into")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in (

@@ -332,3 +332,12 @@ def test_toml_errors_show_the_line_and_directories_are_refused(tmp_path: Path) -
         load_config(path)
     with pytest.raises(IsADirectoryError, match="is a directory"):
         load_config(tmp_path)
+
+
+def test_out_must_be_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    assert main(["scenario", "forecast", str(ESSEX), "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {target}: is a file" in err and err.count("\n") == 1
+    assert target.read_text() == "keep me"
