@@ -297,7 +297,13 @@ def forecast_statement(spec: StatementSpec) -> StatementForecast:
         if g is not remainder:
             counts[g] = np.array([round_half_up(x) for x in unrounded[g]], dtype=np.int64)
     rest = rounded_total - sum(counts.values(), np.zeros_like(rounded_total))
-    # Rounding can leave the remainder at -1 when it is (nearly) empty.
+    # Rounding half up can leave the remainder at -1 when it is (nearly) empty (it is never
+    # below -1: three roundings add at most 1.5). Then the named group that rounding raised
+    # the most gives the child back, so the groups still add up to the rounded total.
+    for t in np.flatnonzero(rest < 0):
+        named_groups = list(counts)
+        raised = [counts[g][t] - unrounded[g][t] for g in named_groups]
+        counts[named_groups[int(np.argmax(raised))]][t] += rest[t]
     counts[remainder] = np.maximum(rest, 0)
     counts = {g: counts[g] for g in GROUPS}
     # The start counts are what was given: report them exactly.

@@ -268,8 +268,24 @@ def test_shares_sum_to_one_and_counts_are_never_negative(
         assert np.all(result.shares[g] >= 0)
         assert result.counts[g][0] == spec.start_counts[g]
     summed = sum(result.counts[g] for g in G)
-    # Groups add up to the rounded total (unless clamping the remainder at zero adds one).
-    assert np.all(np.abs(summed[1:] - result.rounded_total[1:]) <= 1)
+    # Groups add up to the rounded total, even when rounding would push the remainder below 0.
+    assert np.array_equal(summed[1:], result.rounded_total[1:])
+
+
+def test_rounding_never_leaves_the_groups_above_the_total() -> None:
+    # Three groups of 0.5 each round up to 3 children while the total 1.5 rounds to 2.
+    spec = StatementSpec(
+        dt.date(2025, 1, 1),
+        1,
+        {G.FOSTERING: 1, G.RESIDENTIAL: 1, G.SUPPORTED_ACCOMMODATION: 1, G.OTHER: 0},
+        TotalRule(TotalKind.GIVEN, end=1.5),
+        {g: ShareRule(ShareKind.CONSTANT) for g in G if g is not G.OTHER}
+        | {G.OTHER: ShareRule(ShareKind.REMAINDER)},
+    )
+    result = forecast_statement(spec)
+    end = {g: int(result.counts[g][-1]) for g in G}
+    assert sum(end.values()) == result.rounded_total[-1] == 2
+    assert min(end.values()) == 0 and end[G.OTHER] == 0
 
 
 def test_statement_csv_and_html_render() -> None:
