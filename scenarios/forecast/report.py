@@ -320,6 +320,10 @@ def write_outputs(
 # --------------------------------------------------------------------------- stochastic
 
 
+def _runs(n: int) -> str:
+    return f"{n} run" if n == 1 else f"{n} runs"
+
+
 def _q_label(q: float) -> str:
     return f"p{round(q * 100):d}"
 
@@ -377,7 +381,7 @@ def stochastic_table(result: StochasticForecast, *, name: str = "") -> str:
     out = io.StringIO()
     out.write(f"{name or 'Stochastic forecast'}\n")
     out.write(
-        f"{result.dates[0].isoformat()} -> {result.dates[-1].isoformat()}, {spec.runs} runs, "
+        f"{result.dates[0].isoformat()} -> {result.dates[-1].isoformat()}, {_runs(spec.runs)}, "
         f"{spec.step}ly steps, seed {spec.seed}, rate uncertainty "
         f"{'on' if spec.rate_uncertainty else 'off'}\n\n"
     )
@@ -539,7 +543,7 @@ def backtest_table(result: BacktestResult) -> str:
     out.write(
         f"Back-test: fitted on data to {result.at.isoformat()}, forecast to "
         f"{result.dates[-1].isoformat()} ({len(result.dates) - 1} months, "
-        f"{result.forecast.spec.runs} runs)\n\n"
+        f"{_runs(result.forecast.spec.runs)})\n\n"
     )
     head = (
         f"{'group':<26}{'actual':>8}{'median':>8}{'naive':>8}"

@@ -433,3 +433,8 @@ def test_unknown_authority_names_data_la(
     assert main(["scenario", "forecast", str(path), "--runs", "5"]) == 2
     err = capsys.readouterr().err
     assert "data.la: authority 'Nowhere'" in err and err.count("\n") == 1
+
+
+def test_table_says_one_run_in_the_singular(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenario", "forecast", str(EXAMPLE), "--runs", "1", "--quiet"]) == 0
+    assert ", 1 run, monthly steps" in capsys.readouterr().out
