@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -54,7 +55,13 @@ def add_parsers(inner: argparse._SubParsersAction) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", type=Path, metavar="SCENARIO.toml", help="the scenario file")
     p.add_argument("--runs", type=int, help="runs (overrides scenario.runs)")
-    p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=_cpus(),
+        help="runs at a time: a process pool of this many processes, or with --dask this many "
+        f"Dask workers (default: the CPUs available, {_cpus()} here; 1 runs in this process)",
+    )
     p.add_argument(
         "--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786"
     )
@@ -67,11 +74,19 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         metavar="DIR",
-        help="write JSON, CSV and HTML here; finished runs are kept in DIR/runs.jsonl "
-        "and a rerun resumes",
+        help="write the results here (run: scenarios.json, scenarios.csv, runs.csv and "
+        "scenarios.html; plan: plan.json and plan.csv); finished runs are kept in "
+        "DIR/runs.jsonl and a rerun with the same DIR resumes",
     )
     p.add_argument("--json", action="store_true", help="print JSON on stdout instead of a table")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _cpus() -> int:
+    """CPUs this process may use (its affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 class _Progress:
@@ -168,7 +183,16 @@ def _plan(args: argparse.Namespace) -> int:
             scheduler=scheduler,
             max_rounds=args.rounds,
             progress=None if args.quiet else _Progress("scenario plan"),
+            out=args.out,
         )
+    except KeyboardInterrupt:
+        again = (
+            "; rerun with the same --out to resume"
+            if args.out is not None
+            else " (with --out DIR the finished runs are kept and a rerun resumes)"
+        )
+        sys.stderr.write(f"placematch scenario plan: interrupted{again}\n")
+        return 130
     finally:
         if cluster is not None:
             scheduler.close()

@@ -51,7 +51,7 @@ HOME_DEFAULTS: dict[str, tuple[int, int, int, int, str]] = {
     "childrens_home": (4, 10, 17, 6100, ""),
     "supported_accommodation": (4, 16, 17, 3300, ""),
     "parent_and_child": (1, 14, 17, 4500, "parent_and_child"),
-    "secure_childrens_home": (2, 10, 17, 8500, "dols"),
+    "secure_home": (2, 10, 17, 8500, "dols"),
 }
 
 
@@ -355,6 +355,50 @@ def _key(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+_WHERE = ("supply", "children")
+
+
+def _check_add(a: _AddSection, key: str, source: str) -> None:
+    """Refuse what pydantic cannot see in one ``add`` table, naming its key."""
+    types = [str(t) for t in PlacementType]
+    if a.placement_type not in types:
+        raise ScenarioConfigError(
+            f"{source}: {key}.placement_type: {a.placement_type!r} is not a placement type; "
+            f"expected one of {', '.join(types)}"
+        )
+    if isinstance(a.where, str) and a.where not in _WHERE:
+        raise ScenarioConfigError(
+            f'{source}: {key}.where: {a.where!r}: expected "supply", "children" or a list '
+            "of district names"
+        )
+    if isinstance(a.where, list) and not a.where:
+        raise ScenarioConfigError(f"{source}: {key}.where: an empty list of districts")
+    from matcher.vocabulary import Need
+
+    known = [str(n) for n in Need]
+    for k, cap in enumerate(a.capabilities or []):
+        if cap not in known:
+            raise ScenarioConfigError(
+                f"{source}: {key}.capabilities[{k}]: unknown capability {cap!r}; expected one "
+                f"of {', '.join(known)}"
+            )
+
+
+def _check_policy(policy: dict[str, Any], key: str, source: str) -> None:
+    """A variant's policy table, checked as ``policy.toml`` is (keys, types, ranges)."""
+    if not policy:
+        return
+    from matcher.policy import policy_from_mapping
+    from matcher.problems import CaseFolderError
+
+    try:
+        policy_from_mapping(policy, file=key)
+    except CaseFolderError as exc:
+        first = exc.problems[0]
+        where = f"{key}.{first.field}" if first.field else key
+        raise ScenarioConfigError(f"{source}: {where}: {first.message}") from None
+
+
 def _add_beds(a: _AddSection) -> AddBeds:
     home, lo, hi, cost, caps = HOME_DEFAULTS.get(a.placement_type, (2, 0, 17, 0, ""))
     where: str | tuple[str, ...] = a.where if isinstance(a.where, str) else tuple(a.where)
@@ -378,6 +422,23 @@ def _demand(d: _DemandSection, base: Path, source: str) -> Demand:
         return demand
     scaled = tuple(tuple((g, round(v * d.scale)) for g, v in run) for run in demand.counts)
     return replace(demand, counts=scaled, source=f"{demand.source} x {d.scale:g}")
+
+
+def _checked_demand(d: _DemandSection, base: Path, source: str) -> Demand:
+    key = "demand.counts" if d.counts else "demand.forecast"
+    try:
+        demand = _demand(d, base, source)
+    except (ValueError, LookupError, OSError) as exc:
+        raise ScenarioConfigError(f"{source}: {key}: {exc}") from None
+    groups = (*COMMISSIONED_GROUPS, "other") if demand.include_other else COMMISSIONED_GROUPS
+    for r, run in enumerate(demand.counts):
+        if sum(n for g, n in run if g in groups) <= 0:
+            which = "" if len(demand.counts) == 1 else f" in forecast run {r}"
+            raise ScenarioConfigError(
+                f"{source}: {key}: no children to place at the horizon{which} (every count of "
+                f"{', '.join(groups)} is 0)"
+            )
+    return demand
 
 
 def _demand_unscaled(d: _DemandSection, base: Path, source: str) -> Demand:
@@ -450,16 +511,21 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
                     if v.foster_loss_per_month is not None
                     else f.supply.foster_loss_per_month,
                 )
+            _check_policy(v.policy, f"scenarios[{i}].policy", source)
             adds = []
             for j, a in enumerate(v.add):
+                _check_add(a, f"scenarios[{i}].add[{j}]", source)
                 try:
                     adds.append(_add_beds(a))
                 except ValueError as exc:
                     raise ScenarioConfigError(f"{source}: scenarios[{i}].add[{j}]: {exc}") from None
-            try:
-                rereg = tuple(Reregister(r.vacancy_id, r.placement_type) for r in v.reregister)
-            except ValueError as exc:
-                raise ScenarioConfigError(f"{source}: scenarios[{i}].reregister: {exc}") from None
+            for k, r in enumerate(v.reregister):
+                if r.placement_type not in [str(t) for t in PlacementType]:
+                    raise ScenarioConfigError(
+                        f"{source}: scenarios[{i}].reregister[{k}].placement_type: "
+                        f"{r.placement_type!r} is not a placement type"
+                    )
+            rereg = tuple(Reregister(r.vacancy_id, r.placement_type) for r in v.reregister)
             variants.append(
                 Variant(
                     name=v.name,
@@ -473,6 +539,7 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
             )
         homes = []
         for t, a in sorted(f.plan.homes.items()):
+            _check_add(a, f"plan.homes.{t}", source)
             try:
                 homes.append((t, _add_beds(a)))
             except ValueError as exc:
@@ -495,7 +562,7 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
             seed=s.seed,
             runs=s.runs,
             source=Source(la=s.la, case_folder=case_folder, children=s.children),
-            demand=_demand(f.demand, p.parent, source),
+            demand=_checked_demand(f.demand, p.parent, source),
             baseline_flow=FosterFlow(
                 f.supply.foster_recruit_per_month, f.supply.foster_loss_per_month
             ),

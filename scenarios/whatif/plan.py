@@ -35,13 +35,14 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from scenarios.whatif.config import HOME_DEFAULTS, AddBeds, ScenarioFile, Variant
-from scenarios.whatif.runner import run_one, run_scenarios
-from scenarios.whatif.supply import district_names
+from scenarios.whatif.runner import RunRecord, run_one, run_scenarios
+from scenarios.whatif.supply import check_file, district_names
 
 __all__ = ["PlanResult", "Target", "meets", "parse_target", "plan_capacity", "plan_table"]
 
@@ -262,15 +263,30 @@ def plan_capacity(
     scheduler: Any = None,
     max_rounds: int = 6,
     progress: Callable[[int, int], None] | None = None,
+    out: str | Path | None = None,
+    task: Callable[[ScenarioFile, int], RunRecord] | None = None,
 ) -> PlanResult:
-    """Find a small set of added beds that reaches ``target`` (see the module docstring)."""
+    """Find a small set of added beds that reaches ``target`` (see the module docstring).
+
+    With ``out``, every round's finished runs are kept in ``out/runs.jsonl`` (each round's
+    homes make its own key), so a plan that was interrupted resumes where it stopped: the
+    rounds already run are read back, not run again, and lead to the same additions.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        When a round is interrupted (its finished runs are kept with ``out``): a plan from
+        part of a round's runs would be a different plan.
+    """
     n = file.runs if runs is None else runs
+    check_file(file)  # the whole file, though the plan replaces its [[scenarios]]
     homes_added: dict[str, int] = {}
     info: dict[str, tuple[set[str], int]] = {}
     rounds: list[dict[str, Any]] = []
     lower: int | None = None
     la_code = ""
-    task = functools.partial(run_one, baseline=False)
+    if task is None:
+        task = functools.partial(run_one, baseline=False)
     homes = dict(file.plan_homes)
     costs = {
         t: (homes[t].weekly_cost if t in homes else HOME_DEFAULTS.get(t, (0, 0, 0, 0, ""))[3])
@@ -282,8 +298,16 @@ def plan_capacity(
         variant = _variant(file, homes_added, info)
         f = replace(file, variants=(variant,))
         state = run_scenarios(
-            f, runs=n, workers=workers, scheduler=scheduler, progress=progress, task=task
+            f,
+            runs=n,
+            workers=workers,
+            scheduler=scheduler,
+            out=out,
+            progress=progress,
+            task=task,
         )
+        if state.interrupted or not state.complete:
+            raise KeyboardInterrupt
         outs = [r.outcomes["plan"] for r in state.ordered()]
         la_code = state.ordered()[0].la_code if state.records else la_code
         ok = [meets(o, target) for o in outs]

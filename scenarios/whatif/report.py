@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from html import escape
 from typing import Any
 
-__all__ = ["html_report", "runs_csv", "summary_csv", "table"]
+__all__ = ["html_report", "runs_csv", "summary_csv", "table", "what_it_does"]
 
 _COLOURS = ("#555555", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
 
@@ -36,6 +37,39 @@ def _signed(v: float | None, unit: str = "") -> str:
     if unit == "%":
         s += " pp"
     return ("+" if v > 0 else "-" if v < 0 else "±") + s
+
+
+#: Measures the one-line verdict names, in order (distance, area, siblings, cost).
+_VERDICT = (
+    "placed",
+    "within_20_miles_pct",
+    "in_area_pct",
+    "siblings_together_pct",
+    "out_of_area_signoffs",
+    "weekly_cost",
+)
+
+
+def what_it_does(data: dict[str, Any], scenario: dict[str, Any]) -> str:
+    """One sentence: what a scenario does against the baseline to placement, distance, area,
+    siblings and cost (paired P50 with its P10 to P90, over the same runs)."""
+    if not scenario["difference"]:
+        return ""
+    labels = {m["key"]: (m["label"], m["unit"]) for m in data["metrics"]}
+    parts = []
+    for key in _VERDICT:
+        d = scenario["difference"].get(key)
+        if not d or d.get("p50") is None:
+            continue
+        label, unit = labels[key]
+        parts.append(
+            f"{label} {_signed(d['p50'], unit)} [{_signed(d['p10'], unit)} to "
+            f"{_signed(d['p90'], unit)}]"
+        )
+    n = min((q.get("n", 0) for q in scenario["difference"].values()), default=0)
+    return (
+        f"Against the baseline (paired P50 [P10 to P90] over {n} runs): " + "; ".join(parts) + "."
+    )
 
 
 def table(data: dict[str, Any]) -> str:
@@ -162,6 +196,21 @@ def _interval_chart(data: dict[str, Any], key: str, label: str, unit: str) -> st
     return "".join(parts)
 
 
+def _own_ids(svg: str, n: int) -> str:
+    """Give an inline SVG's ``id`` values (and the ``url(#...)`` that use them) a suffix.
+
+    Every map from :func:`geography.maps.render_svg` names its clip path ``map``; in one page
+    the ids clash and every map is clipped to the first map's frame.
+    """
+    ids = re.findall(r'\bid="([^"]+)"', svg)
+    for old in sorted(set(ids), key=len, reverse=True):
+        new = f"{old}-{n}"
+        svg = svg.replace(f'id="{old}"', f'id="{new}"')
+        svg = svg.replace(f"url(#{old})", f"url(#{new})")
+        svg = svg.replace(f'href="#{old}"', f'href="#{new}"')
+    return svg
+
+
 def _maps(data: dict[str, Any]) -> str:
     """Offline maps: added beds per scenario (first run), and children's homes by sector."""
     la = data.get("la_code")
@@ -169,7 +218,7 @@ def _maps(data: dict[str, Any]) -> str:
         return ""
     from geography.maps import MapPoint, render_svg
 
-    out = []
+    out: list[str] = []
     first = data["runs"][0]
     sectors = data.get("child_sectors") or {}
     if sectors:
@@ -180,6 +229,7 @@ def _maps(data: dict[str, Any]) -> str:
             except ValueError:
                 continue
         svg = render_svg(la, pts, width=560, title="Where the children live", point_labels=False)
+        svg = _own_ids(svg, len(out))
         out.append(
             f"<figure>{svg}<figcaption>Home postcode sectors of the children "
             "at the horizon (run 0; separated migrant children have none).</figcaption></figure>"
@@ -195,10 +245,12 @@ def _maps(data: dict[str, Any]) -> str:
                 )
             except ValueError:
                 continue
-        svg = render_svg(la, pts, width=560, title=f"Beds added: {name}", point_labels=False)
+        # The scenario's name goes in the caption: a long title runs under the legend.
+        svg = render_svg(la, pts, width=560, title="Beds added", point_labels=False)
+        svg = _own_ids(svg, len(out))
         out.append(
-            f"<figure>{svg}<figcaption>{escape(name)}: new homes in run 0, "
-            "coloured by type.</figcaption></figure>"
+            f"<figure>{svg}<figcaption>Beds added by <b>{escape(name)}</b>: new homes in "
+            "run 0, coloured by type.</figcaption></figure>"
         )
     return "\n".join(out)
 
@@ -250,6 +302,11 @@ def html_report(data: dict[str, Any]) -> str:
             "a week if full</small></td>"
         )
     h.append("</tr></table>")
+    verdicts = [(s["name"], what_it_does(data, s)) for s in data["scenarios"][1:]]
+    if verdicts:
+        h.append("<h2>What each scenario does</h2><ul>")
+        h += [f"<li><b>{escape(n)}</b>: {escape(v)}</li>" for n, v in verdicts]
+        h.append("</ul>")
     h.append("<h2>Fan charts (P10-P90 band, P50 line)</h2>")
     for m in data["metrics"]:
         h.append(_interval_chart(data, m["key"], m["label"], m["unit"]))

@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from scenarios.whatif.config import ScenarioFile, Variant
-from scenarios.whatif.supply import apply_variant, build_folder, draw_world, policy_toml
+from scenarios.whatif.supply import (
+    apply_variant,
+    build_folder,
+    check_file,
+    draw_world,
+    policy_toml,
+)
 
 if TYPE_CHECKING:
     from matcher.domain import CaseFolder
@@ -148,7 +154,7 @@ def need_type(types: Iterable[str]) -> str:
         return "parent_and_child"
     if "inhouse_foster" in ts or "agency_foster" in ts:
         return "inhouse_foster"
-    for t in ("secure_childrens_home", "childrens_home", "supported_accommodation"):
+    for t in ("secure_home", "childrens_home", "supported_accommodation"):
         if t in ts:
             return t
     return sorted(ts)[0] if ts else "inhouse_foster"
@@ -377,6 +383,7 @@ def run_scenarios(
         raise ValueError("--runs must be at least 1")
     if workers < 1:
         raise ValueError("--workers must be at least 1")
+    check_file(file)  # a bad district or postcode: one message now, not one per worker
     key = file.key()
     state = ScenarioRuns(file, n, workers=workers)
     partial_path: Path | None = None

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.placement_types import PlacementType
-from scenarios.whatif.config import FosterFlow, ScenarioFile, Variant
+from scenarios.whatif.config import FosterFlow, ScenarioConfigError, ScenarioFile, Variant
 
 if TYPE_CHECKING:
     from matcher.domain import CaseFolder
@@ -44,6 +44,7 @@ __all__ = [
     "World",
     "apply_variant",
     "build_folder",
+    "check_file",
     "district_names",
     "districts_of",
     "draw_world",
@@ -155,6 +156,81 @@ def _resolve_districts(la_code: str, wanted: Sequence[str]) -> list[str]:
     return out
 
 
+# ----------------------------------------------------------------------------- checks
+
+
+def check_file(file: ScenarioFile) -> tuple[str, str]:
+    """Check what a scenario file names against the authority, before any run starts.
+
+    The authority (``scenario.la``, or a case folder's ``children.csv``), each ``add``'s
+    districts and postcodes, and, with a case folder, the vacancies that ``close`` and
+    ``reregister`` name. Runs would otherwise fail one by one in the workers, with a message
+    that names neither the file nor the key.
+
+    Returns
+    -------
+    (ons_code, name)
+        The authority.
+
+    Raises
+    ------
+    ScenarioConfigError
+        Naming the file and the TOML key.
+    """
+    import geography
+
+    src = file.path
+
+    def fail(key: str, message: str) -> ScenarioConfigError:
+        return ScenarioConfigError(f"{src}: {key}: {message}")
+
+    vacancy_ids: set[str] | None = None
+    if file.source.la is not None:
+        try:
+            authority = geography.resolve_authority(file.source.la)
+        except (ValueError, LookupError) as exc:
+            raise fail("scenario.la", str(exc)) from None
+    else:
+        assert file.source.case_folder is not None
+        folder = Path(file.source.case_folder)
+        for name in ("children.csv", "vacancies.csv"):
+            if not (folder / name).is_file():
+                raise fail("scenario.case_folder", f"{folder}: no {name} there")
+        try:
+            children, vacancies, _ = _read_folder(str(folder))
+            la_texts = children["la"].value_counts()
+            authority = geography.resolve_authority(str(la_texts.index[0]))
+        except (ValueError, LookupError, KeyError, IndexError) as exc:
+            raise fail("scenario.case_folder", f"{folder}: children.csv: {exc}") from None
+        vacancy_ids = set(vacancies["vacancy_id"][vacancies["placement_type"] != _KIN])
+    for i, variant in enumerate(file.variants):
+        for j, add in enumerate(variant.add):
+            key = f"scenarios[{i}].add[{j}]"
+            if isinstance(add.where, tuple) and not add.postcodes:
+                try:
+                    _resolve_districts(authority.ons_code, add.where)
+                except LookupError as exc:
+                    raise fail(
+                        f"{key}.where", str(exc).removeprefix("scenario add.where: ")
+                    ) from None
+            for k, pc in enumerate(add.postcodes):
+                try:
+                    geography.locate(pc)
+                except (ValueError, LookupError) as exc:
+                    raise fail(f"{key}.postcodes[{k}]", str(exc)) from None
+        if vacancy_ids is None:
+            continue  # synthetic: each run draws its own homes (V0001, ...)
+        named = [(f"scenarios[{i}].close[{k}]", v) for k, v in enumerate(variant.close)]
+        named += [
+            (f"scenarios[{i}].reregister[{k}].vacancy_id", r.vacancy_id)
+            for k, r in enumerate(variant.reregister)
+        ]
+        for key, vid in named:
+            if vid not in vacancy_ids:
+                raise fail(key, f"no vacancy {vid!r} in {Path(file.source.case_folder or '')}")
+    return authority.ons_code, authority.name
+
+
 # ----------------------------------------------------------------------------- drawing
 
 
@@ -182,7 +258,7 @@ def _group_of_child(row: pd.Series) -> str:
         types = {str(t) for t in default_placement_types(int(row["age"]), needs)}
     if types & {"inhouse_foster", "agency_foster", "connected_person_foster"}:
         return "fostering"
-    if types & {"childrens_home", "secure_childrens_home"}:
+    if types & {"childrens_home", "secure_home"}:
         return "residential"
     if "supported_accommodation" in types:
         return "supported_accommodation"
