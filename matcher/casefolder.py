@@ -35,6 +35,7 @@ from geography.schools import School, school
 from matcher.contract import (
     CHILDREN_FILE,
     COLUMNS,
+    EXTRA_COLUMNS,
     POLICY_FILE,
     VACANCIES_FILE,
     Column,
@@ -314,7 +315,7 @@ def _read_csv(
             problems.append(Problem(name, 1, None, f"column {position} has no name"))
         elif names.index(h) != position - 1:
             problems.append(Problem(name, 1, h, "column appears more than once"))
-        elif h not in known:
+        elif h not in known and h not in EXTRA_COLUMNS.get(name, {}):
             warnings.append(
                 Problem(
                     name,

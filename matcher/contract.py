@@ -152,6 +152,23 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 }
 
 
+#: Columns that ``placematch synth`` and ``placematch import-903`` write after the contract's,
+#: for their own reports and the supply what-ifs. The matcher does not use them, and the
+#: loader reads past them without a warning (any other unknown column gets one), so that a
+#: folder placematch wrote validates clean.
+EXTRA_COLUMNS: dict[str, dict[str, str]] = {
+    CHILDREN_FILE: {
+        "current_group": "sufficiency group of the child's current placement: fostering, "
+        "residential, supported_accommodation or other",
+        "current_vacancy": "vacancy_id of the child's current placement (import-903)",
+    },
+    VACANCIES_FILE: {
+        "organisation": "the fostering service, agency or operator",
+        "supply_area": "in_county, adjoining or further, from the placing authority",
+    },
+}
+
+
 def column_names(file: str) -> tuple[str, ...]:
     """The contract's column names of ``children.csv`` or ``vacancies.csv``, in order."""
     return tuple(c.name for c in COLUMNS[file])
@@ -200,12 +217,15 @@ def contract() -> dict[str, Any]:
             VACANCIES_FILE: [asdict(c) for c in VACANCIES_COLUMNS],
             POLICY_FILE: [asdict(k) for k in policy_keys()],
         },
+        "extra_columns": EXTRA_COLUMNS,
         "list_separator": LIST_SEPARATOR,
         "vocabularies": vocabularies(),
         "required_capability": {n.value: c.value for n, c in REQUIRED_CAPABILITY.items()},
         "notes": [
             "The header is line 1; headers and vocabulary values are case-insensitive.",
-            "Optional columns may be left out; unknown columns are reported as warnings.",
+            "Optional columns may be left out; unknown columns are reported as warnings, "
+            "except the extra columns placematch synth and import-903 write (not used by the "
+            "matcher).",
             "policy.toml is optional; every key has a default.",
         ],
     }

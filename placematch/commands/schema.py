@@ -44,6 +44,13 @@ def render_contract(c: dict[str, Any]) -> str:
                 vocab = f" [{col['vocabulary']}]" if col["vocabulary"] else ""
                 lines.append(f"  {col['name']:<16} {need}{blank}: {col['type']}{vocab}")
                 lines.append(f"  {'':<16} {col['description']}")
+            extras = c.get("extra_columns", {}).get(file, {})
+            if extras:
+                lines.append(
+                    "  written by placematch synth and import-903; not used by the matcher:"
+                )
+                for name, meaning in extras.items():
+                    lines.append(f"  {name:<16} {meaning}")
         else:
             lines.append(f"{file}  (optional; key = default: meaning)")
             for key in columns:

@@ -12,7 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matcher.casefolder import load_case_folder, write_case_folder
-from matcher.contract import CHILDREN_COLUMNS, VACANCIES_COLUMNS, column_names, contract
+from matcher.contract import (
+    CHILDREN_COLUMNS,
+    CHILDREN_FILE,
+    EXTRA_COLUMNS,
+    VACANCIES_COLUMNS,
+    VACANCIES_FILE,
+    column_names,
+    contract,
+)
 from matcher.placement_types import PlacementType as PT
 from matcher.problems import CaseFolderError, Problem
 from matcher.vocabulary import Need, Ofsted, Sex, VacancySex
@@ -276,6 +284,17 @@ def test_unknown_columns_are_warnings() -> None:
         ("children.csv", 1, "favourite_colour")
     ]
     assert "child_id" in f.warnings[0].message
+
+
+def test_extra_columns_placematch_writes_are_not_warnings(tmp_path: Path) -> None:
+    # synth and import-903 write these beside the contract: a folder placematch wrote must
+    # validate clean; any other unknown column is still a warning.
+    children = [child(current_group="fostering", current_vacancy="V1", pet="cat")]
+    vacancies = [vacancy(organisation="essex-fostering", supply_area="in_county")]
+    f = load_case_folder(make(tmp_path, children, vacancies))
+    assert [(w.file, w.field) for w in f.warnings] == [("children.csv", "pet")]
+    assert set(EXTRA_COLUMNS[CHILDREN_FILE]) == {"current_group", "current_vacancy"}
+    assert set(EXTRA_COLUMNS[VACANCIES_FILE]) == {"organisation", "supply_area"}
 
 
 def test_single_child_sibling_group_is_a_warning(tmp_path: Path) -> None:

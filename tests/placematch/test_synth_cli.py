@@ -24,7 +24,9 @@ def test_synth_writes_a_valid_referral_folder(
         assert (out / name).is_file()
     folder = load_case_folder(out)
     assert len(folder.children) == 25
+    assert folder.warnings == ()  # the extra columns synth writes are not "unknown"
     assert main(["validate", str(out)]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_synth_json_and_children_override(
