@@ -401,7 +401,11 @@ class MatchResult:
             f"Distance   {pct(m.within_20_miles_pct)} within 20 miles of home",
             f"In area    {pct(m.in_area_pct)}",
             f"Siblings   {pct(m.siblings_together_pct)} of children in sibling groups together"
-            + (f" ({m.sibling_splits} groups split)" if m.sibling_splits else ""),
+            + (
+                f" ({m.sibling_splits} group{'s' if m.sibling_splits != 1 else ''} split)"
+                if m.sibling_splits
+                else ""
+            ),
             f"School     {pct(m.school_kept_pct)} within {m.school_kept_miles:g} miles of school",
             f"Cost       £{m.weekly_cost:,} a week",
         ]

@@ -14,6 +14,7 @@ import json
 
 from matcher.candidates import build_candidates
 from matcher.casefolder import load_case_folder
+from placematch.commands._paths import output_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``placematch candidates``."""
+    output_file(args.out, "--out")
     folder = load_case_folder(args.folder)
     candidates = build_candidates(folder)
     candidates.to_csv(args.out)

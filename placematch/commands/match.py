@@ -8,13 +8,16 @@ their reasons) or, with ``--json``, the result as JSON; ``--out FILE`` writes th
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matcher.casefolder import load_case_folder
+from placematch.commands._paths import input_file, output_file
 
 if TYPE_CHECKING:
     from matcher.optimiser import SolverParameters
+    from matcher.policy import Policy
 
 
 def _positive_float(text: str) -> float:
@@ -22,7 +25,7 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, not {text!r}")
     return value
 
@@ -90,17 +93,39 @@ def _parameters(args: argparse.Namespace) -> SolverParameters:
     )
 
 
+def _policy(path: str) -> Policy:
+    """The ``--policy`` file, every problem in it named on one line.
+
+    ``placematch validate`` checks a case folder's own ``policy.toml``, not this file, so the
+    message lists all its problems rather than pointing there.
+    """
+    from matcher.policy import load_policy
+    from matcher.problems import CaseFolderError
+
+    input_file(path, "policy file")
+    try:
+        return load_policy(path)
+    except CaseFolderError as exc:
+        n = len(exc.problems)
+        listed = "; ".join(str(p) for p in exc.problems)
+        raise ValueError(
+            f"policy file {path!r}: {n} problem{'s' if n != 1 else ''}: {listed}"
+        ) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Match the folder; print the summary or JSON; write ``--out``."""
     from dataclasses import replace
 
     from matcher.match import match
-    from matcher.policy import load_policy
 
-    folder = load_case_folder(args.folder)
-    if args.policy is not None:
-        folder = replace(folder, policy=load_policy(args.policy))
     params = _parameters(args)
+    policy = _policy(args.policy) if args.policy is not None else None
+    if args.out is not None:
+        output_file(args.out, "--out")
+    folder = load_case_folder(args.folder)
+    if policy is not None:
+        folder = replace(folder, policy=policy)
     result = match(folder, params)
     text = result.to_json()
     if args.out is not None:

@@ -33,6 +33,17 @@ SHORT: dict[str, str] = {
 }
 
 
+def _top(text: str) -> int:
+    """``--top K``: a whole number of options to show, at least one."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``rank`` and ``why-not`` sub-commands."""
     rank = subparsers.add_parser(
@@ -47,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     rank.add_argument("folder", metavar="DIR", help="the case folder")
     rank.add_argument("--child", required=True, metavar="ID", help="the child's child_id")
-    rank.add_argument("--top", type=int, metavar="K", help="show only the best K options")
+    rank.add_argument("--top", type=_top, metavar="K", help="show only the best K options (K >= 1)")
     rank.add_argument(
         "--excluded",
         action="store_true",

@@ -78,3 +78,73 @@ def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     bad.write_text("allow_sibling_split = 'maybe'\n")
     assert main(["match", str(DEMO), "--policy", str(bad)]) == 2
     assert "allow_sibling_split" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda p: p, "policy file {path!r} not found"),
+        (lambda p: (p.mkdir(), p)[1], "policy file {path!r} is a folder, not a file"),
+        (
+            lambda p: (p.write_text("allow_sibling_split = 'maybe'\nbogus = 1\n"), p)[1],
+            "policy file {path!r}: 2 problems: pol.toml: allow_sibling_split: ",
+        ),
+    ],
+)
+def test_a_bad_policy_file_is_named_with_all_its_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: object, expected: str
+) -> None:
+    path = make(tmp_path / "pol.toml")  # type: ignore[operator]
+    assert main(["match", str(DEMO), "--policy", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("placematch: error: " + expected.format(path=str(path)))
+    assert err.count("\n") == 1 and "Errno" not in err
+    # 'placematch validate' checks the folder's own policy.toml, not this file.
+    assert "placematch validate" not in err
+    if "problems" in expected:
+        assert "bogus: unknown key" in err
+
+
+def test_out_is_checked_before_solving(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "missing" / "result.json"
+    assert main(["match", str(DEMO), "--out", str(target)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "Errno" not in err
+    assert err == (
+        f"placematch: error: --out {str(target)!r}: the folder "
+        f"{str(target.parent)!r} does not exist\n"
+    )
+    assert main(["match", str(DEMO), "--out", str(tmp_path)]) == 2
+    assert "is a folder; expected a file name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("limit", ["inf", "nan", "-0.5"])
+def test_time_limit_must_be_finite_and_positive(
+    limit: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["match", str(DEMO), "--time-limit", limit])
+    assert "argument --time-limit: expected a number of seconds > 0" in capsys.readouterr().err
+
+
+def test_a_split_is_counted_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two beds for the three children of SG1 and a cheap split: one group is split.
+    folder = tmp_path / "tight"
+    shutil.copytree(DEMO, folder)
+    lines = (folder / "vacancies.csv").read_text().splitlines()
+    lines = [
+        line.replace("V02,P02,inhouse_foster,CM1 1QH,3,", "V02,P02,inhouse_foster,CM1 1QH,2,")
+        for line in lines[:8]
+    ]
+    (folder / "vacancies.csv").write_text("\n".join(lines) + "\n")
+    policy = tmp_path / "split.toml"
+    policy.write_text("allow_sibling_split = true\nsibling_split_cost = 50\n")
+    assert main(["match", str(folder), "--policy", str(policy)]) == 0
+    text = capsys.readouterr().out
+    assert "(1 group split)" in text
+    assert (
+        "Sibling groups split (allowed by the policy)\n"
+        "  SG1: C01: V05, C02: V02, C03: V02 (penalty 50)" in text
+    )

@@ -93,3 +93,27 @@ def test_rank_lists_each_exclusion_on_request(capsys: pytest.CaptureFixture[str]
     status, out, _ = run(["rank", DEMO, "--child", "C10", "--json"], capsys)
     data = json.loads(out)
     assert len(data["exclusions"]) == sum(data["excluded"].values()) == 15
+
+
+@pytest.mark.parametrize("top", ["0", "-1", "two"])
+def test_top_must_be_at_least_one(top: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # --top 0 used to print "best 0 shown" then "No eligible vacancy." for a child with 8.
+    with pytest.raises(SystemExit) as exc:
+        main(["rank", DEMO, "--child", "C07", "--top", top])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --top: expected a whole number" in err and "Traceback" not in err
+
+
+def test_candidates_out_in_a_missing_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "no" / "pairs.csv"
+    status, out, err = run(["candidates", DEMO, "--out", str(target)], capsys)
+    assert status == 2 and out == ""
+    assert (
+        err == f"placematch: error: --out {str(target)!r}: the folder {str(target.parent)!r} "
+        "does not exist\n"
+    )
+    status, _, err = run(["candidates", DEMO, "--out", str(tmp_path)], capsys)
+    assert status == 2 and "is a folder; expected a file name" in err
