@@ -33,7 +33,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,9 @@ import numpy as np
 
 from geography.authorities import Authority, resolve_authority
 from geography.distance import grid_miles
+from matcher.candidates import explain_pair
 from matcher.domain import CaseFolder, Child, Vacancy
+from matcher.explain import Exclusion
 from matcher.placement_types import SSDA903, codes_for
 from matcher.ssda903 import TABLE_COLUMNS, TableKind
 from matcher.vocabulary import Need
@@ -373,6 +375,7 @@ def export_903(
         located.append(
             {"CHILD": child_id, "PL_DISTANCE": distance, "PL_LOCATION": pl_location, "PL_LA": pl_la}
         )
+    warnings += _assignment_problems(folder, assignments)
     if skipped and only is not None:
         warnings.append(f"{skipped} placed children of other authorities than {only.name} left out")
     paths = {
@@ -393,6 +396,37 @@ def export_903(
         rows=len(episodes),
         warnings=tuple(warnings),
     )
+
+
+def _assignment_problems(folder: CaseFolder, assignments: Mapping[str, str]) -> list[str]:
+    """Warnings for placements no valid match makes (an assignment file edited by hand).
+
+    Each pair is re-checked against the hard rules that concern the child alone
+    (:func:`matcher.candidates.explain_pair` under a policy that allows sibling splits, since
+    the match may have run with ``--policy`` allowing them), then beds per vacancy. The
+    episodes are still written as given -- the return records what happened -- but the
+    authority is told what to check. Messages name ids and rules only, never personal data.
+    """
+    alone = replace(folder, policy=replace(folder.policy, allow_sibling_split=True))
+    out: list[str] = []
+    placed: dict[str, list[str]] = {}
+    for child_id in sorted(assignments):
+        vacancy_id = assignments[child_id]
+        placed.setdefault(vacancy_id, []).append(child_id)
+        check = explain_pair(alone, alone.child(child_id), alone.vacancy(vacancy_id))
+        if isinstance(check, Exclusion):
+            out.append(
+                f"child {child_id}: vacancy {vacancy_id} breaks the hard rule {check.rule} "
+                f"({check.source}): {check.reason} Exported as given; check the placement"
+            )
+    for vacancy_id in sorted(placed):
+        beds = folder.vacancy(vacancy_id).beds
+        if len(placed[vacancy_id]) > beds:
+            out.append(
+                f"vacancy {vacancy_id}: {len(placed[vacancy_id])} children placed "
+                f"({', '.join(placed[vacancy_id])}) in {beds} bed(s)"
+            )
+    return out
 
 
 def _write(path: Path, columns: Sequence[str], rows: list[dict[str, str]]) -> None:

@@ -8,6 +8,7 @@ import json
 import sys
 
 from matcher.casefolder import load_case_folder
+from placematch.commands._paths import input_file, output_folder
 from placematch.export_903 import EpisodeDefaults, export_903, read_assignments
 
 
@@ -56,8 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export; print the files written and any warnings."""
+    output_folder(args.out, "--out")
+    assignments = read_assignments(input_file(args.assignment, "assignment file"))
     folder = load_case_folder(args.folder)
-    assignments = read_assignments(args.assignment)
     defaults = EpisodeDefaults(
         decom=args.start or dt.date.today(), rne=args.rne, ls=args.ls, cin=args.cin
     )

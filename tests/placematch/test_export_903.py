@@ -183,3 +183,76 @@ def test_bad_codes_and_files_are_user_errors(
     assert "not JSON" in capsys.readouterr().err
     args[3] = str(assignment_file)
     assert main([*args, "--rne", "Q"]) == 2
+
+
+def test_missing_files_and_a_file_as_out_are_one_line(
+    tmp_path: Path, assignment_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.json"
+    args = ["export-903", str(DEMO), "--assignment", str(missing), "--out", str(tmp_path / "o")]
+    assert main(args) == 2
+    assert capsys.readouterr().err == (
+        f"placematch: error: assignment file {str(missing)!r} not found\n"
+    )
+    args[3] = str(assignment_file)
+    args[5] = str(assignment_file)  # an existing file as the output folder
+    assert main(args) == 2
+    assert capsys.readouterr().err == (
+        f"placematch: error: --out {str(assignment_file)!r} is a file; "
+        "expected a folder to write into\n"
+    )
+
+
+def test_a_valid_match_exports_without_rule_warnings(tmp_path: Path, assignment_file: Path) -> None:
+    folder = load_case_folder(DEMO)
+    written = export_903(
+        folder,
+        read_assignments(assignment_file),
+        tmp_path / "o",
+        defaults=EpisodeDefaults(dt.date(2025, 1, 15)),
+    )
+    assert not [w for w in written.warnings if "hard rule" in w or "bed(s)" in w]
+
+
+def test_an_edited_assignment_is_exported_with_warnings(
+    tmp_path: Path, assignment_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads(assignment_file.read_text())
+    for item in data["assignments"]:
+        if item["child_id"] == "C01":
+            item["vacancy_id"] = "V01"  # C06's connected-person carer, one bed, C06 in it
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(data))
+    out = tmp_path / "o"
+    argv = ["export-903", str(DEMO), "--assignment", str(edited), "--out", str(out)]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert (
+        "placematch: warning: child C01: vacancy V01 breaks the hard rule "
+        "connected_person_only_for_connected (Care Planning, Placement and Case Review "
+        "(England) Regulations 2010 reg 24)"
+    ) in err
+    assert "placematch: warning: vacancy V01: 2 children placed (C01, C06) in 1 bed(s)" in err
+    assert len(_rows(out / "episodes.csv")) == 12  # written as given
+
+
+def test_a_split_allowed_by_a_policy_file_is_not_flagged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "tight"
+    shutil.copytree(DEMO, folder)
+    lines = (folder / "vacancies.csv").read_text().splitlines()[:8]
+    lines[2] = lines[2].replace(
+        "V02,P02,inhouse_foster,CM1 1QH,3,", "V02,P02,inhouse_foster,CM1 1QH,2,"
+    )
+    (folder / "vacancies.csv").write_text("\n".join(lines) + "\n")
+    policy = tmp_path / "split.toml"
+    policy.write_text("allow_sibling_split = true\nsibling_split_cost = 50\n")
+    result = tmp_path / "m.json"
+    assert main(["match", str(folder), "--policy", str(policy), "--out", str(result)]) == 0
+    assert json.loads(result.read_text())["splits"]
+    capsys.readouterr()
+    argv = ["export-903", str(folder), "--assignment", str(result), "--out", str(tmp_path / "o")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "hard rule" not in err and "bed(s)" not in err
