@@ -149,6 +149,19 @@ def _factor_diffs(diffs: dict[str, int]) -> str:
     return ", ".join(f"{k} {v:+d}" for k, v in diffs.items()) or "none"
 
 
+def _higher_tier(best: Option, option: Option) -> str:
+    """Why the best option outranks ``option`` whatever the points: which tier it is in."""
+    if best.connected_person and not option.connected_person:
+        return (
+            "The best option is a connected-person carer of the child: it comes before every "
+            "other option whatever the points (s22C(7)(a))."
+        )
+    return (
+        "The best option is in area and the policy makes in area a tier (in_area_tier): it "
+        "comes before every out-of-area option whatever the points (s22C(9))."
+    )
+
+
 def render_why_not(answer: WhyNot) -> str:
     """The human answer printed by ``placematch why-not``."""
     head = f"Child {answer.child_id}, vacancy {answer.vacancy_id}:"
@@ -167,7 +180,7 @@ def render_why_not(answer: WhyNot) -> str:
     elif best is not None:
         lines.append(f"  Best option: {best.vacancy_id}, {best.score} points (tier {best.tier}).")
         if best.tier > o.tier:
-            lines.append("  The best option is in a higher tier (connected person or in area).")
+            lines.append(f"  {_higher_tier(best, o)}")
         lines.append(f"  Gains: {_factor_diffs(answer.gains)}")
         lines.append(f"  Losses: {_factor_diffs(answer.losses)}")
     for f in o.factors:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,21 @@ def test_candidates_out_in_a_missing_folder_is_one_line(
     )
     status, _, err = run(["candidates", DEMO, "--out", str(tmp_path)], capsys)
     assert status == 2 and "is a folder; expected a file name" in err
+
+
+def test_why_not_names_the_tier_that_outranks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = run(["why-not", DEMO, "--child", "C06", "--vacancy", "V02"], capsys)
+    assert status == 0
+    assert (
+        "  The best option is a connected-person carer of the child: it comes before every "
+        "other option whatever the points (s22C(7)(a)).\n"
+    ) in out
+    folder = tmp_path / "tiered"
+    shutil.copytree(DEMO, folder)
+    (folder / "policy.toml").write_text("in_area_tier = true\n")
+    status, out, _ = run(["why-not", str(folder), "--child", "C07", "--vacancy", "V07"], capsys)
+    assert status == 0
+    assert "  Best option: V05, 263 points (tier 1).\n" in out
+    assert "policy makes in area a tier (in_area_tier)" in out and "s22C(9)" in out
