@@ -175,7 +175,13 @@ class PlanResult:
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data."""
-        gap = None if self.lower_bound_beds is None else self.beds - self.lower_bound_beds
+        # A gap measures a plan that reaches the target against the fewest beds that could;
+        # a plan that falls short has no gap (it is not an upper bound on anything).
+        gap = (
+            None
+            if self.lower_bound_beds is None or not self.reached
+            else self.beds - self.lower_bound_beds
+        )
         return {
             "target": self.target.text,
             "level": self.target.level,
@@ -374,6 +380,15 @@ def plan_capacity(
     )
 
 
+def _bound_text(data: dict[str, Any]) -> str:
+    if data["lower_bound_beds"] is None:
+        return "no lower bound (the target has no placement part; see docs/scenarios.md)"
+    text = f"lower bound {data['lower_bound_beds']}"
+    if data["gap_beds"] is None:
+        return text + ", no gap: the target was not reached (more --rounds or --runs)"
+    return text + f", gap {data['gap_beds']} beds (placement part; see docs/scenarios.md)"
+
+
 def plan_table(result: PlanResult) -> str:
     """The plan as a terminal table (the sufficiency statement's sentence per row)."""
     data = result.to_json()
@@ -382,8 +397,7 @@ def plan_table(result: PlanResult) -> str:
         f"{'reached' if result.reached else 'NOT reached'}: target met in "
         f"{100 * result.share_meeting:.0f}% of runs (90% lower confidence bound "
         f"{100 * result.share_lower_90:.0f}%), after {len(result.rounds) - 1} round(s)",
-        f"beds added {result.beds}; lower bound {data['lower_bound_beds']}, gap "
-        f"{data['gap_beds']} beds (placement part; see docs/scenarios.md); "
+        f"beds added {result.beds}; {_bound_text(data)}; "
         f"{result.optimal_runs} of {result.runs} final runs proven optimal",
         "",
     ]

@@ -256,3 +256,28 @@ def test_an_interrupted_plan_stops_and_resumes(tmp_path: Path) -> None:
     assert len(_CALLS) == 2 * rounds - 3  # only what was not kept
     fresh = plan_capacity(file, target, runs=2, max_rounds=3)
     assert resumed.to_json() == fresh.to_json()
+
+
+def test_a_plan_that_falls_short_claims_no_gap() -> None:
+    from scenarios.whatif.plan import PlanResult, parse_target, plan_table
+
+    def plan(reached: bool, target: str = "P75 placed=all", bound: int | None = 21) -> PlanResult:
+        return PlanResult(
+            target=parse_target(target),
+            runs=4,
+            la_code="",
+            additions={("childrens_home", "E07000066"): 21},
+            reached=reached,
+            share_meeting=0.75 if reached else 0.0,
+            share_lower_90=0.4 if reached else 0.0,
+            lower_bound_beds=bound,
+        )
+
+    short = plan(reached=False)
+    assert short.to_json()["gap_beds"] is None
+    assert "no gap: the target was not reached" in plan_table(short)
+    assert "gap 0 beds" not in plan_table(short)
+    done = plan(reached=True)
+    assert done.to_json()["gap_beds"] == 0 and "gap 0 beds" in plan_table(done)
+    distance_only = plan(reached=True, target="P75 within_20>=90", bound=None)
+    assert "no lower bound" in plan_table(distance_only)
