@@ -12,7 +12,7 @@ it breaks), or with the points the vacancy gains and loses against the best opti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +21,7 @@ from matcher.candidates import Folding, exclusion_of, factor_matrix, options_of
 from matcher.domain import CaseFolder, Child
 from matcher.explain import Exclusion, Option, Ranking, WhyNot
 from matcher.factors.base import FolderArrays, Pairs
-from matcher.rules import DEFAULT_RULES, RuleResult, evaluate_rules
+from matcher.rules import DEFAULT_RULES, GROUP_RULE, RuleResult, evaluate_rules
 
 __all__ = ["UnknownIdError", "rank_child", "why_not"]
 
@@ -66,6 +66,26 @@ def _assess(folder: CaseFolder, child: Child) -> _Assessment:
     options = options_of(mine, np.arange(len(mine)), points, Folding.for_folder(folder))
     options.sort(key=lambda o: (-o.tier, -o.score, o.vacancy_id))
     return _Assessment(pairs, result, rows, tuple(options))
+
+
+def _sibling_reason(a: _Assessment, j: int) -> str | None:
+    """For ``sibling_group_together``: which sibling the vacancy is excluded for, and why.
+
+    The assessment's rows are member-major (the child first, then its siblings), so sibling
+    ``m``'s pair with vacancy ``j`` is row ``m * n_vacancies + j``.
+    """
+    n_v = len(a.rows)
+    group_col = DEFAULT_RULES.index(GROUP_RULE)
+    for row in range(n_v + j, len(a.pairs), n_v):
+        first = int(a.result.first[row])
+        if first >= 0 and first != group_col:
+            rule = DEFAULT_RULES[first]
+            why = rule.reason(a.pairs, row).rstrip(".")
+            return (
+                f"Excluded for the sibling {a.pairs.child_id(row)} by {rule.name} ({why}); "
+                "the group is placed as a unit."
+            )
+    return None
 
 
 def rank_child(folder: CaseFolder, child_id: str, top: int | None = None) -> Ranking:
@@ -132,6 +152,8 @@ def why_not(folder: CaseFolder, child_id: str, vacancy_id: str) -> WhyNot:
     best = a.options[0] if a.options else None
     if a.result.first[k] >= 0:
         exclusion: Exclusion = exclusion_of(a.pairs, a.result, k)
+        if exclusion.rule == GROUP_RULE.name:
+            exclusion = replace(exclusion, reason=_sibling_reason(a, j) or exclusion.reason)
         broken = [DEFAULT_RULES[i].name for i in np.flatnonzero(a.result.broken[k]).tolist()]
         also = tuple(n for n in broken if n != exclusion.rule)
         return WhyNot(child_id, vacancy_id, exclusion, also, None, best, {}, {})

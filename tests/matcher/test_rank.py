@@ -124,3 +124,17 @@ def test_ranking_summary(demo: CaseFolder) -> None:
     assert s["best_vacancy_id"] == "V01" and s["eligible"] == 6
     assert s["best_signoffs"] == ["connected_person_temporary_approval"]
     assert sum(s["excluded"].values()) == len(demo.vacancies) - 6
+
+
+def test_why_not_names_the_sibling_and_its_rule(demo: CaseFolder) -> None:
+    # V11 (a children's home) suits C03 but not its sibling C01, whose plan does not accept
+    # a children's home: the group is placed as a unit, so V11 is out for C03 too.
+    w = why_not(demo, "C03", "V11")
+    assert w.exclusion is not None and w.exclusion.rule == "sibling_group_together"
+    assert w.exclusion.reason == (
+        "Excluded for the sibling C01 by placement_type_suits_child (Placement type "
+        "childrens_home is not one the child's plan accepts); the group is placed as a unit."
+    )
+    # The sibling's own answer names its own rule.
+    own = why_not(demo, "C01", "V11").exclusion
+    assert own is not None and own.rule == "placement_type_suits_child"
