@@ -162,6 +162,7 @@ def national_rates() -> NationalRates:
     uasc_type = np.array([0.45, 0.05, 0.45, 0.05])
     mix_uasc = uasc_age[:, None] * uasc_type[None, :]
     mix = np.stack([mix_children / mix_children.sum(), mix_uasc / mix_uasc.sum()])
+    mix = no_supported_accommodation_under_16(mix)
     sources = {
         "stock": f"DfE CLA at 31 March: {stock_2021:.0f} (2021), {stock_2025:.0f} (2025)",
         "foster_share": f"DfE: {foster_2019:.0%} of CLA in foster care (2019)",
@@ -171,6 +172,27 @@ def national_rates() -> NationalRates:
         "entry_mix": "assumption: DfE-like age mix of entries; group at entry by age",
     }
     return NationalRates(exit_hazard, move, entries, mix, sources)
+
+
+#: Index of supported accommodation in :data:`GROUPS`, and of the first age band it may hold.
+_SUPPORTED = GROUPS.index(SufficiencyGroup.SUPPORTED_ACCOMMODATION)
+_FOSTERING = GROUPS.index(SufficiencyGroup.FOSTERING)
+_AGE_16 = AGE_BANDS.index((16, 18))
+
+
+def no_supported_accommodation_under_16(entries: np.ndarray) -> np.ndarray:
+    """Entries ``(stream, age band, group)`` with under-16s' supported accommodation fostered.
+
+    Children under 16 may not be placed in supported accommodation (Care Planning,
+    Placement and Case Review (England) Regulations 2010 as amended from 9 September
+    2021). Older 903 data (and the synthetic samples) still hold such
+    placements; a forecast of them would plan places no child may use, so they count as
+    fostering, where most under-16s are placed. The total is unchanged.
+    """
+    out = np.array(entries, dtype=float, copy=True)
+    out[:, :_AGE_16, _FOSTERING] += out[:, :_AGE_16, _SUPPORTED]
+    out[:, :_AGE_16, _SUPPORTED] = 0.0
+    return out
 
 
 # --------------------------------------------------------------------------- observation
@@ -697,7 +719,25 @@ def estimate_rates(
     child_months = max(obs.child_months, 1.0)
     mean_stock = child_months / n_months
     prior_counts = w * nat.entries_per_child_month[:, None, None] * nat.entry_mix
-    entry_shape = obs.entry_events + prior_counts
+    entry_shape = no_supported_accommodation_under_16(obs.entry_events + prior_counts)
+    # Under-16s may not move into supported accommodation either (they stay where they are).
+    move_shape[:_AGE_16, :, _SUPPORTED] = 0.0
+    early = (
+        int(obs.entry_events[:, :_AGE_16, _SUPPORTED].sum()),
+        int(obs.move_events[:_AGE_16, :, _SUPPORTED].sum()),
+    )
+    if any(early):
+        parts = [
+            f"{n} {word}{'' if n == 1 else 's'} {what}"
+            for n, word, what in (
+                (early[0], "arrival", "counted as fostering"),
+                (early[1], "move", "left out"),
+            )
+            if n
+        ]
+        notes.append(
+            "under-16s may not live in supported accommodation: in the data, " + " and ".join(parts)
+        )
     entry_rate = np.full(2, (child_months + w) / mean_stock)
     # Trend.
     total_monthly = obs.monthly_entries.sum(axis=0)

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matcher.placement_types import SufficiencyGroup as G
 from matcher.ssda903 import open_episodes, read_episodes, read_header, read_uasc
 from placematch.cli import main
 from scenarios.forecast.backtest import backtest, naive_trend
@@ -438,3 +439,29 @@ def test_unknown_authority_names_data_la(
 def test_table_says_one_run_in_the_singular(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenario", "forecast", str(EXAMPLE), "--runs", "1", "--quiet"]) == 0
     assert ", 1 run, monthly steps" in capsys.readouterr().out
+
+
+def test_no_under_16_is_forecast_into_supported_accommodation() -> None:
+    from scenarios.forecast.rates import AGE_BANDS, GROUPS, no_supported_accommodation_under_16
+
+    sa = GROUPS.index(G.SUPPORTED_ACCOMMODATION)
+    under_16 = AGE_BANDS.index((16, 18))
+    nat = national_rates()
+    assert nat.entry_mix[:, :under_16, sa].sum() == 0
+    assert nat.entry_mix.sum(axis=(1, 2)) == pytest.approx([1.0, 1.0])
+    assert nat.move_hazard[:under_16, :, sa].sum() == 0
+    # The regional sample has a residential -> supported move at 10-15 (before the 2021 ban).
+    obs = observe(regional(), dt.date(2017, 4, 1), AT)
+    assert obs.move_events[:under_16, :, sa].sum() >= 1
+    rates = estimate_rates(obs)
+    assert rates.entries_per_month[:, :under_16, sa].sum() == 0
+    assert rates.move_hazard[:under_16, :, sa].sum() == 0
+    assert rates.move_hazard[under_16, :, sa].sum() > 0  # step-down at 16+ stays
+    assert any("in the data, 1 move left out" in n for n in rates.notes)
+    # Arrivals are moved to fostering, not lost.
+    mix = np.zeros((2, 5, 4))
+    mix[:, 3, sa] = 2.0
+    mix[:, 4, sa] = 1.0
+    fixed = no_supported_accommodation_under_16(mix)
+    assert fixed.sum() == mix.sum() and fixed[:, 3, GROUPS.index(G.FOSTERING)].tolist() == [2, 2]
+    assert fixed[:, 4, sa].tolist() == [1.0, 1.0]
