@@ -32,6 +32,7 @@ from geography.authorities import (
     regions,
     resolve_authority,
 )
+from geography.errors import GeographyError
 from geography.postcodes import locate
 
 __all__ = ["MapPoint", "render_svg"]
@@ -171,6 +172,8 @@ def render_svg(
     str
         The SVG document.
     """
+    if not 100 <= width <= 10_000:
+        raise GeographyError(f"map width {width}: expected 100 to 10000 pixels")
     kind, name, authority = _resolve_area(area)
     utla = _shapes("utla")
     context: list[tuple[str, tuple[Ring, ...]]] = []

@@ -244,7 +244,7 @@ def schools_near(
     list of (School, float)
         Sorted by distance, then URN.
     """
-    if radius_miles < 0:
+    if not radius_miles >= 0:  # also refuses NaN, which no distance would ever be within
         raise GeographyError(f"radius_miles {radius_miles}: expected zero or more")
     if limit is not None and limit < 0:
         raise GeographyError(f"limit {limit}: expected zero or more")

@@ -215,7 +215,7 @@ def _schools_near(args: argparse.Namespace) -> int:
         _print_json([{**s.to_dict(), "miles": round(m, 2)} for s, m in found])
         return 0
     if not found:
-        print(f"no open schools within {args.radius:g} miles")
+        print(f"no open schools within {args.radius:g} miles" if args.limit else "none (--limit 0)")
         return 0
     for s, m in found:
         ages = f"{s.age_low}-{s.age_high}" if s.age_low is not None else "?"

@@ -63,6 +63,8 @@ def test_locate_and_schools_near_unquoted(capsys: pytest.CaptureFixture[str]) ->
     assert status == 0 and json.loads(out)["precision"] == "sector"
     status, out, _ = run(capsys, "geo", "schools-near", "CM1", "1AA", "--limit", "1", "--json")
     assert status == 0 and len(json.loads(out)) == 1
+    status, out, _ = run(capsys, "geo", "schools-near", "CM1 1AA", "--limit", "0")
+    assert status == 0 and out.strip() == "none (--limit 0)"  # not "no schools within 5 miles"
 
 
 def test_school_and_schools_near(capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,6 +95,8 @@ def test_authority_command(capsys: pytest.CaptureFixture[str]) -> None:
         (("geo", "school", "abc"), "expected a number"),
         (("geo", "authority", "Esex"), "did you mean Essex"),
         (("geo", "distance", "CM1", "1AA"), "expected 2 postcodes"),
+        (("geo", "schools-near", "CM1 1AA", "--radius", "nan"), "expected zero or more"),
+        (("geo", "map", "Essex", "--out", "unused.svg", "--width", "0"), "width 0"),
         (("geo", "distance", "CM1 1AA", "RM17", "5RW", "SS1", "1AA"), "got 3"),
     ],
 )

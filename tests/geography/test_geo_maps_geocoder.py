@@ -8,7 +8,7 @@ import pytest
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location as GeopyLocation
 
-from geography import UnknownAuthorityError, locate
+from geography import GeographyError, UnknownAuthorityError, locate
 from geography.geocoder import OfflineGeocoder
 from geography.maps import MapPoint, render_svg
 from geography.postcodes import nearest_postcode
@@ -62,6 +62,12 @@ def test_region_england_and_dfe_number_maps(area: str) -> None:
 def test_unknown_map_area() -> None:
     with pytest.raises(UnknownAuthorityError, match="region"):
         render_svg("Atlantis")
+
+
+@pytest.mark.parametrize("width", [0, -5, 99, 10_001])
+def test_map_width_out_of_range_is_an_error(width: int) -> None:
+    with pytest.raises(GeographyError, match="width"):
+        render_svg("Thurrock", width=width)
 
 
 def test_map_point_outside_great_britain() -> None:

@@ -78,6 +78,8 @@ def test_schools_near_rejects_bad_input() -> None:
         schools_near("CM1 1AA", phase="juniors")
     with pytest.raises(GeographyError, match="radius"):
         schools_near("CM1 1AA", radius_miles=-1)
+    with pytest.raises(GeographyError, match="radius"):  # not an empty answer
+        schools_near("CM1 1AA", radius_miles=float("nan"))
     with pytest.raises(CrossGridError):
         schools_near("BT1 1AA")
 
