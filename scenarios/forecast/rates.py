@@ -323,6 +323,8 @@ def care_history(
     ep = episodes
     hd = header
     ua = uasc if uasc is not None else pd.DataFrame(columns=["CHILD"])
+    if ep.empty:
+        raise ValueError("the episodes tables hold no episodes")
     if "LA" in ep.columns:
         las = sorted(ep["LA"].astype(str).unique())
         if la is None and len(las) > 1:
@@ -342,6 +344,9 @@ def care_history(
                 ua = ua.loc[ua["LA"] == la]
     elif la is not None:
         raise ValueError("data.la is given but the episodes have no LA column")
+    if hd.empty:
+        where = f" for {la}" if la is not None and "LA" in header.columns else ""
+        raise ValueError(f"the header tables hold no children{where}: no dates of birth")
     dob = hd.drop_duplicates("CHILD", keep="last").set_index("CHILD")["DOB"]
     ep = ep.assign(dob=ep["CHILD"].map(dob))
     missing = ep["dob"].isna()

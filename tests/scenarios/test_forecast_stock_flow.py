@@ -465,3 +465,29 @@ def test_no_under_16_is_forecast_into_supported_accommodation() -> None:
     fixed = no_supported_accommodation_under_16(mix)
     assert fixed.sum() == mix.sum() and fixed[:, 3, GROUPS.index(G.FOSTERING)].tolist() == [2, 2]
     assert fixed[:, 4, sa].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("empty", "message"),
+    [
+        ("episodes.csv", "data: the episodes tables hold no episodes"),
+        ("header.csv", "data: the header tables hold no children for Hillingdon"),
+    ],
+)
+def test_empty_903_tables_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], empty: str, message: str
+) -> None:
+    source = DATA / "regional" / empty
+    (tmp_path / empty).write_text(source.read_text().splitlines()[0] + "\n")
+    episodes, header = (
+        tmp_path / name if name == empty else DATA / "regional" / name
+        for name in ("episodes.csv", "header.csv")
+    )
+    path = tmp_path / "f.toml"
+    path.write_text(
+        '[forecast]\nmode = "stochastic"\nhorizon_months = 6\nruns = 5\n'
+        f'[data]\nepisodes = ["{episodes}"]\nheader = ["{header}"]\nla = "Hillingdon"\n'
+    )
+    assert main(["scenario", "forecast", str(path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "internal error" not in err
