@@ -207,11 +207,14 @@ def _backtest(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=progress,
     )
+    name = config.forecast.name
+    data = report.backtest_json(result)
+    data["name"] = name
     _emit(
         args,
-        report.backtest_json(result),
-        report.backtest_table(result),
+        data,
+        report.backtest_table(result, name=name),
         report.backtest_csv(result),
-        report.backtest_html(result),
+        report.backtest_html(result, name=name),
     )
     return 0

@@ -536,10 +536,12 @@ def backtest_json(result: BacktestResult) -> dict[str, Any]:
     }
 
 
-def backtest_table(result: BacktestResult) -> str:
+def backtest_table(result: BacktestResult, *, name: str = "") -> str:
     """The terminal table of a back-test."""
     names = [g.value for g in GROUPS] + ["total"]
     out = io.StringIO()
+    if name:
+        out.write(f"{name}\n")
     out.write(
         f"Back-test: fitted on data to {result.at.isoformat()}, forecast to "
         f"{result.dates[-1].isoformat()} ({len(result.dates) - 1} months, "
@@ -591,8 +593,9 @@ def backtest_csv(result: BacktestResult) -> str:
     return buf.getvalue()
 
 
-def backtest_html(result: BacktestResult) -> str:
+def backtest_html(result: BacktestResult, *, name: str = "") -> str:
     """The HTML report of a back-test: fans with the actual counts as dots."""
+    title = f"Back-test: {name}" if name else "Forecast back-test"
     names = [_LABELS[g] for g in GROUPS] + ["All children in care"]
     q = result.forecast.quantile_counts((0.1, 0.5, 0.95))
     charts = []
@@ -631,4 +634,4 @@ def backtest_html(result: BacktestResult) -> str:
         "tested to": result.dates[-1].isoformat(),
         "runs": str(result.forecast.spec.runs),
     }
-    return html_page("Forecast back-test", sections, meta=meta)
+    return html_page(title, sections, meta=meta)

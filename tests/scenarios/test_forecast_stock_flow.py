@@ -491,3 +491,14 @@ def test_empty_903_tables_are_one_line(
     assert main(["scenario", "forecast", str(path), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "internal error" not in err
+
+
+def test_backtest_reports_carry_the_configuration_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "Synthetic authority (Hillingdon sample): stock-and-flow forecast"
+    args = ["scenario", "backtest", str(EXAMPLE), "--runs", "20", "--quiet"]
+    assert main([*args, "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == name
+    assert f"<title>Back-test: {name}</title>" in (tmp_path / "forecast.html").read_text()
+    assert json.loads((tmp_path / "forecast.json").read_text())["name"] == name
