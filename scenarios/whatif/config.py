@@ -551,6 +551,24 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
                 raise ScenarioConfigError(
                     f"{source}: plan.types: {t!r} is not a placement type"
                 ) from None
+        demand = _checked_demand(f.demand, p.parent, source)
+        if demand.horizon_months == 0:
+            # Monthly rates act over the horizon: with none they would silently do nothing.
+            rates: list[tuple[str, float | None, float | None]] = [
+                ("supply", f.supply.foster_recruit_per_month, f.supply.foster_loss_per_month)
+            ]
+            rates += [
+                (f"scenarios[{i}]", v.foster_recruit_per_month, v.foster_loss_per_month)
+                for i, v in enumerate(f.scenarios)
+            ]
+            for where, recruit, loss in rates:
+                for name, rate in (("recruit", recruit), ("loss", loss)):
+                    if rate:
+                        raise ScenarioConfigError(
+                            f"{source}: {where}.foster_{name}_per_month: a monthly rate needs "
+                            "a horizon; give demand.horizon_months (the months from today's "
+                            "homes to the demand)"
+                        )
         s = f.scenario
         case_folder = None
         if s.case_folder is not None:
@@ -562,7 +580,7 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
             seed=s.seed,
             runs=s.runs,
             source=Source(la=s.la, case_folder=case_folder, children=s.children),
-            demand=_checked_demand(f.demand, p.parent, source),
+            demand=demand,
             baseline_flow=FosterFlow(
                 f.supply.foster_recruit_per_month, f.supply.foster_loss_per_month
             ),

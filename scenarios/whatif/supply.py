@@ -497,6 +497,8 @@ def added_homes(world: World, variant: Variant) -> list[dict[str, Any]]:
                 homes = world.children["home_postcode"]
                 child_lads = {district_of(world.la_code, str(p)) for p in homes if p}
                 codes = sorted(c for c in child_lads if c is not None)
+                if not codes:  # no child lives in the authority: share across all of it
+                    codes = sorted(set(lads.tolist()))
             else:
                 assert isinstance(add.where, tuple)
                 codes = _resolve_districts(world.la_code, add.where)

@@ -281,3 +281,44 @@ def test_a_plan_that_falls_short_claims_no_gap() -> None:
     assert done.to_json()["gap_beds"] == 0 and "gap 0 beds" in plan_table(done)
     distance_only = plan(reached=True, target="P75 within_20>=90", bound=None)
     assert "no lower bound" in plan_table(distance_only)
+
+
+def test_a_monthly_rate_without_a_horizon_is_refused(tmp_path: Path) -> None:
+    head = HEAD.replace("horizon_months = 12\n", "")
+    with pytest.raises(ScenarioConfigError, match=r"supply\.foster_recruit_per_month: .*horizon"):
+        load_scenario_file(_write(tmp_path, "[supply]\nfoster_recruit_per_month = 2.0\n", head))
+    with pytest.raises(ScenarioConfigError, match=r"scenarios\[0\]\.foster_loss_per_month"):
+        load_scenario_file(_write(tmp_path, _variant("foster_loss_per_month = 0.01\n"), head))
+    assert load_scenario_file(_write(tmp_path, "", head)).demand.horizon_months == 0
+
+
+def test_beds_where_children_live_when_none_lives_in_the_authority(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from scenarios.whatif.config import Variant
+    from scenarios.whatif.supply import added_homes, district_of, draw_world
+
+    file = load_scenario_file(_write(tmp_path, ""))
+    world = draw_world(file, 0)
+    away = replace(world, children=world.children.assign(home_postcode=""))
+    variant = Variant("x", add=(AddBeds.of("childrens_home", 8, where="children", home_beds=2),))
+    rows = added_homes(away, variant)
+    assert sum(int(r["beds"]) for r in rows) == 8
+    assert all(district_of(world.la_code, r["postcode"]) for r in rows)
+
+
+def test_cli_dask_flag_starts_and_closes_a_local_cluster(tmp_path: Path, capsys: Any) -> None:
+    """``--dask``: a LocalCluster of --workers processes, the same records as in process."""
+    head = HEAD.replace("children = 30", "children = 40")
+    path = _write(tmp_path, _add('where = "children"\n'), head)
+    status = main(["scenario", "run", str(path), "--dask", "--workers", "2", "--json", "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    import json
+
+    data = json.loads(captured.out)
+    assert data["backend"] == "dask" and data["runs_done"] == 2
+    inline = run_scenarios(load_scenario_file(path), workers=1)
+    assert all(o["status"] == "optimal" for r in inline.ordered() for o in r.outcomes.values())
+    for got, want in zip(data["runs"], inline.ordered(), strict=True):
+        assert got["outcomes"] == want.to_json()["outcomes"]
