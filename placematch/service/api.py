@@ -550,6 +550,8 @@ def create_user(body: UserIn, request: Request, who: User, session: DB) -> dict[
         user = auth.add_user(session, body.username, body.password, body.role, body.authorities)
     except auth.UserError as exc:
         field, _, message = str(exc).partition(": ")
+        # The command line's option is --authority; the body's field is "authorities".
+        field = {"authority": "authorities"}.get(field, field)
         raise ProblemError(422, str(exc), [{"field": field, "message": message}]) from None
     audit.record(session, who, request, "create", "user", user.username)
     principal = auth.principal_for(session, user)

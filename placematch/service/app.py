@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ def create_app(url: str | None = None, *, migrate: bool = True, workers: int = 1
     problems.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["health"])
@@ -100,3 +102,113 @@ def create_app(url: str | None = None, *, migrate: bool = True, workers: int = 1
         return response
 
     return app
+
+
+#: The body of every error (RFC 9457), as the OpenAPI document describes it.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `errors` names each bad field.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "file": {"type": "string"},
+                    "line": {"type": ["integer", "null"]},
+                },
+            },
+        },
+    },
+}
+_ANSWERS = {
+    401: "Not signed in: no token, or a revoked or expired one.",
+    403: "Your role may not do this (or a cookie-signed change lacks X-CSRF-Token).",
+    404: "Not found, or outside your authorities: the same answer either way.",
+    409: "Conflict: the id is used, the bed is taken, the child is placed or the job not done.",
+    413: "A file is too large.",
+    422: "Invalid input: every bad field is named in `errors`; nothing was stored.",
+    429: "Too many failed sign-ins for this name from this client; wait 15 minutes.",
+}
+#: Operations that can answer 409 or 413, besides the answers every operation can give.
+_CONFLICTS = {
+    ("post", "/api/v1/children"),
+    ("post", "/api/v1/vacancies"),
+    ("post", "/api/v1/children/{child_id}/decision"),
+    ("get", "/api/v1/children/{child_id}/why-not/{vacancy_id}"),
+    ("get", "/api/v1/jobs/{job_id}/result"),
+}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document as the API really answers: sign-in schemes and problem details.
+
+    FastAPI's default describes a 422 body that this API never sends and no other error;
+    here every error is ``application/problem+json`` and each operation lists the statuses
+    it can answer, with how to sign in.
+    """
+    from fastapi.openapi.utils import get_openapi
+
+    from placematch.service.deps import COOKIE
+
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {})
+    components["securitySchemes"] = {
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token from POST /api/v1/tokens.",
+        },
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": COOKIE,
+            "description": "The page's session cookie; a change also needs X-CSRF-Token.",
+        },
+    }
+    schemas = components.setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    ref = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in schema.get("paths", {}).items():
+        for method, op in operations.items():
+            statuses = {422} if op.get("parameters") or op.get("requestBody") else set()
+            if path == "/api/v1/tokens" and method == "post":
+                statuses |= {401, 429}
+            elif path.startswith("/api/v1/"):
+                op["security"] = [{"bearer": []}, {"session": []}]
+                statuses |= {401} if (method, path) == ("get", "/api/v1/me") else {401, 403}
+            elif path == "/healthz":
+                statuses.add(503)
+            if "{" in path:
+                statuses.add(404)
+            if (method, path) in _CONFLICTS:
+                statuses.add(409)
+            if path.endswith("upload"):
+                statuses.add(413)
+            responses = op.setdefault("responses", {})
+            for status in sorted(statuses):
+                if status == 503:
+                    continue  # the health check's own body, described by its 200
+                responses[str(status)] = {"description": _ANSWERS[status], "content": ref}
+            if 503 in statuses:
+                responses["503"] = {"description": "The database does not answer."}
+    # FastAPI's own 422 body is described no more: drop its schemas when nothing uses them.
+    used = json.dumps(schema.get("paths", {}))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"/schemas/{unused}" not in used:
+            schemas.pop(unused, None)
+    app.openapi_schema = schema
+    return schema

@@ -100,15 +100,34 @@ def entry_dict(e: AuditEntry) -> dict[str, object]:
     }
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A text cell that a spreadsheet shows as text, never runs as a formula.
+
+    An officer's reason (or a user name) is free text; the admin opens the export in a
+    spreadsheet. As OWASP advises, such a cell gets a leading apostrophe.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def export_csv(entries: Iterable[AuditEntry]) -> str:
-    """The entries as CSV (``EXPORT_COLUMNS``), oldest first as given."""
+    """The entries as CSV (``EXPORT_COLUMNS``), oldest first as given.
+
+    Free-text cells that would start a spreadsheet formula are prefixed with ``'``.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     for e in entries:
         d = entry_dict(e)
         writer.writerow(
-            [
+            _cell(x)
+            for x in [
                 d["id"],
                 d["at"],
                 d["user_id"],

@@ -93,17 +93,51 @@ def _alembic_config() -> Any:
     return config
 
 
+class StoreUnavailableError(OSError):
+    """The store cannot be opened or migrated: said in one line, without a password."""
+
+
+def _where(engine: Engine) -> str:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return f"the SQLite file {url.database}"
+    return f"PostgreSQL at {url.host or 'the local socket'}:{url.port or 5432}/{url.database}"
+
+
 def migrate(engine: Engine) -> str:
-    """Upgrade the store to the newest schema (idempotent); return the revision it is at."""
+    """Upgrade the store to the newest schema (idempotent); return the revision it is at.
+
+    Raises
+    ------
+    StoreUnavailableError
+        When the database does not answer, is not a database, or holds a schema newer than
+        this placematch knows (it is never downgraded).
+    """
     from alembic import command
     from alembic.runtime.migration import MigrationContext
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
 
     config = _alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    with engine.connect() as connection:
-        revision = MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        with engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+    except DBAPIError as exc:
+        # The driver's first line says why (refused, no such database, not a database);
+        # the URL's password is never in it.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else ""
+        raise StoreUnavailableError(
+            f"cannot open the store, {_where(engine)}: {reason or type(exc).__name__}"
+        ) from None
+    except CommandError:
+        raise StoreUnavailableError(
+            f"the store, {_where(engine)}, has a schema this placematch does not know "
+            f"(newest known: {head_revision()}); upgrade placematch: a schema is never "
+            "downgraded"
+        ) from None
     return str(revision)
 
 

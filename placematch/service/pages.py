@@ -195,8 +195,17 @@ def child_page(
     )
     ranking = actions.rank(session, who, request, child_id, reason="officer page")
     answer = None
+    why_not_problem = ""
     if why_not:
-        answer = actions.explain_why_not(session, who, request, child_id, why_not)
+        try:
+            answer = actions.explain_why_not(session, who, request, child_id, why_not)
+        except ProblemError as exc:
+            # A vacancy whose beds are all taken (409) or that is not in the store (404; the
+            # child itself was checked above) is answered beside the question, not instead
+            # of the child's page.
+            if exc.status not in (404, 409):
+                raise
+            why_not_problem = exc.detail
     vacancies = {v.vacancy_id: v for v in store.stored_folder(session).vacancies}
     all_ids = sorted(vacancies)
     return render(
@@ -213,6 +222,7 @@ def child_page(
         vacancies=vacancies,
         vacancy_ids=all_ids,
         why_not=why_not,
+        why_not_problem=why_not_problem,
         message=message,
     )
 

@@ -8,6 +8,7 @@ Every error body is ``application/problem+json`` with ``type``, ``title``, ``sta
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -73,6 +74,31 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "request")
 
 
+def _validation_error(e: Mapping[str, Any]) -> dict[str, str]:
+    """One request-validation error as ``{"field", "message"}``, never with the value sent.
+
+    A body that is not JSON, or not a JSON object, is named ``body`` with a message saying
+    what was expected (pydantic's own words name a position, or a Python dictionary).
+    """
+    loc = tuple(e.get("loc", ()))
+    kind = e.get("type", "")
+    if kind == "json_invalid":
+        where = loc[1] if len(loc) > 1 else 0
+        error = str((e.get("ctx") or {}).get("error", "cannot be decoded"))
+        return {"field": "body", "message": f"not valid JSON: {error} at character {where}"}
+    if loc == ("body",) and kind in ("model_attributes_type", "dict_type", "model_type"):
+        return {
+            "field": "body",
+            "message": "expected a JSON object (send Content-Type: application/json)",
+        }
+    if loc == ("body",) and kind == "missing":
+        return {
+            "field": "body",
+            "message": "required: expected a JSON object (send Content-Type: application/json)",
+        }
+    return {"field": _field(loc), "message": str(e.get("msg", "invalid"))}
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into a problem."""
 
@@ -97,10 +123,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {"field": _field(tuple(e.get("loc", ()))), "message": str(e.get("msg", "invalid"))}
-            for e in exc.errors()
-        ]
+        errors = [_validation_error(e) for e in exc.errors()]
         fields = ", ".join(sorted({e["field"] for e in errors}))
         return problem(422, f"the request has invalid fields: {fields}", errors)
 

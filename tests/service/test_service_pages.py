@@ -149,3 +149,71 @@ def test_pages_refuse_wrong_roles(fresh: Service) -> None:
             assert r.status_code == 403, (user, path)
             assert "CM2 0HU" not in r.text
     c.cookies.clear()
+
+
+def test_why_not_for_a_taken_or_unknown_vacancy_stays_on_the_childs_page(fresh: Service) -> None:
+    c = fresh.client
+    csrf = sign_in(fresh, "officer")
+    r = c.post(
+        "/children/C06/decision",
+        data={"vacancy_id": "V16", "reason": "in area", "csrf": csrf},
+        follow_redirects=True,
+    )
+    assert "Decision recorded: vacancy V16" in r.text
+    # V16's only bed is taken: the officer asks why not for C07 and still sees C07's page.
+    page = c.get("/children/C07?why_not=V16")
+    assert page.status_code == 200
+    assert '<table id="options">' in page.text and 'id="decide-h"' in page.text
+    assert "V16 cannot be offered:</strong> vacancy V16 has no free bed left" in page.text
+    page = c.get("/children/C07?why_not=V99")
+    assert page.status_code == 200
+    assert "V99 cannot be offered:</strong> vacancy &#39;V99&#39; is not among" in page.text
+    c.cookies.clear()
+
+
+def test_a_child_with_no_eligible_vacancy_gets_no_empty_decision_form(fresh: Service) -> None:
+    c = fresh.client
+    child = {"child_id": "C20", "age": 5, "sex": "F", "la": "Essex", "home_postcode": "CM1 1QH"}
+    r = c.post(
+        "/api/v1/children",
+        json={**child, "placement_types": ["secure_home"]},  # V15 takes 10 to 17
+        headers=fresh.h("officer"),
+    )
+    assert r.status_code == 201, r.text
+    sign_in(fresh, "officer")
+    page = c.get("/children/C20")
+    assert page.status_code == 200
+    assert "No vacancy with a free bed is eligible for this child" in page.text
+    assert 'id="no-decision"' in page.text
+    assert 'action="/children/C20/decision"' not in page.text
+    assert "Why each option scores" not in page.text
+    c.cookies.clear()
+
+
+def test_page_forms_refuse_wrong_roles_and_authorities(fresh: Service) -> None:
+    c = fresh.client
+    decision = {"vacancy_id": "V02", "reason": "test"}
+    cases = [
+        ("commissioner", "/children/C01/decision", decision, 403),
+        ("admin", "/children/C01/decision", decision, 403),
+        ("officer_thurrock", "/children/C01/decision", decision, 404),
+        ("commissioner", "/match", {}, 403),
+        ("admin", "/match", {}, 403),
+        ("officer", "/forecasts", {"config_toml": "[forecast]\n"}, 403),
+        ("admin", "/forecasts", {"config_toml": "[forecast]\n"}, 403),
+        ("officer", "/users", {"action": "disable", "username": "admin"}, 403),
+        ("commissioner", "/users", {"action": "disable", "username": "admin"}, 403),
+    ]
+    for user, path, data, status in cases:
+        csrf = sign_in(fresh, user)
+        r = c.post(path, data={**data, "csrf": csrf}, follow_redirects=False)
+        assert r.status_code == status, (user, path, r.status_code)
+        assert "CM2 0HU" not in r.text
+    c.cookies.clear()
+    # Nothing happened: C01 still waits, no job was started, the admin is still active.
+    h = fresh.h("officer")
+    assert c.get("/api/v1/children/C01", headers=h).json()["status"] == "waiting"
+    users = c.get("/api/v1/users", headers=fresh.h("admin")).json()
+    assert all(u["active"] for u in users)
+    log = c.get("/api/v1/audit?limit=100", headers=fresh.h("admin")).json()
+    assert not [e for e in log if e["action"] == "match" and e["outcome"] == "ok"]
