@@ -360,6 +360,9 @@ class Pairs:
         self.vi: IntArray = np.asarray(vi, dtype=np.int64).reshape(-1)
         if self.ci.shape != self.vi.shape:
             raise ValueError("Pairs: ci and vi must have the same length")
+        # Gathered attribute arrays, by name: explanations read one pair at a time
+        # (``pairs.v("beds")[k]``), which would otherwise gather the whole array per read.
+        self._gathered: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return len(self.ci)
@@ -370,12 +373,26 @@ class Pairs:
         return Pairs(self.arrays, self.ci[m], self.vi[m])
 
     def c(self, name: str) -> Any:
-        """A child attribute array gathered per pair, e.g. ``pairs.c("age")``."""
-        return getattr(self.arrays, "c_" + name)[self.ci]
+        """A child attribute array gathered per pair, e.g. ``pairs.c("age")``.
+
+        The array is gathered once per name and shared: treat it as read-only.
+        """
+        key = "c_" + name
+        got = self._gathered.get(key)
+        if got is None:
+            got = self._gathered[key] = getattr(self.arrays, key)[self.ci]
+        return got
 
     def v(self, name: str) -> Any:
-        """A vacancy attribute array gathered per pair, e.g. ``pairs.v("beds")``."""
-        return getattr(self.arrays, "v_" + name)[self.vi]
+        """A vacancy attribute array gathered per pair, e.g. ``pairs.v("beds")``.
+
+        The array is gathered once per name and shared: treat it as read-only.
+        """
+        key = "v_" + name
+        got = self._gathered.get(key)
+        if got is None:
+            got = self._gathered[key] = getattr(self.arrays, key)[self.vi]
+        return got
 
     # ------------------------------------------------------------------ features
 
