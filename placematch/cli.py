@@ -41,7 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # A command that hands its arguments to another runner (``bench``) sets ``pass_through``
+    # and receives what argparse does not know as ``args.arguments``; any other command
+    # rejects unknown arguments as before.
+    args, unknown = parser.parse_known_args(argv)
+    if getattr(args, "pass_through", False):
+        args.arguments = [*getattr(args, "arguments", []), *unknown]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -31,3 +31,34 @@ def test_a_closed_pipe_is_not_an_error() -> None:
     )
     assert proc.returncode == 0
     assert "error" not in proc.stderr
+
+
+def test_bench_lists_the_benchmark_suites(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import suite_names
+
+    assert main(["bench", "--list"]) == 0
+    assert capsys.readouterr().out.split() == list(suite_names())
+
+
+def test_bench_hands_its_arguments_to_the_runner(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    from pathlib import Path
+
+    out = Path(str(tmp_path))
+    assert main(["bench", "forecast", "--tier", "smoke", "--results", str(out)]) == 0
+    data = json.loads((out / "forecast.json").read_text(encoding="utf-8"))
+    assert data["tier"] == "smoke"
+    assert data["records"], "the forecast suite wrote no measurement"
+    assert main(["bench", "nosuch"]) == 2
+    assert "unknown suite" in capsys.readouterr().err
+
+
+def test_other_commands_still_refuse_unknown_arguments(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["schema", "--bogus"])
+    assert exc.value.code == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
