@@ -173,14 +173,60 @@ def overall_ethnicity(profile: Profile) -> dict[str, float]:
 
 
 def _not_uasc_ethnicity(profile: Profile, n: int, u: int) -> dict[str, float]:
-    """Ethnicity of the children who are not separated migrants, so that with the UASC mix
-    the whole cohort has :func:`overall_ethnicity`."""
+    """Ethnicity of the ``n - u`` children who are not separated migrants, so that with the
+    ``u`` separated migrant children drawn from the profile's UASC mix the whole cohort of
+    ``n`` has :func:`overall_ethnicity` in expectation.
+
+    Each code needs ``overall * n - uasc * u`` non-UASC children. Where the UASC mix alone
+    gives a code more than its overall share (e.g. Essex's ``OOTH`` and ``AOTH``), that code
+    gets none and its surplus is taken from the other non-fixed ("rest", national-mix) codes
+    in proportion, never from the profile's fixed codes: so a fixed code keeps its overall
+    share exactly, and only the rest codes' overall shares move from the national mix. (In a
+    cohort too small for a fixed code's UASC children alone, e.g. one separated migrant child
+    in five for Essex's ``BAFR``, that code is clipped the same way.)
+
+    Raises
+    ------
+    ValueError
+        If the rest codes cannot absorb the surplus (the separated migrant children need more
+        of them than the whole cohort has).
+    """
     overall = overall_ethnicity(profile)
     uasc = dict(profile.uasc_ethnicity.shares)
-    m = max(n - u, 1)
-    raw = {c: max(overall.get(c, 0.0) * n - uasc.get(c, 0.0) * u, 0.0) / m for c in overall}
-    total = sum(raw.values())
-    return {c: v / total for c, v in raw.items()}
+    fixed = {code for code, _ in profile.fixed_ethnicity}
+    codes = sorted(set(overall) | set(uasc))
+    if n - u <= 0:
+        return {c: overall.get(c, 0.0) for c in codes}  # nobody to draw it for
+    need = {c: overall.get(c, 0.0) * n - uasc.get(c, 0.0) * u for c in codes}
+    out = {c: max(v, 0.0) for c, v in need.items()}
+    surplus = sum(out[c] - v for c, v in need.items())
+    rest = [c for c in codes if c not in fixed and out[c] > 0]
+    room = sum(out[c] for c in rest)
+    if surplus > room * (1 + 1e-12):
+        raise ValueError(
+            f"profile {profile.key!r}: the separated migrant children's ethnicity mix needs "
+            f"{surplus / n:.1%} of the cohort beyond the overall shares of its codes, more "
+            f"than the codes outside the fixed ones ({', '.join(sorted(fixed)) or 'none'}) "
+            f"have ({room / n:.1%}); lower the UASC share or the fixed shares"
+        )
+    if surplus > 0:
+        keep = max(room - surplus, 0.0) / room
+        for c in rest:
+            out[c] *= keep
+    # The counts add up to ``n - u`` (up to rounding): dividing by their sum rescales nothing.
+    total = sum(out.values())
+    return {c: v / total for c, v in out.items()}
+
+
+def expected_ethnicity(profile: Profile, n: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Expected ethnicity shares of a cohort of ``n`` drawn from ``profile``: over all
+    children, and over its separated migrant children (as :func:`generate` draws them)."""
+    u = min(round(profile.uasc_share.value * n), n)
+    rest = _not_uasc_ethnicity(profile, n, u)
+    uasc = dict(profile.uasc_ethnicity.shares)
+    codes = sorted(set(rest) | set(uasc))
+    overall = {c: (rest.get(c, 0.0) * (n - u) + uasc.get(c, 0.0) * u) / n for c in codes}
+    return overall, {c: uasc.get(c, 0.0) for c in codes}
 
 
 # -- the cohort ----------------------------------------------------------------------------

@@ -448,13 +448,20 @@ def essex_profile() -> Profile:
         uasc_ethnicity=Mix(
             DEFAULT_UASC_ETHNICITY.shares,
             "assumed",
-            "Black African 37.8% and any other 29.4% published for Essex's separated migrant "
-            f"children ({_ESSEX_2024}); the remaining third is assumed",
+            "Black African 37.8% (BAFR) and any other 29.4% (taken as the 903 code OOTH, Any "
+            "other ethnic group) published for Essex's separated migrant children "
+            f"({_ESSEX_2024}); the remaining 32.8% is assumed: AOTH 20%, WOTH 6%, BOTH 3%, "
+            "NOBT 3.8%",
         ),
         in_county_supply_share=_pub(0.79, f"79% of children placed in county; {_ESSEX_2024}"),
         notes=(
             "most common ages 15-17 (published) follow from the age bands and the separated "
             "migrant children's ages",
+            "ethnicity: WBRI 71.7% and BAFR 7.2% of the whole cohort (published) hold exactly in "
+            "expectation; the other codes share the remaining 21.1% in the national mix "
+            "(assumed), except that OOTH and AOTH, which the separated migrant children's mix "
+            "alone gives more than that, get only theirs, and the other codes give up the "
+            "difference in proportion (assumed)",
         ),
     )
 
