@@ -23,8 +23,11 @@ must agree with placematch's own). Beside matching: ``rank_child`` of one child 
 vacancies (warm, p50/p95 over many children).
 
 Tiers: ``smoke`` (seconds), ``county`` (Essex whole cohort and a 200-child referral list; the CI
-tier), ``region`` (the East of England pooled; on demand). Run
-``python -m benchmarks matching --tier smoke``.
+tier), ``region`` (the East of England pooled; on demand), ``national`` (the stress run:
+every English authority's whole cohort against its own supply, about 80,000 children in all,
+placematch alone with a time limit per authority; on demand, it finishes and reports rather
+than proves). Run ``python -m benchmarks matching --tier smoke``; give the on-demand tiers their
+own folder (``--results benchmarks/results/national``) so that the CI tiers' results stay.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ LIMITS: dict[str, dict[str, float]] = {
     "smoke": {"placematch": 20.0, "reference": 30.0},
     "county": {"placematch": 30.0, "reference": 120.0},
     "region": {"placematch": 60.0, "reference": 300.0},
+    "national": {"placematch": 20.0, "reference": 0.0},  # references are not run nationally
 }
 #: East of England upper-tier authorities (the region tier pools them).
 EAST_OF_ENGLAND = (
@@ -363,6 +367,82 @@ def solve_instance(
     return records
 
 
+# ----------------------------------------------------------------------------- national
+
+
+def national_records(limit: float, workdir: Path) -> list[dict[str, Any]]:
+    """The national stress run: each English authority's whole cohort (``synth --la LA
+    --seed 1+i``; the national default profile where an authority has none of its own)
+    against its own supply, matched by placematch with ``limit`` seconds each (1 worker,
+    seed 0). One record per authority and a ``national_total``; an authority whose folder or
+    match fails is recorded with its error and the run goes on. The references are not run:
+    at this size they would take hours, and the question here is whether placematch finishes
+    every authority and how close to proven it gets."""
+    from geography.authorities import authorities
+    from matcher.match import match
+    from matcher.optimiser import SolverParameters
+
+    params = SolverParameters(time_limit_s=limit, num_workers=1, seed=SEED)
+    records: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for i, la in enumerate(authorities()):
+        base: dict[str, Any] = {
+            "name": f"national/{la.ons_code}",
+            "solver": "placematch",
+            "authority": la.name,
+            "synth": {"la": la.ons_code, "seed": 1 + i},
+            "parameters": {"time_limit_s": limit, "num_workers": 1, "seed": SEED},
+        }
+        try:
+            t0 = time.perf_counter()
+            folder = _folder(la.ons_code, 1 + i, None, None, workdir / la.ons_code)
+            build = time.perf_counter() - t0
+
+            def solve(folder: Any = folder) -> dict[str, Any]:
+                result = match(folder, params)
+                return {
+                    "status": result.status,
+                    "objective": int(result.objective),
+                    "bound": None if result.bound is None else int(result.bound),
+                    "placed": int(result.metrics.placed),
+                }
+
+            out = _timed(solve)
+            out.update(base)
+            out["children"] = len(folder.children)
+            out["vacancies"] = len(folder.vacancies)
+            out["beds"] = sum(v.beds for v in folder.vacancies)
+            out["generate_seconds"] = build
+            out["gap"] = _gap(out["objective"], out["bound"])
+        except Exception as exc:  # recorded, not hidden: the run must finish and report
+            out = {**base, "status": f"error: {type(exc).__name__}: {exc}", "wall_seconds": 0.0}
+        records.append(out)
+        print(
+            f"   {out['name']:<22} {la.name[:28]:<28} {out['status']:<10} "
+            f"{out.get('placed', '-')}/{out.get('children', '-')}  {out['wall_seconds']:.1f} s",
+            flush=True,
+        )
+    solved = [r for r in records if "children" in r]
+    records.append(
+        {
+            "name": "national_total",
+            "solver": "placematch",
+            "authorities": len(records),
+            "authorities_failed": len(records) - len(solved),
+            "authorities_optimal": sum(r["status"] == "optimal" for r in solved),
+            "children": sum(r["children"] for r in solved),
+            "placed": sum(r["placed"] for r in solved),
+            "vacancies": sum(r["vacancies"] for r in solved),
+            "match_seconds": sum(r["wall_seconds"] for r in solved),
+            "max_match_seconds": max((r["wall_seconds"] for r in solved), default=0.0),
+            "wall_seconds": time.perf_counter() - started,
+            "max_rss_bytes": _rss(),
+            "parameters": {"time_limit_s": limit, "num_workers": 1, "seed": SEED},
+        }
+    )
+    return records
+
+
 # ----------------------------------------------------------------------------- rank
 
 
@@ -425,6 +505,8 @@ def run(tier: str) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if tier == "national":
+            return national_records(LIMITS[tier]["placematch"], work)
         if tier == "region":
             folder = _region_folder(1, work / "region")
             info = {"synth": {"la": "East of England (11 authorities)", "seed": 1}}
