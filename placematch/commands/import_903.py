@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from placematch.commands._paths import output_folder
 from placematch.import_903 import import_903, write_import
 
 
@@ -38,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Import, write the folder, print a summary (issues summarised on stderr)."""
+    output_folder(args.out, "--out")  # before the work: a file there is one clear line
     result = import_903(args.header, args.episodes, la=args.la, at=args.at, uasc=args.uasc)
     folder = write_import(result, args.out)
     counts: dict[str, int] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from placematch.commands._paths import output_folder
 from scenarios.cohorts import generate, write_case_folder
 
 
@@ -49,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate and write the case folder; print a summary."""
+    output_folder(args.out, "--out")  # before the work: a file there is one clear line
     case = generate(args.la, args.seed, children=args.children, referrals=args.referrals)
     folder = write_case_folder(case, args.out)
     meta = case.metadata

@@ -300,3 +300,15 @@ def test_cli_errors_are_one_line_exit_2(
     assert status == 2
     assert needle in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_out_naming_a_file_is_one_line_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder", encoding="utf-8")
+    argv = ["import-903", str(MINE / "header.csv"), str(MINE / "episodes.csv"), "--la", "Essex"]
+    assert main([*argv, "--out", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "is a file; expected a folder" in err
+    assert taken.read_text(encoding="utf-8") == "not a folder"

@@ -110,3 +110,12 @@ def test_committed_example_is_a_valid_synthetic_referral_folder() -> None:
     folder = load_case_folder(example)
     assert len(folder.children) == 60
     assert len(folder.vacancies) == meta["realised"]["vacancies"]
+
+
+def test_out_naming_a_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder", encoding="utf-8")
+    assert main(["synth", "--la", "Essex", "--seed", "1", "--out", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "is a file; expected a folder" in err
+    assert taken.read_text(encoding="utf-8") == "not a folder"
