@@ -377,21 +377,19 @@ class Pairs:
 
         The array is gathered once per name and shared: treat it as read-only.
         """
-        key = "c_" + name
-        got = self._gathered.get(key)
-        if got is None:
-            got = self._gathered[key] = getattr(self.arrays, key)[self.ci]
-        return got
+        return self._gather("c_" + name, self.ci)
 
     def v(self, name: str) -> Any:
         """A vacancy attribute array gathered per pair, e.g. ``pairs.v("beds")``.
 
         The array is gathered once per name and shared: treat it as read-only.
         """
-        key = "v_" + name
+        return self._gather("v_" + name, self.vi)
+
+    def _gather(self, key: str, index: IntArray) -> Any:
         got = self._gathered.get(key)
         if got is None:
-            got = self._gathered[key] = getattr(self.arrays, key)[self.vi]
+            got = self._gathered[key] = getattr(self.arrays, key)[index]
         return got
 
     # ------------------------------------------------------------------ features
