@@ -51,6 +51,13 @@ class SolverParameters:
         Solve independent components apart.
     log_search
         CP-SAT ``log_search_progress`` (to stdout).
+    deterministic_time_limit
+        CP-SAT ``max_deterministic_time`` for each solve, in CP-SAT's deterministic time units
+        (work counted by the solver, not read off a clock); ``0`` (default) leaves it off.
+        With one worker, a search stopped by this limit stops at the same place on any
+        machine and under any load, so a run that cannot be proven is still reproducible;
+        ``time_limit_s`` stays a wall-clock safety cap (set it well above, or a busy machine
+        stops first, by the clock). Scenario runs use it (``[match] deterministic_time``).
     """
 
     time_limit_s: float = 30.0
@@ -61,6 +68,7 @@ class SolverParameters:
     reduced_cost_fixing: bool = True
     decompose: bool = True
     log_search: bool = False
+    deterministic_time_limit: float = 0.0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -92,6 +100,12 @@ class SolverParameters:
         if not 0 <= self.seed < 2**31:
             raise ValueError(
                 f"SolverParameters.seed: expected an integer in [0, 2**31), got {self.seed!r}"
+            )
+        work = self.deterministic_time_limit
+        if not (math.isfinite(work) and work >= 0):
+            raise ValueError(
+                "SolverParameters.deterministic_time_limit: expected a number >= 0 "
+                f"(0 = off), got {self.deterministic_time_limit!r}"
             )
         if not (math.isfinite(self.relative_gap) and 0.0 <= self.relative_gap < 1.0):
             raise ValueError(

@@ -221,6 +221,9 @@ class MatchSettings:
     time_limit_s: float = 2.0
     workers: int = 1
     validate: bool = False
+    #: CP-SAT work limit per solve (``SolverParameters.deterministic_time_limit``); 0 = off.
+    #: With it, a run whose match cannot be proven stops at the same place on any backend.
+    deterministic_time: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +248,8 @@ class ScenarioFile:
         data.pop("runs")
         data.pop("name")
         data.pop("path")
+        if not data["match"]["deterministic_time"]:  # keys of files written before it stay
+            del data["match"]["deterministic_time"]
         text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -332,6 +337,7 @@ class _MatchSection(_Model):
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 2.0
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     validate_results: bool = Field(default=False, alias="validate")
+    deterministic_time: Annotated[float, Field(ge=0, le=3600)] = 0.0
 
 
 class _PlanSection(_Model):
@@ -584,7 +590,12 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
             baseline_flow=FosterFlow(
                 f.supply.foster_recruit_per_month, f.supply.foster_loss_per_month
             ),
-            match=MatchSettings(f.match.time_limit_s, f.match.workers, f.match.validate_results),
+            match=MatchSettings(
+                f.match.time_limit_s,
+                f.match.workers,
+                f.match.validate_results,
+                f.match.deterministic_time,
+            ),
             variants=tuple(variants),
             plan_types=tuple(f.plan.types),
             plan_homes=tuple(homes),

@@ -263,7 +263,10 @@ def _match(folder: CaseFolder, file: ScenarioFile) -> MatchResult:
     from matcher.optimiser import SolverParameters
 
     params = SolverParameters(
-        time_limit_s=file.match.time_limit_s, num_workers=file.match.workers, seed=0
+        time_limit_s=file.match.time_limit_s,
+        num_workers=file.match.workers,
+        seed=0,
+        deterministic_time_limit=file.match.deterministic_time,
     )
     return match(folder, params, validate=file.match.validate)
 
@@ -572,7 +575,11 @@ def summarise(state: ScenarioRuns) -> dict[str, Any]:
             "include_other": file.demand.include_other,
         },
         "source": {"la": file.source.la, "case_folder": file.source.case_folder},
-        "match": {"time_limit_s": file.match.time_limit_s, "workers": file.match.workers},
+        "match": {
+            "time_limit_s": file.match.time_limit_s,
+            "workers": file.match.workers,
+            "deterministic_time": file.match.deterministic_time,
+        },
         "metrics": [
             {"key": k, "label": label, "unit": unit, "higher_is_better": hib}
             for k, label, unit, hib in METRICS

@@ -272,3 +272,28 @@ def test_foster_flows_lose_nested_households_and_recruit_in_house() -> None:
     # twelve months at 2 a month: Poisson(24); the same world always recruits the same
     again, _ = apply_variant(world, None, FosterFlow(recruit_per_month=2.0))
     assert again.equals(grown)
+
+
+def test_a_deterministic_match_limit_reaches_the_solver_and_the_run_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import matcher.match
+    from scenarios.whatif import runner
+
+    plain = load_scenario_file(_file(tmp_path))
+    path = tmp_path / "work.toml"
+    text = SMALL.format(extra="").replace("time_limit_s = 20", "time_limit_s = 60\n"
+                                          "deterministic_time = 1.5")  # fmt: skip
+    path.write_text(text, encoding="utf-8")
+    limited = load_scenario_file(path)
+    assert plain.match.deterministic_time == 0.0
+    assert limited.match.deterministic_time == 1.5
+    assert limited.key() != plain.key()  # a resumed run never mixes the two settings
+    seen: list[Any] = []
+    monkeypatch.setattr(matcher.match, "match", lambda folder, params, **kw: seen.append(params))
+    runner._match(None, limited)  # type: ignore[arg-type]
+    assert seen[0].deterministic_time_limit == 1.5 and seen[0].time_limit_s == 60.0
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("deterministic_time = 1.5", "deterministic_time = -1"), "utf-8")
+    with pytest.raises(ValueError, match="deterministic_time"):
+        load_scenario_file(bad)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -222,3 +224,27 @@ def test_single_objective_fallback_after_a_fruitless_lexicographic_attempt(
     solution = solve(problem, SolverParameters(num_workers=1, use_flow_warm_start=False))
     assert solution.objective == optimum == solution.bound
     assert check_solution(problem, solution) == []
+
+
+def test_a_deterministic_limit_stops_the_search_at_the_same_place_every_time() -> None:
+    # CP-SAT alone (no warm start or decomposition), so that the search does real work.
+    problem = random_problem(300, 40, 280, 20_000, seed=2)
+    plain = SolverParameters(
+        time_limit_s=60, use_flow_warm_start=False, reduced_cost_fixing=False, decompose=False
+    )
+    unlimited = solve(problem, plain)
+    assert unlimited.status == "optimal"
+    params = dataclasses.replace(plain, deterministic_time_limit=0.01)
+    runs = [solve(problem, params) for _ in range(2)]
+    # the work limit, not the clock, stopped it: not proven, and the same answer both times
+    assert {r.status for r in runs} == {"feasible"}
+    assert runs[0].objective < unlimited.objective
+    assert np.array_equal(runs[0].vacancy_of_child, runs[1].vacancy_of_child)
+    assert (runs[0].objective, runs[0].bound) == (runs[1].objective, runs[1].bound)
+    assert all(check_solution(problem, r) == [] for r in runs)
+    assert params.to_mapping()["deterministic_time_limit"] == 0.01
+
+
+def test_a_negative_deterministic_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"deterministic_time_limit: expected a number >= 0"):
+        SolverParameters(deterministic_time_limit=-1.0)
