@@ -62,3 +62,17 @@ def test_other_commands_still_refuse_unknown_arguments(
         main(["schema", "--bogus"])
     assert exc.value.code == 2
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_bench_without_the_development_extras_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import benchmarks.__main__ as runner
+
+    def missing(argv: object) -> int:
+        raise ModuleNotFoundError("No module named 'scipy'", name="scipy")
+
+    monkeypatch.setattr(runner, "main", missing)
+    assert main(["bench", "matching", "--tier", "smoke"]) == 2
+    err = capsys.readouterr().err
+    assert "'scipy'" in err and "pip install -e '.[dev]'" in err

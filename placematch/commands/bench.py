@@ -34,4 +34,11 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: the benchmarks import the solvers and generators, which the rest of the
     # command line does not need at start-up.
     runner = importlib.import_module("benchmarks.__main__")
-    return int(runner.main(list(args.arguments)))
+    try:
+        return int(runner.main(list(args.arguments)))
+    except ModuleNotFoundError as exc:
+        # The reference solvers (HiGHS through scipy) are development extras.
+        raise ValueError(
+            f"the benchmarks need the Python package {exc.name!r}: install the development "
+            "extras (pip install -e '.[dev]')"
+        ) from None
