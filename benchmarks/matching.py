@@ -5,7 +5,8 @@ what ``placematch synth`` writes; no stored children). For each one, the candida
 built once and exported (``CandidateSet.to_csv``, what ``placematch candidates`` writes); the
 references read *that export* (:func:`benchmarks._model.model_from_export`):
 
-* ``placematch`` -- :func:`matcher.match.match` (2 workers, seed 0, the tier's time limit),
+* ``placematch`` -- :func:`matcher.match.match` as users run it (its default of 1 worker,
+  seed 0, the tier's time limit),
   validated by the matcher's own solver-independent validator;
 * ``min_cost_flow`` -- OR-Tools min-cost flow on the relaxation without sibling units or
   household rules (``benchmarks.optimiser._flow_no_siblings``): the time floor, and an upper
@@ -124,7 +125,8 @@ def run_placematch(folder: CaseFolder, cands: Any, model: Model, limit: float) -
     from matcher.match import match
     from matcher.optimiser import SolverParameters
 
-    params = SolverParameters(time_limit_s=limit, num_workers=2, seed=SEED)
+    # the default worker count (1): what `placematch match` runs; 2 workers were slower here
+    params = SolverParameters(time_limit_s=limit, seed=SEED)
     result = match(folder, params, candidates=cands)
     child_of = {c.child_id: i for i, c in enumerate(folder.children)}
     vacancy_of = {v.vacancy_id: i for i, v in enumerate(folder.vacancies)}
@@ -138,7 +140,7 @@ def run_placematch(folder: CaseFolder, cands: Any, model: Model, limit: float) -
         "vacancy_of_child": assigned,
         "own_metrics": asdict(result.metrics),
         "reported_splits": len(result.splits),
-        "parameters": {"time_limit_s": limit, "num_workers": 2, "seed": SEED},
+        "parameters": {"time_limit_s": limit, "num_workers": params.num_workers, "seed": SEED},
     }
 
 
