@@ -392,10 +392,11 @@ class MatchResult:
         p = self.parameters
         lines = [
             f"Status     {self.status} (objective {self.objective}, bound {self.bound}, "
-            f"gap {self.gap:.4%})",
+            f"gap {_gap_text(self.objective, self.bound)})",
             f"Solver     seed {self.seed}, {_workers(p.get('num_workers'))}, "
-            f"time limit {p.get('time_limit_s', '?')} s; "
+            f"{_limits(p)}; "
             f"{self.stats.get('time_match_s', self.stats.get('time_total_s', 0.0)):.2f} s in all",
+            *_stopped(self.status, self.stats),
             f"Placed     {m.placed} of {m.children} children ({m.unplaced} unplaced)",
             f"Kin        {pct(m.kin_pct)} with connected persons",
             f"Distance   {pct(m.within_20_miles_pct)} within 20 miles of home",
@@ -445,6 +446,42 @@ def metrics_pct(part: int, whole: int) -> float | None:
 def sorted_by_child(items: Sequence[Any]) -> tuple[Any, ...]:
     """Items sorted by their ``child_id`` attribute."""
     return tuple(sorted(items, key=lambda x: x.child_id))
+
+
+def _gap_text(objective: int, bound: int) -> str:
+    """The gap in points and per cent; never "0.0000%" for a gap that is not zero."""
+    if objective >= bound:
+        return "0 points, proven"
+    points = bound - objective
+    share = points / bound if bound else 0.0
+    pct = f"{share:.4%}" if share >= 1e-6 else f"{share * 100:.1e}%"
+    return f"{points:,} points, {pct}"
+
+
+def _limits(p: Mapping[str, Any]) -> str:
+    """The solve's limits as a clause: the work limit (if on) and the wall-clock net."""
+    work = p.get("deterministic_time_limit", 0.0)
+    wall = f"{p.get('time_limit_s', '?')} s"
+    if isinstance(work, int | float) and work > 0:
+        return f"work limit {work:g} (deterministic), wall-clock net {wall}"
+    return f"time limit {wall} (wall clock)"
+
+
+#: What ended an unproven search, in words (``stats["stopped_by"]``).
+STOPPED_BY = {
+    "work_limit": "the work limit: not proven, but the same answer on any machine and load",
+    "wall_clock": "the wall-clock limit: not proven, and another run (faster or quieter "
+    "machine, other workers) may give another answer; raise --time-limit",
+    "gap_limit": "the relative gap limit: not proven",
+}
+
+
+def _stopped(status: str, stats: Mapping[str, Any]) -> list[str]:
+    """A ``Stopped`` line for a result that is not proven (none when it is)."""
+    if status == "optimal":
+        return []
+    reason = str(stats.get("stopped_by", ""))
+    return [f"Stopped    by {STOPPED_BY.get(reason, 'a limit: not proven')}"]
 
 
 def _workers(n: object) -> str:

@@ -32,7 +32,7 @@ from ortools.sat.python import cp_model
 
 from matcher.optimiser.params import SolverParameters
 
-__all__ = ["PRESOLVE_MAX_VARIABLES", "ComponentResult", "solve_component"]
+__all__ = ["PRESOLVE_MAX_VARIABLES", "ComponentResult", "WorkBudget", "solve_component"]
 
 #: Components with more candidate pairs than this are solved without CP-SAT presolve.
 PRESOLVE_MAX_VARIABLES = 20_000
@@ -48,6 +48,43 @@ class ComponentResult:
     bound: int
     wall_s: float
     n_variables: int
+    #: what ended the search when it was not proven: "work_limit" (reproducible),
+    #: "wall_clock" (depends on the machine's speed and load) or "gap_limit"; "" if proven
+    stopped_by: str = ""
+
+
+class WorkBudget:
+    """The deterministic work budget of one whole solve, shared by its CP-SAT calls.
+
+    CP-SAT counts its work in *deterministic time* units (``deterministic_time`` of its
+    response): with one worker, the same model and parameters use the same amount on any
+    machine under any load. Each call gets what the calls before it left, in the caller's
+    fixed order, so where a search stops never depends on a clock. ``total == 0`` means no
+    work limit (the wall clock alone).
+    """
+
+    __slots__ = ("stopped_by", "total", "used")
+
+    def __init__(self, total: float) -> None:
+        self.total = total
+        self.used = 0.0
+        self.stopped_by = ""
+
+    @property
+    def remaining(self) -> float:
+        """Work left (``inf`` when there is no limit)."""
+        return max(self.total - self.used, 0.0) if self.total > 0 else math.inf
+
+    @property
+    def exhausted(self) -> bool:
+        """``True`` once a limited budget is spent."""
+        return self.total > 0 and self.used >= self.total
+
+    def note_stop(self, reason: str) -> None:
+        """Record why an unproven search stopped; the wall clock outranks the others."""
+        order = {"": 0, "gap_limit": 1, "work_limit": 2, "wall_clock": 3}
+        if order[reason] > order[self.stopped_by]:
+            self.stopped_by = reason
 
 
 def _runs(keys: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
@@ -110,7 +147,11 @@ def _exclusive_cuts(
 
 
 def _configure(
-    solver: cp_model.CpSolver, params: SolverParameters, seconds: float, n_pairs: int
+    solver: cp_model.CpSolver,
+    params: SolverParameters,
+    seconds: float,
+    n_pairs: int,
+    budget: WorkBudget,
 ) -> None:
     p = solver.parameters
     p.num_workers = params.num_workers
@@ -118,9 +159,34 @@ def _configure(
     p.max_time_in_seconds = max(seconds, 0.01)
     p.relative_gap_limit = params.relative_gap
     p.log_search_progress = params.log_search
+    # CP-SAT's presolve took 14 s on a 139,000-Boolean component and removed 4 % of it;
+    # the LP and search need no help from it on these models.
     p.cp_model_presolve = n_pairs <= PRESOLVE_MAX_VARIABLES
-    if params.deterministic_time_limit > 0:
-        p.max_deterministic_time = params.deterministic_time_limit
+    if budget.total > 0:
+        p.max_deterministic_time = max(budget.remaining, 1e-6)
+
+
+def _run(
+    model: cp_model.CpModel,
+    params: SolverParameters,
+    seconds: float,
+    n_pairs: int,
+    budget: WorkBudget,
+) -> tuple[Any, cp_model.CpSolver]:
+    """Solve once within the wall-clock ``seconds`` and the work budget; record both."""
+    solver = cp_model.CpSolver()
+    _configure(solver, params, seconds, n_pairs, budget)
+    status = solver.solve(model)
+    budget.used += float(solver.response_proto.deterministic_time)
+    if status != cp_model.OPTIMAL and status != cp_model.INFEASIBLE:
+        limit = solver.parameters.max_time_in_seconds
+        if solver.wall_time >= 0.95 * limit or budget.total <= 0:
+            budget.note_stop("wall_clock")
+        else:
+            budget.note_stop("work_limit")
+    elif status == cp_model.OPTIMAL and params.relative_gap > 0:
+        budget.note_stop("gap_limit")
+    return status, solver
 
 
 def _lex_key(
@@ -142,6 +208,7 @@ def _solve_lexicographic(
     upper_bound: int | None,
     params: SolverParameters,
     deadline: float,
+    budget: WorkBudget,
 ) -> tuple[str, npt.NDArray[np.bool_], int, int] | None:
     """Solve in two exact phases when the points have a dominant per-child base.
 
@@ -187,9 +254,7 @@ def _solve_lexicographic(
         status, first = cp_model.OPTIMAL, hint.copy()
     else:
         objective(sizes)
-        solver = cp_model.CpSolver()
-        _configure(solver, params, deadline - time.perf_counter(), n_pairs)
-        status = solver.solve(model)
+        status, solver = _run(model, params, deadline - time.perf_counter(), n_pairs, budget)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         first = np.asarray(solver.response_proto.solution, dtype=np.int64)[:n_pairs] > 0
@@ -217,9 +282,7 @@ def _solve_lexicographic(
     proto.solution_hint.vars.extend(x)
     proto.solution_hint.values.extend(first.astype(np.int64).tolist())
     objective(residual.tolist())
-    solver = cp_model.CpSolver()
-    _configure(solver, params, deadline - time.perf_counter(), n_pairs)
-    status = solver.solve(model)
+    status, solver = _run(model, params, deadline - time.perf_counter(), n_pairs, budget)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = np.asarray(solver.response_proto.solution, dtype=np.int64)[:n_pairs] > 0
         got = int(residual[chosen].sum())
@@ -259,6 +322,7 @@ def solve_component(
     pair_exclusive: npt.NDArray[np.bool_] | None = None,
     params: SolverParameters,
     time_limit_s: float,
+    budget: WorkBudget | None = None,
 ) -> ComponentResult:
     """Maximise the component's objective exactly.
 
@@ -293,8 +357,13 @@ def solve_component(
     time_limit_s
         Budget for building and solving; CP-SAT's ``max_time_in_seconds`` is what building
         left of it.
+    budget
+        The solve's deterministic work budget (shared with the other components); a new
+        one of ``params.deterministic_time_limit`` if not given.
     """
     started = time.perf_counter()
+    if budget is None:
+        budget = WorkBudget(params.deterministic_time_limit)
     # The model is written straight into its proto (variables are integers 0, 1, ...):
     # building 139,000 Booleans and their objective as Python expressions took ~3 s.
     model = cp_model.CpModel()
@@ -454,6 +523,7 @@ def solve_component(
             upper_bound=upper_bound,
             params=params,
             deadline=started + time_limit_s,
+            budget=budget,
         )
         if lexicographic is not None:
             status_name, chosen, value, bound = lexicographic
@@ -464,6 +534,7 @@ def solve_component(
                 bound=bound,
                 wall_s=time.perf_counter() - started,
                 n_variables=n_vars,
+                stopped_by="" if status_name == "optimal" else budget.stopped_by,
             )
     offset = 0
     for s, e in runs:
@@ -488,20 +559,9 @@ def solve_component(
             hint.astype(np.int64).tolist() + [value for _, value in hint_extra]
         )
 
-    solver = cp_model.CpSolver()
-    p = solver.parameters
-    p.num_workers = params.num_workers
-    p.random_seed = params.seed
-    # the budget covers building the model too
-    p.max_time_in_seconds = max(time_limit_s - (time.perf_counter() - started), 0.01)
-    p.relative_gap_limit = params.relative_gap
-    p.log_search_progress = params.log_search
-    # CP-SAT's presolve took 14 s on a 139,000-Boolean component and removed 4 % of it;
-    # the LP and search need no help from it on these models.
-    p.cp_model_presolve = n_pairs <= PRESOLVE_MAX_VARIABLES
-    if params.deterministic_time_limit > 0:
-        p.max_deterministic_time = params.deterministic_time_limit
-    status = solver.solve(model)
+    status, solver = _run(
+        model, params, time_limit_s - (time.perf_counter() - started), n_pairs, budget
+    )
     wall = time.perf_counter() - started
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = np.asarray(solver.response_proto.solution, dtype=np.int64)
@@ -522,6 +582,7 @@ def solve_component(
             bound=bound,
             wall_s=wall,
             n_variables=n_vars,
+            stopped_by="" if bound == value else budget.stopped_by,
         )
     if status == cp_model.MODEL_INVALID:
         raise RuntimeError(f"CP-SAT: model invalid: {model.validate()}")
@@ -535,4 +596,5 @@ def solve_component(
         bound=upper_bound if upper_bound is not None else int(pair_points.sum()),
         wall_s=wall,
         n_variables=n_vars,
+        stopped_by=budget.stopped_by,
     )

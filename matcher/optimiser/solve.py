@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from matcher.optimiser.cpsat import solve_component
+from matcher.optimiser.cpsat import WorkBudget, solve_component
 from matcher.optimiser.flow import FlowResult, max_weight_flow
 from matcher.optimiser.params import SolverParameters
 from matcher.optimiser.problem import AssignmentProblem
@@ -85,7 +85,10 @@ class Solution:
         """A few lines for people: status, objective, bound, placements, time, method."""
         s = self.stats
         lines = [
-            f"status     {self.status} (gap {self.gap:.4%})",
+            f"status     {self.status} (gap {self.gap:.4%})"
+            if self.objective >= self.bound
+            else f"status     {self.status} (gap {self.bound - self.objective} points, "
+            f"{self.gap:.2e} relative)",
             f"objective  {self.objective}",
             f"bound      {self.bound}",
             f"placed     {self.n_placed} of {len(self.vacancy_of_child)} children",
@@ -97,7 +100,15 @@ class Solution:
             f"time       {float(s.get('time_total_s', 0.0)):.3f} s "
             f"(seed {self.parameters.seed}, {self.parameters.num_workers} "
             f"worker{'s' if self.parameters.num_workers != 1 else ''})",
+            f"work       {float(s.get('work_used', 0.0)):.3f} of "
+            + (
+                f"{self.parameters.deterministic_time_limit:g} (deterministic)"
+                if self.parameters.deterministic_time_limit > 0
+                else "no limit"
+            ),
         ]
+        if self.status != "optimal":
+            lines.append(f"stopped by {s.get('stopped_by', '') or 'a limit'}")
         return "\n".join(lines)
 
 
@@ -598,6 +609,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
     # component cannot starve the small ones (which are proven in milliseconds).
     comp_size = np.bincount(pair_label, minlength=n_labels)[search] if len(kept) else search
     search = search[np.lexsort((search, comp_size))]
+    budget = WorkBudget(params.deterministic_time_limit)
     for label in search.tolist():
         comp_ub = int(ub_scaled[label] // k)
         comp_lb = int(lb_by_label[label])
@@ -606,6 +618,14 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             choice[comp_units] = incumbent_choice[comp_units]
             bound += comp_lb
             components_incumbent += 1
+            continue
+        if budget.exhausted:
+            # no work left: the component keeps the incumbent and its LP bound, unproven
+            if incumbent_choice is not None:
+                choice[comp_units] = incumbent_choice[comp_units]
+            bound += comp_ub
+            budget.note_stop("work_limit")
+            cpsat_status["unknown"] += 1
             continue
         lo, hi = np.searchsorted(sorted_labels, [label, label + 1])
         comp_pairs = kept[order[lo:hi]]
@@ -655,6 +675,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             pair_exclusive=units.pair_exclusive[comp_pairs],
             params=params,
             time_limit_s=remaining_time,
+            budget=budget,
         )
         components_cpsat += 1
         cpsat_status[result.status] += 1
@@ -699,6 +720,11 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         "units_must_place": n_must_place,
         "vacancies_must_fill": n_must_fill,
         "solver": "flow+cpsat" if components_cpsat else "flow",
+        "work_limit": params.deterministic_time_limit,
+        "work_used": round(budget.used, 6),
+        "stopped_by": ""
+        if status == "optimal"
+        else (budget.stopped_by or ("work_limit" if budget.total > 0 else "wall_clock")),
         **timer.phases,
     }
     stats["time_total_s"] = timer.elapsed()

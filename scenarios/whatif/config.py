@@ -218,12 +218,14 @@ class Variant:
 class MatchSettings:
     """Solver settings of every run's match (``[match]``)."""
 
-    time_limit_s: float = 2.0
+    #: wall-clock safety net of each match, seconds
+    time_limit_s: float = 60.0
     workers: int = 1
     validate: bool = False
-    #: CP-SAT work limit per solve (``SolverParameters.deterministic_time_limit``); 0 = off.
-    #: With it, a run whose match cannot be proven stops at the same place on any backend.
-    deterministic_time: float = 0.0
+    #: CP-SAT work budget of each match (``SolverParameters.deterministic_time_limit``);
+    #: 0 = off. With it (the default), a run whose match cannot be proven stops at the same
+    #: place on any backend, so records are the same on 1 worker, a pool and Dask.
+    deterministic_time: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,10 +336,10 @@ class _VariantSection(_Model):
 
 
 class _MatchSection(_Model):
-    time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 2.0
+    time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     validate_results: bool = Field(default=False, alias="validate")
-    deterministic_time: Annotated[float, Field(ge=0, le=3600)] = 0.0
+    deterministic_time: Annotated[float, Field(ge=0, le=3600)] = 1.0
 
 
 class _PlanSection(_Model):

@@ -89,6 +89,8 @@ def table(data: dict[str, Any]) -> str:
     for s in data["scenarios"]:
         added = ", ".join(f"+{v} {k}" for k, v in s["added_beds"].items()) or "no added beds"
         out.append(f"== {s['name']}: {added}")
+        if s.get("stopped_by_wall_clock"):
+            out.append("   " + _wall_clock_warning(s))
         out.append(f"   {'measure':<32}{'P50':>12}{'P10 - P90':>24}    vs baseline P50 [P10, P90]")
         for m in data["metrics"]:
             q = s["metrics"][m["key"]]
@@ -255,6 +257,15 @@ def _maps(data: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _wall_clock_warning(scenario: dict[str, Any]) -> str:
+    n = int(scenario["stopped_by_wall_clock"])
+    return (
+        f"WARNING: the wall-clock limit stopped {n} match{'es' if n != 1 else ''} before "
+        "the work limit: these runs may differ on another machine or backend "
+        "(raise [match] time_limit_s)"
+    )
+
+
 def html_report(data: dict[str, Any]) -> str:
     """A self-contained HTML page (inline SVG, no scripts, nothing fetched)."""
     h: list[str] = [
@@ -273,6 +284,9 @@ def html_report(data: dict[str, Any]) -> str:
     ]
     if not data["complete"]:
         h.append("<p class='warn'>Incomplete: rerun the same command to resume.</p>")
+    for s in data["scenarios"]:
+        if s.get("stopped_by_wall_clock"):
+            h.append(f"<p class='warn'>{escape(s['name'])}: {escape(_wall_clock_warning(s))}</p>")
     h.append("<h2>Outcomes (P50, with P10-P90) and the paired difference from the baseline</h2>")
     h.append("<table><tr><th>measure</th>")
     for s in data["scenarios"]:

@@ -109,6 +109,8 @@ def outcomes(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
         ),
         "weekly_cost": m.weekly_cost,
         "status": result.status,
+        # "" when proven; "work_limit" (reproducible) or "wall_clock" (not) otherwise
+        "stopped_by": "" if result.status == "optimal" else str(result.stats.get("stopped_by", "")),
     }
     by_child = {a.child_id: a for a in result.assignments}
     splits: dict[str, dict[str, dict[str, Any]]] = {}
@@ -550,6 +552,8 @@ def summarise(state: ScenarioRuns) -> dict[str, Any]:
                 "statuses": {
                     s: sum(o.get("status") == s for o in per) for s in ("optimal", "feasible")
                 },
+                # matches the wall clock stopped: their records may differ on another machine
+                "stopped_by_wall_clock": sum(o.get("stopped_by") == "wall_clock" for o in per),
             }
         )
     return {

@@ -286,7 +286,7 @@ def test_a_deterministic_match_limit_reaches_the_solver_and_the_run_key(
                                           "deterministic_time = 1.5")  # fmt: skip
     path.write_text(text, encoding="utf-8")
     limited = load_scenario_file(path)
-    assert plain.match.deterministic_time == 0.0
+    assert plain.match.deterministic_time == 1.0  # reproducible by default
     assert limited.match.deterministic_time == 1.5
     assert limited.key() != plain.key()  # a resumed run never mixes the two settings
     seen: list[Any] = []

@@ -243,6 +243,26 @@ def test_a_deterministic_limit_stops_the_search_at_the_same_place_every_time() -
     assert (runs[0].objective, runs[0].bound) == (runs[1].objective, runs[1].bound)
     assert all(check_solution(problem, r) == [] for r in runs)
     assert params.to_mapping()["deterministic_time_limit"] == 0.01
+    assert {r.stats["stopped_by"] for r in runs} == {"work_limit"}
+    assert runs[0].stats["work_used"] == runs[1].stats["work_used"] >= 0.01
+    assert unlimited.stats["stopped_by"] == ""
+    assert "stopped by work_limit" in runs[0].summary()
+
+
+def test_a_search_the_wall_clock_stops_says_so() -> None:
+    problem = random_problem(300, 40, 280, 20_000, seed=2)
+    params = SolverParameters(
+        time_limit_s=0.02,
+        deterministic_time_limit=0.0,  # the clock alone
+        use_flow_warm_start=False,
+        reduced_cost_fixing=False,
+        decompose=False,
+    )
+    solution = solve(problem, params)
+    assert solution.status == "feasible"
+    assert solution.stats["stopped_by"] == "wall_clock"
+    assert "stopped by wall_clock" in solution.summary()
+    assert check_solution(problem, solution) == []
 
 
 def test_a_negative_deterministic_limit_is_refused() -> None:

@@ -95,7 +95,9 @@ def test_from_arrays_converts_and_checks_ranges() -> None:
 
 def test_parameters_defaults_and_mapping() -> None:
     params = SolverParameters()
-    assert (params.time_limit_s, params.num_workers, params.seed) == (30.0, 1, 0)
+    assert (params.time_limit_s, params.num_workers, params.seed) == (120.0, 1, 0)
+    # reproducible by default: a deterministic work limit, the wall clock only a safety net
+    assert params.deterministic_time_limit == 5.0
     assert params.relative_gap == 0.0 and params.use_flow_warm_start and params.decompose
     again = SolverParameters.from_mapping(params.to_mapping())
     assert again == params
