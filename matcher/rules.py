@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.domain import FOSTERING_LIMIT, SUPPORTED_ACCOMMODATION_MIN_AGE
-from matcher.factors.base import TYPE_BIT, TYPES, BoolArray, Pairs
+from matcher.factors.base import TYPE_BIT, TYPES, BoolArray, Pairs, in_sorted
 from matcher.placement_types import PlacementType
 from matcher.vocabulary import Need
 
@@ -310,13 +310,13 @@ class AvoidAreas:
         a = pairs.arrays
         va = pairs.v("authority")
         key = pairs.ci * max(len(a.authorities), 1) + va
-        return np.asarray((va >= 0) & np.isin(key, a.avoid_authority_keys))
+        return np.asarray((va >= 0) & in_sorted(key, a.avoid_authority_keys))
 
     def excludes(self, pairs: Pairs) -> BoolArray:
         """The vacancy's authority or outcode is in the child's ``avoid_areas``."""
         a = pairs.arrays
         key = pairs.ci * a.n_outcodes + pairs.v("outcode")
-        return np.asarray(self._by_authority(pairs) | np.isin(key, a.avoid_outcode_keys))
+        return np.asarray(self._by_authority(pairs) | in_sorted(key, a.avoid_outcode_keys))
 
     def reason(self, pairs: Pairs, k: int) -> str:
         """Why (says which kind of area, not which)."""
@@ -502,7 +502,9 @@ def evaluate_rules(pairs: Pairs) -> RuleResult:
     group against the vacancies, does).
     """
     n, n_rules = len(pairs), len(DEFAULT_RULES)
-    broken = np.zeros((n, n_rules), dtype=bool)
+    # column-major: each rule fills one contiguous column, and "any rule" per pair is then
+    # a fast reduction across columns
+    broken = np.zeros((n, n_rules), dtype=bool, order="F")
     group_col = DEFAULT_RULES.index(GROUP_RULE)
     for j, rule in enumerate(DEFAULT_RULES):
         if j != group_col:
@@ -514,7 +516,7 @@ def evaluate_rules(pairs: Pairs) -> RuleResult:
         width = pairs.arrays.n_vacancies
         key = group * width + pairs.vi
         bad_keys = np.unique(key[in_group & any_other])
-        broken[:, group_col] = in_group & ~any_other & np.isin(key, bad_keys)
+        broken[:, group_col] = in_group & ~any_other & in_sorted(key, bad_keys)
     first = np.where(broken.any(axis=1), np.argmax(broken, axis=1), -1).astype(np.int64)
     return RuleResult(first=first, broken=broken)
 

@@ -2,9 +2,10 @@
 
 :class:`FolderArrays` turns children and vacancies into parallel numpy arrays once (needs
 and capabilities as bit masks, places as grid references, free text as small integer
-codes). :class:`Pairs` is a batch of (child, vacancy) index pairs over those arrays with the
-derived features every factor needs (miles from home and from school, in area, connected
-person, ...), computed vectorised and cached.
+codes); its vacancy half, :class:`VacancyArrays`, can be built once per folder and shared
+by many builds for a few children. :class:`Pairs` is a batch of (child, vacancy) index pairs
+over those arrays with the derived features every factor needs (miles from home and from
+school, in area, connected person, ...), computed vectorised and cached.
 
 The same code serves the whole folder (:func:`matcher.candidates.build_candidates`, about a
 million pairs at county scale) and a single pair (:meth:`matcher.candidates.CandidateSet.option`
@@ -19,9 +20,10 @@ reference, kind, weight from the policy, bounds, vectorised ``assess`` and a one
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import numpy as np
@@ -42,8 +44,10 @@ __all__ = [
     "Factor",
     "FolderArrays",
     "Pairs",
+    "VacancyArrays",
     "distance_points",
     "has_bit",
+    "in_sorted",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -67,15 +71,29 @@ def has_bit(mask: IntArray, bit: int) -> BoolArray:
     return np.asarray((mask & bit) != 0)
 
 
+def in_sorted(values: IntArray, keys: IntArray) -> BoolArray:
+    """Whether each value is one of ``keys``, which must be sorted and unique (as every
+    ``*_keys`` array here is): :func:`numpy.isin` by binary search, without sorting again."""
+    values = np.asarray(values, dtype=np.int64)
+    if len(keys) == 0:
+        return np.zeros(values.shape, dtype=bool)
+    at = np.searchsorted(keys, values)
+    at[at == len(keys)] = 0
+    return np.asarray(keys[at] == values)
+
+
 def _needs_mask(needs: frozenset[Need]) -> int:
     return sum(NEED_BIT[n] for n in needs)
 
 
 class _Codes:
-    """Small integer codes for strings (religions, languages, ethnicities, outcodes)."""
+    """Small integer codes for strings (religions, languages, ethnicities, outcodes).
 
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
+    ``start``: codes already given (kept; new strings are numbered after them).
+    """
+
+    def __init__(self, start: Mapping[str, int] | None = None) -> None:
+        self.index: dict[str, int] = dict(start or {})
 
     def code(self, text: str | None) -> int:
         if text is None:
@@ -85,6 +103,155 @@ class _Codes:
 
 def _outcode(postcode: str) -> str:
     return postcode.split(" ")[0]
+
+
+def _f64(values: list[float]) -> FloatArray:
+    return np.asarray(values, dtype=np.float64).reshape(-1)
+
+
+def _i64(values: list[int]) -> IntArray:
+    return np.asarray(values, dtype=np.int64).reshape(-1)
+
+
+def _sorted_pairs(pairs: list[tuple[int, int]]) -> IntArray:
+    """``(row, code)`` pairs as a sorted, duplicate-free ``(m, 2)`` int64 array."""
+    return np.unique(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), axis=0)
+
+
+def _pair_keys(pairs: IntArray, width: int) -> IntArray:
+    """``row * width + code`` of :func:`_sorted_pairs` output: sorted and unique as long as
+    every code is below ``width`` (as :func:`numpy.unique` of the keys would give)."""
+    return np.asarray(pairs[:, 0] * width + pairs[:, 1], dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class VacancyArrays:
+    """The vacancy half of :class:`FolderArrays`, with the folder-wide lookups it needs.
+
+    It depends only on the folder (and the vacancies chosen), never on the children assessed,
+    so a caller that assesses a few children at a time against every vacancy (one child's
+    ranking, :mod:`matcher.rank`) builds it once per folder and passes it to
+    :meth:`FolderArrays.build`. Text codes and authority numbers given here are kept by every
+    :class:`FolderArrays` built on it; the children's new values are numbered after them.
+    Codes are only ever compared with each other, so the numbering changes no result.
+
+    Attributes
+    ----------
+    vacancies : tuple of Vacancy
+    v_type, v_beds, ... : numpy.ndarray
+        One row per vacancy, as the ``v_`` attributes of :class:`FolderArrays`.
+    codes, outcodes : Mapping
+        Text and outcode -> code, as numbered for the vacancies.
+    authority_index : Mapping
+        Authority -> number, as numbered for the vacancies.
+    ethnicity_pairs, language_pairs : numpy.ndarray of int64, shape (m, 2)
+        ``(vacancy, code)`` of each household ethnicity and language, sorted, unique.
+    connected : Mapping
+        Child id -> the vacancies (indices) that are its connected-person carers.
+    group_index, group_size : Mapping
+        Sibling group id -> its index in ``folder.sibling_groups`` and its size (the whole
+        folder's, whichever children are assessed).
+    """
+
+    vacancies: tuple[Vacancy, ...]
+    v_type: IntArray
+    v_beds: IntArray
+    v_age_min: IntArray
+    v_age_max: IntArray
+    v_sex: IntArray
+    v_caps: IntArray
+    v_e: FloatArray
+    v_n: FloatArray
+    v_lat: FloatArray
+    v_lon: FloatArray
+    v_grid: IntArray
+    v_authority: IntArray
+    v_outcode: IntArray
+    v_ofsted: IntArray
+    v_cost: IntArray
+    v_fostered_now: IntArray
+    v_fostering: BoolArray
+    v_provider: IntArray
+    v_provider_beds: IntArray
+    v_provider_min_age: IntArray
+    v_religion: IntArray
+    codes: Mapping[str, int]
+    outcodes: Mapping[str, int]
+    authority_index: Mapping[Authority, int]
+    ethnicity_pairs: IntArray
+    language_pairs: IntArray
+    connected: Mapping[str, tuple[int, ...]]
+    group_index: Mapping[str, int]
+    group_size: Mapping[str, int]
+
+    @property
+    def n_vacancies(self) -> int:
+        """Vacancies in these arrays."""
+        return len(self.vacancies)
+
+    @classmethod
+    def build(cls, folder: CaseFolder, vacancies: Sequence[Vacancy] | None = None) -> VacancyArrays:
+        """Arrays of ``vacancies`` (default: all of the folder's)."""
+        vacs = tuple(folder.vacancies if vacancies is None else vacancies)
+        auth_index: dict[Authority, int] = {}
+        codes, outcodes = _Codes(), _Codes()
+        locs = [v.location for v in vacs]
+        v_auth = _i64(
+            [
+                -1 if v.authority is None else auth_index.setdefault(v.authority, len(auth_index))
+                for v in vacs
+            ]
+        )
+        v_out = _i64([outcodes.code(_outcode(v.postcode)) for v in vacs])
+        providers = {p.provider_id: (i, p) for i, p in enumerate(folder.providers)}
+        min_age = {p.provider_id: min(x.age_min for x in p.vacancies) for p in folder.providers}
+        v_rel = _i64([codes.code(v.religion) for v in vacs])
+        eth_pairs = [(j, codes.code(e)) for j, v in enumerate(vacs) for e in v.ethnicity]
+        lang_pairs = [(j, codes.code(lang)) for j, v in enumerate(vacs) for lang in v.languages]
+        connected: dict[str, list[int]] = {}
+        for j, v in enumerate(vacs):
+            for cid in v.connected_to:
+                connected.setdefault(cid, []).append(j)
+        return cls(
+            vacancies=vacs,
+            v_type=_i64([TYPES.index(v.placement_type) for v in vacs]),
+            v_beds=_i64([v.beds for v in vacs]),
+            v_age_min=_i64([v.age_min for v in vacs]),
+            v_age_max=_i64([v.age_max for v in vacs]),
+            v_sex=_i64(
+                [{VacancySex.ANY: 0, VacancySex.M: 1, VacancySex.F: 2}[v.sex] for v in vacs]
+            ),
+            v_caps=_i64([_needs_mask(v.capabilities) for v in vacs]),
+            v_e=_f64([loc.easting for loc in locs]),
+            v_n=_f64([loc.northing for loc in locs]),
+            v_lat=_f64([loc.lat for loc in locs]),
+            v_lon=_f64([loc.lon for loc in locs]),
+            v_grid=_i64([_GRID[loc.grid] for loc in locs]),
+            v_authority=v_auth,
+            v_outcode=v_out,
+            v_ofsted=_i64([OFSTED_ORDER.index(v.ofsted) for v in vacs]),
+            v_cost=_i64([v.weekly_cost for v in vacs]),
+            v_fostered_now=_i64([v.fostered_now for v in vacs]),
+            v_fostering=np.asarray(
+                [v.placement_type in FOSTERING_TYPES for v in vacs], dtype=bool
+            ).reshape(-1),
+            v_provider=_i64([providers[v.provider_id][0] for v in vacs]),
+            v_provider_beds=_i64([providers[v.provider_id][1].beds for v in vacs]),
+            v_provider_min_age=_i64([min_age[v.provider_id] for v in vacs]),
+            v_religion=v_rel,
+            codes=MappingProxyType(codes.index),
+            outcodes=MappingProxyType(outcodes.index),
+            authority_index=MappingProxyType(auth_index),
+            ethnicity_pairs=_sorted_pairs(eth_pairs),
+            language_pairs=_sorted_pairs(lang_pairs),
+            connected=MappingProxyType({c: tuple(js) for c, js in connected.items()}),
+            group_index=MappingProxyType(
+                {g.sibling_group_id: i for i, g in enumerate(folder.sibling_groups)}
+            ),
+            group_size=MappingProxyType(
+                {g.sibling_group_id: g.size for g in folder.sibling_groups}
+            ),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,137 +342,120 @@ class FolderArrays:
         folder: CaseFolder,
         children: Sequence[Child] | None = None,
         vacancies: Sequence[Vacancy] | None = None,
+        *,
+        vacancy_arrays: VacancyArrays | None = None,
     ) -> FolderArrays:
-        """Arrays of ``children`` and ``vacancies`` (default: all of the folder's)."""
+        """Arrays of ``children`` and ``vacancies`` (default: all of the folder's).
+
+        ``vacancy_arrays``: the vacancy half already built for this folder
+        (:meth:`VacancyArrays.build`), instead of ``vacancies``; only the children's arrays
+        are then built.
+        """
         from geography.authorities import adjoining as adjoining_of
 
+        if vacancy_arrays is not None and vacancies is not None:
+            raise ValueError("FolderArrays.build: give vacancies or vacancy_arrays, not both")
+        va = vacancy_arrays or VacancyArrays.build(folder, vacancies)
         policy = folder.policy
         kids = tuple(folder.children if children is None else children)
-        vacs = tuple(folder.vacancies if vacancies is None else vacancies)
-        auth_index: dict[Authority, int] = {}
+        vacs = va.vacancies
+        auth_index = dict(va.authority_index)
 
         def authority_code(a: Authority | None) -> int:
             if a is None:
                 return -1
             return auth_index.setdefault(a, len(auth_index))
 
-        codes, outcodes = _Codes(), _Codes()
-        group_index = {g.sibling_group_id: i for i, g in enumerate(folder.sibling_groups)}
-        group_size = {g.sibling_group_id: g.size for g in folder.sibling_groups}
+        codes, outcodes = _Codes(va.codes), _Codes(va.outcodes)
         n_v = len(vacs)
-
-        def f64(values: list[float]) -> FloatArray:
-            return np.asarray(values, dtype=np.float64).reshape(-1)
-
-        def i64(values: list[int]) -> IntArray:
-            return np.asarray(values, dtype=np.int64).reshape(-1)
-
         nan = math.nan
         homes = [c.home for c in kids]
         schools = [
             c.school if c.school is not None and c.school.easting is not None else None
             for c in kids
         ]
-        c_area = i64([authority_code(folder.area_authority(c.child_id)) for c in kids])
+        c_area = _i64([authority_code(folder.area_authority(c.child_id)) for c in kids])
         avoid_auth_pairs = [
             (i, authority_code(a)) for i, c in enumerate(kids) for a in c.avoid_authorities
         ]
         avoid_out_pairs = [
             (i, outcodes.code(o)) for i, c in enumerate(kids) for o in c.avoid_outcodes
         ]
-        c_eth = i64([codes.code(c.ethnicity) for c in kids])
-        c_rel = i64([codes.code(c.religion) for c in kids])
-        c_lang = i64([codes.code(c.language) for c in kids])
-
-        locs = [v.location for v in vacs]
-        v_auth = i64([authority_code(v.authority) for v in vacs])
-        v_out = i64([outcodes.code(_outcode(v.postcode)) for v in vacs])
-        providers = {p.provider_id: (i, p) for i, p in enumerate(folder.providers)}
-        v_rel = i64([codes.code(v.religion) for v in vacs])
-        eth_pairs = [(j, codes.code(e)) for j, v in enumerate(vacs) for e in v.ethnicity]
-        lang_pairs = [(j, codes.code(lang)) for j, v in enumerate(vacs) for lang in v.languages]
+        c_eth = _i64([codes.code(c.ethnicity) for c in kids])
+        c_rel = _i64([codes.code(c.religion) for c in kids])
+        c_lang = _i64([codes.code(c.language) for c in kids])
         n_codes = max(len(codes.index), 1)
         n_out = max(len(outcodes.index), 1)
         n_auth = max(len(auth_index), 1)
         child_pos = {c.child_id: i for i, c in enumerate(kids)}
-        connected = [
-            child_pos[cid] * n_v + j
-            for j, v in enumerate(vacs)
-            for cid in v.connected_to
-            if cid in child_pos
-        ]
+        connected = [i * n_v + j for cid, i in child_pos.items() for j in va.connected.get(cid, ())]
         ordered = sorted(auth_index, key=auth_index.__getitem__)
         adj = np.zeros((n_auth, n_auth), dtype=bool)
-        area_codes = set(c_area.tolist())
-        for a in area_codes:
+        for a in set(c_area.tolist()):
             neighbours = adjoining_of(ordered[a])
-            for b, other in enumerate(ordered):
-                adj[a, b] = other in neighbours
+            adj[a, : len(ordered)] = [other in neighbours for other in ordered]
 
         def keys(pairs: list[tuple[int, int]], width: int) -> IntArray:
-            return np.unique(i64([i * width + k for i, k in pairs]))
+            return np.unique(_i64([i * width + k for i, k in pairs]))
 
+        group_index, group_size = va.group_index, va.group_size
         return cls(
             folder=folder,
             policy=policy,
             children=kids,
             vacancies=vacs,
             authorities=tuple(ordered),
-            c_age=i64([c.age for c in kids]),
-            c_sex=i64([0 if c.sex is Sex.M else 1 for c in kids]),
-            c_needs=i64([_needs_mask(c.needs) for c in kids]),
-            c_types=i64([sum(TYPE_BIT[t] for t in c.placement_types) for c in kids]),
+            c_age=_i64([c.age for c in kids]),
+            c_sex=_i64([0 if c.sex is Sex.M else 1 for c in kids]),
+            c_needs=_i64([_needs_mask(c.needs) for c in kids]),
+            c_types=_i64([sum(TYPE_BIT[t] for t in c.placement_types) for c in kids]),
             c_has_home=np.asarray([h is not None for h in homes], dtype=bool).reshape(-1),
-            c_e=f64([nan if h is None else h.easting for h in homes]),
-            c_n=f64([nan if h is None else h.northing for h in homes]),
-            c_lat=f64([nan if h is None else h.lat for h in homes]),
-            c_lon=f64([nan if h is None else h.lon for h in homes]),
-            c_grid=i64([-1 if h is None else _GRID[h.grid] for h in homes]),
+            c_e=_f64([nan if h is None else h.easting for h in homes]),
+            c_n=_f64([nan if h is None else h.northing for h in homes]),
+            c_lat=_f64([nan if h is None else h.lat for h in homes]),
+            c_lon=_f64([nan if h is None else h.lon for h in homes]),
+            c_grid=_i64([-1 if h is None else _GRID[h.grid] for h in homes]),
             c_has_school=np.asarray([s is not None for s in schools], dtype=bool).reshape(-1),
-            c_s_e=f64([nan if s is None else float(s.easting or 0) for s in schools]),
-            c_s_n=f64([nan if s is None else float(s.northing or 0) for s in schools]),
-            c_s_lat=f64([nan if s is None else float(s.lat or 0) for s in schools]),
-            c_s_lon=f64([nan if s is None else float(s.lon or 0) for s in schools]),
-            c_group=i64(
+            c_s_e=_f64([nan if s is None else float(s.easting or 0) for s in schools]),
+            c_s_n=_f64([nan if s is None else float(s.northing or 0) for s in schools]),
+            c_s_lat=_f64([nan if s is None else float(s.lat or 0) for s in schools]),
+            c_s_lon=_f64([nan if s is None else float(s.lon or 0) for s in schools]),
+            c_group=_i64(
                 [-1 if c.sibling_group is None else group_index[c.sibling_group] for c in kids]
             ),
-            c_group_size=i64(
+            c_group_size=_i64(
                 [1 if c.sibling_group is None else group_size[c.sibling_group] for c in kids]
             ),
             c_area=c_area,
             c_ethnicity=c_eth,
             c_religion=c_rel,
             c_language=c_lang,
-            v_type=i64([TYPES.index(v.placement_type) for v in vacs]),
-            v_beds=i64([v.beds for v in vacs]),
-            v_age_min=i64([v.age_min for v in vacs]),
-            v_age_max=i64([v.age_max for v in vacs]),
-            v_sex=i64([{VacancySex.ANY: 0, VacancySex.M: 1, VacancySex.F: 2}[v.sex] for v in vacs]),
-            v_caps=i64([_needs_mask(v.capabilities) for v in vacs]),
-            v_e=f64([loc.easting for loc in locs]),
-            v_n=f64([loc.northing for loc in locs]),
-            v_lat=f64([loc.lat for loc in locs]),
-            v_lon=f64([loc.lon for loc in locs]),
-            v_grid=i64([_GRID[loc.grid] for loc in locs]),
-            v_authority=v_auth,
-            v_outcode=v_out,
-            v_ofsted=i64([OFSTED_ORDER.index(v.ofsted) for v in vacs]),
-            v_cost=i64([v.weekly_cost for v in vacs]),
-            v_fostered_now=i64([v.fostered_now for v in vacs]),
-            v_fostering=np.asarray(
-                [v.placement_type in FOSTERING_TYPES for v in vacs], dtype=bool
-            ).reshape(-1),
-            v_provider=i64([providers[v.provider_id][0] for v in vacs]),
-            v_provider_beds=i64([providers[v.provider_id][1].beds for v in vacs]),
-            v_provider_min_age=i64(
-                [min(x.age_min for x in providers[v.provider_id][1].vacancies) for v in vacs]
-            ),
-            v_religion=v_rel,
-            connected_keys=np.unique(i64(connected)),
+            v_type=va.v_type,
+            v_beds=va.v_beds,
+            v_age_min=va.v_age_min,
+            v_age_max=va.v_age_max,
+            v_sex=va.v_sex,
+            v_caps=va.v_caps,
+            v_e=va.v_e,
+            v_n=va.v_n,
+            v_lat=va.v_lat,
+            v_lon=va.v_lon,
+            v_grid=va.v_grid,
+            v_authority=va.v_authority,
+            v_outcode=va.v_outcode,
+            v_ofsted=va.v_ofsted,
+            v_cost=va.v_cost,
+            v_fostered_now=va.v_fostered_now,
+            v_fostering=va.v_fostering,
+            v_provider=va.v_provider,
+            v_provider_beds=va.v_provider_beds,
+            v_provider_min_age=va.v_provider_min_age,
+            v_religion=va.v_religion,
+            connected_keys=np.unique(_i64(connected)),
             avoid_authority_keys=keys(avoid_auth_pairs, n_auth),
             avoid_outcode_keys=keys(avoid_out_pairs, n_out),
-            vacancy_ethnicity_keys=keys(eth_pairs, n_codes),
-            vacancy_language_keys=keys(lang_pairs, n_codes),
+            vacancy_ethnicity_keys=_pair_keys(va.ethnicity_pairs, n_codes),
+            vacancy_language_keys=_pair_keys(va.language_pairs, n_codes),
             n_codes=n_codes,
             n_outcodes=n_out,
             adjoining=adj,
@@ -451,7 +601,7 @@ class Pairs:
     def connected(self) -> BoolArray:
         """The vacancy is a connected-person carer named for this child."""
         key = self.ci * self.arrays.n_vacancies + self.vi
-        return np.isin(key, self.arrays.connected_keys)
+        return in_sorted(key, self.arrays.connected_keys)
 
     @cached_property
     def key_stage_4(self) -> BoolArray:
@@ -479,7 +629,7 @@ class Pairs:
         a = self.arrays
         code = self.c("ethnicity")
         key = self.vi * a.n_codes + code
-        return np.asarray((code >= 0) & np.isin(key, a.vacancy_ethnicity_keys))
+        return np.asarray((code >= 0) & in_sorted(key, a.vacancy_ethnicity_keys))
 
     @cached_property
     def religion_match(self) -> BoolArray:
@@ -493,7 +643,7 @@ class Pairs:
         a = self.arrays
         code = self.c("language")
         key = self.vi * a.n_codes + code
-        return np.asarray((code >= 0) & np.isin(key, a.vacancy_language_keys))
+        return np.asarray((code >= 0) & in_sorted(key, a.vacancy_language_keys))
 
     def child_has(self, need: Need) -> BoolArray:
         """The child has ``need``."""
