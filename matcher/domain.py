@@ -10,10 +10,11 @@ Ages are whole years; costs are whole pounds a week.
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from geography.authorities import resolve_authority
 from matcher.placement_types import FOSTERING_TYPES, PlacementType
@@ -488,6 +489,36 @@ def _age_band(age: int) -> str:
 AGE_BANDS: tuple[str, ...] = ("under 1", "1-4", "5-9", "10-15", "16-17")
 
 
+_T = TypeVar("_T")
+
+
+class _Derived:
+    """What :meth:`CaseFolder.derived` has built for one folder object, by builder.
+
+    Never copied with the folder's data: pickling (and so ``copy.deepcopy``) gives an empty
+    one, so a folder read back from a pickle builds its own.
+    """
+
+    __slots__ = ("_lock", "_values")
+
+    def __init__(self) -> None:
+        self._values: dict[Callable[[Any], Any], Any] = {}
+        self._lock = threading.RLock()
+
+    def get(self, folder: CaseFolder, build: Callable[[CaseFolder], _T]) -> _T:
+        try:
+            return cast(_T, self._values[build])
+        except KeyError:
+            pass
+        with self._lock:  # one build at a time, so concurrent first readers build it once
+            if build not in self._values:
+                self._values[build] = build(folder)
+            return cast(_T, self._values[build])
+
+    def __reduce__(self) -> tuple[type[_Derived], tuple[()]]:
+        return (_Derived, ())
+
+
 @dataclass(frozen=True, slots=True)
 class CaseFolder:
     """Children waiting, vacancies on offer and the policy: one matching problem.
@@ -516,6 +547,7 @@ class CaseFolder:
     _groups_by_id: Mapping[str, SiblingGroup] = field(init=False, compare=False, repr=False)
     _providers_by_id: Mapping[str, Provider] = field(init=False, compare=False, repr=False)
     _policy_authority: Authority | None = field(init=False, compare=False, repr=False)
+    _derived: _Derived = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         children = tuple(sorted(self.children, key=lambda c: c.child_id))
@@ -565,6 +597,19 @@ class CaseFolder:
         if self.policy.authority is not None:
             authority = resolve_authority(self.policy.authority)
         object.__setattr__(self, "_policy_authority", authority)
+        object.__setattr__(self, "_derived", _Derived())
+
+    def derived(self, build: Callable[[CaseFolder], _T]) -> _T:
+        """``build(self)``, built the first time it is asked for and kept with this folder.
+
+        For what depends only on the folder, such as its vacancies as arrays
+        (:mod:`matcher.rank`): a folder is frozen, so the value holds for the folder's life.
+        Kept per folder object and per ``build`` (pass one module-level function for each
+        kind of value), never looked up by the folder's contents: an equal folder, a
+        ``dataclasses.replace`` of it or one read back from a pickle builds its own.
+        ``build`` must not change the folder; concurrent callers wait for one build.
+        """
+        return self._derived.get(self, build)
 
     def child(self, child_id: str) -> Child:
         """The child with this id (``KeyError`` if none)."""
