@@ -29,7 +29,15 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.domain import FOSTERING_LIMIT, CaseFolder, Child, Vacancy
-from matcher.explain import Exclusion, FactorPoints, Option, Ranking, Signoff, WhyNot
+from matcher.explain import (
+    Deferred,
+    Exclusion,
+    FactorPoints,
+    Option,
+    Ranking,
+    Signoff,
+    WhyNot,
+)
 from matcher.factors import DEFAULT_FACTORS
 from matcher.factors.base import Factor, FolderArrays, Pairs
 from matcher.placement_types import PlacementType
@@ -51,6 +59,7 @@ __all__ = [
     "explain_pair",
     "rank_child",
     "signoff_codes",
+    "signoff_flags",
     "why_not",
 ]
 
@@ -156,11 +165,41 @@ class Folding:
         )
 
 
+#: Sign-off codes in the order an option lists them (the columns of :func:`signoff_flags`).
+_SIGNOFF_ORDER = (
+    "out_of_area",
+    "not_adjoining",
+    "ks4_school_move",
+    "fostering_limit_exemption",
+    "connected_person_temporary_approval",
+)
+#: One shared, immutable :class:`Signoff` per code.
+_SIGNOFFS = {code: Signoff.of(code) for code in _SIGNOFF_ORDER}
+
+
+def signoff_flags(pairs: Pairs) -> npt.NDArray[np.bool_]:
+    """Which sign-offs every pair would trigger, vectorised: ``len(pairs) x 5``, one column
+    per code in the order :func:`signoff_codes` lists them (the same tests)."""
+    miles = pairs.school_miles
+    with np.errstate(invalid="ignore"):
+        far = ~np.isnan(miles) & (miles > pairs.policy.distance_step_miles)
+    return np.column_stack(
+        [
+            ~pairs.in_area,
+            ~pairs.in_area & ~pairs.adjoining,
+            pairs.key_stage_4 & far,
+            pairs.over_fostering_limit,
+            pairs.vacancy_is(PlacementType.CONNECTED_PERSON_FOSTER),
+        ]
+    ).reshape(len(pairs), len(_SIGNOFF_ORDER))
+
+
 def signoff_codes(pairs: Pairs, k: int) -> tuple[str, ...]:
     """The sign-off codes pair ``k`` would trigger (see :data:`matcher.explain.SIGNOFF_CODES`).
 
     ``ks4_school_move``: a Key Stage 4 child placed more than ``distance_step_miles`` (the
-    20-mile step) from their current school.
+    20-mile step) from their current school. :func:`signoff_flags` is the same test for
+    many pairs at once.
     """
     codes: list[str] = []
     if not pairs.in_area[k]:
@@ -188,30 +227,50 @@ def options_of(
     folding: Folding,
     factors: Sequence[Factor] = DEFAULT_FACTORS,
 ) -> list[Option]:
-    """Explain the pairs ``rows`` of ``pairs``; ``points`` is ``len(rows) x len(factors)``."""
+    """Explain the pairs ``rows`` of ``pairs``; ``points`` is ``len(rows) x len(factors)``.
+
+    The numbers are worked out here, vectorised over ``rows``; each factor's sentence is
+    deferred (:class:`matcher.explain.Deferred`) until it is read.
+    """
+    idx = np.asarray(rows, dtype=np.int64).reshape(-1)
+    pts = np.asarray(points, dtype=np.int64).reshape(len(idx), len(factors))
+    score = pts.sum(axis=1, dtype=np.int64)
+    cp = np.asarray(pairs.connected, dtype=bool)[idx]
+    ia = np.asarray(pairs.in_area, dtype=bool)[idx]
+    tier = folding.tier(cp, ia).tolist()
+    objective = folding.objective(score, cp, ia).tolist()
+    home = pairs.home_miles[idx].tolist()
+    school = pairs.school_miles[idx].tolist()
+    adjoining = np.asarray(pairs.adjoining, dtype=bool)[idx].tolist()
+    flags = signoff_flags(pairs)[idx].tolist()
+    vacancies = pairs.arrays.vacancies
+    children = pairs.arrays.children
+    vi, ci = pairs.vi[idx].tolist(), pairs.ci[idx].tolist()
     out = []
-    for r, k in enumerate(np.asarray(rows, dtype=np.int64).tolist()):
-        fps = tuple(
-            FactorPoints(f.name, int(points[r, j]), f.reason(pairs, k, int(points[r, j])))
-            for j, f in enumerate(factors)
-        )
-        score = sum(fp.points for fp in fps)
-        cp, ia = bool(pairs.connected[k]), bool(pairs.in_area[k])
+    for r, (k, row) in enumerate(zip(idx.tolist(), pts.tolist(), strict=True)):
+        vacancy = vacancies[vi[r]]
         out.append(
             Option(
-                child_id=pairs.child_id(k),
-                vacancy_id=pairs.vacancy(k).vacancy_id,
-                score=score,
-                factors=fps,
-                connected_person=cp,
-                tier=int(folding.tier([cp], [ia])[0]),
-                objective_points=int(folding.objective([score], [cp], [ia])[0]),
-                distance_miles=_nan_to_none(float(pairs.home_miles[k])),
-                school_distance_miles=_nan_to_none(float(pairs.school_miles[k])),
-                in_area=ia,
-                adjoining=bool(pairs.adjoining[k]),
-                signoffs=tuple(Signoff.of(c) for c in signoff_codes(pairs, k)),
-                placement_type=pairs.vacancy(k).placement_type.value,
+                child_id=children[ci[r]].child_id,
+                vacancy_id=vacancy.vacancy_id,
+                score=sum(row),
+                factors=tuple(
+                    [
+                        FactorPoints(f.name, p, Deferred(f.reason, pairs, k, p))
+                        for f, p in zip(factors, row, strict=True)
+                    ]
+                ),
+                connected_person=bool(cp[r]),
+                tier=tier[r],
+                objective_points=objective[r],
+                distance_miles=_nan_to_none(home[r]),
+                school_distance_miles=_nan_to_none(school[r]),
+                in_area=bool(ia[r]),
+                adjoining=adjoining[r],
+                signoffs=tuple(
+                    _SIGNOFFS[c] for c, on in zip(_SIGNOFF_ORDER, flags[r], strict=True) if on
+                ),
+                placement_type=vacancy.placement_type.value,
             )
         )
     return out
@@ -228,14 +287,14 @@ def factor_matrix(
 
 
 def exclusion_of(pairs: Pairs, result: RuleResult, k: int) -> Exclusion:
-    """The :class:`Exclusion` of an excluded pair ``k``."""
+    """The :class:`Exclusion` of an excluded pair ``k`` (its sentence deferred until read)."""
     rule = DEFAULT_RULES[int(result.first[k])]
     return Exclusion(
-        child_id=pairs.child_id(k),
-        vacancy_id=pairs.vacancy(k).vacancy_id,
-        rule=rule.name,
-        source=rule.source,
-        reason=rule.reason(pairs, k),
+        pairs.child_id(k),
+        pairs.vacancy(k).vacancy_id,
+        rule.name,
+        rule.source,
+        Deferred(rule.reason, pairs, k),
     )
 
 

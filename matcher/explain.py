@@ -13,15 +13,23 @@ Plain frozen data returned by :mod:`matcher.candidates` and :mod:`matcher.rank`:
 
 Reasons never contain personal data (no postcodes, names, needs or ethnicity of a child):
 they say what was compared, not the child's values.
+
+Sentences are built when they are read, not when the numbers are: a reason may be given as a
+:class:`Deferred` (e.g. the factor's ``reason`` method bound to its pair), and a
+:class:`Ranking` may defer building its options and exclusions until they are read. The
+numbers are fixed when the object is made; the text, once built, is kept and is exactly
+what building it at once would have given.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 __all__ = [
     "SIGNOFF_CODES",
+    "Deferred",
     "Exclusion",
     "FactorPoints",
     "Option",
@@ -55,7 +63,66 @@ SIGNOFF_CODES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+_T = TypeVar("_T")
+
+
+class Deferred(Generic[_T]):
+    """A value made by ``make(*args)`` the first time it is read, then kept.
+
+    Equality, hashing, ``repr`` and pickling use the value (a pickle holds the value, not
+    ``make`` and what it refers to). Reading from several threads at once is safe: at worst
+    ``make`` runs more than once, and it must give the same value each time.
+
+    Parameters
+    ----------
+    make
+        A function; it should only read immutable data.
+    *args
+        Its arguments (kept rather than a closure: thousands are made per ranking, and a
+        closure costs several more objects each).
+    """
+
+    __slots__ = ("_args", "_make", "_value")
+
+    def __init__(self, make: Callable[..., _T], *args: Any) -> None:
+        self._make: Callable[..., _T] | None = make
+        self._args = args
+        self._value: _T | None = None
+
+    def get(self) -> _T:
+        """The value (made now if it has not been yet)."""
+        make, args = self._make, self._args
+        if make is not None:
+            self._value = make(*args)
+            self._make = None  # after the value is set: a reader that sees None finds it
+            self._args = ()
+        return cast(_T, self._value)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Deferred):
+            other = other.get()
+        return bool(self.get() == other)
+
+    def __hash__(self) -> int:
+        return hash(self.get())
+
+    def __repr__(self) -> str:
+        return repr(self.get())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_given, (self.get(),))
+
+
+def _given(value: _T) -> _T:
+    """Unpickling a :class:`Deferred`: its value itself."""
+    return value
+
+
+def _resolved(value: _T | Deferred[_T]) -> _T:
+    return value.get() if isinstance(value, Deferred) else value
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class FactorPoints:
     """The points one factor gives one option.
 
@@ -66,19 +133,30 @@ class FactorPoints:
     points : int
         Whole points (negative for cost).
     reason : str
-        One sentence saying why, without personal data.
+        One sentence saying why, without personal data (given as the third argument, a
+        string or a :class:`Deferred` one, built when first read).
     """
 
     factor: str
     points: int
-    reason: str
+    _reason: str | Deferred[str]
 
     def __post_init__(self) -> None:
         if type(self.points) is not int:
             raise ValueError(f"FactorPoints.points: expected an int, got {self.points!r}")
 
+    @property
+    def reason(self) -> str:
+        """One sentence saying why, without personal data."""
+        return _resolved(self._reason)
 
-@dataclass(frozen=True, slots=True)
+    def __repr__(self) -> str:
+        return (
+            f"FactorPoints(factor={self.factor!r}, points={self.points!r}, reason={self.reason!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Exclusion:
     """Why a vacancy cannot be offered to a child: the first hard rule it breaks.
 
@@ -91,14 +169,26 @@ class Exclusion:
     source : str
         Its statutory or regulatory source.
     reason : str
-        One sentence, without personal data.
+        One sentence, without personal data (given as the fifth argument, a string or a
+        :class:`Deferred` one, built when first read).
     """
 
     child_id: str
     vacancy_id: str
     rule: str
     source: str
-    reason: str
+    _reason: str | Deferred[str]
+
+    @property
+    def reason(self) -> str:
+        """One sentence, without personal data."""
+        return _resolved(self._reason)
+
+    def __repr__(self) -> str:
+        return (
+            f"Exclusion(child_id={self.child_id!r}, vacancy_id={self.vacancy_id!r}, "
+            f"rule={self.rule!r}, source={self.source!r}, reason={self.reason!r})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -218,7 +308,7 @@ def _round(miles: float | None) -> float | None:
     return None if miles is None else round(miles, 1)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Ranking:
     """Every eligible vacancy for one child, best first, and why the others are excluded.
 
@@ -236,14 +326,35 @@ class Ranking:
         rules that excluded nothing left out.
     sources : dict
         Rule name -> statutory or regulatory source, for the rules in ``excluded``.
+
+    ``options`` and ``exclusions`` may be given as :class:`Deferred` tuples: they are then
+    built when first read (:func:`matcher.rank.rank_child` does so; the counts are not
+    deferred).
     """
 
     child_id: str
-    options: tuple[Option, ...]
+    _options: tuple[Option, ...] | Deferred[tuple[Option, ...]]
     n_eligible: int
-    exclusions: tuple[Exclusion, ...]
+    _exclusions: tuple[Exclusion, ...] | Deferred[tuple[Exclusion, ...]]
     excluded: dict[str, int]
     sources: dict[str, str]
+
+    @property
+    def options(self) -> tuple[Option, ...]:
+        """Best first: higher tier, then higher score, then vacancy id (cut to ``top``)."""
+        return _resolved(self._options)
+
+    @property
+    def exclusions(self) -> tuple[Exclusion, ...]:
+        """One per excluded vacancy (its first rule), by vacancy id."""
+        return _resolved(self._exclusions)
+
+    def __repr__(self) -> str:
+        return (
+            f"Ranking(child_id={self.child_id!r}, options={self.options!r}, "
+            f"n_eligible={self.n_eligible!r}, exclusions={self.exclusions!r}, "
+            f"excluded={self.excluded!r}, sources={self.sources!r})"
+        )
 
     def summary(self) -> dict[str, Any]:
         """One line's worth: eligible count, the best option and the exclusions per rule."""

@@ -12,15 +12,17 @@ it breaks), or with the points the vacancy gains and loses against the best opti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
 
 from matcher.candidates import Folding, exclusion_of, factor_matrix, options_of
 from matcher.domain import CaseFolder, Child
-from matcher.explain import Exclusion, Option, Ranking, WhyNot
-from matcher.factors.base import FolderArrays, Pairs
+from matcher.explain import Deferred, Exclusion, Option, Ranking, WhyNot
+from matcher.factors.base import FolderArrays, Pairs, VacancyArrays
 from matcher.rules import DEFAULT_RULES, GROUP_RULE, RuleResult, evaluate_rules
 
 __all__ = ["UnknownIdError", "rank_child", "why_not"]
@@ -40,32 +42,62 @@ def _child(folder: CaseFolder, child_id: str) -> Child:
 
 
 @dataclass(frozen=True, eq=False)
+class _FolderTables:
+    """What ranking needs of a folder whichever child is ranked: built once per folder
+    (:meth:`matcher.domain.CaseFolder.derived`), so that a warm call builds only the
+    arrays of the child and its siblings."""
+
+    vacancies: VacancyArrays
+    folding: Folding
+    vacancy_index: Mapping[str, int]  # vacancy id -> its index in folder.vacancies
+
+
+def _tables(folder: CaseFolder) -> _FolderTables:
+    return _FolderTables(
+        vacancies=VacancyArrays.build(folder),
+        folding=Folding.for_folder(folder),
+        vacancy_index=MappingProxyType({v.vacancy_id: j for j, v in enumerate(folder.vacancies)}),
+    )
+
+
+@dataclass(frozen=True, eq=False)
 class _Assessment:
-    """One child (row block 0) and its siblings against every vacancy."""
+    """One child (row block 0) and its siblings against every vacancy, with the numbers of
+    its eligible pairs; :class:`Option` objects are made only when asked for."""
 
     pairs: Pairs
     result: RuleResult
-    rows: npt.NDArray[np.int64]  # the child's pair rows, one per vacancy in folder order
-    options: tuple[Option, ...]  # best first
+    n_vacancies: int  # the child's pair with vacancy j is row j of pairs
+    mine: Pairs  # the child's eligible pairs, in folder (vacancy id) order
+    points: npt.NDArray[np.int64]  # len(mine) x factors
+    order: npt.NDArray[np.int64]  # rows of mine, best first
+    folding: Folding
+
+    def options(self, rows: npt.NDArray[np.int64]) -> tuple[Option, ...]:
+        """The options of ``rows`` of :attr:`mine`, in that order."""
+        return tuple(options_of(self.mine, rows, self.points[rows], self.folding))
 
 
 def _assess(folder: CaseFolder, child: Child) -> _Assessment:
+    tables = folder.derived(_tables)
     members = [child]
     if child.sibling_group is not None and not folder.policy.allow_sibling_split:
         members += [folder.child(c) for c in folder.siblings_of(child.child_id)]
-    arrays = FolderArrays.build(folder, members, None)
+    arrays = FolderArrays.build(folder, members, vacancy_arrays=tables.vacancies)
     n_v = arrays.n_vacancies
     ci = np.repeat(np.arange(len(members), dtype=np.int64), n_v)
     vi = np.tile(np.arange(n_v, dtype=np.int64), len(members))
     pairs = Pairs(arrays, ci, vi)
     result = evaluate_rules(pairs)
-    rows = np.arange(n_v, dtype=np.int64)
-    eligible = rows[result.eligible[rows]]
-    mine = pairs.subset(np.isin(np.arange(len(pairs)), eligible))
+    eligible = np.zeros(len(pairs), dtype=bool)
+    eligible[:n_v] = result.eligible[:n_v]
+    mine = pairs.subset(eligible)
     points = factor_matrix(mine)
-    options = options_of(mine, np.arange(len(mine)), points, Folding.for_folder(folder))
-    options.sort(key=lambda o: (-o.tier, -o.score, o.vacancy_id))
-    return _Assessment(pairs, result, rows, tuple(options))
+    score = points.sum(axis=1, dtype=np.int64)
+    tier = tables.folding.tier(mine.connected, mine.in_area)
+    # best first: higher tier, then more points, then vacancy id (the folder's order)
+    order = np.lexsort((mine.vi, -score, -tier)).astype(np.int64)
+    return _Assessment(pairs, result, n_v, mine, points, order, tables.folding)
 
 
 def _sibling_reason(a: _Assessment, j: int) -> str | None:
@@ -74,7 +106,7 @@ def _sibling_reason(a: _Assessment, j: int) -> str | None:
     The assessment's rows are member-major (the child first, then its siblings), so sibling
     ``m``'s pair with vacancy ``j`` is row ``m * n_vacancies + j``.
     """
-    n_v = len(a.rows)
+    n_v = a.n_vacancies
     group_col = DEFAULT_RULES.index(GROUP_RULE)
     for row in range(n_v + j, len(a.pairs), n_v):
         first = int(a.result.first[row])
@@ -114,21 +146,26 @@ def rank_child(folder: CaseFolder, child_id: str, top: int | None = None) -> Ran
     if top is not None and top < 0:
         raise ValueError(f"top: expected a whole number >= 0, got {top}")
     a = _assess(folder, _child(folder, child_id))
-    excluded_rows = a.rows[~a.result.eligible[a.rows]]
-    exclusions = tuple(exclusion_of(a.pairs, a.result, int(k)) for k in excluded_rows)
-    first = a.result.first[a.rows]
+    first = a.result.first[: a.n_vacancies]
+    excluded_rows = np.flatnonzero(first >= 0).tolist()
     n = np.bincount(first[first >= 0], minlength=len(DEFAULT_RULES))
     counts = {r.name: int(n[i]) for i, r in enumerate(DEFAULT_RULES) if n[i]}
     sources = {r.name: r.source for r in DEFAULT_RULES if r.name in counts}
-    options = a.options if top is None else a.options[:top]
+    rows = a.order if top is None else a.order[:top]
+    # The numbers are all worked out above; the Option and Exclusion objects (and their
+    # sentences) are made when the caller reads them.
     return Ranking(
-        child_id=child_id,
-        options=options,
-        n_eligible=len(a.options),
-        exclusions=exclusions,
-        excluded=counts,
-        sources=sources,
+        child_id,
+        Deferred(a.options, rows),
+        len(a.order),
+        Deferred(_exclusions, a, excluded_rows),
+        counts,
+        sources,
     )
+
+
+def _exclusions(a: _Assessment, rows: list[int]) -> tuple[Exclusion, ...]:
+    return tuple([exclusion_of(a.pairs, a.result, k) for k in rows])
 
 
 def why_not(folder: CaseFolder, child_id: str, vacancy_id: str) -> WhyNot:
@@ -140,24 +177,26 @@ def why_not(folder: CaseFolder, child_id: str, vacancy_id: str) -> WhyNot:
         (a ``LookupError``) if the child or the vacancy is not in the folder.
     """
     child = _child(folder, child_id)
-    ids = [v.vacancy_id for v in folder.vacancies]
-    try:
-        j = ids.index(vacancy_id)
-    except ValueError:
+    j = folder.derived(_tables).vacancy_index.get(vacancy_id)
+    if j is None:
         raise UnknownIdError(
             f"vacancy_id {vacancy_id!r} is not in this case folder (vacancies.csv)"
-        ) from None
+        )
     a = _assess(folder, child)
-    k = int(a.rows[j])
-    best = a.options[0] if a.options else None
-    if a.result.first[k] >= 0:
-        exclusion: Exclusion = exclusion_of(a.pairs, a.result, k)
+    best = a.options(a.order[:1])[0] if len(a.order) else None
+    if a.result.first[j] >= 0:
+        exclusion: Exclusion = exclusion_of(a.pairs, a.result, j)
         if exclusion.rule == GROUP_RULE.name:
-            exclusion = replace(exclusion, reason=_sibling_reason(a, j) or exclusion.reason)
-        broken = [DEFAULT_RULES[i].name for i in np.flatnonzero(a.result.broken[k]).tolist()]
+            sibling = _sibling_reason(a, j)
+            if sibling is not None:
+                exclusion = Exclusion(
+                    exclusion.child_id, vacancy_id, exclusion.rule, exclusion.source, sibling
+                )
+        broken = [DEFAULT_RULES[i].name for i in np.flatnonzero(a.result.broken[j]).tolist()]
         also = tuple(n for n in broken if n != exclusion.rule)
         return WhyNot(child_id, vacancy_id, exclusion, also, None, best, {}, {})
-    option = next(o for o in a.options if o.vacancy_id == vacancy_id)
+    r = int(np.searchsorted(a.mine.vi, j))  # mine is in vacancy order
+    option = a.options(np.asarray([r], dtype=np.int64))[0]
     gains: dict[str, int] = {}
     losses: dict[str, int] = {}
     if best is not None:
