@@ -332,10 +332,15 @@ def targets(documents: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
     if rank:
         out.append(
             (
-                f"rank one child against {rank['vacancies']:,} vacancies: p50 <= 5 ms warm",
+                f"rank one child against {rank['vacancies']:,} vacancies: p50 <= 5 ms, "
+                "p95 <= 15 ms warm",
                 f"p50 {rank['p50_seconds'] * 1000:.1f} ms, p95 {rank['p95_seconds'] * 1000:.1f} ms "
                 f"over {rank['children_timed']} children",
-                ("met" if rank["p50_seconds"] <= 0.005 else "missed")
+                (
+                    "met"
+                    if rank["p50_seconds"] <= 0.005 and rank["p95_seconds"] <= 0.015
+                    else "missed"
+                )
                 if rank["vacancies"] >= 5000
                 else "not measured at 5,000 (smoke size)",
             )
