@@ -55,6 +55,11 @@ class SolverParameters:
         Solve independent components apart.
     log_search
         CP-SAT ``log_search_progress`` (to stdout).
+    household_hull
+        Solve a component in which every vacancy takes at most one sibling unit (and every
+        unit must be placed) by its households' convex hull: a stronger LP bound, fixing
+        from its duals and an exact residual model solved by HiGHS
+        (:mod:`matcher.optimiser.hull`); otherwise CP-SAT solves it. Default on.
     deterministic_time_limit
         The deterministic work budget of the whole solve, in CP-SAT's deterministic time
         units (work counted by the solver, not read off a clock), shared by the components'
@@ -73,6 +78,7 @@ class SolverParameters:
     reduced_cost_fixing: bool = True
     decompose: bool = True
     log_search: bool = False
+    household_hull: bool = True
     deterministic_time_limit: float = 5.0
 
     def __post_init__(self) -> None:

@@ -35,6 +35,8 @@ import numpy.typing as npt
 
 from matcher.optimiser.cpsat import WorkBudget, solve_component
 from matcher.optimiser.flow import FlowResult, max_weight_flow
+from matcher.optimiser.hull import applies as hull_applies
+from matcher.optimiser.hull import solve_hull
 from matcher.optimiser.params import SolverParameters
 from matcher.optimiser.problem import AssignmentProblem
 from matcher.optimiser.units import UnitModel, build_units, connected_components
@@ -600,6 +602,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
 
     search = np.flatnonzero(has_pairs & needs_search)
     components_incumbent = components_cpsat = n_must_place = n_must_fill = 0
+    components_hull = hull_pairs_kept = 0
     cpsat_status: dict[str, int] = {"optimal": 0, "feasible": 0, "unknown": 0}
     largest_model = 0
     pair_label = unit_label[units.pair_unit[kept]]
@@ -654,6 +657,45 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         local_group, group_ids = _local_ids(vacancy_group[comp_vacs])
         local_home, _ = _local_ids(home[comp_vacs])
         remaining_time = params.time_limit_s - timer.elapsed()
+        comp_group_capacity = problem.group_capacity[group_ids].astype(np.int64)
+        if params.household_hull and hull_applies(
+            units.size[comp_units],
+            capacity[comp_vacs],
+            local_unit.astype(np.int64),
+            local_vac.astype(np.int64),
+            must_place=must_place,
+            vacancy_group=local_group,
+            group_capacity=comp_group_capacity,
+            pair_exclusive=units.pair_exclusive[comp_pairs],
+            soft=bool(local_groups),
+        ):
+            outcome = solve_hull(
+                units.size[comp_units],
+                capacity[comp_vacs],
+                local_unit.astype(np.int64),
+                local_vac.astype(np.int64),
+                units.pair_points[comp_pairs],
+                vacancy_group=local_group,
+                group_capacity=comp_group_capacity,
+                group_exempt=group_exempt[group_ids],
+                must_place=must_place if must_place is not None else comp_units < 0,
+                lower_bound=comp_lb if incumbent_choice is not None else None,
+                upper_bound=comp_ub,
+                time_limit_s=remaining_time,
+            )
+            if outcome is not None:
+                components_hull += 1
+                hull_pairs_kept += outcome.pairs_kept
+                if outcome.status == "optimal":
+                    chosen_pairs = comp_pairs[outcome.chosen]
+                    choice[units.pair_unit[chosen_pairs]] = chosen_pairs
+                    bound += outcome.bound
+                else:  # stopped by the clock: the incumbent, with the hull's bound
+                    budget.note_stop(outcome.stopped_by or "wall_clock")
+                    if incumbent_choice is not None:
+                        choice[comp_units] = incumbent_choice[comp_units]
+                    bound += min(outcome.bound, comp_ub)
+                continue
         result = solve_component(
             units.size[comp_units],
             capacity[comp_vacs],
@@ -668,7 +710,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             must_place=must_place,
             must_fill=must_fill,
             vacancy_group=local_group,
-            group_capacity=problem.group_capacity[group_ids].astype(np.int64),
+            group_capacity=comp_group_capacity,
             group_exempt=group_exempt[group_ids],
             vacancy_household=local_home,
             family=units.family[comp_units],
@@ -711,6 +753,8 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         "components_flow": components_flow,
         "components_incumbent": components_incumbent,
         "components_cpsat": components_cpsat,
+        "components_hull": components_hull,
+        "hull_pairs_kept": hull_pairs_kept,
         "cpsat_optimal": cpsat_status["optimal"],
         "cpsat_feasible": cpsat_status["feasible"],
         "cpsat_unknown": cpsat_status["unknown"],
@@ -719,7 +763,9 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         "fixing_rounds": rounds,
         "units_must_place": n_must_place,
         "vacancies_must_fill": n_must_fill,
-        "solver": "flow+cpsat" if components_cpsat else "flow",
+        "solver": "flow"
+        + ("+hull" if components_hull else "")
+        + ("+cpsat" if components_cpsat else ""),
         "work_limit": params.deterministic_time_limit,
         "work_used": round(budget.used, 6),
         "stopped_by": ""

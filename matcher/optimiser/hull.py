@@ -1,0 +1,459 @@
+"""A component's exact model with each household's convex hull: bound, fixing, residual.
+
+The min-cost-flow relaxation (:mod:`matcher.optimiser.flow`) lets a sibling unit spread over
+several vacancies and lets two halves of sibling units share a bed count that no whole
+units could. On the whole synthetic Essex cohort that leaves the fostering component's LP
+bound ~85 points above its optimum while the points of its ~90,000 candidate pairs differ by
+a few dozen, so reduced-cost fixing keeps almost every pair and CP-SAT (or HiGHS) searches a
+90,000-Boolean model for minutes.
+
+This module applies when every vacancy of the component takes **at most one sibling unit**
+(its beds for a mixed household, ``min(beds, room)``, are at most 3, so two units of two or
+more children never fit together), no pair is exclusive, every capacity group is one vacancy
+and every unit must be placed (proven by the caller from the LP duals). Then each vacancy
+is in exactly one *mode*: no sibling unit (up to ``c`` single children), or one sibling unit
+of size ``s`` (up to ``c - s`` single children; ``0`` for a unit that only the siblings
+exception lets in). Balas' disjunctive formulation of those modes,
+
+* ``z[v, m]`` (a mode per vacancy, ``sum_m z[v, m] = 1``),
+* ``sum y[u, v]`` over the units of size ``m`` at ``v`` ``= z[v, m]``,
+* ``sum x[c, v, m] <= cap[v, m] * z[v, m]`` and ``x[c, v, m] <= z[v, m]`` for single children,
+* every unit placed once,
+
+is an exact model of the component whose LP relaxation is the convex hull of each vacancy's
+feasible fillings (the Dantzig-Wolfe bound of the household "patterns"): on Essex seed 5 it is
+206,090.5 against an optimum of 206,083 and a flow bound of 206,168 (residual points).
+
+From that LP's duals ``y`` (any ``y`` of the right signs gives a valid bound by weak duality,
+so the floating-point LP is never trusted for more than a bound computed here), a pair whose
+reduced cost would take the bound below a target ``T`` is in no solution worth ``T`` or more.
+The residual model holds only the other pairs (about 7 % of them on Essex) and is solved
+exactly by HiGHS's branch and bound with the constraint ``objective >= T``. If it has a
+solution, its optimum is the component's (every solution of value ``>= T`` is in it); if not,
+the optimum is below ``T`` and ``T`` is lowered. ``T`` starts a few points below the hull
+bound, where the optimum usually is, and never goes below the incumbent.
+
+HiGHS is reached through SciPy (``linprog``, ``milp``); nothing of it leaves this module.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+__all__ = ["HullOutcome", "applies", "solve_hull"]
+
+#: Largest bed count a vacancy may offer a mixed household for the mode model to apply.
+MAX_MIXED_BEDS = 3
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class HullOutcome:
+    """What the hull model found for one component (local indices)."""
+
+    status: str  # "optimal" | "feasible" | "unknown"
+    chosen: npt.NDArray[np.bool_]  # per pair of the component
+    objective: int  # in the caller's points
+    bound: int
+    lp_bound: int  # the hull bound (floor), in the caller's points
+    pairs_kept: int
+    rounds: int
+    stopped_by: str
+
+
+def _mixed_capacity(
+    capacity: npt.NDArray[np.int64],
+    vacancy_group: npt.NDArray[np.int64] | None,
+    group_capacity: npt.NDArray[np.int64] | None,
+) -> npt.NDArray[np.int64]:
+    """Children of more than one family a vacancy can hold: beds, capped by its group's room."""
+    mixed = capacity.astype(np.int64).copy()
+    if vacancy_group is not None and group_capacity is not None and len(group_capacity):
+        grouped = vacancy_group >= 0
+        mixed[grouped] = np.minimum(mixed[grouped], group_capacity[vacancy_group[grouped]])
+    return np.maximum(mixed, 0)
+
+
+def applies(
+    size: npt.NDArray[np.int64],
+    capacity: npt.NDArray[np.int64],
+    pair_unit: npt.NDArray[np.int64],
+    pair_vacancy: npt.NDArray[np.int64],
+    *,
+    must_place: npt.NDArray[np.bool_] | None,
+    vacancy_group: npt.NDArray[np.int64] | None,
+    group_capacity: npt.NDArray[np.int64] | None,
+    pair_exclusive: npt.NDArray[np.bool_] | None,
+    soft: bool,
+) -> bool:
+    """Whether the mode model is exact for this component (see the module docstring)."""
+    if soft or len(pair_unit) == 0 or must_place is None or not must_place.all():
+        return False
+    if not (size > 1).any():
+        return False
+    if pair_exclusive is not None and pair_exclusive.any():
+        return False
+    if vacancy_group is not None and (vacancy_group >= 0).any():
+        groups = vacancy_group[vacancy_group >= 0]
+        if len(np.unique(groups)) != len(groups):  # a group of several vacancies
+            return False
+    mixed = _mixed_capacity(capacity, vacancy_group, group_capacity)
+    return bool((mixed <= MAX_MIXED_BEDS).all())
+
+
+class _Model:
+    """The mode model of one component as a sparse matrix ``lo <= A x <= hi``, ``0 <= x <= 1``.
+
+    Columns: the pairs' copies (a sibling pair once, a single child's pair once per mode
+    that leaves it a bed), then the mode variables ``z``. ``copy_pair`` maps each copy to
+    its pair.
+    """
+
+    matrix: sparse.csc_matrix
+    lo: npt.NDArray[np.float64]
+    hi: npt.NDArray[np.float64]
+    cost: npt.NDArray[np.float64]
+    copy_pair: npt.NDArray[np.int64]
+    children: npt.NDArray[np.float64]
+    n_copies: int
+    n_pairs: int
+
+    def pair_loss(self, reduced: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """How far forcing each pair lowers a bound whose columns have these reduced costs
+        (of the minimisation): through its best copy; ``inf`` for a pair with no copy."""
+        loss = np.full(self.n_pairs, np.inf)
+        np.minimum.at(loss, self.copy_pair, np.maximum(reduced[: self.n_copies], 0.0))
+        return loss
+
+    def chosen(
+        self, x: npt.NDArray[np.float64], cols: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.bool_]:
+        """The pairs a MIP solution on columns ``cols`` takes."""
+        full = np.zeros(len(self.cost))
+        full[cols] = np.round(x)
+        out = np.zeros(self.n_pairs, dtype=np.bool_)
+        out[self.copy_pair[full[: self.n_copies] > 0.5]] = True
+        return out
+
+    def __init__(
+        self,
+        size: npt.NDArray[np.int64],
+        capacity: npt.NDArray[np.int64],
+        pair_unit: npt.NDArray[np.int64],
+        pair_vacancy: npt.NDArray[np.int64],
+        points: npt.NDArray[np.int64],
+        mixed: npt.NDArray[np.int64],
+        exempt: npt.NDArray[np.bool_],
+        must_place: npt.NDArray[np.bool_],
+    ) -> None:
+        n_units, n_vac = len(size), len(capacity)
+        pair_size = size[pair_unit]
+        # modes: (vacancy, sibling size); size 0 = no sibling unit
+        sib = pair_size > 1
+        alone = exempt[pair_vacancy] & (pair_size <= capacity[pair_vacancy])
+        allowed = (pair_size <= mixed[pair_vacancy]) | alone
+        sib_ok = sib & allowed
+        mode_keys = np.unique(
+            np.concatenate([np.arange(n_vac) * 8, pair_vacancy[sib_ok] * 8 + pair_size[sib_ok]])
+        )
+        mode_vac, mode_size = mode_keys // 8, mode_keys % 8
+        mode_cap = np.where(mode_size <= mixed[mode_vac], mixed[mode_vac] - mode_size, 0)
+        n_modes = len(mode_keys)
+        # copies of pairs: sibling pairs once; single pairs once per mode of their vacancy
+        # that leaves a bed
+        sib_pairs = np.flatnonzero(sib_ok)
+        singles = np.flatnonzero(~sib)
+        starts = np.searchsorted(mode_vac, pair_vacancy[singles], side="left")
+        ends = np.searchsorted(mode_vac, pair_vacancy[singles], side="right")
+        counts = ends - starts
+        single_rep = np.repeat(singles, counts)
+        offsets = np.arange(len(single_rep)) - np.repeat(np.cumsum(counts) - counts, counts)
+        single_mode = np.repeat(starts, counts) + offsets
+        useful = mode_cap[single_mode] >= 1
+        single_rep, single_mode = single_rep[useful], single_mode[useful]
+        sib_mode = np.searchsorted(mode_keys, pair_vacancy[sib_pairs] * 8 + pair_size[sib_pairs])
+        copy_pair = np.concatenate([sib_pairs, single_rep])
+        copy_mode = np.concatenate([sib_mode, single_mode])
+        n_copies = len(copy_pair)
+        z_col = n_copies + np.arange(n_modes)
+        # rows: units | vacancies (one mode) | sibling modes (= z) | capacity per mode |
+        # single copy <= its mode (where a mode leaves 2 or more beds)
+        r_unit = 0
+        r_vac = n_units
+        r_sib = r_vac + n_vac  # one per mode (rows of size-0 modes stay empty)
+        r_cap = r_sib + n_modes
+        link = np.flatnonzero(
+            (copy_mode >= 0) & (pair_size[copy_pair] == 1) & (mode_cap[copy_mode] >= 2)
+        )
+        r_link = r_cap + n_modes
+        n_rows = r_link + len(link)
+        copies = np.arange(n_copies)
+        is_sib_copy = pair_size[copy_pair] > 1
+        rows = [
+            r_unit + pair_unit[copy_pair],
+            r_vac + mode_vac,
+            np.where(is_sib_copy, r_sib + copy_mode, r_cap + copy_mode),
+            r_sib + np.flatnonzero(mode_size > 0),
+            r_cap + np.arange(n_modes),
+            r_link + np.arange(len(link)),
+            r_link + np.arange(len(link)),
+        ]
+        cols = [
+            copies,
+            z_col,
+            copies,
+            z_col[mode_size > 0],
+            z_col,
+            link,
+            z_col[copy_mode[link]],
+        ]
+        vals = [
+            np.ones(n_copies),
+            np.ones(n_modes),
+            np.ones(n_copies),
+            -np.ones(int((mode_size > 0).sum())),
+            -mode_cap.astype(np.float64),
+            np.ones(len(link)),
+            -np.ones(len(link)),
+        ]
+        self.matrix = sparse.csc_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(n_rows, n_copies + n_modes),
+        )
+        lo = np.full(n_rows, -np.inf)
+        hi = np.zeros(n_rows)
+        # a unit every optimum places (the caller proved it) exactly once, the others at most
+        lo[r_unit : r_unit + n_units] = np.where(must_place, 1.0, -np.inf)
+        hi[r_unit : r_unit + n_units] = 1.0
+        lo[r_vac : r_vac + n_vac] = 1.0
+        hi[r_vac : r_vac + n_vac] = 1.0
+        sib_rows = r_sib + np.arange(n_modes)
+        lo[sib_rows[mode_size > 0]] = 0.0  # equalities; empty rows of size-0 modes are free
+        hi[sib_rows[mode_size == 0]] = np.inf
+        self.lo, self.hi = lo, hi
+        self.cost = np.concatenate([points[copy_pair].astype(np.float64), np.zeros(n_modes)])
+        self.copy_pair = copy_pair
+        self.n_copies = n_copies
+        #: children each column places (a mode variable: none)
+        self.children = np.concatenate([pair_size[copy_pair].astype(np.float64), np.zeros(n_modes)])
+        self.n_pairs = len(pair_unit)
+
+
+def _highs_solve(
+    matrix: sparse.csc_matrix,
+    lo: npt.NDArray[np.float64],
+    hi: npt.NDArray[np.float64],
+    cost: npt.NDArray[np.float64],
+    *,
+    integer: bool,
+    seconds: float,
+) -> tuple[str, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Minimise ``cost . x`` with HiGHS (through SciPy, single-threaded, deterministic).
+
+    Returns the status (``"optimal"``, ``"infeasible"``, ``"time_limit"`` or another
+    word), ``x`` and, for the LP, row duals ``y`` with ``reduced cost = cost - A^T y``.
+    """
+    from scipy.optimize import LinearConstraint, linprog, milp
+
+    limit = max(float(seconds), 0.01)
+    if integer:
+        result = milp(
+            cost,
+            constraints=[LinearConstraint(matrix, lo, hi)],
+            integrality=np.ones(len(cost)),
+            bounds=(0.0, 1.0),
+            # integer objective: a gap below 1 is a proof
+            options={"time_limit": limit, "mip_rel_gap": 0.0, "disp": False},
+        )
+        names = {0: "optimal", 1: "time_limit", 2: "infeasible"}
+        x = result.x if result.x is not None else np.zeros(0)
+        return names.get(result.status, f"status {result.status}"), x, np.zeros(0)
+    csr = matrix.tocsr()
+    eq = np.isfinite(lo) & np.isfinite(hi) & (lo == hi)
+    upper = np.isfinite(hi) & ~eq
+    lower = np.isfinite(lo) & ~eq
+    a_ub = sparse.vstack([csr[upper], -csr[lower]]).tocsr()
+    b_ub = np.concatenate([hi[upper], -lo[lower]])
+    result = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=csr[eq],
+        b_eq=lo[eq],
+        bounds=(0.0, 1.0),
+        method="highs-ds",
+        options={"time_limit": limit, "disp": False},
+    )
+    names = {0: "optimal", 1: "time_limit", 2: "infeasible"}
+    if result.status != 0:
+        return names.get(result.status, f"status {result.status}"), np.zeros(0), np.zeros(0)
+    y = np.zeros(len(lo))
+    m_ub = np.asarray(result.ineqlin.marginals)
+    n_upper = int(upper.sum())
+    y[upper] = m_ub[:n_upper]
+    y[lower] = -m_ub[n_upper:]
+    y[eq] = np.asarray(result.eqlin.marginals)
+    return "optimal", np.asarray(result.x), y
+
+
+def _valid_bound(
+    matrix: sparse.csc_matrix,
+    lo: npt.NDArray[np.float64],
+    hi: npt.NDArray[np.float64],
+    cost: npt.NDArray[np.float64],
+    duals: npt.NDArray[np.float64],
+) -> tuple[float, npt.NDArray[np.float64]]:
+    """The maximisation bound of any row duals, and each column's reduced cost.
+
+    For ``min c.x`` s.t. ``lo <= A x <= hi``, ``0 <= x <= 1``, weak duality gives, for any
+    ``y`` with ``y_r >= 0`` only where ``lo_r`` is finite and ``y_r <= 0`` only where
+    ``hi_r`` is: ``c.x >= sum_r (lo_r y_r if y_r > 0 else hi_r y_r) + sum_j min(0, d_j)``
+    with ``d = c - A^T y``. Duals of the wrong sign for a row are set to 0 (still valid).
+    """
+    y = duals.copy()
+    y[(y > 0) & ~np.isfinite(lo)] = 0.0
+    y[(y < 0) & ~np.isfinite(hi)] = 0.0
+    at_lo = np.where(y > 0, lo, 0.0)  # finite wherever y > 0
+    at_hi = np.where(y < 0, hi, 0.0)
+    row_term = np.where(y > 0, at_lo * y, 0.0) + np.where(y < 0, at_hi * y, 0.0)
+    reduced = cost - matrix.T @ y
+    minimum = float(row_term.sum() + np.minimum(reduced, 0.0).sum())
+    return -minimum, reduced
+
+
+def _solve_residual(
+    model: _Model,
+    keep_pair: npt.NDArray[np.bool_],
+    cost: npt.NDArray[np.float64],
+    deadline: float,
+) -> tuple[str, npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """The MIP of the kept pairs' copies and every mode variable (empty rows dropped)."""
+    keep_col = np.concatenate(
+        [keep_pair[model.copy_pair], np.ones(len(model.cost) - model.n_copies, dtype=np.bool_)]
+    )
+    cols = np.flatnonzero(keep_col)
+    sub = model.matrix[:, cols].tocsr()
+    used = np.flatnonzero(np.diff(sub.indptr) > 0)
+    status, x, _ = _highs_solve(
+        sub[used].tocsc(), model.lo[used], model.hi[used], cost[cols], integer=True,
+        seconds=deadline - time.perf_counter(),
+    )  # fmt: skip
+    return status, x, cols
+
+
+def solve_hull(
+    size: npt.NDArray[np.int64],
+    capacity: npt.NDArray[np.int64],
+    pair_unit: npt.NDArray[np.int64],
+    pair_vacancy: npt.NDArray[np.int64],
+    pair_points: npt.NDArray[np.int64],
+    *,
+    vacancy_group: npt.NDArray[np.int64] | None,
+    group_capacity: npt.NDArray[np.int64] | None,
+    group_exempt: npt.NDArray[np.bool_] | None,
+    must_place: npt.NDArray[np.bool_],
+    lower_bound: int | None,
+    upper_bound: int | None,
+    time_limit_s: float,
+) -> HullOutcome | None:
+    """Solve a component that :func:`applies` to, exactly; ``None`` if HiGHS cannot help.
+
+    Parameters are the component's, as for :func:`matcher.optimiser.cpsat.solve_component`
+    (every unit must be placed). ``lower_bound`` is the incumbent's value, ``upper_bound``
+    the flow's LP bound.
+
+    Every unit is placed, so the least points per child are a constant: the
+    floating-point solver sees only the residual points (a few hundred a child), never
+    the ~1e10 of the matcher's bases.
+    """
+    started = time.perf_counter()
+    deadline = started + time_limit_s
+    if not must_place.all() or lower_bound is None:
+        return None
+    pair_size = size[pair_unit]
+    base = int((pair_points // pair_size).min())
+    residual = pair_points - base * pair_size
+    offset = base * int(size.sum())
+    mixed = _mixed_capacity(capacity, vacancy_group, group_capacity)
+    exempt = np.zeros(len(capacity), dtype=np.bool_)
+    if vacancy_group is not None and group_exempt is not None and len(group_exempt):
+        grouped = vacancy_group >= 0
+        exempt[grouped] = group_exempt[vacancy_group[grouped]]
+    # vacancies without a group: no room to exceed, beds are the mix
+    model = _Model(size, capacity, pair_unit, pair_vacancy, residual, mixed, exempt, must_place)
+    incumbent = lower_bound - offset
+    status, _, duals = _highs_solve(
+        model.matrix, model.lo, model.hi, -model.cost, integer=False,
+        seconds=deadline - time.perf_counter(),
+    )  # fmt: skip
+    if status != "optimal" or len(duals) == 0:
+        return None
+    # the maximisation bound, from the duals of the minimisation of -points
+    bound_value, reduced = _valid_bound(model.matrix, model.lo, model.hi, -model.cost, duals)
+    hull_bound = math.floor(bound_value + 1e-6)
+
+    def in_points(residual_bound: int) -> int:
+        value = residual_bound + offset
+        return value if upper_bound is None else min(value, upper_bound)
+
+    # forcing a copy to 1 lowers the bound by its reduced cost (of the minimisation) when
+    # positive; a pair is forced through its best copy
+    loss = model.pair_loss(reduced)
+    step = 8
+    target = max(hull_bound - step, incumbent)
+    best_below: tuple[npt.NDArray[np.bool_], int] = (np.zeros(0, dtype=np.bool_), -1)
+    rounds = 0
+    while True:
+        rounds += 1
+        keep_pair = bound_value - loss >= target - 1e-6
+        status, x, cols = _solve_residual(model, keep_pair, -model.cost, deadline)
+        if status == "optimal" and len(x):
+            chosen = model.chosen(x, cols)
+            got = int(residual[chosen].sum())
+            if got < target:
+                # every solution worth target or more is in the residual model, and its
+                # best is worth less: the optimum is below target
+                if got > best_below[1]:
+                    best_below = (chosen, got)
+                if target <= incumbent:
+                    return None  # the incumbent itself was lost: never expected
+                hull_bound = target - 1
+                if best_below[1] < hull_bound:
+                    target = max(hull_bound - 4 * step, incumbent)
+                    step *= 4
+                    continue
+                chosen, got = best_below
+            value = int(pair_points[chosen].sum())
+            return HullOutcome(
+                status="optimal",
+                chosen=chosen,
+                objective=value,
+                bound=value,
+                lp_bound=in_points(hull_bound),
+                pairs_kept=int(keep_pair.sum()),
+                rounds=rounds,
+                stopped_by="",
+            )
+        if status == "infeasible" and target > incumbent:
+            # no solution worth target or more: the optimum is below it
+            hull_bound = target - 1
+            target = max(hull_bound - 4 * step, incumbent)
+            step *= 4
+            continue
+        if status != "time_limit":
+            return None
+        return HullOutcome(
+            status="unknown",
+            chosen=np.zeros(model.n_pairs, dtype=np.bool_),
+            objective=0,
+            bound=in_points(hull_bound),
+            lp_bound=in_points(hull_bound),
+            pairs_kept=int(keep_pair.sum()),
+            rounds=rounds,
+            stopped_by="wall_clock",
+        )

@@ -1,0 +1,98 @@
+"""The household-hull path (matcher.optimiser.hull): exact, and used where it applies.
+
+Fostering-shaped instances: vacancies of 1-3 beds, each its own household with a room of
+at most 3 (Sch. 7; exempt when it fosters nobody now), sibling groups of 2-3 as hard units,
+a placement base that makes every child worth placing. Brute force and the CP-SAT path
+must agree with the hull path, and the validator must accept every answer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcher.optimiser import AssignmentProblem, SolverParameters, check_solution, solve
+from matcher.optimiser.hull import applies
+from tests.matcher.optimiser.optimiser_bruteforce import brute_force
+
+BASE = 1_000_000
+
+
+def _fostering(seed: int, n_children: int = 7, n_vacancies: int = 5) -> AssignmentProblem:
+    rng = np.random.default_rng(seed)
+    beds = rng.integers(1, 4, size=n_vacancies)
+    room = np.minimum(rng.integers(1, 4, size=n_vacancies), 3)
+    exempt = rng.random(n_vacancies) < 0.6
+    pairs = [(c, v) for c in range(n_children) for v in range(n_vacancies) if rng.random() < 0.7]
+    groups: list[tuple[int, ...]] = []
+    first = 0
+    for size in rng.permutation([2, 3, 2])[: rng.integers(1, 3)]:
+        if first + size <= n_children:
+            groups.append(tuple(range(first, first + size)))
+            first += size
+    return AssignmentProblem.from_arrays(
+        n_children=n_children,
+        capacity=beds,
+        pair_child=[c for c, _ in pairs],
+        pair_vacancy=[v for _, v in pairs],
+        pair_points=[BASE + int(rng.integers(1, 300)) for _ in pairs],
+        sibling_groups=groups,
+        vacancy_group=np.arange(n_vacancies),
+        group_capacity=room,
+        group_siblings_exempt=exempt,
+        vacancy_household=np.arange(n_vacancies),
+        pair_exclusive=[False] * len(pairs),
+    )
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_the_hull_path_agrees_with_brute_force_and_cpsat(seed: int) -> None:
+    problem = _fostering(seed)
+    optimum, _ = brute_force(problem)
+    hull = solve(problem, SolverParameters(household_hull=True))
+    cpsat = solve(problem, SolverParameters(household_hull=False))
+    assert check_solution(problem, hull) == []
+    assert hull.status == "optimal"
+    assert hull.objective == hull.bound == optimum == cpsat.objective
+    assert cpsat.stats["components_hull"] == 0
+
+
+def test_the_hull_path_is_taken_where_it_applies() -> None:
+    used = [
+        int(solve(_fostering(seed), SolverParameters()).stats["components_hull"])
+        for seed in range(80)
+    ]
+    # the instances above would test nothing if the hull path were never taken
+    assert sum(u > 0 for u in used) >= 8
+
+
+def test_a_bigger_fostering_component_is_proven_by_the_hull() -> None:
+    problem = _fostering(7, n_children=60, n_vacancies=45)
+    hull = solve(problem, SolverParameters(household_hull=True))
+    cpsat = solve(problem, SolverParameters(household_hull=False, time_limit_s=60))
+    assert check_solution(problem, hull) == []
+    assert hull.status == "optimal"
+    assert cpsat.status == "optimal"
+    assert hull.objective == cpsat.objective
+
+
+def test_the_hull_does_not_apply_to_households_of_four_mixed_beds_or_exclusive_pairs() -> None:
+    one = np.array([1], dtype=np.int64)
+    unit = np.array([0], dtype=np.int64)
+    kwargs = {
+        "must_place": np.array([True]),
+        "vacancy_group": np.array([0], dtype=np.int64),
+        "pair_exclusive": np.array([False]),
+        "soft": False,
+    }
+    sizes = np.array([2], dtype=np.int64)
+    assert applies(sizes, np.array([3]), unit, unit, group_capacity=np.array([3]), **kwargs)
+    # 4 beds and a room of 4: two sibling units could share it
+    assert not applies(sizes, np.array([4]), unit, unit, group_capacity=np.array([4]), **kwargs)
+    # 4 beds but a room of 3: at most one sibling unit again
+    assert applies(sizes, np.array([4]), unit, unit, group_capacity=np.array([3]), **kwargs)
+    exclusive = {**kwargs, "pair_exclusive": np.array([True])}
+    assert not applies(sizes, np.array([3]), unit, unit, group_capacity=np.array([3]), **exclusive)
+    unplaced = {**kwargs, "must_place": np.array([False])}
+    assert not applies(sizes, np.array([3]), unit, unit, group_capacity=np.array([3]), **unplaced)
+    assert not applies(one, np.array([3]), unit, unit, group_capacity=np.array([3]), **kwargs)
