@@ -416,16 +416,17 @@ def solve_hull(
             chosen = model.chosen(x, cols)
             got = int(residual[chosen].sum())
             if got < target:
-                # every solution worth target or more is in the residual model, and its
-                # best is worth less: the optimum is below target
+                # Every solution worth target or more is in this residual model and its
+                # best is worth less, so the optimum is below target; the best found is a
+                # solution, so the model of every solution worth at least as much holds
+                # the optimum: one more round, with that as the target, is the last.
                 if got > best_below[1]:
                     best_below = (chosen, got)
                 if target <= incumbent:
                     return None  # the incumbent itself was lost: never expected
                 hull_bound = target - 1
                 if best_below[1] < hull_bound:
-                    target = max(hull_bound - 4 * step, incumbent)
-                    step *= 4
+                    target = max(best_below[1], incumbent)
                     continue
                 chosen, got = best_below
             value = int(pair_points[chosen].sum())

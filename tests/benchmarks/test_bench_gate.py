@@ -182,3 +182,19 @@ def test_side_table_lists_rank_distances_and_forecasts() -> None:
     text = side_table({"forecast": forecast})
     assert "| forecast | essex_statement_forecast | county | 0.0020 |" in text
     assert "fit_rates" not in text
+
+
+def test_the_gate_fails_when_the_whole_essex_cohort_is_not_proven() -> None:
+    def essex(status: str) -> dict[str, Any]:
+        d = doc(rec("placematch", 1.0, 100, status=status, bound=105, splits_without_policy=0))
+        for r in d["records"]:
+            r["instance"] = "essex_whole_cohort"
+        return d
+
+    failures, _ = check(essex("feasible"), None)
+    assert any("essex_whole_cohort: placematch did not prove the optimum" in f for f in failures)
+    failures, _ = check(essex("optimal"), None)
+    assert not any("did not prove" in f for f in failures)
+    # other instances may stop unproven
+    failures, _ = check(doc(rec("placematch", 1.0, 100, status="feasible", bound=105)), None)
+    assert not any("did not prove" in f for f in failures)
