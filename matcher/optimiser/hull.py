@@ -122,6 +122,8 @@ class _Model:
     children: npt.NDArray[np.float64]
     n_copies: int
     n_pairs: int
+    link_row0: int
+    link_copy: npt.NDArray[np.int64]
 
     def pair_loss(self, reduced: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """How far forcing each pair lowers a bound whose columns have these reduced costs
@@ -242,6 +244,9 @@ class _Model:
         #: children each column places (a mode variable: none)
         self.children = np.concatenate([pair_size[copy_pair].astype(np.float64), np.zeros(n_modes)])
         self.n_pairs = len(pair_unit)
+        #: the copy each link row (``x <= z``) bounds, from row ``link_row0`` on
+        self.link_row0 = r_link
+        self.link_copy = link
 
 
 def _highs_solve(
@@ -301,6 +306,42 @@ def _highs_solve(
     return "optimal", np.asarray(result.x), y
 
 
+def _hull_duals(
+    model: _Model, start: npt.NDArray[np.bool_] | None, deadline: float
+) -> npt.NDArray[np.float64] | None:
+    """Optimal row duals of the hull LP (minimising ``-points``), by column generation.
+
+    The LP is solved on the copies of the ``start`` pairs and every mode variable; each
+    round prices every other copy under the duals and adds those with a negative reduced
+    cost, until there are none: the duals are then optimal for the whole model.
+    """
+    cost = -model.cost
+    n_cols = len(cost)
+    active = np.ones(n_cols, dtype=np.bool_)
+    if start is not None:
+        active[: model.n_copies] = start[model.copy_pair]
+    while True:
+        cols = np.flatnonzero(active)
+        sub = model.matrix[:, cols].tocsr()
+        # the links of copies not in yet wait, with dual 0
+        keep_row = np.ones(len(model.lo), dtype=np.bool_)
+        keep_row[model.link_row0 :] = active[model.link_copy]
+        rows = np.flatnonzero(keep_row & (np.diff(sub.indptr) > 0))
+        status, _, row_duals = _highs_solve(
+            sub[rows].tocsc(), model.lo[rows], model.hi[rows], cost[cols], integer=False,
+            seconds=deadline - time.perf_counter(),
+        )  # fmt: skip
+        if status != "optimal" or len(row_duals) == 0:
+            return None
+        duals = np.zeros(len(model.lo))
+        duals[rows] = row_duals
+        reduced = cost - model.matrix.T @ duals
+        enter = ~active & (reduced < -1e-9)
+        if not enter.any():
+            return duals
+        active |= enter
+
+
 def _valid_bound(
     matrix: sparse.csc_matrix,
     lo: npt.NDArray[np.float64],
@@ -338,7 +379,9 @@ def _solve_residual(
     )
     cols = np.flatnonzero(keep_col)
     sub = model.matrix[:, cols].tocsr()
-    used = np.flatnonzero(np.diff(sub.indptr) > 0)
+    keep_row = np.ones(len(model.lo), dtype=np.bool_)
+    keep_row[model.link_row0 :] = keep_col[model.link_copy]  # a dropped copy's link goes
+    used = np.flatnonzero(keep_row & (np.diff(sub.indptr) > 0))
     status, x, _ = _highs_solve(
         sub[used].tocsc(), model.lo[used], model.hi[used], cost[cols], integer=True,
         seconds=deadline - time.perf_counter(),
@@ -360,12 +403,17 @@ def solve_hull(
     lower_bound: int | None,
     upper_bound: int | None,
     time_limit_s: float,
+    start: npt.NDArray[np.bool_] | None = None,
 ) -> HullOutcome | None:
     """Solve a component that :func:`applies` to, exactly; ``None`` if HiGHS cannot help.
 
     Parameters are the component's, as for :func:`matcher.optimiser.cpsat.solve_component`
     (every unit must be placed). ``lower_bound`` is the incumbent's value, ``upper_bound``
     the flow's LP bound.
+
+    ``start`` marks the pairs the hull LP starts from (with the incumbent's, so that it is
+    feasible); the others are priced in until none would improve it (column generation),
+    so the LP's answer is the whole model's. ``None``: all pairs from the start.
 
     Every unit is placed, so the least points per child are a constant: the
     floating-point solver sees only the residual points (a few hundred a child), never
@@ -387,11 +435,8 @@ def solve_hull(
     # vacancies without a group: no room to exceed, beds are the mix
     model = _Model(size, capacity, pair_unit, pair_vacancy, residual, mixed, exempt, must_place)
     incumbent = lower_bound - offset
-    status, _, duals = _highs_solve(
-        model.matrix, model.lo, model.hi, -model.cost, integer=False,
-        seconds=deadline - time.perf_counter(),
-    )  # fmt: skip
-    if status != "optimal" or len(duals) == 0:
+    duals = _hull_duals(model, start, deadline)
+    if duals is None:
         return None
     # the maximisation bound, from the duals of the minimisation of -points
     bound_value, reduced = _valid_bound(model.matrix, model.lo, model.hi, -model.cost, duals)

@@ -44,6 +44,9 @@ from matcher.optimiser.validate import check_solution, group_penalties, objectiv
 
 __all__ = ["Solution", "check_solution", "solve"]
 
+#: Pairs within this many points of the flow's optimum (reduced cost) start the hull LP.
+HULL_START_POINTS = 25
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Solution:
@@ -682,6 +685,10 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
                 lower_bound=comp_lb if incumbent_choice is not None else None,
                 upper_bound=comp_ub,
                 time_limit_s=remaining_time,
+                # the hull LP starts from the pairs the flow prices within a few points of
+                # its optimum, and the incumbent's; the rest are priced in
+                start=(scaled_rc[comp_pairs] <= HULL_START_POINTS * k)
+                | (hint if hint is not None else False),
             )
             if outcome is not None:
                 components_hull += 1
