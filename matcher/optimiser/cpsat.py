@@ -48,9 +48,10 @@ class ComponentResult:
     bound: int
     wall_s: float
     n_variables: int
-    #: what ended the search when it was not proven: "work_limit" (reproducible),
-    #: "wall_clock" (depends on the machine's speed and load) or "gap_limit"; "" if proven
-    stopped_by: str = ""
+
+
+#: What ended a search, least to most telling: a wall-clock stop makes a result irreproducible.
+_STOP_RANK = {"": 0, "gap_limit": 1, "work_limit": 2, "wall_clock": 3}
 
 
 class WorkBudget:
@@ -82,8 +83,7 @@ class WorkBudget:
 
     def note_stop(self, reason: str) -> None:
         """Record why an unproven search stopped; the wall clock outranks the others."""
-        order = {"": 0, "gap_limit": 1, "work_limit": 2, "wall_clock": 3}
-        if order[reason] > order[self.stopped_by]:
+        if _STOP_RANK[reason] > _STOP_RANK[self.stopped_by]:
             self.stopped_by = reason
 
 
@@ -534,7 +534,6 @@ def solve_component(
                 bound=bound,
                 wall_s=time.perf_counter() - started,
                 n_variables=n_vars,
-                stopped_by="" if status_name == "optimal" else budget.stopped_by,
             )
     offset = 0
     for s, e in runs:
@@ -582,7 +581,6 @@ def solve_component(
             bound=bound,
             wall_s=wall,
             n_variables=n_vars,
-            stopped_by="" if bound == value else budget.stopped_by,
         )
     if status == cp_model.MODEL_INVALID:
         raise RuntimeError(f"CP-SAT: model invalid: {model.validate()}")
@@ -596,5 +594,4 @@ def solve_component(
         bound=upper_bound if upper_bound is not None else int(pair_points.sum()),
         wall_s=wall,
         n_variables=n_vars,
-        stopped_by=budget.stopped_by,
     )

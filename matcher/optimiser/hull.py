@@ -48,6 +48,9 @@ from scipy import sparse
 
 __all__ = ["HullOutcome", "applies", "solve_hull"]
 
+#: SciPy's HiGHS statuses (``linprog`` and ``milp`` share them) in this module's words.
+_STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible"}
+
 #: Largest bed count a vacancy may offer a mixed household for the mode model to apply.
 MAX_MIXED_BEDS = 3
 
@@ -56,14 +59,12 @@ MAX_MIXED_BEDS = 3
 class HullOutcome:
     """What the hull model found for one component (local indices)."""
 
-    status: str  # "optimal" | "feasible" | "unknown"
+    status: str  # "optimal", or "unknown": HiGHS was stopped by the wall clock
     chosen: npt.NDArray[np.bool_]  # per pair of the component
     objective: int  # in the caller's points
     bound: int
-    lp_bound: int  # the hull bound (floor), in the caller's points
     pairs_kept: int
     rounds: int
-    stopped_by: str
 
 
 def _mixed_capacity(
@@ -119,7 +120,6 @@ class _Model:
     hi: npt.NDArray[np.float64]
     cost: npt.NDArray[np.float64]
     copy_pair: npt.NDArray[np.int64]
-    children: npt.NDArray[np.float64]
     n_copies: int
     n_pairs: int
     link_row0: int
@@ -131,6 +131,18 @@ class _Model:
         loss = np.full(self.n_pairs, np.inf)
         np.minimum.at(loss, self.copy_pair, np.maximum(reduced[: self.n_copies], 0.0))
         return loss
+
+    def restrict(
+        self, active: npt.NDArray[np.bool_]
+    ) -> tuple[sparse.csc_matrix, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The model on the ``active`` columns: its matrix, columns and rows. A row goes
+        with its last column, and a copy's link row with its copy."""
+        cols = np.flatnonzero(active)
+        sub = self.matrix[:, cols].tocsr()
+        keep_row = np.ones(len(self.lo), dtype=np.bool_)
+        keep_row[self.link_row0 :] = active[self.link_copy]
+        rows = np.flatnonzero(keep_row & (np.diff(sub.indptr) > 0))
+        return sub[rows].tocsc(), cols, rows
 
     def chosen(
         self, x: npt.NDArray[np.float64], cols: npt.NDArray[np.int64]
@@ -241,8 +253,6 @@ class _Model:
         self.cost = np.concatenate([points[copy_pair].astype(np.float64), np.zeros(n_modes)])
         self.copy_pair = copy_pair
         self.n_copies = n_copies
-        #: children each column places (a mode variable: none)
-        self.children = np.concatenate([pair_size[copy_pair].astype(np.float64), np.zeros(n_modes)])
         self.n_pairs = len(pair_unit)
         #: the copy each link row (``x <= z``) bounds, from row ``link_row0`` on
         self.link_row0 = r_link
@@ -275,9 +285,8 @@ def _highs_solve(
             # integer objective: a gap below 1 is a proof
             options={"time_limit": limit, "mip_rel_gap": 0.0, "disp": False},
         )
-        names = {0: "optimal", 1: "time_limit", 2: "infeasible"}
         x = result.x if result.x is not None else np.zeros(0)
-        return names.get(result.status, f"status {result.status}"), x, np.zeros(0)
+        return _STATUS.get(result.status, f"status {result.status}"), x, np.zeros(0)
     csr = matrix.tocsr()
     eq = np.isfinite(lo) & np.isfinite(hi) & (lo == hi)
     upper = np.isfinite(hi) & ~eq
@@ -294,9 +303,8 @@ def _highs_solve(
         method="highs-ds",
         options={"time_limit": limit, "disp": False},
     )
-    names = {0: "optimal", 1: "time_limit", 2: "infeasible"}
     if result.status != 0:
-        return names.get(result.status, f"status {result.status}"), np.zeros(0), np.zeros(0)
+        return _STATUS.get(result.status, f"status {result.status}"), np.zeros(0), np.zeros(0)
     y = np.zeros(len(lo))
     m_ub = np.asarray(result.ineqlin.marginals)
     n_upper = int(upper.sum())
@@ -321,14 +329,9 @@ def _hull_duals(
     if start is not None:
         active[: model.n_copies] = start[model.copy_pair]
     while True:
-        cols = np.flatnonzero(active)
-        sub = model.matrix[:, cols].tocsr()
-        # the links of copies not in yet wait, with dual 0
-        keep_row = np.ones(len(model.lo), dtype=np.bool_)
-        keep_row[model.link_row0 :] = active[model.link_copy]
-        rows = np.flatnonzero(keep_row & (np.diff(sub.indptr) > 0))
+        matrix, cols, rows = model.restrict(active)
         status, _, row_duals = _highs_solve(
-            sub[rows].tocsc(), model.lo[rows], model.hi[rows], cost[cols], integer=False,
+            matrix, model.lo[rows], model.hi[rows], cost[cols], integer=False,
             seconds=deadline - time.perf_counter(),
         )  # fmt: skip
         if status != "optimal" or len(row_duals) == 0:
@@ -373,17 +376,13 @@ def _solve_residual(
     cost: npt.NDArray[np.float64],
     deadline: float,
 ) -> tuple[str, npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """The MIP of the kept pairs' copies and every mode variable (empty rows dropped)."""
+    """The MIP of the kept pairs' copies and every mode variable."""
     keep_col = np.concatenate(
         [keep_pair[model.copy_pair], np.ones(len(model.cost) - model.n_copies, dtype=np.bool_)]
     )
-    cols = np.flatnonzero(keep_col)
-    sub = model.matrix[:, cols].tocsr()
-    keep_row = np.ones(len(model.lo), dtype=np.bool_)
-    keep_row[model.link_row0 :] = keep_col[model.link_copy]  # a dropped copy's link goes
-    used = np.flatnonzero(keep_row & (np.diff(sub.indptr) > 0))
+    matrix, cols, rows = model.restrict(keep_col)
     status, x, _ = _highs_solve(
-        sub[used].tocsc(), model.lo[used], model.hi[used], cost[cols], integer=True,
+        matrix, model.lo[rows], model.hi[rows], cost[cols], integer=True,
         seconds=deadline - time.perf_counter(),
     )  # fmt: skip
     return status, x, cols
@@ -480,10 +479,8 @@ def solve_hull(
                 chosen=chosen,
                 objective=value,
                 bound=value,
-                lp_bound=in_points(hull_bound),
                 pairs_kept=int(keep_pair.sum()),
                 rounds=rounds,
-                stopped_by="",
             )
         if status == "infeasible" and target > incumbent:
             # no solution worth target or more: the optimum is below it
@@ -498,8 +495,6 @@ def solve_hull(
             chosen=np.zeros(model.n_pairs, dtype=np.bool_),
             objective=0,
             bound=in_points(hull_bound),
-            lp_bound=in_points(hull_bound),
             pairs_kept=int(keep_pair.sum()),
             rounds=rounds,
-            stopped_by="wall_clock",
         )

@@ -605,7 +605,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
 
     search = np.flatnonzero(has_pairs & needs_search)
     components_incumbent = components_cpsat = n_must_place = n_must_fill = 0
-    components_hull = hull_pairs_kept = 0
+    components_hull = hull_pairs_kept = hull_rounds = 0
     cpsat_status: dict[str, int] = {"optimal": 0, "feasible": 0, "unknown": 0}
     largest_model = 0
     pair_label = unit_label[units.pair_unit[kept]]
@@ -661,27 +661,29 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         local_home, _ = _local_ids(home[comp_vacs])
         remaining_time = params.time_limit_s - timer.elapsed()
         comp_group_capacity = problem.group_capacity[group_ids].astype(np.int64)
-        if params.household_hull and hull_applies(
+        # the component's units, beds and pairs (local indices), as every solver takes them
+        component = (
             units.size[comp_units],
             capacity[comp_vacs],
             local_unit.astype(np.int64),
             local_vac.astype(np.int64),
+        )
+        if params.household_hull and hull_applies(
+            *component,
             must_place=must_place,
             vacancy_group=local_group,
             group_capacity=comp_group_capacity,
             pair_exclusive=units.pair_exclusive[comp_pairs],
             soft=bool(local_groups),
         ):
+            assert must_place is not None  # hull_applies asks for it
             outcome = solve_hull(
-                units.size[comp_units],
-                capacity[comp_vacs],
-                local_unit.astype(np.int64),
-                local_vac.astype(np.int64),
+                *component,
                 units.pair_points[comp_pairs],
                 vacancy_group=local_group,
                 group_capacity=comp_group_capacity,
                 group_exempt=group_exempt[group_ids],
-                must_place=must_place if must_place is not None else comp_units < 0,
+                must_place=must_place,
                 lower_bound=comp_lb if incumbent_choice is not None else None,
                 upper_bound=comp_ub,
                 time_limit_s=remaining_time,
@@ -693,21 +695,19 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             if outcome is not None:
                 components_hull += 1
                 hull_pairs_kept += outcome.pairs_kept
+                hull_rounds += outcome.rounds
                 if outcome.status == "optimal":
                     chosen_pairs = comp_pairs[outcome.chosen]
                     choice[units.pair_unit[chosen_pairs]] = chosen_pairs
                     bound += outcome.bound
                 else:  # stopped by the clock: the incumbent, with the hull's bound
-                    budget.note_stop(outcome.stopped_by or "wall_clock")
+                    budget.note_stop("wall_clock")
                     if incumbent_choice is not None:
                         choice[comp_units] = incumbent_choice[comp_units]
                     bound += min(outcome.bound, comp_ub)
                 continue
         result = solve_component(
-            units.size[comp_units],
-            capacity[comp_vacs],
-            local_unit.astype(np.int64),
-            local_vac.astype(np.int64),
+            *component,
             units.pair_points[comp_pairs],
             soft_groups=local_groups,
             split_penalty=problem.split_penalty or 0,
@@ -762,6 +762,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         "components_cpsat": components_cpsat,
         "components_hull": components_hull,
         "hull_pairs_kept": hull_pairs_kept,
+        "hull_rounds": hull_rounds,
         "cpsat_optimal": cpsat_status["optimal"],
         "cpsat_feasible": cpsat_status["feasible"],
         "cpsat_unknown": cpsat_status["unknown"],
