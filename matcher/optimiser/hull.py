@@ -41,10 +41,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
+
+if TYPE_CHECKING:  # SciPy is imported only when a component is solved here (~0.3 s)
+    from scipy import sparse
 
 __all__ = ["HullOutcome", "applies", "solve_hull"]
 
@@ -235,6 +238,8 @@ class _Model:
             np.ones(len(link)),
             -np.ones(len(link)),
         ]
+        from scipy import sparse
+
         self.matrix = sparse.csc_matrix(
             (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
             shape=(n_rows, n_copies + n_modes),
@@ -273,6 +278,7 @@ def _highs_solve(
     Returns the status (``"optimal"``, ``"infeasible"``, ``"time_limit"`` or another
     word), ``x`` and, for the LP, row duals ``y`` with ``reduced cost = cost - A^T y``.
     """
+    from scipy import sparse
     from scipy.optimize import LinearConstraint, linprog, milp
 
     limit = max(float(seconds), 0.01)

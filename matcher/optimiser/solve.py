@@ -668,13 +668,17 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             local_unit.astype(np.int64),
             local_vac.astype(np.int64),
         )
-        if params.household_hull and hull_applies(
-            *component,
-            must_place=must_place,
-            vacancy_group=local_group,
-            group_capacity=comp_group_capacity,
-            pair_exclusive=units.pair_exclusive[comp_pairs],
-            soft=bool(local_groups),
+        if (
+            params.household_hull
+            and len(comp_pairs) >= params.household_hull_min_pairs
+            and hull_applies(
+                *component,
+                must_place=must_place,
+                vacancy_group=local_group,
+                group_capacity=comp_group_capacity,
+                pair_exclusive=units.pair_exclusive[comp_pairs],
+                soft=bool(local_groups),
+            )
         ):
             assert must_place is not None  # hull_applies asks for it
             outcome = solve_hull(

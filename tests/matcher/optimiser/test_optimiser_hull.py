@@ -16,6 +16,8 @@ from matcher.optimiser.hull import applies
 from tests.matcher.optimiser.optimiser_bruteforce import brute_force
 
 BASE = 1_000_000
+#: the hull for every component however small (by default only from 5,000 pairs)
+HULL = SolverParameters(household_hull=True, household_hull_min_pairs=0)
 
 
 def _fostering(seed: int, n_children: int = 7, n_vacancies: int = 5) -> AssignmentProblem:
@@ -49,26 +51,25 @@ def _fostering(seed: int, n_children: int = 7, n_vacancies: int = 5) -> Assignme
 def test_the_hull_path_agrees_with_brute_force_and_cpsat(seed: int) -> None:
     problem = _fostering(seed)
     optimum, _ = brute_force(problem)
-    hull = solve(problem, SolverParameters(household_hull=True))
+    hull = solve(problem, HULL)
     cpsat = solve(problem, SolverParameters(household_hull=False))
     assert check_solution(problem, hull) == []
     assert hull.status == "optimal"
     assert hull.objective == hull.bound == optimum == cpsat.objective
     assert cpsat.stats["components_hull"] == 0
+    # by default a component this small goes to CP-SAT
+    assert solve(problem, SolverParameters()).stats["components_hull"] == 0
 
 
 def test_the_hull_path_is_taken_where_it_applies() -> None:
-    used = [
-        int(solve(_fostering(seed), SolverParameters()).stats["components_hull"])
-        for seed in range(80)
-    ]
+    used = [int(solve(_fostering(seed), HULL).stats["components_hull"]) for seed in range(80)]
     # the instances above would test nothing if the hull path were never taken
     assert sum(u > 0 for u in used) >= 8
 
 
 def test_a_bigger_fostering_component_is_proven_by_the_hull() -> None:
     problem = _fostering(7, n_children=60, n_vacancies=45)
-    hull = solve(problem, SolverParameters(household_hull=True))
+    hull = solve(problem, HULL)
     cpsat = solve(problem, SolverParameters(household_hull=False, time_limit_s=60))
     assert check_solution(problem, hull) == []
     assert hull.status == "optimal"
