@@ -25,28 +25,14 @@ if [ ! -x "$V903/bin/python" ]; then
     "$V903/bin/python" -m pip install --quiet "csc-validator-be-903==0.1.17"
 fi
 
-# Non-fostering homes need their Ofsted URN (DfE rule 218): case folders carry it in an
-# optional 'urn' column of vacancies.csv. Test folders get made-up SC numbers.
-add_urns() {
-    "$PLACEMATCH_PYTHON" - "$1/vacancies.csv" <<'PY'
-import csv, sys
-path = sys.argv[1]
-rows = list(csv.reader(open(path, encoding="utf-8")))
-if "urn" not in rows[0]:
-    type_col = rows[0].index("placement_type")
-    rows[0].append("urn")
-    for i, row in enumerate(rows[1:], start=1):
-        row.append("" if row[type_col].endswith("foster") else f"SC{900000 + i}")
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
-PY
-}
+# Non-fostering homes need their Ofsted URN (DfE rule 218): case folders carry it in the
+# optional 'urn' column of vacancies.csv. examples/demo has made-up SC9xxxxx numbers and
+# placematch synth writes synthetic ones; nothing is added here, so a missing URN fails.
 
 status=0
 check() {  # name folder la_ons
     local name="$1" folder="$2" la="$3"
     echo "== $name"
-    add_urns "$folder"
     "$PLACEMATCH_PYTHON" -m placematch match "$folder" --seed 0 --time-limit 20 \
         --out "$WORK/$name.json" > /dev/null
     "$PLACEMATCH_PYTHON" -m placematch export-903 "$folder" --assignment "$WORK/$name.json" \

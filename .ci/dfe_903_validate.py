@@ -112,6 +112,16 @@ def main() -> int:
                 )
             else:
                 flagged_elsewhere.append((table, code, message, children))
+    if "Episodes" in results:
+        # Reported on its own: a blank URN where Ofsted registers the setting (counted among
+        # the problems above too, URN being a field we write). No ERR_218 column: none.
+        episodes_df = results["Episodes"]
+        flagged = (
+            int(episodes_df["ERR_218"].fillna(False).astype(bool).sum())
+            if "ERR_218" in episodes_df.columns
+            else 0
+        )
+        print(f"rule 218 (Ofsted URN required): {flagged} episodes flagged")
     for table, code, message, children in flagged_elsewhere:
         print(f"note: {table} rule {code} flags fields we do not write: {message} -- {children}")
 

@@ -56,6 +56,7 @@ from matcher.policy import Policy, load_policy
 from matcher.problems import CaseFolderError, Problem
 from matcher.vocabulary import (
     LIST_SEPARATOR,
+    OFSTED_URN_PATTERN,
     Need,
     Ofsted,
     Sex,
@@ -253,6 +254,18 @@ class ChildRow(_Row):
     avoid_areas: Annotated[tuple[str, ...], _v(_raw_list)]
 
 
+def _ofsted_urn(text: str) -> str | None:
+    if _blank(text):
+        return None
+    value = text.strip().upper()
+    if OFSTED_URN_PATTERN.fullmatch(value) is None:
+        raise ValueError(
+            f"{text.strip()!r} is not an Ofsted URN: expected 'SC' and six digits "
+            "(e.g. SC123456) or seven digits (e.g. 2512345), or blank"
+        )
+    return value
+
+
 class VacancyRow(_Row):
     """One row of ``vacancies.csv`` after checking each cell (geography still unresolved)."""
 
@@ -274,6 +287,7 @@ class VacancyRow(_Row):
     ]
     religion: Annotated[str | None, _v(_optional_text)]
     languages: Annotated[frozenset[str], _v(_optional_list_text)]
+    urn: Annotated[str | None, _v(_ofsted_urn)]
 
 
 _MODELS: dict[str, type[_Row]] = {CHILDREN_FILE: ChildRow, VACANCIES_FILE: VacancyRow}
@@ -629,6 +643,7 @@ def _build_vacancies(
                     age_min=p.cells["age_min"],
                     age_max=p.cells["age_max"],
                     connected_to=p.cells["connected_to"],
+                    ofsted=p.cells.get("ofsted"),
                 )
             ]
     vacancies: list[tuple[int, Vacancy]] = []
@@ -638,6 +653,7 @@ def _build_vacancies(
             age_min=r.age_min,
             age_max=r.age_max,
             connected_to=r.connected_to,
+            ofsted=r.ofsted,
         )
         problems += [Problem(f, line, field, message) for field, message in rules]
         location = locations[r.postcode]

@@ -15,6 +15,7 @@ from matcher.policy import policy_keys
 from matcher.vocabulary import (
     LIST_SEPARATOR,
     NEED_MEANING,
+    OFSTED_MEANING,
     REQUIRED_CAPABILITY,
     Need,
     Ofsted,
@@ -117,7 +118,14 @@ VACANCIES_COLUMNS: tuple[Column, ...] = (
     Column("sex", True, False, "any, M or F", "whom it takes", "vacancy_sex"),
     Column("capabilities", True, True, f"{_LIST} capabilities", "what it can offer", "needs"),
     Column(
-        "ofsted", True, False, "Ofsted grade", "grade of the home or fostering service", "ofsted"
+        "ofsted",
+        True,
+        False,
+        "Ofsted grade or supported accommodation outcome",
+        "Ofsted judgement of the home or service: supported_accommodation takes "
+        "consistently_strong, inconsistent, serious_weaknesses or not_inspected; every other "
+        "type outstanding, good, requires_improvement, inadequate or not_inspected",
+        "ofsted",
     ),
     Column("weekly_cost", True, False, "whole pounds >= 0", "cost a week in whole pounds"),
     Column(
@@ -144,6 +152,15 @@ VACANCIES_COLUMNS: tuple[Column, ...] = (
     ),
     Column("religion", False, True, "free text", "the household's religion"),
     Column("languages", False, True, f"{_LIST} free text", "languages spoken in the household"),
+    Column(
+        "urn",
+        False,
+        True,
+        "Ofsted URN: SC and 6 digits, or 7 digits",
+        "the setting's Ofsted unique reference number, written to the 903 URN "
+        "(children's homes, secure homes, supported accommodation, parent-and-child "
+        "centres need one: DfE rule 218); blank: none (fostering is written XXXXXXX)",
+    ),
 )
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
@@ -199,7 +216,7 @@ def vocabularies() -> dict[str, dict[str, str]]:
     return {
         "placement_type": {t.value: _placement_meaning(t) for t in PlacementType},
         "needs": {n.value: NEED_MEANING[n] for n in Need},
-        "ofsted": {o.value: o.value.replace("_", " ") for o in Ofsted},
+        "ofsted": {o.value: OFSTED_MEANING[o] for o in Ofsted},
         "child_sex": {s.value: {"M": "male", "F": "female"}[s.value] for s in Sex},
         "vacancy_sex": {
             s.value: {"any": "any", "M": "male only", "F": "female only"}[s.value]

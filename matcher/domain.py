@@ -20,7 +20,14 @@ from geography.authorities import resolve_authority
 from matcher.placement_types import FOSTERING_TYPES, PlacementType
 from matcher.policy import Policy
 from matcher.problems import Problem
-from matcher.vocabulary import Need, Ofsted, Sex, VacancySex, ethnicity_codes
+from matcher.vocabulary import (
+    Need,
+    Ofsted,
+    Sex,
+    VacancySex,
+    ethnicity_codes,
+    ofsted_scale_problem,
+)
 
 if TYPE_CHECKING:
     from geography.authorities import Authority
@@ -105,11 +112,13 @@ def vacancy_rule_problems(
     age_min: int,
     age_max: int,
     connected_to: Iterable[str],
+    ofsted: Ofsted | None = None,
 ) -> list[tuple[str, str]]:
     """Rules between a vacancy's fields, as ``(field, message)`` pairs; empty when all hold.
 
     As :func:`child_rule_problems`: the case-folder reader reports all of them with the
-    row's other problems, and :class:`Vacancy` raises the first.
+    row's other problems, and :class:`Vacancy` raises the first. ``ofsted``, when given,
+    must be on its placement type's scale (:func:`~matcher.vocabulary.ofsted_scale_problem`).
     """
     problems: list[tuple[str, str]] = []
     if age_min > age_max:
@@ -132,6 +141,13 @@ def vacancy_rule_problems(
                 "expected blank: only connected_person_foster carers are connected to children",
             )
         )
+    if ofsted is not None:
+        scale = ofsted_scale_problem(
+            supported_accommodation=placement_type is PlacementType.SUPPORTED_ACCOMMODATION,
+            ofsted=ofsted,
+        )
+        if scale is not None:
+            problems.append(("ofsted", scale))
     return problems
 
 
@@ -399,6 +415,7 @@ class Vacancy:
             age_min=self.age_min,
             age_max=self.age_max,
             connected_to=self.connected_to,
+            ofsted=self.ofsted,
         ):
             raise InvalidFieldError(name, message)
         codes = ethnicity_codes()

@@ -16,6 +16,7 @@ How each need is matched is fixed here, once, for the matcher's hard rules and f
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import cache
 from typing import TypeVar
@@ -139,18 +140,106 @@ EXCLUSION_NEEDS: frozenset[Need] = frozenset({Need.SOLO_ONLY, Need.NO_YOUNGER_CH
 
 
 class Ofsted(StrEnum):
-    """The Ofsted overall effectiveness grade of the home or fostering service."""
+    """The Ofsted judgement of the home, unit or fostering service, on one of two scales.
+
+    Children's homes, secure homes, fostering services and every other setting inspected
+    under the social care common inspection framework (SCCIF) get an overall effectiveness
+    grade on four points: ``outstanding``, ``good``, ``requires_improvement`` (to be good),
+    ``inadequate``.
+
+    Supported accommodation for looked-after children and care leavers aged 16 and 17
+    (registered with Ofsted under the Supported Accommodation (England) Regulations 2023) is
+    inspected under its own framework, "SCCIF: supported accommodation" (Ofsted, February
+    2024; inspections from September 2024), which gives one of three outcomes instead of a
+    grade:
+
+    ``consistently_strong`` (outcome 1)
+        Consistently strong service delivery leads to typically positive experiences and
+        progress for children; next inspection within about 3 years.
+    ``inconsistent`` (outcome 2)
+        Inconsistent quality of service delivery adversely affects some children's
+        experiences and may limit their progress; next inspection within about 18 months.
+    ``serious_weaknesses`` (outcome 3)
+        Serious or widespread weaknesses lead to significant concerns about the experiences
+        and progress of children; leaders must take urgent action.
+
+    ``not_inspected`` belongs to both scales. Which scale a vacancy must use follows from its
+    placement type (:func:`ofsted_scale_problem`).
+    """
 
     OUTSTANDING = "outstanding"
     GOOD = "good"
     REQUIRES_IMPROVEMENT = "requires_improvement"
     INADEQUATE = "inadequate"
     NOT_INSPECTED = "not_inspected"
+    # Appended after the grades: factor arrays index this enum in declaration order.
+    CONSISTENTLY_STRONG = "consistently_strong"
+    INCONSISTENT = "inconsistent"
+    SERIOUS_WEAKNESSES = "serious_weaknesses"
 
     @classmethod
     def parse(cls, text: str) -> Ofsted:
         """Parse one case-insensitive value, or raise :class:`VocabularyError`."""
         return _parse_enum(cls, text, "Ofsted grade")
+
+
+#: What each value of :class:`Ofsted` means (``placematch schema``).
+OFSTED_MEANING: dict[Ofsted, str] = {
+    Ofsted.OUTSTANDING: "outstanding (SCCIF grade)",
+    Ofsted.GOOD: "good (SCCIF grade)",
+    Ofsted.REQUIRES_IMPROVEMENT: "requires improvement to be good (SCCIF grade)",
+    Ofsted.INADEQUATE: "inadequate (SCCIF grade)",
+    Ofsted.NOT_INSPECTED: "not yet inspected (either scale)",
+    Ofsted.CONSISTENTLY_STRONG: "supported accommodation outcome 1: consistently strong "
+    "service delivery",
+    Ofsted.INCONSISTENT: "supported accommodation outcome 2: inconsistent quality of service "
+    "delivery",
+    Ofsted.SERIOUS_WEAKNESSES: "supported accommodation outcome 3: serious or widespread "
+    "weaknesses",
+}
+
+#: An Ofsted unique reference number of a social care setting: ``SC`` and six digits (the
+#: older series) or seven digits (settings registered since about 2019, and supported
+#: accommodation providers).
+OFSTED_URN_PATTERN = re.compile(r"^(SC[0-9]{6}|[0-9]{7})$")
+
+#: The SCCIF overall effectiveness grades (children's homes, fostering and the rest).
+SCCIF_GRADES: tuple[Ofsted, ...] = (
+    Ofsted.OUTSTANDING,
+    Ofsted.GOOD,
+    Ofsted.REQUIRES_IMPROVEMENT,
+    Ofsted.INADEQUATE,
+    Ofsted.NOT_INSPECTED,
+)
+#: The three outcomes of Ofsted's supported accommodation inspections, best first, and
+#: ``not_inspected`` (providers registered from 2023, inspected from September 2024).
+SUPPORTED_ACCOMMODATION_OUTCOMES: tuple[Ofsted, ...] = (
+    Ofsted.CONSISTENTLY_STRONG,
+    Ofsted.INCONSISTENT,
+    Ofsted.SERIOUS_WEAKNESSES,
+    Ofsted.NOT_INSPECTED,
+)
+
+
+def ofsted_scale_problem(*, supported_accommodation: bool, ofsted: Ofsted) -> str | None:
+    """Why ``ofsted`` is on the wrong scale for the placement, or ``None`` if it is right.
+
+    Supported accommodation takes only :data:`SUPPORTED_ACCOMMODATION_OUTCOMES`; every other
+    placement type only :data:`SCCIF_GRADES`. The message names the expected values, never
+    anything about a child.
+    """
+    if supported_accommodation and ofsted not in SUPPORTED_ACCOMMODATION_OUTCOMES:
+        return (
+            f"{ofsted.value!r} is a children's home grade; supported accommodation is judged "
+            "on Ofsted's three supported accommodation outcomes: expected one of "
+            + ", ".join(o.value for o in SUPPORTED_ACCOMMODATION_OUTCOMES)
+        )
+    if not supported_accommodation and ofsted not in SCCIF_GRADES:
+        return (
+            f"{ofsted.value!r} is a supported accommodation outcome; this placement type has "
+            "an Ofsted grade: expected one of " + ", ".join(o.value for o in SCCIF_GRADES)
+        )
+    return None
 
 
 class Sex(StrEnum):

@@ -25,7 +25,8 @@ with the child's age on ``DECOM``: the header is for checking the return, not a 
 ``MOTHER`` is 1 for a girl with the ``parent_and_child`` need, 0 for other girls, with
 ``MC_DOB`` a placeholder too) and
 ``URN`` for homes other than foster carers (the ``urn`` column of ``vacancies.csv`` if
-present; ``XXXXXXX`` for fostering, as the 903 guide allows for U1-U6).
+present, as ``placematch synth`` writes it; ``XXXXXXX`` for fostering, as the 903 guide
+allows for U1-U6).
 """
 
 from __future__ import annotations
@@ -223,7 +224,7 @@ def _vacancy_urns(folder_path: Path | None) -> dict[str, str]:
             return {}
         out = {}
         for row in reader:
-            urn = (row.get(fields["urn"]) or "").strip()
+            urn = (row.get(fields["urn"]) or "").strip().upper()
             vid = (row.get(fields.get("vacancy_id", "vacancy_id")) or "").strip()
             if urn and vid:
                 out[vid] = urn

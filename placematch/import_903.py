@@ -25,7 +25,8 @@ Tables that are not 903 tables, or that break the 903 rules, raise
 The 903 return has no Ofsted grade or weekly cost for a placement: ``ofsted`` is written as
 ``not_inspected`` and ``weekly_cost`` as the national average for the type
 (:func:`scenarios.profiles.national_profile`); replace them with your own. ``organisation``
-(an extra column) is the 903 ``URN`` of the provider, or ``PLACE_PROVIDER`` when there is none.
+(an extra column) is the 903 ``URN`` of the provider, or ``PLACE_PROVIDER`` when there is none;
+``urn`` is the 903 ``URN`` when it is a well-formed Ofsted URN, else blank.
 
 ``school_urn`` is left blank: the 903 ``URN`` is the placement provider's Ofsted URN, not a
 school. ``sibling_group``, ``religion`` and ``language`` are not in the 903 return.
@@ -45,6 +46,7 @@ import pandas as pd
 
 from matcher.placement_types import SSDA903, PlacementType, codes_for
 from matcher.ssda903 import open_episodes, read_episodes, read_header, read_uasc
+from matcher.vocabulary import OFSTED_URN_PATTERN
 from scenarios.cohorts import CHILD_COLUMNS, VACANCY_COLUMNS
 from scenarios.profiles import national_profile
 
@@ -436,6 +438,11 @@ def import_903(
                 "ethnicity": "",
                 "religion": "",
                 "languages": "",
+                # The 903's Ofsted URN, kept where it is well formed (not XXXXXXX, the
+                # fostering placeholder), so that the folder exports it back (rule 218).
+                "urn": urn.strip().upper()
+                if OFSTED_URN_PATTERN.fullmatch(urn.strip().upper())
+                else "",
                 "organisation": urn if urn and urn.upper() != "XXXXXXX" else provider,
                 "supply_area": _area(postcode, ons),
             }

@@ -530,11 +530,64 @@ _FOSTER_OFSTED: tuple[tuple[str, float], ...] = (
     ("requires_improvement", 0.1),
     ("inadequate", 0.02),
 )
+#: Supported accommodation is judged on Ofsted's own three outcomes (inspections began in
+#: September 2024, so most providers are not yet inspected); assumed shares.
 _SA_OFSTED: tuple[tuple[str, float], ...] = (
     ("not_inspected", 0.8),
-    ("good", 0.15),
-    ("requires_improvement", 0.05),
+    ("consistently_strong", 0.15),
+    ("inconsistent", 0.05),
 )
+
+#: Synthetic Ofsted URNs are drawn from SC900000-SC999999: real social care URNs in the "SC"
+#: series run from SC0xxxxx to about SC5xxxxx and newer settings get seven-digit numbers, so
+#: these cannot be mistaken for a real home's (the range is documented in
+#: docs/synthetic-cohorts.md).
+SYNTHETIC_URN_FIRST = 900_000
+SYNTHETIC_URN_COUNT = 100_000
+#: Placement types whose settings Ofsted registers under their own URN (children's homes,
+#: secure children's homes, residential family centres for parent-and-child placements, and
+#: supported accommodation providers); the 903 needs it (DfE rule 218). Fostering is
+#: written XXXXXXX.
+_URN_TYPES = frozenset(
+    {
+        str(PlacementType.CHILDRENS_HOME),
+        str(PlacementType.SECURE_HOME),
+        str(PlacementType.PARENT_AND_CHILD),
+        str(PlacementType.SUPPORTED_ACCOMMODATION),
+    }
+)
+
+
+def synthetic_urns(vacancies: pd.DataFrame, seed: int) -> list[str]:
+    """One synthetic Ofsted URN per row of ``vacancies``; blank for fostering.
+
+    Each children's home, secure home and parent-and-child centre (``provider_id``) gets its
+    own URN; supported accommodation gets one per ``organisation``, because Ofsted registers
+    the supported accommodation undertaking, not each address (Supported Accommodation
+    (England) Regulations 2023). URNs are distinct, ``SC`` and six digits from
+    :data:`SYNTHETIC_URN_FIRST`, and drawn by their own generator seeded from ``seed``, so
+    that adding them changed no other draw of the case.
+    """
+    keys: list[str | None] = []
+    for kind, provider, organisation in zip(
+        vacancies["placement_type"],
+        vacancies["provider_id"],
+        vacancies["organisation"],
+        strict=True,
+    ):
+        if kind not in _URN_TYPES:
+            keys.append(None)
+        elif kind == str(PlacementType.SUPPORTED_ACCOMMODATION) and organisation:
+            keys.append(f"org:{organisation}")
+        else:
+            keys.append(f"provider:{provider}")
+    distinct = list(dict.fromkeys(k for k in keys if k is not None))
+    rng = np.random.default_rng([seed, 903])
+    numbers = rng.choice(SYNTHETIC_URN_COUNT, size=len(distinct), replace=False)
+    urn_of = {
+        k: f"SC{SYNTHETIC_URN_FIRST + int(n):06d}" for k, n in zip(distinct, numbers, strict=True)
+    }
+    return ["" if k is None else urn_of[k] for k in keys]
 
 
 def _draw_supply(
@@ -904,6 +957,7 @@ def generate(
     # Each row is one household, home or unit: its own provider_id (the contract's meaning);
     # the organisation (fostering service, agency, home operator) is an extra column.
     vac.insert(1, "provider_id", [f"P{i + 1:04d}" for i in range(len(vac))])
+    vac["urn"] = synthetic_urns(vac, seed)
     vacancies_df = vac[list(VACANCY_COLUMNS)].astype(str)
     metadata = _metadata(profile, seed, shape, ons, name, children_df, vacancies_df, n)
     return SyntheticCase(children_df, vacancies_df, metadata)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.placement_types import PlacementType
+from matcher.vocabulary import SCCIF_GRADES, SUPPORTED_ACCOMMODATION_OUTCOMES
 from scenarios.whatif.config import FosterFlow, ScenarioConfigError, ScenarioFile, Variant
 
 if TYPE_CHECKING:
@@ -52,6 +53,11 @@ __all__ = [
 ]
 
 _FOSTER = (str(PlacementType.INHOUSE_FOSTER), str(PlacementType.AGENCY_FOSTER))
+#: Ofsted values that are wrong for a placement type, by "is supported accommodation".
+_OTHER_SCALE: dict[bool, list[str]] = {
+    True: [g.value for g in SCCIF_GRADES if g not in SUPPORTED_ACCOMMODATION_OUTCOMES],
+    False: [o.value for o in SUPPORTED_ACCOMMODATION_OUTCOMES if o not in SCCIF_GRADES],
+}
 _KIN = str(PlacementType.CONNECTED_PERSON_FOSTER)
 
 #: Purposes of the per-run random streams (fixed numbers: never reorder).
@@ -537,6 +543,7 @@ def added_homes(world: World, variant: Variant) -> list[dict[str, Any]]:
                     "ethnicity": "",
                     "religion": "",
                     "languages": "",
+                    "urn": "",
                     "organisation": f"added: {variant.name}",
                     "supply_area": "added",
                 }
@@ -576,6 +583,11 @@ def apply_variant(
                 )
             supply.loc[hit, "placement_type"] = rr.placement_type
             supply.loc[hit, "fostered_now"] = "0"
+            # Supported accommodation has its own Ofsted scale (matcher.vocabulary): a grade
+            # on the other scale is not carried over, the new registration is not inspected.
+            sa = rr.placement_type == str(PlacementType.SUPPORTED_ACCOMMODATION)
+            wrong = supply["ofsted"].str.lower().isin(_OTHER_SCALE[sa])
+            supply.loc[hit & wrong, "ofsted"] = "not_inspected"
     n_recruit = _poisson_inverse(flow.recruit_per_month * months, world.recruit_u)
     recruits = pd.DataFrame(_recruits(world, n_recruit), columns=supply.columns)
     added = pd.DataFrame(

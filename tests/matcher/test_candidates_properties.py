@@ -25,7 +25,14 @@ from matcher.domain import CaseFolder, Child, Vacancy
 from matcher.placement_types import PlacementType as PT
 from matcher.policy import Policy, Weights
 from matcher.rank import rank_child
-from matcher.vocabulary import Need, Ofsted, Sex, VacancySex
+from matcher.vocabulary import (
+    SCCIF_GRADES,
+    SUPPORTED_ACCOMMODATION_OUTCOMES,
+    Need,
+    Ofsted,
+    Sex,
+    VacancySex,
+)
 
 NEEDS = [
     Need.DISABILITY,
@@ -112,7 +119,13 @@ def vacancies_st(draw: st.DrawFn, n: int, child_ids: list[str]) -> list[Vacancy]
                 age_min=age_min,
                 age_max=age_max,
                 sex=draw(st.sampled_from([VacancySex.ANY, VacancySex.ANY, *VacancySex])),
-                ofsted=draw(st.sampled_from(list(Ofsted))),
+                ofsted=draw(
+                    st.sampled_from(
+                        SUPPORTED_ACCOMMODATION_OUTCOMES
+                        if ptype is PT.SUPPORTED_ACCOMMODATION
+                        else SCCIF_GRADES
+                    )
+                ),
                 weekly_cost=draw(st.integers(0, 12_000)),
                 capabilities=frozenset(draw(st.sets(st.sampled_from(CAPS), max_size=4))),
                 connected_to=connected,
@@ -315,7 +328,7 @@ def contested_folders(draw: st.DrawFn) -> CaseFolder:
                 age_min=0,
                 age_max=17,
                 sex=VacancySex.ANY,
-                ofsted=draw(st.sampled_from(list(Ofsted))),
+                ofsted=draw(st.sampled_from(SCCIF_GRADES)),
                 weekly_cost=draw(st.integers(0, 12_000)),
                 connected_to=frozenset({f"C{draw(st.integers(0, n - 1))}"}) if kin else frozenset(),
             )

@@ -146,9 +146,17 @@ def test_vacancies_columns_are_pinned() -> None:
         "ethnicity",
         "religion",
         "languages",
+        "urn",
     )
     optional = {c.name for c in VACANCIES_COLUMNS if not c.required}
-    assert optional == {"connected_to", "fostered_now", "ethnicity", "religion", "languages"}
+    assert optional == {
+        "connected_to",
+        "fostered_now",
+        "ethnicity",
+        "religion",
+        "languages",
+        "urn",
+    }
 
 
 def test_vocabularies_are_pinned() -> None:
@@ -177,6 +185,9 @@ def test_vocabularies_are_pinned() -> None:
         "requires_improvement",
         "inadequate",
         "not_inspected",
+        "consistently_strong",
+        "inconsistent",
+        "serious_weaknesses",
     ]
     assert list(v["child_sex"]) == ["M", "F"]
     assert list(v["vacancy_sex"]) == ["any", "M", "F"]
@@ -465,10 +476,30 @@ def test_each_child_error_kind(
         (vacancy(fostered_now="-1"), "fostered_now", ">= 0"),
         (vacancy(ethnicity="WBRI;XX"), "ethnicity", "ETHNIC"),
         (
-            vacancy(placement_type="supported_accommodation", age_min="15"),
+            vacancy(placement_type="supported_accommodation", age_min="15", ofsted="inconsistent"),
             "age_min",
             "under-16s",
         ),
+        (
+            vacancy(placement_type="supported_accommodation", age_min="16", ofsted="good"),
+            "ofsted",
+            "supported accommodation is judged on Ofsted's three supported accommodation "
+            "outcomes: expected one of consistently_strong, inconsistent, serious_weaknesses",
+        ),
+        (
+            vacancy(placement_type="supported_accommodation", age_min="16", ofsted="Outstanding"),
+            "ofsted",
+            "'outstanding' is a children's home grade",
+        ),
+        (
+            vacancy(placement_type="childrens_home", age_min="8", ofsted="consistently_strong"),
+            "ofsted",
+            "is a supported accommodation outcome; this placement type has an Ofsted grade",
+        ),
+        (vacancy(ofsted="serious_weaknesses"), "ofsted", "expected one of outstanding, good"),
+        (vacancy(urn="SC12345"), "urn", "not an Ofsted URN"),
+        (vacancy(urn="12345678"), "urn", "'SC' and six digits"),
+        (vacancy(urn="XX123456"), "urn", "seven digits"),
     ],
 )
 def test_each_vacancy_error_kind(
@@ -643,3 +674,37 @@ def test_row_order_does_not_change_the_folder(
             with (out / name).open("w", newline="") as fh:
                 csv.writer(fh).writerows([header, *(rows[i] for i in order)])
         assert load_case_folder(out) == DEMO_FOLDER
+
+
+@pytest.mark.parametrize(
+    ("placement_type", "age_min", "ofsted"),
+    [
+        ("supported_accommodation", "16", "consistently_strong"),
+        ("supported_accommodation", "16", "INCONSISTENT"),
+        ("supported_accommodation", "16", "serious_weaknesses"),
+        ("supported_accommodation", "16", "not_inspected"),
+        ("childrens_home", "8", "outstanding"),
+        ("childrens_home", "8", "not_inspected"),
+        ("inhouse_foster", "0", "requires_improvement"),
+    ],
+)
+def test_each_scale_is_accepted_for_its_own_placement_type(
+    tmp_path: Path, placement_type: str, age_min: str, ofsted: str
+) -> None:
+    row = vacancy(placement_type=placement_type, age_min=age_min, ofsted=ofsted)
+    loaded = load_case_folder(make(tmp_path, vacancies=[row]))
+    assert loaded.vacancies[0].ofsted.value == ofsted.lower()
+
+
+@pytest.mark.parametrize("urn", ["SC123456", "sc123456", "2512345", "", "  "])
+def test_well_formed_or_blank_urns_validate(tmp_path: Path, urn: str) -> None:
+    row = vacancy(placement_type="childrens_home", age_min="8", urn=urn)
+    assert len(load_case_folder(make(tmp_path, vacancies=[row])).vacancies) == 1
+
+
+def test_scale_error_does_not_echo_the_row(tmp_path: Path) -> None:
+    row = vacancy(
+        placement_type="supported_accommodation", age_min="16", ofsted="good", religion="Jedi"
+    )
+    p = one_problem(make(tmp_path, vacancies=[row]))
+    assert "Jedi" not in p.message and "V1" not in p.message

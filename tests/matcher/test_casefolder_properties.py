@@ -73,7 +73,13 @@ def vacancy_rows(draw: st.DrawFn, index: int, child_ids: list[str]) -> dict[str,
         "age_max": str(draw(st.integers(lo, 25))),
         "sex": draw(st.sampled_from(["any", "M", "F", "ANY"])),
         "capabilities": ";".join(n.value for n in draw(st.sets(st.sampled_from(list(Need))))),
-        "ofsted": draw(st.sampled_from(["good", "Outstanding", "not_inspected"])),
+        "ofsted": draw(
+            st.sampled_from(
+                ["Consistently_Strong", "inconsistent", "not_inspected"]
+                if kind is PlacementType.SUPPORTED_ACCOMMODATION
+                else ["good", "Outstanding", "not_inspected"]
+            )
+        ),
         "weekly_cost": str(draw(st.integers(0, 20000))),
         "connected_to": connected,
         "fostered_now": draw(st.sampled_from(["", "0", "2"])),

@@ -186,6 +186,11 @@ def test_child_invariants_name_the_column(kw: dict[str, object], field: str) -> 
         ({"ethnicity": frozenset({"nope"})}, "ethnicity"),
         ({"sex": "any"}, "sex"),
         ({"ofsted": "good"}, "ofsted"),
+        (
+            {"placement_type": PT.SUPPORTED_ACCOMMODATION, "age_min": 16, "ofsted": Ofsted.GOOD},
+            "ofsted",
+        ),
+        ({"placement_type": PT.CHILDRENS_HOME, "ofsted": Ofsted.INCONSISTENT}, "ofsted"),
     ],
 )
 def test_vacancy_invariants_name_the_column(kw: dict[str, object], field: str) -> None:

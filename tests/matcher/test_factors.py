@@ -114,6 +114,47 @@ def test_ofsted_thirds(grade: Ofsted, points: int) -> None:
     assert o.points_of("ofsted") == points
 
 
+@pytest.mark.parametrize(
+    ("outcome", "points", "sentence"),
+    [
+        (
+            Ofsted.CONSISTENTLY_STRONG,
+            20,
+            "Ofsted supported accommodation outcome 1 of 3 (consistently strong): 20 points.",
+        ),
+        (
+            Ofsted.INCONSISTENT,
+            10,
+            "Ofsted supported accommodation outcome 2 of 3 (inconsistent): 10 points.",
+        ),
+        (
+            Ofsted.SERIOUS_WEAKNESSES,
+            0,
+            "Ofsted supported accommodation outcome 3 of 3 (serious weaknesses): 0 points.",
+        ),
+        (Ofsted.NOT_INSPECTED, 10, "Ofsted grade not inspected: 10 points."),
+    ],
+)
+def test_ofsted_supported_accommodation_on_its_own_scale(
+    outcome: Ofsted, points: int, sentence: str
+) -> None:
+    sa = vacancy("V1", placement_type=PT.SUPPORTED_ACCOMMODATION, age_min=16, ofsted=outcome)
+    o = option(folder([child("C1", age=16)], [sa]))
+    assert o.points_of("ofsted") == points
+    assert next(f for f in o.factors if f.factor == "ofsted").reason == sentence
+
+
+def test_ofsted_scales_scale_with_the_weight() -> None:
+    policy = Policy(weights=dataclasses.replace(Weights(), ofsted=90))
+    sa = vacancy(
+        "V1", placement_type=PT.SUPPORTED_ACCOMMODATION, age_min=16, ofsted=Ofsted.INCONSISTENT
+    )
+    home = vacancy("V2", placement_type=PT.CHILDRENS_HOME, age_min=8, ofsted=Ofsted.OUTSTANDING)
+    f = folder([child("C1", age=16)], [sa, home], policy)
+    assert option(f, v="V1").points_of("ofsted") == 30
+    assert option(f, v="V2").points_of("ofsted") == 90
+
+
 def test_culture_language_parts_and_cap() -> None:
     kid = child("C1", ethnicity="WBRI", religion="christian", language="english")
     both = vacancy(

@@ -71,7 +71,12 @@ def vacancy(
         age_min=age_min,
         age_max=age_max,
         sex=VacancySex("any"),
-        ofsted=Ofsted("good"),
+        # Supported accommodation has its own Ofsted scale; outcome 1 scores as good does.
+        ofsted=Ofsted(
+            "consistently_strong"
+            if placement_type is PlacementType.SUPPORTED_ACCOMMODATION
+            else "good"
+        ),
         weekly_cost=weekly_cost,
         capabilities=capabilities,
         connected_to=connected_to,

@@ -56,6 +56,9 @@ def vacancy(vacancy_id: str = "V1", **kw: object) -> Vacancy:
         "ofsted": Ofsted.GOOD,
         "weekly_cost": 500,
     }
+    if kw.get("placement_type") is PT.SUPPORTED_ACCOMMODATION and "ofsted" not in kw:
+        # Supported accommodation has its own scale; outcome 1 scores as a good grade does.
+        args["ofsted"] = Ofsted.CONSISTENTLY_STRONG
     args.update(kw)
     return Vacancy(**args)  # type: ignore[arg-type]
 

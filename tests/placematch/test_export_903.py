@@ -42,9 +42,7 @@ def folder_with_urns(tmp_path: Path) -> Path:
     folder = tmp_path / "demo"
     shutil.copytree(DEMO, folder)
     rows = list(csv.reader((folder / "vacancies.csv").open(encoding="utf-8")))
-    rows[0].append("urn")
-    for i, row in enumerate(rows[1:], start=1):
-        row.append("" if row[2].endswith("foster") else f"SC{900000 + i}")
+    assert rows[0][-1] == "urn"  # the demo's homes carry synthetic URNs
     # Two extra homes: one in Wales, one in Cumberland (not in the DfE's 2021 list).
     extra = rows[9][:]  # V09, a children's home
     wales = [*extra[:-1], "SC999001"]
@@ -73,7 +71,7 @@ def test_episodes_have_exactly_the_dfe_columns(
     rows = {r["CHILD"]: r for r in _rows(out / "episodes.csv")}
     assert rows["C06"]["PLACE"] == "U3" and rows["C06"]["PLACE_PROVIDER"] == "PR1"
     assert rows["C06"]["URN"] == "XXXXXXX"  # fostering: the 903 guide's URN
-    assert rows["C10"]["PLACE"] == "K2" and rows["C10"]["URN"] == ""  # no urn column
+    assert rows["C10"]["PLACE"] == "K2" and rows["C10"]["URN"] == "SC900009"  # urn column
     assert all(r["DECOM"] == "15/01/2025" and r["DEC"] == "" for r in rows.values())
     assert rows["C01"]["RNE"] == "S" and rows["C01"]["LS"] == "C2"
 

@@ -16,9 +16,17 @@ import geography
 from matcher.casefolder import load_case_folder
 from matcher.contract import CHILDREN_FILE, VACANCIES_FILE, column_names
 from matcher.placement_types import PlacementType, codes_for
-from matcher.vocabulary import Need, Ofsted
+from matcher.vocabulary import (
+    OFSTED_URN_PATTERN,
+    SCCIF_GRADES,
+    SUPPORTED_ACCOMMODATION_OUTCOMES,
+    Need,
+    Ofsted,
+)
 from scenarios.cohorts import (
     CHILD_COLUMNS,
+    SYNTHETIC_URN_COUNT,
+    SYNTHETIC_URN_FIRST,
     VACANCY_COLUMNS,
     SyntheticCase,
     _draw_cohort,
@@ -27,6 +35,7 @@ from scenarios.cohorts import (
     expected_ethnicity,
     generate,
     overall_ethnicity,
+    synthetic_urns,
     write_case_folder,
     year_probabilities,
 )
@@ -39,7 +48,7 @@ CONTRACT_CHILD = (
 CONTRACT_VACANCY = (
     "vacancy_id", "provider_id", "placement_type", "postcode", "beds", "age_min", "age_max",
     "sex", "capabilities", "ofsted", "weekly_cost", "connected_to", "fostered_now", "ethnicity",
-    "religion", "languages",
+    "religion", "languages", "urn",
 )  # fmt: skip
 FOSTERING = {"inhouse_foster", "agency_foster", "connected_person_foster"}
 
@@ -476,3 +485,49 @@ def test_small_folders_for_other_authorities_load(la: str, tmp_path: Path) -> No
     assert len(folder.children) == 40
     ref = generate(la, 5, children=40, referrals=12)
     assert len(load_case_folder(write_case_folder(ref, tmp_path / "ref")).children) == 12
+
+
+# -- Ofsted URNs and supported accommodation outcomes ----------------------------------------
+
+URN_TYPES = {"childrens_home", "secure_home", "parent_and_child", "supported_accommodation"}
+
+
+def test_ofsted_registered_settings_have_well_formed_synthetic_urns(essex: SyntheticCase) -> None:
+    v = essex.vacancies
+    registered = v["placement_type"].isin(URN_TYPES)
+    assert registered.sum() > 50
+    assert (v.loc[~registered, "urn"] == "").all()  # fostering is written XXXXXXX on export
+    urns = v.loc[registered, "urn"]
+    assert urns.map(lambda u: OFSTED_URN_PATTERN.fullmatch(u) is not None).all()
+    numbers = urns.str[2:].astype(int)
+    assert urns.str.startswith("SC").all()
+    assert (numbers >= SYNTHETIC_URN_FIRST).all()
+    assert (numbers < SYNTHETIC_URN_FIRST + SYNTHETIC_URN_COUNT).all()
+
+
+def test_urns_are_unique_per_registered_provider(essex: SyntheticCase) -> None:
+    v = essex.vacancies
+    homes = v[v["placement_type"].isin(URN_TYPES - {"supported_accommodation"})]
+    assert homes["urn"].is_unique and homes["provider_id"].is_unique
+    # Supported accommodation: Ofsted registers the undertaking, so one URN per organisation.
+    sa = v[v["placement_type"] == "supported_accommodation"]
+    assert (sa.groupby("organisation")["urn"].nunique() == 1).all()
+    assert (sa.groupby("urn")["organisation"].nunique() == 1).all()
+    assert not set(sa["urn"]) & set(homes["urn"])
+
+
+def test_urns_are_deterministic_per_seed_and_change_no_other_draw(essex: SyntheticCase) -> None:
+    again = generate("Essex", 1)
+    assert again.vacancies["urn"].tolist() == essex.vacancies["urn"].tolist()
+    other = generate("Essex", 2)
+    assert other.vacancies["urn"].tolist() != essex.vacancies["urn"].tolist()
+    # Drawn by their own generator: recomputing them from the rest of the table agrees.
+    assert synthetic_urns(essex.vacancies, 1) == essex.vacancies["urn"].tolist()
+
+
+def test_supported_accommodation_has_its_own_ofsted_outcomes(essex: SyntheticCase) -> None:
+    v = essex.vacancies
+    sa = v["placement_type"] == "supported_accommodation"
+    assert set(v.loc[sa, "ofsted"]) <= {o.value for o in SUPPORTED_ACCOMMODATION_OUTCOMES}
+    assert set(v.loc[~sa, "ofsted"]) <= {g.value for g in SCCIF_GRADES}
+    assert "consistently_strong" in set(v.loc[sa, "ofsted"])
