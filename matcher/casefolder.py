@@ -18,7 +18,9 @@ Examples
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -48,6 +50,7 @@ from matcher.domain import (
     Child,
     InvalidFieldError,
     Vacancy,
+    availability_problem,
     child_rule_problems,
     vacancy_rule_problems,
 )
@@ -60,6 +63,7 @@ from matcher.vocabulary import (
     Need,
     Ofsted,
     Sex,
+    Urgency,
     VacancySex,
     VocabularyError,
     normalise_text,
@@ -200,6 +204,33 @@ def _urn(text: str) -> int | None:
     return int(value)
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date(*, echo: bool) -> Callable[[str], dt.date | None]:
+    """An optional ISO date (``YYYY-MM-DD``); children's dates are never echoed."""
+
+    def parse(text: str) -> dt.date | None:
+        if _blank(text):
+            return None
+        value = text.strip()
+        shown = f"{value!r} is not" if echo else "not"
+        if _ISO_DATE.fullmatch(value) is None:
+            raise ValueError(f"{shown} an ISO date: expected YYYY-MM-DD (e.g. 2026-03-31) or blank")
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"{shown} a real date: expected YYYY-MM-DD (e.g. 2026-03-31) or blank"
+            ) from None
+
+    return parse
+
+
+def _urgency(text: str) -> Urgency | None:
+    return None if _blank(text) else _enum_cell(Urgency.parse, echo=False)(text)
+
+
 def _placement_types(text: str) -> frozenset[PlacementType] | None:
     if _blank(text):
         return None
@@ -252,6 +283,8 @@ class ChildRow(_Row):
     religion: Annotated[str | None, _v(_optional_text)]
     language: Annotated[str | None, _v(_optional_text)]
     avoid_areas: Annotated[tuple[str, ...], _v(_raw_list)]
+    needed_by: Annotated[dt.date | None, _v(_date(echo=False))]
+    urgency: Annotated[Urgency | None, _v(_urgency)]
 
 
 def _ofsted_urn(text: str) -> str | None:
@@ -288,6 +321,8 @@ class VacancyRow(_Row):
     religion: Annotated[str | None, _v(_optional_text)]
     languages: Annotated[frozenset[str], _v(_optional_list_text)]
     urn: Annotated[str | None, _v(_ofsted_urn)]
+    available_from: Annotated[dt.date | None, _v(_date(echo=True))]
+    available_until: Annotated[dt.date | None, _v(_date(echo=True))]
 
 
 _MODELS: dict[str, type[_Row]] = {CHILDREN_FILE: ChildRow, VACANCIES_FILE: VacancyRow}
@@ -604,6 +639,8 @@ def _build_children(
                 language=r.language,
                 avoid_authorities=frozenset(avoid_las),
                 avoid_outcodes=frozenset(avoid_outcodes),
+                needed_by=r.needed_by,
+                urgency=r.urgency,
             )
         except ValueError as exc:
             problems.append(_domain_problem(f, line, exc))
@@ -646,6 +683,11 @@ def _build_vacancies(
                     ofsted=p.cells.get("ofsted"),
                 )
             ]
+    for p in partial:
+        if p.has("available_from", "available_until"):
+            problem = availability_problem(p.cells["available_from"], p.cells["available_until"])
+            if problem is not None:
+                problems.append(Problem(f, p.line, "available_until", problem))
     vacancies: list[tuple[int, Vacancy]] = []
     for line, r in rows:
         rules = vacancy_rule_problems(
@@ -677,6 +719,8 @@ def _build_vacancies(
                 ethnicity=r.ethnicity,
                 religion=r.religion,
                 languages=r.languages,
+                available_from=r.available_from,
+                available_until=r.available_until,
             )
         except ValueError as exc:
             problems.append(_domain_problem(f, line, exc))
@@ -876,6 +920,10 @@ def _join(values: Iterable[str]) -> str:
     return LIST_SEPARATOR.join(sorted(values))
 
 
+def _iso(day: dt.date | None) -> str:
+    return "" if day is None else day.isoformat()
+
+
 def case_folder_rows(folder: CaseFolder) -> dict[str, list[dict[str, str]]]:
     """The CSV rows (column -> cell) that :func:`write_case_folder` writes, by file name."""
     children = [
@@ -897,6 +945,8 @@ def case_folder_rows(folder: CaseFolder) -> dict[str, list[dict[str, str]]]:
             "avoid_areas": _join(
                 [a.ons_code for a in c.avoid_authorities] + list(c.avoid_outcodes)
             ),
+            "needed_by": _iso(c.needed_by),
+            "urgency": "" if c.urgency is None else c.urgency.value,
         }
         for c in folder.children
     ]
@@ -918,6 +968,8 @@ def case_folder_rows(folder: CaseFolder) -> dict[str, list[dict[str, str]]]:
             "ethnicity": _join(v.ethnicity),
             "religion": v.religion or "",
             "languages": _join(v.languages),
+            "available_from": _iso(v.available_from),
+            "available_until": _iso(v.available_until),
         }
         for v in folder.vacancies
     ]

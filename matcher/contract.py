@@ -17,9 +17,11 @@ from matcher.vocabulary import (
     NEED_MEANING,
     OFSTED_MEANING,
     REQUIRED_CAPABILITY,
+    URGENCY_MEANING,
     Need,
     Ofsted,
     Sex,
+    Urgency,
     VacancySex,
     ethnicity_codes,
 )
@@ -99,6 +101,23 @@ CHILDREN_COLUMNS: tuple[Column, ...] = (
         "areas the child must not be placed in (e.g. exploitation risk): la names or codes, "
         "or postcode districts such as CM1",
     ),
+    Column(
+        "needed_by",
+        False,
+        True,
+        "date YYYY-MM-DD",
+        "the date the placement must start: only vacancies free on it are offered; "
+        "blank: today for an emergency, else the date asked about (rank/match --on)",
+    ),
+    Column(
+        "urgency",
+        False,
+        True,
+        "urgency",
+        "how soon: emergency (today; rank also lists what frees within --within-days), "
+        "urgent or planned; blank: not recorded (treated as planned)",
+        "urgency",
+    ),
 )
 
 VACANCIES_COLUMNS: tuple[Column, ...] = (
@@ -160,6 +179,20 @@ VACANCIES_COLUMNS: tuple[Column, ...] = (
         "the setting's Ofsted unique reference number, written to the 903 URN "
         "(children's homes, secure homes, supported accommodation, parent-and-child "
         "centres need one: DfE rule 218); blank: none (fostering is written XXXXXXX)",
+    ),
+    Column(
+        "available_from",
+        False,
+        True,
+        "date YYYY-MM-DD",
+        "first day the beds are free; blank: free now",
+    ),
+    Column(
+        "available_until",
+        False,
+        True,
+        "date YYYY-MM-DD (>= available_from)",
+        "last day the beds are free (inclusive); blank: no last day",
     ),
 )
 
@@ -223,6 +256,7 @@ def vocabularies() -> dict[str, dict[str, str]]:
             for s in VacancySex
         },
         "ethnicity": dict(ethnicity_codes()),
+        "urgency": {u.value: URGENCY_MEANING[u] for u in Urgency},
     }
 
 

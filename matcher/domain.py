@@ -9,6 +9,7 @@ Ages are whole years; costs are whole pounds a week.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from collections import Counter
@@ -24,6 +25,7 @@ from matcher.vocabulary import (
     Need,
     Ofsted,
     Sex,
+    Urgency,
     VacancySex,
     ethnicity_codes,
     ofsted_scale_problem,
@@ -151,6 +153,21 @@ def vacancy_rule_problems(
     return problems
 
 
+def _is_date(value: object) -> bool:
+    # datetime is a subclass of date; a time of day has no meaning here.
+    return value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime))
+
+
+def availability_problem(start: dt.date | None, until: dt.date | None) -> str | None:
+    """Why ``available_from``/``available_until`` cannot stand together, or ``None``."""
+    if start is not None and until is not None and until < start:
+        return (
+            f"expected a date on or after available_from ({start.isoformat()}); "
+            f"got {until.isoformat()}"
+        )
+    return None
+
+
 def check_id(value: str, field: str) -> None:
     """Raise :class:`InvalidFieldError` unless ``value`` is a valid id (see :data:`ID_PATTERN`)."""
     _require(
@@ -218,6 +235,11 @@ class Child:
     avoid_authorities, avoid_outcodes
         Areas the child must not be placed in (``avoid_areas``): authorities and postcode
         districts, e.g. for a risk of exploitation there.
+    needed_by
+        The date the placement must start (``needed_by``), if known.
+    urgency
+        From :class:`~matcher.vocabulary.Urgency`; ``None`` when not recorded.
+        :meth:`date_needed` gives the date the child's vacancies must be free on.
     """
 
     child_id: str
@@ -235,6 +257,8 @@ class Child:
     language: str | None = field(default=None, repr=False)
     avoid_authorities: frozenset[Authority] = field(default=frozenset(), repr=False)
     avoid_outcodes: frozenset[str] = field(default=frozenset(), repr=False)
+    needed_by: dt.date | None = None
+    urgency: Urgency | None = None
     placement_types: frozenset[PlacementType] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -271,6 +295,12 @@ class Child:
             "avoid_areas",
             "expected postcode districts such as CM1",
         )
+        _require(_is_date(self.needed_by), "needed_by", "expected a date (YYYY-MM-DD) or blank")
+        _require(
+            self.urgency is None or isinstance(self.urgency, Urgency),
+            "urgency",
+            "expected one of: " + ", ".join(u.value for u in Urgency),
+        )
         for name, message in child_rule_problems(
             age=self.age,
             has_home=self.home is not None,
@@ -279,6 +309,22 @@ class Child:
         ):
             raise InvalidFieldError(name, message)
         object.__setattr__(self, "placement_types", resolved)
+
+    @property
+    def is_emergency(self) -> bool:
+        """The ``emergency`` urgency: a placement is needed today."""
+        return self.urgency is Urgency.EMERGENCY
+
+    def date_needed(self, on: dt.date, today: dt.date) -> dt.date:
+        """The date this child's vacancies must be free on.
+
+        ``needed_by`` if given; else ``today`` for an emergency; else ``on`` (the date the
+        officer asks about: ``rank --on``, by default today). Both dates are passed in, so
+        that nothing here reads the clock.
+        """
+        if self.needed_by is not None:
+            return self.needed_by
+        return today if self.is_emergency else on
 
     @property
     def home_postcode(self) -> str | None:
@@ -361,6 +407,10 @@ class Vacancy:
         Free text, normalised.
     languages
         Languages spoken in the household, normalised.
+    available_from, available_until
+        The first and last day the beds are free, inclusive; ``None``: free from now
+        (no first day) and with no last day. A vacancy is offered for a child only on
+        the child's date (:meth:`available_on`).
     """
 
     vacancy_id: str
@@ -379,6 +429,8 @@ class Vacancy:
     ethnicity: frozenset[str] = frozenset()
     religion: str | None = None
     languages: frozenset[str] = frozenset()
+    available_from: dt.date | None = None
+    available_until: dt.date | None = None
 
     def __post_init__(self) -> None:
         check_id(self.vacancy_id, "vacancy_id")
@@ -423,6 +475,17 @@ class Vacancy:
             all(c in codes for c in self.ethnicity), "ethnicity", "expected SSDA903 ETHNIC codes"
         )
         _require(self.religion is None or bool(self.religion.strip()), "religion", "expected text")
+        for name in ("available_from", "available_until"):
+            _require(_is_date(getattr(self, name)), name, "expected a date (YYYY-MM-DD) or blank")
+        problem = availability_problem(self.available_from, self.available_until)
+        if problem is not None:
+            raise InvalidFieldError("available_until", problem)
+
+    def available_on(self, day: dt.date) -> bool:
+        """Whether the beds are free on ``day`` (both ends inclusive; blank ends open)."""
+        return (self.available_from is None or self.available_from <= day) and (
+            self.available_until is None or day <= self.available_until
+        )
 
     @property
     def postcode(self) -> str:

@@ -271,6 +271,33 @@ class VacancySex(StrEnum):
         return self is VacancySex.ANY or self.value == sex.value
 
 
+class Urgency(StrEnum):
+    """How soon a child needs a placement (the ``urgency`` column).
+
+    ``emergency``: tonight; the child's date is today, whatever ``--on`` says, and
+    ``rank`` also lists what frees within a few days (a bridging placement then a planned
+    move). ``urgent``: within days; ``planned``: a planned move. Neither changes the child's
+    date, which is ``needed_by`` if given, else the ``--on`` date.
+    """
+
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    PLANNED = "planned"
+
+    @classmethod
+    def parse(cls, text: str) -> Urgency:
+        """Parse one case-insensitive value, or raise :class:`VocabularyError`."""
+        return _parse_enum(cls, text, "urgency")
+
+
+URGENCY_MEANING: dict[Urgency, str] = {
+    Urgency.EMERGENCY: "a placement is needed today: the child's date is today (unless "
+    "needed_by is given), and rank also lists what frees within --within-days",
+    Urgency.URGENT: "needed within days; the child's date is needed_by or the --on date",
+    Urgency.PLANNED: "a planned move; the child's date is needed_by or the --on date",
+}
+
+
 @cache
 def ethnicity_codes() -> dict[str, str]:
     """The SSDA903 ``ETHNIC`` codes with their descriptions (e.g. ``WBRI``: White British)."""

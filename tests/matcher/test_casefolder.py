@@ -123,6 +123,8 @@ def test_children_columns_are_pinned() -> None:
         "religion",
         "language",
         "avoid_areas",
+        "needed_by",
+        "urgency",
     )
     required = {c.name for c in CHILDREN_COLUMNS if c.required}
     assert required == {"child_id", "age", "sex", "home_postcode", "la"}
@@ -147,6 +149,8 @@ def test_vacancies_columns_are_pinned() -> None:
         "religion",
         "languages",
         "urn",
+        "available_from",
+        "available_until",
     )
     optional = {c.name for c in VACANCIES_COLUMNS if not c.required}
     assert optional == {
@@ -156,6 +160,8 @@ def test_vacancies_columns_are_pinned() -> None:
         "religion",
         "languages",
         "urn",
+        "available_from",
+        "available_until",
     }
 
 
