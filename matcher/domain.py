@@ -14,7 +14,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from geography.authorities import resolve_authority
@@ -614,12 +614,19 @@ class CaseFolder:
         Weights and thresholds.
     warnings
         Problems that did not stop loading (e.g. unknown columns).
+    on, today
+        The date asked about (``rank --on``, ``match --on``) and today's date, both passed
+        in by the caller (nothing here reads the clock); see :meth:`date_of`. ``None``
+        (as loaded): a child without ``needed_by`` is not held to any date, as before
+        vacancies had dates. :meth:`with_dates` sets them.
     """
 
     children: tuple[Child, ...]
     vacancies: tuple[Vacancy, ...]
     policy: Policy = field(default_factory=Policy)
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
+    on: dt.date | None = None
+    today: dt.date | None = None
     sibling_groups: tuple[SiblingGroup, ...] = field(init=False)
     providers: tuple[Provider, ...] = field(init=False, compare=False, repr=False)
     _children_by_id: Mapping[str, Child] = field(init=False, compare=False, repr=False)
@@ -630,6 +637,8 @@ class CaseFolder:
     _derived: _Derived = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        for name in ("on", "today"):
+            _require(_is_date(getattr(self, name)), name, "expected a date or None")
         children = tuple(sorted(self.children, key=lambda c: c.child_id))
         vacancies = tuple(sorted(self.vacancies, key=lambda v: v.vacancy_id))
         for ids, what in (
@@ -678,6 +687,28 @@ class CaseFolder:
             authority = resolve_authority(self.policy.authority)
         object.__setattr__(self, "_policy_authority", authority)
         object.__setattr__(self, "_derived", _Derived())
+
+    def with_dates(self, on: dt.date | None, today: dt.date | None) -> CaseFolder:
+        """This folder asked about date ``on`` on ``today`` (a new folder, its own caches).
+
+        ``on`` defaults to ``today`` when ``None``, as ``rank --on`` does.
+        """
+        return replace(self, on=today if on is None else on, today=today)
+
+    def date_of(self, child: Child) -> dt.date | None:
+        """The date ``child``'s vacancies must be free on (:meth:`Child.date_needed`).
+
+        ``needed_by`` if given; otherwise today for an emergency, else :attr:`on`; with
+        only one of :attr:`on` and :attr:`today` set, it stands for both; ``None`` when the
+        child has no ``needed_by`` and neither is set.
+        """
+        if child.needed_by is not None:
+            return child.needed_by
+        on = self.on if self.on is not None else self.today
+        today = self.today if self.today is not None else self.on
+        if on is None or today is None:
+            return None
+        return child.date_needed(on, today)
 
     def derived(self, build: Callable[[CaseFolder], _T]) -> _T:
         """``build(self)``, built the first time it is asked for and kept with this folder.

@@ -12,7 +12,8 @@ The rules, in order (see each class for the source and the exact test):
 ``no_supported_accommodation_under_16``, ``placement_type_suits_child``,
 ``age_within_approval``, ``sex_within_approval``, ``dols_lawful``, ``parent_and_child``,
 ``required_adaptation``, ``avoid_areas``, ``solo_only``, ``no_younger_children``,
-``beds_for_sibling_group``, ``fostering_limit``, and last ``sibling_group_together`` (a
+``beds_for_sibling_group``, ``fostering_limit``, ``not_available_on_date``, and last
+``sibling_group_together`` (a
 vacancy excluded for one child of a sibling group is excluded for the whole group, because
 the group is placed as a unit).
 
@@ -44,7 +45,7 @@ from typing import ClassVar, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from matcher.domain import FOSTERING_LIMIT, SUPPORTED_ACCOMMODATION_MIN_AGE
+from matcher.domain import FOSTERING_LIMIT, SUPPORTED_ACCOMMODATION_MIN_AGE, CaseFolder, Vacancy
 from matcher.factors.base import TYPE_BIT, TYPES, BoolArray, Pairs, in_sorted
 from matcher.placement_types import PlacementType
 from matcher.vocabulary import Need
@@ -417,6 +418,93 @@ class FosteringLimit:
         )
 
 
+#: Day ordinals standing for an open end of a vacancy's dates, and for "no date".
+_OPEN_FROM, _OPEN_UNTIL = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+_NO_DAY = np.iinfo(np.int64).min
+
+
+def _vacancy_days(vacancies: tuple[Vacancy, ...]) -> tuple[npt.NDArray[np.int64], ...]:
+    return (
+        np.asarray(
+            [
+                _OPEN_FROM if v.available_from is None else v.available_from.toordinal()
+                for v in vacancies
+            ],
+            dtype=np.int64,
+        ).reshape(-1),
+        np.asarray(
+            [
+                _OPEN_UNTIL if v.available_until is None else v.available_until.toordinal()
+                for v in vacancies
+            ],
+            dtype=np.int64,
+        ).reshape(-1),
+    )
+
+
+def _folder_vacancy_days(folder: CaseFolder) -> tuple[npt.NDArray[np.int64], ...] | None:
+    """The folder's vacancies' first and last days as ordinals; ``None`` if none has a date."""
+    if all(v.available_from is None and v.available_until is None for v in folder.vacancies):
+        return None
+    return _vacancy_days(folder.vacancies)
+
+
+class NotAvailableOnDate:
+    """A vacancy is offered only on the days its beds are free.
+
+    The child's date is ``needed_by``; else today for an ``emergency``; else the date asked
+    about (``rank --on``, ``match --on``, by default today): see
+    :meth:`matcher.domain.CaseFolder.date_of`. A vacancy is free from ``available_from`` to
+    ``available_until``, both inclusive, a blank end open. A folder whose vacancies have no
+    dates is never excluded by this rule (the behaviour before vacancies had dates).
+    Vectorised: the vacancies' days are built once per folder, the children's per call.
+    """
+
+    name: ClassVar[str] = "not_available_on_date"
+    source: ClassVar[str] = (
+        "Children Act 1989 s22C(5) (the most appropriate placement available); the "
+        "provider's stated availability (available_from, available_until)"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    @staticmethod
+    def _days(pairs: Pairs) -> tuple[npt.NDArray[np.int64], ...] | None:
+        a = pairs.arrays
+        folder = a.folder
+        whole = folder.derived(_folder_vacancy_days)
+        if whole is None:
+            return None
+        v_days = whole if a.vacancies is folder.vacancies else _vacancy_days(a.vacancies)
+        child_days = [folder.date_of(c) for c in a.children]
+        c_day = np.asarray(
+            [_NO_DAY if d is None else d.toordinal() for d in child_days], dtype=np.int64
+        ).reshape(-1)
+        return c_day, v_days[0], v_days[1]
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """A pair whose child's date is before ``available_from`` or after
+        ``available_until``."""
+        days = self._days(pairs)
+        if days is None or not len(pairs):
+            return _none(pairs)
+        c_day, v_from, v_until = days
+        d = c_day[pairs.ci]
+        return np.asarray((d != _NO_DAY) & ((d < v_from[pairs.vi]) | (d > v_until[pairs.vi])))
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why: the vacancy's dates and the date asked about."""
+        v = pairs.vacancy(k)
+        day = pairs.arrays.folder.date_of(pairs.child(k))
+        start = "now" if v.available_from is None else v.available_from.isoformat()
+        end = (
+            "with no end date"
+            if v.available_until is None
+            else (f"until {v.available_until.isoformat()}")
+        )
+        on = "" if day is None else f" on {day.isoformat()}"
+        return f"Not free{on}, the child's date: the vacancy is free from {start} {end}."
+
+
 class SiblingGroupTogether:
     """A vacancy excluded for one child of a sibling group is excluded for the group.
 
@@ -456,6 +544,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     NoYoungerChildren(),
     BedsForSiblingGroup(),
     FosteringLimit(),
+    NotAvailableOnDate(),
     GROUP_RULE,
 )
 

@@ -92,7 +92,10 @@ class EpisodeDefaults:
     Attributes
     ----------
     decom
-        Start of the placement (``DECOM``).
+        Start of the placement (``DECOM``) of a child with no date of its own: each child's
+        ``DECOM`` is its placement date, :meth:`~matcher.domain.CaseFolder.date_of`
+        (``needed_by``, or today for an emergency, or the folder's ``on`` date), and this
+        date when the folder gives none.
     rne
         Reason for new episode: ``S`` (started to be looked after) by default, which the DfE
         validator requires of a child's first episode in the return (rule 357); use ``P``
@@ -286,7 +289,6 @@ def export_903(
     uasc: list[dict[str, str]] = []
     located: list[dict[str, str]] = []
     warnings: list[str] = []
-    decom = _date(defaults.decom)
     skipped = 0
     for child_id in sorted(assignments):
         vacancy_id = assignments[child_id]
@@ -327,6 +329,9 @@ def export_903(
             warnings.append(
                 f"child {child_id}: placement more than 350 miles from home (DfE rule 454)"
             )
+        # The placement starts on the child's date, the date its vacancies were matched on.
+        start = folder.date_of(child) or defaults.decom
+        decom = _date(start)
         episodes.append(
             {
                 "CHILD": child_id,
@@ -344,7 +349,7 @@ def export_903(
                 "URN": urn,
             }
         )
-        dob = _date(_placeholder_dob(child.age, defaults.decom))
+        dob = _date(_placeholder_dob(child.age, start))
         if child.age < 6:
             upn = UPN_UNDER_6
         elif migrant:

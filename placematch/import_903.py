@@ -449,8 +449,15 @@ def import_903(
         )
     issues.sort(key=lambda i: (i.file, i.line, i.field))
     return Import903Result(
-        children=pd.DataFrame(children, columns=list(IMPORT_CHILD_COLUMNS)).astype(str),
-        vacancies=pd.DataFrame(vacancies, columns=list(VACANCY_COLUMNS)).astype(str),
+        # columns the return does not give (the dates) are written blank, not "nan"
+        children=pd.DataFrame(children, columns=list(IMPORT_CHILD_COLUMNS))
+        .astype(object)
+        .fillna("")
+        .astype(str),
+        vacancies=pd.DataFrame(vacancies, columns=list(VACANCY_COLUMNS))
+        .astype(object)
+        .fillna("")
+        .astype(str),
         issues=tuple(issues),
         at=on,
         la_code=ons,

@@ -958,7 +958,8 @@ def generate(
     # the organisation (fostering service, agency, home operator) is an extra column.
     vac.insert(1, "provider_id", [f"P{i + 1:04d}" for i in range(len(vac))])
     vac["urn"] = synthetic_urns(vac, seed)
-    vacancies_df = vac[list(VACANCY_COLUMNS)].astype(str)
+    # columns synth does not fill (the dates: free now, no needed_by) are written blank
+    vacancies_df = vac.reindex(columns=list(VACANCY_COLUMNS), fill_value="").astype(str)
     metadata = _metadata(profile, seed, shape, ons, name, children_df, vacancies_df, n)
     return SyntheticCase(children_df, vacancies_df, metadata)
 
@@ -1038,7 +1039,7 @@ def _children_frame(c: _Cohort, child_ids: np.ndarray, keep: np.ndarray, ons: st
         "avoid_areas": [""] * len(keep),
         "current_group": c.group[keep],
     }
-    return pd.DataFrame(data)[list(CHILD_COLUMNS)].astype(str)
+    return pd.DataFrame(data).reindex(columns=list(CHILD_COLUMNS), fill_value="").astype(str)
 
 
 def _metadata(

@@ -8,6 +8,7 @@ import json
 import sys
 
 from matcher.casefolder import load_case_folder
+from placematch.commands import _dates
 from placematch.commands._paths import input_file, output_folder
 from placematch.export_903 import EpisodeDefaults, export_903, read_assignments
 
@@ -39,7 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
     parser.add_argument(
-        "--start", type=_date, default=None, help="DECOM, the placement start (default: today)"
+        "--start",
+        type=_date,
+        default=None,
+        help="the placement start (default: today), the date the match was made on (match "
+        "--on): each child's DECOM is its needed_by, else today for an emergency, else this",
     )
     parser.add_argument(
         "--rne", default="S", help="reason for new episode (default S; P for a move in care)"
@@ -59,10 +64,9 @@ def run(args: argparse.Namespace) -> int:
     """Export; print the files written and any warnings."""
     output_folder(args.out, "--out")
     assignments = read_assignments(input_file(args.assignment, "assignment file"))
-    folder = load_case_folder(args.folder)
-    defaults = EpisodeDefaults(
-        decom=args.start or dt.date.today(), rne=args.rne, ls=args.ls, cin=args.cin
-    )
+    today = _dates.clock()
+    folder = load_case_folder(args.folder).with_dates(args.start, today)
+    defaults = EpisodeDefaults(decom=args.start or today, rne=args.rne, ls=args.ls, cin=args.cin)
     written = export_903(
         folder,
         assignments,

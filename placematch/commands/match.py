@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matcher.casefolder import load_case_folder
+from placematch.commands._dates import add_on, dated
 from placematch.commands._paths import input_file, output_file
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="solver workers (default 1: faster than 2 on two cores)",
     )
+    add_on(parser)
     parser.add_argument("--out", metavar="FILE", default=None, help="write the JSON result here")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(func=run)
@@ -148,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     policy = _policy(args.policy) if args.policy is not None else None
     if args.out is not None:
         output_file(args.out, "--out")
-    folder = load_case_folder(args.folder)
+    folder = dated(load_case_folder(args.folder), args.on)
     if policy is not None:
         folder = replace(folder, policy=policy)
     result = match(folder, params)

@@ -12,12 +12,21 @@ vacancy, or with the points it gains and loses against the child's best option.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+from dataclasses import dataclass
+from typing import Any
 
 from matcher.casefolder import load_case_folder
+from matcher.domain import CaseFolder
 from matcher.explain import Option, Ranking, WhyNot
 from matcher.factors import DEFAULT_FACTORS
 from matcher.rank import UnknownIdError, rank_child, why_not
+from matcher.rules import NotAvailableOnDate
+from placematch.commands._dates import add_on, dated
+
+#: Days ahead an emergency's ranking looks for vacancies that free up (``--within-days``).
+EMERGENCY_WITHIN_DAYS = 7
 
 #: Short column headers of the factors in the table.
 SHORT: dict[str, str] = {
@@ -44,6 +53,84 @@ def _top(text: str) -> int:
     return value
 
 
+def _days(text: str) -> int:
+    """``--within-days N``: a whole number of days, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {text}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class SoonFree:
+    """A vacancy excluded for a child only because it is not free yet on the child's date,
+    but free within the days asked about (``rank --within-days``)."""
+
+    vacancy_id: str
+    placement_type: str
+    available_from: dt.date
+    available_until: dt.date | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return {
+            "vacancy_id": self.vacancy_id,
+            "placement_type": self.placement_type,
+            "available_from": self.available_from.isoformat(),
+            "available_until": None
+            if self.available_until is None
+            else self.available_until.isoformat(),
+        }
+
+
+def soon_free(
+    folder: CaseFolder, child_id: str, days: int
+) -> tuple[dt.date | None, list[SoonFree]]:
+    """The child's date and the vacancies that free within ``days`` of it, soonest first.
+
+    A vacancy counts when :class:`~matcher.rules.NotAvailableOnDate` is the only hard rule
+    it breaks for the child (on the child's date) and its ``available_from`` is within
+    ``days`` days after that date: it would be offered from that day, so a short bridging
+    placement now followed by a planned move to it is possible.
+    """
+    day = folder.date_of(folder.child(child_id))
+    if day is None or days <= 0:
+        return day, []
+    last = day + dt.timedelta(days=days)
+    found: list[SoonFree] = []
+    for v in folder.vacancies:
+        start = v.available_from
+        if start is None or not day < start <= last:
+            continue
+        answer = why_not(folder, child_id, v.vacancy_id)
+        e = answer.exclusion
+        if e is not None and e.rule == NotAvailableOnDate.name and not answer.also_broken:
+            found.append(SoonFree(v.vacancy_id, v.placement_type.value, start, v.available_until))
+    found.sort(key=lambda s: (s.available_from, s.vacancy_id))
+    return day, found
+
+
+def render_soon_free(day: dt.date | None, found: list[SoonFree], days: int) -> str:
+    """The lines ``placematch rank`` prints below the ranking for ``--within-days``."""
+    if day is None:
+        return ""
+    head = f"Free within {days} days of {day.isoformat()} (not free on that date):"
+    if not found:
+        return f"{head} none."
+    lines = [head]
+    width = max(len(s.vacancy_id) for s in found)
+    for s in found:
+        until = "" if s.available_until is None else f" until {s.available_until.isoformat()}"
+        lines.append(
+            f"  {s.vacancy_id:<{width}}  {s.placement_type}  from {s.available_from.isoformat()}"
+            f"{until}"
+        )
+    return "\n".join(lines)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``rank`` and ``why-not`` sub-commands."""
     rank = subparsers.add_parser(
@@ -64,6 +151,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also list each excluded vacancy with the rule that excludes it",
     )
+    add_on(rank)
+    rank.add_argument(
+        "--within-days",
+        type=_days,
+        default=None,
+        metavar="N",
+        help="also list vacancies excluded only because they are not yet free but free "
+        f"within N days of the child's date (default {EMERGENCY_WITHIN_DAYS} for an "
+        "emergency, else 0): a bridging placement now and a planned move then",
+    )
     rank.add_argument("--json", action="store_true", help="print the ranking as JSON")
     rank.set_defaults(func=run_rank)
 
@@ -78,6 +175,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     why.add_argument("folder", metavar="DIR", help="the case folder")
     why.add_argument("--child", required=True, metavar="ID", help="the child's child_id")
     why.add_argument("--vacancy", required=True, metavar="ID", help="the vacancy_id")
+    add_on(why)
     why.add_argument("--json", action="store_true", help="print the answer as JSON")
     why.set_defaults(func=run_why_not)
 
@@ -192,21 +290,34 @@ def render_why_not(answer: WhyNot) -> str:
 
 def run_rank(args: argparse.Namespace) -> int:
     """Run ``placematch rank``."""
-    folder = load_case_folder(args.folder)
+    folder = dated(load_case_folder(args.folder), args.on)
     try:
         ranking = rank_child(folder, args.child, args.top)
     except UnknownIdError as exc:
         raise _where(exc, args.folder) from None
+    child = folder.child(args.child)
+    days = args.within_days
+    if days is None:
+        days = EMERGENCY_WITHIN_DAYS if child.is_emergency else 0
+    day, found = soon_free(folder, args.child, days)
     if args.json:
-        print(json.dumps(ranking.to_dict(), indent=2))
+        data = ranking.to_dict()
+        data["date"] = None if day is None else day.isoformat()
+        data["urgency"] = None if child.urgency is None else child.urgency.value
+        if days:
+            data["within_days"] = days
+            data["free_within_days"] = [s.to_dict() for s in found]
+        print(json.dumps(data, indent=2))
     else:
         print(render_ranking(ranking, excluded=args.excluded))
+        if days:
+            print(render_soon_free(day, found, days))
     return 0
 
 
 def run_why_not(args: argparse.Namespace) -> int:
     """Run ``placematch why-not``."""
-    folder = load_case_folder(args.folder)
+    folder = dated(load_case_folder(args.folder), args.on)
     try:
         answer = why_not(folder, args.child, args.vacancy)
     except UnknownIdError as exc:

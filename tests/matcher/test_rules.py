@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from test_rules_builders import authority, child, folder, oracle_rules, place, vacancy
 
@@ -14,6 +16,7 @@ from matcher.rules import DEFAULT_RULES, rule_by_name
 from matcher.vocabulary import Need, Sex, VacancySex
 
 N = Need
+MAR_1, MAR_2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
 
 #: rule -> (children, vacancies) where C1/V1 breaks only that rule, and a passing variant.
 CASES: dict[str, tuple[tuple[list[Child], list[Vacancy]], tuple[list[Child], list[Vacancy]]]] = {
@@ -108,6 +111,10 @@ CASES: dict[str, tuple[tuple[list[Child], list[Vacancy]], tuple[list[Child], lis
     "fostering_limit": (
         ([child("C1")], [vacancy("V1", fostered_now=3)]),
         ([child("C1")], [vacancy("V1", fostered_now=2)]),
+    ),
+    "not_available_on_date": (
+        ([child("C1", needed_by=MAR_1)], [vacancy("V1", available_from=MAR_2)]),
+        ([child("C1", needed_by=MAR_2)], [vacancy("V1", available_from=MAR_2)]),
     ),
     "sibling_group_together": (
         (

@@ -123,6 +123,12 @@ def oracle_rules(f: CaseFolder, c: Child, v: Vacancy) -> list[str]:
         and not (v.fostered_now == 0 and joining > 1)
     ):
         broken.append("fostering_limit")
+    day = f.date_of(c)
+    if day is not None and not (
+        (v.available_from is None or v.available_from <= day)
+        and (v.available_until is None or day <= v.available_until)
+    ):
+        broken.append("not_available_on_date")
     return broken
 
 

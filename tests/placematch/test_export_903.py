@@ -42,13 +42,13 @@ def folder_with_urns(tmp_path: Path) -> Path:
     folder = tmp_path / "demo"
     shutil.copytree(DEMO, folder)
     rows = list(csv.reader((folder / "vacancies.csv").open(encoding="utf-8")))
-    assert rows[0][-1] == "urn"  # the demo's homes carry synthetic URNs
+    assert "urn" in rows[0]  # the demo's homes carry synthetic URNs
+    u = rows[0].index("urn")
     # Two extra homes: one in Wales, one in Cumberland (not in the DfE's 2021 list).
     extra = rows[9][:]  # V09, a children's home
-    wales = [*extra[:-1], "SC999001"]
-    wales[0], wales[1], wales[3] = "V90", "P90", "CF10 1AA"
-    cumbria = [*extra[:-1], "SC999002"]
-    cumbria[0], cumbria[1], cumbria[3] = "V91", "P91", "CA1 1AA"
+    wales, cumbria = extra[:], extra[:]
+    wales[0], wales[1], wales[3], wales[u] = "V90", "P90", "CF10 1AA", "SC999001"
+    cumbria[0], cumbria[1], cumbria[3], cumbria[u] = "V91", "P91", "CA1 1AA", "SC999002"
     rows += [wales, cumbria]
     with (folder / "vacancies.csv").open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows)

@@ -44,7 +44,8 @@ def _issues(result: Import903Result, action: str) -> dict[str, str]:
 def test_columns_follow_the_contract(result: Import903Result) -> None:
     contract_children = column_names(CHILDREN_FILE)[:12]
     assert tuple(result.children.columns[:12]) == contract_children
-    assert tuple(result.vacancies.columns[:17]) == column_names(VACANCIES_FILE)
+    n = len(column_names(VACANCIES_FILE))
+    assert tuple(result.vacancies.columns[:n]) == column_names(VACANCIES_FILE)
 
 
 def test_open_episodes_become_children_with_mapped_fields(result: Import903Result) -> None:
