@@ -12,9 +12,11 @@ it breaks), or with the points the vacancy gains and loses against the best opti
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,9 +25,9 @@ from matcher.candidates import Folding, exclusion_of, factor_matrix, options_of
 from matcher.domain import CaseFolder, Child
 from matcher.explain import Deferred, Exclusion, Option, Ranking, WhyNot
 from matcher.factors.base import FolderArrays, Pairs, VacancyArrays
-from matcher.rules import DEFAULT_RULES, GROUP_RULE, RuleResult, evaluate_rules
+from matcher.rules import DEFAULT_RULES, GROUP_RULE, NotAvailableOnDate, RuleResult, evaluate_rules
 
-__all__ = ["UnknownIdError", "rank_child", "why_not"]
+__all__ = ["SoonFree", "UnknownIdError", "rank_child", "soon_free", "why_not"]
 
 
 class UnknownIdError(LookupError):
@@ -207,3 +209,65 @@ def why_not(folder: CaseFolder, child_id: str, vacancy_id: str) -> WhyNot:
             elif diff < 0:
                 losses[mine.factor] = diff
     return WhyNot(child_id, vacancy_id, None, (), option, best, gains, losses)
+
+
+@dataclass(frozen=True, slots=True)
+class SoonFree:
+    """A vacancy excluded for a child only because it is not free yet on the child's date,
+    but free within the days asked about (``rank --within-days``)."""
+
+    vacancy_id: str
+    placement_type: str
+    available_from: dt.date
+    available_until: dt.date | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        until = self.available_until
+        return {
+            "vacancy_id": self.vacancy_id,
+            "placement_type": self.placement_type,
+            "available_from": self.available_from.isoformat(),
+            "available_until": None if until is None else until.isoformat(),
+        }
+
+
+def soon_free(
+    folder: CaseFolder, child_id: str, days: int
+) -> tuple[dt.date | None, tuple[SoonFree, ...]]:
+    """The child's date and the vacancies that free within ``days`` of it, soonest first.
+
+    A vacancy counts when, for the child and (placed as a unit) each sibling, the only hard
+    rules it breaks are :class:`~matcher.rules.NotAvailableOnDate` (and the sibling-group
+    rule that follows from it), and its ``available_from`` is within ``days`` days after
+    the child's date: it would be offered from that day, so a short bridging placement now
+    followed by a planned move to it is possible. One assessment of the child, vectorised
+    over its pairs.
+
+    Raises
+    ------
+    UnknownIdError
+        (a ``LookupError``) if the child is not in the folder.
+    """
+    child = _child(folder, child_id)
+    day = folder.date_of(child)
+    if day is None or days <= 0:
+        return day, ()
+    last = day + dt.timedelta(days=days)
+    a = _assess(folder, child)
+    n_v = a.n_vacancies
+    date_col = next(i for i, r in enumerate(DEFAULT_RULES) if r.name == NotAvailableOnDate.name)
+    group_col = DEFAULT_RULES.index(GROUP_RULE)
+    others = np.ones(len(DEFAULT_RULES), dtype=bool)
+    others[[date_col, group_col]] = False
+    # rows are member-major: member m's pair with vacancy j is row m * n_v + j
+    broken = a.result.broken.reshape(-1, n_v, len(DEFAULT_RULES))
+    only_date = ~broken[:, :, others].any(axis=(0, 2)) & broken[:, :, date_col].any(axis=0)
+    found = []
+    for j in np.flatnonzero(only_date).tolist():
+        v = folder.vacancies[j]
+        start = v.available_from
+        if start is not None and day < start <= last:
+            found.append(SoonFree(v.vacancy_id, v.placement_type.value, start, v.available_until))
+    found.sort(key=lambda f: (f.available_from, f.vacancy_id))
+    return day, tuple(found)

@@ -14,15 +14,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 from matcher.casefolder import load_case_folder
-from matcher.domain import CaseFolder
 from matcher.explain import Option, Ranking, WhyNot
 from matcher.factors import DEFAULT_FACTORS
-from matcher.rank import UnknownIdError, rank_child, why_not
-from matcher.rules import NotAvailableOnDate
+from matcher.rank import SoonFree, UnknownIdError, rank_child, soon_free, why_not
 from placematch.commands._dates import add_on, dated
 
 #: Days ahead an emergency's ranking looks for vacancies that free up (``--within-days``).
@@ -64,56 +61,7 @@ def _days(text: str) -> int:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class SoonFree:
-    """A vacancy excluded for a child only because it is not free yet on the child's date,
-    but free within the days asked about (``rank --within-days``)."""
-
-    vacancy_id: str
-    placement_type: str
-    available_from: dt.date
-    available_until: dt.date | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data."""
-        return {
-            "vacancy_id": self.vacancy_id,
-            "placement_type": self.placement_type,
-            "available_from": self.available_from.isoformat(),
-            "available_until": None
-            if self.available_until is None
-            else self.available_until.isoformat(),
-        }
-
-
-def soon_free(
-    folder: CaseFolder, child_id: str, days: int
-) -> tuple[dt.date | None, list[SoonFree]]:
-    """The child's date and the vacancies that free within ``days`` of it, soonest first.
-
-    A vacancy counts when :class:`~matcher.rules.NotAvailableOnDate` is the only hard rule
-    it breaks for the child (on the child's date) and its ``available_from`` is within
-    ``days`` days after that date: it would be offered from that day, so a short bridging
-    placement now followed by a planned move to it is possible.
-    """
-    day = folder.date_of(folder.child(child_id))
-    if day is None or days <= 0:
-        return day, []
-    last = day + dt.timedelta(days=days)
-    found: list[SoonFree] = []
-    for v in folder.vacancies:
-        start = v.available_from
-        if start is None or not day < start <= last:
-            continue
-        answer = why_not(folder, child_id, v.vacancy_id)
-        e = answer.exclusion
-        if e is not None and e.rule == NotAvailableOnDate.name and not answer.also_broken:
-            found.append(SoonFree(v.vacancy_id, v.placement_type.value, start, v.available_until))
-    found.sort(key=lambda s: (s.available_from, s.vacancy_id))
-    return day, found
-
-
-def render_soon_free(day: dt.date | None, found: list[SoonFree], days: int) -> str:
+def render_soon_free(day: dt.date | None, found: Sequence[SoonFree], days: int) -> str:
     """The lines ``placematch rank`` prints below the ranking for ``--within-days``."""
     if day is None:
         return ""
