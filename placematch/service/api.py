@@ -68,6 +68,8 @@ class ChildIn(_In):
     religion: str = Field(default="", max_length=60)
     language: str = Field(default="", max_length=60)
     avoid_areas: list[str] = Field(default_factory=list, max_length=20)
+    needed_by: str = Field(default="", max_length=10)  # YYYY-MM-DD, checked by the loader
+    urgency: str = Field(default="", max_length=20)
 
     def row(self) -> dict[str, str]:
         """The CSV cells."""
@@ -99,6 +101,8 @@ class VacancyIn(_In):
     ethnicity: list[str] = Field(default_factory=list, max_length=10)
     religion: str = Field(default="", max_length=60)
     languages: list[str] = Field(default_factory=list, max_length=10)
+    available_from: str = Field(default="", max_length=10)  # YYYY-MM-DD, checked by the loader
+    available_until: str = Field(default="", max_length=10)
 
     def row(self) -> dict[str, str]:
         """The CSV cells."""

@@ -595,7 +595,8 @@ def apply_variant(
     )
     parts = [p for p in (supply, recruits, world.kin, added) if len(p)]
     vacancies = pd.concat(parts, ignore_index=True) if parts else supply
-    return vacancies.fillna(""), added.fillna("")
+    # object first: a column no part fills (e.g. the dates) is all-NaN float, not text
+    return vacancies.astype(object).fillna(""), added.astype(object).fillna("")
 
 
 def _toml_value(value: Any) -> str:
