@@ -13,7 +13,7 @@ import tempfile
 import tomllib
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,9 @@ from placematch.service import audit, store
 from placematch.service.auth import Principal
 from placematch.service.models import ChildRecord, Decision, Forecast, Job, VacancyRecord, utcnow
 from placematch.service.problems import ProblemError
+
+#: Today's date, the date the service ranks and matches on (replaced in tests).
+clock: Callable[[], dt.date] = dt.date.today
 
 OFFICER = "placement_officer"
 COMMISSIONER = "commissioner"
@@ -184,7 +187,7 @@ def rank(
 ) -> Ranking:
     """The child's ranked options among the free beds (audited)."""
     record = visible_child(session, who, request, child_id, "rank")
-    folder = store.available_folder(session, _with(session, child_id))
+    folder = store.available_folder(session, _with(session, child_id), today=clock())
     ranking = rank_child(folder, child_id, top)
     audit.record(
         session,
@@ -215,7 +218,7 @@ def explain_why_not(
 ) -> WhyNot:
     """Why a vacancy is not the child's best option (audited)."""
     record = visible_child(session, who, request, child_id, "why_not")
-    folder = store.available_folder(session, _with(session, child_id))
+    folder = store.available_folder(session, _with(session, child_id), today=clock())
     try:
         answer = why_not(folder, child_id, vacancy_id)
     except UnknownIdError:
@@ -298,7 +301,7 @@ def child_map(session: Session, who: Principal, request: Request, child_id: str)
     from geography.schools import school
 
     record = visible_child(session, who, request, child_id, "map")
-    folder = store.available_folder(session, _with(session, child_id))
+    folder = store.available_folder(session, _with(session, child_id), today=clock())
     child = folder.child(child_id)
     ranking = rank_child(folder, child_id, 8)
     points: list[MapPoint] = []
@@ -390,7 +393,7 @@ def run_match_job(factory: Any, job_id: str) -> None:
         step("running", 0.1, "building the case folder")
         with factory() as s:
             ids = s.get(Job, job_id).params["child_ids"]
-            folder = store.available_folder(s, ids)
+            folder = store.available_folder(s, ids, today=clock())
         step("running", 0.3, f"matching {len(folder.children)} children")
         result = match(folder, SolverParameters(time_limit_s=60.0))
         step(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import tempfile
 import threading
 import weakref
@@ -161,11 +162,14 @@ def stored_folder(session: Session) -> CaseFolder:
     return folder
 
 
-def available_folder(session: Session, child_ids: Iterable[str] | None = None) -> CaseFolder:
+def available_folder(
+    session: Session, child_ids: Iterable[str] | None = None, *, today: dt.date | None = None
+) -> CaseFolder:
     """What can be matched now: waiting children (or those given), beds not yet taken.
 
     Vacancies keep only their free beds; a connected-person carer keeps only the children
-    still in the folder, and is left out when none is.
+    still in the folder, and is left out when none is. ``today`` (passed in, never read
+    here): the date matched on, so only vacancies free on each child's date are offered.
     """
     folder = stored_folder(session)
     status = dict(session.execute(select(ChildRecord.child_id, ChildRecord.status)).all())
@@ -186,7 +190,9 @@ def available_folder(session: Session, child_ids: Iterable[str] | None = None) -
         if v.connected_to and not connected:
             continue
         vacancies.append(dataclasses.replace(v, beds=free, connected_to=frozenset(connected)))
-    return CaseFolder(children=children, vacancies=tuple(vacancies), policy=folder.policy)
+    return CaseFolder(
+        children=children, vacancies=tuple(vacancies), policy=folder.policy, on=today, today=today
+    )
 
 
 # --------------------------------------------------------------------------- writing
