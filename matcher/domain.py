@@ -257,7 +257,7 @@ class Child:
     language: str | None = field(default=None, repr=False)
     avoid_authorities: frozenset[Authority] = field(default=frozenset(), repr=False)
     avoid_outcodes: frozenset[str] = field(default=frozenset(), repr=False)
-    needed_by: dt.date | None = None
+    needed_by: dt.date | None = field(default=None, repr=False)
     urgency: Urgency | None = None
     placement_types: frozenset[PlacementType] = field(init=False, compare=False, repr=False)
 
