@@ -57,6 +57,7 @@ __all__ = [
     "WhyNot",
     "build_candidates",
     "explain_pair",
+    "explain_pairs",
     "rank_child",
     "signoff_codes",
     "signoff_flags",
@@ -313,15 +314,64 @@ def explain_pair(folder: CaseFolder, child: Child, vacancy: Vacancy) -> Option |
     vacancy, so it is independent of the batch in :func:`build_candidates`; the two must
     agree, and the tests check that they do.
     """
-    members = _group_members(folder, child)
-    arrays = FolderArrays.build(folder, members, [vacancy])
-    pairs = Pairs(arrays, np.arange(len(members)), np.zeros(len(members), dtype=np.int64))
+    return explain_pairs(folder, [(child, vacancy)])[0]
+
+
+def explain_pairs(
+    folder: CaseFolder, requests: Sequence[tuple[Child, Vacancy]]
+) -> list[Option | Exclusion]:
+    """Many pairs at once, each as :func:`explain_pair` explains it alone, in order.
+
+    The arrays hold only the children asked about (with their siblings, for the group rule)
+    and the vacancies asked about, and the rules and factors run once over all the rows.
+    No rule or factor of a row depends on the other rows except ``sibling_group_together``,
+    which looks only at the rows of the same group and vacancy, and those are the rows
+    :func:`explain_pair` would build: so each answer is the one-pair answer. A match of
+    6,000 children explains its assignments in one call (about 0.2 s) instead of 6,000
+    (each rebuilt the folder-wide arrays: 30 s on a pooled region).
+    """
+    if not requests:
+        return []
+    kid_index: dict[str, int] = {}
+    vac_index: dict[str, int] = {}
+    kids: list[Child] = []
+    vacs: list[Vacancy] = []
+    rows: dict[tuple[int, int], int] = {}
+    asked: list[int] = []
+    for child, vacancy in requests:
+        j = vac_index.setdefault(vacancy.vacancy_id, len(vacs))
+        if j == len(vacs):
+            vacs.append(vacancy)
+        for m, member in enumerate(_group_members(folder, child)):
+            i = kid_index.setdefault(member.child_id, len(kids))
+            if i == len(kids):
+                kids.append(member)
+            row = rows.setdefault((i, j), len(rows))
+            if m == 0:
+                asked.append(row)
+    arrays = FolderArrays.build(folder, kids, vacs)
+    keys = np.asarray(list(rows), dtype=np.int64).reshape(-1, 2)
+    pairs = Pairs(arrays, keys[:, 0], keys[:, 1])
     result = evaluate_rules(pairs)
-    if result.first[0] >= 0:
-        return exclusion_of(pairs, result, 0)
-    one = pairs.subset(np.asarray([True] + [False] * (len(members) - 1)))
-    points = factor_matrix(one)
-    return options_of(one, [0], points, Folding.for_folder(folder))[0]
+    first = np.asarray(result.first)
+    eligible = sorted({r for r in asked if first[r] < 0})
+    options: dict[int, Option] = {}
+    if eligible:
+        mask = np.zeros(len(rows), dtype=bool)
+        mask[eligible] = True
+        ok = pairs.subset(mask)
+        explained = options_of(ok, np.arange(len(eligible)), factor_matrix(ok), _folding(folder))
+        options = dict(zip(eligible, explained, strict=True))
+    return [options[r] if r in options else exclusion_of(pairs, result, r) for r in asked]
+
+
+def _default_folding(folder: CaseFolder) -> Folding:
+    return Folding.for_folder(folder)
+
+
+def _folding(folder: CaseFolder) -> Folding:
+    """The folder's :class:`Folding` under the default factors, built once per folder."""
+    return folder.derived(_default_folding)
 
 
 @dataclass(frozen=True, eq=False)
@@ -401,6 +451,47 @@ class CandidateSet:
         if isinstance(found, Exclusion):  # pragma: no cover - the tests prove it cannot happen
             raise AssertionError(f"pair {k} is in the candidate set but {found.rule} excludes it")
         return found
+
+    def rows_of(
+        self, child_index: npt.ArrayLike, vacancy_index: npt.ArrayLike
+    ) -> npt.NDArray[np.int64]:
+        """Row of each (child, vacancy) pair, by folder indices; ``-1`` where not eligible.
+
+        Vectorised: the pairs are sorted by child, then vacancy, so a binary search finds
+        them (a dictionary of 5 million pairs took 3 s to build).
+        """
+        n_v = max(len(self.folder.vacancies), 1)
+        keys = self.child_index.astype(np.int64) * n_v + self.vacancy_index
+        want = np.asarray(child_index, dtype=np.int64) * n_v + np.asarray(
+            vacancy_index, dtype=np.int64
+        )
+        order = None
+        if len(keys) > 1 and not bool(np.all(keys[1:] > keys[:-1])):
+            order = np.argsort(keys, kind="stable")
+            keys = keys[order]
+        at = np.searchsorted(keys, want)
+        found = at < len(keys)
+        found[found] = keys[at[found]] == want[found]
+        if order is not None:
+            at[found] = order[at[found]]
+        return np.where(found, at, -1).astype(np.int64)
+
+    def options(self, rows: Sequence[int]) -> list[Option]:
+        """:meth:`option` of each pair in ``rows``, explained in one batch."""
+        children, vacancies = self.folder.children, self.folder.vacancies
+        found = explain_pairs(
+            self.folder,
+            [
+                (children[int(self.child_index[k])], vacancies[int(self.vacancy_index[k])])
+                for k in rows
+            ],
+        )
+        out = []
+        for k, one in zip(rows, found, strict=True):
+            if isinstance(one, Exclusion):  # pragma: no cover - the tests prove it cannot happen
+                raise AssertionError(f"pair {k} is in the candidate set but {one.rule} excludes it")
+            out.append(one)
+        return out
 
     def pairs_of(self, child_id: str) -> npt.NDArray[np.int64]:
         """Row numbers of the pairs of one child (``LookupError`` if the child is unknown)."""

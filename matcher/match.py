@@ -189,15 +189,6 @@ def _assignment(folder: CaseFolder, option: Option) -> Assignment:
     )
 
 
-def _pair_lookup(problem: AssignmentProblem) -> dict[tuple[int, int], int]:
-    return {
-        (c, v): k
-        for k, (c, v) in enumerate(
-            zip(problem.pair_child.tolist(), problem.pair_vacancy.tolist(), strict=True)
-        )
-    }
-
-
 def _fmt_ids(ids: Sequence[str], limit: int = 6) -> str:
     shown = ", ".join(ids[:limit])
     return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
@@ -465,12 +456,12 @@ def match(
     )
     stats: dict[str, Any] = dict(solution.stats)
     status = solution.status
-    lookup = _pair_lookup(problem)
-    assignments = tuple(
-        _assignment(folder, candidates.option(lookup[(c, int(v))]))
-        for c, v in enumerate(vacancy_of_child.tolist())
-        if v >= 0
-    )
+    placed = np.flatnonzero(vacancy_of_child >= 0)
+    rows = candidates.rows_of(placed, vacancy_of_child[placed])
+    if (rows < 0).any():  # pragma: no cover - the optimiser's validator rules it out
+        raise AssertionError("the optimiser chose a pair that is not a candidate")
+    chosen = rows.tolist()
+    assignments = tuple(_assignment(folder, option) for option in candidates.options(chosen))
     splits = _splits(folder, problem, vacancy_of_child)
     unplaced = _unplaced_reasons(folder, problem, homes, vacancy_of_child, status)
     metrics = compute_metrics(folder, assignments, sibling_splits=len(splits))

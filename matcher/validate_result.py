@@ -32,11 +32,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from geography.authorities import resolve_authority
 from geography.distance import great_circle_miles, grid_miles
-from matcher.domain import FOSTERING_LIMIT, CaseFolder
+from matcher.domain import FOSTERING_LIMIT, CaseFolder, Child, Vacancy
 from matcher.metrics import compute_metrics
 from matcher.placement_types import PlacementType
 from matcher.result import REASON_CODES, STATUSES, MatchResult
@@ -59,6 +57,31 @@ def _explain_pair(folder: CaseFolder, child_id: str, vacancy_id: str) -> Option 
     from matcher.candidates import explain_pair
 
     return explain_pair(folder, folder.child(child_id), folder.vacancy(vacancy_id))
+
+
+def _batch_check(
+    folder: CaseFolder,
+    result: MatchResult,
+    children: dict[str, Child],
+    vacancies: dict[str, Vacancy],
+) -> PairCheck:
+    """The default check of every assignment, run in one batch
+    (:func:`matcher.candidates.explain_pairs`, the same answers as one pair at a time)."""
+    from matcher.candidates import explain_pairs
+
+    asked = [
+        (a.child_id, a.vacancy_id)
+        for a in result.assignments
+        if a.child_id in children and a.vacancy_id in vacancies
+    ]
+    found = explain_pairs(folder, [(children[c], vacancies[v]) for c, v in asked])
+    answers = dict(zip(asked, found, strict=True))
+
+    def check(folder_: CaseFolder, child_id: str, vacancy_id: str) -> Option | Exclusion:
+        hit = answers.get((child_id, vacancy_id))
+        return hit if hit is not None else _explain_pair(folder_, child_id, vacancy_id)
+
+    return check
 
 
 def _split_penalty(cost: int, placements: list[str | None]) -> int:
@@ -128,17 +151,15 @@ def validate_result(
     vacancies = {v.vacancy_id: v for v in folder.vacancies}
     index_of_child = {c.child_id: i for i, c in enumerate(folder.children)}
     index_of_vacancy = {v.vacancy_id: i for i, v in enumerate(folder.vacancies)}
-    pair_of: dict[tuple[int, int], int] = {
-        (c, v): k
-        for k, (c, v) in enumerate(
-            zip(
-                np.asarray(candidates.child_index).tolist(),
-                np.asarray(candidates.vacancy_index).tolist(),
-                strict=True,
-            )
-        )
-    }
+    known = [a for a in result.assignments if a.child_id in children and a.vacancy_id in vacancies]
+    rows = candidates.rows_of(
+        [index_of_child[a.child_id] for a in known],
+        [index_of_vacancy[a.vacancy_id] for a in known],
+    )
+    pair_of = {(a.child_id, a.vacancy_id): int(r) for a, r in zip(known, rows, strict=True)}
     fixed_area = resolve_authority(policy.authority) if policy.authority else None
+    if pair_check is None:
+        check_pair = _batch_check(folder, result, children, vacancies)
     points_total = 0
     for a in result.assignments:
         where = f"assignment {a.child_id} -> {a.vacancy_id}"
@@ -146,8 +167,7 @@ def validate_result(
             errors.append(f"{where}: vacancy not in the case folder")
             continue
         child, vacancy = children[a.child_id], vacancies[a.vacancy_id]
-        k = pair_of.get((index_of_child[a.child_id], index_of_vacancy[a.vacancy_id]))
-        if k is None:
+        if pair_of.get((a.child_id, a.vacancy_id), -1) < 0:
             errors.append(f"{where}: not an eligible candidate pair")
             continue
         option: Any = check_pair(folder, a.child_id, a.vacancy_id)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from matcher.domain import FOSTERING_LIMIT, CaseFolder, Child, Vacancy
+from matcher.domain import FOSTERING_LIMIT, CaseFolder, Child, Provider, Vacancy
 from matcher.placement_types import FOSTERING_TYPES, PlacementType
 from matcher.policy import Policy
 from matcher.vocabulary import Need, Ofsted, Sex, VacancySex
@@ -203,8 +203,8 @@ class VacancyArrays:
             ]
         )
         v_out = _i64([outcodes.code(_outcode(v.postcode)) for v in vacs])
-        providers = {p.provider_id: (i, p) for i, p in enumerate(folder.providers)}
-        min_age = {p.provider_id: min(x.age_min for x in p.vacancies) for p in folder.providers}
+        wide = folder.derived(_folder_wide)
+        providers, min_age = wide.providers, wide.min_age
         v_rel = _i64([codes.code(v.religion) for v in vacs])
         eth_pairs = [(j, codes.code(e)) for j, v in enumerate(vacs) for e in v.ethnicity]
         lang_pairs = [(j, codes.code(lang)) for j, v in enumerate(vacs) for lang in v.languages]
@@ -245,13 +245,33 @@ class VacancyArrays:
             ethnicity_pairs=_sorted_pairs(eth_pairs),
             language_pairs=_sorted_pairs(lang_pairs),
             connected=MappingProxyType({c: tuple(js) for c, js in connected.items()}),
-            group_index=MappingProxyType(
-                {g.sibling_group_id: i for i, g in enumerate(folder.sibling_groups)}
-            ),
-            group_size=MappingProxyType(
-                {g.sibling_group_id: g.size for g in folder.sibling_groups}
-            ),
+            group_index=wide.group_index,
+            group_size=wide.group_size,
         )
+
+
+@dataclass(frozen=True)
+class _FolderWide:
+    """What every :class:`VacancyArrays` of one folder takes from the whole folder, built
+    once per folder (:meth:`CaseFolder.derived`): a subset of one vacancy read them all."""
+
+    providers: Mapping[str, tuple[int, Provider]]
+    min_age: Mapping[str, int]
+    group_index: Mapping[str, int]
+    group_size: Mapping[str, int]
+
+
+def _folder_wide(folder: CaseFolder) -> _FolderWide:
+    return _FolderWide(
+        providers=MappingProxyType({p.provider_id: (i, p) for i, p in enumerate(folder.providers)}),
+        min_age=MappingProxyType(
+            {p.provider_id: min(x.age_min for x in p.vacancies) for p in folder.providers}
+        ),
+        group_index=MappingProxyType(
+            {g.sibling_group_id: i for i, g in enumerate(folder.sibling_groups)}
+        ),
+        group_size=MappingProxyType({g.sibling_group_id: g.size for g in folder.sibling_groups}),
+    )
 
 
 @dataclass(frozen=True, eq=False)
