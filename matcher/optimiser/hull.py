@@ -94,9 +94,16 @@ def applies(
     group_capacity: npt.NDArray[np.int64] | None,
     pair_exclusive: npt.NDArray[np.bool_] | None,
     soft: bool,
+    placed: int | None = None,
 ) -> bool:
-    """Whether the mode model is exact for this component (see the module docstring)."""
-    if soft or len(pair_unit) == 0 or must_place is None or not must_place.all():
+    """Whether the mode model is exact for this component (see the module docstring).
+
+    ``placed``: the number of children every optimum places here, when the caller has
+    proven it; then the units need not all be must-place (the count is a constraint).
+    """
+    if soft or len(pair_unit) == 0 or must_place is None:
+        return False
+    if not must_place.all() and placed is None:
         return False
     if not (size > 1).any():
         return False
@@ -167,6 +174,7 @@ class _Model:
         mixed: npt.NDArray[np.int64],
         exempt: npt.NDArray[np.bool_],
         must_place: npt.NDArray[np.bool_],
+        placed: int | None = None,
     ) -> None:
         n_units, n_vac = len(size), len(capacity)
         pair_size = size[pair_unit]
@@ -199,6 +207,7 @@ class _Model:
         n_copies = len(copy_pair)
         z_col = n_copies + np.arange(n_modes)
         # rows: units | vacancies (one mode) | sibling modes (= z) | capacity per mode |
+        # children placed (= placed, when given) |
         # single copy <= its mode (where a mode leaves 2 or more beds)
         r_unit = 0
         r_vac = n_units
@@ -207,7 +216,8 @@ class _Model:
         link = np.flatnonzero(
             (copy_mode >= 0) & (pair_size[copy_pair] == 1) & (mode_cap[copy_mode] >= 2)
         )
-        r_link = r_cap + n_modes
+        r_count = r_cap + n_modes
+        r_link = r_count + 1
         n_rows = r_link + len(link)
         copies = np.arange(n_copies)
         is_sib_copy = pair_size[copy_pair] > 1
@@ -219,6 +229,7 @@ class _Model:
             r_cap + np.arange(n_modes),
             r_link + np.arange(len(link)),
             r_link + np.arange(len(link)),
+            np.full(n_copies if placed is not None else 0, r_count),
         ]
         cols = [
             copies,
@@ -228,6 +239,7 @@ class _Model:
             z_col,
             link,
             z_col[copy_mode[link]],
+            copies[: n_copies if placed is not None else 0],
         ]
         vals = [
             np.ones(n_copies),
@@ -237,6 +249,7 @@ class _Model:
             -mode_cap.astype(np.float64),
             np.ones(len(link)),
             -np.ones(len(link)),
+            pair_size[copy_pair].astype(np.float64)[: n_copies if placed is not None else 0],
         ]
         from scipy import sparse
 
@@ -254,6 +267,9 @@ class _Model:
         sib_rows = r_sib + np.arange(n_modes)
         lo[sib_rows[mode_size > 0]] = 0.0  # equalities; empty rows of size-0 modes are free
         hi[sib_rows[mode_size == 0]] = np.inf
+        # every optimum places exactly this many children (proven by the caller)
+        lo[r_count] = -np.inf if placed is None else float(placed)
+        hi[r_count] = np.inf if placed is None else float(placed)
         self.lo, self.hi = lo, hi
         self.cost = np.concatenate([points[copy_pair].astype(np.float64), np.zeros(n_modes)])
         self.copy_pair = copy_pair
@@ -409,36 +425,42 @@ def solve_hull(
     upper_bound: int | None,
     time_limit_s: float,
     start: npt.NDArray[np.bool_] | None = None,
+    placed: int | None = None,
 ) -> HullOutcome | None:
     """Solve a component that :func:`applies` to, exactly; ``None`` if HiGHS cannot help.
 
     Parameters are the component's, as for :func:`matcher.optimiser.cpsat.solve_component`
-    (every unit must be placed). ``lower_bound`` is the incumbent's value, ``upper_bound``
-    the flow's LP bound.
+    (every unit must be placed, or ``placed`` is the number of children every optimum
+    places, proven by the caller; the incumbent places that many). ``lower_bound`` is the
+    incumbent's value, ``upper_bound`` the flow's LP bound.
 
     ``start`` marks the pairs the hull LP starts from (with the incumbent's, so that it is
     feasible); the others are priced in until none would improve it (column generation),
     so the LP's answer is the whole model's. ``None``: all pairs from the start.
 
-    Every unit is placed, so the least points per child are a constant: the
-    floating-point solver sees only the residual points (a few hundred a child), never
+    The number of children placed is fixed, so the least points per child are a constant:
+    the floating-point solver sees only the residual points (a few hundred a child), never
     the ~1e10 of the matcher's bases.
     """
     started = time.perf_counter()
     deadline = started + time_limit_s
-    if not must_place.all() or lower_bound is None:
+    if lower_bound is None or (placed is None and not must_place.all()):
         return None
+    if placed is not None and must_place.all():
+        placed = None  # the unit rows already say it
     pair_size = size[pair_unit]
     base = int((pair_points // pair_size).min())
     residual = pair_points - base * pair_size
-    offset = base * int(size.sum())
+    offset = base * (int(size.sum()) if placed is None else placed)
     mixed = _mixed_capacity(capacity, vacancy_group, group_capacity)
     exempt = np.zeros(len(capacity), dtype=np.bool_)
     if vacancy_group is not None and group_exempt is not None and len(group_exempt):
         grouped = vacancy_group >= 0
         exempt[grouped] = group_exempt[vacancy_group[grouped]]
     # vacancies without a group: no room to exceed, beds are the mix
-    model = _Model(size, capacity, pair_unit, pair_vacancy, residual, mixed, exempt, must_place)
+    model = _Model(
+        size, capacity, pair_unit, pair_vacancy, residual, mixed, exempt, must_place, placed
+    )
     incumbent = lower_bound - offset
     duals = _hull_duals(model, start, deadline)
     if duals is None:

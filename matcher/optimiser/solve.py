@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.optimiser.cpsat import WorkBudget, solve_component
+from matcher.optimiser.dive import flow_dive
 from matcher.optimiser.flow import FlowResult, max_weight_flow
 from matcher.optimiser.hull import applies as hull_applies
 from matcher.optimiser.hull import solve_hull
@@ -466,6 +467,35 @@ def _sum_by(
     return out
 
 
+def _proven_count(
+    units: UnitModel,
+    pairs: npt.NDArray[np.int64],
+    incumbent: npt.NDArray[np.int64],
+    upper_bound: int,
+) -> int | None:
+    """The number of children every optimum of a component places, if the incumbent proves it.
+
+    With ``base = min(points // size)`` over the component's pairs, every assignment is
+    worth ``base * N + R`` with ``R >= 0`` the residual points of its ``N`` children. When
+    ``base`` exceeds the most residual any assignment can collect (the matcher's placement
+    base guarantees it), every optimum places the most children it can, at least the
+    incumbent's ``N``; and no assignment places more than ``upper_bound // base``. When
+    the two meet, that is the count. ``None`` otherwise.
+    """
+    if len(pairs) == 0:
+        return None
+    pair_size = units.size[units.pair_unit[pairs]]
+    points = units.pair_points[pairs]
+    base = int((points // pair_size).min())
+    residual = points - base * pair_size
+    most = np.zeros(units.n_units, dtype=np.int64)
+    np.maximum.at(most, units.pair_unit[pairs], residual)
+    if base <= 0 or base <= int(most.sum()):
+        return None
+    count = int(units.size[units.pair_unit[incumbent[incumbent >= 0]]].sum())
+    return count if count == upper_bound // base else None
+
+
 def solve(problem: AssignmentProblem, params: SolverParameters | None = None) -> Solution:
     """Find an optimal assignment and prove it (or say how far from proven it is).
 
@@ -606,6 +636,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
     search = np.flatnonzero(has_pairs & needs_search)
     components_incumbent = components_cpsat = n_must_place = n_must_fill = 0
     components_hull = hull_pairs_kept = hull_rounds = 0
+    components_dived = components_dive_better = components_hull_count = 0
     cpsat_status: dict[str, int] = {"optimal": 0, "feasible": 0, "unknown": 0}
     largest_model = 0
     pair_label = unit_label[units.pair_unit[kept]]
@@ -625,6 +656,48 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             bound += comp_lb
             components_incumbent += 1
             continue
+        lo, hi = np.searchsorted(sorted_labels, [label, label + 1])
+        comp_pairs = kept[order[lo:hi]]
+        comp_vacs = np.flatnonzero(vac_label == label)
+        local_group, group_ids = _local_ids(vacancy_group[comp_vacs])
+        local_groups = tuple(
+            np.searchsorted(comp_units, g) for g in soft_groups if unit_label[g[0]] == label
+        )
+        if (
+            params.flow_dive
+            and incumbent_choice is not None
+            and len(comp_pairs) >= params.flow_dive_min_pairs
+            and not local_groups
+            and not units.pair_exclusive[comp_pairs].any()
+        ):
+            dived = flow_dive(
+                units.size[comp_units],
+                capacity[comp_vacs],
+                np.searchsorted(comp_units, units.pair_unit[comp_pairs]),
+                np.searchsorted(comp_vacs, units.pair_vacancy[comp_pairs]),
+                units.pair_points[comp_pairs],
+                vacancy_group=local_group,
+                group_capacity=problem.group_capacity[group_ids].astype(np.int64),
+                group_exempt=group_exempt[group_ids],
+                family=units.family[comp_units],
+            )
+            dived_value = int(units.pair_points[comp_pairs[dived]].sum())
+            components_dived += 1
+            if dived_value > comp_lb:
+                components_dive_better += 1
+                incumbent_choice[comp_units] = -1
+                incumbent_choice[units.pair_unit[comp_pairs[dived]]] = comp_pairs[dived]
+                comp_lb = dived_value
+                # the smaller gap fixes more of the component's pairs (never the
+                # incumbent's: each of its pairs' reduced costs is within the gap)
+                comp_pairs = comp_pairs[
+                    scaled_rc[comp_pairs] <= int(ub_scaled[label]) - k * comp_lb
+                ]
+                if comp_lb >= comp_ub:
+                    choice[comp_units] = incumbent_choice[comp_units]
+                    bound += comp_lb
+                    components_incumbent += 1
+                    continue
         if budget.exhausted:
             # no work left: the component keeps the incumbent and its LP bound, unproven
             if incumbent_choice is not None:
@@ -633,9 +706,6 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             budget.note_stop("work_limit")
             cpsat_status["unknown"] += 1
             continue
-        lo, hi = np.searchsorted(sorted_labels, [label, label + 1])
-        comp_pairs = kept[order[lo:hi]]
-        comp_vacs = np.flatnonzero(vac_label == label)
         local_unit = np.searchsorted(comp_units, units.pair_unit[comp_pairs])
         local_vac = np.searchsorted(comp_vacs, units.pair_vacancy[comp_pairs])
         hint = None
@@ -654,11 +724,12 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             # falls below the incumbent, every optimum fills v.
             must_fill = relax.beta[comp_vacs] > gap_scaled
             n_must_fill += int(must_fill.sum())
-        local_groups = tuple(
-            np.searchsorted(comp_units, g) for g in soft_groups if unit_label[g[0]] == label
-        )
-        local_group, group_ids = _local_ids(vacancy_group[comp_vacs])
         local_home, _ = _local_ids(home[comp_vacs])
+        count = (
+            _proven_count(units, comp_pairs, incumbent_choice[comp_units], comp_ub)
+            if incumbent_choice is not None
+            else None
+        )
         remaining_time = params.time_limit_s - timer.elapsed()
         comp_group_capacity = problem.group_capacity[group_ids].astype(np.int64)
         # the component's units, beds and pairs (local indices), as every solver takes them
@@ -678,6 +749,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
                 group_capacity=comp_group_capacity,
                 pair_exclusive=units.pair_exclusive[comp_pairs],
                 soft=bool(local_groups),
+                placed=count,
             )
         ):
             assert must_place is not None  # hull_applies asks for it
@@ -695,9 +767,11 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
                 # its optimum, and the incumbent's; the rest are priced in
                 start=(scaled_rc[comp_pairs] <= HULL_START_POINTS * k)
                 | (hint if hint is not None else False),
+                placed=count,
             )
             if outcome is not None:
                 components_hull += 1
+                components_hull_count += int(not must_place.all())
                 hull_pairs_kept += outcome.pairs_kept
                 hull_rounds += outcome.rounds
                 if outcome.status == "optimal":
@@ -767,6 +841,9 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         "components_hull": components_hull,
         "hull_pairs_kept": hull_pairs_kept,
         "hull_rounds": hull_rounds,
+        "components_dived": components_dived,
+        "components_dive_better": components_dive_better,
+        "components_hull_count": components_hull_count,
         "cpsat_optimal": cpsat_status["optimal"],
         "cpsat_feasible": cpsat_status["feasible"],
         "cpsat_unknown": cpsat_status["unknown"],

@@ -97,3 +97,42 @@ def test_the_hull_does_not_apply_to_households_of_four_mixed_beds_or_exclusive_p
     unplaced = {**kwargs, "must_place": np.array([False])}
     assert not applies(sizes, np.array([3]), unit, unit, group_capacity=np.array([3]), **unplaced)
     assert not applies(one, np.array([3]), unit, unit, group_capacity=np.array([3]), **kwargs)
+
+
+#: the dive and the hull for every component however small
+DIVE_HULL = SolverParameters(
+    household_hull=True, household_hull_min_pairs=0, flow_dive=True, flow_dive_min_pairs=0
+)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_more_children_than_beds_the_count_is_proven_and_brute_force_agrees(seed: int) -> None:
+    # fewer beds than children: not every unit can be placed, so the hull needs the count
+    problem = _fostering(100 + seed, n_children=8, n_vacancies=3)
+    optimum, _ = brute_force(problem)
+    solution = solve(problem, DIVE_HULL)
+    assert check_solution(problem, solution) == []
+    assert solution.status == "optimal"
+    assert solution.objective == solution.bound == optimum
+    assert solve(problem, SolverParameters(flow_dive=False)).objective == optimum
+
+
+def test_the_hull_with_a_proven_count_is_taken() -> None:
+    stats = [solve(_fostering(100 + s, 8, 3), DIVE_HULL).stats for s in range(60)]
+    # the cases above would test nothing if no component went the hull way with its count
+    assert sum(int(s["components_hull_count"]) > 0 for s in stats) >= 5
+    assert sum(int(s["components_dived"]) > 0 for s in stats) >= 20
+
+
+def test_the_hull_applies_to_optional_units_only_with_a_proven_count() -> None:
+    unit = np.array([0], dtype=np.int64)
+    kwargs = {
+        "must_place": np.array([False]),
+        "vacancy_group": np.array([0], dtype=np.int64),
+        "group_capacity": np.array([3]),
+        "pair_exclusive": np.array([False]),
+        "soft": False,
+    }
+    sizes, beds = np.array([2], dtype=np.int64), np.array([3])
+    assert not applies(sizes, beds, unit, unit, **kwargs)
+    assert applies(sizes, beds, unit, unit, placed=2, **kwargs)
