@@ -67,7 +67,8 @@ class HullOutcome:
     objective: int  # in the caller's points
     bound: int
     pairs_kept: int
-    rounds: int
+    rounds: int  # residual models solved
+    lp_rounds: int  # column-generation rounds of the hull LP
 
 
 def _mixed_capacity(
@@ -135,12 +136,45 @@ class _Model:
     link_row0: int
     link_copy: npt.NDArray[np.int64]
 
-    def pair_loss(self, reduced: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """How far forcing each pair lowers a bound whose columns have these reduced costs
-        (of the minimisation): through its best copy; ``inf`` for a pair with no copy."""
+    def lagrangian(
+        self, cost: npt.NDArray[np.float64], duals: npt.NDArray[np.float64]
+    ) -> tuple[float, npt.NDArray[np.float64]]:
+        """A valid upper bound on the maximisation from any row duals, and each pair's loss.
+
+        For ``min c.x`` s.t. ``lo <= A x <= hi``, ``0 <= x <= 1``: price every row with
+        ``y`` (``y_r >= 0`` only where ``lo_r`` is finite, ``y_r <= 0`` only where ``hi_r``
+        is; a dual of the wrong sign is set to 0, still valid), but keep two families of
+        rows in the inner problem, where they are easy: each unit takes at most one copy
+        (exactly one when it must be placed) and each vacancy exactly one mode. The inner
+        minimum is then, with ``d = c - A^T y``, per unit the least ``d`` of its copies (or
+        0 when it may stay out), per vacancy the least ``d`` of its modes, plus the row
+        terms ``lo_r y_r`` or ``hi_r y_r``. This is the Lagrangian bound with those rows
+        kept: never weaker than plain weak duality (``sum_j min(0, d_j)``), and valid for
+        **any** ``y``, so the floating-point LP is trusted for nothing but where to look.
+
+        Forcing a pair's copy ``j`` of unit ``u`` into the solution raises the minimum by
+        ``d_j - (u's term)``: the pair's loss is that, through its best copy (``inf`` for a
+        pair without a copy). Returns ``(-minimum, loss)``.
+        """
+        y = duals.copy()
+        y[(y > 0) & ~np.isfinite(self.lo)] = 0.0
+        y[(y < 0) & ~np.isfinite(self.hi)] = 0.0
+        row_term = np.where(y > 0, np.where(y > 0, self.lo, 0.0) * y, 0.0)
+        row_term += np.where(y < 0, np.where(y < 0, self.hi, 0.0) * y, 0.0)
+        reduced = cost - self.matrix.T @ y
+        on_copy = reduced[: self.n_copies]
+        least = np.full(len(self.unit_exact), np.inf)
+        np.minimum.at(least, self.copy_unit, on_copy)
+        least[~np.isfinite(least)] = 0.0  # a unit without copies takes none
+        unit_term = np.where(self.unit_exact, least, np.minimum(least, 0.0))
+        on_mode = reduced[self.n_copies :]
+        mode_least = np.full(int(self.mode_vacancy.max()) + 1 if len(on_mode) else 0, np.inf)
+        np.minimum.at(mode_least, self.mode_vacancy, on_mode)
+        mode_least[~np.isfinite(mode_least)] = 0.0
+        minimum = float(row_term.sum() + unit_term.sum() + mode_least.sum())
         loss = np.full(self.n_pairs, np.inf)
-        np.minimum.at(loss, self.copy_pair, np.maximum(reduced[: self.n_copies], 0.0))
-        return loss
+        np.minimum.at(loss, self.copy_pair, on_copy - unit_term[self.copy_unit])
+        return -minimum, np.maximum(loss, 0.0)
 
     def restrict(
         self, active: npt.NDArray[np.bool_]
@@ -273,6 +307,11 @@ class _Model:
         self.lo, self.hi = lo, hi
         self.cost = np.concatenate([points[copy_pair].astype(np.float64), np.zeros(n_modes)])
         self.copy_pair = copy_pair
+        #: the unit of each copy, whether a unit is placed exactly once, the vacancy of
+        #: each mode column: the rows the bound keeps (:meth:`lagrangian`)
+        self.copy_unit = pair_unit[copy_pair]
+        self.unit_exact = must_place.astype(np.bool_)
+        self.mode_vacancy = mode_vac
         self.n_copies = n_copies
         self.n_pairs = len(pair_unit)
         #: the copy each link row (``x <= z``) bounds, from row ``link_row0`` on
@@ -338,21 +377,26 @@ def _highs_solve(
 
 def _hull_duals(
     model: _Model, start: npt.NDArray[np.bool_] | None, deadline: float
-) -> npt.NDArray[np.float64] | None:
-    """Optimal row duals of the hull LP (minimising ``-points``), by column generation.
+) -> tuple[npt.NDArray[np.float64], int] | None:
+    """Row duals of the hull LP (minimising ``-points``) by column generation, and rounds.
 
     The LP is solved on the copies of the ``start`` pairs and every mode variable; each
     round prices every other copy under the duals and adds those with a negative reduced
-    cost, until there are none: the duals are then optimal for the whole model.
+    cost. It stops when there are none (the duals are then optimal for the whole model),
+    or as soon as more rounds cannot lower the whole-number bound: any duals give a valid
+    bound (:meth:`_Model.lagrangian`), the restricted LP's value is at most the whole LP's, and
+    when both round down to the same number the optimal duals would round to it too.
     """
     cost = -model.cost
     n_cols = len(cost)
     active = np.ones(n_cols, dtype=np.bool_)
     if start is not None:
         active[: model.n_copies] = start[model.copy_pair]
+    rounds = 0
     while True:
+        rounds += 1
         matrix, cols, rows = model.restrict(active)
-        status, _, row_duals = _highs_solve(
+        status, x, row_duals = _highs_solve(
             matrix, model.lo[rows], model.hi[rows], cost[cols], integer=False,
             seconds=deadline - time.perf_counter(),
         )  # fmt: skip
@@ -363,33 +407,12 @@ def _hull_duals(
         reduced = cost - model.matrix.T @ duals
         enter = ~active & (reduced < -1e-9)
         if not enter.any():
-            return duals
+            return duals, rounds
+        restricted = -float(cost[cols] @ x)  # the restricted LP's value (maximisation)
+        bound, _ = model.lagrangian(cost, duals)
+        if math.floor(bound + 1e-6) <= math.floor(restricted + 1e-6):
+            return duals, rounds
         active |= enter
-
-
-def _valid_bound(
-    matrix: sparse.csc_matrix,
-    lo: npt.NDArray[np.float64],
-    hi: npt.NDArray[np.float64],
-    cost: npt.NDArray[np.float64],
-    duals: npt.NDArray[np.float64],
-) -> tuple[float, npt.NDArray[np.float64]]:
-    """The maximisation bound of any row duals, and each column's reduced cost.
-
-    For ``min c.x`` s.t. ``lo <= A x <= hi``, ``0 <= x <= 1``, weak duality gives, for any
-    ``y`` with ``y_r >= 0`` only where ``lo_r`` is finite and ``y_r <= 0`` only where
-    ``hi_r`` is: ``c.x >= sum_r (lo_r y_r if y_r > 0 else hi_r y_r) + sum_j min(0, d_j)``
-    with ``d = c - A^T y``. Duals of the wrong sign for a row are set to 0 (still valid).
-    """
-    y = duals.copy()
-    y[(y > 0) & ~np.isfinite(lo)] = 0.0
-    y[(y < 0) & ~np.isfinite(hi)] = 0.0
-    at_lo = np.where(y > 0, lo, 0.0)  # finite wherever y > 0
-    at_hi = np.where(y < 0, hi, 0.0)
-    row_term = np.where(y > 0, at_lo * y, 0.0) + np.where(y < 0, at_hi * y, 0.0)
-    reduced = cost - matrix.T @ y
-    minimum = float(row_term.sum() + np.minimum(reduced, 0.0).sum())
-    return -minimum, reduced
 
 
 def _solve_residual(
@@ -462,20 +485,19 @@ def solve_hull(
         size, capacity, pair_unit, pair_vacancy, residual, mixed, exempt, must_place, placed
     )
     incumbent = lower_bound - offset
-    duals = _hull_duals(model, start, deadline)
-    if duals is None:
+    priced = _hull_duals(model, start, deadline)
+    if priced is None:
         return None
+    duals, lp_rounds = priced
     # the maximisation bound, from the duals of the minimisation of -points
-    bound_value, reduced = _valid_bound(model.matrix, model.lo, model.hi, -model.cost, duals)
+    bound_value, loss = model.lagrangian(-model.cost, duals)
     hull_bound = math.floor(bound_value + 1e-6)
 
     def in_points(residual_bound: int) -> int:
         value = residual_bound + offset
         return value if upper_bound is None else min(value, upper_bound)
 
-    # forcing a copy to 1 lowers the bound by its reduced cost (of the minimisation) when
-    # positive; a pair is forced through its best copy
-    loss = model.pair_loss(reduced)
+    # a pair in a solution lowers the bound by its loss (through its best copy)
     step = 8
     target = max(hull_bound - step, incumbent)
     best_below: tuple[npt.NDArray[np.bool_], int] = (np.zeros(0, dtype=np.bool_), -1)
@@ -509,6 +531,7 @@ def solve_hull(
                 bound=value,
                 pairs_kept=int(keep_pair.sum()),
                 rounds=rounds,
+                lp_rounds=lp_rounds,
             )
         if status == "infeasible" and target > incumbent:
             # no solution worth target or more: the optimum is below it
@@ -525,4 +548,5 @@ def solve_hull(
             bound=in_points(hull_bound),
             pairs_kept=int(keep_pair.sum()),
             rounds=rounds,
+            lp_rounds=lp_rounds,
         )

@@ -635,7 +635,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
 
     search = np.flatnonzero(has_pairs & needs_search)
     components_incumbent = components_cpsat = n_must_place = n_must_fill = 0
-    components_hull = hull_pairs_kept = hull_rounds = 0
+    components_hull = hull_pairs_kept = hull_rounds = hull_lp_rounds = 0
     components_dived = components_dive_better = components_hull_count = 0
     cpsat_status: dict[str, int] = {"optimal": 0, "feasible": 0, "unknown": 0}
     largest_model = 0
@@ -774,6 +774,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
                 components_hull_count += int(not must_place.all())
                 hull_pairs_kept += outcome.pairs_kept
                 hull_rounds += outcome.rounds
+                hull_lp_rounds += outcome.lp_rounds
                 if outcome.status == "optimal":
                     chosen_pairs = comp_pairs[outcome.chosen]
                     choice[units.pair_unit[chosen_pairs]] = chosen_pairs
@@ -841,6 +842,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         "components_hull": components_hull,
         "hull_pairs_kept": hull_pairs_kept,
         "hull_rounds": hull_rounds,
+        "hull_lp_rounds": hull_lp_rounds,
         "components_dived": components_dived,
         "components_dive_better": components_dive_better,
         "components_hull_count": components_hull_count,

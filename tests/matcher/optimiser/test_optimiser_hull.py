@@ -136,3 +136,53 @@ def test_the_hull_applies_to_optional_units_only_with_a_proven_count() -> None:
     sizes, beds = np.array([2], dtype=np.int64), np.array([3])
     assert not applies(sizes, beds, unit, unit, **kwargs)
     assert applies(sizes, beds, unit, unit, placed=2, **kwargs)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_hull_bound_holds_for_any_duals(seed: int) -> None:
+    """The Lagrangian bound (units and modes kept, every other row priced) is valid for
+    any duals, and a pair of an optimum never loses more than the bound's slack."""
+    import time
+
+    from matcher.optimiser.hull import _hull_duals, _mixed_capacity, _Model
+    from matcher.optimiser.units import build_units
+
+    problem = _fostering(300 + seed, n_children=7, n_vacancies=4)
+    optimum, best = brute_force(problem)
+    units = build_units(problem, hard=True)
+    assert problem.vacancy_group is not None and problem.group_capacity is not None
+    assert problem.group_siblings_exempt is not None
+    capacity = problem.capacity.astype(np.int64)
+    group = problem.vacancy_group.astype(np.int64)
+    mixed = _mixed_capacity(capacity, group, problem.group_capacity.astype(np.int64))
+    model = _Model(
+        units.size,
+        capacity,
+        units.pair_unit,
+        units.pair_vacancy,
+        units.pair_points,
+        mixed,
+        problem.group_siblings_exempt[group],
+        np.zeros(units.n_units, dtype=np.bool_),  # nobody must be placed: exact as it is
+    )
+    rng = np.random.default_rng(seed)
+    used = [
+        int(
+            np.flatnonzero((units.pair_unit == units.unit_of_child[c]) & (units.pair_vacancy == v))[
+                0
+            ]
+        )
+        for c, v in enumerate(best)
+        if v >= 0
+    ]
+    priced = _hull_duals(model, None, time.perf_counter() + 60)
+    assert priced is not None
+    for scale in (None, 0.0, 1.0, 1e3, 1e6):
+        if scale is None:  # the LP's own duals: the bound is tight there
+            duals = priced[0]
+        else:
+            duals = rng.normal(0.0, scale, size=len(model.lo)) if scale else np.zeros(len(model.lo))
+        bound, loss = model.lagrangian(-model.cost, duals)
+        assert bound >= optimum - 1e-6
+        for i in used:
+            assert bound - loss[i] >= optimum - 1e-6 * max(1.0, scale or 0.0)
