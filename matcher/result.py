@@ -473,6 +473,8 @@ STOPPED_BY = {
     "wall_clock": "the wall-clock limit: not proven, and another run (faster or quieter "
     "machine, other workers) may give another answer; raise --time-limit",
     "gap_limit": "the relative gap limit: not proven",
+    "size_limit": "the size limit (a component larger than the solver's cpsat_max_pairs "
+    "keeps its warm start and bound): not proven, but the same answer on any machine and load",
 }
 
 

@@ -51,7 +51,7 @@ class ComponentResult:
 
 
 #: What ended a search, least to most telling: a wall-clock stop makes a result irreproducible.
-_STOP_RANK = {"": 0, "gap_limit": 1, "work_limit": 2, "wall_clock": 3}
+_STOP_RANK = {"": 0, "gap_limit": 1, "size_limit": 2, "work_limit": 3, "wall_clock": 4}
 
 
 class WorkBudget:

@@ -37,7 +37,8 @@ from matcher.optimiser.cpsat import WorkBudget, solve_component
 from matcher.optimiser.dive import flow_dive
 from matcher.optimiser.flow import FlowResult, max_weight_flow
 from matcher.optimiser.hull import applies as hull_applies
-from matcher.optimiser.hull import solve_hull
+from matcher.optimiser.hull import applies_exclusive as hull_applies_exclusive
+from matcher.optimiser.hull import solve_exclusive, solve_hull
 from matcher.optimiser.params import SolverParameters
 from matcher.optimiser.problem import AssignmentProblem
 from matcher.optimiser.units import UnitModel, build_units, connected_components
@@ -467,6 +468,40 @@ def _sum_by(
     return out
 
 
+def _cheapest_per_unit(
+    pairs: npt.NDArray[np.int64],
+    pair_unit: npt.NDArray[np.int64],
+    cost: npt.NDArray[np.int64],
+    most: int,
+) -> npt.NDArray[np.int64]:
+    """The ``most`` pairs of each unit with the least ``cost`` (ties: the lower pair), in
+    the order of ``pairs`` (sorted by unit); all of them when ``most`` is 0."""
+    if most <= 0 or len(pairs) == 0:
+        return pairs
+    unit = pair_unit[pairs]
+    order = np.lexsort((pairs, cost[pairs], unit))
+    starts = np.flatnonzero(np.r_[True, unit[order][1:] != unit[order][:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    keep = np.zeros(len(pairs), dtype=np.bool_)
+    keep[order[rank < most]] = True
+    return pairs[keep]
+
+
+def _lexicographic_base(units: UnitModel, pairs: npt.NDArray[np.int64]) -> int | None:
+    """``base = min(points // size)`` over the pairs, when it exceeds the most residual
+    points (``points - base * size``) any assignment of them can collect: then one more
+    child placed is worth more than any residual, and every optimum places the most
+    children it can. ``None`` when that does not hold (or there are no pairs)."""
+    if len(pairs) == 0:
+        return None
+    pair_size = units.size[units.pair_unit[pairs]]
+    points = units.pair_points[pairs]
+    base = int((points // pair_size).min())
+    most = np.zeros(units.n_units, dtype=np.int64)
+    np.maximum.at(most, units.pair_unit[pairs], points - base * pair_size)
+    return base if base > 0 and base > int(most.sum()) else None
+
+
 def _proven_count(
     units: UnitModel,
     pairs: npt.NDArray[np.int64],
@@ -482,15 +517,8 @@ def _proven_count(
     incumbent's ``N``; and no assignment places more than ``upper_bound // base``. When
     the two meet, that is the count. ``None`` otherwise.
     """
-    if len(pairs) == 0:
-        return None
-    pair_size = units.size[units.pair_unit[pairs]]
-    points = units.pair_points[pairs]
-    base = int((points // pair_size).min())
-    residual = points - base * pair_size
-    most = np.zeros(units.n_units, dtype=np.int64)
-    np.maximum.at(most, units.pair_unit[pairs], residual)
-    if base <= 0 or base <= int(most.sum()):
+    base = _lexicographic_base(units, pairs)
+    if base is None:
         return None
     count = int(units.size[units.pair_unit[incumbent[incumbent >= 0]]].sum())
     return count if count == upper_bound // base else None
@@ -637,6 +665,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
     components_incumbent = components_cpsat = n_must_place = n_must_fill = 0
     components_hull = hull_pairs_kept = hull_rounds = hull_lp_rounds = 0
     components_dived = components_dive_better = components_hull_count = 0
+    components_exclusive = 0
     cpsat_status: dict[str, int] = {"optimal": 0, "feasible": 0, "unknown": 0}
     largest_model = 0
     pair_label = unit_label[units.pair_unit[kept]]
@@ -670,23 +699,30 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             and not local_groups
             and not units.pair_exclusive[comp_pairs].any()
         ):
-            dived = flow_dive(
-                units.size[comp_units],
-                capacity[comp_vacs],
-                np.searchsorted(comp_units, units.pair_unit[comp_pairs]),
-                np.searchsorted(comp_vacs, units.pair_vacancy[comp_pairs]),
-                units.pair_points[comp_pairs],
-                vacancy_group=local_group,
-                group_capacity=problem.group_capacity[group_ids].astype(np.int64),
-                group_exempt=group_exempt[group_ids],
-                family=units.family[comp_units],
+            # the dive's flows see each unit's cheapest pairs by reduced cost: enough to
+            # choose from, and the flows stay small on a pooled region
+            dive_pairs = _cheapest_per_unit(
+                comp_pairs, units.pair_unit, scaled_rc, params.flow_dive_pairs_per_unit
             )
-            dived_value = int(units.pair_points[comp_pairs[dived]].sum())
+            dived = dive_pairs[
+                flow_dive(
+                    units.size[comp_units],
+                    capacity[comp_vacs],
+                    np.searchsorted(comp_units, units.pair_unit[dive_pairs]),
+                    np.searchsorted(comp_vacs, units.pair_vacancy[dive_pairs]),
+                    units.pair_points[dive_pairs],
+                    vacancy_group=local_group,
+                    group_capacity=problem.group_capacity[group_ids].astype(np.int64),
+                    group_exempt=group_exempt[group_ids],
+                    family=units.family[comp_units],
+                )
+            ]
+            dived_value = int(units.pair_points[dived].sum())
             components_dived += 1
             if dived_value > comp_lb:
                 components_dive_better += 1
                 incumbent_choice[comp_units] = -1
-                incumbent_choice[units.pair_unit[comp_pairs[dived]]] = comp_pairs[dived]
+                incumbent_choice[units.pair_unit[dived]] = dived
                 comp_lb = dived_value
                 # the smaller gap fixes more of the component's pairs (never the
                 # incumbent's: each of its pairs' reduced costs is within the gap)
@@ -739,18 +775,26 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             local_unit.astype(np.int64),
             local_vac.astype(np.int64),
         )
-        if (
+        # the hull LP starts from the pairs the flow prices within a few points of its
+        # optimum, and the incumbent's; the rest are priced in
+        start = (scaled_rc[comp_pairs] <= HULL_START_POINTS * k) | (
+            hint if hint is not None else False
+        )
+        outcome = None
+        households = (
             params.household_hull
             and len(comp_pairs) >= params.household_hull_min_pairs
-            and hull_applies(
-                *component,
-                must_place=must_place,
-                vacancy_group=local_group,
-                group_capacity=comp_group_capacity,
-                pair_exclusive=units.pair_exclusive[comp_pairs],
-                soft=bool(local_groups),
-                placed=count,
-            )
+            and incumbent_choice is not None
+            and must_place is not None
+        )
+        if households and hull_applies(
+            *component,
+            must_place=must_place,
+            vacancy_group=local_group,
+            group_capacity=comp_group_capacity,
+            pair_exclusive=units.pair_exclusive[comp_pairs],
+            soft=bool(local_groups),
+            placed=count,
         ):
             assert must_place is not None  # hull_applies asks for it
             outcome = solve_hull(
@@ -760,31 +804,64 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
                 group_capacity=comp_group_capacity,
                 group_exempt=group_exempt[group_ids],
                 must_place=must_place,
-                lower_bound=comp_lb if incumbent_choice is not None else None,
+                lower_bound=comp_lb,
                 upper_bound=comp_ub,
                 time_limit_s=remaining_time,
-                # the hull LP starts from the pairs the flow prices within a few points of
-                # its optimum, and the incumbent's; the rest are priced in
-                start=(scaled_rc[comp_pairs] <= HULL_START_POINTS * k)
-                | (hint if hint is not None else False),
+                start=start,
                 placed=count,
             )
-            if outcome is not None:
-                components_hull += 1
-                components_hull_count += int(not must_place.all())
-                hull_pairs_kept += outcome.pairs_kept
-                hull_rounds += outcome.rounds
-                hull_lp_rounds += outcome.lp_rounds
-                if outcome.status == "optimal":
-                    chosen_pairs = comp_pairs[outcome.chosen]
-                    choice[units.pair_unit[chosen_pairs]] = chosen_pairs
-                    bound += outcome.bound
-                else:  # stopped by the clock: the incumbent, with the hull's bound
-                    budget.note_stop("wall_clock")
-                    if incumbent_choice is not None:
-                        choice[comp_units] = incumbent_choice[comp_units]
-                    bound += min(outcome.bound, comp_ub)
-                continue
+            components_hull_count += int(outcome is not None and not must_place.all())
+        elif (
+            households
+            and _lexicographic_base(units, comp_pairs) is not None
+            and hull_applies_exclusive(
+                units.pair_exclusive[comp_pairs],
+                vacancy_group=local_group,
+                soft=bool(local_groups),
+            )
+        ):
+            assert must_place is not None and incumbent_choice is not None
+            placed_now = incumbent_choice[comp_units]
+            outcome = solve_exclusive(
+                *component,
+                units.pair_points[comp_pairs],
+                vacancy_household=local_home,
+                pair_exclusive=units.pair_exclusive[comp_pairs],
+                must_place=must_place,
+                incumbent_placed=int(
+                    units.size[units.pair_unit[placed_now[placed_now >= 0]]].sum()
+                ),
+                lower_bound=comp_lb,
+                upper_bound=comp_ub,
+                time_limit_s=remaining_time,
+                start=start,
+            )
+            components_exclusive += int(outcome is not None)
+        if outcome is not None:
+            components_hull += 1
+            hull_pairs_kept += outcome.pairs_kept
+            hull_rounds += outcome.rounds
+            hull_lp_rounds += outcome.lp_rounds
+            if outcome.status == "optimal":
+                chosen_pairs = comp_pairs[outcome.chosen]
+                choice[units.pair_unit[chosen_pairs]] = chosen_pairs
+                bound += outcome.bound
+            else:  # stopped by the clock: the incumbent, with the hull's bound
+                budget.note_stop("wall_clock")
+                if incumbent_choice is not None:
+                    choice[comp_units] = incumbent_choice[comp_units]
+                bound += min(outcome.bound, comp_ub)
+            continue
+        if 0 < params.cpsat_max_pairs < len(comp_pairs):
+            # too large for an exact CP-SAT model (building one for the 3.4 million pairs
+            # of the East of England's pooled component took most of two minutes): the
+            # incumbent and the LP bound, unproven, the same on every run
+            if incumbent_choice is not None:
+                choice[comp_units] = incumbent_choice[comp_units]
+            bound += comp_ub
+            budget.note_stop("size_limit")
+            cpsat_status["unknown"] += 1
+            continue
         result = solve_component(
             *component,
             units.pair_points[comp_pairs],
@@ -846,6 +923,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         "components_dived": components_dived,
         "components_dive_better": components_dive_better,
         "components_hull_count": components_hull_count,
+        "components_exclusive": components_exclusive,
         "cpsat_optimal": cpsat_status["optimal"],
         "cpsat_feasible": cpsat_status["feasible"],
         "cpsat_unknown": cpsat_status["unknown"],

@@ -186,3 +186,44 @@ def test_the_hull_bound_holds_for_any_duals(seed: int) -> None:
         assert bound >= optimum - 1e-6
         for i in used:
             assert bound - loss[i] >= optimum - 1e-6 * max(1.0, scale or 0.0)
+
+
+def _homes(seed: int, n_children: int = 7, n_vacancies: int = 4) -> AssignmentProblem:
+    """Children's homes: 1-4 beds, some homes of two vacancies, no Sch. 7 groups, some
+    children solo-only (every pair of theirs exclusive), a sibling group now and then."""
+    rng = np.random.default_rng(seed)
+    beds = rng.integers(1, 5, size=n_vacancies)
+    household = np.arange(n_vacancies)
+    household[1::3] = household[0::3][: len(household[1::3])]  # some two-vacancy homes
+    pairs = [(c, v) for c in range(n_children) for v in range(n_vacancies) if rng.random() < 0.7]
+    solo = rng.random(n_children) < 0.35
+    groups = [(0, 1)] if rng.random() < 0.5 else []
+    return AssignmentProblem.from_arrays(
+        n_children=n_children,
+        capacity=beds,
+        pair_child=[c for c, _ in pairs],
+        pair_vacancy=[v for _, v in pairs],
+        pair_points=[BASE + int(rng.integers(1, 300)) for _ in pairs],
+        sibling_groups=groups,
+        vacancy_group=np.full(n_vacancies, -1),
+        group_capacity=np.zeros(0, dtype=np.int64),
+        group_siblings_exempt=np.zeros(0, dtype=np.bool_),
+        vacancy_household=household,
+        pair_exclusive=[bool(solo[c]) for c, _ in pairs],
+    )
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_homes_with_solo_placements_agree_with_brute_force(seed: int) -> None:
+    problem = _homes(400 + seed)
+    optimum, _ = brute_force(problem)
+    solution = solve(problem, DIVE_HULL)
+    assert check_solution(problem, solution) == []
+    assert solution.status == "optimal"
+    assert solution.objective == solution.bound == optimum
+
+
+def test_the_solo_households_path_is_taken() -> None:
+    stats = [solve(_homes(400 + s), DIVE_HULL).stats for s in range(60)]
+    # the cases above would test nothing if no component went the households' way
+    assert sum(int(s["components_exclusive"]) > 0 for s in stats) >= 5
