@@ -9,22 +9,29 @@ The work is fixed and seeded. For each tier, in a fresh temporary folder:
 3. the real server is started in its own process, ``placematch serve --db sqlite:///… --host
    127.0.0.1 --port P`` (uvicorn, one process, as users run it), from this tree's code;
 4. :data:`CLIENTS` clients, one thread each with its own keep-alive connection and its own
-   bearer token (``POST /api/v1/tokens``), ask ``GET /api/v1/children/{id}/rank`` back to back
-   (no pause between a client's requests: a closed loop), each for its own share of one seeded
-   sequence of the store's children. A warm-up round comes first and is not timed;
-5. every request's latency is timed on the client, from sending the request to reading the
-   whole body; a request that does not answer 200 counts as an error.
+   bearer token (``POST /api/v1/tokens``), ask ``GET /api/v1/children/{id}/rank``, each for its
+   own share of one seeded sequence of the store's children, in each of the tier's
+   :class:`Workload` phases: back to back (a closed loop, the issue's measurement), for the
+   whole list (the endpoint's default, what the officer's page shows) and for ``?top=10``;
+   and, at the county tier, the whole list paced at one request per client per second. A
+   warm-up round comes first in each phase and is not timed;
+5. every request's latency is timed on the client (another process than the server), from
+   sending the request (or, paced, from when it was due) to reading the whole body; a request
+   that does not answer 200 counts as an error.
 
-Reported: p50, p95, p99 and max latency, requests per second over the timed phase, errors,
-the server's peak resident memory (``VmHWM``), the 1-minute load average around the run (the
-machine may be shared), and the issue's target (p95 at most 30 ms with 20 clients) as met or
-missed. After the server stops, the store's audit log is read back: every request, warm-up
-included, must have left one ``rank`` entry (``audit_complete``), so that a faster path that
-skipped the audit could not pass unseen.
+Reported per phase: p50, p95, p99 and max latency, requests per second, errors, the server's
+CPU time per request (``/proc``: what an answer costs, whatever else the machine is doing) and
+its peak resident memory (``VmHWM``), the load average around the phase (the machine may be
+shared), and the issue's target (p95 at most 30 ms with 20 clients) as met or missed. After
+the server stops, the store's audit log is read back: every request, warm-up included, must
+have left one ``rank`` entry (``audit_complete``), so that a faster path that skipped the
+audit could not pass unseen.
 
-Tiers: ``smoke`` (the 150-child Essex cohort, 400 timed requests, for CI; about 20 s) and
-``county`` (the Essex whole cohort, 1,131 children and 539 vacancies: the size of one county's
-store, 4,000 timed requests). Run ``python -m benchmarks service --tier smoke``.
+Tiers: ``smoke`` (the 150-child Essex cohort, 81 vacancies, 200 timed requests per phase;
+for CI, about 30 s) and ``county`` (the Essex whole cohort, ``placematch synth --la Essex
+--seed 1``: 1,131 children and 539 vacancies, the size of one county's store; 2,000 timed
+requests per closed loop and 1,200 paced). Run ``python -m benchmarks service --tier smoke``
+or ``placematch bench service``.
 """
 
 from __future__ import annotations
@@ -60,19 +67,58 @@ ORDER_SEED = 20261206
 
 
 @dataclass(frozen=True, slots=True)
+class Workload:
+    """One timed phase: what each request asks for and how often.
+
+    ``top`` is the ``?top=`` of the request (``None``: the endpoint's default, the whole
+    list). ``interval`` is ``None`` for a closed loop (each client's next request as soon as
+    its last is answered); else each client's requests are due every ``interval`` seconds
+    (phases seeded) and latency is counted from when a request was *due*, so that a server
+    that falls behind is not hidden by clients that wait for it.
+    """
+
+    name: str
+    top: int | None
+    interval: float | None
+    requests: int  # over all clients
+
+
+@dataclass(frozen=True, slots=True)
 class Tier:
     """One tier's fixed work."""
 
     la: str
     seed: int
     children: int | None  # None: the authority's whole cohort
-    requests: int  # timed, over all clients
     warmup_per_client: int
+    workloads: tuple[Workload, ...]
 
 
+#: Closed loops, the issue's measurement, for the whole list (what the endpoint and the
+#: officer's page give) and for the ten best; then the whole list paced at one request per
+#: client per second, 20 a second in all (far more than 20 officers ask for).
 TIERS: dict[str, Tier] = {
-    "smoke": Tier("Essex", 1, 150, 400, 5),
-    "county": Tier("Essex", 1, None, 4000, 10),
+    "smoke": Tier(
+        "Essex",
+        1,
+        150,
+        5,
+        (
+            Workload("rank_full_20_clients", None, None, 200),
+            Workload("rank_top10_20_clients", 10, None, 200),
+        ),
+    ),
+    "county": Tier(
+        "Essex",
+        1,
+        None,
+        5,
+        (
+            Workload("rank_full_20_clients", None, None, 2000),
+            Workload("rank_top10_20_clients", 10, None, 2000),
+            Workload("rank_full_20_clients_1_per_second", None, 1.0, 1200),
+        ),
+    ),
 }
 
 
@@ -150,49 +196,72 @@ def _peak_rss(pid: int) -> int | None:
     return None
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time the process has used (Linux ``/proc``), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(ordered: list[float], q: float) -> float:
     """The nearest-rank percentile of sorted values (as the rank benchmark takes its p95)."""
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 class _Client(threading.Thread):
-    """One client: its own connection and token; its requests back to back."""
+    """One client: its own connection and token; its share of the requests."""
 
-    def __init__(self, port: int, token: str, warmup: list[str], timed: list[str], start: Any):
+    def __init__(
+        self,
+        port: int,
+        token: str,
+        warmup: list[str],
+        timed: list[str],
+        work: Workload,
+        phase: float,
+        start: threading.Barrier,
+    ):
         super().__init__(daemon=True)
-        self.port, self.token = port, token
+        self.port, self.token, self.work, self.phase = port, token, work, phase
         self.warmup, self.timed, self.start_line = warmup, timed, start
         self.latencies: list[float] = []
         self.errors: list[str] = []
         self.warmup_errors = 0
+        self.conn = self._connect()
 
-    def _ask(self, conn: http.client.HTTPConnection, child_id: str) -> tuple[int, bytes]:
-        return _request(conn, "GET", f"/api/v1/children/{child_id}/rank", self.token)
+    def _connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+
+    def _ask(self, child_id: str) -> str | None:
+        """One request; its error (status or exception), or ``None`` for a 200."""
+        top = "" if self.work.top is None else f"?top={self.work.top}"
+        try:
+            status, _ = _request(
+                self.conn, "GET", f"/api/v1/children/{child_id}/rank{top}", self.token
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn.close()
+            self.conn = self._connect()
+            return type(exc).__name__
+        return None if status == 200 else str(status)
 
     def run(self) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         for cid in self.warmup:
-            try:
-                status, _ = self._ask(conn, cid)
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-                status = -1
-            self.warmup_errors += status != 200
+            self.warmup_errors += self._ask(cid) is not None
         self.start_line.wait()
-        for cid in self.timed:
-            began = time.perf_counter()
-            try:
-                status, _ = self._ask(conn, cid)
-            except (OSError, http.client.HTTPException) as exc:
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-                self.errors.append(type(exc).__name__)
-                continue
-            self.latencies.append(time.perf_counter() - began)
-            if status != 200:
-                self.errors.append(str(status))
-        conn.close()
+        began = time.perf_counter()
+        for i, cid in enumerate(self.timed):
+            due = time.perf_counter()
+            if self.work.interval is not None:
+                due = began + self.phase + i * self.work.interval
+                time.sleep(max(0.0, due - time.perf_counter()))
+            error = self._ask(cid)
+            self.latencies.append(time.perf_counter() - due)
+            if error is not None:
+                self.errors.append(error)
+        self.conn.close()
 
 
 def _sign_in(port: int) -> str:
@@ -226,8 +295,68 @@ def _audit_ranks(store: Path) -> int:
     return int(row[0])
 
 
-def service_record(tier_name: str, work: Path) -> dict[str, Any]:
-    """Set up a store, start the server, drive it with :data:`CLIENTS` clients; one record."""
+def _drive(
+    server: int, port: int, tokens: list[str], child_ids: list[str], work: Workload, warmup: int
+) -> dict[str, Any]:
+    """One workload: warm-up, then the timed requests; its record (without the set-up)."""
+    rng = random.Random(f"{ORDER_SEED}/{work.name}")
+    warm = [rng.choice(child_ids) for _ in range(CLIENTS * warmup)]
+    timed = [rng.choice(child_ids) for _ in range(work.requests)]
+    phases = [rng.uniform(0.0, work.interval or 0.0) for _ in range(CLIENTS)]
+    line = threading.Barrier(CLIENTS + 1)
+    clients = [
+        _Client(port, tokens[k], warm[k::CLIENTS], timed[k::CLIENTS], work, phases[k], line)
+        for k in range(CLIENTS)
+    ]
+    for c in clients:
+        c.start()
+    line.wait()  # every client has finished its warm-up
+    load_before = os.getloadavg()
+    cpu_before = _cpu_seconds(server)
+    began = time.perf_counter()
+    for c in clients:
+        c.join()
+    elapsed = time.perf_counter() - began
+    cpu_after = _cpu_seconds(server)
+    load_after = os.getloadavg()
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    latencies = sorted(x for c in clients for x in c.latencies)
+    errors = [e for c in clients for e in c.errors]
+    p95 = _percentile(latencies, 0.95)
+    return {
+        "name": work.name,
+        "endpoint": "GET /api/v1/children/{child_id}/rank"
+        + ("" if work.top is None else f"?top={work.top}"),
+        "top": work.top,
+        "loop": "closed" if work.interval is None else "paced",
+        "interval_seconds": work.interval,
+        "wall_seconds": statistics.median(latencies),
+        "p50_seconds": statistics.median(latencies),
+        "p95_seconds": p95,
+        "p99_seconds": _percentile(latencies, 0.99),
+        "max_seconds": latencies[-1],
+        "mean_seconds": statistics.fmean(latencies),
+        "requests": len(timed),
+        "warmup_requests": len(warm),
+        "clients": CLIENTS,
+        "timed_seconds": elapsed,
+        "requests_per_second": len(timed) / elapsed,
+        # what one answer costs the server, whatever else the machine is doing (CPU time;
+        # the clients run in another process)
+        "server_cpu_seconds_per_request": None if cpu is None else cpu / len(timed),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors)),
+        "warmup_errors": sum(c.warmup_errors for c in clients),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "target": f"p95 <= {TARGET_P95_SECONDS * 1000:.0f} ms with {CLIENTS} concurrent clients",
+        "target_p95_seconds": TARGET_P95_SECONDS,
+        "target_met": p95 <= TARGET_P95_SECONDS and not errors,
+    }
+
+
+def service_records(tier_name: str, work: Path) -> list[dict[str, Any]]:
+    """Set up a store, start the server, run the tier's workloads; one record each."""
     from scenarios.cohorts import generate, write_case_folder
 
     tier = TIERS[tier_name]
@@ -247,10 +376,6 @@ def service_record(tier_name: str, work: Path) -> dict[str, Any]:
         stdin=PASSWORD + "\n",
     )
     child_ids = sorted(str(c) for c in case.children["child_id"])
-    rng = random.Random(ORDER_SEED)
-    warmup = [rng.choice(child_ids) for _ in range(CLIENTS * tier.warmup_per_client)]
-    timed = [rng.choice(child_ids) for _ in range(tier.requests)]
-
     port = _free_port()
     log = (work / "serve.log").open("wb")
     server = subprocess.Popen(
@@ -262,27 +387,18 @@ def service_record(tier_name: str, work: Path) -> dict[str, Any]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    records = []
     try:
         started = time.perf_counter()
         _wait_for(port, server)
         start_seconds = time.perf_counter() - started
         tokens = [_sign_in(port) for _ in range(CLIENTS)]
-        answer = _check_answer(port, tokens[0], timed[0])
-        line = threading.Barrier(CLIENTS + 1)
-        clients = [
-            _Client(port, tokens[k], warmup[k::CLIENTS], timed[k::CLIENTS], line)
-            for k in range(CLIENTS)
-        ]
-        for c in clients:
-            c.start()
-        line.wait()  # every client has finished its warm-up
-        load_before = os.getloadavg()
-        began = time.perf_counter()
-        for c in clients:
-            c.join()
-        elapsed = time.perf_counter() - began
-        load_after = os.getloadavg()
-        peak_rss = _peak_rss(server.pid)
+        answer = _check_answer(port, tokens[0], child_ids[0])
+        asked = 1
+        for w in tier.workloads:
+            records.append(_drive(server.pid, port, tokens, child_ids, w, tier.warmup_per_client))
+            asked += w.requests + CLIENTS * tier.warmup_per_client
+            records[-1]["server_peak_rss_bytes"] = _peak_rss(server.pid)
     finally:
         server.terminate()
         try:
@@ -291,35 +407,8 @@ def service_record(tier_name: str, work: Path) -> dict[str, Any]:
             server.kill()
             server.wait()
         log.close()
-    latencies = sorted(x for c in clients for x in c.latencies)
-    errors = [e for c in clients for e in c.errors]
-    asked = len(warmup) + len(timed) + 1  # and the one checked answer
     audited = _audit_ranks(store)
-    p95 = _percentile(latencies, 0.95) if latencies else math.inf
-    return {
-        "name": f"rank_{CLIENTS}_clients",
-        "endpoint": "GET /api/v1/children/{child_id}/rank",
-        "wall_seconds": statistics.median(latencies) if latencies else math.inf,
-        "p50_seconds": statistics.median(latencies) if latencies else None,
-        "p95_seconds": p95,
-        "p99_seconds": _percentile(latencies, 0.99) if latencies else None,
-        "max_seconds": latencies[-1] if latencies else None,
-        "mean_seconds": statistics.fmean(latencies) if latencies else None,
-        "requests": len(timed),
-        "answered": len(latencies),
-        "warmup_requests": len(warmup),
-        "clients": CLIENTS,
-        "timed_seconds": elapsed,
-        "requests_per_second": len(timed) / elapsed,
-        "errors": len(errors),
-        "error_kinds": sorted(set(errors)),
-        "warmup_errors": sum(c.warmup_errors for c in clients),
-        "server_peak_rss_bytes": peak_rss,
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in load_after],
-        "target": f"p95 <= {TARGET_P95_SECONDS * 1000:.0f} ms with {CLIENTS} concurrent clients",
-        "target_p95_seconds": TARGET_P95_SECONDS,
-        "target_met": p95 <= TARGET_P95_SECONDS and not errors,
+    common = {
         "audit_rank_entries": audited,
         "audit_expected": asked,
         "audit_complete": audited == asked,
@@ -332,7 +421,9 @@ def service_record(tier_name: str, work: Path) -> dict[str, Any]:
         "load_seconds": load_seconds,
         "server_start_seconds": start_seconds,
         "server": "placematch serve (uvicorn, one process), SQLite",
+        "max_rss_bytes": _peak_rss(os.getpid()),
     }
+    return [{**r, **common} for r in records]
 
 
 def run(tier: str) -> list[dict[str, Any]]:
@@ -342,4 +433,4 @@ def run(tier: str) -> list[dict[str, Any]]:
             f"tier {tier!r} is not defined for service; expected one of {', '.join(TIERS)}"
         )
     with tempfile.TemporaryDirectory(prefix="placematch-bench-service-") as tmp:
-        return [service_record(tier, Path(tmp))]
+        return service_records(tier, Path(tmp))
