@@ -13,8 +13,9 @@ The work is fixed and seeded. For each tier, in a fresh temporary folder:
    own share of one seeded sequence of the store's children, in each of the tier's
    :class:`Workload` phases: back to back (a closed loop, the issue's measurement), for the
    whole list (the endpoint's default, what the officer's page shows) and for ``?top=10``;
-   and, at the county tier, the whole list paced at one request per client per second. A
-   warm-up round comes first in each phase and is not timed;
+   and, at the county tier, one client alone (the time of one answer, without a queue) and
+   the whole list paced at one request per client per second. A warm-up round comes first in
+   each phase and is not timed;
 5. every request's latency is timed on the client (another process than the server), from
    sending the request (or, paced, from when it was due) to reading the whole body; a request
    that does not answer 200 counts as an error.
@@ -29,9 +30,9 @@ audit could not pass unseen.
 
 Tiers: ``smoke`` (the 150-child Essex cohort, 81 vacancies, 200 timed requests per phase;
 for CI, about 30 s) and ``county`` (the Essex whole cohort, ``placematch synth --la Essex
---seed 1``: 1,131 children and 539 vacancies, the size of one county's store; 2,000 timed
-requests per closed loop and 1,200 paced). Run ``python -m benchmarks service --tier smoke``
-or ``placematch bench service``.
+--seed 1``: 1,131 children and 539 vacancies, the size of one county's store; 300 timed
+requests for one client, 2,000 per closed loop of 20 and 1,200 paced). Run ``python -m
+benchmarks service --tier smoke`` or ``placematch bench service``.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Workload:
     top: int | None
     interval: float | None
     requests: int  # over all clients
+    clients: int = CLIENTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +97,9 @@ class Tier:
 
 
 #: Closed loops, the issue's measurement, for the whole list (what the endpoint and the
-#: officer's page give) and for the ten best; then the whole list paced at one request per
-#: client per second, 20 a second in all (far more than 20 officers ask for).
+#: officer's page give) and for the ten best; at the county tier also one client alone (the
+#: time of one answer, no queue) and the whole list paced at one request per client per
+#: second, 20 a second in all (far more than 20 officers ask for).
 TIERS: dict[str, Tier] = {
     "smoke": Tier(
         "Essex",
@@ -114,6 +117,8 @@ TIERS: dict[str, Tier] = {
         None,
         5,
         (
+            Workload("rank_full_1_client", None, None, 300, clients=1),
+            Workload("rank_top10_1_client", 10, None, 300, clients=1),
             Workload("rank_full_20_clients", None, None, 2000),
             Workload("rank_top10_20_clients", 10, None, 2000),
             Workload("rank_full_20_clients_1_per_second", None, 1.0, 1200),
@@ -300,13 +305,13 @@ def _drive(
 ) -> dict[str, Any]:
     """One workload: warm-up, then the timed requests; its record (without the set-up)."""
     rng = random.Random(f"{ORDER_SEED}/{work.name}")
-    warm = [rng.choice(child_ids) for _ in range(CLIENTS * warmup)]
+    n = work.clients
+    warm = [rng.choice(child_ids) for _ in range(n * warmup)]
     timed = [rng.choice(child_ids) for _ in range(work.requests)]
-    phases = [rng.uniform(0.0, work.interval or 0.0) for _ in range(CLIENTS)]
-    line = threading.Barrier(CLIENTS + 1)
+    phases = [rng.uniform(0.0, work.interval or 0.0) for _ in range(n)]
+    line = threading.Barrier(n + 1)
     clients = [
-        _Client(port, tokens[k], warm[k::CLIENTS], timed[k::CLIENTS], work, phases[k], line)
-        for k in range(CLIENTS)
+        _Client(port, tokens[k], warm[k::n], timed[k::n], work, phases[k], line) for k in range(n)
     ]
     for c in clients:
         c.start()
@@ -338,7 +343,7 @@ def _drive(
         "mean_seconds": statistics.fmean(latencies),
         "requests": len(timed),
         "warmup_requests": len(warm),
-        "clients": CLIENTS,
+        "clients": n,
         "timed_seconds": elapsed,
         "requests_per_second": len(timed) / elapsed,
         # what one answer costs the server, whatever else the machine is doing (CPU time;
@@ -351,7 +356,8 @@ def _drive(
         "load_average_after": [round(x, 2) for x in load_after],
         "target": f"p95 <= {TARGET_P95_SECONDS * 1000:.0f} ms with {CLIENTS} concurrent clients",
         "target_p95_seconds": TARGET_P95_SECONDS,
-        "target_met": p95 <= TARGET_P95_SECONDS and not errors,
+        # the target is of 20 clients: one client alone is context, not the target
+        "target_met": p95 <= TARGET_P95_SECONDS and not errors if n == CLIENTS else None,
     }
 
 
@@ -397,7 +403,7 @@ def service_records(tier_name: str, work: Path) -> list[dict[str, Any]]:
         asked = 1
         for w in tier.workloads:
             records.append(_drive(server.pid, port, tokens, child_ids, w, tier.warmup_per_client))
-            asked += w.requests + CLIENTS * tier.warmup_per_client
+            asked += w.requests + w.clients * tier.warmup_per_client
             records[-1]["server_peak_rss_bytes"] = _peak_rss(server.pid)
     finally:
         server.terminate()
