@@ -110,9 +110,10 @@ def validate_rows(children: Rows, vacancies: Rows, policy_toml: str | None) -> C
 # Per engine (weakly: a closed store's folder goes with it): (revision, folder).
 _cache: weakref.WeakKeyDictionary[Any, tuple[int, CaseFolder]] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
-# Per engine: (revision, {(today, child ranked though not waiting): available folder}).
+# Per engine: ((revision, today), {child ranked though not waiting, or None: folder}). Only
+# one revision and date are kept: a change, or the next day, drops the folders of the last.
 _available: weakref.WeakKeyDictionary[
-    Any, tuple[int, dict[tuple[dt.date | None, str | None], CaseFolder]]
+    Any, tuple[tuple[int, dt.date | None], dict[str | None, CaseFolder]]
 ] = weakref.WeakKeyDictionary()
 # One build of an available folder at a time: after a change, the requests that arrive
 # together wait for the first one's folder instead of each building their own.
@@ -236,35 +237,36 @@ def waiting_folder(
 ) -> CaseFolder:
     """:func:`available_folder` of the waiting children and ``child_id`` (which may be placed).
 
-    What a ranking, a why-not or a map of one child is asked on. Kept per store revision,
-    date and child (for a child that is not waiting), so that the requests between two
-    changes share one folder object, and with it the arrays the engine builds for a folder
-    (:meth:`matcher.domain.CaseFolder.derived`). Any change to the store (a load, an upload,
-    a put, a decision) bumps its revision, so the next call builds afresh. Safe under
-    concurrency: a folder is frozen, and one thread builds while the others wait.
+    What a ranking, a why-not or a map of one child is asked on. Kept for the store's
+    revision and date, per child that is not waiting (the last :data:`AVAILABLE_KEPT`), so
+    that the requests between two changes share one folder object, and with it the arrays
+    the engine builds for a folder (:meth:`matcher.domain.CaseFolder.derived`). Any change to
+    the store (a load, an upload, a put, a decision) bumps its revision, so the next call
+    builds afresh; so does another date. Safe under concurrency: a folder is frozen, and one
+    thread builds while the others wait.
     """
     key = session.get_bind()
     revision = revision_of(session)  # first: see stored_folder
     with _available_lock:
         kept = _available.get(key)
-        if kept is None or kept[0] != revision:
-            kept = (revision, {})
+        if kept is None or kept[0] != (revision, today):
+            kept = ((revision, today), {})
             _available[key] = kept
         folders = kept[1]
-        base = folders.get((today, None))
+        base = folders.get(None)
         if base is None:
             # Built from rows at least as new as `revision`, so never staler than its key.
             base = _available_of(session, stored_folder(session), None, today)
-            folders[(today, None)] = base
+            folders[None] = base
         if child_id is None or _has_child(base, child_id):
             return base
-        extra = folders.get((today, child_id))
+        extra = folders.get(child_id)
         if extra is None:
             wanted = {c.child_id for c in base.children} | {child_id}
             extra = _available_of(session, stored_folder(session), wanted, today)
             if len(folders) > AVAILABLE_KEPT:
-                del folders[next(k for k in folders if k[1] is not None)]
-            folders[(today, child_id)] = extra
+                del folders[next(k for k in folders if k is not None)]
+            folders[child_id] = extra
         return extra
 
 

@@ -42,6 +42,9 @@ def test_the_folder_is_shared_until_the_store_changes(fresh: Service) -> None:
         # Another date is another folder, on that date.
         later = store.waiting_folder(s, "C06", today=DAY + dt.timedelta(days=1))
         assert later is not first and later.on == DAY + dt.timedelta(days=1)
+        # Only one date is kept (the next day drops the last): built again, and equal.
+        again = store.waiting_folder(s, "C06", today=DAY)
+        assert again is not first and again == first
 
 
 def test_a_decision_is_seen_at_once(fresh: Service) -> None:
