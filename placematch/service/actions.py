@@ -187,7 +187,7 @@ def rank(
 ) -> Ranking:
     """The child's ranked options among the free beds (audited)."""
     record = visible_child(session, who, request, child_id, "rank")
-    folder = store.available_folder(session, _with(session, child_id), today=clock())
+    folder = store.waiting_folder(session, child_id, today=clock())
     ranking = rank_child(folder, child_id, top)
     audit.record(
         session,
@@ -202,12 +202,6 @@ def rank(
     return ranking
 
 
-def _with(session: Session, child_id: str) -> list[str]:
-    """The waiting children and this one (a placed child can still be ranked)."""
-    ids = list(session.scalars(select(ChildRecord.child_id).where(ChildRecord.status == "waiting")))
-    return [*ids, child_id] if child_id not in ids else ids
-
-
 def explain_why_not(
     session: Session,
     who: Principal,
@@ -218,7 +212,7 @@ def explain_why_not(
 ) -> WhyNot:
     """Why a vacancy is not the child's best option (audited)."""
     record = visible_child(session, who, request, child_id, "why_not")
-    folder = store.available_folder(session, _with(session, child_id), today=clock())
+    folder = store.waiting_folder(session, child_id, today=clock())
     try:
         answer = why_not(folder, child_id, vacancy_id)
     except UnknownIdError:
@@ -301,7 +295,7 @@ def child_map(session: Session, who: Principal, request: Request, child_id: str)
     from geography.schools import school
 
     record = visible_child(session, who, request, child_id, "map")
-    folder = store.available_folder(session, _with(session, child_id), today=clock())
+    folder = store.waiting_folder(session, child_id, today=clock())
     child = folder.child(child_id)
     ranking = rank_child(folder, child_id, 8)
     points: list[MapPoint] = []

@@ -253,7 +253,7 @@ def update_child(
     return _put_child(body, request, who, session, "update")
 
 
-@router.get("/children/{child_id}/rank", tags=["matching"])
+@router.get("/children/{child_id}/rank", tags=["matching"], response_model=dict[str, Any])
 def rank(
     child_id: str,
     request: Request,
@@ -261,9 +261,11 @@ def rank(
     session: DB,
     top: Annotated[int | None, Query(ge=0, le=10_000)] = None,
     reason: Reason = "",
-) -> dict[str, Any]:
+) -> Response:
     """Every eligible vacancy with free beds, best first: points per factor, exclusions."""
-    return actions.rank(session, who, request, child_id, top, reason).to_dict()
+    # The ranking is plain JSON data already: written out as it is, not walked again by
+    # FastAPI's encoder, which took a quarter of a request for a county's full list.
+    return JSONResponse(actions.rank(session, who, request, child_id, top, reason).to_dict())
 
 
 @router.get("/children/{child_id}/why-not/{vacancy_id}", tags=["matching"])

@@ -110,6 +110,17 @@ def validate_rows(children: Rows, vacancies: Rows, policy_toml: str | None) -> C
 # Per engine (weakly: a closed store's folder goes with it): (revision, folder).
 _cache: weakref.WeakKeyDictionary[Any, tuple[int, CaseFolder]] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
+# Per engine: ((revision, today), {child ranked though not waiting, or None: folder}). Only
+# one revision and date are kept: a change, or the next day, drops the folders of the last.
+_available: weakref.WeakKeyDictionary[
+    Any, tuple[tuple[int, dt.date | None], dict[str | None, CaseFolder]]
+] = weakref.WeakKeyDictionary()
+# One build of an available folder at a time: after a change, the requests that arrive
+# together wait for the first one's folder instead of each building their own.
+_available_lock = threading.Lock()
+#: Available folders kept per revision besides the waiting children's own (one each for a
+#: placed child that was ranked); the oldest goes first.
+AVAILABLE_KEPT = 32
 
 
 #: The key of the store's row in ``authority_state`` (its revision and policy).
@@ -147,10 +158,23 @@ def stored_rows(session: Session) -> tuple[Rows, Rows, str | None]:
     return children, vacancies, None if state is None else state.policy_toml
 
 
+def revision_of(session: Session) -> int:
+    """The store's revision, read from the database now (-1 for a store never written).
+
+    Every change of what the store holds (a load, an upload, a child or vacancy put, a
+    decision) bumps it in the same transaction as the change itself.
+    """
+    revision = session.scalar(
+        select(AuthorityState.revision).where(AuthorityState.authority_code == STORE)
+    )
+    return -1 if revision is None else int(revision)
+
+
 def stored_folder(session: Session) -> CaseFolder:
     """The store's whole case folder (cached per revision)."""
-    state = session.get(AuthorityState, STORE)
-    revision = -1 if state is None else state.revision
+    # The revision is read before the rows: a folder is never filed under a revision newer
+    # than the rows it was built from (at worst under an older one, and then rebuilt).
+    revision = revision_of(session)
     key = session.get_bind()
     with _cache_lock:
         hit = _cache.get(key)
@@ -172,9 +196,14 @@ def available_folder(
     here): the date matched on, so only vacancies free on each child's date are offered.
     """
     folder = stored_folder(session)
+    return _available_of(session, folder, None if child_ids is None else set(child_ids), today)
+
+
+def _available_of(
+    session: Session, folder: CaseFolder, wanted: set[str] | None, today: dt.date | None
+) -> CaseFolder:
     status = dict(session.execute(select(ChildRecord.child_id, ChildRecord.status)).all())
     taken = dict(session.execute(select(VacancyRecord.vacancy_id, VacancyRecord.beds_taken)).all())
-    wanted = None if child_ids is None else set(child_ids)
     children = tuple(
         c
         for c in folder.children
@@ -193,6 +222,52 @@ def available_folder(
     return CaseFolder(
         children=children, vacancies=tuple(vacancies), policy=folder.policy, on=today, today=today
     )
+
+
+def _has_child(folder: CaseFolder, child_id: str) -> bool:
+    try:
+        folder.child(child_id)
+    except KeyError:
+        return False
+    return True
+
+
+def waiting_folder(
+    session: Session, child_id: str | None = None, *, today: dt.date | None = None
+) -> CaseFolder:
+    """:func:`available_folder` of the waiting children and ``child_id`` (which may be placed).
+
+    What a ranking, a why-not or a map of one child is asked on. Kept for the store's
+    revision and date, per child that is not waiting (the last :data:`AVAILABLE_KEPT`), so
+    that the requests between two changes share one folder object, and with it the arrays
+    the engine builds for a folder (:meth:`matcher.domain.CaseFolder.derived`). Any change to
+    the store (a load, an upload, a put, a decision) bumps its revision, so the next call
+    builds afresh; so does another date. Safe under concurrency: a folder is frozen, and one
+    thread builds while the others wait.
+    """
+    key = session.get_bind()
+    revision = revision_of(session)  # first: see stored_folder
+    with _available_lock:
+        kept = _available.get(key)
+        if kept is None or kept[0] != (revision, today):
+            kept = ((revision, today), {})
+            _available[key] = kept
+        folders = kept[1]
+        base = folders.get(None)
+        if base is None:
+            # Built from rows at least as new as `revision`, so never staler than its key.
+            base = _available_of(session, stored_folder(session), None, today)
+            folders[None] = base
+        if child_id is None or _has_child(base, child_id):
+            return base
+        extra = folders.get(child_id)
+        if extra is None:
+            wanted = {c.child_id for c in base.children} | {child_id}
+            extra = _available_of(session, stored_folder(session), wanted, today)
+            if len(folders) > AVAILABLE_KEPT:
+                del folders[next(k for k in folders if k is not None)]
+            folders[child_id] = extra
+        return extra
 
 
 # --------------------------------------------------------------------------- writing

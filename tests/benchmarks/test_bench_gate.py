@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks._gate import baseline_of, check, main, ratios, report, targets
+from benchmarks._gate import baseline_of, check, check_service, main, ratios, report, targets
 
 
 def rec(solver: str, wall: float, objective: int, **extra: Any) -> dict[str, Any]:
@@ -198,3 +198,51 @@ def test_the_gate_fails_when_the_whole_essex_cohort_is_not_proven() -> None:
     # other instances may stop unproven
     failures, _ = check(doc(rec("placematch", 1.0, 100, status="feasible", bound=105)), None)
     assert not any("did not prove" in f for f in failures)
+
+
+def service_doc(tier: str = "county", **extra: Any) -> dict[str, Any]:
+    record = {
+        "name": "rank_full_20_clients",
+        "p50_seconds": 0.02,
+        "p95_seconds": 0.025,
+        "requests_per_second": 800.0,
+        "errors": 0,
+        "warmup_errors": 0,
+        "error_kinds": [],
+        "audit_rank_entries": 101,
+        "audit_expected": 101,
+        "audit_complete": True,
+        "vacancies": 539,
+        "load_average_before": [1.5, 1.0, 0.5],
+        **extra,
+    }
+    return {"tier": tier, "records": [record]}
+
+
+def test_the_service_target_is_reported_at_county_size_only() -> None:
+    label = "ranked list through the service (SQLite, loopback): p95 <= 30 ms, 20 clients"
+    rows = {t: s for t, _, s in targets({"matching": doc()})}
+    assert rows[label] == "not measured"
+    assert {t: s for t, _, s in targets({"service": service_doc()})}[label] == "met"
+    slow = service_doc(p95_seconds=0.031)
+    assert {t: s for t, _, s in targets({"service": slow})}[label] == "missed"
+    smoke = service_doc("smoke")
+    assert {t: s for t, _, s in targets({"service": smoke})}[label].startswith("not measured")
+
+
+def test_service_errors_and_a_missing_audit_entry_fail_the_gate(tmp_path: Path) -> None:
+    assert check_service(service_doc()) == []
+    failed = check_service(service_doc(errors=3, error_kinds=["500"]))
+    assert len(failed) == 1 and "3 timed" in failed[0] and "500" in failed[0]
+    unaudited = check_service(service_doc(audit_rank_entries=100, audit_complete=False))
+    assert len(unaudited) == 1 and "100 rank entries for 101 requests" in unaudited[0]
+    # and through main, beside a passing matching document
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "matching.json").write_text(json.dumps(doc()))
+    baseline = tmp_path / "baseline.json"
+    assert main(["--results", str(results), "--baseline", str(baseline), "--write-baseline"]) == 0
+    (results / "service.json").write_text(json.dumps(service_doc()))
+    assert main(["--results", str(results), "--baseline", str(baseline)]) == 0
+    (results / "service.json").write_text(json.dumps(service_doc(audit_complete=False)))
+    assert main(["--results", str(results), "--baseline", str(baseline)]) == 1

@@ -119,3 +119,44 @@ def test_a_store_that_cannot_be_opened_is_one_line(
     assert err == (
         f"placematch: error: cannot open the store, the SQLite file {junk}: file is not a database"
     )
+
+
+def test_every_answer_carries_the_security_headers(
+    fresh: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a ranking, a problem, the page, a static file, and an unexpected error's bare 500;
+    and a child's data is never to be stored by a browser or proxy."""
+    from placematch.service import actions
+    from placematch.service.app import NO_STORE, SECURITY_HEADERS
+
+    c, h = fresh.client, fresh.h("officer")
+    answers = {
+        "rank": c.get(f"{API}/children/C06/rank?top=2", headers=h),
+        "missing child": c.get(f"{API}/children/NOPE/rank", headers=h),
+        "not signed in": c.get(f"{API}/me"),
+        "health": c.get("/healthz"),
+        "page": c.get("/login"),
+        "static": c.get("/static/style.css"),
+    }
+
+    def broken(*_args: object, **_kwargs: object) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(actions, "rank_child", broken)
+    answers["500"] = c.get(f"{API}/children/C06/rank", headers=h)
+    statuses = {k: r.status_code for k, r in answers.items()}
+    assert statuses == {
+        "rank": 200,
+        "missing child": 404,
+        "not signed in": 401,
+        "health": 200,
+        "page": 200,
+        "static": 200,
+        "500": 500,
+    }
+    for what, r in answers.items():
+        for name, value in SECURITY_HEADERS:
+            assert r.headers.get(name) == value, (what, name)
+        child_data = r.request.url.path.startswith(NO_STORE)
+        assert (r.headers.get("Cache-Control") == "no-store") == child_data, what
+    assert answers["500"].json()["status"] == 500
