@@ -32,12 +32,13 @@ from sqlalchemy.orm import Session
 
 from matcher.casefolder import case_folder_rows, load_case_folder
 from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE, column_names
-from matcher.domain import CaseFolder
+from matcher.domain import CaseFolder, ReferralResponse
 from matcher.problems import CaseFolderError, Problem
 from placematch.service.models import (
     AuthorityState,
     ChildRecord,
     Decision,
+    ProviderResponse,
     VacancyRecord,
     utcnow,
 )
@@ -170,6 +171,8 @@ def available_folder(
     Vacancies keep only their free beds; a connected-person carer keeps only the children
     still in the folder, and is left out when none is. ``today`` (passed in, never read
     here): the date matched on, so only vacancies free on each child's date are offered.
+    The providers' recorded answers to referrals come with the children and vacancies they
+    name: a decline excludes the vacancy for the child, an offer comes first among equals.
     """
     folder = stored_folder(session)
     status = dict(session.execute(select(ChildRecord.child_id, ChildRecord.status)).all())
@@ -190,8 +193,84 @@ def available_folder(
         if v.connected_to and not connected:
             continue
         vacancies.append(dataclasses.replace(v, beds=free, connected_to=frozenset(connected)))
+    present = {v.vacancy_id for v in vacancies}
+    answers = tuple(
+        r for r in stored_responses(session) if r.child_id in keep and r.vacancy_id in present
+    )
     return CaseFolder(
-        children=children, vacancies=tuple(vacancies), policy=folder.policy, on=today, today=today
+        children=children,
+        vacancies=tuple(vacancies),
+        policy=folder.policy,
+        on=today,
+        today=today,
+        responses=answers,
+    )
+
+
+def stored_responses(session: Session) -> list[ReferralResponse]:
+    """Every recorded answer to a referral, as the case folder's responses."""
+    from matcher.vocabulary import Response, ResponseReason
+
+    rows = session.execute(
+        select(
+            ProviderResponse.vacancy_id,
+            ProviderResponse.child_id,
+            ProviderResponse.response,
+            ProviderResponse.reason,
+        )
+    ).all()
+    return [
+        ReferralResponse(v, c, Response(r), None if why is None else ResponseReason(why))
+        for v, c, r, why in rows
+    ]
+
+
+def record_response(
+    session: Session, authority: str, response: ReferralResponse, user_id: int
+) -> tuple[ProviderResponse, bool]:
+    """Record a provider's answer (replacing an earlier one for the same child and vacancy).
+
+    Returns the row and whether it is new (flushed, not committed). The caller checks that
+    the child and the vacancy exist and that the user may see the child.
+    """
+    now = utcnow()
+    row = session.scalar(
+        select(ProviderResponse).where(
+            ProviderResponse.child_id == response.child_id,
+            ProviderResponse.vacancy_id == response.vacancy_id,
+        )
+    )
+    reason = None if response.reason is None else response.reason.value
+    created = row is None
+    if row is None:
+        row = ProviderResponse(
+            authority_code=authority,
+            child_id=response.child_id,
+            vacancy_id=response.vacancy_id,
+            response=response.response.value,
+            reason=reason,
+            user_id=user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+    else:
+        row.response = response.response.value
+        row.reason = reason
+        row.user_id = user_id
+        row.updated_at = now
+    session.flush()
+    return row, created
+
+
+def responses_of_child(session: Session, child_id: str) -> list[ProviderResponse]:
+    """The recorded answers to a child's referrals, by vacancy."""
+    return list(
+        session.scalars(
+            select(ProviderResponse)
+            .where(ProviderResponse.child_id == child_id)
+            .order_by(ProviderResponse.vacancy_id)
+        )
     )
 
 
