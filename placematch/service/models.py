@@ -158,7 +158,8 @@ class ProviderResponse(Base):
     vacancy_id: Mapped[str] = mapped_column(String(64))
     response: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # None: read from a case folder's responses.csv by ``placematch load``
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

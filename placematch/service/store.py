@@ -65,6 +65,7 @@ class LoadReport:
     vacancies_updated: int
     policy: bool
     warnings: tuple[Problem, ...]
+    responses: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -75,6 +76,7 @@ class LoadReport:
             "vacancies_added": self.vacancies_added,
             "vacancies_updated": self.vacancies_updated,
             "policy": self.policy,
+            "responses": self.responses,
             "warnings": [problem_dict(p) for p in self.warnings],
         }
 
@@ -226,12 +228,13 @@ def stored_responses(session: Session) -> list[ReferralResponse]:
 
 
 def record_response(
-    session: Session, authority: str, response: ReferralResponse, user_id: int
+    session: Session, authority: str, response: ReferralResponse, user_id: int | None
 ) -> tuple[ProviderResponse, bool]:
     """Record a provider's answer (replacing an earlier one for the same child and vacancy).
 
     Returns the row and whether it is new (flushed, not committed). The caller checks that
-    the child and the vacancy exist and that the user may see the child.
+    the child and the vacancy exist and that the user may see the child. ``user_id`` is
+    ``None`` for an answer read from a case folder (``placematch load``).
     """
     now = utcnow()
     row = session.scalar(
@@ -458,11 +461,19 @@ def folder_owner(folder: CaseFolder, given: str | None) -> str:
 
 
 def load_path(session: Session, path: str | Path, authority: str | None = None) -> LoadReport:
-    """Validate a case folder on disk and merge it into the store (flushed, not committed)."""
+    """Validate a case folder on disk and merge it into the store (flushed, not committed).
+
+    Its ``responses.csv`` (providers' answers) is stored too, each replacing an earlier
+    answer for the same child and vacancy, recorded as read from the folder (no user).
+    """
     folder = load_case_folder(path)
     policy_path = Path(path) / POLICY_FILE
     policy = policy_path.read_text(encoding="utf-8") if policy_path.exists() else None
-    return store_folder(session, folder, policy, owner=folder_owner(folder, authority))
+    report = store_folder(session, folder, policy, owner=folder_owner(folder, authority))
+    for answer in folder.responses:
+        child = folder.child(answer.child_id)
+        record_response(session, child.authority.ons_code, answer, None)
+    return dataclasses.replace(report, responses=len(folder.responses))
 
 
 def load_files(

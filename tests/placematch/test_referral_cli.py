@@ -198,3 +198,14 @@ def test_ids_are_safe_file_names() -> None:
 
     assert file_stem("C/1", "P:2") == "referral_C%2F1_P%3A2"
     assert file_stem("C_2F1", "P") != file_stem("C/1", "P")
+
+
+def test_validate_counts_the_answers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain = run(["validate", str(DEMO), "--json"], capsys)[1]
+    assert "responses" not in json.loads(plain)
+    case = _case(tmp_path, responses="V05,C05,decline,no_capacity\nV11,C05,offer,\n")
+    status, out, _ = run(["validate", str(case)], capsys)
+    assert status == 0
+    assert "Providers' answers to referrals (responses.csv): 1 offer, 0 consider, 1 decline" in out
+    data = json.loads(run(["validate", str(case), "--json"], capsys)[1])
+    assert data["responses"] == {"offer": 1, "consider": 0, "decline": 1}

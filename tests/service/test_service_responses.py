@@ -9,6 +9,8 @@ On SQLite and PostgreSQL (when given; see servicekit).
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 from servicekit import DEMO, PASSWORD, PERSONAL, Service
@@ -241,4 +243,34 @@ def test_the_migration_adds_the_table_and_keeps_the_data(empty_url: str) -> None
         assert s.scalar(select(func.count()).select_from(ChildRecord)) == 12
         assert s.scalar(select(func.count()).select_from(VacancyRecord)) == 16
         assert auth.authenticate(s, "keeper", "password123") is not None
+    engine.dispose()
+
+
+def test_load_stores_the_folder_s_answers(empty_url: str, tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    shutil.copytree(DEMO, case)
+    (case / "responses.csv").write_text(
+        "vacancy_id,child_id,response,reason\nV05,C05,decline,no_capacity\nV11,C05,offer,\n",
+        encoding="utf-8",
+    )
+    engine = db.connect(empty_url)
+    db.migrate(engine)
+    with db.session_factory(engine)() as s:
+        report = store.load_path(s, case)
+        s.commit()
+        assert report.responses == 2 and report.to_dict()["responses"] == 2
+        stored = {
+            (r.child_id, r.vacancy_id, r.response, r.reason, r.user_id)
+            for r in store.responses_of_child(s, "C05")
+        }
+        assert stored == {
+            ("C05", "V05", "decline", "no_capacity", None),
+            ("C05", "V11", "offer", None, None),
+        }
+        folder = store.available_folder(s)
+        assert folder.response("C05", "V05") is not None
+        # loading the folder again replaces, never repeats, the answers
+        store.load_path(s, case)
+        s.commit()
+        assert len(store.responses_of_child(s, "C05")) == 2
     engine.dispose()

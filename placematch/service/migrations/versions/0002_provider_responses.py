@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("vacancy_id", sa.String(64), nullable=False),
         sa.Column("response", sa.String(16), nullable=False),
         sa.Column("reason", sa.String(32), nullable=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
         sa.Column("created_at", _TS, nullable=False),
         sa.Column("updated_at", _TS, nullable=False),
         sa.UniqueConstraint("child_id", "vacancy_id", name="uq_provider_response_pair"),
