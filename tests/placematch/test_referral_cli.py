@@ -209,3 +209,35 @@ def test_validate_counts_the_answers(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "Providers' answers to referrals (responses.csv): 1 offer, 0 consider, 1 decline" in out
     data = json.loads(run(["validate", str(case), "--json"], capsys)[1])
     assert data["responses"] == {"offer": 1, "consider": 0, "decline": 1}
+
+
+def test_rank_and_why_not_show_the_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain = run(["rank", str(DEMO), "--child", "C07"], capsys)[1]
+    assert "response" not in plain.splitlines()[1] and "Declined by the provider" not in plain
+    case = _case(tmp_path, responses="V05,C07,decline,impact_on_residents\nV09,C07,offer,cost\n")
+    status, out, _ = run(["rank", str(case), "--child", "C07", "--top", "3"], capsys)
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[1].split()[-1] == "response"
+    assert [ln.split()[1] for ln in lines[2:5]] == ["V02", "V09", "V07"]
+    assert lines[3].endswith("offer (cost)") and lines[2].endswith("-")
+    assert "by declined_by_provider (Care Planning, Placement and Case Review" in out
+    declined = lines[lines.index("Declined by the provider:") + 1]
+    assert declined.split()[0] == "V05" and "impact_on_residents" in declined
+    data = json.loads(run(["rank", str(case), "--child", "C07", "--json"], capsys)[1])
+    assert data["declined"] == [
+        {"vacancy_id": "V05", "provider_id": "P04", "reason": "impact_on_residents"}
+    ]
+    by_id = {o["vacancy_id"]: o for o in data["options"]}
+    assert by_id["V09"]["response"] == "offer" and by_id["V09"]["response_reason"] == "cost"
+    assert by_id["V02"]["response"] is None and "V05" not in by_id
+    why = json.loads(
+        run(["why-not", str(case), "--child", "C07", "--vacancy", "V05", "--json"], capsys)[1]
+    )
+    assert why["rule"] == "declined_by_provider" and why["response"] == "decline"
+    assert why["response_reason"] == "impact_on_residents"
+    status, out, _ = run(["match", str(case)], capsys)
+    assert status == 0 and "Declined by the provider (never offered)" in out
+    assert "C07        -> V05        provider P04: impact_on_residents" in out
