@@ -252,3 +252,24 @@ def test_without_declines_nothing_moves(tmp_path: Path) -> None:
     one, two = match(plain, FAST), match(answered, FAST)
     assert (one.objective, one.vacancy_of) == (two.objective, two.vacancy_of)
     assert two.declined == ()
+
+
+def test_the_contract_pins_the_columns_and_codes() -> None:
+    from matcher.contract import column_names, contract
+
+    assert column_names("responses.csv") == ("vacancy_id", "child_id", "response", "reason")
+    c = contract()
+    assert [col["name"] for col in c["files"]["responses.csv"]] == list(
+        column_names("responses.csv")
+    )
+    assert list(c["vocabularies"]["response"]) == ["offer", "consider", "decline"]
+    assert set(c["vocabularies"]["response_reason"]) == {
+        "no_capacity",
+        "cannot_meet_needs",
+        "impact_on_residents",
+        "risk",
+        "location",
+        "outside_approval",
+        "cost",
+        "other",
+    }
