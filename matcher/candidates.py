@@ -246,13 +246,16 @@ def options_of(
     flags = signoff_flags(pairs)[idx].tolist()
     vacancies = pairs.arrays.vacancies
     children = pairs.arrays.children
+    folder = pairs.arrays.folder
     vi, ci = pairs.vi[idx].tolist(), pairs.ci[idx].tolist()
     out = []
     for r, (k, row) in enumerate(zip(idx.tolist(), pts.tolist(), strict=True)):
         vacancy = vacancies[vi[r]]
+        child_id = children[ci[r]].child_id
+        answer = folder.response(child_id, vacancy.vacancy_id) if folder.responses else None
         out.append(
             Option(
-                child_id=children[ci[r]].child_id,
+                child_id=child_id,
                 vacancy_id=vacancy.vacancy_id,
                 score=sum(row),
                 factors=tuple(
@@ -272,6 +275,10 @@ def options_of(
                     _SIGNOFFS[c] for c, on in zip(_SIGNOFF_ORDER, flags[r], strict=True) if on
                 ),
                 placement_type=vacancy.placement_type.value,
+                response=None if answer is None else answer.response.value,
+                response_reason=None
+                if answer is None or answer.reason is None
+                else answer.reason.value,
             )
         )
     return out

@@ -1,4 +1,5 @@
-"""Reading and writing case folders: ``children.csv``, ``vacancies.csv``, ``policy.toml``.
+"""Reading and writing case folders: ``children.csv``, ``vacancies.csv``, ``policy.toml``
+and the optional ``responses.csv`` (providers' answers to referrals).
 
 Pydantic checks each row at the edge; geography resolves postcodes, authorities and schools
 in bulk; then the rows become domain objects. Every problem in every file is collected and
@@ -39,6 +40,7 @@ from matcher.contract import (
     COLUMNS,
     EXTRA_COLUMNS,
     POLICY_FILE,
+    RESPONSES_FILE,
     VACANCIES_FILE,
     Column,
     column_names,
@@ -49,9 +51,11 @@ from matcher.domain import (
     CaseFolder,
     Child,
     InvalidFieldError,
+    ReferralResponse,
     Vacancy,
     availability_problem,
     child_rule_problems,
+    response_problem,
     vacancy_rule_problems,
 )
 from matcher.placement_types import PlacementType
@@ -62,6 +66,8 @@ from matcher.vocabulary import (
     OFSTED_URN_PATTERN,
     Need,
     Ofsted,
+    Response,
+    ResponseReason,
     Sex,
     Urgency,
     VacancySex,
@@ -325,7 +331,24 @@ class VacancyRow(_Row):
     available_until: Annotated[dt.date | None, _v(_date(echo=True))]
 
 
-_MODELS: dict[str, type[_Row]] = {CHILDREN_FILE: ChildRow, VACANCIES_FILE: VacancyRow}
+def _response_reason(text: str) -> ResponseReason | None:
+    return None if _blank(text) else _enum_cell(ResponseReason.parse)(text)
+
+
+class ResponseRow(_Row):
+    """One row of ``responses.csv`` after checking each cell."""
+
+    vacancy_id: Annotated[str, _v(_id)]
+    child_id: Annotated[str, _v(_id)]
+    response: Annotated[Response, _v(_enum_cell(Response.parse))]
+    reason: Annotated[ResponseReason | None, _v(_response_reason)]
+
+
+_MODELS: dict[str, type[_Row]] = {
+    CHILDREN_FILE: ChildRow,
+    VACANCIES_FILE: VacancyRow,
+    RESPONSES_FILE: ResponseRow,
+}
 
 
 # --------------------------------------------------------------------------- reading CSV
@@ -338,9 +361,12 @@ class _Raw:
 
 
 def _read_csv(
-    path: Path, columns: Sequence[Column]
+    path: Path, columns: Sequence[Column], *, rows_required: bool = True
 ) -> tuple[list[_Raw], list[Problem], list[Problem]]:
-    """Rows of one file, with its problems and warnings. Rows are skipped only with a problem."""
+    """Rows of one file, with its problems and warnings. Rows are skipped only with a problem.
+
+    ``rows_required``: a file of a header and no rows is a problem (else it holds nothing).
+    """
     name = path.name
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -399,7 +425,7 @@ def _read_csv(
             rows.append(_Raw(start, cells))
     except csv.Error as exc:
         problems.append(Problem(name, line + 1, None, f"not readable as CSV: {exc}"))
-    if not rows and not problems:
+    if not rows and not problems and rows_required:
         problems.append(
             Problem(name, None, None, "no rows; expected at least one after the header")
         )
@@ -828,6 +854,72 @@ def _cross_checks(
                     )
 
 
+def _load_responses(
+    path: Path,
+    raw_ids: dict[str, list[tuple[int, str]] | None],
+    problems: list[Problem],
+    warnings: list[Problem],
+) -> list[ReferralResponse]:
+    """The rows of ``responses.csv``, each checked against the folder's children and
+    vacancies (an unknown id, a repeated pair or a decline without a reason is a problem)."""
+    f = RESPONSES_FILE
+    raws, file_problems, file_warnings = _read_csv(path, COLUMNS[f], rows_required=False)
+    problems += file_problems
+    warnings += file_warnings
+    rows, partial, row_problems = _check_rows(f, raws)
+    problems += row_problems
+    # Ids are checked against every row of children.csv and vacancies.csv, valid or not,
+    # and not at all when that file could not be read (its own problem says why).
+    for column, file in (("vacancy_id", VACANCIES_FILE), ("child_id", CHILDREN_FILE)):
+        known = raw_ids.get(file)
+        if known is None:
+            continue
+        ids = {i for _, i in known}
+        for raw in raws:
+            value = raw.cells[column].strip()
+            if value and ID_PATTERN.fullmatch(value) and value not in ids:
+                problems.append(
+                    Problem(
+                        f,
+                        raw.line,
+                        column,
+                        f"{value!r} is not a {column} of {file}; expected one of this folder's",
+                    )
+                )
+    first: dict[tuple[str, str], int] = {}
+    for raw in raws:
+        key = (raw.cells["vacancy_id"].strip(), raw.cells["child_id"].strip())
+        if not all(key):
+            continue
+        if key in first:
+            problems.append(
+                Problem(
+                    f,
+                    raw.line,
+                    "vacancy_id",
+                    f"vacancy {key[0]!r} and child {key[1]!r} repeat line {first[key]}; "
+                    "expected one response per vacancy and child (keep the latest answer)",
+                )
+            )
+        else:
+            first[key] = raw.line
+    pairs = [(line, r.response, r.reason) for line, r in rows]
+    pairs += [
+        (p.line, p.cells["response"], p.cells["reason"])
+        for p in partial
+        if p.has("response", "reason")
+    ]
+    for line, response, reason in pairs:
+        problem = response_problem(response, reason)
+        if problem is not None:
+            problems.append(Problem(f, line, "reason", problem))
+    return [
+        ReferralResponse(r.vacancy_id, r.child_id, r.response, r.reason)
+        for _, r in rows
+        if response_problem(r.response, r.reason) is None
+    ]
+
+
 def load_case_folder(path: str | Path) -> CaseFolder:
     """Read and check a case folder.
 
@@ -835,12 +927,14 @@ def load_case_folder(path: str | Path) -> CaseFolder:
     ----------
     path
         A folder holding ``children.csv`` and ``vacancies.csv`` and optionally
-        ``policy.toml`` (see ``placematch schema`` and ``docs/case-folder.md``).
+        ``policy.toml`` and ``responses.csv`` (see ``placematch schema`` and
+        ``docs/case-folder.md``).
 
     Returns
     -------
     CaseFolder
-        Children, vacancies, sibling groups, providers and policy; ``warnings`` lists
+        Children, vacancies, sibling groups, providers, policy and the providers'
+        responses to referrals; ``warnings`` lists
         unknown columns and single-child sibling groups.
 
     Raises
@@ -884,6 +978,9 @@ def load_case_folder(path: str | Path) -> CaseFolder:
         problems,
         warnings,
     )
+    responses: list[ReferralResponse] = []
+    if (folder / RESPONSES_FILE).exists():
+        responses = _load_responses(folder / RESPONSES_FILE, raw_ids, problems, warnings)
     policy = Policy()
     policy_path = folder / POLICY_FILE
     if policy_path.exists():
@@ -903,14 +1000,15 @@ def load_case_folder(path: str | Path) -> CaseFolder:
         vacancies=tuple(v for _, v in vacancies),
         policy=policy,
         warnings=tuple(sorted(warnings, key=_order)),
+        responses=tuple(responses),
     )
 
 
-_FILE_ORDER = {CHILDREN_FILE: 0, VACANCIES_FILE: 1, POLICY_FILE: 2}
+_FILE_ORDER = {CHILDREN_FILE: 0, VACANCIES_FILE: 1, POLICY_FILE: 2, RESPONSES_FILE: 3}
 
 
 def _order(p: Problem) -> tuple[int, int, str, str]:
-    return (_FILE_ORDER.get(p.file, 3), p.line or 0, p.field or "", p.message)
+    return (_FILE_ORDER.get(p.file, 4), p.line or 0, p.field or "", p.message)
 
 
 # --------------------------------------------------------------------------- writing
@@ -925,7 +1023,10 @@ def _iso(day: dt.date | None) -> str:
 
 
 def case_folder_rows(folder: CaseFolder) -> dict[str, list[dict[str, str]]]:
-    """The CSV rows (column -> cell) that :func:`write_case_folder` writes, by file name."""
+    """The CSV rows (column -> cell) that :func:`write_case_folder` writes, by file name.
+
+    ``responses.csv`` is there only when the folder has responses.
+    """
     children = [
         {
             "child_id": c.child_id,
@@ -973,7 +1074,18 @@ def case_folder_rows(folder: CaseFolder) -> dict[str, list[dict[str, str]]]:
         }
         for v in folder.vacancies
     ]
-    return {CHILDREN_FILE: children, VACANCIES_FILE: vacancies}
+    out = {CHILDREN_FILE: children, VACANCIES_FILE: vacancies}
+    if folder.responses:
+        out[RESPONSES_FILE] = [
+            {
+                "vacancy_id": r.vacancy_id,
+                "child_id": r.child_id,
+                "response": r.response.value,
+                "reason": "" if r.reason is None else r.reason.value,
+            }
+            for r in folder.responses
+        ]
+    return out
 
 
 def write_case_folder(folder: CaseFolder, path: str | Path, *, policy: bool = True) -> Path:
@@ -984,7 +1096,8 @@ def write_case_folder(folder: CaseFolder, path: str | Path, *, policy: bool = Tr
     folder
         What to write.
     path
-        The folder (created if missing); existing files of the same names are replaced.
+        The folder (created if missing); existing files of the same names are replaced
+        (``responses.csv`` is written only when the folder has responses).
     policy
         Also write ``policy.toml`` (every key, commented).
 

@@ -17,9 +17,13 @@ from matcher.vocabulary import (
     NEED_MEANING,
     OFSTED_MEANING,
     REQUIRED_CAPABILITY,
+    RESPONSE_MEANING,
+    RESPONSE_REASON_MEANING,
     URGENCY_MEANING,
     Need,
     Ofsted,
+    Response,
+    ResponseReason,
     Sex,
     Urgency,
     VacancySex,
@@ -29,6 +33,8 @@ from matcher.vocabulary import (
 CHILDREN_FILE = "children.csv"
 VACANCIES_FILE = "vacancies.csv"
 POLICY_FILE = "policy.toml"
+#: Optional: providers' answers to referrals (``placematch referral`` writes the referrals).
+RESPONSES_FILE = "responses.csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +202,34 @@ VACANCIES_COLUMNS: tuple[Column, ...] = (
     ),
 )
 
+RESPONSES_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "vacancy_id", True, False, "id", "the vacancy referred to (a vacancy_id of vacancies.csv)"
+    ),
+    Column("child_id", True, False, "id", "the child referred (a child_id of children.csv)"),
+    Column(
+        "response",
+        True,
+        False,
+        "offer, consider or decline",
+        "the provider's answer: a decline excludes the vacancy for the child "
+        "(declined_by_provider); an offer comes first among equal options",
+        "response",
+    ),
+    Column(
+        "reason",
+        True,
+        True,
+        "response reason code",
+        "why: required for a decline, optional otherwise (a code, never free text)",
+        "response_reason",
+    ),
+)
+
 COLUMNS: dict[str, tuple[Column, ...]] = {
     CHILDREN_FILE: CHILDREN_COLUMNS,
     VACANCIES_FILE: VACANCIES_COLUMNS,
+    RESPONSES_FILE: RESPONSES_COLUMNS,
 }
 
 
@@ -220,7 +251,8 @@ EXTRA_COLUMNS: dict[str, dict[str, str]] = {
 
 
 def column_names(file: str) -> tuple[str, ...]:
-    """The contract's column names of ``children.csv`` or ``vacancies.csv``, in order."""
+    """The contract's column names of ``children.csv``, ``vacancies.csv`` or
+    ``responses.csv``, in order."""
     return tuple(c.name for c in COLUMNS[file])
 
 
@@ -257,6 +289,8 @@ def vocabularies() -> dict[str, dict[str, str]]:
         },
         "ethnicity": dict(ethnicity_codes()),
         "urgency": {u.value: URGENCY_MEANING[u] for u in Urgency},
+        "response": {r.value: RESPONSE_MEANING[r] for r in Response},
+        "response_reason": {r.value: RESPONSE_REASON_MEANING[r] for r in ResponseReason},
     }
 
 
@@ -266,6 +300,7 @@ def contract() -> dict[str, Any]:
         "files": {
             CHILDREN_FILE: [asdict(c) for c in CHILDREN_COLUMNS],
             VACANCIES_FILE: [asdict(c) for c in VACANCIES_COLUMNS],
+            RESPONSES_FILE: [asdict(c) for c in RESPONSES_COLUMNS],
             POLICY_FILE: [asdict(k) for k in policy_keys()],
         },
         "extra_columns": EXTRA_COLUMNS,
@@ -278,5 +313,7 @@ def contract() -> dict[str, Any]:
             "except the extra columns placematch synth and import-903 write (not used by the "
             "matcher).",
             "policy.toml is optional; every key has a default.",
+            "responses.csv is optional (providers' answers to referrals); a header with no "
+            "rows means no answers yet. At most one row per vacancy_id and child_id.",
         ],
     }

@@ -24,6 +24,8 @@ from matcher.problems import Problem
 from matcher.vocabulary import (
     Need,
     Ofsted,
+    Response,
+    ResponseReason,
     Sex,
     Urgency,
     VacancySex,
@@ -175,6 +177,52 @@ def check_id(value: str, field: str) -> None:
         field,
         "expected an id of letters, digits and _ . - / : (at most 64, no spaces)",
     )
+
+
+def response_problem(response: Response, reason: ResponseReason | None) -> str | None:
+    """Why ``response`` cannot stand with ``reason``, or ``None`` (a decline needs a reason)."""
+    if response is Response.DECLINE and reason is None:
+        return "required for a decline; expected one of: " + ", ".join(
+            r.value for r in ResponseReason
+        )
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralResponse:
+    """A provider's answer to the referral of one child for one vacancy (``responses.csv``).
+
+    Attributes
+    ----------
+    vacancy_id, child_id : str
+        The vacancy referred to and the child referred.
+    response : Response
+        ``offer``, ``consider`` or ``decline``.
+    reason : ResponseReason or None
+        Why; required for a decline.
+    """
+
+    vacancy_id: str
+    child_id: str
+    response: Response
+    reason: ResponseReason | None = None
+
+    def __post_init__(self) -> None:
+        check_id(self.vacancy_id, "vacancy_id")
+        check_id(self.child_id, "child_id")
+        _require(isinstance(self.response, Response), "response", "expected a Response")
+        _require(
+            self.reason is None or isinstance(self.reason, ResponseReason),
+            "reason",
+            "expected a ResponseReason or None",
+        )
+        problem = response_problem(self.response, self.reason)
+        _require(problem is None, "reason", problem or "")
+
+    @property
+    def declined(self) -> bool:
+        """Whether the provider declined."""
+        return self.response is Response.DECLINE
 
 
 def default_placement_types(age: int, needs: Iterable[Need] = ()) -> frozenset[PlacementType]:
@@ -619,6 +667,11 @@ class CaseFolder:
         in by the caller (nothing here reads the clock); see :meth:`date_of`. ``None``
         (as loaded): a child without ``needed_by`` is not held to any date, as before
         vacancies had dates. :meth:`with_dates` sets them.
+    responses
+        Providers' answers to referrals (``responses.csv``), any order; stored sorted by
+        child, then vacancy. Each names a child and a vacancy of this folder, at most one
+        per pair. A decline excludes the vacancy for the child (the hard rule
+        ``declined_by_provider``); an offer comes first among equal options in ``rank``.
     """
 
     children: tuple[Child, ...]
@@ -627,6 +680,7 @@ class CaseFolder:
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
     on: dt.date | None = None
     today: dt.date | None = None
+    responses: tuple[ReferralResponse, ...] = ()
     sibling_groups: tuple[SiblingGroup, ...] = field(init=False)
     providers: tuple[Provider, ...] = field(init=False, compare=False, repr=False)
     _children_by_id: Mapping[str, Child] = field(init=False, compare=False, repr=False)
@@ -634,6 +688,9 @@ class CaseFolder:
     _groups_by_id: Mapping[str, SiblingGroup] = field(init=False, compare=False, repr=False)
     _providers_by_id: Mapping[str, Provider] = field(init=False, compare=False, repr=False)
     _policy_authority: Authority | None = field(init=False, compare=False, repr=False)
+    _responses_by_pair: Mapping[tuple[str, str], ReferralResponse] = field(
+        init=False, compare=False, repr=False
+    )
     _derived: _Derived = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -686,6 +743,27 @@ class CaseFolder:
         if self.policy.authority is not None:
             authority = resolve_authority(self.policy.authority)
         object.__setattr__(self, "_policy_authority", authority)
+        responses = tuple(sorted(self.responses, key=lambda r: (r.child_id, r.vacancy_id)))
+        by_pair: dict[tuple[str, str], ReferralResponse] = {}
+        for r in responses:
+            _require(
+                r.child_id in by_child,
+                "child_id",
+                f"a response names child {r.child_id}, not in this folder",
+            )
+            _require(
+                r.vacancy_id in self._vacancies_by_id,
+                "vacancy_id",
+                f"a response names vacancy {r.vacancy_id}, not in this folder",
+            )
+            _require(
+                (r.child_id, r.vacancy_id) not in by_pair,
+                "vacancy_id",
+                f"more than one response for child {r.child_id} and vacancy {r.vacancy_id}",
+            )
+            by_pair[(r.child_id, r.vacancy_id)] = r
+        object.__setattr__(self, "responses", responses)
+        object.__setattr__(self, "_responses_by_pair", by_pair)
         object.__setattr__(self, "_derived", _Derived())
 
     def with_dates(self, on: dt.date | None, today: dt.date | None) -> CaseFolder:
@@ -721,6 +799,10 @@ class CaseFolder:
         ``build`` must not change the folder; concurrent callers wait for one build.
         """
         return self._derived.get(self, build)
+
+    def response(self, child_id: str, vacancy_id: str) -> ReferralResponse | None:
+        """The provider's answer to the child's referral for the vacancy, if recorded."""
+        return self._responses_by_pair.get((child_id, vacancy_id))
 
     def child(self, child_id: str) -> Child:
         """The child with this id (``KeyError`` if none)."""

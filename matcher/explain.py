@@ -254,6 +254,11 @@ class Option:
         The approvals this option would need.
     placement_type : str
         The vacancy's placement type.
+    response : str or None
+        The provider's answer to the child's referral for this vacancy (``offer`` or
+        ``consider``; a ``decline`` excludes the vacancy), ``None`` when none is recorded.
+    response_reason : str or None
+        The reason code given with the answer, if any.
     """
 
     child_id: str
@@ -269,6 +274,8 @@ class Option:
     adjoining: bool
     signoffs: tuple[Signoff, ...]
     placement_type: str = ""
+    response: str | None = None
+    response_reason: str | None = None
 
     def __post_init__(self) -> None:
         total = sum(f.points for f in self.factors)
@@ -301,6 +308,8 @@ class Option:
             "in_area": self.in_area,
             "adjoining": self.adjoining,
             "signoffs": [s.code for s in self.signoffs],
+            "response": self.response,
+            "response_reason": self.response_reason,
         }
 
 
@@ -316,7 +325,8 @@ class Ranking:
     ----------
     child_id : str
     options : tuple of Option
-        Best first: higher tier, then higher score, then vacancy id. Cut to ``top`` if given.
+        Best first: higher tier, then higher score, then the provider's answer (an offer,
+        then one considering, then no answer), then vacancy id. Cut to ``top`` if given.
     n_eligible : int
         Eligible vacancies before the cut.
     exclusions : tuple of Exclusion
@@ -341,7 +351,8 @@ class Ranking:
 
     @property
     def options(self) -> tuple[Option, ...]:
-        """Best first: higher tier, then higher score, then vacancy id (cut to ``top``)."""
+        """Best first: higher tier, then higher score, then the provider's answer (offer,
+        consider, none), then vacancy id (cut to ``top``)."""
         return _resolved(self._options)
 
     @property

@@ -43,6 +43,7 @@ from matcher.result import (
     AssignedSignoff,
     Assignment,
     BlockedVacancy,
+    DeclinedReferral,
     MatchResult,
     SiblingSplit,
     UnplacedChild,
@@ -186,6 +187,20 @@ def _assignment(folder: CaseFolder, option: Option) -> Assignment:
         signoffs=tuple(AssignedSignoff(s.code, s.description) for s in option.signoffs),
         sibling_group=child.sibling_group,
         weekly_cost=vacancy.weekly_cost,
+    )
+
+
+def declined_referrals(folder: CaseFolder) -> tuple[DeclinedReferral, ...]:
+    """The folder's declined referrals, by child then vacancy (as ``folder.responses``)."""
+    return tuple(
+        DeclinedReferral(
+            r.child_id,
+            r.vacancy_id,
+            folder.vacancy(r.vacancy_id).provider_id,
+            None if r.reason is None else r.reason.value,
+        )
+        for r in folder.responses
+        if r.declined
     )
 
 
@@ -482,6 +497,7 @@ def match(
         splits=splits,
         metrics=metrics,
         stats=stats,
+        declined=declined_referrals(folder),
     )
     if validate:
         from matcher.validate_result import validate_result

@@ -3,7 +3,9 @@
 :func:`rank_child` scores every vacancy for one child -- and, for the sibling-group rule, its
 siblings -- against every vacancy: a few thousand pairs, never the whole folder and never an
 optimisation of everyone. Options come best first: higher tier (a connected person first,
-s22C(7)(a)), then more points, then vacancy id. Points and objective coefficients are the
+s22C(7)(a)), then more points, then the provider's answer to the referral (an offer, then
+one considering it, then no answer: ``responses.csv``), then vacancy id. Points and
+objective coefficients are the
 same as :func:`matcher.candidates.build_candidates` gives for the same pairs.
 
 :func:`why_not` answers with the first hard rule that excludes the vacancy (and any others
@@ -26,6 +28,7 @@ from matcher.domain import CaseFolder, Child
 from matcher.explain import Deferred, Exclusion, Option, Ranking, WhyNot
 from matcher.factors.base import FolderArrays, Pairs, VacancyArrays
 from matcher.rules import DEFAULT_RULES, GROUP_RULE, NotAvailableOnDate, RuleResult, evaluate_rules
+from matcher.vocabulary import Response
 
 __all__ = ["SoonFree", "UnknownIdError", "rank_child", "soon_free", "why_not"]
 
@@ -97,9 +100,39 @@ def _assess(folder: CaseFolder, child: Child) -> _Assessment:
     points = factor_matrix(mine)
     score = points.sum(axis=1, dtype=np.int64)
     tier = tables.folding.tier(mine.connected, mine.in_area)
-    # best first: higher tier, then more points, then vacancy id (the folder's order)
-    order = np.lexsort((mine.vi, -score, -tier)).astype(np.int64)
+    # best first: higher tier, then more points, then the provider's answer (an offer is
+    # shown first among equals), then vacancy id (the folder's order)
+    keys: tuple[npt.NDArray[np.int64], ...] = (mine.vi, -score, -tier)
+    if folder.responses:
+        keys = (mine.vi, _answer_order(folder, child, mine), -score, -tier)
+    order = np.lexsort(keys).astype(np.int64)
     return _Assessment(pairs, result, n_v, mine, points, order, tables.folding)
+
+
+#: Sort key of each answer among options of equal tier and points: an offer first, then a
+#: provider considering the referral, then no answer (a decline is excluded by a rule).
+_ANSWER_ORDER = {Response.OFFER: 0, Response.CONSIDER: 1}
+_NO_ANSWER = 2
+
+
+def _answers(folder: CaseFolder) -> Mapping[str, tuple[tuple[int, int], ...]]:
+    """Child id -> (vacancy index in the folder, sort key) of each offer or consideration."""
+    index = folder.derived(_tables).vacancy_index
+    out: dict[str, list[tuple[int, int]]] = {}
+    for r in folder.responses:
+        if r.response in _ANSWER_ORDER:
+            out.setdefault(r.child_id, []).append((index[r.vacancy_id], _ANSWER_ORDER[r.response]))
+    return MappingProxyType({c: tuple(v) for c, v in out.items()})
+
+
+def _answer_order(folder: CaseFolder, child: Child, mine: Pairs) -> npt.NDArray[np.int64]:
+    """Per eligible pair of ``child`` (in vacancy order): the sort key of its answer."""
+    out = np.full(len(mine), _NO_ANSWER, dtype=np.int64)
+    for j, key in folder.derived(_answers).get(child.child_id, ()):
+        at = int(np.searchsorted(mine.vi, j))  # mine is in vacancy order
+        if at < len(mine) and int(mine.vi[at]) == j:
+            out[at] = key
+    return out
 
 
 def _sibling_reason(a: _Assessment, j: int) -> str | None:

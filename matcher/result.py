@@ -31,6 +31,7 @@ __all__ = [
     "AssignedSignoff",
     "Assignment",
     "BlockedVacancy",
+    "DeclinedReferral",
     "MatchResult",
     "Metrics",
     "SiblingSplit",
@@ -161,6 +162,17 @@ class UnplacedChild:
 
 
 @dataclass(frozen=True, slots=True)
+class DeclinedReferral:
+    """A vacancy the match never offered a child because its provider declined the referral
+    (``responses.csv``; the hard rule ``declined_by_provider``), with the reason code."""
+
+    child_id: str
+    vacancy_id: str
+    provider_id: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SiblingSplit:
     """A sibling group not placed whole in one vacancy (only when the policy allows splits)."""
 
@@ -244,6 +256,9 @@ class MatchResult:
         Outcome measures.
     stats
         Sizes and times (candidate pairs, solves, seconds); not part of the answer.
+    declined
+        The referrals providers declined (``responses.csv``), by child then vacancy: none of
+        them is assigned.
     """
 
     status: str
@@ -256,6 +271,7 @@ class MatchResult:
     splits: tuple[SiblingSplit, ...]
     metrics: Metrics
     stats: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    declined: tuple[DeclinedReferral, ...] = ()
 
     @property
     def gap(self) -> float:
@@ -307,6 +323,7 @@ class MatchResult:
         ]
         data["parameters"] = dict(self.parameters)
         data["stats"] = dict(self.stats)
+        data["declined"] = [asdict(d) for d in self.declined]
         order = [
             "status",
             "objective",
@@ -318,6 +335,7 @@ class MatchResult:
             "assignments",
             "unplaced",
             "splits",
+            "declined",
             "stats",
         ]
         return {k: data[k] for k in order}
@@ -378,6 +396,7 @@ class MatchResult:
             splits=splits,
             metrics=Metrics(**data["metrics"]),
             stats=dict(data.get("stats", {})),
+            declined=tuple(DeclinedReferral(**d) for d in data.get("declined", ())),
         )
 
     # ------------------------------------------------------------------ people
@@ -427,6 +446,14 @@ class MatchResult:
             for s in self.splits:
                 where = ", ".join(f"{c}: {v or 'unplaced'}" for c, v in s.placements.items())
                 lines.append(f"  {s.sibling_group}: {where} (penalty {s.penalty})")
+        if self.declined:
+            lines.append("")
+            lines.append("Declined by the provider (never offered)")
+            for d in self.declined:
+                lines.append(
+                    f"  {d.child_id:<10} -> {d.vacancy_id:<10} provider {d.provider_id}: "
+                    f"{d.reason or 'no reason given'}"
+                )
         if self.unplaced:
             lines.append("")
             lines.append("Unplaced")

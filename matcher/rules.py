@@ -12,8 +12,8 @@ The rules, in order (see each class for the source and the exact test):
 ``no_supported_accommodation_under_16``, ``placement_type_suits_child``,
 ``age_within_approval``, ``sex_within_approval``, ``dols_lawful``, ``parent_and_child``,
 ``required_adaptation``, ``avoid_areas``, ``solo_only``, ``no_younger_children``,
-``beds_for_sibling_group``, ``fostering_limit``, ``not_available_on_date``, and last
-``sibling_group_together`` (a
+``beds_for_sibling_group``, ``fostering_limit``, ``not_available_on_date``,
+``declined_by_provider``, and last ``sibling_group_together`` (a
 vacancy excluded for one child of a sibling group is excluded for the whole group, because
 the group is placed as a unit).
 
@@ -39,7 +39,9 @@ Choices made here (documented in ``docs/matching.md``):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import ClassVar, Literal, Protocol
 
 import numpy as np
@@ -48,7 +50,7 @@ import numpy.typing as npt
 from matcher.domain import FOSTERING_LIMIT, SUPPORTED_ACCOMMODATION_MIN_AGE, CaseFolder, Vacancy
 from matcher.factors.base import TYPE_BIT, TYPES, BoolArray, Pairs, in_sorted
 from matcher.placement_types import PlacementType
-from matcher.vocabulary import Need
+from matcher.vocabulary import RESPONSE_REASON_MEANING, Need
 
 __all__ = [
     "DEFAULT_RULES",
@@ -505,6 +507,73 @@ class NotAvailableOnDate:
         return f"Not free{on}, the child's date: the vacancy is free from {start} {end}."
 
 
+def _folder_declines(folder: CaseFolder) -> Mapping[str, tuple[str, ...]] | None:
+    """Child id -> the vacancy ids its providers declined; ``None`` when nothing is declined."""
+    declined: dict[str, list[str]] = {}
+    for r in folder.responses:
+        if r.declined:
+            declined.setdefault(r.child_id, []).append(r.vacancy_id)
+    if not declined:
+        return None
+    return MappingProxyType({c: tuple(vs) for c, vs in declined.items()})
+
+
+def _folder_vacancy_index(folder: CaseFolder) -> Mapping[str, int]:
+    return MappingProxyType({v.vacancy_id: j for j, v in enumerate(folder.vacancies)})
+
+
+class DeclinedByProvider:
+    """A provider that declined the child's referral is not offered to the child again.
+
+    The providers' answers come from ``responses.csv`` (or the service's recorded
+    responses): a ``decline`` excludes that vacancy for that child, and so, placed as a
+    unit, for its sibling group (``sibling_group_together``). The reason code the provider
+    gave is in the sentence. An offer or a pending consideration excludes nothing. A folder
+    without declines is never excluded by this rule (nothing is computed). Vectorised: one
+    sorted key per declined pair, looked up for all pairs at once.
+    """
+
+    name: ClassVar[str] = "declined_by_provider"
+    source: ClassVar[str] = (
+        "Care Planning, Placement and Case Review (England) Regulations 2010 reg 9 (the "
+        "placement plan is agreed with the provider); the provider's response to the referral"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """A pair whose provider declined this child for this vacancy."""
+        a = pairs.arrays
+        declines = a.folder.derived(_folder_declines)
+        if declines is None or not len(pairs):
+            return _none(pairs)
+        if a.vacancies is a.folder.vacancies:
+            index = a.folder.derived(_folder_vacancy_index)
+        else:  # a subset of the vacancies: local indices
+            index = {v.vacancy_id: j for j, v in enumerate(a.vacancies)}
+        n_v = max(a.n_vacancies, 1)
+        keys = [
+            i * n_v + j
+            for i, c in enumerate(a.children)
+            for vid in declines.get(c.child_id, ())
+            if (j := index.get(vid)) is not None
+        ]
+        if not keys:
+            return _none(pairs)
+        wanted = np.unique(np.asarray(keys, dtype=np.int64))
+        return in_sorted(pairs.ci * n_v + pairs.vi, wanted)
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why: the reason code the provider gave, and what it means."""
+        response = pairs.arrays.folder.response(pairs.child_id(k), pairs.vacancy(k).vacancy_id)
+        reason = None if response is None else response.reason
+        if reason is None:  # pragma: no cover - a decline always has a reason
+            return "The provider declined the referral for this child."
+        return (
+            f"The provider declined the referral for this child: {reason.value} "
+            f"({RESPONSE_REASON_MEANING[reason]})."
+        )
+
+
 class SiblingGroupTogether:
     """A vacancy excluded for one child of a sibling group is excluded for the group.
 
@@ -545,6 +614,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     BedsForSiblingGroup(),
     FosteringLimit(),
     NotAvailableOnDate(),
+    DeclinedByProvider(),
     GROUP_RULE,
 )
 

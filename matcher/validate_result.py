@@ -18,6 +18,9 @@ objects, by ids, without the optimiser or its index arrays:
   nobody fostered there already, nobody placed there but the child's siblings);
 * sibling groups: placed whole in one vacancy or not at all, unless the policy allows
   splits, and then every split is reported with its penalty;
+* providers' declines (``responses.csv``): no child is assigned to a vacancy whose provider
+  declined that child, nor (placed as a unit) one of its siblings; the declines reported
+  are the folder's;
 * the objective is the sum of ``objective_points`` less the split penalties;
 * the metrics are those recomputed from the assignments.
 
@@ -301,6 +304,33 @@ def validate_result(
             )
     if not policy.allow_sibling_split and result.splits:
         errors.append("splits reported but the policy keeps sibling groups together")
+
+    # ------------------------------------------------------------------ providers' declines
+    declined = {(r.child_id, r.vacancy_id): r for r in folder.responses if r.declined}
+    for a in result.assignments:
+        if a.child_id not in children:
+            continue
+        unit = [a.child_id]
+        if not policy.allow_sibling_split:
+            unit += folder.siblings_of(a.child_id)
+        for cid in unit:
+            answer = declined.get((cid, a.vacancy_id))
+            if answer is not None:
+                code = "none" if answer.reason is None else answer.reason.value
+                whom = "this child" if cid == a.child_id else f"the sibling {cid}"
+                errors.append(
+                    f"assignment {a.child_id} -> {a.vacancy_id}: the provider declined {whom} "
+                    f"(reason {code}); declined_by_provider excludes it"
+                )
+    reported_declines = [(d.child_id, d.vacancy_id, d.reason) for d in result.declined]
+    expected_declines = [
+        (c, v, None if r.reason is None else r.reason.value) for (c, v), r in declined.items()
+    ]
+    if sorted(reported_declines, key=str) != sorted(expected_declines, key=str):
+        errors.append(
+            f"declined referrals reported {len(reported_declines)} differ from the folder's "
+            f"{len(expected_declines)} declines"
+        )
 
     # ------------------------------------------------------------------ objective, metrics
     if points_total - penalties != result.objective:

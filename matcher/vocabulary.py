@@ -318,3 +318,74 @@ def parse_ethnicity(text: str) -> str:
 def normalise_text(text: str) -> str:
     """Free text for matching (religion, language): trimmed, single-spaced, lower case."""
     return " ".join(text.split()).lower()
+
+
+class Response(StrEnum):
+    """A provider's answer to a referral (the ``response`` column of ``responses.csv``).
+
+    ``offer``: the provider offers the placement; ``rank`` shows it first among options of
+    equal tier and points. ``consider``: the provider is considering it (or wants more
+    information); shown after an offer and before no answer among equals. ``decline``: the
+    provider will not take the child; the hard rule ``declined_by_provider`` then excludes
+    the vacancy for that child (and, placed as a unit, for its sibling group).
+    """
+
+    OFFER = "offer"
+    CONSIDER = "consider"
+    DECLINE = "decline"
+
+    @classmethod
+    def parse(cls, text: str) -> Response:
+        """Parse one case-insensitive value, or raise :class:`VocabularyError`."""
+        return _parse_enum(cls, text, "response")
+
+
+RESPONSE_MEANING: dict[Response, str] = {
+    Response.OFFER: "the provider offers the placement: shown first among equal options",
+    Response.CONSIDER: "the provider is considering the referral: shown after an offer, "
+    "before no answer, among equal options",
+    Response.DECLINE: "the provider declines: the vacancy is excluded for the child "
+    "(hard rule declined_by_provider); a reason is required",
+}
+
+
+class ResponseReason(StrEnum):
+    """Why a provider answered as it did (the ``reason`` column of ``responses.csv``).
+
+    Required for a ``decline``, optional for an ``offer`` or ``consider`` (e.g. ``cost``:
+    offered at another fee). The codes follow what providers give when they turn a referral
+    down (Ofsted, "Good decisions: children's social care placements", 2024): no bed after
+    all, needs the home cannot meet, the impact on the children already living there, risks
+    it cannot manage, the location, the cost. Codes only: an officer's free text stays in
+    the case record, never in the folder.
+    """
+
+    NO_CAPACITY = "no_capacity"
+    CANNOT_MEET_NEEDS = "cannot_meet_needs"
+    IMPACT_ON_RESIDENTS = "impact_on_residents"
+    RISK = "risk"
+    LOCATION = "location"
+    OUTSIDE_APPROVAL = "outside_approval"
+    COST = "cost"
+    OTHER = "other"
+
+    @classmethod
+    def parse(cls, text: str) -> ResponseReason:
+        """Parse one case-insensitive value, or raise :class:`VocabularyError`."""
+        return _parse_enum(cls, text, "response reason")
+
+
+RESPONSE_REASON_MEANING: dict[ResponseReason, str] = {
+    ResponseReason.NO_CAPACITY: "no bed after all: the vacancy is filled or held for another child",
+    ResponseReason.CANNOT_MEET_NEEDS: "the provider cannot meet the child's assessed needs "
+    "(care, health, education or staffing)",
+    ResponseReason.IMPACT_ON_RESIDENTS: "the impact on the children already living there "
+    "(matching and impact risk assessment)",
+    ResponseReason.RISK: "risks in the referral the provider cannot manage safely",
+    ResponseReason.LOCATION: "the location does not suit the child (distance, area, "
+    "contact or school)",
+    ResponseReason.OUTSIDE_APPROVAL: "outside the carer's terms of approval or the home's "
+    "registration, as the provider knows them",
+    ResponseReason.COST: "the fee: not agreed, or offered at another fee",
+    ResponseReason.OTHER: "another reason, recorded in the case record",
+}

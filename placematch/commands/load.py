@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
             f"{report.children_updated} updated; {report.vacancies_added} vacancies added, "
             f"{report.vacancies_updated} updated"
             + ("; policy replaced" if report.policy else "")
+            + (f"; {report.responses} providers' answers" if report.responses else "")
             + "."
         )
         for w in report.warnings:

@@ -17,9 +17,11 @@ import json
 from collections.abc import Sequence
 
 from matcher.casefolder import load_case_folder
+from matcher.domain import CaseFolder
 from matcher.explain import Option, Ranking, WhyNot
 from matcher.factors import DEFAULT_FACTORS
 from matcher.rank import SoonFree, UnknownIdError, rank_child, soon_free, why_not
+from matcher.rules import DeclinedByProvider
 from placematch.commands._dates import add_on, dated
 
 #: Days ahead an emergency's ranking looks for vacancies that free up (``--within-days``).
@@ -141,6 +143,11 @@ def render_ranking(ranking: Ranking, *, excluded: bool = False) -> str:
     names = [f.name for f in DEFAULT_FACTORS]
     head = ["#", "vacancy", "type", "total", *(SHORT.get(n, n) for n in names)]
     head += ["miles", "school mi", "in area", "sign-offs"]
+    # The providers' answers get a column only when there are any (the table is unchanged
+    # for a folder without responses.csv).
+    answers = any(o.response is not None for o in ranking.options)
+    if answers:
+        head.append("response")
     rows: list[list[str]] = []
     for i, o in enumerate(ranking.options, start=1):
         tier = "*" if o.connected_person else ""
@@ -155,6 +162,7 @@ def render_ranking(ranking: Ranking, *, excluded: bool = False) -> str:
                 _miles(o.school_distance_miles),
                 "in" if o.in_area else ("adj" if o.adjoining else "out"),
                 ", ".join(s.code for s in o.signoffs) or "-",
+                *([_answer(o)] if answers else []),
             ]
         )
     shown = len(ranking.options)
@@ -175,6 +183,12 @@ def render_ranking(ranking: Ranking, *, excluded: bool = False) -> str:
             "* connected-person carer (top tier, s22C(7)(a)). Points: "
             + ", ".join(f"{SHORT.get(n, n)}={n}" for n in names)
             + ". In area: in, adj (an adjoining authority) or out."
+            + (
+                " Response: the provider's answer to the referral; among equal points an "
+                "offer comes first, then consider."
+                if answers
+                else ""
+            )
         )
     else:
         lines.append("No eligible vacancy.")
@@ -188,7 +202,20 @@ def render_ranking(ranking: Ranking, *, excluded: bool = False) -> str:
         lines.append("Excluded vacancies:")
         for e in ranking.exclusions:
             lines.append(f"  {e.vacancy_id:<{width}}  {e.rule}: {e.reason}")
+    elif DeclinedByProvider.name in ranking.excluded:
+        # Declines are listed whatever --excluded says: the officer needs their reasons.
+        declined = [e for e in ranking.exclusions if e.rule == DeclinedByProvider.name]
+        width = max(len(e.vacancy_id) for e in declined)
+        lines.append("Declined by the provider:")
+        for e in declined:
+            lines.append(f"  {e.vacancy_id:<{width}}  {e.reason}")
     return "\n".join(lines)
+
+
+def _answer(o: Option) -> str:
+    if o.response is None:
+        return "-"
+    return o.response + ("" if o.response_reason is None else f" ({o.response_reason})")
 
 
 def _factor_diffs(diffs: dict[str, int]) -> str:
@@ -252,6 +279,7 @@ def run_rank(args: argparse.Namespace) -> int:
         data = ranking.to_dict()
         data["date"] = None if day is None else day.isoformat()
         data["urgency"] = None if child.urgency is None else child.urgency.value
+        data["declined"] = declined(folder, args.child)
         if days:
             data["within_days"] = days
             data["free_within_days"] = [s.to_dict() for s in found]
@@ -271,7 +299,26 @@ def run_why_not(args: argparse.Namespace) -> int:
     except UnknownIdError as exc:
         raise _where(exc, args.folder) from None
     if args.json:
-        print(json.dumps(answer.to_dict(), indent=2))
+        data = answer.to_dict()
+        recorded = folder.response(args.child, args.vacancy)
+        data["response"] = None if recorded is None else recorded.response.value
+        data["response_reason"] = (
+            None if recorded is None or recorded.reason is None else recorded.reason.value
+        )
+        print(json.dumps(data, indent=2))
     else:
         print(render_why_not(answer))
     return 0
+
+
+def declined(folder: CaseFolder, child_id: str) -> list[dict[str, str | None]]:
+    """The child's referrals declined by providers: vacancy, provider and reason code."""
+    return [
+        {
+            "vacancy_id": r.vacancy_id,
+            "provider_id": folder.vacancy(r.vacancy_id).provider_id,
+            "reason": None if r.reason is None else r.reason.value,
+        }
+        for r in folder.responses
+        if r.child_id == child_id and r.declined
+    ]

@@ -13,6 +13,7 @@ from typing import Any
 
 from matcher.casefolder import load_case_folder
 from matcher.problems import CaseFolderError
+from matcher.vocabulary import Response
 
 EXIT_PROBLEMS = 2
 
@@ -67,6 +68,9 @@ def render_summary(summary: dict[str, Any], folder: str) -> str:
             f"outside: {s['vacancies_outside_main_authority']} vacancies, "
             f"{s['beds_outside_main_authority']} beds"
         )
+    if "responses" in s:
+        answers = ", ".join(f"{n} {kind}" for kind, n in s["responses"].items())
+        lines.append(f"Providers' answers to referrals (responses.csv): {answers}")
     if s["warnings"]:
         lines.append(f"{s['warnings']} warning(s), listed on stderr")
     return "\n".join(lines)
@@ -85,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
     for warning in folder.warnings:
         print(f"placematch: warning: {warning}", file=sys.stderr)
     summary = folder.summary()
+    if folder.responses:  # only then: the summary of a folder without answers is unchanged
+        summary["responses"] = {
+            kind.value: sum(r.response is kind for r in folder.responses) for kind in Response
+        }
     if args.json:
         summary["warnings_list"] = [str(w) for w in folder.warnings]
         print(json.dumps(summary, indent=2))

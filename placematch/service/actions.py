@@ -19,13 +19,24 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from matcher.domain import InvalidFieldError, ReferralResponse
 from matcher.explain import Ranking, WhyNot
 from matcher.rank import UnknownIdError, rank_child, why_not
+from matcher.vocabulary import Response, ResponseReason, VocabularyError
 from placematch.service import audit, store
 from placematch.service.auth import Principal
-from placematch.service.models import ChildRecord, Decision, Forecast, Job, VacancyRecord, utcnow
+from placematch.service.models import (
+    ChildRecord,
+    Decision,
+    Forecast,
+    Job,
+    ProviderResponse,
+    VacancyRecord,
+    utcnow,
+)
 from placematch.service.problems import ProblemError
 
 #: Today's date, the date the service ranks and matches on (replaced in tests).
@@ -287,6 +298,108 @@ def decide(
         raise
     log("ok")
     return decision
+
+
+def response_dict(r: ProviderResponse) -> dict[str, Any]:
+    """A recorded answer to a referral as JSON-ready data."""
+    return {
+        "child_id": r.child_id,
+        "vacancy_id": r.vacancy_id,
+        "response": r.response,
+        "reason": r.reason,
+        "user_id": r.user_id,
+        "at": r.updated_at.isoformat(),
+    }
+
+
+def _parse_response(
+    vacancy_id: str, child_id: str, response: str, reason: str | None
+) -> ReferralResponse:
+    """The answer as the case folder's :class:`ReferralResponse`, or 422 naming the field."""
+    try:
+        kind = Response.parse(response)
+    except VocabularyError as exc:
+        raise ProblemError(
+            422, f"response: {exc}", [{"field": "response", "message": str(exc)}]
+        ) from None
+    why = None
+    if reason is not None and reason.strip():
+        try:
+            why = ResponseReason.parse(reason)
+        except VocabularyError as exc:
+            raise ProblemError(
+                422, f"reason: {exc}", [{"field": "reason", "message": str(exc)}]
+            ) from None
+    try:
+        return ReferralResponse(vacancy_id, child_id, kind, why)
+    except InvalidFieldError as exc:
+        raise ProblemError(
+            422, f"{exc.field}: {exc.message}", [{"field": exc.field, "message": exc.message}]
+        ) from None
+
+
+def record_response(
+    session: Session,
+    who: Principal,
+    request: Request,
+    child_id: str,
+    vacancy_id: str,
+    response: str,
+    reason: str | None,
+) -> ProviderResponse:
+    """Record a provider's answer to the child's referral for a vacancy (audited).
+
+    Access as for a decision: officers only, the child of one of the user's authorities
+    (404 otherwise, audited as denied), a vacancy of the pool (404 otherwise). A decline
+    needs a reason code (422 naming the field). The latest answer for a child and vacancy
+    stands; every one recorded is in the audit log (``response`` on the child, the answer
+    and its code as the reason). The ranking then excludes a declined vacancy
+    (``declined_by_provider``) and shows an offer first among equals.
+    """
+    record = visible_child(session, who, request, child_id, "response")
+    if store.vacancy_record(session, vacancy_id) is None:
+        raise not_found("vacancy", vacancy_id)
+    answer = _parse_response(vacancy_id, child_id, response, reason)
+    try:
+        row, created = store.record_response(session, record.authority_code, answer, who.user_id)
+    except IntegrityError:
+        session.rollback()
+        raise ProblemError(
+            409,
+            f"another officer recorded an answer for child {child_id} and vacancy {vacancy_id} "
+            "at the same moment: reload and record it again",
+        ) from None
+    code = "" if answer.reason is None else f": {answer.reason.value}"
+    audit.record(
+        session,
+        who,
+        request,
+        "response",
+        "child",
+        f"{child_id}/{vacancy_id}",
+        authority=record.authority_code,
+        reason=f"{answer.response.value}{code}"
+        + ("" if created else " (replaces an earlier answer)"),
+    )
+    return row
+
+
+def list_responses(
+    session: Session, who: Principal, request: Request, child_id: str
+) -> list[ProviderResponse]:
+    """The recorded answers to the child's referrals (audited as a read)."""
+    record = visible_child(session, who, request, child_id, "read")
+    rows = store.responses_of_child(session, child_id)
+    audit.record(
+        session,
+        who,
+        request,
+        "read",
+        "responses",
+        child_id,
+        authority=record.authority_code,
+    )
+    return rows
 
 
 def child_map(session: Session, who: Principal, request: Request, child_id: str) -> str:

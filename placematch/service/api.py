@@ -2,9 +2,9 @@
 
 Every endpoint but ``POST /tokens`` needs a bearer token (or the page's session cookie, with
 ``X-CSRF-Token`` on changes). Roles: ``placement_officer`` (children of their authorities,
-the vacancy pool, rank, why-not, match, decisions), ``commissioner`` (aggregates and
-forecasts, never a child's record), ``admin`` (users, the audit log). Errors are RFC 9457
-problem details naming the field.
+the vacancy pool, rank, why-not, match, decisions, providers' responses), ``commissioner``
+(aggregates and forecasts, never a child's record), ``admin`` (users, the audit log). Errors
+are RFC 9457 problem details naming the field.
 """
 
 from __future__ import annotations
@@ -114,6 +114,20 @@ class DecisionIn(_In):
 
     vacancy_id: str = Field(pattern=_ID)
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class ResponseIn(_In):
+    """A provider's answer to the child's referral for a vacancy (as in responses.csv)."""
+
+    vacancy_id: str = Field(pattern=_ID)
+    response: str = Field(
+        max_length=16, json_schema_extra={"enum": ["offer", "consider", "decline"]}
+    )
+    reason: str | None = Field(
+        default=None,
+        max_length=32,
+        description="a reason code (docs/case-folder.md); required for a decline",
+    )
 
 
 class MatchIn(_In):
@@ -290,6 +304,27 @@ def decide(
     """Record the chosen vacancy and the reason; takes the bed, or 409 if it is gone."""
     decision = actions.decide(session, who, request, child_id, body.vacancy_id, body.reason)
     return actions.decision_dict(decision)
+
+
+@router.post("/children/{child_id}/responses", status_code=201, tags=["matching"])
+def record_response(
+    child_id: str, body: ResponseIn, request: Request, who: User, session: DB
+) -> dict[str, Any]:
+    """Record a provider's answer to the child's referral (offer, consider or decline with a
+    reason code; audited). A decline excludes the vacancy from the child's ranking
+    (declined_by_provider); an offer comes first among equal options."""
+    row = actions.record_response(
+        session, who, request, child_id, body.vacancy_id, body.response, body.reason
+    )
+    return actions.response_dict(row)
+
+
+@router.get("/children/{child_id}/responses", tags=["matching"])
+def list_responses(child_id: str, request: Request, who: User, session: DB) -> list[dict[str, Any]]:
+    """The providers' answers recorded for the child's referrals, by vacancy (audited)."""
+    return [
+        actions.response_dict(r) for r in actions.list_responses(session, who, request, child_id)
+    ]
 
 
 async def _read(upload: UploadFile | None) -> bytes | None:

@@ -3,8 +3,9 @@
 Children and vacancies are stored as their case-folder CSV cells (``data``), so that what is
 stored is exactly what ``load_case_folder`` validates and what ``write_case_folder`` writes.
 Every id is scoped to an authority (``authority_code``, an ONS code): two authorities may use
-the same ``child_id``. The audit log is append-only: the application never updates or deletes
-it, and database triggers (see the migrations) refuse to.
+the same ``child_id``. Providers' answers to referrals (``provider_responses``) are kept one
+per child and vacancy, each change audited. The audit log is append-only: the application
+never updates or deletes it, and database triggers (see the migrations) refuse to.
 """
 
 from __future__ import annotations
@@ -139,6 +140,28 @@ class Decision(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProviderResponse(Base):
+    """A provider's answer to a child's referral for a vacancy, as an officer recorded it.
+
+    One row per child and vacancy (the latest answer; the database enforces it); every answer
+    recorded, earlier ones included, is in the audit log. ``response`` and ``reason`` take the
+    values of ``responses.csv`` (:class:`matcher.vocabulary.Response`, ``ResponseReason``).
+    """
+
+    __tablename__ = "provider_responses"
+    __table_args__ = (UniqueConstraint("child_id", "vacancy_id", name="uq_provider_response_pair"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    authority_code: Mapped[str] = mapped_column(String(9))
+    child_id: Mapped[str] = mapped_column(String(64))
+    vacancy_id: Mapped[str] = mapped_column(String(64))
+    response: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # None: read from a case folder's responses.csv by ``placematch load``
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Job(Base):

@@ -1,8 +1,9 @@
 """The server-rendered page (Jinja2; no build step, no CDN, no script needed).
 
 Officers: the children waiting, a child's ranked options (points per factor, distances, in or
-out of area, Ofsted, weekly cost, sign-offs, the explanation of each), why-not, an offline
-SVG map, and a form to record a decision. Commissioners: aggregates and forecasts with their
+out of area, Ofsted, weekly cost, sign-offs, the provider's answer, the explanation of each),
+why-not, an offline SVG map, a form to record a provider's answer to a referral and one to
+record a decision. Commissioners: aggregates and forecasts with their
 charts. Officers and admins: the audit log. Forms carry a CSRF token; the cookie is HttpOnly
 and SameSite=Strict.
 """
@@ -22,6 +23,8 @@ from sqlalchemy import select
 from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE
 from matcher.factors import DEFAULT_FACTORS
 from matcher.problems import CaseFolderError
+from matcher.vocabulary import RESPONSE_REASON_MEANING, ResponseReason
+from matcher.vocabulary import Response as Answer
 from placematch.service import actions, audit, auth, store
 from placematch.service.actions import ADMIN, COMMISSIONER, OFFICER
 from placematch.service.auth import Principal
@@ -208,6 +211,7 @@ def child_page(
             why_not_problem = exc.detail
     vacancies = {v.vacancy_id: v for v in store.stored_folder(session).vacancies}
     all_ids = sorted(vacancies)
+    answers = store.responses_of_child(session, child_id)
     return render(
         request,
         "child.html",
@@ -224,6 +228,9 @@ def child_page(
         why_not=why_not,
         why_not_problem=why_not_problem,
         message=message,
+        answers=answers,
+        response_values=[r.value for r in Answer],
+        reason_meanings={r.value: RESPONSE_REASON_MEANING[r] for r in ResponseReason},
     )
 
 
@@ -260,6 +267,44 @@ def decision_form(
         + quote(f"Decision recorded: vacancy {vacancy_id}. The bed is now taken."),
         status_code=303,
     )
+
+
+@router.post("/children/{child_id}/responses", response_model=None)
+def response_form(
+    request: Request,
+    session: DB,
+    child_id: str,
+    vacancy_id: Annotated[str, Form(max_length=64)],
+    response: Annotated[str, Form(max_length=16)],
+    reason: Annotated[str, Form(max_length=32)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Record a provider's answer; back to the child's page with the outcome."""
+    who, _ = _page_user(request, session)
+    _check_csrf(request, csrf)
+    try:
+        row = actions.record_response(
+            session, who, request, child_id, vacancy_id, response, reason or None
+        )
+    except ProblemError as exc:
+        if exc.status in (409, 422) or _vacancy_missing(exc):
+            return RedirectResponse(
+                f"/children/{quote(child_id)}?message={quote('Not recorded: ' + exc.detail)}",
+                status_code=303,
+            )
+        raise
+    code = f" ({row.reason})" if row.reason else ""
+    return RedirectResponse(
+        f"/children/{quote(child_id)}?message="
+        + quote(f"Response recorded: vacancy {row.vacancy_id}, {row.response}{code}.")
+        + "#responses-h",
+        status_code=303,
+    )
+
+
+def _vacancy_missing(exc: ProblemError) -> bool:
+    """A 404 about the vacancy (shown on the page), not about the child (an error page)."""
+    return exc.status == 404 and exc.detail.startswith("vacancy ")
 
 
 @router.get("/upload", response_class=HTMLResponse)

@@ -32,12 +32,13 @@ from sqlalchemy.orm import Session
 
 from matcher.casefolder import case_folder_rows, load_case_folder
 from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE, column_names
-from matcher.domain import CaseFolder
+from matcher.domain import CaseFolder, ReferralResponse
 from matcher.problems import CaseFolderError, Problem
 from placematch.service.models import (
     AuthorityState,
     ChildRecord,
     Decision,
+    ProviderResponse,
     VacancyRecord,
     utcnow,
 )
@@ -64,6 +65,7 @@ class LoadReport:
     vacancies_updated: int
     policy: bool
     warnings: tuple[Problem, ...]
+    responses: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -74,6 +76,7 @@ class LoadReport:
             "vacancies_added": self.vacancies_added,
             "vacancies_updated": self.vacancies_updated,
             "policy": self.policy,
+            "responses": self.responses,
             "warnings": [problem_dict(p) for p in self.warnings],
         }
 
@@ -194,6 +197,8 @@ def available_folder(
     Vacancies keep only their free beds; a connected-person carer keeps only the children
     still in the folder, and is left out when none is. ``today`` (passed in, never read
     here): the date matched on, so only vacancies free on each child's date are offered.
+    The providers' recorded answers to referrals come with the children and vacancies they
+    name: a decline excludes the vacancy for the child, an offer comes first among equals.
     """
     folder = stored_folder(session)
     return _available_of(session, folder, None if child_ids is None else set(child_ids), today)
@@ -219,8 +224,85 @@ def _available_of(
         if v.connected_to and not connected:
             continue
         vacancies.append(dataclasses.replace(v, beds=free, connected_to=frozenset(connected)))
+    present = {v.vacancy_id for v in vacancies}
+    answers = tuple(
+        r for r in stored_responses(session) if r.child_id in keep and r.vacancy_id in present
+    )
     return CaseFolder(
-        children=children, vacancies=tuple(vacancies), policy=folder.policy, on=today, today=today
+        children=children,
+        vacancies=tuple(vacancies),
+        policy=folder.policy,
+        on=today,
+        today=today,
+        responses=answers,
+    )
+
+
+def stored_responses(session: Session) -> list[ReferralResponse]:
+    """Every recorded answer to a referral, as the case folder's responses."""
+    from matcher.vocabulary import Response, ResponseReason
+
+    rows = session.execute(
+        select(
+            ProviderResponse.vacancy_id,
+            ProviderResponse.child_id,
+            ProviderResponse.response,
+            ProviderResponse.reason,
+        )
+    ).all()
+    return [
+        ReferralResponse(v, c, Response(r), None if why is None else ResponseReason(why))
+        for v, c, r, why in rows
+    ]
+
+
+def record_response(
+    session: Session, authority: str, response: ReferralResponse, user_id: int | None
+) -> tuple[ProviderResponse, bool]:
+    """Record a provider's answer (replacing an earlier one for the same child and vacancy).
+
+    Returns the row and whether it is new (flushed, not committed). The caller checks that
+    the child and the vacancy exist and that the user may see the child. ``user_id`` is
+    ``None`` for an answer read from a case folder (``placematch load``).
+    """
+    now = utcnow()
+    row = session.scalar(
+        select(ProviderResponse).where(
+            ProviderResponse.child_id == response.child_id,
+            ProviderResponse.vacancy_id == response.vacancy_id,
+        )
+    )
+    reason = None if response.reason is None else response.reason.value
+    created = row is None
+    if row is None:
+        row = ProviderResponse(
+            authority_code=authority,
+            child_id=response.child_id,
+            vacancy_id=response.vacancy_id,
+            response=response.response.value,
+            reason=reason,
+            user_id=user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+    else:
+        row.response = response.response.value
+        row.reason = reason
+        row.user_id = user_id
+        row.updated_at = now
+    session.flush()
+    return row, created
+
+
+def responses_of_child(session: Session, child_id: str) -> list[ProviderResponse]:
+    """The recorded answers to a child's referrals, by vacancy."""
+    return list(
+        session.scalars(
+            select(ProviderResponse)
+            .where(ProviderResponse.child_id == child_id)
+            .order_by(ProviderResponse.vacancy_id)
+        )
     )
 
 
@@ -454,11 +536,19 @@ def folder_owner(folder: CaseFolder, given: str | None) -> str:
 
 
 def load_path(session: Session, path: str | Path, authority: str | None = None) -> LoadReport:
-    """Validate a case folder on disk and merge it into the store (flushed, not committed)."""
+    """Validate a case folder on disk and merge it into the store (flushed, not committed).
+
+    Its ``responses.csv`` (providers' answers) is stored too, each replacing an earlier
+    answer for the same child and vacancy, recorded as read from the folder (no user).
+    """
     folder = load_case_folder(path)
     policy_path = Path(path) / POLICY_FILE
     policy = policy_path.read_text(encoding="utf-8") if policy_path.exists() else None
-    return store_folder(session, folder, policy, owner=folder_owner(folder, authority))
+    report = store_folder(session, folder, policy, owner=folder_owner(folder, authority))
+    for answer in folder.responses:
+        child = folder.child(answer.child_id)
+        record_response(session, child.authority.ons_code, answer, None)
+    return dataclasses.replace(report, responses=len(folder.responses))
 
 
 def load_files(

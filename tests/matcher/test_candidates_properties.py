@@ -21,7 +21,7 @@ from test_rules_builders import POSTCODES, authority, oracle_eligible, place
 
 from geography.schools import school
 from matcher.candidates import CandidateSet, build_candidates
-from matcher.domain import CaseFolder, Child, Vacancy
+from matcher.domain import CaseFolder, Child, ReferralResponse, Vacancy
 from matcher.placement_types import PlacementType as PT
 from matcher.policy import Policy, Weights
 from matcher.rank import rank_child
@@ -30,6 +30,8 @@ from matcher.vocabulary import (
     SUPPORTED_ACCOMMODATION_OUTCOMES,
     Need,
     Ofsted,
+    Response,
+    ResponseReason,
     Sex,
     VacancySex,
 )
@@ -171,7 +173,26 @@ def folders(
     m = draw(st.integers(1, max_vacancies))
     vacs = draw(vacancies_st(m, [c.child_id for c in kids]))
     pol = draw(policy_st()) if policy and draw(st.booleans()) else Policy()
-    return CaseFolder(tuple(kids), tuple(vacs), pol)
+    return CaseFolder(tuple(kids), tuple(vacs), pol, responses=draw(responses_st(kids, vacs)))
+
+
+@st.composite
+def responses_st(
+    draw: st.DrawFn, kids: list[Child], vacs: list[Vacancy]
+) -> tuple[ReferralResponse, ...]:
+    """Providers' answers for some pairs (none half the time): offers, considers, declines."""
+    if draw(st.booleans()):
+        return ()
+    pairs = [(c.child_id, v.vacancy_id) for c in kids for v in vacs]
+    chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=min(6, len(pairs))))
+    out = []
+    for child_id, vacancy_id in chosen:
+        kind = draw(st.sampled_from(list(Response)))
+        reason = draw(st.sampled_from([None, *ResponseReason]))
+        if kind is Response.DECLINE and reason is None:
+            reason = ResponseReason.NO_CAPACITY
+        out.append(ReferralResponse(vacancy_id, child_id, kind, reason))
+    return tuple(out)
 
 
 def _pairs(c: CandidateSet) -> set[tuple[str, str]]:
@@ -256,8 +277,14 @@ def test_ranking_agrees_with_candidates(folder: CaseFolder) -> None:
         got = {o.vacancy_id: (o.score, o.objective_points) for o in ranking.options}
         assert got == expected
         assert ranking.n_eligible + sum(ranking.excluded.values()) == len(folder.vacancies)
-        keys = [(-o.tier, -o.score, o.vacancy_id) for o in ranking.options]
+        # an offer, then a consider, then no answer, among equal tier and points
+        answer = {"offer": 0, "consider": 1, None: 2}
+        keys = [(-o.tier, -o.score, answer[o.response], o.vacancy_id) for o in ranking.options]
         assert keys == sorted(keys)
+        for o in ranking.options:
+            recorded = folder.response(c.child_id, o.vacancy_id)
+            assert o.response == (None if recorded is None else recorded.response.value)
+            assert recorded is None or not recorded.declined
 
 
 def _brute_force(cands: CandidateSet) -> tuple[int, tuple[int, ...]]:

@@ -8,12 +8,12 @@ import pytest
 from test_rules_builders import authority, child, folder, oracle_rules, place, vacancy
 
 from matcher.candidates import build_candidates, explain_pair
-from matcher.domain import Child, Vacancy
+from matcher.domain import Child, ReferralResponse, Vacancy
 from matcher.explain import Exclusion, Option
 from matcher.placement_types import PlacementType as PT
 from matcher.policy import Policy
 from matcher.rules import DEFAULT_RULES, rule_by_name
-from matcher.vocabulary import Need, Sex, VacancySex
+from matcher.vocabulary import Need, Response, ResponseReason, Sex, VacancySex
 
 N = Need
 MAR_1, MAR_2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
@@ -116,6 +116,10 @@ CASES: dict[str, tuple[tuple[list[Child], list[Vacancy]], tuple[list[Child], lis
         ([child("C1", needed_by=MAR_1)], [vacancy("V1", available_from=MAR_2)]),
         ([child("C1", needed_by=MAR_2)], [vacancy("V1", available_from=MAR_2)]),
     ),
+    "declined_by_provider": (
+        ([child("C1")], [vacancy("V1")]),
+        ([child("C1")], [vacancy("V1")]),
+    ),
     "sibling_group_together": (
         (
             [child("C1", sibling_group="G"), child("C2", age=15, sibling_group="G")],
@@ -125,6 +129,15 @@ CASES: dict[str, tuple[tuple[list[Child], list[Vacancy]], tuple[list[Child], lis
             [child("C1", sibling_group="G"), child("C2", age=12, sibling_group="G")],
             [vacancy("V1", beds=2, age_min=0, age_max=12)],
         ),
+    ),
+}
+
+
+#: rule -> (responses of the breaking case, responses of the passing one); default none.
+RESPONSES: dict[str, tuple[list[ReferralResponse], list[ReferralResponse]]] = {
+    "declined_by_provider": (
+        [ReferralResponse("V1", "C1", Response.DECLINE, ResponseReason.CANNOT_MEET_NEEDS)],
+        [ReferralResponse("V1", "C1", Response.CONSIDER)],
     ),
 }
 
@@ -140,13 +153,14 @@ def test_every_rule_has_a_case_and_a_source() -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_rule_excludes_and_names_itself(name: str) -> None:
     (bad_children, bad_vacancies), (good_children, good_vacancies) = CASES[name]
-    bad = folder(bad_children, bad_vacancies)
+    bad_responses, good_responses = RESPONSES.get(name, ([], []))
+    bad = folder(bad_children, bad_vacancies, responses=bad_responses)
     found = explain_pair(bad, bad.child("C1"), bad.vacancy("V1"))
     assert isinstance(found, Exclusion), found
     assert found.rule == name
     assert found.source == rule_by_name(name).source
     assert found.reason and found.reason.endswith(".")
-    good = folder(good_children, good_vacancies)
+    good = folder(good_children, good_vacancies, responses=good_responses)
     assert isinstance(explain_pair(good, good.child("C1"), good.vacancy("V1")), Option)
     # The independent oracle agrees on both.
     if name != "sibling_group_together":

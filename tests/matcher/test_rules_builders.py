@@ -11,7 +11,7 @@ from functools import cache
 
 from geography.authorities import Authority, resolve_authority
 from geography.postcodes import Location, locate
-from matcher.domain import CaseFolder, Child, Vacancy
+from matcher.domain import CaseFolder, Child, ReferralResponse, Vacancy
 from matcher.placement_types import FOSTERING_TYPES
 from matcher.placement_types import PlacementType as PT
 from matcher.policy import Policy
@@ -64,9 +64,14 @@ def vacancy(vacancy_id: str = "V1", **kw: object) -> Vacancy:
 
 
 def folder(
-    children: Iterable[Child], vacancies: Iterable[Vacancy], policy: Policy | None = None
+    children: Iterable[Child],
+    vacancies: Iterable[Vacancy],
+    policy: Policy | None = None,
+    responses: Iterable[ReferralResponse] = (),
 ) -> CaseFolder:
-    return CaseFolder(tuple(children), tuple(vacancies), policy or Policy())
+    return CaseFolder(
+        tuple(children), tuple(vacancies), policy or Policy(), responses=tuple(responses)
+    )
 
 
 def oracle_rules(f: CaseFolder, c: Child, v: Vacancy) -> list[str]:
@@ -129,6 +134,9 @@ def oracle_rules(f: CaseFolder, c: Child, v: Vacancy) -> list[str]:
         and (v.available_until is None or day <= v.available_until)
     ):
         broken.append("not_available_on_date")
+    answer = f.response(c.child_id, v.vacancy_id)
+    if answer is not None and answer.response.value == "decline":
+        broken.append("declined_by_provider")
     return broken
 
 

@@ -215,3 +215,48 @@ def test_commissioner_runs_a_forecast(browser: Any, fresh_sqlite: Service) -> No
         table = page.locator("table#forecast-table").inner_text()
         assert "fostering" in table
         page.screenshot(path=str(out / "commissioner-3-fan-charts.png"), full_page=True)
+
+
+def test_officer_records_a_providers_answer(browser: Any, fresh_sqlite: Service) -> None:
+    fresh = fresh_sqlite
+    out = artifacts()
+    with live(fresh.app) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        sign_in(page, base, "officer")
+        page.wait_for_url(base + "/children")
+        page.goto(base + "/children/C05")
+        options = page.locator("table#options tbody")
+        assert "V05" in options.locator("tr").first.inner_text()
+        assert "Provider's answer" in page.locator("table#options thead").inner_text()
+        assert page.get_by_text("No answer recorded yet.").is_visible()
+        every_field_is_labelled(page)
+
+        page.get_by_label("Vacancy referred").select_option("V05")
+        page.get_by_label("Provider's answer").select_option("decline")
+        page.get_by_label("Reason (required for a decline)").select_option("impact_on_residents")
+        page.get_by_role("button", name="Record answer").click()
+        message = page.locator("#message")
+        message.wait_for()
+        assert "Response recorded: vacancy V05, decline (impact_on_residents)." in (
+            message.inner_text()
+        )
+        answers = page.locator("table#responses tbody").inner_text()
+        assert "V05" in answers and "decline" in answers and "impact on residents" in answers
+        ids = page.locator("table#options tbody th").all_inner_texts()
+        assert "V05" not in ids and ids  # declined: out of the options, the rest remain
+        assert "declined by provider" in page.locator("#options-h ~ ul").inner_text()
+        page.screenshot(path=str(out / "officer-7-provider-answer.png"), full_page=True)
+
+        page.goto(base + "/children/C05?why_not=V05")
+        answer = page.locator("#why-not-answer")
+        answer.wait_for()
+        assert "excluded by declined by provider" in answer.inner_text()
+        assert "impact_on_residents" in answer.inner_text()
+
+        page.get_by_role("link", name="Audit log").click()
+        page.wait_for_url(base + "/audit")
+        audit = page.locator("table#audit tbody").inner_text()
+        assert "response" in audit and "child C05/V05" in audit
+        assert "decline: impact_on_residents" in audit
+        page.goto(base + "/children/C05")
+        fits_a_phone(page)
