@@ -34,8 +34,9 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 
 
 def _fresh(folder: CaseFolder, policy: Policy | None = None) -> CaseFolder:
-    """An equal folder object with nothing cached."""
-    return CaseFolder(folder.children, folder.vacancies, policy or folder.policy)
+    """An equal folder object (every field: children, vacancies, policy, answers...) with
+    nothing cached."""
+    return dataclasses.replace(folder, policy=policy or folder.policy)
 
 
 def _everything(r: Ranking) -> tuple[object, ...]:
