@@ -688,6 +688,7 @@ def solve_exclusive(
     upper_bound: int | None,
     time_limit_s: float,
     start: npt.NDArray[np.bool_] | None = None,
+    count_proven: bool = False,
 ) -> HullOutcome | None:
     """Solve a component that :func:`applies_exclusive` to, exactly, when the count is
     settled by its LP; ``None`` otherwise (the caller goes on with CP-SAT).
@@ -697,23 +698,25 @@ def solve_exclusive(
     ``incumbent_placed``, every optimum places exactly that many (the matcher's placement
     base makes one more child worth more than any residual points). Then, with the count
     fixed, the residual points are bounded, fixed and solved as in :func:`solve_hull`.
-    ``lower_bound`` is the incumbent's value, ``upper_bound`` the flow's bound.
+    ``lower_bound`` is the incumbent's value, ``upper_bound`` the flow's bound;
+    ``count_proven``: the caller has already proven the count (the LP count is skipped).
     """
     deadline = time.perf_counter() + time_limit_s
     household = vacancy_household.astype(np.int64).copy()
     alone = household < 0  # a vacancy of no household is a household of its own
     household[alone] = household.max(initial=-1) + 1 + np.arange(int(alone.sum()))
     pair_size = size[pair_unit]
-    counting = _ExclusiveModel(
-        size, capacity, pair_unit, pair_vacancy, pair_size, household, pair_exclusive,
-        must_place,
-    )  # fmt: skip
-    priced = _hull_duals(counting, start, deadline)
-    if priced is None:
-        return None
-    most, _ = counting.lagrangian(-counting.cost, priced[0])
-    if math.floor(most + 1e-6) != incumbent_placed:
-        return None
+    if not count_proven:
+        counting = _ExclusiveModel(
+            size, capacity, pair_unit, pair_vacancy, pair_size, household, pair_exclusive,
+            must_place,
+        )  # fmt: skip
+        priced = _hull_duals(counting, start, deadline)
+        if priced is None:
+            return None
+        most, _ = counting.lagrangian(-counting.cost, priced[0])
+        if math.floor(most + 1e-6) != incumbent_placed:
+            return None
     base = int((pair_points // pair_size).min())
     residual = pair_points - base * pair_size
     offset = base * incumbent_placed
