@@ -107,6 +107,17 @@ def _id(text: str) -> str:
     return value
 
 
+def _private_id(text: str) -> str:
+    """An id that a person may have filled with a name by mistake: never echoed."""
+    value = text.strip()
+    if value and not ID_PATTERN.fullmatch(value):
+        raise ValueError(
+            "not a valid id (value not shown): expected a non-identifying reference of "
+            "letters, digits and _ . - / : (at most 64, no spaces), never a name"
+        )
+    return _id(text)
+
+
 def _optional_id(text: str) -> str | None:
     return None if _blank(text) else _id(text)
 
@@ -343,7 +354,7 @@ class ResidentRow(_Row):
     """
 
     provider_id: Annotated[str, _v(_id)]
-    resident_ref: Annotated[str, _v(_id)]
+    resident_ref: Annotated[str, _v(_private_id)]
     age: Annotated[int, _v(_whole(0, 25, "a whole number of years"))]
     sex: Annotated[Sex, _v(_enum_cell(Sex.parse, echo=False))]
     needs: Annotated[frozenset[Need], _v(_list_of(Need.parse, "needs", echo=False))]
@@ -903,8 +914,7 @@ def _load_residents(
                         f,
                         raw.line,
                         "resident_ref",
-                        f"{ref!r} repeats line {first} for provider {pid!r}; expected one "
-                        "row per resident",
+                        f"repeats line {first} for provider {pid!r}; expected one row per resident",
                     )
                 )
     for line, r in rows:

@@ -892,4 +892,14 @@ class CaseFolder:
             "beds_outside_main_authority": sum(v.beds for v in self.vacancies)
             - sum(v.beds for v in in_main),
             "warnings": len(self.warnings),
+            # Only a folder with residents.csv says anything of its residents (a folder
+            # without one is summarised as before).
+            **(
+                {
+                    "residents": len(self.residents),
+                    "providers_with_residents": len(self._residents_by_provider),
+                }
+                if self.residents
+                else {}
+            ),
         }

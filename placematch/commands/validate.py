@@ -67,6 +67,11 @@ def render_summary(summary: dict[str, Any], folder: str) -> str:
             f"outside: {s['vacancies_outside_main_authority']} vacancies, "
             f"{s['beds_outside_main_authority']} beds"
         )
+    if s.get("residents"):
+        lines.append(
+            f"Residents (residents.csv): {s['residents']} children living with "
+            f"{s['providers_with_residents']} providers"
+        )
     if s["warnings"]:
         lines.append(f"{s['warnings']} warning(s), listed on stderr")
     return "\n".join(lines)
