@@ -35,7 +35,9 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 
 def _fresh(folder: CaseFolder, policy: Policy | None = None) -> CaseFolder:
     """An equal folder object with nothing cached."""
-    return CaseFolder(folder.children, folder.vacancies, policy or folder.policy)
+    return CaseFolder(
+        folder.children, folder.vacancies, policy or folder.policy, residents=folder.residents
+    )
 
 
 def _everything(r: Ranking) -> tuple[object, ...]:
