@@ -934,6 +934,36 @@ def _load_residents(
     return residents
 
 
+def _fostered_now_warnings(
+    vacancies: list[tuple[int, Vacancy]], residents: list[Resident]
+) -> list[Problem]:
+    """A foster household listing more residents than its ``fostered_now``: a warning, as
+    the fostering limit counts ``fostered_now`` (a resident may be a young person staying
+    put, not fostered), on the household's first line in ``vacancies.csv``."""
+    living: dict[str, int] = defaultdict(int)
+    for r in residents:
+        living[r.provider_id] += 1
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for line, v in vacancies:
+        if v.provider_id in seen or not v.is_fostering:
+            continue
+        seen.add(v.provider_id)
+        n = living.get(v.provider_id, 0)
+        if n > v.fostered_now:
+            out.append(
+                Problem(
+                    VACANCIES_FILE,
+                    line,
+                    "fostered_now",
+                    f"provider {v.provider_id!r} has {n} children in {RESIDENTS_FILE} but "
+                    f"fostered_now {v.fostered_now}; the fostering limit counts fostered_now: "
+                    f"expected at least {n} unless some are not fostered (staying put)",
+                )
+            )
+    return out
+
+
 def load_case_folder(path: str | Path) -> CaseFolder:
     """Read and check a case folder.
 
@@ -995,6 +1025,7 @@ def load_case_folder(path: str | Path) -> CaseFolder:
         warnings,
     )
     residents = _load_residents(folder / RESIDENTS_FILE, provider_ids, problems, warnings)
+    warnings += _fostered_now_warnings(vacancies, residents)
     policy = Policy()
     policy_path = folder / POLICY_FILE
     if policy_path.exists():

@@ -29,7 +29,8 @@ Choices made here (documented in ``docs/matching.md``):
   decision is recorded; any other excess is excluded. Several vacancies of one household
   share the limit: :class:`~matcher.candidates.CandidateSet` gives each provider's room for
   the batch optimiser.
-* **Solo only**: the household must foster nobody now (``fostered_now`` is 0) and either have
+* **Solo only**: the household must foster nobody now (``fostered_now`` is 0, and nobody in
+  ``residents.csv``) and either have
   no other bed than those the child (with any siblings) takes, or have the ``solo_only``
   capability (the provider keeps the placement solo). Such pairs are flagged ``exclusive`` in
   the candidate set: nobody else may then be placed with that provider.
@@ -386,9 +387,12 @@ class SoloOnly:
     kind: ClassVar[Literal["hard"]] = "hard"
 
     def excludes(self, pairs: Pairs) -> BoolArray:
-        """Somebody fostered there now, or other beds the provider does not keep empty."""
+        """Somebody fostered or living there now (``fostered_now``, or a resident in
+        ``residents.csv``), or other beds the provider does not keep empty."""
         need = pairs.child_has(Need.SOLO_ONLY)
         others_now = pairs.v("fostered_now") > 0
+        if pairs.has_residents:
+            others_now = others_now | (pairs.v("res_count") > 0)
         spare = (pairs.v("provider_beds") > pairs.children_placed) & ~pairs.vacancy_has(
             Need.SOLO_ONLY
         )
@@ -396,7 +400,8 @@ class SoloOnly:
 
     def reason(self, pairs: Pairs, k: int) -> str:
         """Why."""
-        if pairs.v("fostered_now")[k] > 0:
+        living = pairs.has_residents and pairs.v("res_count")[k] > 0
+        if pairs.v("fostered_now")[k] > 0 or living:
             return "Other children already live there; the child must be the only one."
         return "The provider has other beds and does not keep the placement solo."
 

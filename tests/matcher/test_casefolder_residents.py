@@ -247,3 +247,19 @@ def test_validate_names_the_residents(tmp_path: Path) -> None:
     with pytest.raises(CaseFolderError):
         load_case_folder(copy)
     assert main(["validate", str(copy)]) == 2
+
+
+def test_a_foster_household_listing_more_residents_than_fostered_now_is_a_warning(
+    tmp_path: Path,
+) -> None:
+    rows = [resident_row(), resident_row(resident_ref="R2")]
+    folder = load_case_folder(
+        with_residents(tmp_path / "f", rows, vacancies=[vacancy(fostered_now="1")])
+    )
+    (w,) = [w for w in folder.warnings if w.field == "fostered_now"]
+    assert (w.file, w.line) == ("vacancies.csv", 2)
+    assert "provider 'P1' has 2 children in residents.csv but fostered_now 1" in w.message
+    # A children's home has no fostering limit: no warning.
+    home = vacancy(placement_type="childrens_home", age_min="10", urn="SC123456")
+    quiet = load_case_folder(with_residents(tmp_path / "g", rows, vacancies=[home]))
+    assert not [w for w in quiet.warnings if w.field == "fostered_now"]

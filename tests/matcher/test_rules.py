@@ -303,3 +303,17 @@ def test_counts_per_rule_with_residents() -> None:
     # managed only at V2, so V1 is counted for C3 under the earlier risk rule.
     assert cands.exclusion_counts == {"risk_not_manageable": 1, "no_younger_children": 1}
     assert cands.n_pairs == 4
+
+
+def test_solo_only_child_not_placed_where_residents_live() -> None:
+    kid = child("C1", age=14, needs=frozenset({N.SOLO_ONLY}))
+    bad = folder([kid], [_home(beds=1)], residents=[resident("PV1", "R1", age=15)])
+    found = _excluded_by(bad, "solo_only")
+    assert found.reason == "Other children already live there; the child must be the only one."
+    elsewhere = folder(
+        [kid], [_home(beds=1), vacancy("V2")], residents=[resident("PV2", "R1", age=15)]
+    )
+    assert isinstance(
+        explain_pair(elsewhere, elsewhere.child("C1"), elsewhere.vacancy("V1")), Option
+    )
+    assert not oracle_rules(elsewhere, elsewhere.child("C1"), elsewhere.vacancy("V1"))

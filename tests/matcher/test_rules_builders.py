@@ -123,11 +123,13 @@ def oracle_rules(f: CaseFolder, c: Child, v: Vacancy) -> list[str]:
         outcode in c.avoid_outcodes
     ):
         broken.append("avoid_areas")
+    living = f.residents_of(v.provider_id)
     if Need.SOLO_ONLY in c.needs and (
-        v.fostered_now > 0 or (provider.beds > joining and Need.SOLO_ONLY not in v.capabilities)
+        v.fostered_now > 0
+        or bool(living)
+        or (provider.beds > joining and Need.SOLO_ONLY not in v.capabilities)
     ):
         broken.append("solo_only")
-    living = f.residents_of(v.provider_id)
     nyc = Need.NO_YOUNGER_CHILDREN
     if nyc in c.needs:
         youngest = min(x.age_min for x in provider.vacancies)
