@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from test_candidates_properties import folders
 from test_rules_builders import child, folder, resident, vacancy
 
 from matcher.candidates import build_candidates, explain_pair
@@ -14,6 +16,7 @@ from matcher.factors import DEFAULT_FACTORS, RESIDENT_FACTORS, factors_for
 from matcher.impact import impact_summary
 from matcher.placement_types import PlacementType as PT
 from matcher.policy import Policy, Weights
+from matcher.rank import rank_child
 from matcher.vocabulary import Need, RiskFlag, Sex
 
 N, R = Need, RiskFlag
@@ -85,13 +88,13 @@ def test_nobody_living_there_scores_zero_and_says_so() -> None:
         ({N.DISABILITY, N.WHEELCHAIR}, {N.DISABILITY, N.WHEELCHAIR}, 20),
         ({N.DISABILITY, N.WHEELCHAIR, N.UASC}, {N.DISABILITY, N.WHEELCHAIR, N.UASC}, 20),
         ({N.NO_YOUNGER_CHILDREN}, {N.NO_YOUNGER_CHILDREN}, 0),  # an exclusion is not shared
-        ({N.SOLO_ONLY}, {N.SOLO_ONLY}, 0),
+        ({N.SIBLING_GROUP}, {N.SIBLING_GROUP}, 0),  # nor is being one of siblings
     ],
 )
 def test_shared_needs_scale(
     child_needs: set[Need], resident_needs: set[Need], expected: int
 ) -> None:
-    caps = frozenset(child_needs & {N.WHEELCHAIR, N.NO_YOUNGER_CHILDREN, N.SOLO_ONLY})
+    caps = frozenset(child_needs & {N.WHEELCHAIR, N.NO_YOUNGER_CHILDREN})
     kid = child("C1", age=14, needs=frozenset(child_needs))
     living = [resident("PV1", "R1", age=14, needs=frozenset(resident_needs))]
     f = folder([kid], [home(capabilities=caps, beds=1)], residents=living)
@@ -178,3 +181,27 @@ def test_impact_of_an_unknown_id_is_a_lookup_error() -> None:
         impact_summary(f, "C1", "V9")
     with pytest.raises(LookupError, match="child_id 'C9'"):
         impact_summary(f, "C9", "V1")
+
+
+@settings(max_examples=40)
+@given(folders())
+def test_impact_agrees_with_the_ranking(folder: CaseFolder) -> None:
+    for c in folder.children:
+        ranked = {o.vacancy_id: o for o in rank_child(folder, c.child_id).options}
+        for v in folder.vacancies:
+            s = impact_summary(folder, c.child_id, v.vacancy_id)
+            assert s.eligible == (v.vacancy_id in ranked)
+            assert s.residents_known == bool(folder.residents)
+            assert [r.resident_ref for r in s.residents] == [
+                r.resident_ref for r in folder.residents_of(v.provider_id)
+            ]
+            if s.eligible:
+                o = ranked[v.vacancy_id]
+                assert s.points == o.score
+                for name, f in s.factors.items():
+                    assert f["points"] == o.points_of(name)
+                assert set(s.factors) == (
+                    {"age_gap", "shared_needs"} if s.residents_known else set()
+                )
+            else:
+                assert s.rule is not None and s.points is None
