@@ -38,7 +38,7 @@ from matcher.explain import (
     Signoff,
     WhyNot,
 )
-from matcher.factors import DEFAULT_FACTORS
+from matcher.factors import factors_for
 from matcher.factors.base import Factor, FolderArrays, Pairs
 from matcher.placement_types import PlacementType
 from matcher.rules import DEFAULT_RULES, RuleResult, evaluate_rules
@@ -108,8 +108,9 @@ class Folding:
     n_placeable: int
 
     @classmethod
-    def for_folder(cls, folder: CaseFolder, factors: Sequence[Factor] = DEFAULT_FACTORS) -> Folding:
-        """The bases for ``folder`` under its policy.
+    def for_folder(cls, folder: CaseFolder, factors: Sequence[Factor] | None = None) -> Folding:
+        """The bases for ``folder`` under its policy (``factors``: default
+        :func:`~matcher.factors.factors_for` the folder).
 
         Raises
         ------
@@ -117,6 +118,8 @@ class Folding:
             If the largest possible objective would not fit in a signed 64-bit integer.
         """
         policy = folder.policy
+        if factors is None:
+            factors = factors_for(folder)
         lo = sum(f.bounds(policy)[0] for f in factors)
         hi = sum(f.bounds(policy)[1] for f in factors)
         beds = sum(v.beds for v in folder.vacancies)
@@ -226,13 +229,16 @@ def options_of(
     rows: npt.ArrayLike,
     points: npt.NDArray[np.int64],
     folding: Folding,
-    factors: Sequence[Factor] = DEFAULT_FACTORS,
+    factors: Sequence[Factor] | None = None,
 ) -> list[Option]:
-    """Explain the pairs ``rows`` of ``pairs``; ``points`` is ``len(rows) x len(factors)``.
+    """Explain the pairs ``rows`` of ``pairs``; ``points`` is ``len(rows) x len(factors)``
+    (``factors``: default :func:`~matcher.factors.factors_for` the folder).
 
     The numbers are worked out here, vectorised over ``rows``; each factor's sentence is
     deferred (:class:`matcher.explain.Deferred`) until it is read.
     """
+    if factors is None:
+        factors = factors_for(pairs.arrays.folder)
     idx = np.asarray(rows, dtype=np.int64).reshape(-1)
     pts = np.asarray(points, dtype=np.int64).reshape(len(idx), len(factors))
     score = pts.sum(axis=1, dtype=np.int64)
@@ -284,10 +290,11 @@ def options_of(
     return out
 
 
-def factor_matrix(
-    pairs: Pairs, factors: Sequence[Factor] = DEFAULT_FACTORS
-) -> npt.NDArray[np.int64]:
-    """Points of every factor for every pair: ``len(pairs) x len(factors)`` int64."""
+def factor_matrix(pairs: Pairs, factors: Sequence[Factor] | None = None) -> npt.NDArray[np.int64]:
+    """Points of every factor for every pair: ``len(pairs) x len(factors)`` int64
+    (``factors``: default :func:`~matcher.factors.factors_for` the folder)."""
+    if factors is None:
+        factors = factors_for(pairs.arrays.folder)
     out = np.zeros((len(pairs), len(factors)), dtype=np.int64)
     for j, f in enumerate(factors):
         out[:, j] = f.assess(pairs)
@@ -609,7 +616,7 @@ def build_candidates(folder: CaseFolder) -> CandidateSet:
         vacancy_index=pairs.vi.astype(np.int32),
         objective_points=folding.objective(score, connected, in_area),
         score=score,
-        factor_names=tuple(f.name for f in DEFAULT_FACTORS),
+        factor_names=tuple(f.name for f in factors_for(folder)),
         factor_points=points,
         distance_miles=pairs.home_miles,
         in_area=in_area,

@@ -1,5 +1,5 @@
 """Reading and writing case folders: ``children.csv``, ``vacancies.csv``, ``policy.toml``
-and the optional ``responses.csv`` (providers' answers to referrals).
+and the optional ``residents.csv`` and ``responses.csv`` (providers' answers to referrals).
 
 Pydantic checks each row at the edge; geography resolves postcodes, authorities and schools
 in bulk; then the rows become domain objects. Every problem in every file is collected and
@@ -40,6 +40,7 @@ from matcher.contract import (
     COLUMNS,
     EXTRA_COLUMNS,
     POLICY_FILE,
+    RESIDENTS_FILE,
     RESPONSES_FILE,
     VACANCIES_FILE,
     Column,
@@ -52,6 +53,7 @@ from matcher.domain import (
     Child,
     InvalidFieldError,
     ReferralResponse,
+    Resident,
     Vacancy,
     availability_problem,
     child_rule_problems,
@@ -68,11 +70,13 @@ from matcher.vocabulary import (
     Ofsted,
     Response,
     ResponseReason,
+    RiskFlag,
     Sex,
     Urgency,
     VacancySex,
     VocabularyError,
     normalise_text,
+    parse_capability,
     parse_ethnicity,
 )
 
@@ -106,6 +110,17 @@ def _id(text: str) -> str:
             "(at most 64, no spaces)"
         )
     return value
+
+
+def _private_id(text: str) -> str:
+    """An id that a person may have filled with a name by mistake: never echoed."""
+    value = text.strip()
+    if value and not ID_PATTERN.fullmatch(value):
+        raise ValueError(
+            "not a valid id (value not shown): expected a non-identifying reference of "
+            "letters, digits and _ . - / : (at most 64, no spaces), never a name"
+        )
+    return _id(text)
 
 
 def _optional_id(text: str) -> str | None:
@@ -291,6 +306,9 @@ class ChildRow(_Row):
     avoid_areas: Annotated[tuple[str, ...], _v(_raw_list)]
     needed_by: Annotated[dt.date | None, _v(_date(echo=False))]
     urgency: Annotated[Urgency | None, _v(_urgency)]
+    risk_flags: Annotated[
+        frozenset[RiskFlag], _v(_list_of(RiskFlag.parse, "risk flags", echo=False))
+    ]
 
 
 def _ofsted_urn(text: str) -> str | None:
@@ -316,7 +334,10 @@ class VacancyRow(_Row):
     age_min: Annotated[int, _v(_whole(0, 25, "a whole number of years"))]
     age_max: Annotated[int, _v(_whole(0, 25, "a whole number of years"))]
     sex: Annotated[VacancySex, _v(_enum_cell(VacancySex.parse))]
-    capabilities: Annotated[frozenset[Need], _v(_list_of(Need.parse, "capabilities", echo=True))]
+    capabilities: Annotated[
+        frozenset[Need | RiskFlag],
+        _v(_list_of(parse_capability, "capabilities or risk flags", echo=True)),
+    ]
     ofsted: Annotated[Ofsted, _v(_enum_cell(Ofsted.parse))]
     weekly_cost: Annotated[int, _v(_whole(0, None, "whole pounds"))]
     connected_to: Annotated[frozenset[str], _v(_list_of(_id, "child_ids", echo=True))]
@@ -344,10 +365,27 @@ class ResponseRow(_Row):
     reason: Annotated[ResponseReason | None, _v(_response_reason)]
 
 
+class ResidentRow(_Row):
+    """One row of ``residents.csv`` (a child living with a provider now; no name).
+
+    Its cells are a child's: the age, sex, needs and risk flags are never echoed.
+    """
+
+    provider_id: Annotated[str, _v(_id)]
+    resident_ref: Annotated[str, _v(_private_id)]
+    age: Annotated[int, _v(_whole(0, 25, "a whole number of years"))]
+    sex: Annotated[Sex, _v(_enum_cell(Sex.parse, echo=False))]
+    needs: Annotated[frozenset[Need], _v(_list_of(Need.parse, "needs", echo=False))]
+    risk_flags: Annotated[
+        frozenset[RiskFlag], _v(_list_of(RiskFlag.parse, "risk flags", echo=False))
+    ]
+
+
 _MODELS: dict[str, type[_Row]] = {
     CHILDREN_FILE: ChildRow,
     VACANCIES_FILE: VacancyRow,
     RESPONSES_FILE: ResponseRow,
+    RESIDENTS_FILE: ResidentRow,
 }
 
 
@@ -667,6 +705,7 @@ def _build_children(
                 avoid_outcodes=frozenset(avoid_outcodes),
                 needed_by=r.needed_by,
                 urgency=r.urgency,
+                risk_flags=r.risk_flags,
             )
         except ValueError as exc:
             problems.append(_domain_problem(f, line, exc))
@@ -739,7 +778,8 @@ def _build_vacancies(
                 sex=r.sex,
                 ofsted=r.ofsted,
                 weekly_cost=r.weekly_cost,
-                capabilities=r.capabilities,
+                capabilities=frozenset(n for n in r.capabilities if isinstance(n, Need)),
+                manages=frozenset(n for n in r.capabilities if isinstance(n, RiskFlag)),
                 connected_to=r.connected_to,
                 fostered_now=r.fostered_now,
                 ethnicity=r.ethnicity,
@@ -920,6 +960,98 @@ def _load_responses(
     ]
 
 
+def _load_residents(
+    path: Path, provider_ids: set[str] | None, problems: list[Problem], warnings: list[Problem]
+) -> list[Resident]:
+    """The rows of the optional ``residents.csv`` (none without the file).
+
+    ``provider_ids``: every ``provider_id`` of ``vacancies.csv``, valid row or not; ``None``
+    when that file could not be read (its own problem is reported; none is repeated here).
+    A header without rows is a folder whose providers have nobody living there.
+    """
+    if not path.exists():
+        return []
+    f = RESIDENTS_FILE
+    raws, file_problems, file_warnings = _read_csv(path, COLUMNS[f])
+    # Unlike children and vacancies, an empty residents.csv says something true: nobody lives
+    # with any of the providers.
+    problems += [p for p in file_problems if not p.message.startswith("no rows")]
+    warnings += file_warnings
+    rows, _, row_problems = _check_rows(f, raws)
+    problems += row_problems
+    seen: dict[tuple[str, str], int] = {}
+    residents: list[Resident] = []
+    for raw in raws:
+        pid, ref = raw.cells["provider_id"].strip(), raw.cells["resident_ref"].strip()
+        known = provider_ids is None or not ID_PATTERN.fullmatch(pid) or pid in provider_ids
+        if not known:
+            problems.append(
+                Problem(
+                    f,
+                    raw.line,
+                    "provider_id",
+                    f"{pid!r} is not a provider_id of {VACANCIES_FILE}; expected the "
+                    "home or household the child lives in",
+                )
+            )
+        if pid and ref:
+            first = seen.setdefault((pid, ref), raw.line)
+            if first != raw.line:
+                problems.append(
+                    Problem(
+                        f,
+                        raw.line,
+                        "resident_ref",
+                        f"repeats line {first} for provider {pid!r}; expected one row per resident",
+                    )
+                )
+    for line, r in rows:
+        try:
+            residents.append(
+                Resident(
+                    provider_id=r.provider_id,
+                    resident_ref=r.resident_ref,
+                    age=r.age,
+                    sex=r.sex,
+                    needs=r.needs,
+                    risk_flags=r.risk_flags,
+                )
+            )
+        except ValueError as exc:  # pragma: no cover - the row's parsers check the same
+            problems.append(_domain_problem(f, line, exc))
+    return residents
+
+
+def _fostered_now_warnings(
+    vacancies: list[tuple[int, Vacancy]], residents: list[Resident]
+) -> list[Problem]:
+    """A foster household listing more residents than its ``fostered_now``: a warning, as
+    the fostering limit counts ``fostered_now`` (a resident may be a young person staying
+    put, not fostered), on the household's first line in ``vacancies.csv``."""
+    living: dict[str, int] = defaultdict(int)
+    for r in residents:
+        living[r.provider_id] += 1
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for line, v in vacancies:
+        if v.provider_id in seen or not v.is_fostering:
+            continue
+        seen.add(v.provider_id)
+        n = living.get(v.provider_id, 0)
+        if n > v.fostered_now:
+            out.append(
+                Problem(
+                    VACANCIES_FILE,
+                    line,
+                    "fostered_now",
+                    f"provider {v.provider_id!r} has {n} children in {RESIDENTS_FILE} but "
+                    f"fostered_now {v.fostered_now}; the fostering limit counts fostered_now: "
+                    f"expected at least {n} unless some are not fostered (staying put)",
+                )
+            )
+    return out
+
+
 def load_case_folder(path: str | Path) -> CaseFolder:
     """Read and check a case folder.
 
@@ -927,7 +1059,7 @@ def load_case_folder(path: str | Path) -> CaseFolder:
     ----------
     path
         A folder holding ``children.csv`` and ``vacancies.csv`` and optionally
-        ``policy.toml`` and ``responses.csv`` (see ``placematch schema`` and
+        ``policy.toml``, ``residents.csv`` and ``responses.csv`` (see ``placematch schema`` and
         ``docs/case-folder.md``).
 
     Returns
@@ -952,8 +1084,11 @@ def load_case_folder(path: str | Path) -> CaseFolder:
     checked: dict[str, list[tuple[int, Any]]] = {}
     partial: dict[str, list[_Partial]] = {}
     raw_ids: dict[str, list[tuple[int, str]] | None] = {}
+    provider_ids: set[str] | None = None
     for file in (CHILDREN_FILE, VACANCIES_FILE):
         raws, file_problems, file_warnings = _read_csv(folder / file, COLUMNS[file])
+        if file == VACANCIES_FILE and raws:
+            provider_ids = {r.cells["provider_id"].strip() for r in raws}
         problems += file_problems
         warnings += file_warnings
         id_column = COLUMNS[file][0].name
@@ -981,6 +1116,8 @@ def load_case_folder(path: str | Path) -> CaseFolder:
     responses: list[ReferralResponse] = []
     if (folder / RESPONSES_FILE).exists():
         responses = _load_responses(folder / RESPONSES_FILE, raw_ids, problems, warnings)
+    residents = _load_residents(folder / RESIDENTS_FILE, provider_ids, problems, warnings)
+    warnings += _fostered_now_warnings(vacancies, residents)
     policy = Policy()
     policy_path = folder / POLICY_FILE
     if policy_path.exists():
@@ -1001,14 +1138,21 @@ def load_case_folder(path: str | Path) -> CaseFolder:
         policy=policy,
         warnings=tuple(sorted(warnings, key=_order)),
         responses=tuple(responses),
+        residents=tuple(residents),
     )
 
 
-_FILE_ORDER = {CHILDREN_FILE: 0, VACANCIES_FILE: 1, POLICY_FILE: 2, RESPONSES_FILE: 3}
+_FILE_ORDER = {
+    CHILDREN_FILE: 0,
+    VACANCIES_FILE: 1,
+    RESIDENTS_FILE: 2,
+    POLICY_FILE: 3,
+    RESPONSES_FILE: 4,
+}
 
 
 def _order(p: Problem) -> tuple[int, int, str, str]:
-    return (_FILE_ORDER.get(p.file, 4), p.line or 0, p.field or "", p.message)
+    return (_FILE_ORDER.get(p.file, 5), p.line or 0, p.field or "", p.message)
 
 
 # --------------------------------------------------------------------------- writing
@@ -1048,6 +1192,7 @@ def case_folder_rows(folder: CaseFolder) -> dict[str, list[dict[str, str]]]:
             ),
             "needed_by": _iso(c.needed_by),
             "urgency": "" if c.urgency is None else c.urgency.value,
+            "risk_flags": _join(r.value for r in c.risk_flags),
         }
         for c in folder.children
     ]
@@ -1061,7 +1206,7 @@ def case_folder_rows(folder: CaseFolder) -> dict[str, list[dict[str, str]]]:
             "age_min": str(v.age_min),
             "age_max": str(v.age_max),
             "sex": v.sex.value,
-            "capabilities": _join(n.value for n in v.capabilities),
+            "capabilities": _join([n.value for n in v.capabilities] + [r.value for r in v.manages]),
             "ofsted": v.ofsted.value,
             "weekly_cost": str(v.weekly_cost),
             "connected_to": _join(v.connected_to),
@@ -1084,6 +1229,18 @@ def case_folder_rows(folder: CaseFolder) -> dict[str, list[dict[str, str]]]:
                 "reason": "" if r.reason is None else r.reason.value,
             }
             for r in folder.responses
+        ]
+    if folder.residents:  # a folder without residents is written as before: no file
+        out[RESIDENTS_FILE] = [
+            {
+                "provider_id": r.provider_id,
+                "resident_ref": r.resident_ref,
+                "age": str(r.age),
+                "sex": r.sex.value,
+                "needs": _join(n.value for n in r.needs),
+                "risk_flags": _join(f.value for f in r.risk_flags),
+            }
+            for r in folder.residents
         ]
     return out
 

@@ -19,11 +19,13 @@ from matcher.vocabulary import (
     REQUIRED_CAPABILITY,
     RESPONSE_MEANING,
     RESPONSE_REASON_MEANING,
+    RISK_MEANING,
     URGENCY_MEANING,
     Need,
     Ofsted,
     Response,
     ResponseReason,
+    RiskFlag,
     Sex,
     Urgency,
     VacancySex,
@@ -32,6 +34,7 @@ from matcher.vocabulary import (
 
 CHILDREN_FILE = "children.csv"
 VACANCIES_FILE = "vacancies.csv"
+RESIDENTS_FILE = "residents.csv"
 POLICY_FILE = "policy.toml"
 #: Optional: providers' answers to referrals (``placematch referral`` writes the referrals).
 RESPONSES_FILE = "responses.csv"
@@ -124,6 +127,15 @@ CHILDREN_COLUMNS: tuple[Column, ...] = (
         "urgent or planned; blank: not recorded (treated as planned)",
         "urgency",
     ),
+    Column(
+        "risk_flags",
+        False,
+        True,
+        f"{_LIST} risk flags",
+        "risks the child poses or faces; the vacancy's capabilities must list each one "
+        "(hard: risk_not_manageable); blank: none recorded",
+        "risk_flags",
+    ),
 )
 
 VACANCIES_COLUMNS: tuple[Column, ...] = (
@@ -141,7 +153,15 @@ VACANCIES_COLUMNS: tuple[Column, ...] = (
     Column("age_min", True, False, "whole number 0-25", "youngest age approved"),
     Column("age_max", True, False, "whole number 0-25", "oldest age approved (>= age_min)"),
     Column("sex", True, False, "any, M or F", "whom it takes", "vacancy_sex"),
-    Column("capabilities", True, True, f"{_LIST} capabilities", "what it can offer", "needs"),
+    Column(
+        "capabilities",
+        True,
+        True,
+        f"{_LIST} capabilities and risk flags",
+        "what it can meet (for a children's home, its Statement of Purpose): the needs it "
+        "can offer for, and the risk flags it can manage",
+        "capabilities",
+    ),
     Column(
         "ofsted",
         True,
@@ -226,9 +246,45 @@ RESPONSES_COLUMNS: tuple[Column, ...] = (
     ),
 )
 
+RESIDENTS_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "provider_id",
+        True,
+        False,
+        "id",
+        "the home or household they live in: a provider_id of vacancies.csv",
+    ),
+    Column(
+        "resident_ref",
+        True,
+        False,
+        "id",
+        "a non-identifying reference, unique within the provider (never a name)",
+    ),
+    Column("age", True, False, "whole number 0-25", "age in whole years"),
+    Column("sex", True, False, "M or F", "sex as SSDA903 SEX records it", "child_sex"),
+    Column(
+        "needs",
+        False,
+        True,
+        f"{_LIST} needs",
+        "the resident's needs; no_younger_children: no younger child may join them",
+        "needs",
+    ),
+    Column(
+        "risk_flags",
+        False,
+        True,
+        f"{_LIST} risk flags",
+        "risks the resident poses or faces (for the impact-risk summary)",
+        "risk_flags",
+    ),
+)
+
 COLUMNS: dict[str, tuple[Column, ...]] = {
     CHILDREN_FILE: CHILDREN_COLUMNS,
     VACANCIES_FILE: VACANCIES_COLUMNS,
+    RESIDENTS_FILE: RESIDENTS_COLUMNS,
     RESPONSES_FILE: RESPONSES_COLUMNS,
 }
 
@@ -251,8 +307,8 @@ EXTRA_COLUMNS: dict[str, dict[str, str]] = {
 
 
 def column_names(file: str) -> tuple[str, ...]:
-    """The contract's column names of ``children.csv``, ``vacancies.csv`` or
-    ``responses.csv``, in order."""
+    """The contract's column names of ``children.csv``, ``vacancies.csv``,
+    ``residents.csv`` or ``responses.csv``, in order."""
     return tuple(c.name for c in COLUMNS[file])
 
 
@@ -281,6 +337,11 @@ def vocabularies() -> dict[str, dict[str, str]]:
     return {
         "placement_type": {t.value: _placement_meaning(t) for t in PlacementType},
         "needs": {n.value: NEED_MEANING[n] for n in Need},
+        "risk_flags": {r.value: RISK_MEANING[r] for r in RiskFlag},
+        "capabilities": {
+            **{n.value: NEED_MEANING[n] for n in Need},
+            **{r.value: RISK_MEANING[r] for r in RiskFlag},
+        },
         "ofsted": {o.value: OFSTED_MEANING[o] for o in Ofsted},
         "child_sex": {s.value: {"M": "male", "F": "female"}[s.value] for s in Sex},
         "vacancy_sex": {
@@ -301,6 +362,7 @@ def contract() -> dict[str, Any]:
             CHILDREN_FILE: [asdict(c) for c in CHILDREN_COLUMNS],
             VACANCIES_FILE: [asdict(c) for c in VACANCIES_COLUMNS],
             RESPONSES_FILE: [asdict(c) for c in RESPONSES_COLUMNS],
+            RESIDENTS_FILE: [asdict(c) for c in RESIDENTS_COLUMNS],
             POLICY_FILE: [asdict(k) for k in policy_keys()],
         },
         "extra_columns": EXTRA_COLUMNS,
@@ -315,5 +377,8 @@ def contract() -> dict[str, Any]:
             "policy.toml is optional; every key has a default.",
             "responses.csv is optional (providers' answers to referrals); a header with no "
             "rows means no answers yet. At most one row per vacancy_id and child_id.",
+            "residents.csv is optional: the children already living with a provider, one row "
+            "each, no names. Without it nothing is known of who lives there and no rule or "
+            "factor about residents applies.",
         ],
     }

@@ -26,6 +26,7 @@ from matcher.vocabulary import (
     Ofsted,
     Response,
     ResponseReason,
+    RiskFlag,
     Sex,
     Urgency,
     VacancySex,
@@ -288,6 +289,9 @@ class Child:
     urgency
         From :class:`~matcher.vocabulary.Urgency`; ``None`` when not recorded.
         :meth:`date_needed` gives the date the child's vacancies must be free on.
+    risk_flags
+        From :class:`~matcher.vocabulary.RiskFlag`: risks the child poses or faces; a
+        vacancy must declare each one it can manage (``risk_not_manageable``).
     """
 
     child_id: str
@@ -307,6 +311,7 @@ class Child:
     avoid_outcodes: frozenset[str] = field(default=frozenset(), repr=False)
     needed_by: dt.date | None = field(default=None, repr=False)
     urgency: Urgency | None = None
+    risk_flags: frozenset[RiskFlag] = field(default=frozenset(), repr=False)
     placement_types: frozenset[PlacementType] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -320,6 +325,11 @@ class Child:
         if self.sibling_group is not None:
             check_id(self.sibling_group, "sibling_group")
         _require(all(isinstance(n, Need) for n in self.needs), "needs", "expected Need values")
+        _require(
+            all(isinstance(r, RiskFlag) for r in self.risk_flags),
+            "risk_flags",
+            "expected RiskFlag values",
+        )
         if self.requested_placement_types is not None:
             requested = self.requested_placement_types
             _require(
@@ -459,6 +469,9 @@ class Vacancy:
         The first and last day the beds are free, inclusive; ``None``: free from now
         (no first day) and with no last day. A vacancy is offered for a child only on
         the child's date (:meth:`available_on`).
+    manages
+        The risks (:class:`~matcher.vocabulary.RiskFlag`) its Statement of Purpose or the
+        carer's approval says it can manage: the risk flags in the ``capabilities`` cell.
     """
 
     vacancy_id: str
@@ -479,6 +492,7 @@ class Vacancy:
     languages: frozenset[str] = frozenset()
     available_from: dt.date | None = None
     available_until: dt.date | None = None
+    manages: frozenset[RiskFlag] = frozenset()
 
     def __post_init__(self) -> None:
         check_id(self.vacancy_id, "vacancy_id")
@@ -498,6 +512,12 @@ class Vacancy:
             )
         _require(isinstance(self.sex, VacancySex), "sex", "expected any, M or F")
         _require(isinstance(self.ofsted, Ofsted), "ofsted", "expected an Ofsted grade")
+        _require(
+            all(isinstance(n, Need) for n in self.capabilities)
+            and all(isinstance(r, RiskFlag) for r in self.manages),
+            "capabilities",
+            "expected Need capabilities and RiskFlag values it can manage",
+        )
         _require(
             type(self.weekly_cost) is int and self.weekly_cost >= 0,
             "weekly_cost",
@@ -606,6 +626,55 @@ class Provider:
         return any(v.is_fostering for v in self.vacancies)
 
 
+@dataclass(frozen=True, slots=True)
+class Resident:
+    """A child already living in a children's home or household (``residents.csv``).
+
+    No name and nothing that identifies the child: a reference that means something only to
+    the provider and the authority, the age, sex, needs and risk flags, which is what a
+    matching and impact-risk assessment needs (Children's Homes (England) Regulations 2015
+    reg 14: the registered person must consider the impact of a new placement on the
+    children already there).
+
+    Parameters
+    ----------
+    provider_id
+        The household, home or unit they live in (a ``provider_id`` of ``vacancies.csv``).
+    resident_ref
+        A non-identifying reference, unique within the provider (never a name).
+    age
+        Whole years, 0 to 25 (a young person staying put may be over 17).
+    sex
+        ``M`` or ``F``.
+    needs, risk_flags
+        From :class:`~matcher.vocabulary.Need` and :class:`~matcher.vocabulary.RiskFlag`;
+        ``no_younger_children`` among the needs is checked against the child placed.
+    """
+
+    provider_id: str
+    resident_ref: str
+    age: int
+    sex: Sex
+    needs: frozenset[Need] = field(default=frozenset(), repr=False)
+    risk_flags: frozenset[RiskFlag] = field(default=frozenset(), repr=False)
+
+    def __post_init__(self) -> None:
+        check_id(self.provider_id, "provider_id")
+        check_id(self.resident_ref, "resident_ref")
+        _require(
+            type(self.age) is int and 0 <= self.age <= VACANCY_MAX_AGE,
+            "age",
+            f"expected a whole number of years from 0 to {VACANCY_MAX_AGE}",
+        )
+        _require(isinstance(self.sex, Sex), "sex", "expected M or F")
+        _require(all(isinstance(n, Need) for n in self.needs), "needs", "expected Need values")
+        _require(
+            all(isinstance(r, RiskFlag) for r in self.risk_flags),
+            "risk_flags",
+            "expected RiskFlag values",
+        )
+
+
 def _age_band(age: int) -> str:
     # The bands of the DfE "Children looked after in England" statistics.
     for upper, label in ((0, "under 1"), (4, "1-4"), (9, "5-9"), (15, "10-15")):
@@ -672,6 +741,11 @@ class CaseFolder:
         child, then vacancy. Each names a child and a vacancy of this folder, at most one
         per pair. A decline excludes the vacancy for the child (the hard rule
         ``declined_by_provider``); an offer comes first among equal options in ``rank``.
+    residents
+        The children already living with the providers (``residents.csv``); any order,
+        stored sorted by provider and reference. Each names a provider of the vacancies.
+        Empty (the default, and a folder without ``residents.csv``): nothing is known of
+        who lives there, and no rule or factor about residents applies.
     """
 
     children: tuple[Child, ...]
@@ -681,12 +755,16 @@ class CaseFolder:
     on: dt.date | None = None
     today: dt.date | None = None
     responses: tuple[ReferralResponse, ...] = ()
+    residents: tuple[Resident, ...] = ()
     sibling_groups: tuple[SiblingGroup, ...] = field(init=False)
     providers: tuple[Provider, ...] = field(init=False, compare=False, repr=False)
     _children_by_id: Mapping[str, Child] = field(init=False, compare=False, repr=False)
     _vacancies_by_id: Mapping[str, Vacancy] = field(init=False, compare=False, repr=False)
     _groups_by_id: Mapping[str, SiblingGroup] = field(init=False, compare=False, repr=False)
     _providers_by_id: Mapping[str, Provider] = field(init=False, compare=False, repr=False)
+    _residents_by_provider: Mapping[str, tuple[Resident, ...]] = field(
+        init=False, compare=False, repr=False
+    )
     _policy_authority: Authority | None = field(init=False, compare=False, repr=False)
     _responses_by_pair: Mapping[tuple[str, str], ReferralResponse] = field(
         init=False, compare=False, repr=False
@@ -731,6 +809,19 @@ class CaseFolder:
         for v in vacancies:
             by_provider.setdefault(v.provider_id, []).append(v)
         providers = tuple(Provider(p, tuple(vs)) for p, vs in sorted(by_provider.items()))
+        residents = tuple(sorted(self.residents, key=lambda r: (r.provider_id, r.resident_ref)))
+        refs = [f"{r.provider_id}/{r.resident_ref}" for r in residents]
+        dupes = sorted(k for k, n in Counter(refs).items() if n > 1)
+        _require(not dupes, "resident_ref", f"expected unique refs per provider; repeated: {dupes}")
+        unknown = sorted({r.provider_id for r in residents} - by_provider.keys())
+        _require(
+            not unknown,
+            "provider_id",
+            f"residents of providers with no vacancy: {', '.join(unknown)}",
+        )
+        by_home: dict[str, list[Resident]] = {}
+        for r in residents:
+            by_home.setdefault(r.provider_id, []).append(r)
         object.__setattr__(self, "children", children)
         object.__setattr__(self, "vacancies", vacancies)
         object.__setattr__(self, "sibling_groups", tuple(groups))
@@ -739,29 +830,33 @@ class CaseFolder:
         object.__setattr__(self, "_vacancies_by_id", {v.vacancy_id: v for v in vacancies})
         object.__setattr__(self, "_groups_by_id", {g.sibling_group_id: g for g in groups})
         object.__setattr__(self, "_providers_by_id", {p.provider_id: p for p in providers})
+        object.__setattr__(self, "residents", residents)
+        object.__setattr__(
+            self, "_residents_by_provider", {p: tuple(rs) for p, rs in by_home.items()}
+        )
         authority = None
         if self.policy.authority is not None:
             authority = resolve_authority(self.policy.authority)
         object.__setattr__(self, "_policy_authority", authority)
         responses = tuple(sorted(self.responses, key=lambda r: (r.child_id, r.vacancy_id)))
         by_pair: dict[tuple[str, str], ReferralResponse] = {}
-        for r in responses:
+        for answer in responses:
             _require(
-                r.child_id in by_child,
+                answer.child_id in by_child,
                 "child_id",
-                f"a response names child {r.child_id}, not in this folder",
+                f"a response names child {answer.child_id}, not in this folder",
             )
             _require(
-                r.vacancy_id in self._vacancies_by_id,
+                answer.vacancy_id in self._vacancies_by_id,
                 "vacancy_id",
-                f"a response names vacancy {r.vacancy_id}, not in this folder",
+                f"a response names vacancy {answer.vacancy_id}, not in this folder",
             )
             _require(
-                (r.child_id, r.vacancy_id) not in by_pair,
+                (answer.child_id, answer.vacancy_id) not in by_pair,
                 "vacancy_id",
-                f"more than one response for child {r.child_id} and vacancy {r.vacancy_id}",
+                f"more than one response for child {answer.child_id} and vacancy {answer.vacancy_id}",
             )
-            by_pair[(r.child_id, r.vacancy_id)] = r
+            by_pair[(answer.child_id, answer.vacancy_id)] = answer
         object.__setattr__(self, "responses", responses)
         object.__setattr__(self, "_responses_by_pair", by_pair)
         object.__setattr__(self, "_derived", _Derived())
@@ -820,6 +915,10 @@ class CaseFolder:
         """The provider (household, home or unit) with this id (``KeyError`` if none)."""
         return self._providers_by_id[provider_id]
 
+    def residents_of(self, provider_id: str) -> tuple[Resident, ...]:
+        """The children living with this provider now (``residents.csv``), by reference."""
+        return self._residents_by_provider.get(provider_id, ())
+
     def siblings_of(self, child_id: str) -> tuple[str, ...]:
         """Ids of the child's siblings in this folder (not the child itself)."""
         gid = self.child(child_id).sibling_group
@@ -875,4 +974,14 @@ class CaseFolder:
             "beds_outside_main_authority": sum(v.beds for v in self.vacancies)
             - sum(v.beds for v in in_main),
             "warnings": len(self.warnings),
+            # Only a folder with residents.csv says anything of its residents (a folder
+            # without one is summarised as before).
+            **(
+                {
+                    "residents": len(self.residents),
+                    "providers_with_residents": len(self._residents_by_provider),
+                }
+                if self.residents
+                else {}
+            ),
         }

@@ -58,6 +58,11 @@ class Weights:
     culture_language : int
         Points for a household sharing the child's ethnicity, religion or language
         (UNCRC Art. 20; s22(5)(c)).
+    age_gap : int
+        The most points a wide age gap to the children living there takes away
+        (``residents.csv``; see ``resident_age_gap_years``).
+    shared_needs : int
+        Points when children living there share the child's needs (``residents.csv``).
     """
 
     connected_person: int = field(
@@ -78,6 +83,12 @@ class Weights:
     )
     culture_language: int = field(
         default=30, metadata=_doc("points for shared ethnicity, religion, language (UNCRC 20)")
+    )
+    age_gap: int = field(
+        default=40, metadata=_doc("most points a wide age gap to the residents takes away")
+    )
+    shared_needs: int = field(
+        default=20, metadata=_doc("points when residents share the child's needs")
     )
 
     def __post_init__(self) -> None:
@@ -132,6 +143,10 @@ class Policy:
         reported.
     sibling_split_cost : int
         Points lost for each extra placement a sibling group is split across.
+    resident_age_gap_years : int
+        The widest age gap, in years, between a child and the children living there
+        (``residents.csv``) that costs no points; each year beyond takes away a quarter of
+        ``weights.age_gap``.
     """
 
     weights: Weights = field(default_factory=Weights, metadata=_doc("the [weights] table"))
@@ -167,6 +182,9 @@ class Policy:
     sibling_split_cost: int = field(
         default=500, metadata=_doc("points lost per extra placement of a split sibling group")
     )
+    resident_age_gap_years: int = field(
+        default=3, metadata=_doc("age gap (years) to the residents that costs no points")
+    )
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str, str]] = [
@@ -186,6 +204,11 @@ class Policy:
             (self.key_stage_4_multiplier >= 1, "key_stage_4_multiplier", "a number >= 1"),
             (self.cost_scale_weekly > 0, "cost_scale_weekly", "whole pounds > 0"),
             (self.sibling_split_cost >= 0, "sibling_split_cost", "a whole number >= 0"),
+            (
+                0 <= self.resident_age_gap_years <= 25,
+                "resident_age_gap_years",
+                "a whole number of years from 0 to 25",
+            ),
             (
                 self.authority is None or bool(self.authority.strip()),
                 "authority",

@@ -11,9 +11,9 @@ The rules, in order (see each class for the source and the exact test):
 ``connected_person_only_for_connected``, ``secure_only_with_authorisation``,
 ``no_supported_accommodation_under_16``, ``placement_type_suits_child``,
 ``age_within_approval``, ``sex_within_approval``, ``dols_lawful``, ``parent_and_child``,
-``required_adaptation``, ``avoid_areas``, ``solo_only``, ``no_younger_children``,
-``beds_for_sibling_group``, ``fostering_limit``, ``not_available_on_date``,
-``declined_by_provider``, and last ``sibling_group_together`` (a
+``required_adaptation``, ``risk_not_manageable``, ``avoid_areas``, ``solo_only``,
+``no_younger_children``, ``beds_for_sibling_group``, ``fostering_limit``,
+``not_available_on_date``, ``declined_by_provider``, and last ``sibling_group_together`` (a
 vacancy excluded for one child of a sibling group is excluded for the whole group, because
 the group is placed as a unit).
 
@@ -28,13 +28,23 @@ Choices made here (documented in ``docs/matching.md``):
   decision is recorded; any other excess is excluded. Several vacancies of one household
   share the limit: :class:`~matcher.candidates.CandidateSet` gives each provider's room for
   the batch optimiser.
-* **Solo only**: the household must foster nobody now (``fostered_now`` is 0) and either have
+* **Solo only**: the household must foster nobody now (``fostered_now`` is 0, and nobody in
+  ``residents.csv``) and either have
   no other bed than those the child (with any siblings) takes, or have the ``solo_only``
   capability (the provider keeps the placement solo). Such pairs are flagged ``exclusive`` in
   the candidate set: nobody else may then be placed with that provider.
 * **No younger children**: the vacancy must have the ``no_younger_children`` capability (no
   younger child lives there now), and no younger child may join: the provider has no other
-  bed, or all its vacancies take only children at least the child's age.
+  bed, or all its vacancies take only children at least the child's age. With
+  ``residents.csv`` it is also checked against the children living there: no resident may be
+  younger than such a child, and a child may not join a resident who must not live with
+  younger children and is older than the child.
+* **Children's homes** are registered for an age range and sex (the registration and the
+  Statement of Purpose, Children's Homes (England) Regulations 2015 reg 16 and Sch. 1):
+  ``age_min``/``age_max`` and ``sex`` hold them, and ``age_within_approval`` and
+  ``sex_within_approval`` check them for every placement type. What a home can meet is the
+  ``capabilities`` it declares; a child's risk flags must each be among them
+  (``risk_not_manageable``), whatever the placement type.
 """
 
 from __future__ import annotations
@@ -48,9 +58,9 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.domain import FOSTERING_LIMIT, SUPPORTED_ACCOMMODATION_MIN_AGE, CaseFolder, Vacancy
-from matcher.factors.base import TYPE_BIT, TYPES, BoolArray, Pairs, in_sorted
+from matcher.factors.base import RISK_BIT, TYPE_BIT, TYPES, BoolArray, Pairs, in_sorted
 from matcher.placement_types import PlacementType
-from matcher.vocabulary import RESPONSE_REASON_MEANING, Need
+from matcher.vocabulary import RESPONSE_REASON_MEANING, Need, RiskFlag
 
 __all__ = [
     "DEFAULT_RULES",
@@ -170,14 +180,24 @@ class PlacementTypeSuitsChild:
         return f"Placement type {t} is not one the child's plan accepts."
 
 
+#: The source of the age and sex rules: a carer's terms of approval, a home's registration
+#: and its Statement of Purpose (which says the ages and sex of the children it is for).
+_APPROVAL_SOURCE = (
+    "Fostering Services (England) Regulations 2011 reg 27 (terms of approval); "
+    "the home's registration (Care Standards Act 2000) and Statement of Purpose "
+    "(Children's Homes (England) Regulations 2015 reg 16, Sch. 1)"
+)
+
+
 class AgeWithinApproval:
-    """The child's age is within the carer's terms of approval or the home's registration."""
+    """The child's age is within the carer's terms of approval or the home's registration.
+
+    For a children's home ``age_min``..``age_max`` is the registered age range (its
+    registration and its Statement of Purpose); no separate rule repeats it.
+    """
 
     name: ClassVar[str] = "age_within_approval"
-    source: ClassVar[str] = (
-        "Fostering Services (England) Regulations 2011 reg 27 (terms of approval); "
-        "the home's registration (Care Standards Act 2000)"
-    )
+    source: ClassVar[str] = _APPROVAL_SOURCE
     kind: ClassVar[Literal["hard"]] = "hard"
 
     def excludes(self, pairs: Pairs) -> BoolArray:
@@ -192,13 +212,11 @@ class AgeWithinApproval:
 
 
 class SexWithinApproval:
-    """The vacancy takes children of the child's sex."""
+    """The vacancy takes children of the child's sex (for a children's home, the sex it is
+    registered for)."""
 
     name: ClassVar[str] = "sex_within_approval"
-    source: ClassVar[str] = (
-        "Fostering Services (England) Regulations 2011 reg 27 (terms of approval); "
-        "the home's registration (Care Standards Act 2000)"
-    )
+    source: ClassVar[str] = _APPROVAL_SOURCE
     kind: ClassVar[Literal["hard"]] = "hard"
 
     def excludes(self, pairs: Pairs) -> BoolArray:
@@ -299,6 +317,37 @@ class RequiredAdaptation:
         return f"The placement is not {what}, which the child requires."
 
 
+class RiskNotManageable:
+    """A child's risk flags must each be ones the placement declares it can manage.
+
+    A children's home's ``capabilities`` are its Statement of Purpose: the range of needs it
+    is for, including the risks (``cse``, ``missing``, ``aggression``, ...) it can manage; a
+    carer's are its approval and experience. A child with no risk flags is never excluded,
+    so a folder without the ``risk_flags`` column behaves as before.
+    """
+
+    name: ClassVar[str] = "risk_not_manageable"
+    source: ClassVar[str] = (
+        "Children's Homes (England) Regulations 2015 reg 12 (protection of children) and "
+        "reg 16, Sch. 1 (Statement of Purpose: the needs the home is for); "
+        "the carer's terms of approval (Fostering Services (England) Regulations 2011 reg 27)"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """A risk flag of the child that the vacancy does not list among its capabilities."""
+        if not pairs.arrays.c_risks.any():  # no child assessed has a risk flag
+            return _none(pairs)
+        risks = pairs.c("risks")
+        return np.asarray((risks & ~pairs.v("manages")) != 0)
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why: the risks the placement does not say it can manage."""
+        missing = int(pairs.c("risks")[k]) & ~int(pairs.v("manages")[k])
+        names = ", ".join(r.value for r in RiskFlag if missing & RISK_BIT[r])
+        return f"The placement does not declare it can manage the child's risk flags: {names}."
+
+
 class AvoidAreas:
     """Not in an authority or postcode district the child's plan says to avoid."""
 
@@ -339,9 +388,12 @@ class SoloOnly:
     kind: ClassVar[Literal["hard"]] = "hard"
 
     def excludes(self, pairs: Pairs) -> BoolArray:
-        """Somebody fostered there now, or other beds the provider does not keep empty."""
+        """Somebody fostered or living there now (``fostered_now``, or a resident in
+        ``residents.csv``), or other beds the provider does not keep empty."""
         need = pairs.child_has(Need.SOLO_ONLY)
         others_now = pairs.v("fostered_now") > 0
+        if pairs.has_residents:
+            others_now = others_now | (pairs.v("res_count") > 0)
         spare = (pairs.v("provider_beds") > pairs.children_placed) & ~pairs.vacancy_has(
             Need.SOLO_ONLY
         )
@@ -349,34 +401,68 @@ class SoloOnly:
 
     def reason(self, pairs: Pairs, k: int) -> str:
         """Why."""
-        if pairs.v("fostered_now")[k] > 0:
+        living = pairs.has_residents and pairs.v("res_count")[k] > 0
+        if pairs.v("fostered_now")[k] > 0 or living:
             return "Other children already live there; the child must be the only one."
         return "The provider has other beds and does not keep the placement solo."
 
 
 class NoYoungerChildren:
-    """A child who must not live with younger children."""
+    """No child lives with younger children whose plan says they must not.
+
+    The child's own ``no_younger_children`` need: the vacancy declares the capability and no
+    younger child can join in another bed; with ``residents.csv``, no resident is younger.
+    A resident's ``no_younger_children`` need (``residents.csv``): the child is not younger
+    than that resident. Without ``residents.csv`` only the child's own need is checked, as
+    before.
+    """
 
     name: ClassVar[str] = "no_younger_children"
     source: ClassVar[str] = (
         "The child's placement plan (Care Planning Regulations 2010 reg 9): "
-        "no younger children in the placement"
+        "no younger children in the placement; and each resident's, with the impact on the "
+        "children already there (Children's Homes (England) Regulations 2015 reg 14)"
     )
     kind: ClassVar[Literal["hard"]] = "hard"
 
+    def _residents(self, pairs: Pairs, need: BoolArray) -> tuple[BoolArray, BoolArray]:
+        """(a younger resident lives there, a resident the child is too young to join)."""
+        if not pairs.has_residents:
+            return _none(pairs), _none(pairs)
+        age = pairs.c("age")
+        younger_resident = need & (pairs.v("res_min_age") < age)
+        resident_objects = pairs.v("res_nyc_max_age") > age
+        return np.asarray(younger_resident), np.asarray(resident_objects)
+
     def excludes(self, pairs: Pairs) -> BoolArray:
-        """No capability, or a younger child could be placed in another bed."""
+        """No capability, a younger child could be placed in another bed, a younger
+        resident, or a resident who must not live with a child this young."""
         need = pairs.child_has(Need.NO_YOUNGER_CHILDREN)
         cap = pairs.vacancy_has(Need.NO_YOUNGER_CHILDREN)
         other_beds = pairs.v("provider_beds") > pairs.children_placed
         younger_may_join = other_beds & (pairs.v("provider_min_age") < pairs.c("age"))
-        return np.asarray(need & (~cap | younger_may_join))
+        younger_resident, resident_objects = self._residents(pairs, need)
+        return np.asarray((need & (~cap | younger_may_join)) | younger_resident | resident_objects)
 
     def reason(self, pairs: Pairs, k: int) -> str:
-        """Why."""
-        if not pairs.vacancy_has(Need.NO_YOUNGER_CHILDREN)[k]:
+        """Why (a resident by age only, never by reference)."""
+        need = pairs.child_has(Need.NO_YOUNGER_CHILDREN)
+        younger_resident, _ = self._residents(pairs, need)
+        if need[k] and not pairs.vacancy_has(Need.NO_YOUNGER_CHILDREN)[k]:
             return "Younger children may live there; the child must not live with them."
-        return "The provider has other beds open to younger children."
+        if younger_resident[k]:
+            youngest = int(pairs.v("res_min_age")[k])
+            return (
+                f"A resident aged {youngest} lives there, younger than the child, who must "
+                "not live with younger children."
+            )
+        if need[k]:
+            return "The provider has other beds open to younger children."
+        oldest = int(pairs.v("res_nyc_max_age")[k])
+        return (
+            f"A resident aged {oldest} there must not live with younger children, and the "
+            "child is younger."
+        )
 
 
 class BedsForSiblingGroup:
@@ -608,6 +694,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     DolsLawful(),
     ParentAndChild(),
     RequiredAdaptation(),
+    RiskNotManageable(),
     AvoidAreas(),
     SoloOnly(),
     NoYoungerChildren(),

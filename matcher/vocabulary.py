@@ -12,6 +12,9 @@ How each need is matched is fixed here, once, for the matcher's hard rules and f
 * :data:`PREFERRED_CAPABILITY` -- the capability earns points, its absence never excludes (soft);
 * ``solo_only`` and ``no_younger_children`` are *exclusions* about who else lives there,
   described on each member.
+
+Risk flags (:class:`RiskFlag`) are a second vocabulary of the same kind: a child's or a
+resident's ``risk_flags`` and, in a vacancy's ``capabilities``, the risks it can manage.
 """
 
 from __future__ import annotations
@@ -137,6 +140,101 @@ PREFERRED_CAPABILITY: dict[Need, Need] = {
 
 #: Needs that are exclusions about who else lives in the placement (hard rules).
 EXCLUSION_NEEDS: frozenset[Need] = frozenset({Need.SOLO_ONLY, Need.NO_YOUNGER_CHILDREN})
+
+
+class RiskFlag(StrEnum):
+    """A risk recorded on a child or a resident, or a home's ability to manage it.
+
+    A child's and a resident's ``risk_flags`` say what risks the child poses or faces; the
+    same values in a vacancy's ``capabilities`` say that the home's Statement of Purpose
+    (Children's Homes (England) Regulations 2015 reg 16 and Sch. 1: the range of needs the
+    home is for) or the carer's approval covers children with that risk. A child with a risk
+    flag may only be placed where the vacancy declares it (the ``risk_not_manageable`` rule).
+    The values are the kinds of risk placement referrals record; none of them names a child.
+
+    Members
+    -------
+    CSE
+        Risk of child sexual exploitation.
+    CCE
+        Risk of child criminal exploitation (e.g. county lines).
+    MISSING
+        Goes missing from care.
+    SELF_HARM
+        Self-harm or suicidal ideation.
+    SUBSTANCE_MISUSE
+        Misuse of drugs or alcohol.
+    AGGRESSION
+        Violence or aggression towards others.
+    HARMFUL_SEXUAL_BEHAVIOUR
+        Harmful sexual behaviour towards others.
+    FIRE_SETTING
+        Fire setting.
+    OFFENDING
+        Offending (youth justice involvement).
+    """
+
+    CSE = "cse"
+    CCE = "cce"
+    MISSING = "missing"
+    SELF_HARM = "self_harm"
+    SUBSTANCE_MISUSE = "substance_misuse"
+    AGGRESSION = "aggression"
+    HARMFUL_SEXUAL_BEHAVIOUR = "harmful_sexual_behaviour"
+    FIRE_SETTING = "fire_setting"
+    OFFENDING = "offending"
+
+    @classmethod
+    def parse(cls, text: str) -> RiskFlag:
+        """Parse one case-insensitive value, or raise :class:`VocabularyError`."""
+        return _parse_enum(cls, text, "risk flag")
+
+
+#: One-line meaning of each risk flag (as a risk; the capability is managing it).
+RISK_MEANING: dict[RiskFlag, str] = {
+    RiskFlag.CSE: "risk of child sexual exploitation; capability: can manage it",
+    RiskFlag.CCE: "risk of criminal exploitation (county lines); capability: can manage it",
+    RiskFlag.MISSING: "goes missing from care; capability: can manage it",
+    RiskFlag.SELF_HARM: "self-harm or suicidal ideation; capability: can manage it",
+    RiskFlag.SUBSTANCE_MISUSE: "misuses drugs or alcohol; capability: can manage it",
+    RiskFlag.AGGRESSION: "violence or aggression towards others; capability: can manage it",
+    RiskFlag.HARMFUL_SEXUAL_BEHAVIOUR: "harmful sexual behaviour; capability: can manage it",
+    RiskFlag.FIRE_SETTING: "fire setting; capability: can manage it",
+    RiskFlag.OFFENDING: "offending (youth justice involvement); capability: can manage it",
+}
+
+#: Risks a child poses to others in the home: a resident younger than a child with one of
+#: these is named in the impact summary (and so is a child younger than such a resident).
+RISKS_TO_OTHERS: frozenset[RiskFlag] = frozenset(
+    {RiskFlag.AGGRESSION, RiskFlag.HARMFUL_SEXUAL_BEHAVIOUR, RiskFlag.FIRE_SETTING}
+)
+#: Risks that spread between peers (exploitation, going missing, substances): a child and a
+#: resident who share one are named in the impact summary.
+PEER_RISKS: frozenset[RiskFlag] = frozenset(
+    {
+        RiskFlag.CSE,
+        RiskFlag.CCE,
+        RiskFlag.MISSING,
+        RiskFlag.SUBSTANCE_MISUSE,
+        RiskFlag.OFFENDING,
+    }
+)
+
+
+def parse_capability(text: str) -> Need | RiskFlag:
+    """One value of a vacancy's ``capabilities``: a :class:`Need` capability or a
+    :class:`RiskFlag` the placement can manage; else :class:`VocabularyError`."""
+    try:
+        return Need.parse(text)
+    except VocabularyError:
+        pass
+    try:
+        return RiskFlag.parse(text)
+    except VocabularyError:
+        allowed = ", ".join([n.value for n in Need] + [r.value for r in RiskFlag])
+        raise VocabularyError(
+            f"unknown capability {text.strip()!r}; expected one of: {allowed}"
+        ) from None
 
 
 class Ofsted(StrEnum):

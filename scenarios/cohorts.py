@@ -6,7 +6,8 @@ home postcode among the authority's real postcodes, a real school near home) and
 (in-house and agency foster households, connected-person carers, children's homes,
 supported-accommodation units, parent-and-child places) in and around the authority.
 :func:`write_case_folder` writes the result as a case folder (``children.csv``,
-``vacancies.csv``, ``profile.json``, ``README.md``).
+``vacancies.csv``, ``profile.json``, ``README.md``, and with ``residents=True`` a
+``residents.csv`` of the children already living in the children's homes).
 
 Two shapes:
 
@@ -33,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from matcher.contract import CHILDREN_FILE, VACANCIES_FILE, column_names
+from matcher.contract import CHILDREN_FILE, RESIDENTS_FILE, VACANCIES_FILE, column_names
 from matcher.placement_types import PlacementType
 from scenarios.profiles import Mix, Profile, profile_for
 from scenarios.synth_geo import CohortGeography, RealGeography, sector_range
@@ -80,11 +81,15 @@ class SyntheticCase:
         The rows of ``children.csv`` and ``vacancies.csv`` (all values as text).
     metadata : dict
         What ``profile.json`` records: synthetic, seed, shape, profile, realised figures.
+    residents : pandas.DataFrame or None
+        The rows of ``residents.csv`` (all values as text) when asked for (``residents``
+        of :func:`generate`); ``None``: no ``residents.csv`` is written.
     """
 
     children: pd.DataFrame
     vacancies: pd.DataFrame
     metadata: dict[str, Any]
+    residents: pd.DataFrame | None = None
 
 
 # -- sampling helpers ----------------------------------------------------------------------
@@ -590,6 +595,107 @@ def synthetic_urns(vacancies: pd.DataFrame, seed: int) -> list[str]:
     return ["" if k is None else urn_of[k] for k in keys]
 
 
+#: Share of children's-home residents with each risk flag (assumed: no national statistic
+#: gives these per resident; orders of magnitude from Ofsted's and the DfE's descriptions of
+#: children living in children's homes, where going missing, self-harm and exploitation are
+#: common and fire setting rare).
+RESIDENT_RISKS: tuple[tuple[str, float], ...] = (
+    ("missing", 0.35),
+    ("self_harm", 0.25),
+    ("aggression", 0.25),
+    ("cce", 0.18),
+    ("substance_misuse", 0.18),
+    ("cse", 0.14),
+    ("offending", 0.14),
+    ("harmful_sexual_behaviour", 0.05),
+    ("fire_setting", 0.03),
+)
+#: Share of residents who must not live with younger children (assumed).
+RESIDENT_NO_YOUNGER_SHARE = 0.05
+#: Share of a disability-registered home's residents who are disabled (assumed).
+RESIDENT_DISABLED_SHARE = 0.5
+#: Share of homes that declare they can manage a risk none of their residents has (assumed).
+HOME_MANAGES_OTHER_RISK = 0.5
+#: Children living in a home that offers every one of its beds, in places it does not offer
+#: (0, 1, 2, 3), with their shares (assumed: most homes with a vacancy have children living
+#: there; a quarter are new or have just emptied).
+OTHER_PLACES: tuple[tuple[int, float], ...] = ((0, 0.25), (1, 0.3), (2, 0.3), (3, 0.15))
+
+RESIDENT_COLUMNS: tuple[str, ...] = column_names(RESIDENTS_FILE)
+
+
+def synthetic_residents(vacancies: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, list[str]]:
+    """The children living in each children's home now, and the homes' capabilities.
+
+    A home's residents fill the beds that are not free (``_occupied``: the referrals shape),
+    and a home that offers all its beds has others living in places it does not offer
+    (:data:`OTHER_PLACES`); in the whole-cohort shape every bed is free and nobody lives
+    there (``_occupied`` absent: no resident at all). Each resident has
+    a reference ``R1``, ``R2``, ... (no name), an age within the home's registration (older
+    more likely, 10 at the youngest), the home's sex or either, a disability in a
+    disability-registered home, rarely ``no_younger_children``, and risk flags at the
+    :data:`RESIDENT_RISKS` shares. Each home's ``capabilities`` then add the risks its
+    residents have (its Statement of Purpose covers them) and, for half the homes, one more.
+    Drawn by their own generator seeded from ``seed``, so that asking for residents changes
+    no other draw of the case.
+
+    Returns
+    -------
+    (residents, capabilities)
+        The rows of ``residents.csv`` (text) and every vacancy's new ``capabilities``.
+    """
+    rng = np.random.default_rng([seed, 14])
+    rows: list[dict[str, str]] = []
+    caps_out: list[str] = []
+    shape_has_residents = "_occupied" in vacancies
+    occupied: list[int] = (
+        [int(x) for x in vacancies["_occupied"].fillna(0).to_numpy().tolist()]
+        if shape_has_residents
+        else [0] * len(vacancies)
+    )
+    other_n = np.array([n for n, _ in OTHER_PLACES])
+    other_p = np.array([p for _, p in OTHER_PLACES])
+    flags = [f for f, _ in RESIDENT_RISKS]
+    shares = np.array([p for _, p in RESIDENT_RISKS])
+    for i, v in enumerate(vacancies.itertuples(index=False)):
+        caps = [c for c in str(v.capabilities).split(";") if c]
+        if v.placement_type != str(PlacementType.CHILDRENS_HOME):
+            caps_out.append(str(v.capabilities))
+            continue
+        lo, hi = max(int(str(v.age_min)), 10), min(int(str(v.age_max)), 17)
+        ages = np.arange(lo, hi + 1)
+        p_age = (ages - 9).astype(float)
+        managed: set[str] = set()
+        living = occupied[i]
+        if shape_has_residents and living == 0:
+            living = int(rng.choice(other_n, p=other_p))
+        for k in range(living):
+            age = int(rng.choice(ages, p=p_age / p_age.sum()))
+            sex = str(v.sex) if v.sex in ("M", "F") else ("M" if rng.random() < 0.6 else "F")
+            needs = []
+            if "disability" in caps and rng.random() < RESIDENT_DISABLED_SHARE:
+                needs.append("disability")
+            if rng.random() < RESIDENT_NO_YOUNGER_SHARE:
+                needs.append("no_younger_children")
+            risks = [f for f, u in zip(flags, rng.random(len(flags)) < shares, strict=True) if u]
+            managed.update(risks)
+            rows.append(
+                {
+                    "provider_id": str(v.provider_id),
+                    "resident_ref": f"R{k + 1}",
+                    "age": str(age),
+                    "sex": sex,
+                    "needs": ";".join(sorted(needs)),
+                    "risk_flags": ";".join(sorted(risks)),
+                }
+            )
+        if rng.random() < HOME_MANAGES_OTHER_RISK:
+            managed.add(flags[int(rng.integers(len(flags)))])
+        caps_out.append(";".join([*caps, *sorted(managed - set(caps))]))
+    frame = pd.DataFrame(rows, columns=list(RESIDENT_COLUMNS)).astype(str)
+    return frame, caps_out
+
+
 def _draw_supply(
     profile: Profile,
     c: _Cohort,
@@ -889,6 +995,7 @@ def generate(
     referrals: int | None = None,
     profile: Profile | None = None,
     geo: CohortGeography | None = None,
+    residents: bool = False,
 ) -> SyntheticCase:
     """Generate a synthetic case folder for an English authority.
 
@@ -908,6 +1015,10 @@ def generate(
         Use this profile instead of the authority's own.
     geo : CohortGeography, optional
         Where postcodes, neighbours and schools come from (default: :mod:`geography`).
+    residents : bool
+        Also draw the children living in the children's homes now (``residents.csv``, see
+        :func:`synthetic_residents`) and the risks the homes declare they can manage. Off
+        by default, so that every case generated before is generated unchanged.
 
     Raises
     ------
@@ -958,10 +1069,16 @@ def generate(
     # the organisation (fostering service, agency, home operator) is an extra column.
     vac.insert(1, "provider_id", [f"P{i + 1:04d}" for i in range(len(vac))])
     vac["urn"] = synthetic_urns(vac, seed)
+    residents_df = None
+    if residents:
+        residents_df, vac["capabilities"] = synthetic_residents(vac, seed)
     # columns synth does not fill (the dates: free now, no needed_by) are written blank
     vacancies_df = vac.reindex(columns=list(VACANCY_COLUMNS), fill_value="").astype(str)
     metadata = _metadata(profile, seed, shape, ons, name, children_df, vacancies_df, n)
-    return SyntheticCase(children_df, vacancies_df, metadata)
+    if residents_df is not None:
+        metadata["realised"]["residents"] = len(residents_df)
+        metadata["realised"]["homes_with_residents"] = int(residents_df["provider_id"].nunique())
+    return SyntheticCase(children_df, vacancies_df, metadata, residents_df)
 
 
 def _free_beds(
@@ -1007,6 +1124,8 @@ def _free_beds(
             r = dict(r)
             if r["placement_type"] in fostering:
                 r["fostered_now"] = int(r["beds"]) - free_of[i]
+            # the beds not free are lived in (residents.csv, when asked for)
+            r["_occupied"] = int(r["beds"]) - free_of[i]
             r["beds"] = free_of[i]
             out.append(r)
     return out
@@ -1102,7 +1221,8 @@ def write_case_folder(case: SyntheticCase, out: str | Path) -> Path:
     """Write a generated case into the folder ``out`` (created if needed).
 
     Writes ``children.csv`` and ``vacancies.csv`` (the case-folder contract's columns, in
-    order, then one extra column each), ``profile.json`` (seed, shape, profile with every
+    order, then one extra column each), ``residents.csv`` when the case has residents,
+    ``profile.json`` (seed, shape, profile with every
     figure marked published or assumed, realised figures) and a short ``README.md``.
     Existing files of those names are replaced; nothing else in the folder is touched.
     """
@@ -1110,6 +1230,8 @@ def write_case_folder(case: SyntheticCase, out: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     case.children.to_csv(folder / "children.csv", index=False, lineterminator="\n")
     case.vacancies.to_csv(folder / "vacancies.csv", index=False, lineterminator="\n")
+    if case.residents is not None:
+        case.residents.to_csv(folder / RESIDENTS_FILE, index=False, lineterminator="\n")
     (folder / "profile.json").write_text(
         json.dumps(case.metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -1137,6 +1259,14 @@ def _readme(meta: dict[str, Any]) -> str:
         f"- {r['children']} children, {r['uasc']} of them separated migrant children",
         f"- {r['vacancies']} vacancies with {r['beds']} beds; "
         f"{r['in_county_bed_share']:.0%} of beds in the authority",
+        *(
+            [
+                f"- {r['residents']} children living in {r['homes_with_residents']} "
+                "children's homes now (`residents.csv`; synthetic, no names)"
+            ]
+            if "residents" in r
+            else []
+        ),
         "",
         "Published figures used: " + ", ".join(prof["published"]) + ".",
         "",

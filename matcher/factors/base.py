@@ -32,7 +32,7 @@ import numpy.typing as npt
 from matcher.domain import FOSTERING_LIMIT, CaseFolder, Child, Provider, Vacancy
 from matcher.placement_types import FOSTERING_TYPES, PlacementType
 from matcher.policy import Policy
-from matcher.vocabulary import Need, Ofsted, Sex, VacancySex
+from matcher.vocabulary import Need, Ofsted, RiskFlag, Sex, VacancySex
 
 if TYPE_CHECKING:
     from geography.authorities import Authority
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NEED_BIT",
     "OFSTED_ORDER",
+    "RISK_BIT",
     "TYPE_BIT",
     "Factor",
     "FolderArrays",
@@ -56,6 +57,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Bit of each need / capability in the masks.
 NEED_BIT: dict[Need, int] = {n: 1 << i for i, n in enumerate(Need)}
+#: Bit of each risk flag in the risk masks (a child's flags, the risks a vacancy manages).
+RISK_BIT: dict[RiskFlag, int] = {r: 1 << i for i, r in enumerate(RiskFlag)}
 #: Bit of each placement type in a child's acceptable-types mask.
 TYPE_BIT: dict[PlacementType, int] = {t: 1 << i for i, t in enumerate(PlacementType)}
 #: Placement types by their index in :class:`PlacementType` (``Pairs.v_type`` values).
@@ -84,6 +87,15 @@ def in_sorted(values: IntArray, keys: IntArray) -> BoolArray:
 
 def _needs_mask(needs: frozenset[Need]) -> int:
     return sum(NEED_BIT[n] for n in needs)
+
+
+def _risk_mask(flags: frozenset[RiskFlag]) -> int:
+    return sum(RISK_BIT[r] for r in flags)
+
+
+#: ``v_res_min_age`` of a provider nobody lives with: older than anyone, so that no child is
+#: ever older than it.
+NO_RESIDENT_MIN_AGE = 1000
 
 
 class _Codes:
@@ -151,6 +163,13 @@ class VacancyArrays:
     group_index, group_size : Mapping
         Sibling group id -> its index in ``folder.sibling_groups`` and its size (the whole
         folder's, whichever children are assessed).
+    v_manages : numpy.ndarray of int64
+        The risk flags each vacancy can manage, as a mask (:data:`RISK_BIT`).
+    v_res_count, v_res_min_age, v_res_max_age, v_res_needs, v_res_nyc_max_age
+        The provider's residents (``residents.csv``): how many; the youngest and oldest
+        age (:data:`NO_RESIDENT_MIN_AGE` and -1 with none); the union of their needs as a
+        mask; the oldest age of a resident who must not live with younger children (-1
+        with none).
     """
 
     vacancies: tuple[Vacancy, ...]
@@ -183,6 +202,12 @@ class VacancyArrays:
     connected: Mapping[str, tuple[int, ...]]
     group_index: Mapping[str, int]
     group_size: Mapping[str, int]
+    v_manages: IntArray
+    v_res_count: IntArray
+    v_res_min_age: IntArray
+    v_res_max_age: IntArray
+    v_res_needs: IntArray
+    v_res_nyc_max_age: IntArray
 
     @property
     def n_vacancies(self) -> int:
@@ -212,6 +237,14 @@ class VacancyArrays:
         for j, v in enumerate(vacs):
             for cid in v.connected_to:
                 connected.setdefault(cid, []).append(j)
+        homes = wide.residents
+        if homes:
+            res = [homes.get(v.provider_id, _NOBODY) for v in vacs]
+            res_cols = [_i64([r[k] for r in res]) for k in range(5)]
+        else:  # no residents.csv: nothing to look up per vacancy
+            n = len(vacs)
+            nobody = [np.full(n, x, dtype=np.int64) for x in _NOBODY]
+            res_cols = nobody
         return cls(
             vacancies=vacs,
             v_type=_i64([TYPES.index(v.placement_type) for v in vacs]),
@@ -247,7 +280,38 @@ class VacancyArrays:
             connected=MappingProxyType({c: tuple(js) for c, js in connected.items()}),
             group_index=wide.group_index,
             group_size=wide.group_size,
+            v_manages=_i64([_risk_mask(v.manages) for v in vacs]),
+            v_res_count=res_cols[0],
+            v_res_min_age=res_cols[1],
+            v_res_max_age=res_cols[2],
+            v_res_needs=res_cols[3],
+            v_res_nyc_max_age=res_cols[4],
         )
+
+
+#: The resident columns of a provider nobody lives with: count, youngest, oldest, needs,
+#: oldest with ``no_younger_children``.
+_NOBODY: tuple[int, int, int, int, int] = (0, NO_RESIDENT_MIN_AGE, -1, 0, -1)
+
+
+def _resident_columns(folder: CaseFolder) -> dict[str, tuple[int, int, int, int, int]]:
+    out: dict[str, tuple[int, int, int, int, int]] = {}
+    for p in folder.providers:
+        rs = folder.residents_of(p.provider_id)
+        if not rs:
+            continue
+        nyc = [r.age for r in rs if Need.NO_YOUNGER_CHILDREN in r.needs]
+        needs = 0
+        for r in rs:
+            needs |= _needs_mask(r.needs)
+        out[p.provider_id] = (
+            len(rs),
+            min(r.age for r in rs),
+            max(r.age for r in rs),
+            needs,
+            max(nyc, default=-1),
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -259,6 +323,7 @@ class _FolderWide:
     min_age: Mapping[str, int]
     group_index: Mapping[str, int]
     group_size: Mapping[str, int]
+    residents: Mapping[str, tuple[int, int, int, int, int]]  # provider -> _NOBODY's columns
 
 
 def _folder_wide(folder: CaseFolder) -> _FolderWide:
@@ -271,6 +336,7 @@ def _folder_wide(folder: CaseFolder) -> _FolderWide:
             {g.sibling_group_id: i for i, g in enumerate(folder.sibling_groups)}
         ),
         group_size=MappingProxyType({g.sibling_group_id: g.size for g in folder.sibling_groups}),
+        residents=MappingProxyType(_resident_columns(folder)),
     )
 
 
@@ -314,6 +380,7 @@ class FolderArrays:
     c_ethnicity: IntArray
     c_religion: IntArray
     c_language: IntArray
+    c_risks: IntArray  # risk flags as a mask (RISK_BIT)
     # vacancies
     v_type: IntArray
     v_beds: IntArray
@@ -336,6 +403,12 @@ class FolderArrays:
     v_provider_beds: IntArray
     v_provider_min_age: IntArray
     v_religion: IntArray
+    v_manages: IntArray  # risk flags it can manage, as a mask
+    v_res_count: IntArray  # residents of its provider (residents.csv)
+    v_res_min_age: IntArray  # youngest resident's age; NO_RESIDENT_MIN_AGE without one
+    v_res_max_age: IntArray  # oldest resident's age; -1 without one
+    v_res_needs: IntArray  # union of the residents' needs, as a mask
+    v_res_nyc_max_age: IntArray  # oldest resident with no_younger_children; -1 without one
     # sparse relations (sorted keys)
     connected_keys: IntArray  # child * n_v + vacancy
     avoid_authority_keys: IntArray  # child * n_authorities + authority
@@ -450,6 +523,7 @@ class FolderArrays:
             c_ethnicity=c_eth,
             c_religion=c_rel,
             c_language=c_lang,
+            c_risks=_i64([_risk_mask(c.risk_flags) for c in kids]),
             v_type=va.v_type,
             v_beds=va.v_beds,
             v_age_min=va.v_age_min,
@@ -471,6 +545,12 @@ class FolderArrays:
             v_provider_beds=va.v_provider_beds,
             v_provider_min_age=va.v_provider_min_age,
             v_religion=va.v_religion,
+            v_manages=va.v_manages,
+            v_res_count=va.v_res_count,
+            v_res_min_age=va.v_res_min_age,
+            v_res_max_age=va.v_res_max_age,
+            v_res_needs=va.v_res_needs,
+            v_res_nyc_max_age=va.v_res_nyc_max_age,
             connected_keys=np.unique(_i64(connected)),
             avoid_authority_keys=keys(avoid_auth_pairs, n_auth),
             avoid_outcode_keys=keys(avoid_out_pairs, n_out),
@@ -672,6 +752,12 @@ class Pairs:
     def vacancy_has(self, capability: Need) -> BoolArray:
         """The vacancy offers ``capability``."""
         return has_bit(self.v("caps"), NEED_BIT[capability])
+
+    @property
+    def has_residents(self) -> bool:
+        """The folder lists residents (``residents.csv``): only then do the rules and
+        factors about residents compute anything."""
+        return bool(self.arrays.folder.residents)
 
     def vacancy_is(self, placement_type: PlacementType) -> BoolArray:
         """The vacancy is of ``placement_type``."""

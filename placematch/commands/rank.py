@@ -38,6 +38,8 @@ SHORT: dict[str, str] = {
     "ofsted": "ofsted",
     "cost": "cost",
     "culture_language": "cult",
+    "age_gap": "gap",
+    "shared_needs": "shared",
 }
 
 
@@ -140,7 +142,9 @@ def _miles(value: float | None) -> str:
 
 def render_ranking(ranking: Ranking, *, excluded: bool = False) -> str:
     """The human table printed by ``placematch rank`` (``excluded``: list each exclusion)."""
-    names = [f.name for f in DEFAULT_FACTORS]
+    # The factors the options were scored on: without residents.csv, not those about residents.
+    scored = {f.factor for o in ranking.options[:1] for f in o.factors}
+    names = [f.name for f in DEFAULT_FACTORS if not scored or f.name in scored]
     head = ["#", "vacancy", "type", "total", *(SHORT.get(n, n) for n in names)]
     head += ["miles", "school mi", "in area", "sign-offs"]
     # The providers' answers get a column only when there are any (the table is unchanged

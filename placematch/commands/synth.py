@@ -44,6 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write a referral list: this many children needing a home now, against free beds "
         "(default: the whole cohort against the whole supply)",
     )
+    parser.add_argument(
+        "--residents",
+        action="store_true",
+        help="also write residents.csv: the synthetic children living in the children's "
+        "homes now (their occupied beds, in a referral list) and the risks the homes can "
+        "manage",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
 
@@ -51,7 +58,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Generate and write the case folder; print a summary."""
     output_folder(args.out, "--out")  # before the work: a file there is one clear line
-    case = generate(args.la, args.seed, children=args.children, referrals=args.referrals)
+    case = generate(
+        args.la,
+        args.seed,
+        children=args.children,
+        referrals=args.referrals,
+        residents=args.residents,
+    )
     folder = write_case_folder(case, args.out)
     meta = case.metadata
     r = meta["realised"]
@@ -83,4 +96,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for kind, beds in r["beds_by_type"].items():
         print(f"    {kind:<26} {beds:>5} beds")
+    if "residents" in r:
+        print(
+            f"  residents  {r['residents']:>6}  (living in {r['homes_with_residents']} "
+            "children's homes now)"
+        )
     return 0

@@ -71,6 +71,11 @@ def render_summary(summary: dict[str, Any], folder: str) -> str:
     if "responses" in s:
         answers = ", ".join(f"{n} {kind}" for kind, n in s["responses"].items())
         lines.append(f"Providers' answers to referrals (responses.csv): {answers}")
+    if s.get("residents"):
+        lines.append(
+            f"Residents (residents.csv): {s['residents']} children living with "
+            f"{s['providers_with_residents']} providers"
+        )
     if s["warnings"]:
         lines.append(f"{s['warnings']} warning(s), listed on stderr")
     return "\n".join(lines)

@@ -70,6 +70,7 @@ class ChildIn(_In):
     avoid_areas: list[str] = Field(default_factory=list, max_length=20)
     needed_by: str = Field(default="", max_length=10)  # YYYY-MM-DD, checked by the loader
     urgency: str = Field(default="", max_length=20)
+    risk_flags: list[str] = Field(default_factory=list, max_length=20)
 
     def row(self) -> dict[str, str]:
         """The CSV cells."""
@@ -93,7 +94,8 @@ class VacancyIn(_In):
     age_min: int = Field(ge=0, le=25)
     age_max: int = Field(ge=0, le=25)
     sex: str = Field(default="any", max_length=3)
-    capabilities: list[str] = Field(default_factory=list, max_length=20)
+    # needs and risk flags it can manage (two vocabularies in one cell)
+    capabilities: list[str] = Field(default_factory=list, max_length=40)
     ofsted: str = Field(max_length=30)
     weekly_cost: int = Field(ge=0, le=100_000)
     connected_to: list[str] = Field(default_factory=list, max_length=20)

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE
-from matcher.factors import DEFAULT_FACTORS
+from matcher.factors import DEFAULT_FACTORS, RESIDENT_FACTORS
 from matcher.problems import CaseFolderError
 from matcher.vocabulary import RESPONSE_REASON_MEANING, ResponseReason
 from matcher.vocabulary import Response as Answer
@@ -46,6 +46,8 @@ FACTOR_LABELS = {
     "ofsted": "Ofsted",
     "cost": "Cost",
     "culture_language": "Culture",
+    "age_gap": "Age gap",
+    "shared_needs": "Shared needs",
 }
 EXAMPLE_FORECAST = Path(__file__).parent / "data" / "essex_2026.toml"
 
@@ -221,7 +223,9 @@ def child_page(
         decision=decision,
         ranking=ranking,
         answer=answer,
-        factors=[f.name for f in DEFAULT_FACTORS],
+        # The service does not store residents.csv yet, so the factors about residents are
+        # always 0 here: no column for them.
+        factors=[f.name for f in DEFAULT_FACTORS if f.name not in RESIDENT_FACTORS],
         labels=FACTOR_LABELS,
         vacancies=vacancies,
         vacancy_ids=all_ids,

@@ -31,7 +31,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matcher.casefolder import case_folder_rows, load_case_folder
-from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE, column_names
+from matcher.contract import (
+    CHILDREN_FILE,
+    POLICY_FILE,
+    RESIDENTS_FILE,
+    VACANCIES_FILE,
+    column_names,
+)
 from matcher.domain import CaseFolder, ReferralResponse
 from matcher.problems import CaseFolderError, Problem
 from placematch.service.models import (
@@ -455,6 +461,20 @@ def store_folder(
     """
     rows = case_folder_rows(folder)
     written = set(files)
+    warnings = folder.warnings
+    if folder.residents:
+        # Not stored yet: say so rather than drop them unnoticed.
+        warnings = (
+            *warnings,
+            Problem(
+                RESIDENTS_FILE,
+                None,
+                None,
+                f"{len(folder.residents)} resident(s) checked but not stored: the service does "
+                "not keep residents.csv yet, so its rankings do not check them (use placematch "
+                "rank or impact on the case folder)",
+            ),
+        )
     if CHILDREN_FILE not in written:
         rows[CHILDREN_FILE] = []
         folder = CaseFolder(
@@ -508,7 +528,7 @@ def store_folder(
         added_v,
         len(vacancy_rows) - added_v,
         policy_toml is not None,
-        folder.warnings,
+        warnings,
     )
 
 

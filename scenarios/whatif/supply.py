@@ -202,6 +202,14 @@ def check_file(file: ScenarioFile) -> tuple[str, str]:
         for name in ("children.csv", "vacancies.csv"):
             if not (folder / name).is_file():
                 raise fail("scenario.case_folder", f"{folder}: no {name} there")
+        if (folder / "residents.csv").is_file():
+            # Refused rather than ignored: runs would match as if nobody lived in the homes.
+            raise fail(
+                "scenario.case_folder",
+                f"{folder}: residents.csv is not read by supply what-ifs yet (their runs "
+                "would ignore the children living in the homes); run the scenario on a copy "
+                "of the folder without it",
+            )
         try:
             children, vacancies, _ = _read_folder(str(folder))
             la_texts = children["la"].value_counts()

@@ -21,7 +21,7 @@ from test_rules_builders import POSTCODES, authority, oracle_eligible, place
 
 from geography.schools import school
 from matcher.candidates import CandidateSet, build_candidates
-from matcher.domain import CaseFolder, Child, ReferralResponse, Vacancy
+from matcher.domain import CaseFolder, Child, ReferralResponse, Resident, Vacancy
 from matcher.placement_types import PlacementType as PT
 from matcher.policy import Policy, Weights
 from matcher.rank import rank_child
@@ -32,6 +32,7 @@ from matcher.vocabulary import (
     Ofsted,
     Response,
     ResponseReason,
+    RiskFlag,
     Sex,
     VacancySex,
 )
@@ -48,6 +49,8 @@ NEEDS = [
 ]
 CAPS = [*NEEDS, Need.UASC, Need.SIBLING_GROUP]
 FOSTER = [PT.CONNECTED_PERSON_FOSTER, PT.INHOUSE_FOSTER, PT.AGENCY_FOSTER]
+RISKS = [RiskFlag.CSE, RiskFlag.MISSING, RiskFlag.AGGRESSION]
+RESIDENT_NEEDS = [Need.DISABILITY, Need.UASC, Need.NO_YOUNGER_CHILDREN, Need.WHEELCHAIR]
 
 
 @st.composite
@@ -91,6 +94,11 @@ def children_st(draw: st.DrawFn, n: int) -> list[Child]:
                 ),
                 avoid_outcodes=draw(
                     st.sampled_from([frozenset(), frozenset(), frozenset({"CM2"})])
+                ),
+                risk_flags=frozenset(
+                    draw(st.sets(st.sampled_from(RISKS), max_size=2))
+                    if draw(st.integers(0, 3)) == 0
+                    else ()
                 ),
             )
         )
@@ -137,8 +145,30 @@ def vacancies_st(draw: st.DrawFn, n: int, child_ids: list[str]) -> list[Vacancy]
                 ethnicity=draw(st.sampled_from([frozenset(), frozenset({"WBRI"})])),
                 religion=draw(st.sampled_from([None, "islam"])),
                 languages=draw(st.sampled_from([frozenset(), frozenset({"english", "pashto"})])),
+                manages=frozenset(draw(st.sets(st.sampled_from(RISKS), max_size=3))),
             )
         )
+    return out
+
+
+@st.composite
+def residents_st(draw: st.DrawFn, vacancies: list[Vacancy]) -> list[Resident]:
+    """Residents for some of the providers (none at all half the time: no residents.csv)."""
+    if draw(st.booleans()):
+        return []
+    out: list[Resident] = []
+    for pid in sorted({v.provider_id for v in vacancies}):
+        for k in range(draw(st.integers(0, 2))):
+            out.append(
+                Resident(
+                    provider_id=pid,
+                    resident_ref=f"R{k}",
+                    age=draw(st.integers(0, 19)),
+                    sex=draw(st.sampled_from(list(Sex))),
+                    needs=frozenset(draw(st.sets(st.sampled_from(RESIDENT_NEEDS), max_size=2))),
+                    risk_flags=frozenset(draw(st.sets(st.sampled_from(RISKS), max_size=1))),
+                )
+            )
     return out
 
 
@@ -153,6 +183,8 @@ def policy_st(draw: st.DrawFn) -> Policy:
         ofsted=draw(st.integers(0, 100)),
         cost=draw(st.integers(0, min(statutory.values()))),
         culture_language=draw(st.integers(0, 100)),
+        age_gap=draw(st.integers(0, 100)),
+        shared_needs=draw(st.integers(0, 100)),
         **statutory,
     )
     return Policy(
@@ -161,6 +193,7 @@ def policy_st(draw: st.DrawFn) -> Policy:
         in_area_tier=draw(st.booleans()),
         allow_sibling_split=draw(st.booleans()),
         key_stage_4_multiplier=draw(st.sampled_from([1.0, 1.5, 2.0, 3.0])),
+        resident_age_gap_years=draw(st.integers(0, 6)),
     )
 
 
@@ -173,7 +206,14 @@ def folders(
     m = draw(st.integers(1, max_vacancies))
     vacs = draw(vacancies_st(m, [c.child_id for c in kids]))
     pol = draw(policy_st()) if policy and draw(st.booleans()) else Policy()
-    return CaseFolder(tuple(kids), tuple(vacs), pol, responses=draw(responses_st(kids, vacs)))
+    residents = draw(residents_st(vacs))
+    return CaseFolder(
+        tuple(kids),
+        tuple(vacs),
+        pol,
+        responses=draw(responses_st(kids, vacs)),
+        residents=tuple(residents),
+    )
 
 
 @st.composite
@@ -238,7 +278,11 @@ def test_input_order_does_not_change_the_result(folder: CaseFolder, rnd: Any) ->
     rnd.shuffle(kids)
     rnd.shuffle(vacs)
     a = build_candidates(folder)
-    b = build_candidates(CaseFolder(tuple(kids), tuple(vacs), folder.policy))
+    people = list(folder.residents)
+    rnd.shuffle(people)
+    b = build_candidates(
+        CaseFolder(tuple(kids), tuple(vacs), folder.policy, residents=tuple(people))
+    )
     for name in ("child_index", "vacancy_index", "objective_points", "factor_points", "tier"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
     assert a.exclusion_counts == b.exclusion_counts
@@ -247,7 +291,10 @@ def test_input_order_does_not_change_the_result(folder: CaseFolder, rnd: Any) ->
 @given(folders(), policy_st())
 def test_kin_always_first(folder: CaseFolder, policy: Policy) -> None:
     folder = CaseFolder(
-        folder.children, folder.vacancies, dataclasses.replace(policy, connected_person_tier=True)
+        folder.children,
+        folder.vacancies,
+        dataclasses.replace(policy, connected_person_tier=True),
+        residents=folder.residents,
     )
     cands = build_candidates(folder)
     for i, c in enumerate(folder.children):
@@ -418,7 +465,20 @@ def household_folders(draw: st.DrawFn) -> CaseFolder:
             )
         )
     split = draw(st.integers(0, 3)) == 0
-    return CaseFolder(tuple(kids), tuple(vacs), Policy(allow_sibling_split=split))
+    # Children living there now: younger or older, some who must not live with younger ones.
+    living = [
+        Resident(
+            provider_id=draw(st.sampled_from([v.provider_id for v in vacs])),
+            resident_ref=f"R{r}",
+            age=draw(st.integers(8, 17)),
+            sex=Sex.F,
+            needs=draw(st.sampled_from([frozenset(), frozenset({Need.NO_YOUNGER_CHILDREN})])),
+        )
+        for r in range(draw(st.integers(0, 3)))
+    ]
+    return CaseFolder(
+        tuple(kids), tuple(vacs), Policy(allow_sibling_split=split), residents=tuple(living)
+    )
 
 
 @given(household_folders())
@@ -439,7 +499,9 @@ def test_household_rules_hold(folder: CaseFolder) -> None:
 def test_adding_a_vacancy_changes_no_other_pair(folder: CaseFolder, data: st.DataObject) -> None:
     extra = data.draw(vacancies_st(1, [c.child_id for c in folder.children]))[0]
     extra = dataclasses.replace(extra, vacancy_id="VX", provider_id="PX")
-    bigger = CaseFolder(folder.children, (*folder.vacancies, extra), folder.policy)
+    bigger = CaseFolder(
+        folder.children, (*folder.vacancies, extra), folder.policy, residents=folder.residents
+    )
     a, b = build_candidates(folder), build_candidates(bigger)
 
     def by_pair(c: CandidateSet) -> dict[tuple[str, str], tuple[int, ...]]:

@@ -125,6 +125,7 @@ def test_children_columns_are_pinned() -> None:
         "avoid_areas",
         "needed_by",
         "urgency",
+        "risk_flags",
     )
     required = {c.name for c in CHILDREN_COLUMNS if c.required}
     assert required == {"child_id", "age", "sex", "home_postcode", "la"}

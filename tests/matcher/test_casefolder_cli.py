@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.contract import CHILDREN_COLUMNS, VACANCIES_COLUMNS, contract
+from matcher.contract import CHILDREN_COLUMNS, RESIDENTS_COLUMNS, VACANCIES_COLUMNS, contract
 from matcher.policy import policy_keys
 from placematch.cli import main
 
@@ -75,7 +75,7 @@ def test_schema_json_is_the_contract(capsys: pytest.CaptureFixture[str]) -> None
 def test_schema_text_names_every_column_and_key(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     out = capsys.readouterr().out
-    for column in (*CHILDREN_COLUMNS, *VACANCIES_COLUMNS):
+    for column in (*CHILDREN_COLUMNS, *VACANCIES_COLUMNS, *RESIDENTS_COLUMNS):
         assert f"  {column.name} " in out
     for key in policy_keys():
         assert f"  {key.key} " in out
@@ -85,7 +85,7 @@ def test_schema_text_names_every_column_and_key(capsys: pytest.CaptureFixture[st
 
 def test_docs_describe_every_column_key_and_value() -> None:
     text = (ROOT / "docs" / "case-folder.md").read_text(encoding="utf-8")
-    for column in (*CHILDREN_COLUMNS, *VACANCIES_COLUMNS):
+    for column in (*CHILDREN_COLUMNS, *VACANCIES_COLUMNS, *RESIDENTS_COLUMNS):
         assert f"| `{column.name}` |" in text, column.name
     for key in policy_keys():
         assert f"| `{key.key}` |" in text, key.key

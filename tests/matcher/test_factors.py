@@ -34,13 +34,15 @@ def test_default_set_is_one_module_per_factor_with_a_basis() -> None:
         "ofsted",
         "cost",
         "culture_language",
+        "age_gap",
+        "shared_needs",
     ]
     modules = {type(f).__module__ for f in DEFAULT_FACTORS}
     assert len(modules) == len(DEFAULT_FACTORS)
     for f in DEFAULT_FACTORS:
         assert f.kind == "soft" and f.reference.strip()
         doc = __import__(type(f).__module__, fromlist=["x"]).__doc__
-        assert doc and ("Act" in doc or "UNCRC" in doc)
+        assert doc and ("Act" in doc or "UNCRC" in doc or "Regulations" in doc)
 
 
 def test_distance_curve_examples() -> None:

@@ -24,7 +24,7 @@ from matcher.candidates import factor_matrix, signoff_codes, signoff_flags
 from matcher.casefolder import load_case_folder
 from matcher.domain import CaseFolder
 from matcher.explain import Deferred, Ranking
-from matcher.factors import DEFAULT_FACTORS
+from matcher.factors import factors_for
 from matcher.factors.base import FolderArrays, Pairs, VacancyArrays, in_sorted
 from matcher.policy import Policy
 from matcher.rank import rank_child, why_not
@@ -34,8 +34,8 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 
 
 def _fresh(folder: CaseFolder, policy: Policy | None = None) -> CaseFolder:
-    """An equal folder object (every field: children, vacancies, policy, answers...) with
-    nothing cached."""
+    """An equal folder object (every field: children, vacancies, policy, residents,
+    answers...) with nothing cached."""
     return dataclasses.replace(folder, policy=policy or folder.policy)
 
 
@@ -68,7 +68,7 @@ def _eager(folder: CaseFolder, child_id: str) -> tuple[dict[str, list[str]], dic
     points = factor_matrix(mine)
     reasons = {
         mine.vacancy(r).vacancy_id: [
-            f.reason(mine, r, int(points[r, j])) for j, f in enumerate(DEFAULT_FACTORS)
+            f.reason(mine, r, int(points[r, j])) for j, f in enumerate(factors_for(folder))
         ]
         for r in range(len(mine))
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from test_rules_builders import authority, child, folder, oracle_rules, place, vacancy
+from test_rules_builders import authority, child, folder, oracle_rules, place, resident, vacancy
 
 from matcher.candidates import build_candidates, explain_pair
 from matcher.domain import Child, ReferralResponse, Vacancy
@@ -13,9 +13,10 @@ from matcher.explain import Exclusion, Option
 from matcher.placement_types import PlacementType as PT
 from matcher.policy import Policy
 from matcher.rules import DEFAULT_RULES, rule_by_name
-from matcher.vocabulary import Need, Response, ResponseReason, Sex, VacancySex
+from matcher.vocabulary import Need, Response, ResponseReason, RiskFlag, Sex, VacancySex
 
 N = Need
+R = RiskFlag
 MAR_1, MAR_2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
 
 #: rule -> (children, vacancies) where C1/V1 breaks only that rule, and a passing variant.
@@ -78,6 +79,16 @@ CASES: dict[str, tuple[tuple[list[Child], list[Vacancy]], tuple[list[Child], lis
         (
             [child("C1", needs=frozenset({N.WHEELCHAIR}))],
             [vacancy("V1", capabilities=frozenset({N.WHEELCHAIR}))],
+        ),
+    ),
+    "risk_not_manageable": (
+        (
+            [child("C1", risk_flags=frozenset({R.CSE, R.MISSING}))],
+            [vacancy("V1", manages=frozenset({R.MISSING}))],
+        ),
+        (
+            [child("C1", risk_flags=frozenset({R.CSE, R.MISSING}))],
+            [vacancy("V1", manages=frozenset({R.MISSING, R.CSE, R.AGGRESSION}))],
         ),
     ),
     "avoid_areas": (
@@ -225,3 +236,98 @@ def test_reasons_never_carry_personal_data() -> None:
     assert isinstance(found, Exclusion)
     for text in (found.reason, found.source):
         assert "CM1" not in text and "CM2" not in text
+
+
+# --------------------------------------------------------------------------- residents
+
+
+def _excluded_by(f: object, name: str) -> Exclusion:
+    found = explain_pair(f, f.child("C1"), f.vacancy("V1"))  # type: ignore[attr-defined]
+    assert isinstance(found, Exclusion), found
+    assert found.rule == name
+    assert name in oracle_rules(f, f.child("C1"), f.vacancy("V1"))  # type: ignore[arg-type]
+    return found
+
+
+def _home(**kw: object) -> Vacancy:
+    return vacancy("V1", placement_type=PT.CHILDRENS_HOME, age_min=10, age_max=17, **kw)
+
+
+def test_no_younger_children_child_not_placed_with_a_younger_resident() -> None:
+    kid = child("C1", age=14, needs=frozenset({N.NO_YOUNGER_CHILDREN}))
+    home = _home(capabilities=frozenset({N.NO_YOUNGER_CHILDREN}))
+    bad = folder([kid], [home], residents=[resident("PV1", "R1", age=12)])
+    found = _excluded_by(bad, "no_younger_children")
+    assert "resident aged 12" in found.reason
+    assert "R1" not in found.reason  # a resident is never named
+    good = folder([kid], [home], residents=[resident("PV1", "R1", age=14)])
+    assert isinstance(explain_pair(good, good.child("C1"), good.vacancy("V1")), Option)
+    assert not oracle_rules(good, good.child("C1"), good.vacancy("V1"))
+
+
+def test_no_younger_children_resident_not_joined_by_a_younger_child() -> None:
+    strict = resident("PV1", "R1", age=15, needs=frozenset({N.NO_YOUNGER_CHILDREN}))
+    bad = folder([child("C1", age=13)], [_home()], residents=[strict])
+    found = _excluded_by(bad, "no_younger_children")
+    assert "resident aged 15" in found.reason and "child is younger" in found.reason
+    good = folder([child("C1", age=15)], [_home()], residents=[strict])
+    assert isinstance(explain_pair(good, good.child("C1"), good.vacancy("V1")), Option)
+    # The same resident without the need does not exclude the younger child.
+    relaxed = folder([child("C1", age=13)], [_home()], residents=[resident("PV1", age=15)])
+    assert isinstance(explain_pair(relaxed, relaxed.child("C1"), relaxed.vacancy("V1")), Option)
+
+
+def test_residents_of_another_provider_do_not_count() -> None:
+    strict = resident("PV2", "R1", age=15, needs=frozenset({N.NO_YOUNGER_CHILDREN}))
+    f = folder([child("C1", age=13)], [_home(), vacancy("V2")], residents=[strict])
+    assert isinstance(explain_pair(f, f.child("C1"), f.vacancy("V1")), Option)
+    assert isinstance(explain_pair(f, f.child("C1"), f.vacancy("V2")), Exclusion)
+
+
+def test_risk_not_manageable_names_the_missing_risks_and_its_source() -> None:
+    f = folder(
+        [child("C1", age=14, risk_flags=frozenset({R.CSE, R.MISSING, R.SELF_HARM}))],
+        [_home(manages=frozenset({R.MISSING}))],
+    )
+    found = _excluded_by(f, "risk_not_manageable")
+    assert found.reason.endswith("cse, self_harm.")
+    assert "Children's Homes (England) Regulations 2015" in found.source
+
+
+def test_age_and_sex_rules_cite_a_childrens_homes_registration() -> None:
+    for name in ("age_within_approval", "sex_within_approval"):
+        source = rule_by_name(name).source
+        assert "Children's Homes (England) Regulations 2015 reg 16" in source
+        assert "Fostering Services (England) Regulations 2011 reg 27" in source
+
+
+def test_counts_per_rule_with_residents() -> None:
+    strict = resident("PV1", "R1", age=16, needs=frozenset({N.NO_YOUNGER_CHILDREN}))
+    f = folder(
+        [
+            child("C1", age=12),
+            child("C2", age=16),
+            child("C3", age=13, risk_flags=frozenset({R.CCE})),
+        ],
+        [_home(), vacancy("V2", placement_type=PT.CHILDRENS_HOME, manages=frozenset({R.CCE}))],
+        residents=[strict],
+    )
+    cands = build_candidates(f)
+    # C1 and C3 are younger than the resident of V1; C1 and C2 take V2; C3's risk is
+    # managed only at V2, so V1 is counted for C3 under the earlier risk rule.
+    assert cands.exclusion_counts == {"risk_not_manageable": 1, "no_younger_children": 1}
+    assert cands.n_pairs == 4
+
+
+def test_solo_only_child_not_placed_where_residents_live() -> None:
+    kid = child("C1", age=14, needs=frozenset({N.SOLO_ONLY}))
+    bad = folder([kid], [_home(beds=1)], residents=[resident("PV1", "R1", age=15)])
+    found = _excluded_by(bad, "solo_only")
+    assert found.reason == "Other children already live there; the child must be the only one."
+    elsewhere = folder(
+        [kid], [_home(beds=1), vacancy("V2")], residents=[resident("PV2", "R1", age=15)]
+    )
+    assert isinstance(
+        explain_pair(elsewhere, elsewhere.child("C1"), elsewhere.vacancy("V1")), Option
+    )
+    assert not oracle_rules(elsewhere, elsewhere.child("C1"), elsewhere.vacancy("V1"))

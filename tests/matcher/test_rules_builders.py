@@ -11,7 +11,7 @@ from functools import cache
 
 from geography.authorities import Authority, resolve_authority
 from geography.postcodes import Location, locate
-from matcher.domain import CaseFolder, Child, ReferralResponse, Vacancy
+from matcher.domain import CaseFolder, Child, ReferralResponse, Resident, Vacancy
 from matcher.placement_types import FOSTERING_TYPES
 from matcher.placement_types import PlacementType as PT
 from matcher.policy import Policy
@@ -63,14 +63,30 @@ def vacancy(vacancy_id: str = "V1", **kw: object) -> Vacancy:
     return Vacancy(**args)  # type: ignore[arg-type]
 
 
+def resident(provider_id: str = "PV1", ref: str = "R1", **kw: object) -> Resident:
+    args: dict[str, object] = {
+        "provider_id": provider_id,
+        "resident_ref": ref,
+        "age": 12,
+        "sex": Sex.M,
+    }
+    args.update(kw)
+    return Resident(**args)  # type: ignore[arg-type]
+
+
 def folder(
     children: Iterable[Child],
     vacancies: Iterable[Vacancy],
     policy: Policy | None = None,
     responses: Iterable[ReferralResponse] = (),
+    residents: Iterable[Resident] = (),
 ) -> CaseFolder:
     return CaseFolder(
-        tuple(children), tuple(vacancies), policy or Policy(), responses=tuple(responses)
+        tuple(children),
+        tuple(vacancies),
+        policy or Policy(),
+        responses=tuple(responses),
+        residents=tuple(residents),
     )
 
 
@@ -105,21 +121,31 @@ def oracle_rules(f: CaseFolder, c: Child, v: Vacancy) -> list[str]:
         broken.append("parent_and_child")
     if any(n in c.needs and n not in v.capabilities for n in (Need.WHEELCHAIR, Need.STAFFING_2TO1)):
         broken.append("required_adaptation")
+    if not c.risk_flags <= v.manages:
+        broken.append("risk_not_manageable")
     outcode = v.postcode.split()[0]
     if (v.authority is not None and v.authority in c.avoid_authorities) or (
         outcode in c.avoid_outcodes
     ):
         broken.append("avoid_areas")
+    living = f.residents_of(v.provider_id)
     if Need.SOLO_ONLY in c.needs and (
-        v.fostered_now > 0 or (provider.beds > joining and Need.SOLO_ONLY not in v.capabilities)
+        v.fostered_now > 0
+        or bool(living)
+        or (provider.beds > joining and Need.SOLO_ONLY not in v.capabilities)
     ):
         broken.append("solo_only")
-    if Need.NO_YOUNGER_CHILDREN in c.needs:
+    nyc = Need.NO_YOUNGER_CHILDREN
+    if nyc in c.needs:
         youngest = min(x.age_min for x in provider.vacancies)
-        if Need.NO_YOUNGER_CHILDREN not in v.capabilities or (
-            provider.beds > joining and youngest < c.age
+        if (
+            nyc not in v.capabilities
+            or (provider.beds > joining and youngest < c.age)
+            or any(r.age < c.age for r in living)
         ):
             broken.append("no_younger_children")
+    elif any(nyc in r.needs and c.age < r.age for r in living):
+        broken.append("no_younger_children")
     if not split and v.beds < size:
         broken.append("beds_for_sibling_group")
     if (

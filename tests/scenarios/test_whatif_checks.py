@@ -322,3 +322,20 @@ def test_cli_dask_flag_starts_and_closes_a_local_cluster(tmp_path: Path, capsys:
     assert all(o["status"] == "optimal" for r in inline.ordered() for o in r.outcomes.values())
     for got, want in zip(data["runs"], inline.ordered(), strict=True):
         assert got["outcomes"] == want.to_json()["outcomes"]
+
+
+def test_a_case_folder_with_residents_is_refused_not_ignored(tmp_path: Path, capsys: Any) -> None:
+    import shutil
+
+    folder = tmp_path / "lived-in"
+    shutil.copytree(DEMO, folder)
+    (folder / "residents.csv").write_text("provider_id,resident_ref,age,sex\nP09,R1,15,M\n")
+    path = _write(
+        tmp_path,
+        "",
+        f'[scenario]\ncase_folder = "{folder}"\n[demand]\ncounts = {{fostering = 5}}\n',
+    )
+    assert main(["scenario", "run", str(path), "--workers", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: scenario.case_folder: " in err
+    assert "residents.csv is not read by supply what-ifs yet" in err

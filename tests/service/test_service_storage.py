@@ -226,3 +226,24 @@ def test_record_decision_is_atomic_between_two_sessions(empty_url: str) -> None:
         )
         assert placed == len(races)
     engine.dispose()
+
+
+def test_residents_are_checked_and_reported_as_not_stored(empty_url: str) -> None:
+    # The service does not keep residents.csv yet: loading a folder with one stores the
+    # children (with their risk flags) and vacancies (with the risks they manage) and says,
+    # as a warning, that the residents were not stored.
+    residents = Path(__file__).resolve().parents[1] / "data" / "casefolders" / "residents"
+    engine = db.connect(empty_url)
+    db.migrate(engine)
+    with db.session_factory(engine)() as s:
+        report = store.load_path(s, residents)
+        s.commit()
+        notes = [w for w in report.warnings if w.file == "residents.csv"]
+        assert len(notes) == 1 and "5 resident(s) checked but not stored" in notes[0].message
+        stored = store.stored_folder(s)
+        loaded = load_case_folder(residents)
+        assert stored.residents == ()
+        assert stored.child("C07").risk_flags == loaded.child("C07").risk_flags
+        assert stored.vacancy("V11").manages == loaded.vacancy("V11").manages
+        assert "warnings" in report.to_dict()
+    engine.dispose()
