@@ -854,7 +854,8 @@ class CaseFolder:
             _require(
                 (answer.child_id, answer.vacancy_id) not in by_pair,
                 "vacancy_id",
-                f"more than one response for child {answer.child_id} and vacancy {answer.vacancy_id}",
+                f"more than one response for child {answer.child_id} "
+                f"and vacancy {answer.vacancy_id}",
             )
             by_pair[(answer.child_id, answer.vacancy_id)] = answer
         object.__setattr__(self, "responses", responses)

@@ -472,6 +472,19 @@ def _sum_by(
     return out
 
 
+def _keep_incumbent(
+    choice: npt.NDArray[np.int64],
+    incumbent: npt.NDArray[np.int64] | None,
+    units: npt.NDArray[np.int64],
+    upper_bound: int,
+) -> int:
+    """An unsearched component keeps the incumbent's choice for its ``units``; returns its
+    bound (the LP's), so the component is reported unproven."""
+    if incumbent is not None:
+        choice[units] = incumbent[units]
+    return upper_bound
+
+
 def _cheapest_per_unit(
     pairs: npt.NDArray[np.int64],
     pair_unit: npt.NDArray[np.int64],
@@ -738,11 +751,8 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
                     bound += comp_lb
                     components_incumbent += 1
                     continue
-        if budget.exhausted:
-            # no work left: the component keeps the incumbent and its LP bound, unproven
-            if incumbent_choice is not None:
-                choice[comp_units] = incumbent_choice[comp_units]
-            bound += comp_ub
+        if budget.exhausted:  # no work left
+            bound += _keep_incumbent(choice, incumbent_choice, comp_units, comp_ub)
             budget.note_stop("work_limit")
             cpsat_status["unknown"] += 1
             continue
@@ -861,9 +871,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             # too large for an exact CP-SAT model (building one for the 3.4 million pairs
             # of the East of England's pooled component took most of two minutes): the
             # incumbent and the LP bound, unproven, the same on every run
-            if incumbent_choice is not None:
-                choice[comp_units] = incumbent_choice[comp_units]
-            bound += comp_ub
+            bound += _keep_incumbent(choice, incumbent_choice, comp_units, comp_ub)
             budget.note_stop("size_limit")
             cpsat_status["unknown"] += 1
             continue
