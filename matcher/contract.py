@@ -361,8 +361,8 @@ def contract() -> dict[str, Any]:
         "files": {
             CHILDREN_FILE: [asdict(c) for c in CHILDREN_COLUMNS],
             VACANCIES_FILE: [asdict(c) for c in VACANCIES_COLUMNS],
-            RESPONSES_FILE: [asdict(c) for c in RESPONSES_COLUMNS],
             RESIDENTS_FILE: [asdict(c) for c in RESIDENTS_COLUMNS],
+            RESPONSES_FILE: [asdict(c) for c in RESPONSES_COLUMNS],
             POLICY_FILE: [asdict(k) for k in policy_keys()],
         },
         "extra_columns": EXTRA_COLUMNS,

@@ -298,6 +298,7 @@ def record_response(
         row.user_id = user_id
         row.updated_at = now
     session.flush()
+    _bump(session)  # an answer changes rankings: cached folders of older revisions go
     return row, created
 
 

@@ -281,7 +281,13 @@ def test_input_order_does_not_change_the_result(folder: CaseFolder, rnd: Any) ->
     people = list(folder.residents)
     rnd.shuffle(people)
     b = build_candidates(
-        CaseFolder(tuple(kids), tuple(vacs), folder.policy, residents=tuple(people))
+        CaseFolder(
+            tuple(kids),
+            tuple(vacs),
+            folder.policy,
+            residents=tuple(people),
+            responses=folder.responses,
+        )
     )
     for name in ("child_index", "vacancy_index", "objective_points", "factor_points", "tier"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
@@ -295,6 +301,7 @@ def test_kin_always_first(folder: CaseFolder, policy: Policy) -> None:
         folder.vacancies,
         dataclasses.replace(policy, connected_person_tier=True),
         residents=folder.residents,
+        responses=folder.responses,
     )
     cands = build_candidates(folder)
     for i, c in enumerate(folder.children):
@@ -500,7 +507,11 @@ def test_adding_a_vacancy_changes_no_other_pair(folder: CaseFolder, data: st.Dat
     extra = data.draw(vacancies_st(1, [c.child_id for c in folder.children]))[0]
     extra = dataclasses.replace(extra, vacancy_id="VX", provider_id="PX")
     bigger = CaseFolder(
-        folder.children, (*folder.vacancies, extra), folder.policy, residents=folder.residents
+        folder.children,
+        (*folder.vacancies, extra),
+        folder.policy,
+        residents=folder.residents,
+        responses=folder.responses,
     )
     a, b = build_candidates(folder), build_candidates(bigger)
 

@@ -78,8 +78,8 @@ def folder(
     children: Iterable[Child],
     vacancies: Iterable[Vacancy],
     policy: Policy | None = None,
-    responses: Iterable[ReferralResponse] = (),
     residents: Iterable[Resident] = (),
+    responses: Iterable[ReferralResponse] = (),
 ) -> CaseFolder:
     return CaseFolder(
         tuple(children),
