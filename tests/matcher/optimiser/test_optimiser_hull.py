@@ -227,3 +227,21 @@ def test_the_solo_households_path_is_taken() -> None:
     stats = [solve(_homes(400 + s), DIVE_HULL).stats for s in range(60)]
     # the cases above would test nothing if no component went the households' way
     assert sum(int(s["components_exclusive"]) > 0 for s in stats) >= 5
+
+
+def test_a_component_over_the_size_limit_keeps_its_warm_start_and_says_so() -> None:
+    problem = _fostering(7, n_children=60, n_vacancies=45)
+    exact = solve(problem, SolverParameters(household_hull=False, flow_dive=False))
+    limited = solve(
+        problem, SolverParameters(household_hull=False, flow_dive=False, cpsat_max_pairs=1)
+    )
+    assert check_solution(problem, limited) == []
+    assert exact.status == "optimal"
+    # the instance needs a search: below the limit CP-SAT ran, above it nothing did
+    assert int(exact.stats["components_cpsat"]) >= 1
+    assert int(limited.stats["components_cpsat"]) == 0
+    assert limited.objective <= exact.objective <= limited.bound
+    if limited.status != "optimal":
+        assert limited.stats["stopped_by"] == "size_limit"
+    with pytest.raises(ValueError, match="cpsat_max_pairs"):
+        SolverParameters(cpsat_max_pairs=-1)
