@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matcher.casefolder import load_case_folder
+from placematch.commands._args import whole_number
 from placematch.commands._dates import add_on, dated
 from placematch.commands._paths import input_file, output_file
 
@@ -39,19 +40,6 @@ def _non_negative_float(text: str) -> float:
     if not (value >= 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"expected a number of work units >= 0, not {text!r}")
     return value
-
-
-def _whole(minimum: int) -> type[int] | object:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, not {text}")
-        return value
-
-    return parse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -92,10 +80,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "any machine"
         ),
     )
-    parser.add_argument("--seed", type=_whole(0), default=None, metavar="N", help="solver seed")
+    parser.add_argument(
+        "--seed", type=whole_number(0), default=None, metavar="N", help="solver seed"
+    )
     parser.add_argument(
         "--workers",
-        type=_whole(1),
+        type=whole_number(1),
         default=None,
         metavar="N",
         help="solver workers (default 1: faster than 2 on two cores)",

@@ -22,6 +22,7 @@ from matcher.explain import Option, Ranking, WhyNot
 from matcher.factors import DEFAULT_FACTORS
 from matcher.rank import SoonFree, UnknownIdError, rank_child, soon_free, why_not
 from matcher.rules import DeclinedByProvider
+from placematch.commands._args import whole_number
 from placematch.commands._dates import add_on, dated
 
 #: Days ahead an emergency's ranking looks for vacancies that free up (``--within-days``).
@@ -41,28 +42,6 @@ SHORT: dict[str, str] = {
     "age_gap": "gap",
     "shared_needs": "shared",
 }
-
-
-def _top(text: str) -> int:
-    """``--top K``: a whole number of options to show, at least one."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text}")
-    return value
-
-
-def _days(text: str) -> int:
-    """``--within-days N``: a whole number of days, 0 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {text}")
-    return value
 
 
 def render_soon_free(day: dt.date | None, found: Sequence[SoonFree], days: int) -> str:
@@ -97,7 +76,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     rank.add_argument("folder", metavar="DIR", help="the case folder")
     rank.add_argument("--child", required=True, metavar="ID", help="the child's child_id")
-    rank.add_argument("--top", type=_top, metavar="K", help="show only the best K options (K >= 1)")
+    rank.add_argument(
+        "--top", type=whole_number(1), metavar="K", help="show only the best K options (K >= 1)"
+    )
     rank.add_argument(
         "--excluded",
         action="store_true",
@@ -106,7 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_on(rank)
     rank.add_argument(
         "--within-days",
-        type=_days,
+        type=whole_number(0),
         default=None,
         metavar="N",
         help="also list vacancies excluded only because they are not yet free but free "

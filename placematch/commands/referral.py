@@ -32,6 +32,7 @@ from matcher.rank import UnknownIdError
 from matcher.referral import Referral, build_referrals, need_meaning
 from matcher.vocabulary import RESPONSE_REASON_MEANING, ResponseReason
 from placematch.commands import _dates
+from placematch.commands._args import whole_number
 from placematch.commands._dates import add_on, dated
 from placematch.commands._paths import output_folder
 
@@ -41,16 +42,6 @@ INDEX_FILE = "referrals.csv"
 INDEX_COLUMNS: tuple[str, ...] = ("child_id", "vacancy_id", "provider_id", "sent", "rank", "file")
 #: Vacancies shortlisted when ``--top`` is not given.
 DEFAULT_TOP = 5
-
-
-def _top(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--child", required=True, metavar="ID", help="the child's child_id")
     p.add_argument(
         "--top",
-        type=_top,
+        type=whole_number(1),
         default=DEFAULT_TOP,
         metavar="K",
         help=f"shortlist the best K eligible vacancies (default {DEFAULT_TOP}); one referral "

@@ -5,18 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from placematch.commands._args import whole_number
 from placematch.commands._paths import output_folder
 from scenarios.cohorts import generate, write_case_folder
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {text!r}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,14 +23,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--la", required=True, help="authority: ONS code, DfE number or name")
-    parser.add_argument("--seed", required=True, type=_positive, help="random seed (>= 0)")
+    parser.add_argument("--seed", required=True, type=whole_number(0), help="random seed (>= 0)")
     parser.add_argument("--out", required=True, help="folder to write the case into")
     parser.add_argument(
-        "--children", type=_positive, default=None, help="cohort size (default: the profile's)"
+        "--children",
+        type=whole_number(0),
+        default=None,
+        help="cohort size (default: the profile's)",
     )
     parser.add_argument(
         "--referrals",
-        type=_positive,
+        type=whole_number(0),
         default=None,
         help="write a referral list: this many children needing a home now, against free beds "
         "(default: the whole cohort against the whole supply)",
