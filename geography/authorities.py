@@ -31,6 +31,7 @@ __all__ = [
     "authorities_in_region",
     "authority_of_lad",
     "in_authority",
+    "interior_point",
     "lad_name",
     "regions",
     "resolve_authority",
@@ -185,6 +186,19 @@ def _tables() -> _Tables:
         neighbours[code_b].add(code_a)
     adjacency = {code: frozenset(s) for code, s in neighbours.items()}
     return _Tables(by_ons, by_dfe, by_name, la_type, lad_to_utla, lad_names, lad_country, adjacency)
+
+
+@cache
+def _interior_points() -> dict[str, tuple[float, float]]:
+    return {
+        row["la_code"]: (float(row["interior_lat"]), float(row["interior_lon"]))
+        for row in read_csv("england_utla_2025_summary.csv")
+    }
+
+
+def interior_point(authority: str | Authority) -> tuple[float, float]:
+    """A point (lat, lon) inside the authority's area: ONS's interior point, never outside it."""
+    return _interior_points()[_as_authority(authority).ons_code]
 
 
 def authorities() -> tuple[Authority, ...]:

@@ -21,27 +21,17 @@ Examples
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location as GeopyLocation
 from geopy.point import Point
 
-from geography._data import read_csv
-from geography.authorities import Authority, resolve_authority
+from geography.authorities import Authority, interior_point, resolve_authority
 from geography.errors import GeographyError
 from geography.postcodes import Location, locate, nearest_postcode
 
 __all__ = ["OfflineGeocoder"]
-
-
-@cache
-def _interior_points() -> dict[str, tuple[float, float]]:
-    return {
-        row["la_code"]: (float(row["interior_lat"]), float(row["interior_lon"]))
-        for row in read_csv("england_utla_2025_summary.csv")
-    }
 
 
 def _address(loc: Location) -> str:
@@ -57,7 +47,7 @@ def _from_location(loc: Location) -> GeopyLocation:
 
 
 def _from_authority(authority: Authority) -> GeopyLocation:
-    lat, lon = _interior_points()[authority.ons_code]
+    lat, lon = interior_point(authority)
     raw = {
         "precision": "authority",
         "approximate": True,

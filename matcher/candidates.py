@@ -428,6 +428,9 @@ class CandidateSet:
         rule checks each pair; a batch optimiser should keep the children placed across a
         provider's fostering vacancies within this room, unless they are one sibling group
         alone in the household (the siblings exception).
+    screen : dict
+        How the pairs were found (:meth:`matcher.screen.Screened.summary`): the policy's
+        candidate radius, and how many pairs of the grid were never evaluated because of it.
     """
 
     folder: CaseFolder
@@ -448,6 +451,7 @@ class CandidateSet:
     folding: Folding = field(repr=False)
     vacancy_provider: npt.NDArray[np.int32] = field(repr=False)
     provider_fostering_room: npt.NDArray[np.int64] = field(repr=False)
+    screen: dict[str, int | float] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.child_index)
@@ -523,7 +527,9 @@ class CandidateSet:
         return {
             "children": n_c,
             "vacancies": len(self.folder.vacancies),
-            "pairs_considered": n_c * len(self.folder.vacancies),
+            "pairs_considered": int(
+                self.screen.get("pairs_evaluated", n_c * len(self.folder.vacancies))
+            ),
             "eligible_pairs": self.n_pairs,
             "children_with_an_eligible_vacancy": with_any,
             "children_without": n_c - with_any,
@@ -531,7 +537,12 @@ class CandidateSet:
             "placement_base": self.folding.placement_base,
             "connected_base": self.folding.connected_base,
             "in_area_base": self.folding.in_area_base,
+            **({"candidate_cut": dict(self.screen)} if self._cut else {}),
         }
+
+    @property
+    def _cut(self) -> bool:
+        return bool(self.screen.get("pairs_not_evaluated"))
 
     def to_csv(self, path: str | Path) -> Path:
         """Write every eligible pair: ids, ``points`` (the objective coefficient), the
@@ -591,16 +602,13 @@ def build_candidates(folder: CaseFolder) -> CandidateSet:
     PointsScaleError
         If the folded objective would not fit in 64-bit integers.
     """
+    from matcher.screen import screen_pairs
+
     folding = Folding.for_folder(folder)
     arrays = FolderArrays.build(folder)
-    n_c, n_v = arrays.n_children, arrays.n_vacancies
-    ci = np.repeat(np.arange(n_c, dtype=np.int64), n_v)
-    vi = np.tile(np.arange(n_v, dtype=np.int64), n_c)
-    grid = Pairs(arrays, ci, vi)
-    result = evaluate_rules(grid)
-    counts = result.counts()
-    pairs = grid.subset(result.eligible)
-    del grid, result
+    screened = screen_pairs(arrays)
+    counts = screened.counts
+    pairs = Pairs(arrays, screened.ci, screened.vi)
     points = factor_matrix(pairs)
     score = points.sum(axis=1, dtype=np.int64)
     connected = np.asarray(pairs.connected, dtype=bool)
@@ -629,6 +637,7 @@ def build_candidates(folder: CaseFolder) -> CandidateSet:
         folding=folding,
         vacancy_provider=arrays.v_provider.astype(np.int32),
         provider_fostering_room=room,
+        screen=screened.summary(),
     )
 
 

@@ -288,6 +288,9 @@ def _unplaced_reasons(
         return BlockedVacancy(vacancy.vacancy_id, vacancy.provider_id, "free", ())
 
     folder_index = {c.child_id: i for i, c in enumerate(children)}
+    radius = folder.policy.candidate_radius_miles
+    # with a candidate radius, vacancies beyond it were never considered: say so
+    scope = f" searched (within {radius:g} miles, policy candidate_radius_miles)" if radius else ""
 
     def capacity_reason(blocks: list[BlockedVacancy], what: str) -> UnplacedReason:
         free = [b for b in blocks if b.why == "free"]
@@ -312,9 +315,10 @@ def _unplaced_reasons(
         return UnplacedReason(
             "capacity_taken",
             (
-                f"capacity taken: the only eligible vacancy for {what} is full - "
+                f"capacity taken: the only eligible vacancy{scope} for {what} is full - "
                 if len(blocks) == 1
-                else f"capacity taken: all {len(blocks)} eligible vacancies for {what} are full - "
+                else f"capacity taken: all {len(blocks)} eligible vacancies{scope} for {what}"
+                " are full - "
             )
             + "; ".join(parts)
             + more,
@@ -483,6 +487,13 @@ def match(
     stats = {
         **stats,
         "candidate_pairs": problem.n_pairs,
+        # a radius cut-off (policy candidate_radius_miles) is reported with the result, so
+        # that "optimal" is never read as optimal over pairs the optimiser did not see
+        **(
+            {"candidate_cut": dict(candidates.screen)}
+            if candidates.screen.get("pairs_not_evaluated")
+            else {}
+        ),
         "time_candidates_s": built - started,
         "time_match_s": time.perf_counter() - started,
     }

@@ -8,6 +8,7 @@ integers (the solver sees integers only); distances are miles; costs are whole p
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -147,6 +148,14 @@ class Policy:
         The widest age gap, in years, between a child and the children living there
         (``residents.csv``) that costs no points; each year beyond takes away a quarter of
         ``weights.age_gap``.
+    candidate_radius_miles : float
+        0 (default): every vacancy is considered for every child. Above 0: only vacancies
+        within this many miles of a member of the child's sibling unit, widened to the nearest
+        ``candidate_min_options`` eligible ones where fewer lie within it. A cut-off for
+        regional and national pools, not a proof: reported with every result
+        (:mod:`matcher.screen`).
+    candidate_min_options : int
+        With a radius: the fewest eligible vacancies each child keeps, nearest first.
     """
 
     weights: Weights = field(default_factory=Weights, metadata=_doc("the [weights] table"))
@@ -185,6 +194,13 @@ class Policy:
     resident_age_gap_years: int = field(
         default=3, metadata=_doc("age gap (years) to the residents that costs no points")
     )
+    candidate_radius_miles: float = field(
+        default=0.0,
+        metadata=_doc("consider only vacancies within this many miles (0: all; a reported cut)"),
+    )
+    candidate_min_options: int = field(
+        default=20, metadata=_doc("with a radius: eligible vacancies each child keeps at least")
+    )
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str, str]] = [
@@ -208,6 +224,17 @@ class Policy:
                 0 <= self.resident_age_gap_years <= 25,
                 "resident_age_gap_years",
                 "a whole number of years from 0 to 25",
+            ),
+            (
+                math.isfinite(self.candidate_radius_miles)
+                and 0 <= self.candidate_radius_miles <= 1000,
+                "candidate_radius_miles",
+                "miles from 0 (no cut-off) to 1000",
+            ),
+            (
+                1 <= self.candidate_min_options <= 100_000,
+                "candidate_min_options",
+                "a whole number from 1 to 100000",
             ),
             (
                 self.authority is None or bool(self.authority.strip()),

@@ -416,6 +416,7 @@ class MatchResult:
             f"{_limits(p)}; "
             f"{self.stats.get('time_match_s', self.stats.get('time_total_s', 0.0)):.2f} s in all",
             *_stopped(self.status, self.stats),
+            *_cut(self.stats),
             f"Placed     {m.placed} of {m.children} children ({m.unplaced} unplaced)",
             f"Kin        {pct(m.kin_pct)} with connected persons",
             f"Distance   {pct(m.within_20_miles_pct)} within 20 miles of home",
@@ -511,6 +512,19 @@ def _stopped(status: str, stats: Mapping[str, Any]) -> list[str]:
         return []
     reason = str(stats.get("stopped_by", ""))
     return [f"Stopped    by {STOPPED_BY.get(reason, 'a limit: not proven')}"]
+
+
+def _cut(stats: Mapping[str, Any]) -> list[str]:
+    """A ``Pairs`` line when a candidate radius left pairs unseen (none without a cut)."""
+    cut = stats.get("candidate_cut")
+    if not isinstance(cut, Mapping) or not cut.get("pairs_not_evaluated"):
+        return []
+    return [
+        f"Pairs      only vacancies within {cut['candidate_radius_miles']:g} miles "
+        f"(policy candidate_radius_miles; at least {cut['candidate_min_options']} options a "
+        f"child): {cut['pairs_not_evaluated']:,} of {cut['pairs_in_grid']:,} pairs never "
+        "evaluated, so the status and bound are over the pairs evaluated"
+    ]
 
 
 def _workers(n: object) -> str:

@@ -1,0 +1,330 @@
+"""Which (child, vacancy) pairs the hard rules are applied to: a block at a time, near first.
+
+Candidate generation (:func:`matcher.candidates.build_candidates`) applies every hard rule to
+pairs and keeps the eligible ones. Applying them to the whole grid of a folder at once needs
+memory for every pair of it: 24,225 children of the East of England and London against their
+11,957 vacancies are 290 million pairs, and that grid alone outgrew 24 GB. Here the rules are
+applied to blocks of whole sibling groups, so memory holds one block and the eligible pairs.
+
+Two ways of choosing a unit's pairs:
+
+* ``candidate_radius_miles = 0`` (the default): every vacancy. The candidate set is exactly the
+  eligible pairs of the whole grid, as before, whatever the block size.
+* ``candidate_radius_miles = R > 0``: the vacancies within ``R`` miles of a member of the
+  unit (great-circle miles from the member's home postcode; without one, from the child's
+  school; without either, from an interior point of the child's area authority), found in a
+  spatial index (:class:`scipy.spatial.cKDTree`) without visiting the rest. A unit whose
+  member has fewer than ``candidate_min_options`` eligible vacancies within the radius is
+  widened to its nearest vacancies, doubling, until every member has that many or every
+  vacancy has been tried: a child is never left without options that the rules allow. This
+  is a **policy cut-off, not a proof**: an optimum of the whole grid may use a pair it leaves
+  out. The cut is reported (:class:`Screened`, the candidate set's summary and ``match``'s
+  statistics) so that a result is never read as an optimum over pairs it did not see.
+
+The same folder, policy and block size give the same pairs in the same order: the spatial
+index is built from the vacancies in folder order and every set is sorted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.factors.base import FolderArrays, Pairs
+from matcher.rules import DEFAULT_RULES, evaluate_rules
+
+__all__ = ["BLOCK_PAIRS", "Screened", "screen_pairs", "search_points"]
+
+IntArray = npt.NDArray[np.int64]
+
+#: Pairs evaluated at a time. Each pair costs about 60 bytes while its block is assessed
+#: (rule columns, gathered attributes, distances), so a block stays near 120 MB.
+BLOCK_PAIRS = 2_000_000
+
+_EARTH_RADIUS_MILES = 3958.7613
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """The eligible pairs of a folder and how they were found.
+
+    Attributes
+    ----------
+    ci, vi : numpy.ndarray of int64
+        Child and vacancy index of each eligible pair, sorted by child then vacancy.
+    counts : dict
+        Rule name -> pairs it excluded first, among the pairs evaluated, in rule order.
+    evaluated : int
+        Pairs the rules were applied to.
+    grid : int
+        Children times vacancies: the pairs a full screen evaluates.
+    radius_miles : float
+        The policy's ``candidate_radius_miles``; 0 means every pair was evaluated.
+    min_options : int
+        The policy's ``candidate_min_options`` (used only with a radius).
+    widened_children : int
+        Children whose unit was searched beyond the radius to find ``min_options`` eligible
+        vacancies (0 without a radius).
+    """
+
+    ci: IntArray
+    vi: IntArray
+    counts: dict[str, int]
+    evaluated: int
+    grid: int
+    radius_miles: float
+    min_options: int
+    widened_children: int
+
+    @property
+    def cut(self) -> bool:
+        """Whether some pairs were never evaluated (a radius cut-off left them out)."""
+        return self.evaluated < self.grid
+
+    def summary(self) -> dict[str, int | float]:
+        """The cut as plain data, for candidate sets and match statistics."""
+        return {
+            "candidate_radius_miles": self.radius_miles,
+            "candidate_min_options": self.min_options,
+            "pairs_evaluated": self.evaluated,
+            "pairs_in_grid": self.grid,
+            "pairs_not_evaluated": self.grid - self.evaluated,
+            "children_widened": self.widened_children,
+        }
+
+
+def _units(arrays: FolderArrays) -> tuple[IntArray, IntArray]:
+    """Children grouped into units (a sibling group, or one child): (order, start offsets).
+
+    ``order[start[u]:start[u + 1]]`` are the children of unit ``u``; units are numbered by
+    their first child, so the numbering depends only on the folder's order.
+    """
+    n = arrays.n_children
+    group = np.asarray(arrays.c_group, dtype=np.int64)
+    # key: a sibling group's first member for its members, the child itself otherwise
+    first = np.arange(n, dtype=np.int64)
+    members = group >= 0
+    if members.any():
+        g = group[members]
+        idx = np.flatnonzero(members)
+        lowest = np.full(int(g.max()) + 1, n, dtype=np.int64)
+        np.minimum.at(lowest, g, idx)
+        first[idx] = lowest[g]
+    order = np.lexsort((np.arange(n), first)).astype(np.int64)
+    keys = first[order]
+    start = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if n else np.zeros(0, np.int64)
+    return order, np.r_[start, n].astype(np.int64)
+
+
+def search_points(arrays: FolderArrays) -> tuple[npt.NDArray[np.float64], ...]:
+    """Each child's search point (lat, lon): home, else school, else its area's interior."""
+    from geography.authorities import interior_point
+
+    lat = np.array(arrays.c_lat, dtype=np.float64)
+    lon = np.array(arrays.c_lon, dtype=np.float64)
+    no_home = ~np.asarray(arrays.c_has_home, dtype=bool) | np.isnan(lat) | np.isnan(lon)
+    school = no_home & np.asarray(arrays.c_has_school, dtype=bool)
+    lat[school] = arrays.c_s_lat[school]
+    lon[school] = arrays.c_s_lon[school]
+    rest = np.flatnonzero(np.isnan(lat) | np.isnan(lon))
+    for k in rest.tolist():
+        lat[k], lon[k] = interior_point(arrays.authorities[int(arrays.c_area[k])])
+    return lat, lon
+
+
+def _unit_sphere(lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
+
+
+class _Accumulator:
+    def __init__(self, arrays: FolderArrays) -> None:
+        self.arrays = arrays
+        self.ci: list[IntArray] = []
+        self.vi: list[IntArray] = []
+        self.counts = np.zeros(len(DEFAULT_RULES), dtype=np.int64)
+        self.evaluated = 0
+
+    def evaluate(self, ci: IntArray, vi: IntArray) -> npt.NDArray[np.bool_]:
+        """Apply the rules to the pairs; keep the eligible; return them as a mask."""
+        if not len(ci):
+            return np.zeros(0, dtype=bool)
+        result = evaluate_rules(Pairs(self.arrays, ci, vi))
+        first = result.first
+        self.counts += np.bincount(first[first >= 0], minlength=len(DEFAULT_RULES))
+        self.evaluated += len(ci)
+        ok = first < 0
+        self.ci.append(ci[ok])
+        self.vi.append(vi[ok])
+        return ok
+
+    def result(self, radius: float, min_options: int, widened: int) -> Screened:
+        ci = np.concatenate(self.ci) if self.ci else np.zeros(0, np.int64)
+        vi = np.concatenate(self.vi) if self.vi else np.zeros(0, np.int64)
+        order = np.lexsort((vi, ci))
+        counts = {
+            r.name: int(self.counts[i]) for i, r in enumerate(DEFAULT_RULES) if self.counts[i]
+        }
+        a = self.arrays
+        return Screened(
+            ci=ci[order].astype(np.int64),
+            vi=vi[order].astype(np.int64),
+            counts=counts,
+            evaluated=self.evaluated,
+            grid=a.n_children * a.n_vacancies,
+            radius_miles=radius,
+            min_options=min_options,
+            widened_children=widened,
+        )
+
+
+def _blocks(weight: IntArray, limit: int) -> list[tuple[int, int]]:
+    """Consecutive unit ranges of summed ``weight`` within ``limit`` (one unit at least)."""
+    blocks: list[tuple[int, int]] = []
+    cum = np.cumsum(weight)
+    lo, base = 0, 0
+    n = len(weight)
+    while lo < n:
+        hi = int(np.searchsorted(cum, base + limit, side="right"))
+        hi = max(hi, lo + 1)
+        blocks.append((lo, hi))
+        base = int(cum[hi - 1])
+        lo = hi
+    return blocks
+
+
+def _cross(
+    members: IntArray, mstart: IntArray, unit: IntArray, vac: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Every member of ``unit[k]`` paired with ``vac[k]``, for each k."""
+    size = mstart[unit + 1] - mstart[unit]
+    rep = np.repeat(np.arange(len(unit)), size)
+    offset = np.arange(len(rep)) - np.repeat(np.cumsum(size) - size, size)
+    ci = members[mstart[unit][rep] + offset]
+    return ci.astype(np.int64), vac[rep].astype(np.int64)
+
+
+def screen_pairs(arrays: FolderArrays, *, block_pairs: int = BLOCK_PAIRS) -> Screened:
+    """Apply the hard rules to the pairs the policy asks for, a block of units at a time.
+
+    Parameters
+    ----------
+    arrays
+        The folder's arrays (all its children and vacancies).
+    block_pairs
+        Pairs evaluated at a time (memory, not the result: any value gives the same pairs).
+    """
+    policy = arrays.policy
+    radius = float(policy.candidate_radius_miles)
+    min_options = int(policy.candidate_min_options)
+    members, mstart = _units(arrays)
+    sizes = np.diff(mstart)
+    n_units, n_v = len(sizes), arrays.n_vacancies
+    acc = _Accumulator(arrays)
+    if radius <= 0 or n_v == 0 or n_units == 0:
+        for lo, hi in _blocks(sizes * n_v, block_pairs):
+            unit = np.repeat(np.arange(lo, hi), n_v)
+            vac = np.tile(np.arange(n_v, dtype=np.int64), hi - lo)
+            acc.evaluate(*_cross(members, mstart, unit, vac))
+        return acc.result(0.0 if radius <= 0 else radius, min_options, 0)
+    return _screen_near(arrays, acc, members, mstart, radius, min_options, block_pairs)
+
+
+def _screen_near(
+    arrays: FolderArrays,
+    acc: _Accumulator,
+    members: IntArray,
+    mstart: IntArray,
+    radius: float,
+    min_options: int,
+    block_pairs: int,
+) -> Screened:
+    from scipy.spatial import cKDTree
+
+    n_v = arrays.n_vacancies
+    sizes = np.diff(mstart)
+    n_units = len(sizes)
+    tree = cKDTree(_unit_sphere(np.asarray(arrays.v_lat), np.asarray(arrays.v_lon)))
+    lat, lon = search_points(arrays)
+    points = _unit_sphere(lat, lon)
+    # chord length of the radius on the unit sphere (monotonic in great-circle miles), a hair
+    # wider so that rounding never loses a vacancy on the edge
+    chord = 2 * math.sin(min(math.pi, radius / _EARTH_RADIUS_MILES) / 2) * (1 + 1e-9)
+    unit_of_member = np.repeat(np.arange(n_units, dtype=np.int64), sizes)
+    eligible_of_child = np.zeros(arrays.n_children, dtype=np.int64)
+
+    def evaluate_keys(keys: IntArray) -> None:
+        """Evaluate unit-vacancy keys (``unit * n_v + vacancy``), a block at a time."""
+        unit, vac = keys // n_v, keys % n_v
+        weight = sizes[unit]
+        for lo, hi in _blocks(weight, block_pairs):
+            ci, vi = _cross(members, mstart, unit[lo:hi], vac[lo:hi])
+            ok = acc.evaluate(ci, vi)
+            np.add.at(eligible_of_child, ci[ok], 1)
+
+    # first round: within the radius, blocks of whole units of about block_pairs / 2000 children
+    per_block = max(1, block_pairs // max(1, min(n_v, 2000)))
+    for ulo, uhi in _blocks(sizes, per_block):
+        lo, hi = int(mstart[ulo]), int(mstart[uhi])
+        evaluate_keys(_near_keys(tree, points, members, unit_of_member, lo, hi, chord, n_v))
+    # widen the units where a member has fewer than min_options eligible vacancies: the
+    # nearest k vacancies of each member, k doubling, until every member has enough or the
+    # unit has tried every vacancy (a unit is short at most from the first round on)
+    widened = np.zeros(arrays.n_children, dtype=bool)
+    short_pos = np.flatnonzero(eligible_of_child[members] < min_options)
+    if len(short_pos):
+        short_units = np.unique(unit_of_member[short_pos])
+        in_short = np.isin(unit_of_member, short_units)
+        pos = np.flatnonzero(in_short)
+        done = _near_keys(tree, points, members[pos], unit_of_member[pos], 0, len(pos), chord, n_v)
+        k = max(4 * min_options, 16)
+        while True:
+            tried = np.bincount(done // n_v, minlength=n_units)
+            still = eligible_of_child[members] < min_options
+            still &= tried[unit_of_member] < n_v
+            pos = np.flatnonzero(still)
+            if not len(pos):
+                break
+            # every member of a unit that is still short, so that keys cover the whole unit
+            pos = np.flatnonzero(np.isin(unit_of_member, np.unique(unit_of_member[pos])))
+            kk = min(k, n_v)
+            _, near = tree.query(points[members[pos]], k=kk)
+            near = np.asarray(near, dtype=np.int64).reshape(len(pos), -1)
+            keys = np.unique(np.repeat(unit_of_member[pos], near.shape[1]) * n_v + near.ravel())
+            new = np.setdiff1d(keys, done, assume_unique=True)
+            done = np.union1d(done, keys)
+            if len(new):
+                widened[members[np.isin(unit_of_member, np.unique(new // n_v))]] = True
+                evaluate_keys(new)
+            if kk >= n_v:
+                break
+            k *= 2
+    return acc.result(radius, min_options, int(widened.sum()))
+
+
+def _near_keys(
+    tree: Any,
+    points: npt.NDArray[np.float64],
+    members: IntArray,
+    unit_of_member: IntArray,
+    lo: int,
+    hi: int,
+    chord: float,
+    n_v: int,
+) -> IntArray:
+    """Sorted unique ``unit * n_v + vacancy`` of the vacancies within ``chord`` of
+    ``members[lo:hi]`` (found in C: no Python list per child)."""
+    from scipy.spatial import cKDTree
+
+    if hi <= lo:
+        return np.zeros(0, dtype=np.int64)
+    near = cKDTree(points[members[lo:hi]]).sparse_distance_matrix(
+        tree, chord, output_type="ndarray"
+    )
+    i = np.asarray(near["i"], dtype=np.int64)
+    j = np.asarray(near["j"], dtype=np.int64)
+    return np.unique(unit_of_member[lo:hi][i] * n_v + j)
