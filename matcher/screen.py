@@ -264,7 +264,7 @@ def _screen_near(
         for lo, hi in _blocks(weight, block_pairs):
             ci, vi = _cross(members, mstart, unit[lo:hi], vac[lo:hi])
             ok = acc.evaluate(ci, vi)
-            np.add.at(eligible_of_child, ci[ok], 1)
+            eligible_of_child[:] += np.bincount(ci[ok], minlength=len(eligible_of_child))
 
     # first round: within the radius, blocks of whole units of about block_pairs / 2000 children
     per_block = max(1, block_pairs // max(1, min(n_v, 2000)))
@@ -277,7 +277,7 @@ def _screen_near(
     widened = np.zeros(arrays.n_children, dtype=bool)
     short_pos = np.flatnonzero(eligible_of_child[members] < min_options)
     if len(short_pos):
-        short_units = np.unique(unit_of_member[short_pos])
+        short_units = _unique(unit_of_member[short_pos])
         in_short = np.isin(unit_of_member, short_units)
         pos = np.flatnonzero(in_short)
         done = _near_keys(tree, points, members[pos], unit_of_member[pos], 0, len(pos), chord, n_v)
@@ -290,20 +290,28 @@ def _screen_near(
             if not len(pos):
                 break
             # every member of a unit that is still short, so that keys cover the whole unit
-            pos = np.flatnonzero(np.isin(unit_of_member, np.unique(unit_of_member[pos])))
+            pos = np.flatnonzero(np.isin(unit_of_member, _unique(unit_of_member[pos])))
             kk = min(k, n_v)
             _, near = tree.query(points[members[pos]], k=kk)
             near = np.asarray(near, dtype=np.int64).reshape(len(pos), -1)
-            keys = np.unique(np.repeat(unit_of_member[pos], near.shape[1]) * n_v + near.ravel())
+            keys = _unique(np.repeat(unit_of_member[pos], near.shape[1]) * n_v + near.ravel())
             new = np.setdiff1d(keys, done, assume_unique=True)
-            done = np.union1d(done, keys)
+            done = _unique(np.concatenate((done, keys)))
             if len(new):
-                widened[members[np.isin(unit_of_member, np.unique(new // n_v))]] = True
+                widened[members[np.isin(unit_of_member, _unique(new // n_v))]] = True
                 evaluate_keys(new)
             if kk >= n_v:
                 break
             k *= 2
     return acc.result(radius, min_options, int(widened.sum()))
+
+
+def _unique(values: IntArray) -> IntArray:
+    """Sorted unique integers (a sort: numpy's hash-based ``unique`` took seconds here)."""
+    a = np.sort(np.asarray(values, dtype=np.int64), kind="stable")
+    if len(a) < 2:
+        return a
+    return a[np.r_[True, a[1:] != a[:-1]]]
 
 
 def _near_keys(
@@ -327,4 +335,4 @@ def _near_keys(
     )
     i = np.asarray(near["i"], dtype=np.int64)
     j = np.asarray(near["j"], dtype=np.int64)
-    return np.unique(unit_of_member[lo:hi][i] * n_v + j)
+    return _unique(unit_of_member[lo:hi][i] * n_v + j)
