@@ -178,7 +178,9 @@ def _assignment(folder: CaseFolder, option: Option) -> Assignment:
         placement_type=vacancy.placement_type.value,
         points=int(option.score),
         objective_points=int(option.objective_points),
-        factors=tuple(AssignedFactor(f.factor, int(f.points), f.reason) for f in option.factors),
+        factors=tuple(
+            AssignedFactor(f.factor, int(f.points), f.reason, f.reference) for f in option.factors
+        ),
         connected_person=bool(option.connected_person),
         distance_miles=None if option.distance_miles is None else float(option.distance_miles),
         school_distance_miles=(

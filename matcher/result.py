@@ -60,11 +60,13 @@ LEVELS: tuple[str, ...] = ("children", "kin", "in_area", "points")
 
 @dataclass(frozen=True, slots=True)
 class AssignedFactor:
-    """Points one factor gives an assignment, with its one-sentence reason."""
+    """Points one factor gives an assignment, with its one-sentence reason and the statute
+    (or other basis) the factor rests on (``reference``; empty in files written before it)."""
 
     factor: str
     points: int
     reason: str
+    reference: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -573,6 +575,9 @@ class MatchResult:
         if self.assignments:
             lines.append("")
             lines.append("Assignments (child -> vacancy, points, miles, sign-offs)")
+            # every point rests on a factor, and every factor on its statute (--json has
+            # each assignment's points, reason and reference per factor)
+            cited = {f.factor: f.reference for a in self.assignments[:1] for f in a.factors}
             for a in self.assignments:
                 miles = "-" if a.distance_miles is None else f"{a.distance_miles:.1f}"
                 signoffs = ", ".join(s.code for s in a.signoffs) or "-"
@@ -580,6 +585,13 @@ class MatchResult:
                 lines.append(
                     f"  {a.child_id:<10} -> {a.vacancy_id:<10} {a.points:>6} pts "
                     f"{miles:>6} mi  {signoffs}{kin}"
+                )
+            if cited:
+                lines.append("Points per factor (see --json), each under its statute:")
+                width = max(len(name) for name in cited)
+                lines.extend(
+                    f"  {name:<{width}}  {reference or 'no reference recorded'}"
+                    for name, reference in cited.items()
                 )
         if self.splits:
             lines.append("")
