@@ -16,9 +16,17 @@ from test_match_support import brute_force, tiny_folders
 from matcher.candidates import build_candidates
 from matcher.casefolder import load_case_folder
 from matcher.domain import CaseFolder
-from matcher.match import match
+from matcher.match import _not_proven, match
 from matcher.optimiser import SolverParameters
-from matcher.result import LevelGap, MatchResult, _levels_text, _relative, level_gaps
+from matcher.result import (
+    LevelGap,
+    MatchResult,
+    UnplacedChild,
+    UnplacedReason,
+    _levels_text,
+    _relative,
+    level_gaps,
+)
 from matcher.validate_result import validate_result
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
@@ -211,3 +219,46 @@ def test_the_bound_of_the_optimum_unfolds_into_its_own_levels(folder: CaseFolder
     assert result.objective == best.objective
     assert all(g.closed for g in result.levels)
     assert result.levels[0].achieved == best.placed
+
+
+REFERRALS = DEMO.parent / "essex_referrals"
+
+
+def test_a_points_gap_under_proven_children_is_shown_as_such() -> None:
+    # the warm start places as many children as any match can, and the work limit stops
+    # the search before the points are proven
+    folder = load_case_folder(REFERRALS)
+    stopped = match(folder, replace(FAST, deterministic_time_limit=1e-6))
+    proven = match(folder, FAST)
+    assert stopped.status == "feasible" and proven.status == "optimal"
+    children, kin, points = stopped.levels
+    assert children.closed and kin.closed and not points.closed
+    assert points.bound is not None
+    assert stopped.levels[0].achieved == proven.metrics.placed
+    assert points.achieved < proven.levels[-1].achieved <= points.bound
+    # one folded figure would hide it: a small share of the whole bound, a real points gap
+    text = stopped.summary()
+    assert f"points {points.shortfall:,} short" not in text  # the level line, not the status
+    assert f"{points.bound:,}: {points.shortfall:,} short" in text
+    assert "children placed" in text and ": proven" in text
+    assert validate_result(folder, build_candidates(folder), stopped) == []
+
+
+def test_the_not_proven_reason_names_the_open_level() -> None:
+    taken = UnplacedChild("C1", None, (UnplacedReason("capacity_taken", "capacity taken: ..."),))
+    final = UnplacedChild("C2", None, (UnplacedReason("no_eligible_vacancy", "no vacancy"),))
+    points_open = (LevelGap("children", 5, 5), LevelGap("kin", 1, 1), LevelGap("points", 9, 12))
+    (c1, c2) = _not_proven((taken, final), points_open)
+    assert [r.code for r in c1.reasons] == ["capacity_taken", "not_proven"]
+    assert "number of children placed is proven" in c1.reasons[-1].message
+    assert "instead of another" in c1.reasons[-1].message
+    assert c2 == final  # no vacancy is eligible: final whatever the search
+    children_open = (
+        LevelGap("children", 4, 6),
+        LevelGap("kin", 1, None),
+        LevelGap("points", 9, None),
+    )
+    (c1, _) = _not_proven((taken, final), children_open)
+    assert "up to 2 more children may be placeable" in c1.reasons[-1].message
+    closed = (LevelGap("children", 5, 5), LevelGap("points", 9, 9))
+    assert _not_proven((taken, final), closed) == (taken, final)
