@@ -546,7 +546,8 @@ class CandidateSet:
 
     def to_csv(self, path: str | Path) -> Path:
         """Write every eligible pair: ids, ``points`` (the objective coefficient), the
-        ``score``, tier and flags, distances, and one ``points_<factor>`` column per factor."""
+        ``score``, tier and flags (``solo_only``: the pair is exclusive), distances, the
+        vacancy's ``weekly_cost`` and one ``points_<factor>`` column per factor."""
         out = Path(path)
         children = self.folder.children
         vacancies = self.folder.vacancies
@@ -561,28 +562,104 @@ class CandidateSet:
                     "tier",
                     "connected_person",
                     "in_area",
+                    "solo_only",
                     "distance_miles",
                     "school_distance_miles",
+                    "weekly_cost",
                     *(f"points_{name}" for name in self.factor_names),
                 ]
             )
             for k in range(self.n_pairs):
                 d, s = float(self.distance_miles[k]), float(self.school_distance_miles[k])
+                vacancy = vacancies[int(self.vacancy_index[k])]
                 w.writerow(
                     [
                         children[int(self.child_index[k])].child_id,
-                        vacancies[int(self.vacancy_index[k])].vacancy_id,
+                        vacancy.vacancy_id,
                         int(self.objective_points[k]),
                         int(self.score[k]),
                         int(self.tier[k]),
                         int(self.connected_person[k]),
                         int(self.in_area[k]),
+                        int(self.exclusive[k]),
                         "" if d != d else f"{d:.1f}",
                         "" if s != s else f"{s:.1f}",
+                        vacancy.weekly_cost,
                         *(int(x) for x in self.factor_points[k]),
                     ]
                 )
         return out
+
+    def model_paths(self, path: str | Path) -> dict[str, Path]:
+        """Where :meth:`to_files` writes, beside the pairs ``path``: ``pairs`` itself,
+        ``vacancies`` (``<stem>.vacancies.csv``) and ``sibling_groups``
+        (``<stem>.sibling_groups.csv``). The stem keeps them from clobbering a case folder's
+        own ``vacancies.csv``."""
+        pairs = Path(path)
+        return {
+            "pairs": pairs,
+            "vacancies": pairs.with_name(f"{pairs.stem}.vacancies.csv"),
+            "sibling_groups": pairs.with_name(f"{pairs.stem}.sibling_groups.csv"),
+        }
+
+    def to_files(self, path: str | Path) -> dict[str, Path]:
+        """Write the whole candidate model, re-solvable without the case folder.
+
+        The pairs (:meth:`to_csv`), and beside them (:meth:`model_paths`):
+
+        * the vacancies: ``vacancy_id``, ``provider_id`` (the household), ``placement_type``,
+          ``fostering`` (1: the Children Act 1989 Sch. 7 limit of three counts it),
+          ``beds``, ``fostered_now`` (children the provider fosters already) and
+          ``weekly_cost``; every vacancy of the folder, eligible for anyone or not;
+        * the sibling groups of two or more: ``sibling_group``, ``child_id`` and
+          ``split_cost`` (blank: the group is a unit, placed whole in one vacancy or not at
+          all; else the policy's ``sibling_split_cost``).
+
+        ``docs/match.md`` states the model these files define.
+
+        Returns
+        -------
+        dict of str to Path
+            As :meth:`model_paths`.
+        """
+        paths = self.model_paths(path)
+        self.to_csv(paths["pairs"])
+        folder = self.folder
+        with paths["vacancies"].open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(
+                [
+                    "vacancy_id",
+                    "provider_id",
+                    "placement_type",
+                    "fostering",
+                    "beds",
+                    "fostered_now",
+                    "weekly_cost",
+                ]
+            )
+            for v in folder.vacancies:
+                w.writerow(
+                    [
+                        v.vacancy_id,
+                        v.provider_id,
+                        v.placement_type.value,
+                        int(v.is_fostering),
+                        v.beds,
+                        v.fostered_now,
+                        v.weekly_cost,
+                    ]
+                )
+        policy = folder.policy
+        split_cost = str(policy.sibling_split_cost) if policy.allow_sibling_split else ""
+        with paths["sibling_groups"].open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["sibling_group", "child_id", "split_cost"])
+            for g in folder.sibling_groups:
+                if g.size >= 2:
+                    for c in g.child_ids:
+                        w.writerow([g.sibling_group_id, c, split_cost])
+        return paths
 
 
 def build_candidates(folder: CaseFolder) -> CandidateSet:

@@ -150,6 +150,15 @@ class FactorPoints:
         """One sentence saying why, without personal data."""
         return _resolved(self._reason)
 
+    @property
+    def reference(self) -> str:
+        """The factor's statutory or other basis (its class's ``reference``; empty for a
+        factor outside the default set)."""
+        # imported here: the factors import the domain, which explanations do not need
+        from matcher.factors import FACTOR_REFERENCES
+
+        return FACTOR_REFERENCES.get(self.factor, "")
+
     def __repr__(self) -> str:
         return (
             f"FactorPoints(factor={self.factor!r}, points={self.points!r}, reason={self.reason!r})"
@@ -303,6 +312,7 @@ class Option:
             "objective_points": self.objective_points,
             "factors": {f.factor: f.points for f in self.factors},
             "reasons": {f.factor: f.reason for f in self.factors},
+            "references": {f.factor: f.reference for f in self.factors},
             "distance_miles": _round(self.distance_miles),
             "school_distance_miles": _round(self.school_distance_miles),
             "in_area": self.in_area,
@@ -447,6 +457,7 @@ class WhyNot:
         out["tier"] = self.option.tier
         out["factors"] = {f.factor: f.points for f in self.option.factors}
         out["reasons"] = {f.factor: f.reason for f in self.option.factors}
+        out["references"] = {f.factor: f.reference for f in self.option.factors}
         out["signoffs"] = [s.code for s in self.option.signoffs]
         out["best"] = (
             None

@@ -44,10 +44,12 @@ from matcher.result import (
     Assignment,
     BlockedVacancy,
     DeclinedReferral,
+    LevelGap,
     MatchResult,
     SiblingSplit,
     UnplacedChild,
     UnplacedReason,
+    level_gaps,
 )
 from matcher.vocabulary import Need
 
@@ -176,7 +178,9 @@ def _assignment(folder: CaseFolder, option: Option) -> Assignment:
         placement_type=vacancy.placement_type.value,
         points=int(option.score),
         objective_points=int(option.objective_points),
-        factors=tuple(AssignedFactor(f.factor, int(f.points), f.reason) for f in option.factors),
+        factors=tuple(
+            AssignedFactor(f.factor, int(f.points), f.reason, f.reference) for f in option.factors
+        ),
         connected_person=bool(option.connected_person),
         distance_miles=None if option.distance_miles is None else float(option.distance_miles),
         school_distance_miles=(
@@ -422,6 +426,64 @@ def _splits(
     return tuple(out)
 
 
+def _levels(
+    folder: CaseFolder,
+    candidates: CandidateSet,
+    assignments: Sequence[Assignment],
+    splits: Sequence[SiblingSplit],
+    objective: int,
+    bound: int,
+) -> tuple[LevelGap, ...]:
+    """The objective and bound unfolded per level (:func:`matcher.result.level_gaps`)."""
+    folding, policy = candidates.folding, folder.policy
+    split_max = (
+        policy.sibling_split_cost * sum(g.size for g in folder.sibling_groups)
+        if policy.allow_sibling_split
+        else 0
+    )
+    return level_gaps(
+        objective,
+        bound,
+        placed=len(assignments),
+        kin=sum(a.connected_person for a in assignments),
+        in_area=sum(a.in_area for a in assignments),
+        points=sum(a.points for a in assignments) - sum(s.penalty for s in splits),
+        placement_base=folding.placement_base,
+        connected_base=folding.connected_base,
+        in_area_base=folding.in_area_base,
+        score_min=folding.score_min,
+        split_max=split_max,
+    )
+
+
+def _not_proven(
+    unplaced: tuple[UnplacedChild, ...], levels: Sequence[LevelGap]
+) -> tuple[UnplacedChild, ...]:
+    """Add a ``not_proven`` reason to every child left out for want of room while a better
+    match may exist (a level is open): "capacity taken" is then this match's fact, not a
+    final one. A child no vacancy is eligible for stays as it is: that is final."""
+    open_level = next((g for g in levels if not g.closed), None)
+    if open_level is None:
+        return unplaced
+    if open_level.level == "children":
+        why = (
+            f"up to {open_level.shortfall:,} more children may be placeable (the search "
+            "stopped before proving the match best), so a better match may place this child"
+        )
+    else:
+        why = (
+            "the number of children placed is proven, but the search stopped before "
+            f"proving the {open_level.level.replace('_', '-')} level best, so a better match "
+            "may place this child instead of another"
+        )
+    out = []
+    for u in unplaced:
+        if any(r.code in {"capacity_taken", "not_chosen"} for r in u.reasons):
+            u = replace(u, reasons=(*u.reasons, UnplacedReason("not_proven", f"not proven: {why}")))
+        out.append(u)
+    return tuple(out)
+
+
 # ----------------------------------------------------------------------------- match
 
 
@@ -483,6 +545,8 @@ def match(
     assignments = tuple(_assignment(folder, option) for option in candidates.options(chosen))
     splits = _splits(folder, problem, vacancy_of_child)
     unplaced = _unplaced_reasons(folder, problem, homes, vacancy_of_child, status)
+    levels = _levels(folder, candidates, assignments, splits, int(objective), int(bound))
+    unplaced = _not_proven(unplaced, levels)
     metrics = compute_metrics(folder, assignments, sibling_splits=len(splits))
     stats = {
         **stats,
@@ -509,6 +573,7 @@ def match(
         metrics=metrics,
         stats=stats,
         declined=declined_referrals(folder),
+        levels=levels,
     )
     if validate:
         from matcher.validate_result import validate_result

@@ -32,11 +32,13 @@ __all__ = [
     "Assignment",
     "BlockedVacancy",
     "DeclinedReferral",
+    "LevelGap",
     "MatchResult",
     "Metrics",
     "SiblingSplit",
     "UnplacedChild",
     "UnplacedReason",
+    "level_gaps",
 ]
 
 #: ``optimal`` only when objective equals a proven bound; ``feasible`` otherwise.
@@ -48,16 +50,23 @@ REASON_CODES: dict[str, str] = {
     "sibling_group": "no vacancy can take the whole sibling group together",
     "capacity_taken": "every eligible vacancy's beds (or household places) went to others",
     "not_chosen": "an eligible place was free but the search stopped before proving optimality",
+    "not_proven": "the search stopped before proving the match best: a better match may place "
+    "this child",
 }
+
+#: The levels of the lexicographic objective, in order (``LevelGap.level``).
+LEVELS: tuple[str, ...] = ("children", "kin", "in_area", "points")
 
 
 @dataclass(frozen=True, slots=True)
 class AssignedFactor:
-    """Points one factor gives an assignment, with its one-sentence reason."""
+    """Points one factor gives an assignment, with its one-sentence reason and the statute
+    (or other basis) the factor rests on (``reference``; empty in files written before it)."""
 
     factor: str
     points: int
     reason: str
+    reference: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +182,124 @@ class DeclinedReferral:
 
 
 @dataclass(frozen=True, slots=True)
+class LevelGap:
+    """One level of the statutory order, what the match reached and the most it could.
+
+    The objective folds the levels into one integer (``docs/match.md``); the proven bound
+    unfolds into one bound per level the same way. A level's bound holds only while every
+    level above it is closed (reached its bound): a match placing one more child may have
+    any number of kin. So below the first open level the bound is ``None``.
+
+    Attributes
+    ----------
+    level
+        One of :data:`LEVELS`: ``children`` placed, ``kin`` (placed with a connected
+        person, when ``connected_person_tier``), ``in_area`` (when ``in_area_tier``) and
+        ``points`` (the sum of the placed children's scores less split penalties).
+    achieved
+        The match's value at this level.
+    bound
+        The most any valid match can reach at this level, given the levels above as
+        reached; ``None`` when a level above is open.
+    """
+
+    level: str
+    achieved: int
+    bound: int | None
+
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise ValueError(f"level {self.level!r}: expected one of {', '.join(LEVELS)}")
+        if self.bound is not None and self.bound < self.achieved:
+            raise ValueError(
+                f"level {self.level}: bound {self.bound} is below the achieved {self.achieved}"
+            )
+
+    @property
+    def shortfall(self) -> int | None:
+        """``bound - achieved``; ``None`` when the bound is open."""
+        return None if self.bound is None else self.bound - self.achieved
+
+    @property
+    def closed(self) -> bool:
+        """The level reached its bound (proven at this level)."""
+        return self.bound is not None and self.achieved == self.bound
+
+
+def level_gaps(
+    objective: int,
+    bound: int,
+    *,
+    placed: int,
+    kin: int,
+    in_area: int,
+    points: int,
+    placement_base: int,
+    connected_base: int,
+    in_area_base: int,
+    score_min: int,
+    split_max: int,
+) -> tuple[LevelGap, ...]:
+    """Unfold the objective and its proven bound into one gap per level.
+
+    The objective is ``placed * placement_base + kin * connected_base + in_area *
+    in_area_base + points`` (``matcher.candidates.Folding``; ``points`` already less any
+    split penalties). Any valid match placing ``n`` children is worth at least
+    ``n * (placement_base + score_min) - split_max``: so no match worth at most ``bound``
+    places more than ``(bound + split_max) // (placement_base + score_min)`` children. When
+    the match places that many, the rest of the bound bounds the kin the same way, then
+    the in-area placements, and what is left bounds the points.
+
+    Parameters
+    ----------
+    objective, bound
+        The match's folded objective and the optimiser's proven upper bound.
+    placed, kin, in_area, points
+        The match's value at each level (``kin`` and ``in_area`` count only when their
+        base is not 0).
+    placement_base, connected_base, in_area_base, score_min
+        The folding (``Folding``); a base of 0 means the level is not a tier.
+    split_max
+        The most sibling-split penalties any match can pay (0 without splits).
+
+    Returns
+    -------
+    tuple of LevelGap
+        ``children``, then ``kin`` and ``in_area`` when they are tiers, then ``points``.
+
+    Raises
+    ------
+    ValueError
+        If the levels do not fold into ``objective``, or the bound is below it.
+    """
+    kin = kin if connected_base else 0
+    in_area = in_area if in_area_base else 0
+    folded = placed * placement_base + kin * connected_base + in_area * in_area_base + points
+    if folded != objective:
+        raise ValueError(f"the levels fold into {folded}, not the objective {objective}")
+    if bound < objective:
+        raise ValueError(f"the bound {bound} is below the objective {objective}")
+    per_child = placement_base + score_min
+    if per_child <= 0:
+        raise ValueError(f"placement_base + score_min = {per_child}: expected above 0")
+    out = [LevelGap("children", placed, (bound + split_max) // per_child)]
+    # the least the lower levels of a match placing `placed` children can be worth
+    floor = placed * score_min - split_max
+    rest = bound - placed * placement_base
+    tiers = [("kin", kin, connected_base), ("in_area", in_area, in_area_base)]
+    for level, achieved, base in tiers:
+        if not base:
+            continue
+        if not out[-1].closed:
+            out.append(LevelGap(level, achieved, None))
+            continue
+        out.append(LevelGap(level, achieved, min(placed, (rest - floor) // base)))
+        rest -= achieved * base
+    out.append(LevelGap("points", points, rest if out[-1].closed else None))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class SiblingSplit:
     """A sibling group not placed whole in one vacancy (only when the policy allows splits)."""
 
@@ -259,6 +386,9 @@ class MatchResult:
     declined
         The referrals providers declined (``responses.csv``), by child then vacancy: none of
         them is assigned.
+    levels
+        The gap per level of the statutory order (children placed, kin, in area when a
+        tier, points), each against its own bound (:func:`level_gaps`).
     """
 
     status: str
@@ -272,6 +402,7 @@ class MatchResult:
     metrics: Metrics
     stats: Mapping[str, Any] = field(default_factory=dict, compare=False)
     declined: tuple[DeclinedReferral, ...] = ()
+    levels: tuple[LevelGap, ...] = ()
 
     @property
     def gap(self) -> float:
@@ -324,11 +455,16 @@ class MatchResult:
         data["parameters"] = dict(self.parameters)
         data["stats"] = dict(self.stats)
         data["declined"] = [asdict(d) for d in self.declined]
+        data["levels"] = [
+            {"level": g.level, "achieved": g.achieved, "bound": g.bound, "shortfall": g.shortfall}
+            for g in self.levels
+        ]
         order = [
             "status",
             "objective",
             "bound",
             "gap",
+            "levels",
             "seed",
             "parameters",
             "metrics",
@@ -397,6 +533,12 @@ class MatchResult:
             metrics=Metrics(**data["metrics"]),
             stats=dict(data.get("stats", {})),
             declined=tuple(DeclinedReferral(**d) for d in data.get("declined", ())),
+            levels=tuple(
+                LevelGap(
+                    g["level"], int(g["achieved"]), None if g["bound"] is None else int(g["bound"])
+                )
+                for g in data.get("levels", ())
+            ),
         )
 
     # ------------------------------------------------------------------ people
@@ -416,6 +558,7 @@ class MatchResult:
             f"{_limits(p)}; "
             f"{self.stats.get('time_match_s', self.stats.get('time_total_s', 0.0)):.2f} s in all",
             *_stopped(self.status, self.stats),
+            *_levels_text(self.levels),
             *_cut(self.stats),
             f"Placed     {m.placed} of {m.children} children ({m.unplaced} unplaced)",
             f"Kin        {pct(m.kin_pct)} with connected persons",
@@ -433,6 +576,9 @@ class MatchResult:
         if self.assignments:
             lines.append("")
             lines.append("Assignments (child -> vacancy, points, miles, sign-offs)")
+            # every point rests on a factor, and every factor on its statute (--json has
+            # each assignment's points, reason and reference per factor)
+            cited = {f.factor: f.reference for a in self.assignments[:1] for f in a.factors}
             for a in self.assignments:
                 miles = "-" if a.distance_miles is None else f"{a.distance_miles:.1f}"
                 signoffs = ", ".join(s.code for s in a.signoffs) or "-"
@@ -440,6 +586,13 @@ class MatchResult:
                 lines.append(
                     f"  {a.child_id:<10} -> {a.vacancy_id:<10} {a.points:>6} pts "
                     f"{miles:>6} mi  {signoffs}{kin}"
+                )
+            if cited:
+                lines.append("Points per factor (see --json), each under its statute:")
+                width = max(len(name) for name in cited)
+                lines.extend(
+                    f"  {name:<{width}}  {reference or 'no reference recorded'}"
+                    for name, reference in cited.items()
                 )
         if self.splits:
             lines.append("")
@@ -476,14 +629,53 @@ def sorted_by_child(items: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(sorted(items, key=lambda x: x.child_id))
 
 
+def _relative(shortfall: int, bound: int) -> str:
+    """``shortfall`` as a percentage of ``bound`` to 4 decimals; never "0.0000 %" for a
+    shortfall that is not zero ("< 0.0001 %"), "n/a" for a bound that is not above 0."""
+    if shortfall == 0:
+        return "0 %"
+    if bound <= 0:
+        return "n/a"
+    pct = 100.0 * shortfall / bound
+    return "< 0.0001 %" if pct < 0.0001 else f"{pct:.4f} %"
+
+
 def _gap_text(objective: int, bound: int) -> str:
-    """The gap in points and per cent; never "0.0000%" for a gap that is not zero."""
+    """The gap in points and per cent; never "0.0000 %" for a gap that is not zero."""
     if objective >= bound:
         return "0 points, proven"
-    points = bound - objective
-    share = points / bound if bound else 0.0
-    pct = f"{share:.4%}" if share >= 1e-6 else f"{share * 100:.1e}%"
-    return f"{points:,} points, {pct}"
+    return f"{bound - objective:,} points, {_relative(bound - objective, bound)}"
+
+
+#: How the summary names each level.
+_LEVEL_WORDS = {
+    "children": "children placed",
+    "kin": "with kin",
+    "in_area": "in area",
+    "points": "points",
+}
+
+
+def _levels_text(levels: Sequence[LevelGap]) -> list[str]:
+    """A ``Gap`` block, one line per level against its own bound (none when all are closed)."""
+    if all(g.closed for g in levels):
+        return []
+    lines = ["Gap        per level, each against its own bound:"]
+    above = ""
+    for g in levels:
+        words = f"{_LEVEL_WORDS[g.level]:<16}{g.achieved:>14,}"
+        if g.bound is None:
+            lines.append(f"  {words}, bound open until {above} is proven")
+            continue
+        short = g.bound - g.achieved
+        if short == 0:
+            lines.append(f"  {words} of at most {g.bound:,}: proven")
+        else:
+            lines.append(
+                f"  {words} of at most {g.bound:,}: {short:,} short ({_relative(short, g.bound)})"
+            )
+        above = _LEVEL_WORDS[g.level]
+    return lines
 
 
 def _limits(p: Mapping[str, Any]) -> str:

@@ -21,7 +21,8 @@ objects, by ids, without the optimiser or its index arrays:
 * providers' declines (``responses.csv``): no child is assigned to a vacancy whose provider
   declined that child, nor (placed as a unit) one of its siblings; the declines reported
   are the folder's;
-* the objective is the sum of ``objective_points`` less the split penalties;
+* the objective is the sum of ``objective_points`` less the split penalties, and its gap
+  per level (``levels``) unfolds from the objective and bound;
 * the metrics are those recomputed from the assignments.
 
 It returns a list of problems (empty when valid); :func:`matcher.match.match` raises if it is
@@ -40,7 +41,7 @@ from geography.distance import great_circle_miles, grid_miles
 from matcher.domain import FOSTERING_LIMIT, CaseFolder, Child, Vacancy
 from matcher.metrics import compute_metrics
 from matcher.placement_types import PlacementType
-from matcher.result import REASON_CODES, STATUSES, MatchResult
+from matcher.result import REASON_CODES, STATUSES, MatchResult, level_gaps
 from matcher.vocabulary import Need
 
 if TYPE_CHECKING:
@@ -341,4 +342,33 @@ def validate_result(
     expected = compute_metrics(folder, result.assignments, sibling_splits=len(result.splits))
     if expected != result.metrics:
         errors.append(f"metrics differ from those recomputed: expected {expected}")
+    if result.levels:
+        errors.extend(_level_errors(folder, candidates, result))
     return errors
+
+
+def _level_errors(folder: CaseFolder, candidates: CandidateSet, result: MatchResult) -> list[str]:
+    """The per-level gaps, unfolded again from the objective and bound (empty if they agree)."""
+    folding, policy = candidates.folding, folder.policy
+    try:
+        expected = level_gaps(
+            result.objective,
+            result.bound,
+            placed=len(result.assignments),
+            kin=sum(a.connected_person for a in result.assignments),
+            in_area=sum(a.in_area for a in result.assignments),
+            points=sum(a.points for a in result.assignments)
+            - sum(s.penalty for s in result.splits),
+            placement_base=folding.placement_base,
+            connected_base=folding.connected_base,
+            in_area_base=folding.in_area_base,
+            score_min=folding.score_min,
+            split_max=policy.sibling_split_cost * sum(g.size for g in folder.sibling_groups)
+            if policy.allow_sibling_split
+            else 0,
+        )
+    except ValueError as exc:
+        return [f"levels: {exc}"]
+    if tuple(expected) != tuple(result.levels):
+        return [f"levels {result.levels} differ from those unfolded again: {expected}"]
+    return []

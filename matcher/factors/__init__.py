@@ -37,6 +37,10 @@ DEFAULT_FACTORS: tuple[Factor, ...] = (
     SharedNeeds(),
 )
 
+#: Each default factor's statutory or other basis (its ``reference``), by name: what every
+#: explanation cites beside the factor's points.
+FACTOR_REFERENCES: dict[str, str] = {f.name: f.reference for f in DEFAULT_FACTORS}
+
 #: The factors about the children already living there: 0 for every pair of a folder without
 #: ``residents.csv``, so the officer's table shows them only for a folder with residents.
 RESIDENT_FACTORS: frozenset[str] = frozenset({AgeGap.name, SharedNeeds.name})
@@ -61,6 +65,7 @@ _WITHOUT_RESIDENTS: tuple[Factor, ...] = tuple(
 
 __all__ = [
     "DEFAULT_FACTORS",
+    "FACTOR_REFERENCES",
     "RESIDENT_FACTORS",
     "AgeGap",
     "ConnectedPerson",

@@ -2,9 +2,11 @@
 
 One row per eligible (child, vacancy) pair: ``points`` is the pair's objective coefficient
 (the statutory order folded in: placement base, connected-person tier, score), ``score`` the
-sum of the factors' points, then the tier, flags, distances and one column per factor.
-Maximising the sum of ``points`` subject to beds, one vacancy per child and sibling groups
-as units gives the value ``placematch match`` reports.
+sum of the factors' points, then the tier, flags (``solo_only``), distances, the weekly cost
+and one column per factor. Beside it, ``FILE.vacancies.csv`` (beds, provider, placement type,
+``fostered_now``) and ``FILE.sibling_groups.csv``: with the three files alone, maximising the
+sum of ``points`` under the model ``docs/match.md`` states gives the value ``placematch
+match`` reports.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write every eligible (child, vacancy) pair with its points to a CSV file",
         description=(
             "Apply the hard rules to every (child, vacancy) pair and write the eligible ones "
-            "with their objective points, score and points per factor."
+            "with their objective points, score, points per factor and weekly cost; beside "
+            "them FILE.vacancies.csv and FILE.sibling_groups.csv, so that the model can be "
+            "re-solved without the case folder."
         ),
     )
     parser.add_argument("folder", metavar="DIR", help="the case folder")
@@ -38,9 +42,10 @@ def run(args: argparse.Namespace) -> int:
     output_file(args.out, "--out")
     folder = load_case_folder(args.folder)
     candidates = build_candidates(folder)
-    candidates.to_csv(args.out)
+    paths = candidates.to_files(args.out)
     summary = candidates.summary()
     summary["out"] = str(args.out)
+    summary["files"] = {name: str(p) for name, p in paths.items()}
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
@@ -48,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
         f"Wrote {summary['eligible_pairs']} eligible pairs of {summary['children']} children and "
         f"{summary['vacancies']} vacancies ({summary['pairs_considered']} pairs considered) "
         f"to {args.out}"
+    )
+    print(
+        f"Beside it, for re-solving without the case folder: {paths['vacancies']} "
+        f"({summary['vacancies']} vacancies) and {paths['sibling_groups']}"
     )
     if summary["children_without"]:
         print(f"{summary['children_without']} children have no eligible vacancy")

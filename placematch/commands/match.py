@@ -1,8 +1,9 @@
 """``placematch match DIR``: place the whole waiting list at once, optimally.
 
-Prints a human summary (status, objective, bound, gap, placed, metrics, the unplaced with
-their reasons) or, with ``--json``, the result as JSON; ``--out FILE`` writes the JSON result
-(the assignment file ``placematch export-903`` reads).
+Prints a human summary (status, objective, bound, gap; for an unproven result the gap per
+level -- children placed, kin, points -- each against its own bound; placed, metrics, the
+unplaced with their reasons) or, with ``--json``, the result as JSON; ``--out FILE`` writes
+the JSON result (the assignment file ``placematch export-903`` reads).
 """
 
 from __future__ import annotations

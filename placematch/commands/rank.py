@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from matcher.casefolder import load_case_folder
 from matcher.domain import CaseFolder
 from matcher.explain import Option, Ranking, WhyNot
-from matcher.factors import DEFAULT_FACTORS
+from matcher.factors import DEFAULT_FACTORS, FACTOR_REFERENCES
 from matcher.rank import SoonFree, UnknownIdError, rank_child, soon_free, why_not
 from matcher.rules import DeclinedByProvider
 from placematch.commands._args import whole_number
@@ -121,13 +121,17 @@ def _miles(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def render_ranking(ranking: Ranking, *, excluded: bool = False) -> str:
-    """The human table printed by ``placematch rank`` (``excluded``: list each exclusion)."""
+def render_ranking(
+    ranking: Ranking, *, excluded: bool = False, weekly_cost: Mapping[str, int] | None = None
+) -> str:
+    """The human table printed by ``placematch rank`` (``excluded``: list each exclusion;
+    ``weekly_cost``: vacancy id -> weekly cost in pounds, a column when given)."""
     # The factors the options were scored on: without residents.csv, not those about residents.
     scored = {f.factor for o in ranking.options[:1] for f in o.factors}
     names = [f.name for f in DEFAULT_FACTORS if not scored or f.name in scored]
+    costs = weekly_cost is not None
     head = ["#", "vacancy", "type", "total", *(SHORT.get(n, n) for n in names)]
-    head += ["miles", "school mi", "in area", "sign-offs"]
+    head += ["miles", "school mi", *(["£/week"] if costs else []), "in area", "sign-offs"]
     # The providers' answers get a column only when there are any (the table is unchanged
     # for a folder without responses.csv).
     answers = any(o.response is not None for o in ranking.options)
@@ -145,6 +149,7 @@ def render_ranking(ranking: Ranking, *, excluded: bool = False) -> str:
                 *(str(o.points_of(n)) for n in names),
                 _miles(o.distance_miles),
                 _miles(o.school_distance_miles),
+                *([f"{weekly_cost[o.vacancy_id]:,}"] if weekly_cost is not None else []),
                 "in" if o.in_area else ("adj" if o.adjoining else "out"),
                 ", ".join(s.code for s in o.signoffs) or "-",
                 *([_answer(o)] if answers else []),
@@ -158,16 +163,16 @@ def render_ranking(ranking: Ranking, *, excluded: bool = False) -> str:
     ]
     if rows:
         widths = [max(len(r[j]) for r in [head, *rows]) for j in range(len(head))]
-        numeric = set(range(3, 4 + len(names) + 2))
+        numeric = set(range(3, 4 + len(names) + 2 + costs))
         for r in [head, *rows]:
             cells = [
                 c.rjust(widths[j]) if j in numeric else c.ljust(widths[j]) for j, c in enumerate(r)
             ]
             lines.append("  ".join(cells).rstrip())
         lines.append(
-            "* connected-person carer (top tier, s22C(7)(a)). Points: "
-            + ", ".join(f"{SHORT.get(n, n)}={n}" for n in names)
-            + ". In area: in, adj (an adjoining authority) or out."
+            "* connected-person carer (top tier, s22C(7)(a)). In area: in, adj (an adjoining "
+            "authority) or out."
+            + (" £/week: the vacancy's weekly cost." if costs else "")
             + (
                 " Response: the provider's answer to the referral; among equal points an "
                 "offer comes first, then consider."
@@ -175,6 +180,7 @@ def render_ranking(ranking: Ranking, *, excluded: bool = False) -> str:
                 else ""
             )
         )
+        lines.extend(_factor_legend(names))
     else:
         lines.append("No eligible vacancy.")
     total = sum(ranking.excluded.values())
@@ -195,6 +201,15 @@ def render_ranking(ranking: Ranking, *, excluded: bool = False) -> str:
         for e in declined:
             lines.append(f"  {e.vacancy_id:<{width}}  {e.reason}")
     return "\n".join(lines)
+
+
+def _factor_legend(names: Sequence[str]) -> list[str]:
+    """The factor columns, each with the statute (or other basis) its points rest on."""
+    width = max(len(SHORT.get(n, n)) for n in names)
+    name_width = max(len(n) for n in names)
+    return ["Points per factor, each under its statute:"] + [
+        f"  {SHORT.get(n, n):<{width}}  {n:<{name_width}}  {FACTOR_REFERENCES[n]}" for n in names
+    ]
 
 
 def _answer(o: Option) -> str:
@@ -242,7 +257,8 @@ def render_why_not(answer: WhyNot) -> str:
         lines.append(f"  Gains: {_factor_diffs(answer.gains)}")
         lines.append(f"  Losses: {_factor_diffs(answer.losses)}")
     for f in o.factors:
-        lines.append(f"  {f.factor:<17} {f.points:>5}  {f.reason}")
+        cite = f" ({f.reference})" if f.reference else ""
+        lines.append(f"  {f.factor:<17} {f.points:>5}  {f.reason}{cite}")
     if o.signoffs:
         lines.append("  Sign-offs: " + ", ".join(s.code for s in o.signoffs))
     return "\n".join(lines)
@@ -260,8 +276,11 @@ def run_rank(args: argparse.Namespace) -> int:
     if days is None:
         days = EMERGENCY_WITHIN_DAYS if child.is_emergency else 0
     day, found = soon_free(folder, args.child, days)
+    cost = {v.vacancy_id: v.weekly_cost for v in folder.vacancies}
     if args.json:
         data = ranking.to_dict()
+        for option in data["options"]:
+            option["weekly_cost"] = cost[option["vacancy_id"]]
         data["date"] = None if day is None else day.isoformat()
         data["urgency"] = None if child.urgency is None else child.urgency.value
         data["declined"] = declined(folder, args.child)
@@ -270,7 +289,7 @@ def run_rank(args: argparse.Namespace) -> int:
             data["free_within_days"] = [s.to_dict() for s in found]
         print(json.dumps(data, indent=2))
     else:
-        print(render_ranking(ranking, excluded=args.excluded))
+        print(render_ranking(ranking, excluded=args.excluded, weekly_cost=cost))
         if days:
             print(render_soon_free(day, found, days))
     return 0

@@ -10,12 +10,12 @@ def test_a_proven_result_has_a_zero_gap() -> None:
 
 
 def test_a_tiny_gap_is_never_printed_as_zero() -> None:
-    # 357 points below a bound of 6.3e10 is 5.6e-09 relative: "0.0000%" would hide it
+    # 357 points below a bound of 6.3e10 is 5.6e-09 relative: "0.0000 %" would hide it
     text = _gap_text(63_401_602_219, 63_401_602_576)
     assert text.startswith("357 points, ")
-    assert "0.0000%" not in text
-    assert text == "357 points, 5.6e-07%"
-    assert _gap_text(90, 100) == "10 points, 10.0000%"
+    assert "0.0000" not in text
+    assert text == "357 points, < 0.0001 %"
+    assert _gap_text(90, 100) == "10 points, 10.0000 %"
 
 
 def test_the_limits_and_what_stopped_the_search_are_named() -> None:

@@ -81,8 +81,23 @@ def test_candidates_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         assert int(row["points"]) > int(row["score"])
     kin = [r for r in rows if r["connected_person"] == "1"]
     assert [(r["child_id"], r["vacancy_id"]) for r in kin] == [("C06", "V01")]
+    # beside the pairs, the vacancies and sibling groups the model needs
+    assert f"{tmp_path / 'pairs.vacancies.csv'} (16 vacancies)" in out
+    assert len(list(csv.DictReader((tmp_path / "pairs.vacancies.csv").open()))) == 16
+    assert (
+        (tmp_path / "pairs.sibling_groups.csv")
+        .read_text()
+        .startswith("sibling_group,child_id,split_cost\n")
+    )
+    assert {"solo_only", "weekly_cost"} <= set(rows[0])
     status, out, _ = run(["candidates", DEMO, "--out", str(out_file), "--json"], capsys)
-    assert json.loads(out)["eligible_pairs"] == 46
+    data = json.loads(out)
+    assert data["eligible_pairs"] == 46
+    assert data["files"] == {
+        "pairs": str(out_file),
+        "vacancies": str(tmp_path / "pairs.vacancies.csv"),
+        "sibling_groups": str(tmp_path / "pairs.sibling_groups.csv"),
+    }
 
 
 def test_rank_lists_each_exclusion_on_request(capsys: pytest.CaptureFixture[str]) -> None:

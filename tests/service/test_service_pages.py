@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from servicekit import PASSWORD, Service
+
+from matcher.factors import FACTOR_REFERENCES, RESIDENT_FACTORS
 
 
 def sign_in(s: Service, user: str) -> str:
@@ -54,6 +57,11 @@ def test_officer_pages_and_forms(fresh: Service) -> None:
     page = c.get("/children/C05")
     assert page.status_code == 200
     assert '<table id="options">' in page.text and "Explanation for V11" in page.text
+    # every factor's points cite their statute, not only the exclusions
+    for name, reference in FACTOR_REFERENCES.items():
+        if name not in RESIDENT_FACTORS:
+            cite = f'<span class="cite">({html.escape(reference, quote=False)})</span>'
+            assert cite in page.text, name
     assert c.get("/children/C05?why_not=V02").text.count("is excluded by required adaptation") == 1
     # A form without the CSRF token changes nothing.
     r = c.post("/children/C05/decision", data={"vacancy_id": "V11", "reason": "x"})
