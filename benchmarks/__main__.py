@@ -1,4 +1,4 @@
-"""``python -m benchmarks [SUITE ...] [--tier smoke|county|region|national]``, or
+"""``python -m benchmarks [SUITE ...] [--tier smoke|county|region|region_london|national]``, or
 ``python -m benchmarks --gate [...]`` (the CI gate, :mod:`benchmarks._gate`)."""
 
 from __future__ import annotations

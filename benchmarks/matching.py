@@ -41,7 +41,7 @@ import resource
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +73,12 @@ LIMITS: dict[str, dict[str, float]] = {
     "county": {"placematch": 30.0, "reference": 120.0},
     "region": {"placematch": 60.0, "reference": 300.0},
     "national": {"placematch": 20.0, "reference": 0.0},  # references are not run nationally
+    "region_london": {"placematch": 120.0, "reference": 0.0},
 }
+#: The candidate cut of the pooled tiers (policy.toml): vacancies within 3 miles of home,
+#: and at least the 50 nearest eligible ones for every child (matcher.screen). Without it the
+#: East of England and London would evaluate 290 million pairs.
+POOLED_POLICY = "candidate_radius_miles = 3.0\ncandidate_min_options = 50\n"
 #: East of England upper-tier authorities (the region tier pools them).
 EAST_OF_ENGLAND = (
     "Bedford",
@@ -96,7 +101,14 @@ SOLVERS = ("placematch", "min_cost_flow", "highs_mip", "cpsat_naive", "greedy")
 #: tens of GB, beyond the 24 GB of the machines this runs on.
 SOLVERS_BY_TIER: dict[str, tuple[str, ...]] = {
     "region": ("placematch", "min_cost_flow", "greedy"),
+    "region_london": ("placematch", "min_cost_flow", "greedy"),
 }
+
+
+def _in_region(region: str) -> tuple[Any, ...]:
+    from geography.authorities import authorities_in_region
+
+    return authorities_in_region(region)
 
 
 def _rss() -> int:
@@ -265,13 +277,21 @@ def _folder(la: str, seed: int, children: int | None, referrals: int | None, out
 
 def _region_folder(seed: int, out: Path) -> Any:
     """The East of England pooled: each authority's whole cohort and supply, ids prefixed."""
+    return _pooled_folder(EAST_OF_ENGLAND, seed, out)
+
+
+def _pooled_folder(
+    authorities: Sequence[str], seed: int, out: Path, policy: str | None = None
+) -> Any:
+    """Authorities pooled in one folder: each one's whole cohort (``synth --la LA --seed
+    seed+i``) and supply, ids prefixed ``R{i:02d}``; ``policy`` is written as policy.toml."""
     import pandas as pd
 
     from matcher.casefolder import load_case_folder
     from scenarios.cohorts import generate
 
     kids, vacs = [], []
-    for i, la in enumerate(EAST_OF_ENGLAND):
+    for i, la in enumerate(authorities):
         case = generate(la, seed + i)
         pre = f"R{i:02d}"
         c = case.children.copy()
@@ -288,6 +308,8 @@ def _region_folder(seed: int, out: Path) -> Any:
     out.mkdir(parents=True, exist_ok=True)
     pd.concat(kids).to_csv(out / "children.csv", index=False)
     pd.concat(vacs).to_csv(out / "vacancies.csv", index=False)
+    if policy:
+        (out / "policy.toml").write_text(policy, encoding="utf-8")
     return load_case_folder(out)
 
 
@@ -567,6 +589,18 @@ def run(tier: str) -> list[dict[str, Any]]:
             folder = _region_folder(1, work / "region")
             info = {"synth": {"la": "East of England (11 authorities)", "seed": 1}}
             records += solve_instance("east_of_england", folder, tier, work, seed_info=info)
+            return records
+        if tier == "region_london":
+            names = [a.name for r in ("East of England", "London") for a in _in_region(r)]
+            folder = _pooled_folder(names, 1, work / "region_london", POOLED_POLICY)
+            info = {
+                "synth": {
+                    "la": f"East of England and London ({len(names)} authorities)",
+                    "seed": 1,
+                },
+                "policy": POOLED_POLICY.strip().splitlines(),
+            }
+            records += solve_instance("east_of_england_london", folder, tier, work, seed_info=info)
             return records
         for name, la, seed, children, referrals in INSTANCES[tier]:
             folder = _folder(la, seed, children, referrals, work / name)
