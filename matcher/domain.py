@@ -784,7 +784,9 @@ class CaseFolder:
             _require(not dupes, what, f"expected unique ids; repeated: {', '.join(dupes)}")
         by_child = {c.child_id: c for c in children}
         for v in vacancies:
-            unknown = sorted(set(v.connected_to) - by_child.keys())
+            # a membership test per id: ``set - dict.keys()`` copied every key per vacancy,
+            # which made loading the nation's 82,430 children quadratic (minutes)
+            unknown = sorted({c for c in v.connected_to if c not in by_child})
             _require(
                 not unknown,
                 "connected_to",
