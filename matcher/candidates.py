@@ -144,7 +144,8 @@ class Folding:
         if total > OBJECTIVE_LIMIT:
             warnings.warn(
                 f"the folded objective of {n} children may reach {total:.3g}, above 2**50: the "
-                "optimiser cannot hold it exactly; lower the weights in policy.toml",
+                "optimiser cannot hold it exactly; lower the weights in policy.toml, or pool "
+                "fewer children in one folder (the level bases grow with the children pooled)",
                 RuntimeWarning,
                 stacklevel=2,
             )
