@@ -58,7 +58,16 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.domain import FOSTERING_LIMIT, SUPPORTED_ACCOMMODATION_MIN_AGE, CaseFolder, Vacancy
-from matcher.factors.base import RISK_BIT, TYPE_BIT, TYPES, BoolArray, Pairs, in_sorted
+from matcher.factors.base import (
+    NEED_BIT,
+    RISK_BIT,
+    TYPE_BIT,
+    TYPES,
+    BoolArray,
+    Pairs,
+    has_bit,
+    in_sorted,
+)
 from matcher.placement_types import PlacementType
 from matcher.vocabulary import RESPONSE_REASON_MEANING, Need, RiskFlag
 
@@ -112,8 +121,15 @@ class ConnectedPersonOnlyForConnected:
 
     def excludes(self, pairs: Pairs) -> BoolArray:
         """A connected-person vacancy whose ``connected_to`` does not name the child."""
-        cp = pairs.vacancy_is(PlacementType.CONNECTED_PERSON_FOSTER)
-        return np.asarray(cp & ~pairs.connected)
+        cp = np.asarray(pairs.vacancy_is(PlacementType.CONNECTED_PERSON_FOSTER), dtype=bool)
+        if "connected" in pairs.__dict__:  # already worked out for every pair
+            return np.asarray(cp & ~pairs.connected)
+        # only connected-person vacancies need the look-up (a few per cent of pairs)
+        out = np.zeros(len(pairs), dtype=bool)
+        at = np.flatnonzero(cp)
+        key = pairs.ci[at] * pairs.arrays.n_vacancies + pairs.vi[at]
+        out[at] = ~in_sorted(key, pairs.arrays.connected_keys)
+        return out
 
     def reason(self, pairs: Pairs, k: int) -> str:
         """Why."""
@@ -367,6 +383,8 @@ class AvoidAreas:
     def excludes(self, pairs: Pairs) -> BoolArray:
         """The vacancy's authority or outcode is in the child's ``avoid_areas``."""
         a = pairs.arrays
+        if not len(a.avoid_authority_keys) and not len(a.avoid_outcode_keys):
+            return _none(pairs)  # nobody's plan names an area: the usual case
         key = pairs.ci * a.n_outcodes + pairs.v("outcode")
         return np.asarray(self._by_authority(pairs) | in_sorted(key, a.avoid_outcode_keys))
 
@@ -390,14 +408,19 @@ class SoloOnly:
     def excludes(self, pairs: Pairs) -> BoolArray:
         """Somebody fostered or living there now (``fostered_now``, or a resident in
         ``residents.csv``), or other beds the provider does not keep empty."""
-        need = pairs.child_has(Need.SOLO_ONLY)
-        others_now = pairs.v("fostered_now") > 0
+        need = np.asarray(pairs.child_has(Need.SOLO_ONLY), dtype=bool)
+        out = np.zeros(len(pairs), dtype=bool)
+        at = np.flatnonzero(need)  # only solo-only children's pairs (about 2 % of children)
+        if not len(at):
+            return out
+        a, vi = pairs.arrays, pairs.vi[at]
+        others_now = a.v_fostered_now[vi] > 0
         if pairs.has_residents:
-            others_now = others_now | (pairs.v("res_count") > 0)
-        spare = (pairs.v("provider_beds") > pairs.children_placed) & ~pairs.vacancy_has(
-            Need.SOLO_ONLY
-        )
-        return np.asarray(need & (others_now | spare))
+            others_now = others_now | (a.v_res_count[vi] > 0)
+        placed = pairs.children_placed[at]
+        spare = (a.v_provider_beds[vi] > placed) & ~has_bit(a.v_caps[vi], NEED_BIT[Need.SOLO_ONLY])
+        out[at] = others_now | spare
+        return out
 
     def reason(self, pairs: Pairs, k: int) -> str:
         """Why."""
