@@ -572,11 +572,17 @@ def _resolve_authorities(texts: Iterable[str]) -> dict[str, Authority | str]:
     for text in set(texts):
         try:
             out[text] = _resolve_authority(text)
-        except GeographyError:
-            # The geography message quotes the text, which may be anything typed there.
+        except GeographyError as exc:
+            # A retired authority, a district or a Welsh or Scottish area is a real place
+            # named in the geography message, which helps; anything else may be what a person
+            # typed there, so it is described, not quoted (nor "did you mean" near it).
+            message = str(exc)
             out[text] = (
-                f"not an authority ({_shape(text.strip())}): expected an ONS code "
-                "(e.g. E10000012), a DfE number (e.g. 881) or a name (e.g. Essex)"
+                f"not an authority ({_shape(text.strip())}): expected the ONS code "
+                "(E10000012), DfE number (881) or name (Essex) of one of the 153 English "
+                "children's services authorities"
+                if message.startswith("unknown authority")
+                else message
             )
     return out
 

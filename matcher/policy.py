@@ -277,12 +277,35 @@ def _toml_value(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PolicyKey:
-    """One key of ``policy.toml``, for ``placematch schema`` and the docs."""
+    """One key of ``policy.toml``, for ``placematch schema`` and the docs.
+
+    ``range`` is the values accepted (:mod:`matcher.bounds`), in words.
+    """
 
     key: str
     type: str
     default: object
     doc: str
+    range: str
+
+
+#: The values each key accepts, in words, from the same bounds ``__post_init__`` checks.
+_RANGES: dict[str, str] = {
+    "connected_person_tier": "true or false",
+    "in_area_tier": "true or false",
+    "authority": "an ONS code, DfE number or name",
+    "distance_step_miles": f"more than 0, up to {MAX_MILES:,.0f}",
+    "distance_step_share": "0 to 1",
+    "distance_zero_miles": f"more than distance_step_miles, up to {MAX_MILES:,.0f}",
+    "key_stage_4_min_age": "0 to 17",
+    "key_stage_4_max_age": "key_stage_4_min_age to 17",
+    "key_stage_4_multiplier": f"1 to {MAX_KEY_STAGE_4_MULTIPLIER:g}",
+    "cost_scale_weekly": f"1 to {MAX_WEEKLY_COST:,}",
+    "allow_sibling_split": "true or false",
+    "sibling_split_cost": f"0 to {MAX_SIBLING_SPLIT_COST:,}",
+    "resident_age_gap_years": "0 to 25",
+}
+_WEIGHT_RANGE = f"0 to {MAX_WEIGHT:,}"
 
 
 def _type_name(annotation: object) -> str:
@@ -306,13 +329,21 @@ def policy_keys() -> tuple[PolicyKey, ...]:
             continue
         keys.append(
             PolicyKey(
-                f.name, _type_name(hints[f.name]), getattr(default, f.name), f.metadata["doc"]
+                f.name,
+                _type_name(hints[f.name]),
+                getattr(default, f.name),
+                f.metadata["doc"],
+                _RANGES[f.name],
             )
         )
     for f in dataclasses.fields(Weights):
         keys.append(
             PolicyKey(
-                f"weights.{f.name}", "integer", getattr(default.weights, f.name), f.metadata["doc"]
+                f"weights.{f.name}",
+                "integer",
+                getattr(default.weights, f.name),
+                f.metadata["doc"],
+                _WEIGHT_RANGE + ("; at most every non-zero statutory weight" * (f.name == "cost")),
             )
         )
     return tuple(keys)
