@@ -232,12 +232,12 @@ def _urn(text: str) -> int | None:
     if _blank(text):
         return None
     value = text.strip()
-    if not value.isdigit() or not 100000 <= int(value) <= 999999:
+    if not (value.isascii() and value.isdigit()) or not 100000 <= int(value) <= 999999:
         raise ValueError("expected a six-digit school URN (value not shown)")
     return int(value)
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)  # ASCII: \d takes every script's digits
 
 
 def _date() -> Callable[[str], dt.date | None]:

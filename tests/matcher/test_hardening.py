@@ -208,6 +208,8 @@ def _demo_with(tmp_path: Path, file: str, vacancy_or_child: str, column: str, va
         ("children.csv", "C01", "age", "\u0661\u0664", "not a whole number (2 characters"),
         ("children.csv", "C01", "age", "\uff11\uff14", "not a whole number (2 characters"),
         ("vacancies.csv", "V01", "beds", "\uff12", "not a whole number (1 character"),
+        ("children.csv", "C01", "school_urn", "\u0661" + "\u0660" * 5, "six-digit school URN"),
+        ("vacancies.csv", "V01", "available_from", "\u0662\u0660\u0662\u0666-01-01", "ISO date"),
         ("vacancies.csv", "V01", "age_min", "25", "expected at least age_min"),
     ],
 )
