@@ -38,6 +38,7 @@ from folder_mutations import (
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from matcher.casefolder import load_case_folder
 from matcher.domain import ID_PATTERN
 from matcher.policy import policy_keys
 
@@ -85,6 +86,8 @@ _NASTY_CELLS = [
     " ",
     "0",
     "-1",
+    "4",
+    "10",
     "101",
     "100001",
     "9223372036854775808",
@@ -148,6 +151,30 @@ def _cell_mutation(draw: st.DrawFn) -> Mutation:
         f"{file}:{column}[{row}]={value!r}",
         set_cell(file, row, column, value),
         markers=(stripped,) if secret else (),
+        refuse=False,
+        files=(file,),
+    )
+
+
+_NUMBER_COLUMNS = {
+    CHILDREN: ["age"],
+    VACANCIES: ["beds", "fostered_now", "weekly_cost", "age_min", "age_max"],
+}
+
+
+@st.composite
+def _number_mutation(draw: st.DrawFn) -> Mutation:
+    """A number in a numeric column: mostly plausible (so the folder may load and must then
+    match validly: a full household, a big home), sometimes at or past a bound."""
+    file = draw(st.sampled_from([CHILDREN, VACANCIES]))
+    column = draw(st.sampled_from(_NUMBER_COLUMNS[file]))
+    row = draw(st.integers(0, _ROWS[file] - 1))
+    number = draw(
+        st.integers(0, 12) | st.sampled_from([17, 18, 25, 26, 99, 100, 101, 100_000, 100_001])
+    )
+    return Mutation(
+        f"{file}:{column}[{row}]={number}",
+        set_cell(file, row, column, str(number)),
         refuse=False,
         files=(file,),
     )
@@ -222,8 +249,8 @@ def _file_mutation(file: str, how: str) -> Mutation:
             refuse=False,
             files=(file,),
         )
-    # Only policy.toml may be missing; anything else in place of a file is refused.
-    refuse = how != "missing" or file != POLICY
+    # Only the optional files may be missing; anything else in place of a file is refused.
+    refuse = how != "missing" or file in (CHILDREN, VACANCIES)
     return Mutation(
         f"{file} is {how}", special(file, how), whole_file=True, refuse=refuse, files=(file,)
     )
@@ -251,13 +278,16 @@ _FILE_HOWS = [
 ]
 
 _mutation = st.one_of(
+    _number_mutation(),
     _cell_mutation(),
     _cell_mutation(),
     _cell_mutation(),
     _policy_mutation(),
     _policy_mutation(),
     st.builds(
-        _file_mutation, st.sampled_from([CHILDREN, VACANCIES, POLICY]), st.sampled_from(_FILE_HOWS)
+        _file_mutation,
+        st.sampled_from([CHILDREN, VACANCIES, POLICY, "residents.csv", "responses.csv"]),
+        st.sampled_from(_FILE_HOWS),
     ),
 )
 
@@ -309,3 +339,7 @@ def test_fuzzed_folders_are_refused_clearly_or_matched_validly(mutations: list[M
             later = run_cli(["match", "--json", str(folder)])
             assert later.status == 0, (mutation.name, later.err)
             assert check_answer(mutation, later, command="match") == [], mutation.name
+            child = load_case_folder(folder).children[0].child_id
+            ranked = run_cli(["rank", "--child", child, "--excluded", str(folder)])
+            assert ranked.status == 0, (mutation.name, ranked.err)
+            assert check_answer(mutation, ranked, command="rank") == [], mutation.name
