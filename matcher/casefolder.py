@@ -987,7 +987,7 @@ def _load_residents(
     when that file could not be read (its own problem is reported; none is repeated here).
     A header without rows is a folder whose providers have nobody living there.
     """
-    if not path.exists():
+    if not os.path.lexists(path):  # a broken link is reported, not taken for no file
         return []
     f = RESIDENTS_FILE
     raws, file_problems, file_warnings = _read_csv(path, COLUMNS[f])
@@ -1147,13 +1147,13 @@ def load_case_folder(path: str | Path) -> CaseFolder:
         warnings,
     )
     responses: list[ReferralResponse] = []
-    if (folder / RESPONSES_FILE).exists():
+    if os.path.lexists(folder / RESPONSES_FILE):
         responses = _load_responses(folder / RESPONSES_FILE, raw_ids, problems, warnings)
     residents = _load_residents(folder / RESIDENTS_FILE, provider_ids, problems, warnings)
     warnings += _fostered_now_warnings(vacancies, residents)
     policy = Policy()
     policy_path = folder / POLICY_FILE
-    if policy_path.exists() or policy_path.is_symlink():  # a broken link is a problem
+    if os.path.lexists(policy_path):  # a broken link is a problem, not a missing file
         try:
             policy = load_policy(policy_path)
         except CaseFolderError as exc:

@@ -233,3 +233,27 @@ def test_a_household_over_the_limit_already_is_kept_warned_and_never_given_a_chi
     assert "over the fostering limit of 3" in warning.message
     result = match(folder)  # raised MatchError from its own validator before issue 18
     assert result.assignments and all(a.vacancy_id != "V02" for a in result.assignments)
+
+
+@pytest.mark.parametrize("file", ["policy.toml", "residents.csv", "responses.csv"])
+def test_a_broken_link_to_an_optional_file_is_refused_not_skipped(
+    tmp_path: Path, file: str
+) -> None:
+    folder = tmp_path / "folder"
+    shutil.copytree(DEMO, folder)
+    (folder / file).unlink(missing_ok=True)
+    (folder / file).symlink_to(tmp_path / "elsewhere" / file)
+    with pytest.raises(CaseFolderError) as exc:
+        load_case_folder(folder)
+    assert _only(exc) == Problem(file, None, None, "file not found; expected a regular file")
+
+
+@pytest.mark.parametrize("file", ["policy.toml", "residents.csv", "responses.csv"])
+def test_a_fifo_in_place_of_an_optional_file_is_refused_at_once(tmp_path: Path, file: str) -> None:
+    folder = tmp_path / "folder"
+    shutil.copytree(DEMO, folder)
+    (folder / file).unlink(missing_ok=True)
+    os.mkfifo(folder / file)
+    with pytest.raises(CaseFolderError) as exc:
+        load_case_folder(folder)  # opening it would wait for a writer for ever
+    assert _only(exc).message == "is a named pipe (FIFO); expected a regular file"
