@@ -343,3 +343,22 @@ def test_fuzzed_folders_are_refused_clearly_or_matched_validly(mutations: list[M
             ranked = run_cli(["rank", "--child", child, "--excluded", str(folder)])
             assert ranked.status == 0, (mutation.name, ranked.err)
             assert check_answer(mutation, ranked, command="rank") == [], mutation.name
+
+
+def test_validate_refuses_a_folder_whose_folded_objective_would_overflow() -> None:
+    import dataclasses
+
+    from matcher.policy import Weights
+    from placematch.commands.validate import _scale_problems
+
+    demo = load_case_folder(BASE)
+    assert _scale_problems(demo) == []
+    # Bounded weights overflow only on folders of many thousands of children; the same
+    # arithmetic is reached here by weights past the bound, set behind the check's back.
+    weights = Weights()
+    for name in ("near_home", "education", "siblings", "disability", "in_area"):
+        object.__setattr__(weights, name, 2**61)
+    huge = dataclasses.replace(demo, policy=dataclasses.replace(demo.policy, weights=weights))
+    (problem,) = _scale_problems(huge)
+    assert (problem.file, problem.field) == (POLICY, "weights")
+    assert "64-bit" in problem.message
