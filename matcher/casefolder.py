@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -35,6 +36,7 @@ from geography.authorities import resolve_authority as _resolve_authority
 from geography.errors import GeographyError, MalformedPostcodeError
 from geography.postcodes import Location, locate_many, normalise_postcode
 from geography.schools import School, school
+from matcher.bounds import MAX_BEDS, MAX_FOSTERED_NOW, MAX_NUMBER_DIGITS, MAX_WEEKLY_COST
 from matcher.contract import (
     CHILDREN_FILE,
     COLUMNS,
@@ -47,6 +49,7 @@ from matcher.contract import (
     column_names,
 )
 from matcher.domain import (
+    FOSTERING_LIMIT,
     ID_PATTERN,
     OUTCODE_PATTERN,
     CaseFolder,
@@ -60,6 +63,7 @@ from matcher.domain import (
     response_problem,
     vacancy_rule_problems,
 )
+from matcher.files import MAX_CSV_BYTES, read_text
 from matcher.placement_types import PlacementType
 from matcher.policy import Policy, load_policy
 from matcher.problems import CaseFolderError, Problem
@@ -74,7 +78,6 @@ from matcher.vocabulary import (
     Sex,
     Urgency,
     VacancySex,
-    VocabularyError,
     normalise_text,
     parse_capability,
     parse_ethnicity,
@@ -93,34 +96,35 @@ _T = TypeVar("_T")
 
 # --------------------------------------------------------------------------- cell parsers
 # Each takes the raw cell text and returns a value or raises ValueError with what was
-# expected. Parsers for children's cells never echo the value.
+# expected. No parser echoes a bad value: any cell may hold personal data typed in the
+# wrong place (a name in child_id, an address in placement_types), so a message shows at
+# most the value's length (:func:`_shape`), and the line and column say where to look.
 
 
 def _blank(text: object) -> bool:
     return not isinstance(text, str) or not text.strip()
 
 
+def _shape(value: str) -> str:
+    """A bad value described without showing it: its length, for finding it in the cell."""
+    n = len(value)
+    return f"{n} character{'s' if n != 1 else ''}, value not shown"
+
+
 def _id(text: str) -> str:
+    """An id; a bad one is never echoed, as a person may have typed a name there."""
     value = text.strip()
     if not value:
         raise ValueError("required; expected an id")
     if not ID_PATTERN.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a valid id: expected letters, digits and _ . - / : "
-            "(at most 64, no spaces)"
+            f"not a valid id ({_shape(value)}): expected a non-identifying reference of "
+            "letters, digits and _ . - / : (at most 64, no spaces), never a name"
         )
     return value
 
 
-def _private_id(text: str) -> str:
-    """An id that a person may have filled with a name by mistake: never echoed."""
-    value = text.strip()
-    if value and not ID_PATTERN.fullmatch(value):
-        raise ValueError(
-            "not a valid id (value not shown): expected a non-identifying reference of "
-            "letters, digits and _ . - / : (at most 64, no spaces), never a name"
-        )
-    return _id(text)
+_private_id = _id
 
 
 def _optional_id(text: str) -> str | None:
@@ -133,15 +137,22 @@ def _whole(lo: int, hi: int | None, what: str) -> Callable[[str], int]:
         rng = f"from {lo} to {hi}" if hi is not None else f">= {lo}"
         if not value:
             raise ValueError(f"required; expected {what} {rng}")
-        if not value.isdigit() or not (lo <= int(value) and (hi is None or int(value) <= hi)):
+        # ASCII digits only: str.isdigit and int() also take Arabic-Indic, full-width and
+        # other scripts' digits, which no council system writes and a reader cannot check.
+        # The length cap stops a cell of thousands of digits before int() converts it.
+        if not (value.isascii() and value.isdigit()):
+            raise ValueError(f"not a whole number ({_shape(value)}): expected {what} {rng}")
+        if len(value.lstrip("0")) > MAX_NUMBER_DIGITS or not (
+            lo <= int(value) and (hi is None or int(value) <= hi)
+        ):
             raise ValueError(f"expected {what} {rng}")
         return int(value)
 
     return parse
 
 
-def _optional_whole(lo: int, what: str) -> Callable[[str], int]:
-    strict = _whole(lo, None, what)
+def _optional_whole(lo: int, hi: int | None, what: str) -> Callable[[str], int]:
+    strict = _whole(lo, hi, what)
     return lambda text: 0 if _blank(text) else strict(text)
 
 
@@ -159,9 +170,12 @@ def _items(text: str) -> list[str]:
     return [] if _blank(text) else [p.strip() for p in text.split(LIST_SEPARATOR)]
 
 
-def _list_of(
-    parse: Callable[[str], _T], what: str, *, echo: bool
-) -> Callable[[str], frozenset[_T]]:
+def _expected(exc: ValueError) -> str:
+    """The "expected ..." end of a vocabulary error, without the value it quotes first."""
+    return "expected" + str(exc).rpartition("; expected")[2]
+
+
+def _list_of(parse: Callable[[str], _T], what: str) -> Callable[[str], frozenset[_T]]:
     def parse_list(text: str) -> frozenset[_T]:
         values: list[_T] = []
         for position, item in enumerate(_items(text), start=1):
@@ -169,27 +183,25 @@ def _list_of(
                 raise ValueError(f"item {position} is empty; expected {what} separated by ';'")
             try:
                 values.append(parse(item))
-            except VocabularyError as exc:
-                if echo:
-                    raise ValueError(str(exc)) from None
-                expected = str(exc).partition("; ")[2]
-                raise ValueError(f"item {position} is not a known value; {expected}") from None
+            except ValueError as exc:  # VocabularyError, or PlacementType's own
+                expected = _expected(exc)
+                raise ValueError(
+                    f"item {position} is not a known value ({_shape(item)}); {expected}"
+                ) from None
         return frozenset(values)
 
     return parse_list
 
 
-def _enum_cell(parse: Callable[[str], _T], *, echo: bool = True) -> Callable[[str], _T]:
+def _enum_cell(parse: Callable[[str], _T]) -> Callable[[str], _T]:
     def parse_cell(text: str) -> _T:
         try:
             return parse(text)
-        except VocabularyError as exc:
-            expected = str(exc).partition("; ")[2]
+        except ValueError as exc:  # VocabularyError, or PlacementType's own
+            expected = _expected(exc)
             if _blank(text):
                 raise ValueError(f"required; {expected}") from None
-            if echo:
-                raise ValueError(str(exc)) from None
-            raise ValueError(f"not a known value; {expected}") from None
+            raise ValueError(f"not a known value ({_shape(text.strip())}); {expected}") from None
 
     return parse_cell
 
@@ -212,7 +224,7 @@ def _vacancy_postcode(text: str) -> str:
         return normalise_postcode(text)
     except MalformedPostcodeError:
         raise ValueError(
-            f"{text.strip()!r} is not shaped like a full UK postcode: expected e.g. 'CM1 1AA'"
+            f"not shaped like a full UK postcode ({_shape(text.strip())}): expected e.g. 'CM1 1AA'"
         ) from None
 
 
@@ -220,53 +232,51 @@ def _urn(text: str) -> int | None:
     if _blank(text):
         return None
     value = text.strip()
-    if not value.isdigit() or not 100000 <= int(value) <= 999999:
+    if not (value.isascii() and value.isdigit()) or not 100000 <= int(value) <= 999999:
         raise ValueError("expected a six-digit school URN (value not shown)")
     return int(value)
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)  # ASCII: \d takes every script's digits
 
 
-def _date(*, echo: bool) -> Callable[[str], dt.date | None]:
-    """An optional ISO date (``YYYY-MM-DD``); children's dates are never echoed."""
+def _date() -> Callable[[str], dt.date | None]:
+    """An optional ISO date (``YYYY-MM-DD``); a bad one is never echoed (it may be a birth date)."""
 
     def parse(text: str) -> dt.date | None:
         if _blank(text):
             return None
         value = text.strip()
-        shown = f"{value!r} is not" if echo else "not"
+        expected = f"({_shape(value)}): expected YYYY-MM-DD (e.g. 2026-03-31) or blank"
         if _ISO_DATE.fullmatch(value) is None:
-            raise ValueError(f"{shown} an ISO date: expected YYYY-MM-DD (e.g. 2026-03-31) or blank")
+            raise ValueError(f"not an ISO date {expected}")
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            raise ValueError(
-                f"{shown} a real date: expected YYYY-MM-DD (e.g. 2026-03-31) or blank"
-            ) from None
+            raise ValueError(f"not a real date {expected}") from None
 
     return parse
 
 
 def _urgency(text: str) -> Urgency | None:
-    return None if _blank(text) else _enum_cell(Urgency.parse, echo=False)(text)
+    return None if _blank(text) else _enum_cell(Urgency.parse)(text)
 
 
 def _placement_types(text: str) -> frozenset[PlacementType] | None:
     if _blank(text):
         return None
-    return _list_of(PlacementType.parse, "placement types", echo=True)(text)
+    return _list_of(PlacementType.parse, "placement types")(text)
 
 
 def _placement_type(text: str) -> PlacementType:
     if _blank(text):
         allowed = ", ".join(t.value for t in PlacementType)
         raise ValueError(f"required; expected one of: {allowed}")
-    return PlacementType.parse(text)
+    return _enum_cell(PlacementType.parse)(text)
 
 
 def _ethnicity(text: str) -> str | None:
-    return None if _blank(text) else _enum_cell(parse_ethnicity, echo=False)(text)
+    return None if _blank(text) else _enum_cell(parse_ethnicity)(text)
 
 
 def _optional_list_text(text: str) -> frozenset[str]:
@@ -293,22 +303,20 @@ class ChildRow(_Row):
 
     child_id: Annotated[str, _v(_id)]
     age: Annotated[int, _v(_whole(0, 17, "a whole number of years"))]
-    sex: Annotated[Sex, _v(_enum_cell(Sex.parse, echo=False))]
+    sex: Annotated[Sex, _v(_enum_cell(Sex.parse))]
     home_postcode: Annotated[str | None, _v(_child_postcode)]
     la: Annotated[str, _v(_required_text)]
     school_urn: Annotated[int | None, _v(_urn)]
     sibling_group: Annotated[str | None, _v(_optional_id)]
-    needs: Annotated[frozenset[Need], _v(_list_of(Need.parse, "needs", echo=False))]
+    needs: Annotated[frozenset[Need], _v(_list_of(Need.parse, "needs"))]
     placement_types: Annotated[frozenset[PlacementType] | None, _v(_placement_types)]
     ethnicity: Annotated[str | None, _v(_ethnicity)]
     religion: Annotated[str | None, _v(_optional_text)]
     language: Annotated[str | None, _v(_optional_text)]
     avoid_areas: Annotated[tuple[str, ...], _v(_raw_list)]
-    needed_by: Annotated[dt.date | None, _v(_date(echo=False))]
+    needed_by: Annotated[dt.date | None, _v(_date())]
     urgency: Annotated[Urgency | None, _v(_urgency)]
-    risk_flags: Annotated[
-        frozenset[RiskFlag], _v(_list_of(RiskFlag.parse, "risk flags", echo=False))
-    ]
+    risk_flags: Annotated[frozenset[RiskFlag], _v(_list_of(RiskFlag.parse, "risk flags"))]
 
 
 def _ofsted_urn(text: str) -> str | None:
@@ -317,7 +325,7 @@ def _ofsted_urn(text: str) -> str | None:
     value = text.strip().upper()
     if OFSTED_URN_PATTERN.fullmatch(value) is None:
         raise ValueError(
-            f"{text.strip()!r} is not an Ofsted URN: expected 'SC' and six digits "
+            f"not an Ofsted URN ({_shape(text.strip())}): expected 'SC' and six digits "
             "(e.g. SC123456) or seven digits (e.g. 2512345), or blank"
         )
     return value
@@ -330,26 +338,24 @@ class VacancyRow(_Row):
     provider_id: Annotated[str, _v(_id)]
     placement_type: Annotated[PlacementType, _v(_placement_type)]
     postcode: Annotated[str, _v(_vacancy_postcode)]
-    beds: Annotated[int, _v(_whole(1, None, "a whole number"))]
+    beds: Annotated[int, _v(_whole(1, MAX_BEDS, "a whole number"))]
     age_min: Annotated[int, _v(_whole(0, 25, "a whole number of years"))]
     age_max: Annotated[int, _v(_whole(0, 25, "a whole number of years"))]
     sex: Annotated[VacancySex, _v(_enum_cell(VacancySex.parse))]
     capabilities: Annotated[
         frozenset[Need | RiskFlag],
-        _v(_list_of(parse_capability, "capabilities or risk flags", echo=True)),
+        _v(_list_of(parse_capability, "capabilities or risk flags")),
     ]
     ofsted: Annotated[Ofsted, _v(_enum_cell(Ofsted.parse))]
-    weekly_cost: Annotated[int, _v(_whole(0, None, "whole pounds"))]
-    connected_to: Annotated[frozenset[str], _v(_list_of(_id, "child_ids", echo=True))]
-    fostered_now: Annotated[int, _v(_optional_whole(0, "a whole number"))]
-    ethnicity: Annotated[
-        frozenset[str], _v(_list_of(parse_ethnicity, "SSDA903 ETHNIC codes", echo=True))
-    ]
+    weekly_cost: Annotated[int, _v(_whole(0, MAX_WEEKLY_COST, "whole pounds"))]
+    connected_to: Annotated[frozenset[str], _v(_list_of(_id, "child_ids"))]
+    fostered_now: Annotated[int, _v(_optional_whole(0, MAX_FOSTERED_NOW, "a whole number"))]
+    ethnicity: Annotated[frozenset[str], _v(_list_of(parse_ethnicity, "SSDA903 ETHNIC codes"))]
     religion: Annotated[str | None, _v(_optional_text)]
     languages: Annotated[frozenset[str], _v(_optional_list_text)]
     urn: Annotated[str | None, _v(_ofsted_urn)]
-    available_from: Annotated[dt.date | None, _v(_date(echo=True))]
-    available_until: Annotated[dt.date | None, _v(_date(echo=True))]
+    available_from: Annotated[dt.date | None, _v(_date())]
+    available_until: Annotated[dt.date | None, _v(_date())]
 
 
 def _response_reason(text: str) -> ResponseReason | None:
@@ -374,11 +380,9 @@ class ResidentRow(_Row):
     provider_id: Annotated[str, _v(_id)]
     resident_ref: Annotated[str, _v(_private_id)]
     age: Annotated[int, _v(_whole(0, 25, "a whole number of years"))]
-    sex: Annotated[Sex, _v(_enum_cell(Sex.parse, echo=False))]
-    needs: Annotated[frozenset[Need], _v(_list_of(Need.parse, "needs", echo=False))]
-    risk_flags: Annotated[
-        frozenset[RiskFlag], _v(_list_of(RiskFlag.parse, "risk flags", echo=False))
-    ]
+    sex: Annotated[Sex, _v(_enum_cell(Sex.parse))]
+    needs: Annotated[frozenset[Need], _v(_list_of(Need.parse, "needs"))]
+    risk_flags: Annotated[frozenset[RiskFlag], _v(_list_of(RiskFlag.parse, "risk flags"))]
 
 
 _MODELS: dict[str, type[_Row]] = {
@@ -408,12 +412,17 @@ def _read_csv(
     name = path.name
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    if not path.is_file():
+    if not os.path.lexists(path):
         return [], [Problem(name, None, None, "file not found; every case folder needs it")], []
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return [], [Problem(name, None, None, "not UTF-8 text; save it as CSV UTF-8")], []
+        text = read_text(path, limit=MAX_CSV_BYTES, save_as="save it as CSV UTF-8")
+    except CaseFolderError as exc:
+        return [], list(exc.problems), []
+    # The csv module's own cap on a cell (128 KiB) would refuse a long cell without naming
+    # its column; the file's size cap bounds every cell instead, and the cell's parser then
+    # refuses it by column. Raising the process-wide cap only ever accepts more.
+    if csv.field_size_limit() < MAX_CSV_BYTES:
+        csv.field_size_limit(MAX_CSV_BYTES)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -564,7 +573,17 @@ def _resolve_authorities(texts: Iterable[str]) -> dict[str, Authority | str]:
         try:
             out[text] = _resolve_authority(text)
         except GeographyError as exc:
-            out[text] = str(exc)
+            # A retired authority, a district or a Welsh or Scottish area is a real place
+            # named in the geography message, which helps; anything else may be what a person
+            # typed there, so it is described, not quoted (nor "did you mean" near it).
+            message = str(exc)
+            out[text] = (
+                f"not an authority ({_shape(text.strip())}): expected the ONS code "
+                "(E10000012), DfE number (881) or name (Essex) of one of the 153 English "
+                "children's services authorities"
+                if message.startswith("unknown authority")
+                else message
+            )
     return out
 
 
@@ -732,8 +751,8 @@ def _build_vacancies(
                     f,
                     line,
                     "postcode",
-                    f"{postcode!r} is not in the ONS postcode directory (or has no grid "
-                    "reference); expected a current, full UK postcode",
+                    "postcode not found in the ONS postcode directory, or it has no grid "
+                    "reference (value not shown); expected a current, full UK postcode",
                 )
             )
     for p in partial:
@@ -802,10 +821,9 @@ def _duplicates(file: str, field: str, ids: list[tuple[int, str]]) -> list[Probl
     problems = []
     for value, where in lines.items():
         for line in where[1:]:
+            shown = f"{value!r} repeats" if ID_PATTERN.fullmatch(value) else "repeats"
             problems.append(
-                Problem(
-                    file, line, field, f"{value!r} repeats line {where[0]}; expected unique ids"
-                )
+                Problem(file, line, field, f"{shown} line {where[0]}; expected unique ids")
             )
     return problems
 
@@ -929,8 +947,8 @@ def _load_responses(
     first: dict[tuple[str, str], int] = {}
     for raw in raws:
         key = (raw.cells["vacancy_id"].strip(), raw.cells["child_id"].strip())
-        if not all(key):
-            continue
+        if not all(ID_PATTERN.fullmatch(k) for k in key):
+            continue  # a bad id is reported on its own, and must not be echoed here
         if key in first:
             problems.append(
                 Problem(
@@ -969,7 +987,7 @@ def _load_residents(
     when that file could not be read (its own problem is reported; none is repeated here).
     A header without rows is a folder whose providers have nobody living there.
     """
-    if not path.exists():
+    if not os.path.lexists(path):  # a broken link is reported, not taken for no file
         return []
     f = RESIDENTS_FILE
     raws, file_problems, file_warnings = _read_csv(path, COLUMNS[f])
@@ -994,7 +1012,7 @@ def _load_residents(
                     "home or household the child lives in",
                 )
             )
-        if pid and ref:
+        if ID_PATTERN.fullmatch(pid) and ID_PATTERN.fullmatch(ref):
             first = seen.setdefault((pid, ref), raw.line)
             if first != raw.line:
                 problems.append(
@@ -1025,7 +1043,8 @@ def _load_residents(
 def _fostered_now_warnings(
     vacancies: list[tuple[int, Vacancy]], residents: list[Resident]
 ) -> list[Problem]:
-    """A foster household listing more residents than its ``fostered_now``: a warning, as
+    """A foster household over the fostering limit already, or listing more residents than its
+    ``fostered_now``: warnings, the latter as
     the fostering limit counts ``fostered_now`` (a resident may be a young person staying
     put, not fostered), on the household's first line in ``vacancies.csv``."""
     living: dict[str, int] = defaultdict(int)
@@ -1037,6 +1056,20 @@ def _fostered_now_warnings(
         if v.provider_id in seen or not v.is_fostering:
             continue
         seen.add(v.provider_id)
+        if v.fostered_now > FOSTERING_LIMIT:
+            # Lawful only under an exemption (Sch. 7 para 4), which the folder cannot record:
+            # the household is kept, and no child is placed there (fostering_limit).
+            out.append(
+                Problem(
+                    VACANCIES_FILE,
+                    line,
+                    "fostered_now",
+                    f"provider {v.provider_id!r} fosters {v.fostered_now} children already, "
+                    f"over the fostering limit of {FOSTERING_LIMIT} (Children Act 1989 Sch. 7): "
+                    "no child will be placed there; expected at most "
+                    f"{FOSTERING_LIMIT} unless an exemption applies",
+                )
+            )
         n = living.get(v.provider_id, 0)
         if n > v.fostered_now:
             out.append(
@@ -1114,13 +1147,13 @@ def load_case_folder(path: str | Path) -> CaseFolder:
         warnings,
     )
     responses: list[ReferralResponse] = []
-    if (folder / RESPONSES_FILE).exists():
+    if os.path.lexists(folder / RESPONSES_FILE):
         responses = _load_responses(folder / RESPONSES_FILE, raw_ids, problems, warnings)
     residents = _load_residents(folder / RESIDENTS_FILE, provider_ids, problems, warnings)
     warnings += _fostered_now_warnings(vacancies, residents)
     policy = Policy()
     policy_path = folder / POLICY_FILE
-    if policy_path.exists():
+    if os.path.lexists(policy_path):  # a broken link is a problem, not a missing file
         try:
             policy = load_policy(policy_path)
         except CaseFolderError as exc:

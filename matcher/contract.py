@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from matcher.bounds import MAX_BEDS, MAX_FOSTERED_NOW, MAX_WEEKLY_COST
+from matcher.files import MAX_CSV_BYTES, MAX_POLICY_BYTES
 from matcher.placement_types import SSDA903, SUFFICIENCY_GROUP, PlacementType
-from matcher.policy import policy_keys
+from matcher.policy import MAX_TOML_DEPTH, policy_keys
 from matcher.vocabulary import (
     LIST_SEPARATOR,
     NEED_MEANING,
@@ -149,7 +151,7 @@ VACANCIES_COLUMNS: tuple[Column, ...] = (
     ),
     Column("placement_type", True, False, "placement type", "kind of placement", "placement_type"),
     Column("postcode", True, False, "UK postcode", "where the placement is"),
-    Column("beds", True, False, "whole number >= 1", "children it can take now"),
+    Column("beds", True, False, f"whole number 1-{MAX_BEDS}", "children it can take now"),
     Column("age_min", True, False, "whole number 0-25", "youngest age approved"),
     Column("age_max", True, False, "whole number 0-25", "oldest age approved (>= age_min)"),
     Column("sex", True, False, "any, M or F", "whom it takes", "vacancy_sex"),
@@ -172,7 +174,13 @@ VACANCIES_COLUMNS: tuple[Column, ...] = (
         "type outstanding, good, requires_improvement, inadequate or not_inspected",
         "ofsted",
     ),
-    Column("weekly_cost", True, False, "whole pounds >= 0", "cost a week in whole pounds"),
+    Column(
+        "weekly_cost",
+        True,
+        False,
+        f"whole pounds 0-{MAX_WEEKLY_COST}",
+        "cost a week in whole pounds",
+    ),
     Column(
         "connected_to",
         False,
@@ -184,7 +192,7 @@ VACANCIES_COLUMNS: tuple[Column, ...] = (
         "fostered_now",
         False,
         True,
-        "whole number >= 0",
+        f"whole number 0-{MAX_FOSTERED_NOW}",
         "children already living there (for the limit of three); blank: 0",
     ),
     Column(
@@ -355,6 +363,18 @@ def vocabularies() -> dict[str, dict[str, str]]:
     }
 
 
+def limits() -> dict[str, Any]:
+    """How files are read: what ``placematch validate`` refuses before reading a cell."""
+    return {
+        "encoding": "UTF-8; a byte-order mark is accepted (a spreadsheet's CSV UTF-8)",
+        "file_kind": "regular files only: a folder, FIFO, device or socket is refused at once",
+        "max_csv_bytes": MAX_CSV_BYTES,
+        "max_policy_bytes": MAX_POLICY_BYTES,
+        "max_policy_nesting": MAX_TOML_DEPTH,
+        "digits": "whole numbers in ASCII digits 0-9 only",
+    }
+
+
 def contract() -> dict[str, Any]:
     """The whole contract as plain data (what ``placematch schema --json`` prints)."""
     return {
@@ -366,6 +386,7 @@ def contract() -> dict[str, Any]:
             POLICY_FILE: [asdict(k) for k in policy_keys()],
         },
         "extra_columns": EXTRA_COLUMNS,
+        "limits": limits(),
         "list_separator": LIST_SEPARATOR,
         "vocabularies": vocabularies(),
         "required_capability": {n.value: c.value for n, c in REQUIRED_CAPABILITY.items()},
@@ -374,7 +395,15 @@ def contract() -> dict[str, Any]:
             "Optional columns may be left out; unknown columns are reported as warnings, "
             "except the extra columns placematch synth and import-903 write (not used by the "
             "matcher).",
-            "policy.toml is optional; every key has a default.",
+            "policy.toml is optional; every key has a default and a range (policy numbers are "
+            "finite: inf and nan are refused).",
+            f"Files are UTF-8 (a byte-order mark is fine) and regular files; a CSV file may "
+            f"hold at most {MAX_CSV_BYTES:,} bytes, policy.toml {MAX_POLICY_BYTES:,} bytes "
+            f"nested at most {MAX_TOML_DEPTH} levels.",
+            "A postcode must be in the ONS postcode directory: one that is not is an error, "
+            "never placed at its sector or district.",
+            "Errors name file, line and column; they never repeat a cell's value (it may be "
+            "personal data typed in the wrong place), only its length.",
             "responses.csv is optional (providers' answers to referrals); a header with no "
             "rows means no answers yet. At most one row per vacancy_id and child_id.",
             "residents.csv is optional: the children already living with a provider, one row "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import tomllib
 import types
 import typing
@@ -17,6 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from matcher.bounds import (
+    MAX_KEY_STAGE_4_MULTIPLIER,
+    MAX_MILES,
+    MAX_SIBLING_SPLIT_COST,
+    MAX_WEEKLY_COST,
+    MAX_WEIGHT,
+)
+from matcher.files import MAX_POLICY_BYTES, read_text
 from matcher.problems import CaseFolderError, Problem
 
 #: The statutory soft factors (Children Act 1989 s22C(8)-(9)); cost may never outweigh one.
@@ -95,8 +104,10 @@ class Weights:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if type(value) is not int or value < 0:
-                raise ValueError(f"weights.{f.name}: expected a whole number >= 0")
+            if type(value) is not int or not 0 <= value <= MAX_WEIGHT:
+                raise ValueError(
+                    f"weights.{f.name}: expected a whole number from 0 to {MAX_WEIGHT:,}"
+                )
         statutory = {name: getattr(self, name) for name in STATUTORY_WEIGHTS}
         nonzero = {k: v for k, v in statutory.items() if v > 0}
         if nonzero:
@@ -203,13 +214,20 @@ class Policy:
     )
 
     def __post_init__(self) -> None:
+        # Every comparison below is False for NaN, so NaN is refused with the rest; infinity
+        # is refused by the upper bounds. Nothing unbounded reaches the integer points.
+        miles = f"a number of miles up to {MAX_MILES:,.0f}"
         checks: list[tuple[bool, str, str]] = [
-            (self.distance_step_miles > 0, "distance_step_miles", "a number of miles > 0"),
+            (
+                0 < self.distance_step_miles <= MAX_MILES,
+                "distance_step_miles",
+                f"{miles}, > 0",
+            ),
             (0 <= self.distance_step_share <= 1, "distance_step_share", "a share from 0 to 1"),
             (
-                self.distance_zero_miles > self.distance_step_miles,
+                self.distance_step_miles < self.distance_zero_miles <= MAX_MILES,
                 "distance_zero_miles",
-                "more miles than distance_step_miles",
+                f"{miles}, more than distance_step_miles",
             ),
             (0 <= self.key_stage_4_min_age <= 17, "key_stage_4_min_age", "an age from 0 to 17"),
             (
@@ -217,19 +235,30 @@ class Policy:
                 "key_stage_4_max_age",
                 "an age from key_stage_4_min_age to 17",
             ),
-            (self.key_stage_4_multiplier >= 1, "key_stage_4_multiplier", "a number >= 1"),
-            (self.cost_scale_weekly > 0, "cost_scale_weekly", "whole pounds > 0"),
-            (self.sibling_split_cost >= 0, "sibling_split_cost", "a whole number >= 0"),
+            (
+                1 <= self.key_stage_4_multiplier <= MAX_KEY_STAGE_4_MULTIPLIER,
+                "key_stage_4_multiplier",
+                f"a number from 1 to {MAX_KEY_STAGE_4_MULTIPLIER:g}",
+            ),
+            (
+                0 < self.cost_scale_weekly <= MAX_WEEKLY_COST,
+                "cost_scale_weekly",
+                f"whole pounds from 1 to {MAX_WEEKLY_COST:,}",
+            ),
+            (
+                0 <= self.sibling_split_cost <= MAX_SIBLING_SPLIT_COST,
+                "sibling_split_cost",
+                f"a whole number from 0 to {MAX_SIBLING_SPLIT_COST:,}",
+            ),
             (
                 0 <= self.resident_age_gap_years <= 25,
                 "resident_age_gap_years",
                 "a whole number of years from 0 to 25",
             ),
             (
-                math.isfinite(self.candidate_radius_miles)
-                and 0 <= self.candidate_radius_miles <= 1000,
+                0 <= self.candidate_radius_miles <= MAX_MILES,
                 "candidate_radius_miles",
-                "miles from 0 (no cut-off) to 1000",
+                f"{miles}, 0 for no cut-off",
             ),
             (
                 1 <= self.candidate_min_options <= 100_000,
@@ -273,12 +302,37 @@ def _toml_value(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PolicyKey:
-    """One key of ``policy.toml``, for ``placematch schema`` and the docs."""
+    """One key of ``policy.toml``, for ``placematch schema`` and the docs.
+
+    ``range`` is the values accepted (:mod:`matcher.bounds`), in words.
+    """
 
     key: str
     type: str
     default: object
     doc: str
+    range: str
+
+
+#: The values each key accepts, in words, from the same bounds ``__post_init__`` checks.
+_RANGES: dict[str, str] = {
+    "connected_person_tier": "true or false",
+    "in_area_tier": "true or false",
+    "authority": "an ONS code, DfE number or name",
+    "distance_step_miles": f"more than 0, up to {MAX_MILES:,.0f}",
+    "distance_step_share": "0 to 1",
+    "distance_zero_miles": f"more than distance_step_miles, up to {MAX_MILES:,.0f}",
+    "key_stage_4_min_age": "0 to 17",
+    "key_stage_4_max_age": "key_stage_4_min_age to 17",
+    "key_stage_4_multiplier": f"1 to {MAX_KEY_STAGE_4_MULTIPLIER:g}",
+    "cost_scale_weekly": f"1 to {MAX_WEEKLY_COST:,}",
+    "allow_sibling_split": "true or false",
+    "sibling_split_cost": f"0 to {MAX_SIBLING_SPLIT_COST:,}",
+    "resident_age_gap_years": "0 to 25",
+    "candidate_radius_miles": f"0 (no cut-off) to {MAX_MILES:,.0f}",
+    "candidate_min_options": "1 to 100,000",
+}
+_WEIGHT_RANGE = f"0 to {MAX_WEIGHT:,}"
 
 
 def _type_name(annotation: object) -> str:
@@ -302,13 +356,21 @@ def policy_keys() -> tuple[PolicyKey, ...]:
             continue
         keys.append(
             PolicyKey(
-                f.name, _type_name(hints[f.name]), getattr(default, f.name), f.metadata["doc"]
+                f.name,
+                _type_name(hints[f.name]),
+                getattr(default, f.name),
+                f.metadata["doc"],
+                _RANGES[f.name],
             )
         )
     for f in dataclasses.fields(Weights):
         keys.append(
             PolicyKey(
-                f"weights.{f.name}", "integer", getattr(default.weights, f.name), f.metadata["doc"]
+                f"weights.{f.name}",
+                "integer",
+                getattr(default.weights, f.name),
+                f.metadata["doc"],
+                _WEIGHT_RANGE + ("; at most every non-zero statutory weight" * (f.name == "cost")),
             )
         )
     return tuple(keys)
@@ -358,12 +420,37 @@ def _convert(
         if not _check_type(value, annotation):
             problems.append(
                 Problem(
-                    file, None, prefix + key, f"expected {_type_name(annotation)}, got {value!r}"
+                    file,
+                    None,
+                    prefix + key,
+                    f"expected {_type_name(annotation)}, got {_kind_of(value)} (value not shown)",
                 )
             )
             continue
-        kwargs[key] = float(value) if annotation is float else value
+        try:
+            kwargs[key] = float(value) if annotation is float else value
+        except OverflowError:  # a whole number beyond any float: out of every range
+            problems.append(
+                Problem(file, None, prefix + key, "expected a number; this one is too large")
+            )
     return kwargs, problems
+
+
+def _kind_of(value: object) -> str:
+    """What a TOML value is, without the value (a string could hold anything)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number" if math.isfinite(value) else "an infinite or NaN number"
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return "a date or time"
 
 
 def _problem_from(exc: ValueError, file: str) -> Problem:
@@ -389,12 +476,73 @@ def policy_from_mapping(data: Mapping[str, Any], *, file: str = "policy.toml") -
         raise CaseFolderError([_problem_from(exc, file)]) from None
 
 
+#: The deepest nesting of tables, arrays and inline tables read from ``policy.toml``. The
+#: policy itself needs two levels (``[weights]``); the cap keeps the TOML reader's recursion
+#: far from Python's limit, whatever the file holds.
+MAX_TOML_DEPTH = 16
+
+
+def _nesting_problem(text: str, file: str) -> Problem | None:
+    """The line where brackets in ``text`` first nest deeper than :data:`MAX_TOML_DEPTH`.
+
+    A light scan: it skips comments and quoted strings, which is all it needs to do, as
+    the TOML reader proper still parses what passes and refuses what is malformed.
+    """
+    depth, line, quote = 0, 1, ""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+        elif quote:
+            if ch == "\\" and quote == '"':
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_TOML_DEPTH:
+                return Problem(
+                    file,
+                    line,
+                    None,
+                    f"nested more than {MAX_TOML_DEPTH} levels deep; expected keys and a "
+                    "[weights] table (see placematch schema)",
+                )
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return None
+
+
 def load_policy(path: str | Path) -> Policy:
-    """Read ``policy.toml``; see :func:`policy_from_mapping` for the errors raised."""
+    """Read ``policy.toml``; see :func:`policy_from_mapping` for the errors raised.
+
+    The file must be a regular UTF-8 file of at most :data:`~matcher.files.MAX_POLICY_BYTES`
+    bytes, nested at most :data:`MAX_TOML_DEPTH` levels deep; each refusal names the file
+    (and the line where it can).
+    """
     path = Path(path)
+    text = read_text(path, limit=MAX_POLICY_BYTES, save_as="save it as UTF-8 text")
+    deep = _nesting_problem(text, path.name)
+    if deep is not None:
+        raise CaseFolderError([deep])
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CaseFolderError([Problem(path.name, None, None, f"not valid TOML: {exc}")]) from None
+        line = getattr(exc, "lineno", None)
+        match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        if line is None and match is not None:
+            line = int(match[1])
+        raise CaseFolderError([Problem(path.name, line, None, f"not valid TOML: {exc}")]) from None
+    except RecursionError:  # pragma: no cover - the nesting scan refuses these first
+        raise CaseFolderError(
+            [Problem(path.name, None, None, "nested too deeply; expected a flat policy")]
+        ) from None
     return policy_from_mapping(data, file=path.name)

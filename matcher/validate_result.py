@@ -244,7 +244,9 @@ def validate_result(
             if v.is_fostering
             for c in in_vacancy.get(v.vacancy_id, [])
         ]
-        if provider.fostered_now + len(fostered) > FOSTERING_LIMIT:
+        # Only a household the match places a child in can break the limit: one over it
+        # already (an exemption, a sibling group) and given nobody is as the folder says.
+        if fostered and provider.fostered_now + len(fostered) > FOSTERING_LIMIT:
             groups = {children[c].sibling_group for c in fostered}
             exempt = provider.fostered_now == 0 and len(groups) == 1 and None not in groups
             if not exempt:

@@ -52,11 +52,11 @@ def render_contract(c: dict[str, Any]) -> str:
                 for name, meaning in extras.items():
                     lines.append(f"  {name:<16} {meaning}")
         else:
-            lines.append(f"{file}  (optional; key = default: meaning)")
+            lines.append(f"{file}  (optional; key = default: meaning [accepted range])")
             for key in columns:
                 lines.append(
                     f"  {key['key']:<26} {key['type']:<8} = {_value(key['default']):<6} "
-                    f"{key['doc']}"
+                    f"{key['doc']} [{key['range']}]"
                 )
         lines.append("")
     lines.append(f"Lists inside a cell are separated by '{c['list_separator']}'.")

@@ -9,11 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING, Any
 
 from matcher.casefolder import load_case_folder
-from matcher.problems import CaseFolderError
+from matcher.contract import POLICY_FILE
+from matcher.problems import CaseFolderError, Problem
 from matcher.vocabulary import Response
+
+if TYPE_CHECKING:
+    from matcher.domain import CaseFolder
 
 EXIT_PROBLEMS = 2
 
@@ -81,10 +86,30 @@ def render_summary(summary: dict[str, Any], folder: str) -> str:
     return "\n".join(lines)
 
 
+def _scale_problems(folder: CaseFolder) -> list[Problem]:
+    """The folded objective's overflow check, run now so that ``match`` never refuses a
+    folder that ``validate`` accepted: bounded weights keep every pair's points small, but
+    a very large folder with both tiers on can still outgrow 64-bit integers."""
+    # Imported here: every command module is imported to build the parser, and the matcher's
+    # candidate machinery is not needed for the others.
+    from matcher.candidates import Folding, PointsScaleError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the 2**50 warning is match's
+            Folding.for_folder(folder)
+    except PointsScaleError as exc:
+        return [Problem(POLICY_FILE, None, "weights", str(exc))]
+    return []
+
+
 def run(args: argparse.Namespace) -> int:
     """Validate ``args.folder``; return 0 if it loads, 2 with the problems otherwise."""
     try:
         folder = load_case_folder(args.folder)
+        scale = _scale_problems(folder)
+        if scale:
+            raise CaseFolderError(scale)
     except CaseFolderError as exc:
         n = len(exc.problems)
         print(f"placematch: {n} problem{'s' if n != 1 else ''} in {args.folder}:", file=sys.stderr)
