@@ -30,7 +30,7 @@ from matcher.factors.base import FolderArrays, Pairs, VacancyArrays
 from matcher.rules import DEFAULT_RULES, GROUP_RULE, NotAvailableOnDate, RuleResult, evaluate_rules
 from matcher.vocabulary import Response
 
-__all__ = ["SoonFree", "UnknownIdError", "rank_child", "soon_free", "why_not"]
+__all__ = ["SoonFree", "UnknownIdError", "declined", "rank_child", "soon_free", "why_not"]
 
 
 class UnknownIdError(LookupError):
@@ -242,6 +242,24 @@ def why_not(folder: CaseFolder, child_id: str, vacancy_id: str) -> WhyNot:
             elif diff < 0:
                 losses[mine.factor] = diff
     return WhyNot(child_id, vacancy_id, None, (), option, best, gains, losses)
+
+
+def declined(folder: CaseFolder, child_id: str) -> list[dict[str, str | None]]:
+    """The child's referrals declined by providers (the ``declined`` key of a ranking's JSON).
+
+    Each: ``vacancy_id``, ``provider_id`` and ``reason`` (the reason code, ``None`` when none
+    was given), in the folder's order of answers. Each of these vacancies is also among the
+    ranking's exclusions, by ``declined_by_provider`` (or an earlier rule).
+    """
+    return [
+        {
+            "vacancy_id": r.vacancy_id,
+            "provider_id": folder.vacancy(r.vacancy_id).provider_id,
+            "reason": None if r.reason is None else r.reason.value,
+        }
+        for r in folder.responses
+        if r.child_id == child_id and r.declined
+    ]
 
 
 @dataclass(frozen=True, slots=True)

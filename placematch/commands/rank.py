@@ -17,10 +17,9 @@ import json
 from collections.abc import Sequence
 
 from matcher.casefolder import load_case_folder
-from matcher.domain import CaseFolder
 from matcher.explain import Option, Ranking, WhyNot
 from matcher.factors import DEFAULT_FACTORS
-from matcher.rank import SoonFree, UnknownIdError, rank_child, soon_free, why_not
+from matcher.rank import SoonFree, UnknownIdError, declined, rank_child, soon_free, why_not
 from matcher.rules import DeclinedByProvider
 from placematch.commands._args import whole_number
 from placematch.commands._dates import add_on, dated
@@ -294,16 +293,3 @@ def run_why_not(args: argparse.Namespace) -> int:
     else:
         print(render_why_not(answer))
     return 0
-
-
-def declined(folder: CaseFolder, child_id: str) -> list[dict[str, str | None]]:
-    """The child's referrals declined by providers: vacancy, provider and reason code."""
-    return [
-        {
-            "vacancy_id": r.vacancy_id,
-            "provider_id": folder.vacancy(r.vacancy_id).provider_id,
-            "reason": None if r.reason is None else r.reason.value,
-        }
-        for r in folder.responses
-        if r.child_id == child_id and r.declined
-    ]

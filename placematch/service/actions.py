@@ -9,6 +9,7 @@ as ``denied``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tempfile
 import tomllib
 import uuid
@@ -24,9 +25,10 @@ from sqlalchemy.orm import Session
 
 from matcher.domain import InvalidFieldError, ReferralResponse
 from matcher.explain import Ranking, WhyNot
-from matcher.rank import UnknownIdError, rank_child, why_not
+from matcher.rank import UnknownIdError, declined, rank_child, why_not
 from matcher.vocabulary import Response, ResponseReason, VocabularyError
 from placematch.service import audit, store
+from placematch.service.answers import answers_of
 from placematch.service.auth import Principal
 from placematch.service.models import (
     ChildRecord,
@@ -211,6 +213,50 @@ def rank(
         reason=reason,
     )
     return ranking
+
+
+def rank_body(
+    session: Session,
+    who: Principal,
+    request: Request,
+    child_id: str,
+    top: int | None = None,
+    reason: str = "",
+) -> tuple[bytes, bool]:
+    """The child's ranking as the API sends it (JSON bytes), and whether it was kept.
+
+    :meth:`~matcher.explain.Ranking.to_dict` with ``declined`` (the child's referrals that
+    providers declined, :func:`matcher.rank.declined`). Access is checked and the request
+    audited every time; the body is kept per store revision, date and question
+    (:mod:`placematch.service.answers`), so a second request for the same child between two
+    changes of the store is answered without ranking again.
+    """
+    record = visible_child(session, who, request, child_id, "rank")
+    today = clock()
+    revision = store.revision_of(session)  # before the folder: see answers.Answers
+    kept = answers_of(session.get_bind())
+    body = kept.get(revision, today, (child_id, top))
+    hit = body is not None
+    if body is None:
+        folder = store.waiting_folder(session, child_id, today=today)
+        data = rank_child(folder, child_id, top).to_dict()
+        data["declined"] = declined(folder, child_id)
+        # As Starlette's JSONResponse writes it.
+        body = json.dumps(
+            data, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+        ).encode("utf-8")
+        kept.put(revision, today, (child_id, top), body)
+    audit.record(
+        session,
+        who,
+        request,
+        "rank",
+        "child",
+        child_id,
+        authority=record.authority_code,
+        reason=reason,
+    )
+    return body, hit
 
 
 def explain_why_not(

@@ -278,10 +278,16 @@ def rank(
     top: Annotated[int | None, Query(ge=0, le=10_000)] = None,
     reason: Reason = "",
 ) -> Response:
-    """Every eligible vacancy with free beds, best first: points per factor, exclusions."""
-    # The ranking is plain JSON data already: written out as it is, not walked again by
-    # FastAPI's encoder, which took a quarter of a request for a county's full list.
-    return JSONResponse(actions.rank(session, who, request, child_id, top, reason).to_dict())
+    """Every eligible vacancy with free beds, best first: points per factor, exclusions,
+    and the referrals providers declined."""
+    # Written out once as JSON bytes and kept until the store changes (actions.rank_body);
+    # X-Placematch-Cache says whether this answer was kept (hit) or built (miss).
+    body, hit = actions.rank_body(session, who, request, child_id, top, reason)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"X-Placematch-Cache": "hit" if hit else "miss"},
+    )
 
 
 @router.get("/children/{child_id}/why-not/{vacancy_id}", tags=["matching"])

@@ -14,7 +14,7 @@ import pytest
 from servicekit import ESSEX, PERSONAL, THURROCK, USERS, Service
 
 from matcher.casefolder import load_case_folder
-from matcher.rank import rank_child, why_not
+from matcher.rank import declined, rank_child, why_not
 
 API = "/api/v1"
 
@@ -250,7 +250,7 @@ def test_rank_is_the_command_lines_ranking(service: Service) -> None:
             headers={**service.h("officer"), "X-Placematch-Reason": "panel review"},
         )
         assert r.status_code == 200
-        expected = rank_child(folder, child).to_dict()
+        expected = {**rank_child(folder, child).to_dict(), "declined": declined(folder, child)}
         got = r.json()
         assert got == expected
         for option in got["options"]:
