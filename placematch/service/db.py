@@ -79,9 +79,15 @@ def connect(url: str | None = None) -> Engine:
     full = normalise_url(url)
     parsed = make_url(full)
     if parsed.get_backend_name() == "sqlite":
+        pool: dict[str, Any] = {}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(full, connect_args={"check_same_thread": False, "timeout": 30})
+            # A connection per request thread kept open (the thread pool has 40): past the
+            # default pool of 5, each request opened a new connection and ran the pragmas.
+            pool = {"pool_size": 40, "max_overflow": 10}
+        engine = create_engine(
+            full, connect_args={"check_same_thread": False, "timeout": 30}, **pool
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(full, pool_pre_ping=True)
