@@ -193,9 +193,7 @@ def test_a_child_without_eligible_vacancy_gets_none(
     assert not out.exists()
 
 
-def test_sent_is_the_on_date_when_given(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_sent_is_the_on_date_when_given(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     on = SENT + dt.timedelta(days=9)
     out = tmp_path / "out"
     argv = ["referral", str(DEMO), "--child", "C05", "--top", "2", "--out", str(out)]
