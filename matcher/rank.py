@@ -30,7 +30,19 @@ from matcher.factors.base import FolderArrays, Pairs, VacancyArrays
 from matcher.rules import DEFAULT_RULES, GROUP_RULE, NotAvailableOnDate, RuleResult, evaluate_rules
 from matcher.vocabulary import Response
 
-__all__ = ["SoonFree", "UnknownIdError", "declined", "rank_child", "soon_free", "why_not"]
+__all__ = [
+    "EMERGENCY_WITHIN_DAYS",
+    "SoonFree",
+    "UnknownIdError",
+    "declined",
+    "rank_child",
+    "soon_free",
+    "why_not",
+]
+
+#: Days ahead an emergency's ranking looks for vacancies that free up (``rank --within-days``
+#: by default, and the officer's page): a bridging placement of a week or less, then a move.
+EMERGENCY_WITHIN_DAYS = 7
 
 
 class UnknownIdError(LookupError):

@@ -19,13 +19,18 @@ from collections.abc import Sequence
 from matcher.casefolder import load_case_folder
 from matcher.explain import Option, Ranking, WhyNot
 from matcher.factors import DEFAULT_FACTORS
-from matcher.rank import SoonFree, UnknownIdError, declined, rank_child, soon_free, why_not
+from matcher.rank import (
+    EMERGENCY_WITHIN_DAYS,
+    SoonFree,
+    UnknownIdError,
+    declined,
+    rank_child,
+    soon_free,
+    why_not,
+)
 from matcher.rules import DeclinedByProvider
 from placematch.commands._args import whole_number
 from placematch.commands._dates import add_on, dated
-
-#: Days ahead an emergency's ranking looks for vacancies that free up (``--within-days``).
-EMERGENCY_WITHIN_DAYS = 7
 
 #: Short column headers of the factors in the table.
 SHORT: dict[str, str] = {

@@ -25,7 +25,15 @@ from sqlalchemy.orm import Session
 
 from matcher.domain import InvalidFieldError, ReferralResponse
 from matcher.explain import Ranking, WhyNot
-from matcher.rank import UnknownIdError, declined, rank_child, why_not
+from matcher.rank import (
+    EMERGENCY_WITHIN_DAYS,
+    SoonFree,
+    UnknownIdError,
+    declined,
+    rank_child,
+    soon_free,
+    why_not,
+)
 from matcher.vocabulary import Response, ResponseReason, VocabularyError
 from placematch.service import audit, store
 from placematch.service.answers import answers_of
@@ -233,6 +241,20 @@ def rank(
         reason=reason,
     )
     return ranking
+
+
+def free_soon(session: Session, child_id: str) -> tuple[int, dt.date | None, tuple[SoonFree, ...]]:
+    """For an emergency: the days looked ahead, its date and the vacancies that free then.
+
+    What ``placematch rank`` lists below an emergency's ranking (:func:`matcher.rank.soon_free`
+    over :data:`~matcher.rank.EMERGENCY_WITHIN_DAYS`), on the folder the ranking was asked
+    on; ``(0, date, ())`` for a child that is not an emergency. The caller has checked that
+    the user may see the child (and audited the ranking this goes with).
+    """
+    folder = store.waiting_folder(session, child_id, today=clock())
+    days = EMERGENCY_WITHIN_DAYS if folder.child(child_id).is_emergency else 0
+    day, found = soon_free(folder, child_id, days)
+    return days, day, found
 
 
 def rank_body(
