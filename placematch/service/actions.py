@@ -31,6 +31,7 @@ from matcher.rank import (
     UnknownIdError,
     declined,
     rank_child,
+    ranking_data,
     soon_free,
     why_not,
 )
@@ -267,7 +268,8 @@ def rank_body(
 ) -> tuple[bytes, bool]:
     """The child's ranking as the API sends it (JSON bytes), and whether it was kept.
 
-    :meth:`~matcher.explain.Ranking.to_dict` with ``declined`` (the child's referrals that
+    :meth:`~matcher.explain.Ranking.to_dict` (made by :func:`matcher.rank.ranking_data`)
+    with ``declined`` (the child's referrals that
     providers declined, :func:`matcher.rank.declined`). Access is checked and the request
     audited every time; the body is kept per store revision, date and question
     (:mod:`placematch.service.answers`), so a second request for the same child between two
@@ -281,7 +283,7 @@ def rank_body(
     hit = body is not None
     if body is None:
         folder = store.waiting_folder(session, child_id, today=today)
-        data = rank_child(folder, child_id, top).to_dict()
+        data = ranking_data(folder, child_id, top)  # rank_child(...).to_dict(), faster
         data["declined"] = declined(folder, child_id)
         # As Starlette's JSONResponse writes it.
         body = json.dumps(
