@@ -9,7 +9,6 @@ as ``denied``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
 import tomllib
 import uuid
@@ -18,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -285,10 +285,9 @@ def rank_body(
         folder = store.waiting_folder(session, child_id, today=today)
         data = ranking_data(folder, child_id, top)  # rank_child(...).to_dict(), faster
         data["declined"] = declined(folder, child_id)
-        # As Starlette's JSONResponse writes it.
-        body = json.dumps(
-            data, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-        ).encode("utf-8")
+        # Compact UTF-8, as Starlette's JSONResponse writes it (json.dumps took a quarter of
+        # a built answer); the data holds no NaN (distances unknown are None).
+        body = orjson.dumps(data)
         kept.put(revision, today, (child_id, top), body)
     audit.record(
         session,

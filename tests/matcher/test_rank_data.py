@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,6 +16,8 @@ from test_candidates_properties import folders
 
 from matcher.casefolder import load_case_folder
 from matcher.domain import CaseFolder
+from matcher.factors.base import FolderArrays, Pairs
+from matcher.factors.culture_language import CultureLanguage
 from matcher.rank import UnknownIdError, rank_child, ranking_data
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
@@ -60,3 +63,22 @@ def test_errors_as_rank_child() -> None:
         ranking_data(folder, "C99")
     with pytest.raises(ValueError, match="top"):
         ranking_data(folder, "C01", -1)
+
+
+@given(folders(policy=True))
+def test_culture_language_names_the_parts_its_points_come_from(folder: CaseFolder) -> None:
+    """Its sentence, worked out for one pair, names exactly the parts that give points in
+    the vectorised assessment of every pair (``_components``)."""
+    arrays = FolderArrays.build(folder)
+    n_c, n_v = arrays.n_children, arrays.n_vacancies
+    pairs = Pairs(arrays, np.repeat(np.arange(n_c), n_v), np.tile(np.arange(n_v), n_c))
+    factor = CultureLanguage()
+    points = factor.assess(pairs)
+    parts = factor._components(pairs)
+    for k in range(len(pairs)):
+        matched = [name for name, part in parts if part[k] > 0]
+        sentence = factor.reason(pairs, k, int(points[k]))
+        if matched:
+            assert sentence.startswith(f"Shared {', '.join(matched)}: {int(points[k])} points")
+        else:
+            assert sentence.startswith("No shared ethnicity, religion or language recorded")

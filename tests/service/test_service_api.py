@@ -650,7 +650,7 @@ def test_no_personal_data_in_logs_or_500s(
             headers=h,
         )
         c.get(f"{API}/children/C01", headers=fresh.h("officer_thurrock"))
-        monkeypatch.setattr(actions, "rank_child", broken)
+        monkeypatch.setattr(actions, "ranking_data", broken)  # what the endpoint ranks with
         r = c.get(f"{API}/children/C01/rank", headers=h)
     body = is_problem(r, 500)
     assert "wheelchair" not in r.text and "RuntimeError" not in body["detail"]
