@@ -269,11 +269,11 @@ def rank_body(
     """The child's ranking as the API sends it (JSON bytes), and whether it was kept.
 
     :meth:`~matcher.explain.Ranking.to_dict` (made by :func:`matcher.rank.ranking_data`)
-    with ``declined`` (the child's referrals that
-    providers declined, :func:`matcher.rank.declined`). Access is checked and the request
-    audited every time; the body is kept per store revision, date and question
-    (:mod:`placematch.service.answers`), so a second request for the same child between two
-    changes of the store is answered without ranking again.
+    with ``declined`` (the child's referrals that providers declined,
+    :func:`matcher.rank.declined`). Access is checked and the request audited every time;
+    the body is kept per store revision, date and question (:mod:`placematch.service.answers`),
+    so a second request for the same child between two changes of the store is answered
+    without ranking again.
     """
     authority = visible_child_authority(session, who, request, child_id, "rank")
     today = clock()
