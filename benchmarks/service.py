@@ -76,6 +76,11 @@ class Workload:
     its last is answered); else each client's requests are due every ``interval`` seconds
     (phases seeded) and latency is counted from when a request was *due*, so that a server
     that falls behind is not hidden by clients that wait for it.
+
+    ``cold``: the phase starts with a write to the store (a vacancy put back unchanged through
+    the API, which bumps the store's revision as any change does), then asks for distinct
+    children (a seeded shuffle), with no warm-up: every answer is built afresh, none is
+    kept, and the first also rebuilds the store's folder. The service's worst case.
     """
 
     name: str
@@ -83,6 +88,7 @@ class Workload:
     interval: float | None
     requests: int  # over all clients
     clients: int = CLIENTS
+    cold: bool = False  # after a write, each child once: no answer is kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +115,7 @@ TIERS: dict[str, Tier] = {
         (
             Workload("rank_full_20_clients", None, None, 200),
             Workload("rank_top10_20_clients", 10, None, 200),
+            Workload("rank_full_20_clients_cold", None, None, 140, cold=True),
         ),
     ),
     "county": Tier(
@@ -122,6 +129,9 @@ TIERS: dict[str, Tier] = {
             Workload("rank_full_20_clients", None, None, 2000),
             Workload("rank_top10_20_clients", 10, None, 2000),
             Workload("rank_full_20_clients_1_per_second", None, 1.0, 1200),
+            Workload("rank_full_1_client_cold", None, None, 300, clients=1, cold=True),
+            Workload("rank_full_20_clients_cold", None, None, 1000, cold=True),
+            Workload("rank_top10_20_clients_cold", 10, None, 1000, cold=True),
         ),
     ),
 }
@@ -163,13 +173,21 @@ def _placematch(args: list[str], env: dict[str, str], stdin: str | None = None) 
 
 
 def _request(
-    conn: http.client.HTTPConnection, method: str, path: str, token: str | None, body: bytes = b""
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    token: str | None,
+    body: bytes = b"",
+    answer: dict[str, str] | None = None,
 ) -> tuple[int, bytes]:
+    """One request; its status and body (and, into ``answer``, its cache header)."""
     headers = {"Content-Type": "application/json"} if body else {}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     conn.request(method, path, body=body or None, headers=headers)
     response = conn.getresponse()
+    if answer is not None:
+        answer["cache"] = response.getheader("X-Placematch-Cache", "")
     return response.status, response.read()
 
 
@@ -232,6 +250,7 @@ class _Client(threading.Thread):
         self.port, self.token, self.work, self.phase = port, token, work, phase
         self.warmup, self.timed, self.start_line = warmup, timed, start
         self.latencies: list[float] = []
+        self.kept: list[bool] = []  # per timed request: answered from the kept answers
         self.errors: list[str] = []
         self.warmup_errors = 0
         self.conn = self._connect()
@@ -239,12 +258,12 @@ class _Client(threading.Thread):
     def _connect(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
 
-    def _ask(self, child_id: str) -> str | None:
+    def _ask(self, child_id: str, answer: dict[str, str] | None = None) -> str | None:
         """One request; its error (status or exception), or ``None`` for a 200."""
         top = "" if self.work.top is None else f"?top={self.work.top}"
         try:
             status, _ = _request(
-                self.conn, "GET", f"/api/v1/children/{child_id}/rank{top}", self.token
+                self.conn, "GET", f"/api/v1/children/{child_id}/rank{top}", self.token, b"", answer
             )
         except (OSError, http.client.HTTPException) as exc:
             self.conn.close()
@@ -262,8 +281,10 @@ class _Client(threading.Thread):
             if self.work.interval is not None:
                 due = began + self.phase + i * self.work.interval
                 time.sleep(max(0.0, due - time.perf_counter()))
-            error = self._ask(cid)
+            answer: dict[str, str] = {}
+            error = self._ask(cid, answer)
             self.latencies.append(time.perf_counter() - due)
+            self.kept.append(answer.get("cache") == "hit")
             if error is not None:
                 self.errors.append(error)
         self.conn.close()
@@ -292,6 +313,34 @@ def _check_answer(port: int, token: str, child_id: str) -> dict[str, Any]:
     return {"eligible": answer["eligible"], "response_bytes": len(body)}
 
 
+def _touch_store(port: int, token: str, vacancy_id: str) -> None:
+    """A write through the API: the vacancy put back as it is (the store's revision moves)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    status, body = _request(conn, "GET", f"/api/v1/vacancies/{vacancy_id}", token)
+    if status != 200:
+        raise RuntimeError(f"vacancy {vacancy_id} answered {status}")
+    record = json.loads(body)["record"]
+    lists = ("capabilities", "connected_to", "ethnicity", "languages")
+    put = {k: [x for x in v.split(";") if x] if k in lists else v for k, v in record.items()}
+    status, _ = _request(
+        conn, "PUT", f"/api/v1/vacancies/{vacancy_id}", token, json.dumps(put).encode()
+    )
+    conn.close()
+    if status != 200:
+        raise RuntimeError(f"putting vacancy {vacancy_id} back answered {status}")
+
+
+def _split(latencies: list[tuple[float, bool]], kept: bool) -> dict[str, Any]:
+    """p50 and p95 of the requests answered from kept answers (or built afresh)."""
+    part = sorted(x for x, k in latencies if k == kept)
+    name = "kept" if kept else "built"
+    return {
+        f"{name}_requests": len(part),
+        f"{name}_p50_seconds": statistics.median(part) if part else None,
+        f"{name}_p95_seconds": _percentile(part, 0.95) if part else None,
+    }
+
+
 def _audit_ranks(store: Path) -> int:
     with sqlite3.connect(store) as db:
         row = db.execute(
@@ -301,13 +350,26 @@ def _audit_ranks(store: Path) -> int:
 
 
 def _drive(
-    server: int, port: int, tokens: list[str], child_ids: list[str], work: Workload, warmup: int
+    server: int,
+    port: int,
+    tokens: list[str],
+    child_ids: list[str],
+    work: Workload,
+    warmup: int,
+    vacancy_id: str,
 ) -> dict[str, Any]:
     """One workload: warm-up, then the timed requests; its record (without the set-up)."""
     rng = random.Random(f"{ORDER_SEED}/{work.name}")
     n = work.clients
-    warm = [rng.choice(child_ids) for _ in range(n * warmup)]
-    timed = [rng.choice(child_ids) for _ in range(work.requests)]
+    if work.cold:
+        if work.requests > len(child_ids):
+            raise ValueError(f"{work.name}: {work.requests} cold requests need as many children")
+        _touch_store(port, tokens[0], vacancy_id)
+        warm: list[str] = []
+        timed = rng.sample(child_ids, work.requests)
+    else:
+        warm = [rng.choice(child_ids) for _ in range(n * warmup)]
+        timed = [rng.choice(child_ids) for _ in range(work.requests)]
     phases = [rng.uniform(0.0, work.interval or 0.0) for _ in range(n)]
     line = threading.Barrier(n + 1)
     clients = [
@@ -326,6 +388,7 @@ def _drive(
     load_after = os.getloadavg()
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
     latencies = sorted(x for c in clients for x in c.latencies)
+    marked = [(x, k) for c in clients for x, k in zip(c.latencies, c.kept, strict=True)]
     errors = [e for c in clients for e in c.errors]
     p95 = _percentile(latencies, 0.95)
     return {
@@ -334,6 +397,7 @@ def _drive(
         + ("" if work.top is None else f"?top={work.top}"),
         "top": work.top,
         "loop": "closed" if work.interval is None else "paced",
+        "cold": work.cold,
         "interval_seconds": work.interval,
         "wall_seconds": statistics.median(latencies),
         "p50_seconds": statistics.median(latencies),
@@ -349,6 +413,9 @@ def _drive(
         # what one answer costs the server, whatever else the machine is doing (CPU time;
         # the clients run in another process)
         "server_cpu_seconds_per_request": None if cpu is None else cpu / len(timed),
+        # answers sent from the kept answers (X-Placematch-Cache: hit) and built afresh
+        **_split(marked, True),
+        **_split(marked, False),
         "errors": len(errors),
         "error_kinds": sorted(set(errors)),
         "warmup_errors": sum(c.warmup_errors for c in clients),
@@ -382,6 +449,7 @@ def service_records(tier_name: str, work: Path) -> list[dict[str, Any]]:
         stdin=PASSWORD + "\n",
     )
     child_ids = sorted(str(c) for c in case.children["child_id"])
+    vacancy = str(sorted(case.vacancies["vacancy_id"])[0])  # put back before a cold phase
     port = _free_port()
     log = (work / "serve.log").open("wb")
     server = subprocess.Popen(
@@ -402,8 +470,10 @@ def service_records(tier_name: str, work: Path) -> list[dict[str, Any]]:
         answer = _check_answer(port, tokens[0], child_ids[0])
         asked = 1
         for w in tier.workloads:
-            records.append(_drive(server.pid, port, tokens, child_ids, w, tier.warmup_per_client))
-            asked += w.requests + w.clients * tier.warmup_per_client
+            records.append(
+                _drive(server.pid, port, tokens, child_ids, w, tier.warmup_per_client, vacancy)
+            )
+            asked += w.requests + (0 if w.cold else w.clients * tier.warmup_per_client)
             records[-1]["server_peak_rss_bytes"] = _peak_rss(server.pid)
     finally:
         server.terminate()

@@ -23,14 +23,35 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matcher.candidates import Folding, exclusion_of, factor_matrix, options_of
+from matcher.candidates import (
+    _SIGNOFF_ORDER,
+    Folding,
+    exclusion_of,
+    factor_matrix,
+    options_of,
+    signoff_flags,
+)
 from matcher.domain import CaseFolder, Child
 from matcher.explain import Deferred, Exclusion, Option, Ranking, WhyNot
+from matcher.factors import FACTOR_REFERENCES, factors_for
 from matcher.factors.base import FolderArrays, Pairs, VacancyArrays
 from matcher.rules import DEFAULT_RULES, GROUP_RULE, NotAvailableOnDate, RuleResult, evaluate_rules
 from matcher.vocabulary import Response
 
-__all__ = ["SoonFree", "UnknownIdError", "rank_child", "soon_free", "why_not"]
+__all__ = [
+    "EMERGENCY_WITHIN_DAYS",
+    "SoonFree",
+    "UnknownIdError",
+    "declined",
+    "rank_child",
+    "ranking_data",
+    "soon_free",
+    "why_not",
+]
+
+#: Days ahead an emergency's ranking looks for vacancies that free up (``rank --within-days``
+#: by default, and the officer's page): a bridging placement of a week or less, then a move.
+EMERGENCY_WITHIN_DAYS = 7
 
 
 class UnknownIdError(LookupError):
@@ -199,6 +220,108 @@ def rank_child(folder: CaseFolder, child_id: str, top: int | None = None) -> Ran
     )
 
 
+def ranking_data(folder: CaseFolder, child_id: str, top: int | None = None) -> dict[str, Any]:
+    """``rank_child(folder, child_id, top).to_dict()``, without making its objects.
+
+    The same keys, numbers and sentences, in the same order (a test checks it for every
+    child of several folders); what the service sends for a ranking. :func:`rank_child`
+    makes an :class:`Option` with a :class:`FactorPoints` per factor and an
+    :class:`Exclusion` per excluded vacancy, each sentence deferred: a county's whole
+    list is some 1,500 objects, most of the cost of an answer written out as JSON at once.
+    Here each sentence is made straight into the answer by its factor or rule.
+
+    Raises
+    ------
+    UnknownIdError
+        (a ``LookupError``) if the child is not in the folder.
+    ValueError
+        If ``top`` is negative.
+    """
+    if top is not None and top < 0:
+        raise ValueError(f"top: expected a whole number >= 0, got {top}")
+    a = _assess(folder, _child(folder, child_id))
+    first = a.result.first[: a.n_vacancies]
+    n = np.bincount(first[first >= 0], minlength=len(DEFAULT_RULES))
+    counts = {r.name: int(n[i]) for i, r in enumerate(DEFAULT_RULES) if n[i]}
+    rows = a.order if top is None else a.order[:top]
+    pairs = a.pairs
+    return {
+        "child_id": child_id,
+        "eligible": len(a.order),
+        "options": _option_data(a, rows),
+        "excluded": counts,
+        "excluded_sources": {r.name: r.source for r in DEFAULT_RULES if r.name in counts},
+        "exclusions": [
+            {
+                "vacancy_id": pairs.vacancy(k).vacancy_id,
+                "rule": rule.name,
+                "reason": rule.reason(pairs, k),
+            }
+            for k, rule in (
+                (k, DEFAULT_RULES[int(first[k])]) for k in np.flatnonzero(first >= 0).tolist()
+            )
+        ],
+    }
+
+
+def _miles(value: float) -> float | None:
+    """As :meth:`Option.to_dict` gives a distance: ``None`` for NaN, else to 0.1 mile."""
+    return None if value != value else round(float(value), 1)
+
+
+def _option_data(a: _Assessment, rows: npt.NDArray[np.int64]) -> list[dict[str, Any]]:
+    """:meth:`Option.to_dict` of the options of ``rows`` (of :attr:`_Assessment.mine`), as
+    :func:`matcher.candidates.options_of` would make them, in that order."""
+    mine = a.mine
+    folder = mine.arrays.folder
+    factors = factors_for(folder)
+    names = [f.name for f in factors]
+    # as FactorPoints.reference gives them (empty for a factor outside the default set)
+    references = {name: FACTOR_REFERENCES.get(name, "") for name in names}
+    pts = a.points[rows]
+    score = pts.sum(axis=1, dtype=np.int64)
+    cp = np.asarray(mine.connected, dtype=bool)[rows]
+    ia = np.asarray(mine.in_area, dtype=bool)[rows]
+    tier = a.folding.tier(cp, ia).tolist()
+    objective = a.folding.objective(score, cp, ia).tolist()
+    home = mine.home_miles[rows].tolist()
+    school = mine.school_miles[rows].tolist()
+    adjoining = np.asarray(mine.adjoining, dtype=bool)[rows].tolist()
+    flags = signoff_flags(mine)[rows].tolist()
+    vacancies = mine.arrays.vacancies
+    child_id = mine.arrays.children[0].child_id  # the rows are the child's own pairs
+    vi = mine.vi[rows].tolist()
+    out = []
+    for r, (k, row) in enumerate(zip(rows.tolist(), pts.tolist(), strict=True)):
+        vacancy = vacancies[vi[r]]
+        answer = folder.response(child_id, vacancy.vacancy_id) if folder.responses else None
+        out.append(
+            {
+                "vacancy_id": vacancy.vacancy_id,
+                "placement_type": vacancy.placement_type.value,
+                "points": sum(row),
+                "tier": tier[r],
+                "connected_person": bool(cp[r]),
+                "objective_points": objective[r],
+                "factors": dict(zip(names, row, strict=True)),
+                "reasons": {
+                    f.name: f.reason(mine, k, p) for f, p in zip(factors, row, strict=True)
+                },
+                "references": dict(references),
+                "distance_miles": _miles(home[r]),
+                "school_distance_miles": _miles(school[r]),
+                "in_area": bool(ia[r]),
+                "adjoining": adjoining[r],
+                "signoffs": [c for c, on in zip(_SIGNOFF_ORDER, flags[r], strict=True) if on],
+                "response": None if answer is None else answer.response.value,
+                "response_reason": None
+                if answer is None or answer.reason is None
+                else answer.reason.value,
+            }
+        )
+    return out
+
+
 def _exclusions(a: _Assessment, rows: list[int]) -> tuple[Exclusion, ...]:
     return tuple([exclusion_of(a.pairs, a.result, k) for k in rows])
 
@@ -242,6 +365,24 @@ def why_not(folder: CaseFolder, child_id: str, vacancy_id: str) -> WhyNot:
             elif diff < 0:
                 losses[mine.factor] = diff
     return WhyNot(child_id, vacancy_id, None, (), option, best, gains, losses)
+
+
+def declined(folder: CaseFolder, child_id: str) -> list[dict[str, str | None]]:
+    """The child's referrals declined by providers (the ``declined`` key of a ranking's JSON).
+
+    Each: ``vacancy_id``, ``provider_id`` and ``reason`` (the reason code, ``None`` when none
+    was given), in the folder's order of answers. Each of these vacancies is also among the
+    ranking's exclusions, by ``declined_by_provider`` (or an earlier rule).
+    """
+    return [
+        {
+            "vacancy_id": r.vacancy_id,
+            "provider_id": folder.vacancy(r.vacancy_id).provider_id,
+            "reason": None if r.reason is None else r.reason.value,
+        }
+        for r in folder.responses
+        if r.child_id == child_id and r.declined
+    ]
 
 
 @dataclass(frozen=True, slots=True)

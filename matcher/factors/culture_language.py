@@ -63,7 +63,20 @@ class CultureLanguage:
 
     def reason(self, pairs: Pairs, k: int, points: int) -> str:
         """Why (names what matched, never the child's values)."""
-        matched = [name for name, part in self._components(pairs) if part[k] > 0]
+        # The parts of pair k alone, as _components gives them for every pair: working them
+        # out for every pair on each call made a ranking's sentences quadratic.
+        w = self.weight(pairs.policy)
+        eth, rel, lang = _parts(w)
+        parts = (
+            ("ethnicity", eth if pairs.ethnicity_match[k] else 0),
+            ("religion", rel if pairs.religion_match[k] else 0),
+            ("language", lang if pairs.language_match[k] else 0),
+            (
+                "experience of separated migrant children",
+                w // 3 if pairs.child_has(Need.UASC)[k] and pairs.vacancy_has(Need.UASC)[k] else 0,
+            ),
+        )
+        matched = [name for name, part in parts if part > 0]
         if not matched:
             return "No shared ethnicity, religion or language recorded: 0 points."
         cap = " (capped)" if points == self.weight(pairs.policy) and len(matched) > 3 else ""

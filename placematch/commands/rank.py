@@ -17,16 +17,20 @@ import json
 from collections.abc import Mapping, Sequence
 
 from matcher.casefolder import load_case_folder
-from matcher.domain import CaseFolder
 from matcher.explain import Option, Ranking, WhyNot
 from matcher.factors import DEFAULT_FACTORS, FACTOR_REFERENCES
-from matcher.rank import SoonFree, UnknownIdError, rank_child, soon_free, why_not
+from matcher.rank import (
+    EMERGENCY_WITHIN_DAYS,
+    SoonFree,
+    UnknownIdError,
+    declined,
+    rank_child,
+    soon_free,
+    why_not,
+)
 from matcher.rules import DeclinedByProvider
 from placematch.commands._args import whole_number
 from placematch.commands._dates import add_on, dated
-
-#: Days ahead an emergency's ranking looks for vacancies that free up (``--within-days``).
-EMERGENCY_WITHIN_DAYS = 7
 
 #: Short column headers of the factors in the table.
 SHORT: dict[str, str] = {
@@ -313,16 +317,3 @@ def run_why_not(args: argparse.Namespace) -> int:
     else:
         print(render_why_not(answer))
     return 0
-
-
-def declined(folder: CaseFolder, child_id: str) -> list[dict[str, str | None]]:
-    """The child's referrals declined by providers: vacancy, provider and reason code."""
-    return [
-        {
-            "vacancy_id": r.vacancy_id,
-            "provider_id": folder.vacancy(r.vacancy_id).provider_id,
-            "reason": None if r.reason is None else r.reason.value,
-        }
-        for r in folder.responses
-        if r.child_id == child_id and r.declined
-    ]

@@ -221,7 +221,9 @@ def run(args: argparse.Namespace) -> int:
     except UnknownIdError as exc:
         message = str(exc.args[0]).replace("this case folder", f"case folder {args.folder}")
         raise UnknownIdError(message) from None
-    sent = _dates.clock().isoformat()
+    # The date the referral is sent as: the --on date when given (an officer writing the
+    # referrals of a planned date, or recording ones sent earlier), else today.
+    sent = (args.on if args.on is not None else _dates.clock()).isoformat()
     stems = [file_stem(r.child_id, r.provider_id) for r in referrals]
     shortlist = out / f"shortlist_{quote(args.child, safe='')}.md"
     targets = [out / f"{s}{ext}" for s in stems for ext in (".md", ".json")]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,9 +25,19 @@ from sqlalchemy.orm import Session
 
 from matcher.domain import InvalidFieldError, ReferralResponse
 from matcher.explain import Ranking, WhyNot
-from matcher.rank import UnknownIdError, rank_child, why_not
+from matcher.rank import (
+    EMERGENCY_WITHIN_DAYS,
+    SoonFree,
+    UnknownIdError,
+    declined,
+    rank_child,
+    ranking_data,
+    soon_free,
+    why_not,
+)
 from matcher.vocabulary import Response, ResponseReason, VocabularyError
 from placematch.service import audit, store
+from placematch.service.answers import answers_of
 from placematch.service.auth import Principal
 from placematch.service.models import (
     ChildRecord,
@@ -75,6 +86,26 @@ def visible_child(
         )
         raise not_found("child", child_id)
     return record
+
+
+def visible_child_authority(
+    session: Session, who: Principal, request: Request, child_id: str, action: str
+) -> str:
+    """:func:`visible_child`'s check, answering only the child's authority (ONS code).
+
+    Reads one column rather than the child's record (and its JSON): for the requests that
+    need nothing else of it, such as a ranking.
+    """
+    require(who, OFFICER)
+    owner = session.scalar(
+        select(ChildRecord.authority_code).where(ChildRecord.child_id == child_id)
+    )
+    if owner is None or not who.may_see(owner):
+        audit.record(
+            session, who, request, action, "child", child_id, authority=owner, outcome="denied"
+        )
+        raise not_found("child", child_id)
+    return str(owner)
 
 
 def visible_vacancy(session: Session, who: Principal, vacancy_id: str) -> VacancyRecord:
@@ -211,6 +242,64 @@ def rank(
         reason=reason,
     )
     return ranking
+
+
+def free_soon(session: Session, child_id: str) -> tuple[int, dt.date | None, tuple[SoonFree, ...]]:
+    """For an emergency: the days looked ahead, its date and the vacancies that free then.
+
+    What ``placematch rank`` lists below an emergency's ranking (:func:`matcher.rank.soon_free`
+    over :data:`~matcher.rank.EMERGENCY_WITHIN_DAYS`), on the folder the ranking was asked
+    on; ``(0, date, ())`` for a child that is not an emergency. The caller has checked that
+    the user may see the child (and audited the ranking this goes with).
+    """
+    folder = store.waiting_folder(session, child_id, today=clock())
+    days = EMERGENCY_WITHIN_DAYS if folder.child(child_id).is_emergency else 0
+    day, found = soon_free(folder, child_id, days)
+    return days, day, found
+
+
+def rank_body(
+    session: Session,
+    who: Principal,
+    request: Request,
+    child_id: str,
+    top: int | None = None,
+    reason: str = "",
+) -> tuple[bytes, bool]:
+    """The child's ranking as the API sends it (JSON bytes), and whether it was kept.
+
+    :meth:`~matcher.explain.Ranking.to_dict` (made by :func:`matcher.rank.ranking_data`)
+    with ``declined`` (the child's referrals that providers declined,
+    :func:`matcher.rank.declined`). Access is checked and the request audited every time;
+    the body is kept per store revision, date and question (:mod:`placematch.service.answers`),
+    so a second request for the same child between two changes of the store is answered
+    without ranking again.
+    """
+    authority = visible_child_authority(session, who, request, child_id, "rank")
+    today = clock()
+    revision = store.revision_of(session)  # before the folder: see answers.Answers
+    kept = answers_of(session.get_bind())
+    body = kept.get(revision, today, (child_id, top))
+    hit = body is not None
+    if body is None:
+        folder = store.waiting_folder(session, child_id, today=today)
+        data = ranking_data(folder, child_id, top)  # rank_child(...).to_dict(), faster
+        data["declined"] = declined(folder, child_id)
+        # Compact UTF-8, as Starlette's JSONResponse writes it (json.dumps took a quarter of
+        # a built answer); the data holds no NaN (distances unknown are None).
+        body = orjson.dumps(data)
+        kept.put(revision, today, (child_id, top), body)
+    audit.record(
+        session,
+        who,
+        request,
+        "rank",
+        "child",
+        child_id,
+        authority=authority,
+        reason=reason,
+    )
+    return body, hit
 
 
 def explain_why_not(

@@ -211,26 +211,46 @@ def principal_of(session: Session, token: str) -> Principal | None:
     """The user a live token belongs to, or ``None``."""
     if not token or len(token) > 100:
         return None
-    row = session.scalar(select(Token).where(Token.token_hash == _digest(token)))
-    if row is None or row.revoked:
+    # One query of columns (the token, its user and a row per authority of the user), not
+    # ORM objects: this runs on every request, and loading a Token and a User into the
+    # session in three queries was a quarter of the server's time for a kept ranking.
+    rows = session.execute(
+        select(
+            Token.revoked,
+            Token.expires_at,
+            User.id,
+            User.username,
+            User.role,
+            User.active,
+            UserAuthority.authority_code,
+        )
+        .join(User, User.id == Token.user_id)
+        .outerjoin(UserAuthority, UserAuthority.user_id == User.id)
+        .where(Token.token_hash == _digest(token))
+    ).all()
+    if not rows:
         return None
-    expires = row.expires_at
+    revoked, expires, user_id, username, role, active, _ = rows[0]
+    if revoked or not active:
+        return None
     if expires.tzinfo is None:  # SQLite returns naive datetimes
         expires = expires.replace(tzinfo=dt.UTC)
     if expires <= utcnow():
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    return principal_for(session, user)
+    codes = sorted({r[-1] for r in rows if r[-1] is not None})
+    return Principal(user_id, username, role, tuple(codes))
+
+
+def _authorities(session: Session, user_id: int) -> tuple[str, ...]:
+    codes = session.scalars(
+        select(UserAuthority.authority_code).where(UserAuthority.user_id == user_id)
+    ).all()
+    return tuple(sorted(codes))
 
 
 def principal_for(session: Session, user: User) -> Principal:
     """The principal of a user."""
-    codes = session.scalars(
-        select(UserAuthority.authority_code).where(UserAuthority.user_id == user.id)
-    ).all()
-    return Principal(user.id, user.username, user.role, tuple(sorted(codes)))
+    return Principal(user.id, user.username, user.role, _authorities(session, user.id))
 
 
 def csrf_token(session_token: str) -> str:

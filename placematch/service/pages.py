@@ -199,6 +199,7 @@ def child_page(
         session, who, request, child_id, reason="opened in the officer page"
     )
     ranking = actions.rank(session, who, request, child_id, reason="officer page")
+    within_days, child_date, soon = actions.free_soon(session, child_id)
     answer = None
     why_not_problem = ""
     if why_not:
@@ -222,6 +223,9 @@ def child_page(
         record=record,
         decision=decision,
         ranking=ranking,
+        within_days=within_days,
+        child_date=child_date,
+        soon=soon,
         answer=answer,
         # The service does not store residents.csv yet, so the factors about residents are
         # always 0 here: no column for them.

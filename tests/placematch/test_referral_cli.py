@@ -193,6 +193,24 @@ def test_a_child_without_eligible_vacancy_gets_none(
     assert not out.exists()
 
 
+def test_sent_is_the_on_date_when_given(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    on = SENT + dt.timedelta(days=9)
+    out = tmp_path / "out"
+    argv = ["referral", str(DEMO), "--child", "C05", "--top", "2", "--out", str(out)]
+    status, _, err = run([*argv, "--on", on.isoformat()], capsys)
+    assert status == 0 and err == ""
+    rows = _index(out)
+    assert rows and {r["sent"] for r in rows} == {on.isoformat()}
+    for name in {r["file"] for r in rows}:
+        data = json.loads((out / name).with_suffix(".json").read_text(encoding="utf-8"))
+        assert data["sent"] == on.isoformat()
+    assert f"Referred {on.isoformat()}" in (out / "shortlist_C05.md").read_text(encoding="utf-8")
+    # without --on: today (the clock)
+    again = tmp_path / "again"
+    assert run([*argv[:-1], str(again)], capsys)[0] == 0
+    assert {r["sent"] for r in _index(again)} == {SENT.isoformat()}
+
+
 def test_ids_are_safe_file_names() -> None:
     from placematch.commands.referral import file_stem
 

@@ -14,7 +14,7 @@ import pytest
 from servicekit import ESSEX, PERSONAL, THURROCK, USERS, Service
 
 from matcher.casefolder import load_case_folder
-from matcher.rank import rank_child, why_not
+from matcher.rank import declined, rank_child, why_not
 
 API = "/api/v1"
 
@@ -250,7 +250,7 @@ def test_rank_is_the_command_lines_ranking(service: Service) -> None:
             headers={**service.h("officer"), "X-Placematch-Reason": "panel review"},
         )
         assert r.status_code == 200
-        expected = rank_child(folder, child).to_dict()
+        expected = {**rank_child(folder, child).to_dict(), "declined": declined(folder, child)}
         got = r.json()
         assert got == expected
         for option in got["options"]:
@@ -650,7 +650,7 @@ def test_no_personal_data_in_logs_or_500s(
             headers=h,
         )
         c.get(f"{API}/children/C01", headers=fresh.h("officer_thurrock"))
-        monkeypatch.setattr(actions, "rank_child", broken)
+        monkeypatch.setattr(actions, "ranking_data", broken)  # what the endpoint ranks with
         r = c.get(f"{API}/children/C01/rank", headers=h)
     body = is_problem(r, 500)
     assert "wheelchair" not in r.text and "RuntimeError" not in body["detail"]

@@ -260,3 +260,39 @@ def test_officer_records_a_providers_answer(browser: Any, fresh_sqlite: Service)
         assert "decline: impact_on_residents" in audit
         page.goto(base + "/children/C05")
         fits_a_phone(page)
+
+
+def test_an_emergency_s_page_shows_what_frees_soon(
+    browser: Any, fresh_sqlite: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list ``placematch rank`` prints below an emergency's ranking, on the child's page."""
+    import datetime as dt
+
+    from test_service_dates import BODY, make_emergency
+
+    from placematch.service import actions
+
+    fresh = fresh_sqlite
+    monkeypatch.setattr(actions, "clock", lambda: dt.date(2026, 3, 5))
+    h = fresh.h("officer")
+    assert fresh.client.post("/api/v1/vacancies", json=BODY, headers=h).status_code == 201
+    make_emergency(fresh, "C11")
+    with live(fresh.app) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        sign_in(page, base, "officer")
+        page.wait_for_url(base + "/children")
+        page.goto(base + "/children/C11")
+        heading = page.get_by_role("heading", name="Free within 7 days of 2026-03-05")
+        assert heading.is_visible()
+        rows = page.locator("table#soon-free tbody tr")
+        assert rows.count() == 1
+        assert rows.first.inner_text().split("\t") == [
+            "V50",
+            "inhouse foster",
+            "2026-03-10",
+            "2026-04-30",
+        ]
+        ids = page.locator("table#options tbody th").all_inner_texts()
+        assert "V50" not in ids  # not free on the child's date: not an option
+        page.screenshot(path=str(artifacts() / "officer-8-emergency-free-soon.png"), full_page=True)
+        fits_a_phone(page)

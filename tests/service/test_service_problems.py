@@ -142,7 +142,7 @@ def test_every_answer_carries_the_security_headers(
     def broken(*_args: object, **_kwargs: object) -> object:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(actions, "rank_child", broken)
+    monkeypatch.setattr(actions, "ranking_data", broken)  # what the endpoint ranks with
     answers["500"] = c.get(f"{API}/children/C06/rank", headers=h)
     statuses = {k: r.status_code for k, r in answers.items()}
     assert statuses == {

@@ -57,6 +57,12 @@ def test_a_decline_leaves_the_ranking_with_its_reason(fresh: Service) -> None:
     [excluded] = [e for e in ranked["exclusions"] if e["vacancy_id"] == "V05"]
     assert excluded["rule"] == "declined_by_provider"
     assert "impact_on_residents" in excluded["reason"]
+    # the declined key, as `placematch rank --json` has it: the vacancy, its provider, the code
+    provider = c.get(f"{API}/vacancies/V05", headers=h).json()["record"]["provider_id"]
+    assert ranked["declined"] == [
+        {"vacancy_id": "V05", "provider_id": provider, "reason": "impact_on_residents"}
+    ]
+    assert c.get(f"{API}/children/C07/rank", headers=h).json()["declined"] == []
     answer = c.get(f"{API}/children/C05/why-not/V05", headers=h).json()
     assert answer["eligible"] is False and answer["rule"] == "declined_by_provider"
     assert "impact_on_residents" in answer["reason"]
