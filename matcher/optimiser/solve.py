@@ -721,6 +721,13 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             dive_pairs = _cheapest_per_unit(
                 comp_pairs, units.pair_unit, scaled_rc, params.flow_dive_pairs_per_unit
             )
+        else:
+            dive_pairs = None
+        if (
+            dive_pairs is not None
+            and incumbent_choice is not None
+            and (params.flow_dive_max_pairs == 0 or len(dive_pairs) <= params.flow_dive_max_pairs)
+        ):
             dived = dive_pairs[
                 flow_dive(
                     units.size[comp_units],

@@ -54,3 +54,25 @@ def test_the_dive_places_children_on_a_larger_instance() -> None:
     assert check_assignment(problem, vacancy_of_child) == []
     # a useless dive (nobody placed) would pass the feasibility test above
     assert (vacancy_of_child >= 0).sum() >= 30
+
+
+def test_a_component_above_flow_dive_max_pairs_is_not_dived_and_stays_exact() -> None:
+    from matcher.optimiser import SolverParameters, check_solution, solve
+    from tests.matcher.optimiser.test_optimiser_hull import DIVE_HULL
+
+    dived = 0
+    for s in range(20):
+        problem = _fostering(100 + s, n_children=8, n_vacancies=3)
+        optimum, _ = brute_force(problem)
+        capped = solve(
+            problem, SolverParameters(**{**DIVE_HULL.to_mapping(), "flow_dive_max_pairs": 1})
+        )
+        free = solve(
+            problem, SolverParameters(**{**DIVE_HULL.to_mapping(), "flow_dive_max_pairs": 0})
+        )
+        assert check_solution(problem, capped) == [] and check_solution(problem, free) == []
+        assert capped.objective == free.objective == optimum
+        assert int(capped.stats["components_dived"]) == 0
+        dived += int(free.stats["components_dived"]) > 0
+    # the cap changes something: without it these components are dived
+    assert dived >= 5
