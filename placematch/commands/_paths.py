@@ -15,6 +15,9 @@ def input_file(path: str, what: str) -> Path:
     p = Path(path)
     if p.is_dir():
         raise ValueError(f"{what} {path!r} is a folder, not a file")
+    if p.exists() and not p.is_file():
+        # a FIFO, device or socket: refused at once, never opened (a FIFO would wait)
+        raise ValueError(f"{what} {path!r} is not a regular file; expected a file")
     if not p.is_file():
         raise ValueError(f"{what} {path!r} not found")
     return p

@@ -39,6 +39,7 @@ from matcher.contract import (
     column_names,
 )
 from matcher.domain import CaseFolder, ReferralResponse
+from matcher.files import MAX_POLICY_BYTES, read_text
 from matcher.problems import CaseFolderError, Problem
 from placematch.service.models import (
     AuthorityState,
@@ -564,7 +565,11 @@ def load_path(session: Session, path: str | Path, authority: str | None = None) 
     """
     folder = load_case_folder(path)
     policy_path = Path(path) / POLICY_FILE
-    policy = policy_path.read_text(encoding="utf-8") if policy_path.exists() else None
+    policy = (  # read as load_case_folder read it: a regular UTF-8 file under the size cap
+        read_text(policy_path, limit=MAX_POLICY_BYTES, save_as="save it as UTF-8 text")
+        if policy_path.exists()
+        else None
+    )
     report = store_folder(session, folder, policy, owner=folder_owner(folder, authority))
     for answer in folder.responses:
         child = folder.child(answer.child_id)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from matcher.files import MAX_POLICY_BYTES, read_text
 from matcher.placement_types import PlacementType
 from matcher.vocabulary import SCCIF_GRADES, SUPPORTED_ACCOMMODATION_OUTCOMES
 from scenarios.whatif.config import FosterFlow, ScenarioConfigError, ScenarioFile, Variant
@@ -254,7 +255,11 @@ def _read_folder(path: str) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
     children = pd.read_csv(folder / "children.csv", **kw)
     vacancies = pd.read_csv(folder / "vacancies.csv", **kw)
     policy = folder / "policy.toml"
-    return children, vacancies, policy.read_text(encoding="utf-8") if policy.exists() else None
+    if not policy.exists():
+        return children, vacancies, None
+    # the case folder's own checks: a regular UTF-8 file under the policy size cap
+    text = read_text(policy, limit=MAX_POLICY_BYTES, save_as="save it as UTF-8 text")
+    return children, vacancies, text
 
 
 def _group_of_child(row: pd.Series) -> str:

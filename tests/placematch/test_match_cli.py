@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -85,6 +86,11 @@ def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     [
         (lambda p: p, "policy file {path!r} not found"),
         (lambda p: (p.mkdir(), p)[1], "policy file {path!r} is a folder, not a file"),
+        # a FIFO is refused at once (opening it would wait for a writer), not "not found"
+        (
+            lambda p: (os.mkfifo(p), p)[1],
+            "policy file {path!r} is not a regular file; expected a file",
+        ),
         (
             lambda p: (p.write_text("allow_sibling_split = 'maybe'\nbogus = 1\n"), p)[1],
             "policy file {path!r}: 2 problems: pol.toml: allow_sibling_split: ",
