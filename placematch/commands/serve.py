@@ -10,7 +10,9 @@ anything.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +37,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, or a one-line ``ValueError`` (exit 2) saying why not.
+
+    Bound here, before the store is opened, and handed to uvicorn: a port in use is one
+    clear line, not uvicorn's log and traceback, and nothing can take the port in between.
+    """
+    if not 0 <= port <= 65535:
+        raise ValueError(f"--port {port}: expected a port from 0 to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        raise ValueError(f"--host {host!r}: not an address this machine can listen on") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ValueError(
+                f"port {port} on {host} is already in use: stop the other server or give "
+                "another --port"
+            ) from None
+        raise ValueError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
+    return sock
+
+
+def _users(app: object) -> int:
+    from sqlalchemy import func, select
+
+    from placematch.service.models import User
+
+    with app.state.sessions() as session:  # type: ignore[attr-defined]
+        return int(session.scalar(select(func.count()).select_from(User)) or 0)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``placematch serve`` until interrupted."""
     import uvicorn
@@ -42,10 +81,18 @@ def run(args: argparse.Namespace) -> int:
     from placematch.service.app import create_app
     from placematch.service.db import normalise_url
 
+    sock = _listen(args.host, args.port)
     url = normalise_url(args.db)
     app = create_app(url)
     shown = url if url.startswith("sqlite") else url.split("@")[-1]
     print(f"placematch: store {shown}, schema {app.state.revision}", flush=True)
+    if _users(app) == 0:
+        print(
+            "placematch: no users yet, so nobody can sign in: add one with "
+            "`placematch user add NAME --role admin` (see `placematch user add --help`)",
+            flush=True,
+        )
     print(f"placematch: serving on http://{args.host}:{args.port}/", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.Server(config).run(sockets=[sock])
     return 0

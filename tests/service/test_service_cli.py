@@ -122,3 +122,68 @@ def test_serve_starts_migrates_and_answers(tmp_path: Path) -> None:
         out = proc.communicate(timeout=20)[0]
     assert "serving on http://127.0.0.1:" in out
     assert "Traceback" not in out
+    # a first start with no users says how to add one (nobody could sign in otherwise)
+    assert "no users yet" in out and "placematch user add" in out
+
+
+def test_serve_with_users_says_nothing_about_adding_one(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    env = {**os.environ, "PLACEMATCH_DB": db}
+    add = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "placematch",
+            "user",
+            "add",
+            "ana",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        input="a long enough password 1\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert add.returncode == 0, add.stderr
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "placematch", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("placematch serve did not answer")
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=20)[0]
+    assert "serving on http://127.0.0.1:" in out
+    assert "no users yet" not in out
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = int(busy.getsockname()[1])
+        db = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+        assert main(["serve", "--port", str(port), "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"placematch: error: port {port} on 127.0.0.1 is already in use: stop the other "
+        "server or give another --port\n"
+    )
+    assert not (tmp_path / "store.sqlite3").exists()  # refused before the store is touched
