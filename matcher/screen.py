@@ -12,11 +12,13 @@ Two ways of choosing a unit's pairs:
   eligible pairs of the whole grid, as before, whatever the block size.
 * ``candidate_radius_miles = R > 0``: the vacancies within ``R`` miles of a member of the
   unit (great-circle miles from the member's home postcode; without one, from the child's
-  school; without either, from an interior point of the child's area authority), found in a
-  spatial index (:class:`scipy.spatial.cKDTree`) without visiting the rest. A unit whose
-  member has fewer than ``candidate_min_options`` eligible vacancies within the radius is
-  widened to its nearest vacancies, doubling, until every member has that many or every
-  vacancy has been tried: a child is never left without options that the rules allow. This
+  school; without either, from an interior point of the child's area authority), found in
+  one spatial index per placement type (:class:`scipy.spatial.cKDTree`), searched only for
+  the types a member's plan accepts, without visiting the rest. A unit whose member has
+  fewer than ``candidate_min_options`` eligible vacancies within the radius is widened to
+  its nearest vacancies of each accepted type, doubling, until every member has that many
+  or every such vacancy has been tried: a child is never left without options that the
+  rules allow. This
   is a **policy cut-off, not a proof**: an optimum of the whole grid may use a pair it leaves
   out. The cut is reported (:class:`Screened`, the candidate set's summary and ``match``'s
   statistics) so that a result is never read as an optimum over pairs it did not see.
@@ -34,7 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matcher.factors.base import FolderArrays, Pairs
+from matcher.factors.base import TYPE_BIT, TYPES, FolderArrays, Pairs
 from matcher.rules import DEFAULT_RULES, evaluate_rules
 
 __all__ = ["BLOCK_PAIRS", "Screened", "screen_pairs", "search_points"]
@@ -234,6 +236,65 @@ def screen_pairs(arrays: FolderArrays, *, block_pairs: int = BLOCK_PAIRS) -> Scr
     return _screen_near(arrays, acc, members, mstart, radius, min_options, block_pairs)
 
 
+class _TypeTrees:
+    """One k-d tree of vacancy points per placement type.
+
+    A unit is searched only in the trees of the types one of its members' plans accepts:
+    a vacancy of another type breaks ``placement_type_suits_child`` for every member (and
+    the sibling rule then excludes the group there), so evaluating it would only count it.
+    """
+
+    def __init__(self, arrays: FolderArrays) -> None:
+        from scipy.spatial import cKDTree
+
+        v_type = np.asarray(arrays.v_type, dtype=np.int64)
+        pts = _unit_sphere(np.asarray(arrays.v_lat), np.asarray(arrays.v_lon))
+        self.n_v = arrays.n_vacancies
+        self.types: list[tuple[int, Any, IntArray]] = []  # (bit, tree, vacancy indices)
+        for t in sorted(set(v_type.tolist())):
+            idx = np.flatnonzero(v_type == t).astype(np.int64)
+            self.types.append((int(TYPE_BIT[TYPES[t]]), cKDTree(pts[idx]), idx))
+
+    def available(self, mask: IntArray) -> IntArray:
+        """Vacancies of the types each mask accepts."""
+        out = np.zeros(len(mask), dtype=np.int64)
+        for bit, _, idx in self.types:
+            out += np.where((mask & bit) != 0, len(idx), 0)
+        return out
+
+    @property
+    def largest(self) -> int:
+        return max((len(idx) for _, _, idx in self.types), default=0)
+
+    def within(self, points: Any, unit: IntArray, mask: IntArray, chord: float) -> IntArray:
+        """Sorted unique ``unit * n_v + vacancy`` within ``chord`` of each point (in C)."""
+        from scipy.spatial import cKDTree
+
+        keys: list[IntArray] = []
+        for bit, tree, idx in self.types:
+            rows = np.flatnonzero((mask & bit) != 0)
+            if not len(rows):
+                continue
+            near = cKDTree(points[rows]).sparse_distance_matrix(tree, chord, output_type="ndarray")
+            i = np.asarray(near["i"], dtype=np.int64)
+            j = np.asarray(near["j"], dtype=np.int64)
+            keys.append(unit[rows][i] * self.n_v + idx[j])
+        return _unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+
+    def nearest(self, points: Any, unit: IntArray, mask: IntArray, k: int) -> IntArray:
+        """Sorted unique keys of each point's ``k`` nearest vacancies of every accepted type."""
+        keys: list[IntArray] = []
+        for bit, tree, idx in self.types:
+            rows = np.flatnonzero((mask & bit) != 0)
+            if not len(rows):
+                continue
+            kk = min(k, len(idx))
+            _, near = tree.query(points[rows], k=kk)
+            near = np.asarray(near, dtype=np.int64).reshape(len(rows), -1)
+            keys.append(np.repeat(unit[rows], near.shape[1]) * self.n_v + idx[near.ravel()])
+        return _unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+
+
 def _screen_near(
     arrays: FolderArrays,
     acc: _Accumulator,
@@ -243,18 +304,21 @@ def _screen_near(
     min_options: int,
     block_pairs: int,
 ) -> Screened:
-    from scipy.spatial import cKDTree
-
     n_v = arrays.n_vacancies
     sizes = np.diff(mstart)
     n_units = len(sizes)
-    tree = cKDTree(_unit_sphere(np.asarray(arrays.v_lat), np.asarray(arrays.v_lon)))
+    trees = _TypeTrees(arrays)
     lat, lon = search_points(arrays)
     points = _unit_sphere(lat, lon)
     # chord length of the radius on the unit sphere (monotonic in great-circle miles), a hair
     # wider so that rounding never loses a vacancy on the edge
     chord = 2 * math.sin(min(math.pi, radius / _EARTH_RADIUS_MILES) / 2) * (1 + 1e-9)
     unit_of_member = np.repeat(np.arange(n_units, dtype=np.int64), sizes)
+    # the types any member of the unit accepts, per unit and per member (in unit order)
+    unit_mask = np.bitwise_or.reduceat(
+        np.asarray(arrays.c_types, dtype=np.int64)[members], mstart[:-1]
+    )
+    member_mask = unit_mask[unit_of_member]
     eligible_of_child = np.zeros(arrays.n_children, dtype=np.int64)
 
     def evaluate_keys(keys: IntArray) -> None:
@@ -270,37 +334,38 @@ def _screen_near(
     per_block = max(1, block_pairs // max(1, min(n_v, 2000)))
     for ulo, uhi in _blocks(sizes, per_block):
         lo, hi = int(mstart[ulo]), int(mstart[uhi])
-        evaluate_keys(_near_keys(tree, points, members, unit_of_member, lo, hi, chord, n_v))
+        rows = slice(lo, hi)
+        evaluate_keys(
+            trees.within(points[members[rows]], unit_of_member[rows], member_mask[rows], chord)
+        )
     # widen the units where a member has fewer than min_options eligible vacancies: the
-    # nearest k vacancies of each member, k doubling, until every member has enough or the
-    # unit has tried every vacancy (a unit is short at most from the first round on)
+    # nearest k vacancies of each accepted type from each member, k doubling, until every
+    # member has enough or the unit has tried every vacancy of those types (a unit is short
+    # at most from the first round on)
     widened = np.zeros(arrays.n_children, dtype=bool)
+    available = trees.available(unit_mask)
     short_pos = np.flatnonzero(eligible_of_child[members] < min_options)
     if len(short_pos):
-        short_units = _unique(unit_of_member[short_pos])
-        in_short = np.isin(unit_of_member, short_units)
-        pos = np.flatnonzero(in_short)
-        done = _near_keys(tree, points, members[pos], unit_of_member[pos], 0, len(pos), chord, n_v)
+        pos = np.flatnonzero(np.isin(unit_of_member, _unique(unit_of_member[short_pos])))
+        pts, unit, mask = points[members[pos]], unit_of_member[pos], member_mask[pos]
+        done = trees.within(pts, unit, mask, chord)
         k = max(4 * min_options, 16)
         while True:
             tried = np.bincount(done // n_v, minlength=n_units)
             still = eligible_of_child[members] < min_options
-            still &= tried[unit_of_member] < n_v
+            still &= tried[unit_of_member] < available[unit_of_member]
             pos = np.flatnonzero(still)
             if not len(pos):
                 break
             # every member of a unit that is still short, so that keys cover the whole unit
             pos = np.flatnonzero(np.isin(unit_of_member, _unique(unit_of_member[pos])))
-            kk = min(k, n_v)
-            _, near = tree.query(points[members[pos]], k=kk)
-            near = np.asarray(near, dtype=np.int64).reshape(len(pos), -1)
-            keys = _unique(np.repeat(unit_of_member[pos], near.shape[1]) * n_v + near.ravel())
+            keys = trees.nearest(points[members[pos]], unit_of_member[pos], member_mask[pos], k)
             new = np.setdiff1d(keys, done, assume_unique=True)
             done = _unique(np.concatenate((done, keys)))
             if len(new):
                 widened[members[np.isin(unit_of_member, _unique(new // n_v))]] = True
                 evaluate_keys(new)
-            if kk >= n_v:
+            if k >= trees.largest:
                 break
             k *= 2
     return acc.result(radius, min_options, int(widened.sum()))
@@ -312,27 +377,3 @@ def _unique(values: IntArray) -> IntArray:
     if len(a) < 2:
         return a
     return a[np.r_[True, a[1:] != a[:-1]]]
-
-
-def _near_keys(
-    tree: Any,
-    points: npt.NDArray[np.float64],
-    members: IntArray,
-    unit_of_member: IntArray,
-    lo: int,
-    hi: int,
-    chord: float,
-    n_v: int,
-) -> IntArray:
-    """Sorted unique ``unit * n_v + vacancy`` of the vacancies within ``chord`` of
-    ``members[lo:hi]`` (found in C: no Python list per child)."""
-    from scipy.spatial import cKDTree
-
-    if hi <= lo:
-        return np.zeros(0, dtype=np.int64)
-    near = cKDTree(points[members[lo:hi]]).sparse_distance_matrix(
-        tree, chord, output_type="ndarray"
-    )
-    i = np.asarray(near["i"], dtype=np.int64)
-    j = np.asarray(near["j"], dtype=np.int64)
-    return _unique(unit_of_member[lo:hi][i] * n_v + j)
