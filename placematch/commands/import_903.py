@@ -12,6 +12,7 @@ from placematch.commands._paths import output_folder
 from placematch.import_903 import (
     MIN_IMPORTED_SHARE,
     WRITTEN_FILES,
+    ImportIssue,
     import_903,
     write_import,
     write_report,
@@ -73,12 +74,15 @@ def run(args: argparse.Namespace) -> int:
     if shortfall is not None:
         # Never end in a folder that cannot be used: write only the report (it says, line by
         # line, what to correct in the return) and leave any earlier case files alone.
+        stale = [name for name in ("children.csv", "vacancies.csv") if name in taken]
         report = write_report(result, out)
         print(result.summary(), file=sys.stderr)
         _print_issues(result.issues, counts, report)
+        # With --force over an earlier import, its case files stay: say they are not this one.
+        earlier = f" ({' and '.join(stale)} there are an earlier import's)" if stale else ""
         raise ValueError(
             f"{args.episodes}: {shortfall}; refused, so children.csv and "
-            f"vacancies.csv were not written: correct the return using {report}"
+            f"vacancies.csv were not written{earlier}: correct the return using {report}"
         )
     folder = write_import(result, out)
     if args.json:
@@ -104,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_issues(issues: Sequence[object], counts: dict[str, int], report: Path) -> None:
+def _print_issues(issues: Sequence[ImportIssue], counts: dict[str, int], report: Path) -> None:
     """Summarise the issues on stderr by field and action (never a value)."""
     if not issues:
         return

@@ -373,6 +373,13 @@ def test_cli_never_overwrites_without_force(
     assert (out / "vacancies.csv").read_text(encoding="utf-8") == edited
     assert main([*argv, "--force"]) == 0
     assert (out / "vacancies.csv").read_text(encoding="utf-8") != edited
+    # Forced over by an import that is refused: the report is new, the case files are not.
+    capsys.readouterr()
+    refused = ["import-903", str(YEARLY / "2021-header.csv"), str(YEARLY / "2021-episodes.csv")]
+    assert main([*refused, "--la", "Essex", "--out", str(out), "--force"]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "were not written (children.csv and vacancies.csv there are an earlier import's)" in last
+    assert len(pd.read_csv(out / "import_report.csv")) == 62
     # Another file alone in the folder is not the import's: no --force needed.
     other = tmp_path / "other"
     other.mkdir()
