@@ -20,7 +20,10 @@ itself (postcodes and dates of birth are personal data):
 
 Tables that are not 903 tables, or that break the 903 rules, raise
 :class:`matcher.ssda903.Ssda903Error` / :class:`~matcher.ssda903.UnrecognisedTableError`
-(``ValueError``): the command line then exits with status 2 and lists the problems.
+(``ValueError``): the command line then exits with status 2 and lists the problems. An
+import that would leave an unusable folder (:meth:`Import903Result.shortfall`: no vacancies,
+no children, or almost none of those in an open episode) is refused by the command line in
+the same way, with only ``import_report.csv`` written.
 
 The 903 return has no Ofsted grade or weekly cost for a placement: ``ofsted`` is written as
 ``not_inspected`` and ``weekly_cost`` as the national average for the type
@@ -45,12 +48,27 @@ from typing import Literal
 import pandas as pd
 
 from matcher.placement_types import SSDA903, PlacementType, codes_for
-from matcher.ssda903 import open_episodes, read_episodes, read_header, read_uasc
+from matcher.ssda903 import (
+    authorities_in,
+    open_episodes,
+    read_episodes,
+    read_header,
+    read_uasc,
+)
 from matcher.vocabulary import OFSTED_URN_PATTERN
 from scenarios.cohorts import CHILD_COLUMNS, VACANCY_COLUMNS
 from scenarios.profiles import national_profile
 
 Action = Literal["child_skipped", "field_blanked", "vacancy_skipped"]
+
+#: The files :func:`write_import` writes (and the command refuses to overwrite without
+#: ``--force``: a user is told to replace the Ofsted grades and costs in them by hand).
+WRITTEN_FILES: tuple[str, ...] = ("children.csv", "vacancies.csv", "import_report.csv", "README.md")
+
+#: Below this share of the children in an open episode imported, the folder describes
+#: "almost no children" and is refused: a sufficiency analysis of the few whose postcodes
+#: happened to be known would mislead (the skipped ones are rarely a random sample).
+MIN_IMPORTED_SHARE = 0.25
 
 #: Columns of ``import_report.csv``.
 REPORT_COLUMNS: tuple[str, ...] = ("file", "line", "field", "child", "action", "message")
@@ -123,6 +141,9 @@ class Import903Result:
         The placing authority.
     open_children : int
         Children in an open episode on ``at`` (before any were skipped).
+    authorities : tuple[str, ...]
+        The ``LA`` values of a multi-authority extract, as written there (``()`` when the
+        tables have no ``LA`` column).
     """
 
     children: pd.DataFrame
@@ -132,6 +153,31 @@ class Import903Result:
     la_code: str
     la_name: str
     open_children: int
+    authorities: tuple[str, ...] = ()
+
+    def shortfall(self) -> str | None:
+        """Why the folder would be unusable, or ``None`` if it is not.
+
+        Unusable: no children, no vacancies, or fewer than :data:`MIN_IMPORTED_SHARE` of the
+        children in an open episode imported. The sentence names the field that skipped
+        most children (never a value).
+        """
+        n, m = len(self.children), self.open_children
+        if m == 0:
+            return f"no child is in an open episode on {self.at.isoformat()}"
+        if n >= MIN_IMPORTED_SHARE * m and len(self.vacancies) > 0:
+            return None
+        what = f"{n} of {m} children in an open episode imported"
+        if len(self.vacancies) == 0:
+            what += " and no placement became a vacancy"
+        skipped: dict[str, int] = {}
+        for i in self.issues:
+            if i.action in ("child_skipped", "vacancy_skipped"):
+                skipped[i.field] = skipped.get(i.field, 0) + 1
+        if skipped:
+            field = max(sorted(skipped), key=lambda f: skipped[f])
+            what += f" (most skipped for {field}: {skipped[field]})"
+        return what
 
     def summary(self) -> str:
         """A few lines for a person: counts imported, skipped and blanked."""
@@ -139,10 +185,18 @@ class Import903Result:
         blanked = sum(1 for i in self.issues if i.action == "field_blanked")
         vac_skipped = sum(1 for i in self.issues if i.action == "vacancy_skipped")
         beds = int(self.vacancies["beds"].astype(int).sum()) if len(self.vacancies) else 0
+        lines = [
+            f"903 import for {self.la_name} ({self.la_code}) at {self.at.isoformat()}: "
+            f"{self.open_children} children in an open episode"
+        ]
+        if self.authorities:
+            lines.append(
+                f"  the extract has {len(self.authorities)} authorities in its LA column: "
+                f"{', '.join(self.authorities)}; only {self.la_name}'s rows were read"
+            )
         return "\n".join(
             [
-                f"903 import for {self.la_name} ({self.la_code}) at {self.at.isoformat()}: "
-                f"{self.open_children} children in an open episode",
+                *lines,
                 f"  children imported  {len(self.children):>5}   skipped {skipped}, "
                 f"fields blanked {blanked}",
                 f"  vacancies imported {len(self.vacancies):>5}   ({beds} beds; "
@@ -233,6 +287,45 @@ def _age(dob: pd.Timestamp, at: dt.date) -> int:
     return at.year - dob.year - ((at.month, at.day) < (dob.month, dob.day))
 
 
+def _parse_at(at: str) -> dt.date:
+    """``yyyy-mm-dd`` or ``dd/mm/yyyy`` (as the 903 files write dates) to a date."""
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(at.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"--at {at!r} is not a date; expected dd/mm/yyyy or yyyy-mm-dd")
+
+
+def _year_end(day: dt.date) -> dt.date:
+    """The 31 March that ends the 903 collection year (1 April to 31 March) holding ``day``."""
+    return dt.date(day.year if (day.month, day.day) <= (3, 31) else day.year + 1, 3, 31)
+
+
+def _reference_date(at: dt.date | str | None, eps: pd.DataFrame) -> pd.Timestamp:
+    """The reference date: ``at`` if it lies within the data, else a ``ValueError``.
+
+    The data run from the earliest ``DECOM`` (before it no child is in an episode) to the
+    31 March that ends the collection year of the latest ``DECOM`` or ``DEC`` (a return
+    describes its whole year, so its year end is a fair census date; after it the return
+    knows nothing of who came into care or left).
+    """
+    if at is None:
+        return pd.Timestamp(eps["DECOM"].max())
+    day = _parse_at(at) if isinstance(at, str) else at
+    first = pd.Timestamp(eps["DECOM"].min()).date()
+    ends = pd.concat([eps["DECOM"], eps["DEC"]]).dropna()
+    last = _year_end(pd.Timestamp(ends.max()).date())
+    if not first <= day <= last:
+        side = "before" if day < first else "after"
+        raise ValueError(
+            f"--at {day.strftime('%d/%m/%Y')} is {side} the data: the episodes run from "
+            f"{first.strftime('%d/%m/%Y')} (the first DECOM) to {last.strftime('%d/%m/%Y')} "
+            "(the end of the last collection year); expected a date in between"
+        )
+    return pd.Timestamp(day)
+
+
 def import_903(
     header: Paths,
     episodes: Paths,
@@ -251,7 +344,9 @@ def import_903(
         The placing authority (ONS code, DfE number or name). If the tables carry an ``LA``
         column (a multi-authority extract), only that authority's rows are used.
     at
-        The reference date (``yyyy-mm-dd`` or a date); default the latest ``DECOM``.
+        The reference date (a date, ``yyyy-mm-dd`` or ``dd/mm/yyyy``); default the latest
+        ``DECOM``. It must lie within the data: from the first ``DECOM`` to the 31 March
+        that ends the collection year of the latest ``DECOM`` or ``DEC``.
     uasc
         The UASC table, if any: its children (with ``DUC`` after ``at`` or blank) are
         separated migrant children (need ``uasc``, blank home postcode allowed).
@@ -260,19 +355,23 @@ def import_903(
     ------
     matcher.ssda903.Ssda903Error, matcher.ssda903.UnrecognisedTableError
         If the tables are not 903 tables or break its rules (every problem listed).
+    ValueError
+        If ``at`` is not a date or lies outside the data.
     LookupError
-        If ``la`` is not an English authority, or the extract has no rows for it.
+        If ``la`` is not an English authority, or the extract has no rows for it (the
+        message lists the authorities it has).
     """
     ons, name = _resolve(la)
     eps = read_episodes(episodes)
     head = read_header(header)
     uasc_frame = read_uasc(uasc) if uasc is not None else None
+    authorities = tuple(a for a in authorities_in(eps) if a.strip())
     if "LA" in eps.columns:
         eps = eps.loc[_same_authority(eps["LA"], ons)]
         if eps.empty:
             raise LookupError(
                 f"the episodes have no rows for {name} in their LA column; "
-                "pass --la with one of the authorities in the extract"
+                f"pass --la with one of the authorities in the extract: {', '.join(authorities)}"
             )
     if "LA" in head.columns:
         head = head.loc[_same_authority(head["LA"], ons)]
@@ -280,15 +379,7 @@ def import_903(
         uasc_frame = uasc_frame.loc[_same_authority(uasc_frame["LA"], ons)]
     if eps.empty:
         raise ValueError("the episodes table has no episodes")
-    if at is None:
-        day = pd.Timestamp(eps["DECOM"].max())
-    elif isinstance(at, str):
-        try:
-            day = pd.Timestamp(dt.date.fromisoformat(at))
-        except ValueError:
-            raise ValueError(f"--at {at!r} is not a date; expected yyyy-mm-dd") from None
-    else:
-        day = pd.Timestamp(at)
+    day = _reference_date(at, eps)
     on = day.date()
     current = open_episodes(eps, day)
 
@@ -463,7 +554,21 @@ def import_903(
         la_code=ons,
         la_name=name,
         open_children=len(current),
+        authorities=authorities,
     )
+
+
+def write_report(result: Import903Result, out: str | os.PathLike[str]) -> Path:
+    """Write ``import_report.csv`` alone (for an import refused as unusable); its path."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "import_report.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(REPORT_COLUMNS)
+        for i in result.issues:
+            writer.writerow([i.file, i.line, i.field, i.child, i.action, i.message])
+    return path
 
 
 def write_import(result: Import903Result, out: str | os.PathLike[str]) -> Path:
@@ -473,11 +578,7 @@ def write_import(result: Import903Result, out: str | os.PathLike[str]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     result.children.to_csv(folder / "children.csv", index=False, lineterminator="\n")
     result.vacancies.to_csv(folder / "vacancies.csv", index=False, lineterminator="\n")
-    with (folder / "import_report.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(REPORT_COLUMNS)
-        for i in result.issues:
-            writer.writerow([i.file, i.line, i.field, i.child, i.action, i.message])
+    write_report(result, folder)
     (folder / "README.md").write_text(
         "\n".join(
             [

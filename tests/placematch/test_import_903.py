@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -196,6 +197,70 @@ def test_multi_authority_extract_is_filtered_by_la() -> None:
         import_903(REGIONAL / "header.csv", REGIONAL / "episodes.csv", la="Essex")
 
 
+def test_multi_authority_extract_lists_its_authorities(result: Import903Result) -> None:
+    las = sorted(set(pd.read_csv(REGIONAL / "episodes.csv", dtype=str)["LA"]))
+    assert len(las) > 1
+    r = import_903(REGIONAL / "header.csv", REGIONAL / "episodes.csv", la="Hillingdon")
+    assert r.authorities == tuple(las)
+    assert f"{len(las)} authorities in its LA column: {', '.join(las)}" in r.summary()
+    with pytest.raises(LookupError) as info:
+        import_903(REGIONAL / "header.csv", REGIONAL / "episodes.csv", la="Essex")
+    assert str(info.value).endswith(f"authorities in the extract: {', '.join(las)}")
+    # A single-authority return has no LA column and says nothing of it.
+    assert result.authorities == () and "LA column" not in result.summary()
+
+
+# -- the reference date -----------------------------------------------------------------
+
+
+def _eps(at: str) -> set[str]:
+    r = import_903(MINE / "header.csv", MINE / "episodes.csv", la="Essex", at=at)
+    return set(r.children["child_id"])
+
+
+def test_at_accepts_the_903s_own_date_format() -> None:
+    assert _eps("31/03/2024") == _eps("2024-03-31")
+    assert _eps("01/06/2022") == _eps("2022-06-01") != _eps("2024-03-31")
+
+
+@pytest.mark.parametrize(
+    ("at", "side"),
+    [
+        ("31/12/2020", "before"),  # the day before the first DECOM (01/01/2021)
+        ("1999-01-01", "before"),
+        ("01/04/2024", "after"),  # the latest DECOM is in the year ending 31/03/2024
+        ("2030-01-01", "after"),
+    ],
+)
+def test_at_outside_the_data_is_refused(at: str, side: str) -> None:
+    with pytest.raises(ValueError, match=f"--at .* is {side} the data") as info:
+        import_903(MINE / "header.csv", MINE / "episodes.csv", la="Essex", at=at)
+    assert "from 01/01/2021 (the first DECOM) to 31/03/2024" in str(info.value)
+
+
+def test_at_on_the_edges_of_the_data_is_accepted() -> None:
+    first = import_903(MINE / "header.csv", MINE / "episodes.csv", la="Essex", at="01/01/2021")
+    assert first.open_children >= 1
+    assert _eps("31/03/2024")  # the end of the last collection year
+
+
+# -- a folder that would be unusable ----------------------------------------------------
+
+
+def test_shortfall_names_no_vacancies_and_almost_no_children(result: Import903Result) -> None:
+    assert result.shortfall() is None
+    n = len(result.children)
+    # Exactly a quarter imported is enough; one child fewer in the share is "almost none".
+    assert replace(result, open_children=4 * n).shortfall() is None
+    few = replace(result, open_children=4 * n + 1).shortfall()
+    # The fixture skips two children for HOME_POST, one each for CHILD, DOB, PLACE, SEX.
+    most = "(most skipped for HOME_POST: 2)"
+    assert few == f"{n} of {4 * n + 1} children in an open episode imported {most}"
+    none = replace(result, vacancies=result.vacancies.iloc[:0]).shortfall()
+    no_vacancy = "and no placement became a vacancy"
+    assert none == f"{n} of 14 children in an open episode imported {no_vacancy} {most}"
+
+
 # -- errors ---------------------------------------------------------------------------
 
 
@@ -220,8 +285,8 @@ def test_broken_rows_raise_every_problem(tmp_path: Path) -> None:
 
 
 def test_bad_date_and_authority() -> None:
-    with pytest.raises(ValueError, match="--at"):
-        import_903(MINE / "header.csv", MINE / "episodes.csv", la="Essex", at="31/03/2024")
+    with pytest.raises(ValueError, match="--at '2024-31-03' is not a date; expected dd/mm/yyyy"):
+        import_903(MINE / "header.csv", MINE / "episodes.csv", la="Essex", at="2024-31-03")
     with pytest.raises(LookupError):
         import_903(MINE / "header.csv", MINE / "episodes.csv", la="Atlantis")
 
@@ -262,18 +327,75 @@ def test_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert data["issues"]["child_skipped:HOME_POST"] == 4  # 1004, 1007, 1012, 1015
 
 
-def test_cli_says_when_the_folder_written_cannot_validate(
+def test_cli_refuses_an_unusable_import_and_writes_only_the_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Fake postcodes: every current placement is skipped, so vacancies.csv has no rows.
+    # Fake postcodes: 2 of 62 children imported and no placement a vacancy.
     out = tmp_path / "sf"
-    argv = ["import-903", str(YEARLY / "2021-header.csv"), str(YEARLY / "2021-episodes.csv")]
+    episodes = YEARLY / "2021-episodes.csv"
+    argv = ["import-903", str(YEARLY / "2021-header.csv"), str(episodes)]
     status = main([*argv, "--la", "Essex", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert status == 2
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith(f"placematch: error: {episodes}: 2 of 62 children in an open episode")
+    assert "no placement became a vacancy (most skipped for HOME_POST: 54)" in last
+    assert "HOME_POST  child skipped    54" in captured.err  # the counts, by field
+    assert sorted(p.name for p in out.iterdir()) == ["import_report.csv"]
+    report = pd.read_csv(out / "import_report.csv", dtype=str)
+    assert len(report) == 62 and set(report["field"]) == {"HOME_POST", "PLACE", "PL_POST"}
+    # No postcode from the return reaches the terminal.
+    postcodes = pd.read_csv(episodes, dtype=str)[["HOME_POST", "PL_POST"]].stack()
+    assert not [p for p in set(postcodes) if p in captured.err + captured.out]
+
+
+def test_cli_never_overwrites_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "case"
+    argv = [
+        "import-903", str(MINE / "header.csv"), str(MINE / "episodes.csv"), "--la", "Essex",
+        "--uasc", str(MINE / "uasc.csv"), "--at", "31/03/2024", "--out", str(out),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    edited = (
+        (out / "vacancies.csv").read_text(encoding="utf-8").replace(",not_inspected,", ",good,")
+    )
+    (out / "vacancies.csv").write_text(edited, encoding="utf-8")  # the user's own grades
+    capsys.readouterr()
+    assert main(argv) == 2
     err = capsys.readouterr().err
-    assert status == 0
-    assert f"note: vacancies.csv in {out} has no rows" in err
-    assert main(["validate", str(out)]) == 2
-    assert "vacancies.csv: no rows" in capsys.readouterr().err
+    assert err.strip() == (
+        f"placematch: error: --out {str(out)!r} already has children.csv, vacancies.csv, "
+        "import_report.csv, README.md; pass --force to replace what a previous import "
+        "wrote, or choose another folder"
+    )
+    assert (out / "vacancies.csv").read_text(encoding="utf-8") == edited
+    assert main([*argv, "--force"]) == 0
+    assert (out / "vacancies.csv").read_text(encoding="utf-8") != edited
+    # Forced over by an import that is refused: the report is new, the case files are not.
+    capsys.readouterr()
+    refused = ["import-903", str(YEARLY / "2021-header.csv"), str(YEARLY / "2021-episodes.csv")]
+    assert main([*refused, "--la", "Essex", "--out", str(out), "--force"]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "were not written (children.csv and vacancies.csv there are an earlier import's)" in last
+    assert len(pd.read_csv(out / "import_report.csv")) == 62
+    # Another file alone in the folder is not the import's: no --force needed.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main([*argv[:-1], str(other)]) == 0
+    assert (other / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_cli_lists_the_authorities_of_an_extract(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["import-903", str(REGIONAL / "header.csv"), str(REGIONAL / "episodes.csv")]
+    assert main([*argv, "--la", "Essex", "--out", str(tmp_path / "e")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.endswith("extract: Hillingdon, Southwark")
+    assert not (tmp_path / "e").exists()
 
 
 @pytest.mark.parametrize(
@@ -281,6 +403,7 @@ def test_cli_says_when_the_folder_written_cannot_validate(
     [
         (["EPISODES", "HEADER"], "not an SSDA903"),
         (["HEADER", "EPISODES", "--at", "yesterday"], "--at"),
+        (["HEADER", "EPISODES", "--at", "01/04/2024"], "--at 01/04/2024 is after the data"),
         (["HEADER", "MISSING"], "No such file"),
         (["HEADER", "EPISODES", "--la", "Narnia"], "Narnia"),
     ],
