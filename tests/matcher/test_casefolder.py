@@ -152,6 +152,8 @@ def test_vacancies_columns_are_pinned() -> None:
         "urn",
         "available_from",
         "available_until",
+        "owner_la",
+        "offered_to_pool",
     )
     optional = {c.name for c in VACANCIES_COLUMNS if not c.required}
     assert optional == {
@@ -163,6 +165,8 @@ def test_vacancies_columns_are_pinned() -> None:
         "urn",
         "available_from",
         "available_until",
+        "owner_la",
+        "offered_to_pool",
     }
 
 
