@@ -118,3 +118,29 @@ def test_region_and_la_together_is_a_usage_error(tmp_path: Path) -> None:
 def test_an_authority_given_twice_is_refused() -> None:
     with pytest.raises(ValueError, match="given twice"):
         generate_pooled(["Rutland", "E06000017"], 1)
+
+
+def test_validate_summarises_the_pool_by_owner(
+    pooled: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["validate", str(pooled), "--json"]) == 0
+    pool = json.loads(capsys.readouterr().out)["pool"]
+    vacancies = _csv(pooled / "vacancies.csv")
+    for la in PAIR:
+        ons = resolve_authority(la).ons_code
+        mine = [v for v in vacancies if v["owner_la"] == ons]
+        offered = sum(int(v["beds"]) for v in mine if v["offered_to_pool"] == "true")
+        assert pool[la] == {
+            "vacancies": len(mine),
+            "beds": sum(int(v["beds"]) for v in mine),
+            "beds_offered_to_pool": offered,
+        }
+    assert main(["validate", str(pooled)]) == 0
+    assert "Pooled supply by owner_la" in capsys.readouterr().out
+
+
+def test_a_single_authority_summary_has_no_pool(capsys: pytest.CaptureFixture[str]) -> None:
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo"
+    assert main(["validate", str(demo), "--json"]) == 0
+    assert "pool" not in json.loads(capsys.readouterr().out)
