@@ -284,30 +284,15 @@ def _pooled_folder(
     authorities: Sequence[str], seed: int, out: Path, policy: str | None = None
 ) -> Any:
     """Authorities pooled in one folder: each one's whole cohort (``synth --la LA --seed
-    seed+i``) and supply, ids prefixed ``R{i:02d}``; ``policy`` is written as policy.toml."""
-    import pandas as pd
-
+    seed+i``) and supply, ids prefixed ``R{i:02d}`` (:func:`scenarios.cohorts.generate_pooled`,
+    as ``placematch synth --la A --la B ...`` writes it); ``policy`` is written as policy.toml."""
     from matcher.casefolder import load_case_folder
-    from scenarios.cohorts import generate
+    from scenarios.cohorts import generate_pooled
 
-    kids, vacs = [], []
-    for i, la in enumerate(authorities):
-        case = generate(la, seed + i)
-        pre = f"R{i:02d}"
-        c = case.children.copy()
-        c["child_id"] = pre + c["child_id"].astype(str)
-        c["sibling_group"] = c["sibling_group"].map(lambda s, pre=pre: f"{pre}{s}" if s else s)
-        v = case.vacancies.copy()
-        v["vacancy_id"] = pre + v["vacancy_id"].astype(str)
-        v["provider_id"] = pre + v["provider_id"].astype(str)
-        v["connected_to"] = v["connected_to"].map(
-            lambda s, pre=pre: ";".join(pre + x for x in str(s).split(";")) if s else s
-        )
-        kids.append(c)
-        vacs.append(v)
+    case = generate_pooled(authorities, seed)
     out.mkdir(parents=True, exist_ok=True)
-    pd.concat(kids).to_csv(out / "children.csv", index=False)
-    pd.concat(vacs).to_csv(out / "vacancies.csv", index=False)
+    case.children.to_csv(out / "children.csv", index=False)
+    case.vacancies.to_csv(out / "vacancies.csv", index=False)
     if policy:
         (out / "policy.toml").write_text(policy, encoding="utf-8")
     return load_case_folder(out)

@@ -290,6 +290,17 @@ def _raw_list(text: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _optional_bool(text: str) -> bool | None:
+    if _blank(text):
+        return None
+    value = text.strip().lower()
+    if value not in ("true", "false"):
+        raise ValueError(
+            f"not true or false ({_shape(text.strip())}): expected true, false or blank"
+        )
+    return value == "true"
+
+
 def _v(parse: Callable[[str], Any]) -> BeforeValidator:
     return BeforeValidator(parse)
 
@@ -356,6 +367,8 @@ class VacancyRow(_Row):
     urn: Annotated[str | None, _v(_ofsted_urn)]
     available_from: Annotated[dt.date | None, _v(_date())]
     available_until: Annotated[dt.date | None, _v(_date())]
+    owner_la: Annotated[str | None, _v(_optional_text)]
+    offered_to_pool: Annotated[bool | None, _v(_optional_bool)]
 
 
 def _response_reason(text: str) -> ResponseReason | None:
@@ -744,6 +757,15 @@ def _build_vacancies(
     cells = [(line, r.postcode) for line, r in rows]
     cells += [(p.line, p.cells["postcode"]) for p in partial if p.has("postcode")]
     locations = _locate_all(postcode for _, postcode in cells)
+    owner_cells = [(line, r.owner_la) for line, r in rows if r.owner_la is not None]
+    owner_cells += [
+        (p.line, p.cells["owner_la"]) for p in partial if p.cells.get("owner_la") is not None
+    ]
+    owners = _resolve_authorities(text for _, text in owner_cells)
+    for line, text in owner_cells:
+        found = owners[text]
+        if isinstance(found, str):
+            problems.append(Problem(f, line, "owner_la", found))
     for line, postcode in cells:
         if locations[postcode] is None:
             problems.append(
@@ -783,7 +805,8 @@ def _build_vacancies(
         )
         problems += [Problem(f, line, field, message) for field, message in rules]
         location = locations[r.postcode]
-        if rules or location is None:
+        owner = None if r.owner_la is None else owners[r.owner_la]
+        if rules or location is None or isinstance(owner, str):
             continue
         try:
             vacancy = Vacancy(
@@ -806,6 +829,8 @@ def _build_vacancies(
                 languages=r.languages,
                 available_from=r.available_from,
                 available_until=r.available_until,
+                owner=owner,
+                offered_to_pool=r.offered_to_pool,
             )
         except ValueError as exc:
             problems.append(_domain_problem(f, line, exc))
@@ -910,6 +935,57 @@ def _cross_checks(
                             "expected one value per household, home or unit",
                         )
                     )
+
+
+def _region_checks(
+    vacancy_rows: list[tuple[int, VacancyRow]],
+    vacancy_partial: list[_Partial],
+    children: list[tuple[int, Child]],
+    problems: list[Problem],
+) -> None:
+    """A pooled folder: every vacancy names its owner, and every child is of an owner.
+
+    A folder is pooled when any vacancy names its ``owner_la``; its region is then the set of
+    authorities owning its vacancies. A blank owner beside filled ones is a row whose owner is
+    unknown, so it is an error rather than a guess. The children are checked only when every
+    owner resolved (an owner that did not is reported on its own line, and a child of that
+    authority must not be reported twice).
+    """
+    owners = [(line, r.owner_la) for line, r in vacancy_rows]
+    owners += [(p.line, p.cells["owner_la"]) for p in vacancy_partial if p.has("owner_la")]
+    named = sorted((line, text) for line, text in owners if text is not None)
+    if not named:
+        return
+    first_line = named[0][0]
+    for line, text in sorted(owners):
+        if text is None:
+            problems.append(
+                Problem(
+                    VACANCIES_FILE,
+                    line,
+                    "owner_la",
+                    f"blank, but other vacancies name their owner (first on line {first_line}); "
+                    "expected the authority that owns or commissions every vacancy of a pooled "
+                    "folder",
+                )
+            )
+    resolved = _resolve_authorities(text for _, text in named)
+    region = {a for a in resolved.values() if not isinstance(a, str)}
+    if any(isinstance(a, str) for a in resolved.values()):
+        return
+    listed = ", ".join(a.name for a in sorted(region, key=lambda a: a.name))
+    for line, c in children:
+        if c.authority not in region:
+            problems.append(
+                Problem(
+                    CHILDREN_FILE,
+                    line,
+                    "la",
+                    f"{c.authority.name} ({c.authority.ons_code}) is outside this folder's "
+                    f"region: no vacancy in {VACANCIES_FILE} has it as owner_la; expected one "
+                    f"of the pooled authorities ({listed})",
+                )
+            )
 
 
 def _load_responses(
@@ -1146,6 +1222,7 @@ def load_case_folder(path: str | Path) -> CaseFolder:
         problems,
         warnings,
     )
+    _region_checks(vacancy_rows, partial[VACANCIES_FILE], children, problems)
     responses: list[ReferralResponse] = []
     if os.path.lexists(folder / RESPONSES_FILE):
         responses = _load_responses(folder / RESPONSES_FILE, raw_ids, problems, warnings)
@@ -1249,6 +1326,8 @@ def case_folder_rows(folder: CaseFolder) -> dict[str, list[dict[str, str]]]:
             "languages": _join(v.languages),
             "available_from": _iso(v.available_from),
             "available_until": _iso(v.available_until),
+            "owner_la": "" if v.owner is None else v.owner.ons_code,
+            "offered_to_pool": "" if v.offered_to_pool is None else str(v.offered_to_pool).lower(),
         }
         for v in folder.vacancies
     ]

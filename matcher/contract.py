@@ -228,6 +228,24 @@ VACANCIES_COLUMNS: tuple[Column, ...] = (
         "date YYYY-MM-DD (>= available_from)",
         "last day the beds are free (inclusive); blank: no last day",
     ),
+    Column(
+        "owner_la",
+        False,
+        True,
+        "authority",
+        "the authority that owns or commissions the vacancy (a pooled, regional folder): ONS "
+        "code, DfE number or name, as la on children. Filled on one row, it is needed on "
+        "every row, and every child's la must be one of the owners (the folder's region); "
+        "blank everywhere: a single authority's folder",
+    ),
+    Column(
+        "offered_to_pool",
+        False,
+        True,
+        "true or false",
+        "whether the owner offers the vacancy to the other authorities of the pool (true) or "
+        "keeps it for its own children (false); blank: not recorded, treated as offered",
+    ),
 )
 
 RESPONSES_COLUMNS: tuple[Column, ...] = (

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from geography.authorities import resolve_authority
+from geography.authorities import Authority, resolve_authority
 from matcher.placement_types import FOSTERING_TYPES, PlacementType
 from matcher.policy import Policy
 from matcher.problems import Problem
@@ -35,7 +35,6 @@ from matcher.vocabulary import (
 )
 
 if TYPE_CHECKING:
-    from geography.authorities import Authority
     from geography.postcodes import Location
     from geography.schools import School
 
@@ -472,6 +471,12 @@ class Vacancy:
     manages
         The risks (:class:`~matcher.vocabulary.RiskFlag`) its Statement of Purpose or the
         carer's approval says it can manage: the risk flags in the ``capabilities`` cell.
+    owner
+        The authority that owns or commissions it, in a pooled (regional) folder; ``None``:
+        not recorded (a single authority's folder). The matcher does not read it yet.
+    offered_to_pool
+        Whether the owner offers it to the other authorities of the pool; ``None``: not
+        recorded, which means offered. The matcher does not read it yet.
     """
 
     vacancy_id: str
@@ -493,9 +498,21 @@ class Vacancy:
     available_from: dt.date | None = None
     available_until: dt.date | None = None
     manages: frozenset[RiskFlag] = frozenset()
+    owner: Authority | None = None
+    offered_to_pool: bool | None = None
 
     def __post_init__(self) -> None:
         check_id(self.vacancy_id, "vacancy_id")
+        _require(
+            self.owner is None or isinstance(self.owner, Authority),
+            "owner_la",
+            "expected an Authority or None",
+        )
+        _require(
+            self.offered_to_pool is None or type(self.offered_to_pool) is bool,
+            "offered_to_pool",
+            "expected true, false or None",
+        )
         check_id(self.provider_id, "provider_id")
         _require(
             isinstance(self.placement_type, PlacementType),

@@ -76,6 +76,14 @@ def render_summary(summary: dict[str, Any], folder: str) -> str:
     if "responses" in s:
         answers = ", ".join(f"{n} {kind}" for kind, n in s["responses"].items())
         lines.append(f"Providers' answers to referrals (responses.csv): {answers}")
+    if "pool" in s:
+        lines += _table(
+            "Pooled supply by owner_la (vacancies, beds, beds offered to the pool)",
+            [
+                (k, f"{v['vacancies']:>4}  {v['beds']:>4}  {v['beds_offered_to_pool']:>4}")
+                for k, v in s["pool"].items()
+            ],
+        )
     if s.get("residents"):
         lines.append(
             f"Residents (residents.csv): {s['residents']} children living with "
@@ -103,6 +111,20 @@ def _scale_problems(folder: CaseFolder) -> list[Problem]:
     return []
 
 
+def _pool_summary(folder: CaseFolder) -> dict[str, dict[str, int]]:
+    """A pooled folder's supply by owner (name -> vacancies, beds, beds offered to the pool);
+    empty when no vacancy names its ``owner_la``. A blank ``offered_to_pool`` is offered."""
+    pool: dict[str, dict[str, int]] = {}
+    for v in sorted(folder.vacancies, key=lambda v: v.owner.name if v.owner else ""):
+        if v.owner is None:
+            continue
+        row = pool.setdefault(v.owner.name, {"vacancies": 0, "beds": 0, "beds_offered_to_pool": 0})
+        row["vacancies"] += 1
+        row["beds"] += v.beds
+        row["beds_offered_to_pool"] += 0 if v.offered_to_pool is False else v.beds
+    return pool
+
+
 def run(args: argparse.Namespace) -> int:
     """Validate ``args.folder``; return 0 if it loads, 2 with the problems otherwise."""
     try:
@@ -123,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
         summary["responses"] = {
             kind.value: sum(r.response is kind for r in folder.responses) for kind in Response
         }
+    pool = _pool_summary(folder)
+    if pool:  # only then: the summary of a single authority's folder is unchanged
+        summary["pool"] = pool
     if args.json:
         summary["warnings_list"] = [str(w) for w in folder.warnings]
         print(json.dumps(summary, indent=2))

@@ -106,6 +106,9 @@ class VacancyIn(_In):
     languages: list[str] = Field(default_factory=list, max_length=10)
     available_from: str = Field(default="", max_length=10)  # YYYY-MM-DD, checked by the loader
     available_until: str = Field(default="", max_length=10)
+    # A pooled folder's: the owning or commissioning authority, and true/false (blank: offered)
+    owner_la: str = Field(default="", max_length=60)
+    offered_to_pool: str = Field(default="", max_length=5)
 
     def row(self) -> dict[str, str]:
         """The CSV cells."""

@@ -494,6 +494,10 @@ def _homes(beds: int, size: int) -> list[int]:
 def added_homes(world: World, variant: Variant) -> list[dict[str, Any]]:
     """The ``vacancies.csv`` rows a variant's ``add`` changes put in this run's world."""
     pcs, lads, _ = districts_of(world.la_code)
+    # A folder whose vacancies name their owner_la needs it on every row: the authority
+    # commissions what it adds. A folder without owners is left without them.
+    owned = "owner_la" in world.supply and bool((world.supply["owner_la"] != "").any())
+    owner = world.la_code if owned else ""
     rows: list[dict[str, Any]] = []
     for k, add in enumerate(variant.add):
         rng = np.random.default_rng(
@@ -557,6 +561,8 @@ def added_homes(world: World, variant: Variant) -> list[dict[str, Any]]:
                     "religion": "",
                     "languages": "",
                     "urn": "",
+                    "owner_la": owner,
+                    "offered_to_pool": "",
                     "organisation": f"added: {variant.name}",
                     "supply_area": "added",
                 }

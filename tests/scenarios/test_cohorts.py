@@ -48,7 +48,8 @@ CONTRACT_CHILD = (
 CONTRACT_VACANCY = (
     "vacancy_id", "provider_id", "placement_type", "postcode", "beds", "age_min", "age_max",
     "sex", "capabilities", "ofsted", "weekly_cost", "connected_to", "fostered_now", "ethnicity",
-    "religion", "languages", "urn", "available_from", "available_until",
+    "religion", "languages", "urn", "available_from", "available_until", "owner_la",
+    "offered_to_pool",
 )  # fmt: skip
 FOSTERING = {"inhouse_foster", "agency_foster", "connected_person_foster"}
 
