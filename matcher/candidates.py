@@ -538,11 +538,12 @@ class CandidateSet:
             "placement_base": self.folding.placement_base,
             "connected_base": self.folding.connected_base,
             "in_area_base": self.folding.in_area_base,
-            **({"candidate_cut": dict(self.screen)} if self._cut else {}),
+            **({"candidate_cut": dict(self.screen)} if self.cut else {}),
         }
 
     @property
-    def _cut(self) -> bool:
+    def cut(self) -> bool:
+        """Whether a candidate radius left pairs of the grid unevaluated (``screen``)."""
         return bool(self.screen.get("pairs_not_evaluated"))
 
     def to_csv(self, path: str | Path) -> Path:

@@ -553,11 +553,7 @@ def match(
         "candidate_pairs": problem.n_pairs,
         # a radius cut-off (policy candidate_radius_miles) is reported with the result, so
         # that "optimal" is never read as optimal over pairs the optimiser did not see
-        **(
-            {"candidate_cut": dict(candidates.screen)}
-            if candidates.screen.get("pairs_not_evaluated")
-            else {}
-        ),
+        **({"candidate_cut": dict(candidates.screen)} if candidates.cut else {}),
         "time_candidates_s": built - started,
         "time_match_s": time.perf_counter() - started,
     }

@@ -199,13 +199,8 @@ def rank_child(folder: CaseFolder, child_id: str, top: int | None = None) -> Ran
     ValueError
         If ``top`` is negative.
     """
-    if top is not None and top < 0:
-        raise ValueError(f"top: expected a whole number >= 0, got {top}")
-    a = _assess(folder, _child(folder, child_id))
-    first = a.result.first[: a.n_vacancies]
+    a, first, counts = _ranked(folder, child_id, top)
     excluded_rows = np.flatnonzero(first >= 0).tolist()
-    n = np.bincount(first[first >= 0], minlength=len(DEFAULT_RULES))
-    counts = {r.name: int(n[i]) for i, r in enumerate(DEFAULT_RULES) if n[i]}
     sources = {r.name: r.source for r in DEFAULT_RULES if r.name in counts}
     rows = a.order if top is None else a.order[:top]
     # The numbers are all worked out above; the Option and Exclusion objects (and their
@@ -218,6 +213,19 @@ def rank_child(folder: CaseFolder, child_id: str, top: int | None = None) -> Ran
         counts,
         sources,
     )
+
+
+def _ranked(
+    folder: CaseFolder, child_id: str, top: int | None
+) -> tuple[_Assessment, npt.NDArray[np.int64], dict[str, int]]:
+    """What :func:`rank_child` and :func:`ranking_data` both start from: the child's
+    assessment, the first rule each vacancy breaks (-1 if none) and the count per rule."""
+    if top is not None and top < 0:
+        raise ValueError(f"top: expected a whole number >= 0, got {top}")
+    a = _assess(folder, _child(folder, child_id))
+    first = a.result.first[: a.n_vacancies]
+    n = np.bincount(first[first >= 0], minlength=len(DEFAULT_RULES))
+    return a, first, {r.name: int(n[i]) for i, r in enumerate(DEFAULT_RULES) if n[i]}
 
 
 def ranking_data(folder: CaseFolder, child_id: str, top: int | None = None) -> dict[str, Any]:
@@ -237,12 +245,7 @@ def ranking_data(folder: CaseFolder, child_id: str, top: int | None = None) -> d
     ValueError
         If ``top`` is negative.
     """
-    if top is not None and top < 0:
-        raise ValueError(f"top: expected a whole number >= 0, got {top}")
-    a = _assess(folder, _child(folder, child_id))
-    first = a.result.first[: a.n_vacancies]
-    n = np.bincount(first[first >= 0], minlength=len(DEFAULT_RULES))
-    counts = {r.name: int(n[i]) for i, r in enumerate(DEFAULT_RULES) if n[i]}
+    a, first, counts = _ranked(folder, child_id, top)
     rows = a.order if top is None else a.order[:top]
     pairs = a.pairs
     return {
