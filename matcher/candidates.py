@@ -20,6 +20,7 @@ bounds of each factor, never on which pairs are eligible, so one child's ranking
 from __future__ import annotations
 
 import csv
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -64,9 +65,10 @@ __all__ = [
     "why_not",
 ]
 
-#: The largest sum of objective points the optimiser accepts exactly (it works in doubles
-#: and scales costs; see ``matcher.optimiser.problem.MAX_OBJECTIVE``). Above it we warn.
-OBJECTIVE_LIMIT = 2**50
+#: The largest sum of objective points, times the sibling groups' scale (the least common
+#: multiple of their sizes), that the optimiser holds exactly (its flow works in int64; see
+#: ``matcher.optimiser.problem.MAX_OBJECTIVE``). Above it we warn.
+OBJECTIVE_LIMIT = 2**61
 _INT64_LIMIT = 2**62
 
 
@@ -141,11 +143,13 @@ class Folding:
                 f"the folded objective of {n} children would reach about {total:.3g}, beyond "
                 "64-bit integers; lower the weights in policy.toml or set in_area_tier = false"
             )
-        if total > OBJECTIVE_LIMIT:
+        scale = math.lcm(1, *(g.size for g in folder.sibling_groups))
+        if total * scale > OBJECTIVE_LIMIT:
             warnings.warn(
-                f"the folded objective of {n} children may reach {total:.3g}, above 2**50: the "
-                "optimiser cannot hold it exactly; lower the weights in policy.toml, or pool "
-                "fewer children in one folder (the level bases grow with the children pooled)",
+                f"the folded objective of {n} children may reach {total:.3g} (times {scale} "
+                "for the sibling groups), above 2**61: the optimiser cannot hold it exactly; "
+                "lower the weights in policy.toml, set in_area_tier = false, or pool fewer "
+                "children in one folder (the level bases grow with the children pooled)",
                 RuntimeWarning,
                 stacklevel=2,
             )

@@ -189,6 +189,17 @@ def _run(
     return status, solver
 
 
+def _exact_bound(solver: cp_model.CpSolver) -> int:
+    """CP-SAT's proven upper bound on the maximised objective, exactly.
+
+    Every objective here is written as CP-SAT's ``maximize`` writes it: the negated
+    coefficients, minimised, with scaling factor -1 and no offset. The integer lower bound
+    of that inner objective is exact at any size, where ``best_objective_bound`` is a double
+    and rounds above 2**53 (a pooled nation's points reach about 2**55).
+    """
+    return -int(solver.response_proto.inner_objective_lower_bound)
+
+
 def _lex_key(
     chosen: npt.NDArray[np.bool_],
     size_of_pair: npt.NDArray[np.int64],
@@ -258,8 +269,8 @@ def _solve_lexicographic(
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         first = np.asarray(solver.response_proto.solution, dtype=np.int64)[:n_pairs] > 0
-        if status != cp_model.OPTIMAL and solver.best_objective_bound < most_placed:
-            most_placed = math.floor(solver.best_objective_bound + 1e-6)
+        if status != cp_model.OPTIMAL and _exact_bound(solver) < most_placed:
+            most_placed = _exact_bound(solver)
         elif status == cp_model.OPTIMAL:
             most_placed = int(size_of_pair[first].sum())
     placed = int(size_of_pair[first].sum())
@@ -288,9 +299,7 @@ def _solve_lexicographic(
         got = int(residual[chosen].sum())
         if int(residual[first].sum()) > got:  # never worse than phase 1's answer
             chosen, got = first, int(residual[first].sum())
-        most_r = (
-            got if status == cp_model.OPTIMAL else math.floor(solver.best_objective_bound + 1e-6)
-        )
+        most_r = got if status == cp_model.OPTIMAL else _exact_bound(solver)
     else:
         chosen, got, most_r = first, int(residual[first].sum()), most
     value = base * placed + got
@@ -565,9 +574,9 @@ def solve_component(
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = np.asarray(solver.response_proto.solution, dtype=np.int64)
         chosen = values[:n_pairs] > 0
-        # exact: |objective| < 2**53 (points are capped at 2**50 in total)
-        value = round(solver.objective_value) + offset
-        bound = math.floor(solver.best_objective_bound + 1e-6) + offset
+        # in integers: the doubles CP-SAT reports round above 2**53 (a pooled nation)
+        value = int(np.dot(np.asarray(weights_all, dtype=np.int64), values[variables])) + offset
+        bound = _exact_bound(solver) + offset
         if upper_bound is not None:
             bound = min(bound, upper_bound)
         proven = status == cp_model.OPTIMAL and params.relative_gap == 0.0

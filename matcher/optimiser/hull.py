@@ -577,6 +577,13 @@ def solve_hull(
     )
 
 
+#: The floating-point LPs here are trusted only while sums of residual points stay far inside
+#: a double's 53 bits, so that rounding a bound stays exact: a component whose residual
+#: points (summed over its pairs, a generous measure) reach this goes to CP-SAT instead.
+#: Essex's components sum to about 3e7; a pooled nation's kin tier could pass it.
+RESIDUAL_LIMIT = 2**40
+
+
 def _prove(
     model: _RowModel,
     residual: npt.NDArray[np.int64],
@@ -592,6 +599,8 @@ def _prove(
     ``residual`` are the model's points per pair (``pair_points`` less the constant
     ``offset`` share); ``incumbent`` is the incumbent's residual value.
     """
+    if int(np.abs(residual).sum()) >= RESIDUAL_LIMIT:
+        return None  # the floating-point LP could not be trusted to the point
     priced = _hull_duals(model, start, deadline)
     if priced is None:
         return None

@@ -38,6 +38,7 @@ vacancy, or not placed at all, costs nothing.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,11 +48,15 @@ import numpy.typing as npt
 __all__ = ["MAX_OBJECTIVE", "AssignmentProblem"]
 
 #: Upper limit on the largest objective any assignment could reach (the sum over children
-#: of each child's best pair points). The min-cost flow scales costs by the least common
-#: multiple of the sibling-group sizes and by its own cost-scaling factor (about the number
-#: of nodes), and CP-SAT reports objectives as doubles (exact below 2**53); this limit
-#: keeps every intermediate value exact.
-MAX_OBJECTIVE = 2**50
+#: of each child's best pair points) times the least common multiple of the sibling-group
+#: sizes. The min-cost flow works on points scaled by that multiple, in int64, and its duals
+#: and reduced costs are differences of such values, so this keeps every one inside int64.
+#: Everything else is exact in integers at this scale: CP-SAT's value and bound are read as
+#: integers, and the floating-point LPs (:mod:`matcher.optimiser.hull`) see only residual
+#: points, refusing a component whose residual total reaches 2**50. OR-Tools' own cost
+#: scaling (arc cost times the number of nodes) is checked by OR-Tools, and a problem beyond
+#: it gets a clear error from :func:`matcher.optimiser.flow.max_weight_flow`.
+MAX_OBJECTIVE = 2**61
 
 
 def _as_readonly(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -183,12 +188,14 @@ class AssignmentProblem:
         if n_pairs:
             best = np.zeros(self.n_children, dtype=np.float64)
             np.maximum.at(best, self.pair_child, self.pair_points.astype(np.float64))
-            total = float(best.sum())
+            scale = math.lcm(1, *(len(g) for g in self.sibling_groups))
+            total = float(best.sum()) * scale
             if total > MAX_OBJECTIVE:
+                times = f" times {scale}, the sibling groups' scale," if scale > 1 else ""
                 raise ValueError(
                     "AssignmentProblem.pair_points: the best points of each child add up to "
-                    f"about {total:.3g}, more than the supported {MAX_OBJECTIVE} (2**50); "
-                    "use a smaller points scale"
+                    f"about {float(best.sum()):.3g}{times} more than the supported "
+                    f"{MAX_OBJECTIVE:.3g} (2**61); use a smaller points scale"
                 )
         if n_pairs:
             key = self.pair_child.astype(np.int64) * max(n_vacancies, 1) + self.pair_vacancy

@@ -504,6 +504,17 @@ def _cheapest_per_unit(
     return pairs[keep]
 
 
+#: CP-SAT refuses a model whose linear sums could leave int64: a component whose points sum
+#: past this (only a pooled nation's folding comes near) keeps its incumbent and LP bound.
+CPSAT_MAX_POINTS = 2**61
+
+
+def _beyond_cpsat(points: npt.NDArray[np.int64]) -> bool:
+    """Whether the component's points add up past :data:`CPSAT_MAX_POINTS` (in doubles, so
+    that the sum itself cannot wrap)."""
+    return float(points.sum(dtype=np.float64)) >= CPSAT_MAX_POINTS
+
+
 def _lexicographic_base(units: UnitModel, pairs: npt.NDArray[np.int64]) -> int | None:
     """``base = min(points // size)`` over the pairs, when it exceeds the most residual
     points (``points - base * size``) any assignment of them can collect: then one more
@@ -874,10 +885,13 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
                     choice[comp_units] = incumbent_choice[comp_units]
                 bound += min(outcome.bound, comp_ub)
             continue
-        if 0 < params.cpsat_max_pairs < len(comp_pairs):
+        if 0 < params.cpsat_max_pairs < len(comp_pairs) or _beyond_cpsat(
+            units.pair_points[comp_pairs]
+        ):
             # too large for an exact CP-SAT model (building one for the 3.4 million pairs
-            # of the East of England's pooled component took most of two minutes): the
-            # incumbent and the LP bound, unproven, the same on every run
+            # of the East of England's pooled component took most of two minutes), or its
+            # coefficients could overflow CP-SAT's 64-bit sums: the incumbent and the LP
+            # bound, unproven, the same on every run
             bound += _keep_incumbent(choice, incumbent_choice, comp_units, comp_ub)
             budget.note_stop("size_limit")
             cpsat_status["unknown"] += 1

@@ -126,14 +126,15 @@ def build_units(problem: AssignmentProblem, *, hard: bool | None = None) -> Unit
     # Group pairs: (group, vacancy) keys shared by every member, with enough beds.
     key = unit[in_group] * n_vac + vacancy[in_group]
     keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    sums = np.bincount(inverse, weights=points[in_group].astype(np.float64), minlength=len(keys))
+    # integer sums (a float sum would round above 2**53, which a pooled nation's points reach)
+    sums = np.zeros(len(keys), dtype=np.int64)
+    np.add.at(sums, inverse, points[in_group])
     any_exclusive = np.bincount(inverse, weights=exclusive[in_group], minlength=len(keys)) > 0
-    # float sums are exact below 2**53 (points are capped at 2**50 in total)
     g_unit, g_vac = keys // n_vac, keys % n_vac
     ok = (counts == sizes[g_unit]) & (problem.capacity[g_vac] >= sizes[g_unit])
     pair_unit = np.concatenate([g_unit[ok], unit[~in_group]])
     pair_vacancy = np.concatenate([g_vac[ok], vacancy[~in_group]])
-    pair_points = np.concatenate([sums[ok].astype(np.int64), points[~in_group]])
+    pair_points = np.concatenate([sums[ok], points[~in_group]])
     pair_exclusive = np.concatenate([any_exclusive[ok], exclusive[~in_group]])
     order = np.lexsort((pair_vacancy, pair_unit))
     family = np.concatenate([np.arange(n_groups, dtype=np.int64), np.full(len(singles), -1)])

@@ -14,8 +14,12 @@ def tiny_problems(
     max_vacancies: int = 4,
     split: str = "any",  # "hard" | "soft" | "any"
     households: bool = False,
+    bases: tuple[int, ...] = (0, 1000),
 ) -> AssignmentProblem:
-    """Up to 6 children and 4 vacancies, sibling groups of 2-3, either split mode."""
+    """Up to 6 children and 4 vacancies, sibling groups of 2-3, either split mode.
+
+    ``bases``: the "placed" bases to draw from (a pooled nation's reach past 2**53).
+    """
     n = draw(st.integers(1, max_children))
     m = draw(st.integers(1, max_vacancies))
     capacity = draw(st.lists(st.integers(0, 3), min_size=m, max_size=m))
@@ -27,7 +31,7 @@ def tiny_problems(
         )
     )
     # points: small (many ties) or with a large "placed" base like the matcher's
-    base = draw(st.sampled_from([0, 1000]))
+    base = draw(st.sampled_from(bases))
     points = [base + draw(st.integers(1, 12)) for _ in pairs]
     children = draw(st.permutations(list(range(n))))
     groups: list[tuple[int, ...]] = []

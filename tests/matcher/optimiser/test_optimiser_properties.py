@@ -146,3 +146,29 @@ def test_household_rules_every_technique_switch_gives_the_same_optimum(
     solution = solve(problem, params)
     assert solution.objective == optimum == solution.bound
     assert check_solution(problem, solution) == []
+
+
+#: A placed base whose totals pass 2**53 (a double's integers; ulp 32 at 2**57), as a pooled
+#: nation's do, while points differ by single units: any step in doubles loses the optimum.
+HUGE = 2**55
+
+
+@given(
+    tiny_problems(split="hard", households=True, bases=(HUGE,)),
+    st.booleans(),
+)
+def test_points_past_a_doubles_precision_stay_exact(problem: AssignmentProblem, warm: bool) -> None:
+    optimum, _ = brute_force(problem)
+    assert optimum == 0 or optimum > 2**53
+    solution = solve(problem, SolverParameters(num_workers=1, use_flow_warm_start=warm))
+    assert solution.objective == optimum
+    assert solution.status == "optimal" and solution.bound == optimum
+    assert check_solution(problem, solution) == []
+
+
+@given(tiny_problems(split="soft", bases=(HUGE,)))
+def test_split_penalties_past_a_doubles_precision_stay_exact(problem: AssignmentProblem) -> None:
+    optimum, _ = brute_force(problem)
+    solution = solve(problem, SolverParameters(num_workers=1, use_flow_warm_start=False))
+    assert solution.objective == optimum
+    assert solution.status == "optimal" and solution.bound == optimum
