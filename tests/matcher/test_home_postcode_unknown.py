@@ -132,3 +132,31 @@ def test_match_places_the_child_without_a_distance(tmp_path: Path) -> None:
     assert set(placed) == {"C1", "C2", "C3"}
     assert placed["C1"].distance_miles is None
     assert placed["C3"].distance_miles is not None
+
+
+def test_screening_searches_from_the_school_else_the_authority(tmp_path: Path) -> None:
+    from geography.authorities import interior_point
+    from matcher.factors.base import FolderArrays
+    from matcher.screen import search_points
+
+    folder = load_case_folder(
+        make(
+            tmp_path / "s",
+            children=[
+                child(child_id="C1", **UNKNOWN),
+                child(child_id="C2", school_urn="114805", **UNKNOWN),
+                child(child_id="C3"),
+            ],
+        )
+    )
+    arrays = FolderArrays.build(folder)
+    lat, lon = search_points(arrays)
+    kids = {c.child_id: i for i, c in enumerate(arrays.children)}
+    c1, c2, c3 = kids["C1"], kids["C2"], kids["C3"]
+    assert (lat[c1], lon[c1]) == pytest.approx(interior_point(arrays.children[c1].authority))
+    school = arrays.children[c2].school
+    assert school is not None
+    assert (lat[c2], lon[c2]) == pytest.approx((school.lat, school.lon))
+    home = arrays.children[c3].home
+    assert home is not None
+    assert (lat[c3], lon[c3]) == pytest.approx((home.lat, home.lon))
