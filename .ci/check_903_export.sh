@@ -7,8 +7,9 @@
 #
 #   .ci/check_903_export.sh            # demo folder + a synthetic Essex referral list
 #
-# Exit status 0 only if, for every export, no validator rule flags a field we write and
-# the validator's own PL_DISTANCE / PL_LOCATION / PL_LA equal placement_location.csv.
+# Exit status 0 only if, for every export, no validator rule flags a field we write, the
+# validator's own PL_DISTANCE / PL_LOCATION / PL_LA equal placement_location.csv, and
+# `placematch validate-903` runs the same validator on the export.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +41,19 @@ check() {  # name folder la_ons
     sed 's/^/  /' "$WORK/$name.warnings"
     "$V903/bin/python" .ci/dfe_903_validate.py "$WORK/$name-903" --la "$la" --year 2025 \
         2> /dev/null || status=1
+    # The user's command on the same return and the same validator: it must run (exit 0, or
+    # 1 when a rule flags rows; 2 is a failure to run) and have run the validator's rules.
+    local rc=0
+    "$PLACEMATCH_PYTHON" -m placematch validate-903 "$WORK/$name-903" --la "$la" --year 2025 \
+        --validator-env "$V903" --no-install --json > "$WORK/$name-v903.json" || rc=$?
+    if [ "$rc" -gt 1 ] || ! "$PLACEMATCH_PYTHON" -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["rules_run"] > 0 and "Episodes" in r["tables"], r["rules_run"]
+print("  placematch validate-903:", r["rules_run"], "rules run,", r["rules_flagged"], "flag", r["errors"], "rows")
+' "$WORK/$name-v903.json"; then
+        echo "  placematch validate-903 failed (exit $rc)"
+        status=1
+    fi
 }
 
 cp -r examples/demo "$WORK/demo"

@@ -328,6 +328,7 @@ class ChildRow(_Row):
     needed_by: Annotated[dt.date | None, _v(_date())]
     urgency: Annotated[Urgency | None, _v(_urgency)]
     risk_flags: Annotated[frozenset[RiskFlag], _v(_list_of(RiskFlag.parse, "risk flags"))]
+    home_postcode_unknown: Annotated[bool | None, _v(_optional_bool)]
 
 
 def _ofsted_urn(text: str) -> str | None:
@@ -697,7 +698,7 @@ def _build_children(
         if len(problems) == before:
             resolved[line] = (home, authority, school, avoid_las, avoid_outcodes)
     for p in partial:
-        if p.has("age", "home_postcode", "needs", "placement_types"):
+        if p.has("age", "home_postcode", "needs", "placement_types", "home_postcode_unknown"):
             problems += [
                 Problem(f, p.line, field, message)
                 for field, message in child_rule_problems(
@@ -705,6 +706,7 @@ def _build_children(
                     has_home=p.cells["home_postcode"] is not None,
                     needs=p.cells["needs"],
                     requested=p.cells["placement_types"],
+                    home_unknown=bool(p.cells["home_postcode_unknown"]),
                 )
             ]
     children: list[tuple[int, Child]] = []
@@ -714,6 +716,7 @@ def _build_children(
             has_home=r.home_postcode is not None,
             needs=r.needs,
             requested=r.placement_types,
+            home_unknown=bool(r.home_postcode_unknown),
         )
         problems += [Problem(f, line, field, message) for field, message in rules]
         if rules or line not in resolved:
@@ -738,6 +741,7 @@ def _build_children(
                 needed_by=r.needed_by,
                 urgency=r.urgency,
                 risk_flags=r.risk_flags,
+                home_unknown=bool(r.home_postcode_unknown),
             )
         except ValueError as exc:
             problems.append(_domain_problem(f, line, exc))
@@ -1303,6 +1307,7 @@ def case_folder_rows(folder: CaseFolder) -> dict[str, list[dict[str, str]]]:
             "needed_by": _iso(c.needed_by),
             "urgency": "" if c.urgency is None else c.urgency.value,
             "risk_flags": _join(r.value for r in c.risk_flags),
+            "home_postcode_unknown": "true" if c.home_unknown else "",
         }
         for c in folder.children
     ]

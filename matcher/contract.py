@@ -81,7 +81,8 @@ CHILDREN_COLUMNS: tuple[Column, ...] = (
         True,
         True,
         "UK postcode",
-        "where the child lived; blank only for a separated migrant child (needs has uasc)",
+        "where the child lived; blank only for a separated migrant child (needs has uasc) "
+        "or when home_postcode_unknown is true",
     ),
     Column("la", True, False, "authority", "responsible authority: ONS code, DfE number or name"),
     Column("school_urn", False, True, "school URN", "current school (DfE unique reference)"),
@@ -137,6 +138,17 @@ CHILDREN_COLUMNS: tuple[Column, ...] = (
         "risks the child poses or faces; the vacancy's capabilities must list each one "
         "(hard: risk_not_manageable); blank: none recorded",
         "risk_flags",
+    ),
+    Column(
+        "home_postcode_unknown",
+        False,
+        True,
+        "true, false or blank",
+        "true: the home postcode is not known (home_postcode blank; e.g. a 903 HOME_POST "
+        "that is blank or not in the ONS directory, kept by import-903 "
+        "--keep-unknown-postcodes); near home is then not scored, in area still is "
+        "(from la), and candidates are searched from the school, else the authority; "
+        "blank: false",
     ),
 )
 

@@ -79,6 +79,7 @@ def child_rule_problems(
     has_home: bool,
     needs: Iterable[Need],
     requested: Iterable[PlacementType] | None,
+    home_unknown: bool = False,
 ) -> list[tuple[str, str]]:
     """Rules between a child's fields, as ``(field, message)`` pairs; empty when all hold.
 
@@ -87,12 +88,20 @@ def child_rule_problems(
     row), and :class:`Child` raises the first.
     """
     problems: list[tuple[str, str]] = []
-    if not has_home and Need.UASC not in set(needs):
+    if home_unknown and has_home:
+        problems.append(
+            (
+                "home_postcode_unknown",
+                "true, but home_postcode is given; expected a blank home_postcode with true, "
+                "or false (or blank) with a postcode",
+            )
+        )
+    elif not has_home and not home_unknown and Need.UASC not in set(needs):
         problems.append(
             (
                 "home_postcode",
                 "expected a postcode; it may be blank only for a separated migrant child "
-                "(needs contains uasc)",
+                "(needs contains uasc) or when home_postcode_unknown is true",
             )
         )
     if (
@@ -266,7 +275,7 @@ class Child:
         The responsible authority (``la`` column).
     home
         Where the child lived (``home_postcode``); ``None`` only for a separated migrant
-        child (``uasc`` need).
+        child (``uasc`` need) or when :attr:`home_unknown`.
     school
         The child's current school (``school_urn``), if any.
     sibling_group
@@ -291,6 +300,10 @@ class Child:
     risk_flags
         From :class:`~matcher.vocabulary.RiskFlag`: risks the child poses or faces; a
         vacancy must declare each one it can manage (``risk_not_manageable``).
+    home_unknown
+        The home postcode is not known, and the folder says so (``home_postcode_unknown``,
+        e.g. a 903 ``HOME_POST`` that is blank or not in the ONS directory, imported with
+        ``--keep-unknown-postcodes``): ``home`` is ``None``, near home is not scored.
     """
 
     child_id: str
@@ -311,6 +324,7 @@ class Child:
     needed_by: dt.date | None = field(default=None, repr=False)
     urgency: Urgency | None = None
     risk_flags: frozenset[RiskFlag] = field(default=frozenset(), repr=False)
+    home_unknown: bool = False
     placement_types: frozenset[PlacementType] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -358,11 +372,13 @@ class Child:
             "urgency",
             "expected one of: " + ", ".join(u.value for u in Urgency),
         )
+        _require(type(self.home_unknown) is bool, "home_postcode_unknown", "expected a bool")
         for name, message in child_rule_problems(
             age=self.age,
             has_home=self.home is not None,
             needs=self.needs,
             requested=self.requested_placement_types,
+            home_unknown=self.home_unknown,
         ):
             raise InvalidFieldError(name, message)
         object.__setattr__(self, "placement_types", resolved)
@@ -385,7 +401,7 @@ class Child:
 
     @property
     def home_postcode(self) -> str | None:
-        """The normalised home postcode, or ``None`` for a separated migrant child."""
+        """The normalised home postcode, or ``None`` (separated migrant child, or unknown)."""
         return None if self.home is None else self.home.postcode
 
     @property
@@ -979,6 +995,7 @@ class CaseFolder:
             "children_by_age_band": {b: ages[b] for b in AGE_BANDS if ages[b]},
             "children_by_authority": dict(sorted(by_la.items(), key=lambda kv: (-kv[1], kv[0]))),
             "separated_migrant_children": sum(c.is_separated_migrant for c in self.children),
+            "home_postcode_unknown_children": sum(c.home_unknown for c in self.children),
             "disabled_children": sum(c.is_disabled for c in self.children),
             "sibling_groups": len(self.sibling_groups),
             "children_in_sibling_groups": sum(g.size for g in self.sibling_groups),

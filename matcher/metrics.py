@@ -4,7 +4,8 @@ The denominators (also in ``docs/match.md``):
 
 * ``kin_pct``, ``in_area_pct``: placed children;
 * ``within_20_miles_pct``: placed children with a home postcode (a separated migrant child
-  without one has no distance; SSDA903 leaves it blank too). A child counts when the 903
+  without one, or a child whose postcode is unknown (``home_postcode_unknown``), has no
+  distance; SSDA903 leaves it blank too). A child counts when the 903
   ``PL_DISTANCE`` (miles to 0.1, as the DfE rounds) is at most 20;
 * ``siblings_together_pct``: every child of a sibling group of two or more in the folder,
   placed or not; a child counts when it and all its siblings are placed with the same

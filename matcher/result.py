@@ -97,7 +97,7 @@ class Assignment:
         Placed with a connected-person carer (s22C(7)(a)).
     distance_miles
         Straight-line miles from home (903 grid formula, unrounded); ``None`` for a
-        separated migrant child without a home postcode.
+        child without a home postcode (separated migrant, or ``home_postcode_unknown``).
     school_distance_miles
         Miles from the placement to the child's school; ``None`` without a located school.
     in_area, adjoining
@@ -323,7 +323,8 @@ class Metrics:
         Placed with a connected-person carer.
     within_20_miles_pct
         Placed at most 20 miles from home (903 ``PL_DISTANCE``, to 0.1 mile), of placed
-        children with a home postcode (separated migrant children without one are excluded).
+        children with a home postcode (children without one -- separated migrant children,
+        ``home_postcode_unknown`` -- are excluded).
     in_area_pct
         Placed in area (s22C(9)).
     siblings_together_pct

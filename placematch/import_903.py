@@ -11,7 +11,9 @@ an :class:`ImportIssue` (file, line, field, child, what was done), never with th
 itself (postcodes and dates of birth are personal data):
 
 * a home postcode that is malformed or unknown is left blank only for a separated migrant
-  child (the case-folder contract allows that); any other such child is **skipped**;
+  child (the case-folder contract allows that); any other child with a blank, malformed or
+  unknown one is **skipped**, or with ``keep_unknown_postcodes`` **kept** without it
+  (``home_postcode_unknown`` true: near home is not scored for the child);
 * a child without a header row, with sex ``U``, an age outside 0-17 on the date, or in a
   placement the case folder has no type for (placed with parents, adoption, hospital,
   custody, temporary) is **skipped**;
@@ -59,7 +61,7 @@ from matcher.vocabulary import OFSTED_URN_PATTERN
 from scenarios.cohorts import CHILD_COLUMNS, VACANCY_COLUMNS
 from scenarios.profiles import national_profile
 
-Action = Literal["child_skipped", "field_blanked", "vacancy_skipped"]
+Action = Literal["child_skipped", "child_kept", "field_blanked", "vacancy_skipped"]
 
 #: The files :func:`write_import` writes (and the command refuses to overwrite without
 #: ``--force``: a user is told to replace the Ofsted grades and costs in them by hand).
@@ -105,8 +107,9 @@ class ImportIssue:
         The 903 column (``HOME_POST``, ``PL_POST``, ``SEX``, ``DOB``, ``PLACE``, ``CHILD``).
     child : str
         The ``CHILD`` id.
-    action : {"child_skipped", "field_blanked", "vacancy_skipped"}
-        What the import did.
+    action : {"child_skipped", "child_kept", "field_blanked", "vacancy_skipped"}
+        What the import did (``child_kept``: kept without the field, with
+        ``--keep-unknown-postcodes``).
     message : str
         Why, without the value itself.
     """
@@ -144,6 +147,8 @@ class Import903Result:
     authorities : tuple[str, ...]
         The ``LA`` values of a multi-authority extract, as written there (``()`` when the
         tables have no ``LA`` column).
+    keep_unknown_postcodes : bool
+        Children whose home postcode is unknown were kept (``home_postcode_unknown``).
     """
 
     children: pd.DataFrame
@@ -154,6 +159,12 @@ class Import903Result:
     la_name: str
     open_children: int
     authorities: tuple[str, ...] = ()
+    keep_unknown_postcodes: bool = False
+
+    @property
+    def kept_without_home_postcode(self) -> int:
+        """Children kept with ``home_postcode_unknown`` (``--keep-unknown-postcodes``)."""
+        return sum(1 for i in self.issues if i.action == "child_kept" and i.field == "HOME_POST")
 
     def shortfall(self) -> str | None:
         """Why the folder would be unusable, or ``None`` if it is not.
@@ -177,6 +188,11 @@ class Import903Result:
         if skipped:
             field = max(sorted(skipped), key=lambda f: skipped[f])
             what += f" (most skipped for {field}: {skipped[field]})"
+            if field == "HOME_POST" and not self.keep_unknown_postcodes:
+                what += (
+                    "; --keep-unknown-postcodes keeps children whose home postcode is unknown "
+                    "(near home not scored for them)"
+                )
         return what
 
     def summary(self) -> str:
@@ -184,6 +200,7 @@ class Import903Result:
         skipped = sum(1 for i in self.issues if i.action == "child_skipped")
         blanked = sum(1 for i in self.issues if i.action == "field_blanked")
         vac_skipped = sum(1 for i in self.issues if i.action == "vacancy_skipped")
+        kept = self.kept_without_home_postcode
         beds = int(self.vacancies["beds"].astype(int).sum()) if len(self.vacancies) else 0
         lines = [
             f"903 import for {self.la_name} ({self.la_code}) at {self.at.isoformat()}: "
@@ -194,15 +211,20 @@ class Import903Result:
                 f"  the extract has {len(self.authorities)} authorities in its LA column: "
                 f"{', '.join(self.authorities)}; only {self.la_name}'s rows were read"
             )
-        return "\n".join(
-            [
-                *lines,
-                f"  children imported  {len(self.children):>5}   skipped {skipped}, "
-                f"fields blanked {blanked}",
-                f"  vacancies imported {len(self.vacancies):>5}   ({beds} beds; "
-                f"placements skipped {vac_skipped})",
-            ]
+        lines.append(
+            f"  children imported  {len(self.children):>5}   skipped {skipped}, "
+            f"fields blanked {blanked}"
         )
+        if self.keep_unknown_postcodes:
+            lines.append(
+                f"  of which kept without a home postcode {kept} (--keep-unknown-postcodes: "
+                "near home not scored for them; home_postcode_unknown in children.csv)"
+            )
+        lines.append(
+            f"  vacancies imported {len(self.vacancies):>5}   ({beds} beds; "
+            f"placements skipped {vac_skipped})"
+        )
+        return "\n".join(lines)
 
 
 Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
@@ -333,6 +355,7 @@ def import_903(
     la: str,
     at: dt.date | str | None = None,
     uasc: Paths | None = None,
+    keep_unknown_postcodes: bool = False,
 ) -> Import903Result:
     """Build a case folder from 903 header and episodes tables.
 
@@ -350,6 +373,10 @@ def import_903(
     uasc
         The UASC table, if any: its children (with ``DUC`` after ``at`` or blank) are
         separated migrant children (need ``uasc``, blank home postcode allowed).
+    keep_unknown_postcodes
+        Keep a child who is not a separated migrant child and whose ``HOME_POST`` is blank,
+        malformed or not in the ONS directory, with a blank ``home_postcode`` and
+        ``home_postcode_unknown`` true (reported as ``child_kept``), instead of skipping it.
 
     Raises
     ------
@@ -433,6 +460,7 @@ def import_903(
             skip("DOB", f"aged {age} on {on.isoformat()}; expected 0-17", hwhere)
             continue
         is_uasc = child in uasc_ids
+        home_unknown = False
         home, why = _postcode(str(ep["HOME_POST"]))
         if home is None:
             if is_uasc:
@@ -448,8 +476,26 @@ def import_903(
                         )
                     )
                 home = ""
+            elif keep_unknown_postcodes:
+                issues.append(
+                    ImportIssue(
+                        file,
+                        line,
+                        "HOME_POST",
+                        child,
+                        "child_kept",
+                        f"home postcode {why}; kept without it (--keep-unknown-postcodes): "
+                        "home_postcode_unknown, near home not scored for this child",
+                    )
+                )
+                home = ""
+                home_unknown = True
             else:
-                skip("HOME_POST", f"home postcode {why}; required for a child who is not UASC")
+                skip(
+                    "HOME_POST",
+                    f"home postcode {why}; required for a child who is not UASC "
+                    "(--keep-unknown-postcodes keeps such children)",
+                )
                 continue
         needs = []
         if is_uasc:
@@ -476,6 +522,7 @@ def import_903(
                 "ethnicity": ethnic,
                 "religion": "",
                 "language": "",
+                "home_postcode_unknown": "true" if home_unknown else "",
                 "current_group": str(ep["sufficiency_group"]),
                 "current_vacancy": "",
             }
@@ -555,6 +602,7 @@ def import_903(
         la_name=name,
         open_children=len(current),
         authorities=authorities,
+        keep_unknown_postcodes=keep_unknown_postcodes,
     )
 
 
@@ -597,6 +645,17 @@ def write_import(result: Import903Result, out: str | os.PathLike[str]) -> Path:
                 "The 903 return has no Ofsted grade or weekly cost: `ofsted` is `not_inspected` "
                 "and `weekly_cost` the national average for the type. Replace them with your own.",
                 "",
+                *(
+                    [
+                        f"{result.kept_without_home_postcode} children were kept without a home "
+                        "postcode (`--keep-unknown-postcodes`): `home_postcode_unknown` is "
+                        "`true` for them, and near home is not scored for them. Fill in "
+                        "`home_postcode` (and clear the flag) where you know it.",
+                        "",
+                    ]
+                    if result.kept_without_home_postcode
+                    else []
+                ),
             ]
         ),
         encoding="utf-8",

@@ -7,8 +7,9 @@ reg 11), reported as the ``out_of_area`` sign-off.
 
 "In area" is decided by the placement's postcode (its district's upper-tier authority), never
 by a map. The area is each child's responsible authority (``la``), or ``policy.authority``
-for every child when set (e.g. a trust placing for several authorities). A separated migrant
-child without a home is scored the same way: the area is the responsible authority's.
+for every child when set (e.g. a trust placing for several authorities). A child without a
+home postcode (a separated migrant child, or one whose postcode is unknown) is scored the same
+way: the area is the responsible authority's, never the home's.
 
 Policy choice: by default (``in_area_tier = false``) ``weights.in_area`` points (default 80)
 in area, 0 outside. With ``in_area_tier = true`` an in-area option beats every out-of-area

@@ -10,10 +10,12 @@ SSDA903 ``PL_DISTANCE`` reporting threshold), rounded down to whole points
 (:func:`~matcher.factors.base.distance_points`). Distances are straight-line miles between
 grid references by the 903 formula.
 
-Policy choice for a separated migrant child, who has no home postcode: 0 points for every
-vacancy (a neutral basis: no vacancy is nearer a home that is not recorded), so the other
-factors decide; being in area is still scored by :mod:`matcher.factors.in_area` from the
-vacancy's authority.
+Policy choice for a child without a home postcode -- a separated migrant child, or one whose
+home postcode the folder records as unknown (``home_postcode_unknown``, e.g. a 903 import with
+``--keep-unknown-postcodes``): 0 points for every vacancy (a neutral basis: no vacancy is
+nearer a home that is not recorded), so the other factors decide, and the reason says which
+of the two it is; being in area is still scored by :mod:`matcher.factors.in_area` from the
+vacancy's authority and the child's responsible authority.
 """
 
 from __future__ import annotations
@@ -48,6 +50,11 @@ class NearHome:
         p = pairs.policy
         miles = float(pairs.home_miles[k])
         if miles != miles:  # NaN
+            if pairs.child(k).home_unknown:
+                return (
+                    "Home postcode unknown (home_postcode_unknown in the case folder): "
+                    "distance from home is not scored, 0 points for every vacancy."
+                )
             return "No home postcode (separated migrant child): near home is not scored."
         side = "within" if miles <= p.distance_step_miles else "beyond"
         return (

@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "import_report.csv, never printed; a child who cannot be imported is skipped and "
             "reported, never dropped silently. An import that would leave a folder with no "
             f"vacancies, no children or fewer than {MIN_IMPORTED_SHARE:.0%} of the children in "
-            "an open episode is refused (exit 2): only import_report.csv is written."
+            "an open episode is refused (exit 2): only import_report.csv is written. "
+            "--keep-unknown-postcodes keeps children whose home postcode is blank, malformed "
+            "or unknown (home_postcode_unknown: near home is not scored for them)."
         ),
     )
     parser.add_argument("header", help="the 903 header table (CSV)")
@@ -51,6 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="reference date dd/mm/yyyy or yyyy-mm-dd, within the data (default: the latest DECOM)",
     )
     parser.add_argument("--uasc", default=None, help="the 903 UASC table (CSV), if any")
+    parser.add_argument(
+        "--keep-unknown-postcodes",
+        action="store_true",
+        help="keep children whose HOME_POST is blank, malformed or not in the ONS directory "
+        "(home_postcode_unknown true: near home not scored for them) instead of skipping them",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
 
@@ -65,7 +73,14 @@ def run(args: argparse.Namespace) -> int:
             f"--out {args.out!r} already has {', '.join(taken)}; pass --force to replace "
             "what a previous import wrote, or choose another folder"
         )
-    result = import_903(args.header, args.episodes, la=args.la, at=args.at, uasc=args.uasc)
+    result = import_903(
+        args.header,
+        args.episodes,
+        la=args.la,
+        at=args.at,
+        uasc=args.uasc,
+        keep_unknown_postcodes=args.keep_unknown_postcodes,
+    )
     counts: dict[str, int] = {}
     for issue in result.issues:
         key = f"{issue.action}:{issue.field}"
@@ -96,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
                     "children": len(result.children),
                     "vacancies": len(result.vacancies),
                     "authorities": list(result.authorities),
+                    "kept_without_home_postcode": result.kept_without_home_postcode,
                     "issues": counts,
                 },
                 indent=2,

@@ -185,6 +185,12 @@ def render_ranking(
             )
         )
         lines.extend(_factor_legend(names))
+        first = ranking.options[0]
+        if first.distance_miles is None:
+            # No home postcode: the distance columns show '-'; say why, once.
+            home = next((f for f in first.factors if f.factor == "near_home"), None)
+            if home is not None:
+                lines.append(f"Near home: {home.reason}")
     else:
         lines.append("No eligible vacancy.")
     total = sum(ranking.excluded.values())

@@ -103,7 +103,7 @@ def render_referral(r: Referral, sent: str) -> str:
         f"- Age: {c.age}",
         f"- Sex: {sex}",
         f"- Placing authority: {r.authority} ({r.authority_code})",
-        f"- Home area: {r.home_area or 'none recorded (separated migrant child)'}",
+        f"- Home area: {r.home_area or _no_home(c.needs)}",
         f"- Placement needed from: {r.needed_from.isoformat() if r.needed_from else 'not set'}"
         + (f" (urgency: {r.urgency})" if r.urgency else ""),
         f"- Placement types the care plan accepts: {', '.join(r.placement_types)}",
@@ -293,3 +293,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {w['provider_id']:<12} {', '.join(w['vacancy_ids']):<24} {w['files'][0]}")
     print(f"  shortlist with points: {shortlist.name}; record of what was sent: {INDEX_FILE}")
     return 0
+
+
+def _no_home(needs: tuple[str, ...]) -> str:
+    """The home area line of a child without a home postcode: why there is none."""
+    if "uasc" in needs:
+        return "none recorded (separated migrant child)"
+    return "not known (the home postcode is recorded as unknown)"

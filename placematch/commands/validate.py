@@ -48,7 +48,13 @@ def render_summary(summary: dict[str, Any], folder: str) -> str:
     lines = [
         f"Case folder {folder}: OK",
         f"{s['children']} children ({s['separated_migrant_children']} separated migrant, "
-        f"{s['disabled_children']} disabled); {s['vacancies']} vacancies with {s['beds']} beds "
+        f"{s['disabled_children']} disabled"
+        + (
+            f", {s['home_postcode_unknown_children']} home postcode unknown"
+            if s.get("home_postcode_unknown_children")
+            else ""
+        )
+        + f"); {s['vacancies']} vacancies with {s['beds']} beds "
         f"at {s['providers']} providers",
         "",
     ]

@@ -72,6 +72,7 @@ class ChildIn(_In):
     needed_by: str = Field(default="", max_length=10)  # YYYY-MM-DD, checked by the loader
     urgency: str = Field(default="", max_length=20)
     risk_flags: list[str] = Field(default_factory=list, max_length=20)
+    home_postcode_unknown: bool = False
 
     def row(self) -> dict[str, str]:
         """The CSV cells."""
@@ -79,6 +80,8 @@ class ChildIn(_In):
         for k, v in self.model_dump().items():
             if isinstance(v, list):
                 out[k] = ";".join(str(x) for x in v)
+            elif isinstance(v, bool):
+                out[k] = "true" if v else ""
             else:
                 out[k] = "" if v is None else str(v)
         return out

@@ -126,6 +126,7 @@ def test_children_columns_are_pinned() -> None:
         "needed_by",
         "urgency",
         "risk_flags",
+        "home_postcode_unknown",
     )
     required = {c.name for c in CHILDREN_COLUMNS if c.required}
     assert required == {"child_id", "age", "sex", "home_postcode", "la"}
@@ -207,8 +208,9 @@ def test_vocabularies_are_pinned() -> None:
 
 def test_fixture_headers_follow_the_contract() -> None:
     # The demo is a single authority's folder: it leaves out the pooled folder's columns
-    # (owner_la, offered_to_pool), which come last and are optional.
-    pooled = {"owner_la", "offered_to_pool"}
+    # (owner_la, offered_to_pool), which come last and are optional, and every child's home
+    # postcode is known (home_postcode_unknown, optional and last of the children's).
+    pooled = {"owner_la", "offered_to_pool", "home_postcode_unknown"}
     for name in ("children.csv", "vacancies.csv"):
         with (DEMO / name).open() as fh:
             header = tuple(next(csv.reader(fh)))

@@ -255,10 +255,18 @@ def test_shortfall_names_no_vacancies_and_almost_no_children(result: Import903Re
     few = replace(result, open_children=4 * n + 1).shortfall()
     # The fixture skips two children for HOME_POST, one each for CHILD, DOB, PLACE, SEX.
     most = "(most skipped for HOME_POST: 2)"
-    assert few == f"{n} of {4 * n + 1} children in an open episode imported {most}"
+    # HOME_POST skipped most: the way forward is named.
+    hint = (
+        "; --keep-unknown-postcodes keeps children whose home postcode is unknown "
+        "(near home not scored for them)"
+    )
+    assert few == f"{n} of {4 * n + 1} children in an open episode imported {most}{hint}"
     none = replace(result, vacancies=result.vacancies.iloc[:0]).shortfall()
     no_vacancy = "and no placement became a vacancy"
-    assert none == f"{n} of 14 children in an open episode imported {no_vacancy} {most}"
+    assert none == f"{n} of 14 children in an open episode imported {no_vacancy} {most}{hint}"
+    # Once the flag is given it is not offered again.
+    kept = replace(result, open_children=4 * n + 1, keep_unknown_postcodes=True).shortfall()
+    assert kept == f"{n} of {4 * n + 1} children in an open episode imported {most}"
 
 
 # -- errors ---------------------------------------------------------------------------
@@ -436,3 +444,98 @@ def test_out_naming_a_file_is_one_line_before_any_work(
     err = capsys.readouterr().err
     assert "--out" in err and "is a file; expected a folder" in err
     assert taken.read_text(encoding="utf-8") == "not a folder"
+
+
+# -- --keep-unknown-postcodes ---------------------------------------------------------------
+
+
+def test_keep_unknown_postcodes_keeps_the_children_and_reports_them(tmp_path: Path) -> None:
+    r = import_903(
+        MINE / "header.csv", MINE / "episodes.csv", la="Essex", at="2024-03-31",
+        uasc=MINE / "uasc.csv", keep_unknown_postcodes=True,
+    )  # fmt: skip
+    c = r.children.set_index("child_id")
+    # 1007 (unknown postcode) and 1012 (malformed) were skipped; now kept without one.
+    assert _issues(r, "child_kept") == {"1007": "HOME_POST", "1012": "HOME_POST"}
+    assert "1007" not in _issues(r, "child_skipped") and "1012" not in _issues(r, "child_skipped")
+    assert r.kept_without_home_postcode == 2
+    for kid in ("1007", "1012"):
+        assert c.loc[kid, "home_postcode"] == "" and c.loc[kid, "home_postcode_unknown"] == "true"
+        assert c.loc[kid, "needs"] == ""  # not made a separated migrant child
+    # Separated migrant children keep their own rule; known postcodes are untouched.
+    assert c.loc["1004", "home_postcode_unknown"] == "" and c.loc["1004", "needs"] == "uasc"
+    assert c.loc["1001", "home_postcode"] == "CM2 0HU"
+    assert c.loc["1001", "home_postcode_unknown"] == ""
+    assert _issues(r, "field_blanked") == {"1015": "HOME_POST"}
+    assert "of which kept without a home postcode 2 (--keep-unknown-postcodes" in r.summary()
+    for issue in r.issues:
+        assert "V28 5OY" not in str(issue) and "NOTAPOSTCODE" not in str(issue)
+    # The folder loads: the contract allows the blank postcode because the folder says why.
+    folder = load_case_folder(write_import(r, tmp_path / "kept"))
+    loaded = {k.child_id: k for k in folder.children}
+    assert loaded["1007"].home is None and loaded["1007"].home_unknown
+    assert not loaded["1001"].home_unknown
+    assert "2 children were kept without a home postcode" in (
+        tmp_path / "kept" / "README.md"
+    ).read_text(encoding="utf-8")
+
+
+def test_without_the_flag_the_skip_message_names_it() -> None:
+    r = import_903(MINE / "header.csv", MINE / "episodes.csv", la="Essex", at="2024-03-31")
+    why = {i.child: i.message for i in r.issues if i.action == "child_skipped"}
+    assert "(--keep-unknown-postcodes keeps such children)" in why["1007"]
+    assert r.kept_without_home_postcode == 0
+    assert "kept without a home postcode" not in r.summary()
+
+
+def test_cli_keep_unknown_postcodes_json_and_rank(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    out = tmp_path / "kept"
+    status = main(
+        [
+            "import-903", str(MINE / "header.csv"), str(MINE / "episodes.csv"), "--la", "Essex",
+            "--at", "31/03/2024", "--out", str(out), "--json", "--keep-unknown-postcodes",
+        ]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert status == 0
+    data = json.loads(captured.out)
+    # Without the UASC table 1004 and 1015 are not known to be separated migrant children:
+    # with the flag they are kept as well (four, where without it four were skipped).
+    assert data["kept_without_home_postcode"] == 4
+    assert data["issues"]["child_kept:HOME_POST"] == 4
+    assert "child_skipped:HOME_POST" not in data["issues"]
+    assert data["children"] == 10
+    assert "HOME_POST  child kept       4" in captured.err
+    # rank says why the distance columns are blank.
+    assert main(["rank", str(out), "--child", "1007"]) == 0
+    text = capsys.readouterr().out
+    assert "Near home: Home postcode unknown (home_postcode_unknown in the case folder)" in text
+    assert main(["rank", str(out), "--child", "1001"]) == 0
+    assert "Near home:" not in capsys.readouterr().out  # a known home: no such line
+    # A referral says the home area is not known, not that the child is a migrant.
+    sent = tmp_path / "referrals"
+    assert main(["referral", str(out), "--child", "1007", "--top", "1", "--out", str(sent)]) == 0
+    capsys.readouterr()
+    summaries = "".join(p.read_text(encoding="utf-8") for p in sent.rglob("*.md"))
+    assert "- Home area: not known (the home postcode is recorded as unknown)" in summaries
+    assert "separated migrant" not in summaries
+
+
+def test_cli_refusal_still_applies_with_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Social Finance's fake postcodes: the children are kept, but no placement is a vacancy.
+    out = tmp_path / "sf"
+    argv = ["import-903", str(YEARLY / "2021-header.csv"), str(YEARLY / "2021-episodes.csv")]
+    status = main([*argv, "--la", "Essex", "--out", str(out), "--keep-unknown-postcodes"])
+    captured = capsys.readouterr()
+    assert status == 2
+    last = captured.err.strip().splitlines()[-1]
+    assert "56 of 62 children in an open episode imported and no placement became a vacancy" in last
+    assert "--keep-unknown-postcodes keeps" not in last
+    assert "kept without a home postcode 54" in captured.err
+    assert sorted(p.name for p in out.iterdir()) == ["import_report.csv"]

@@ -321,6 +321,18 @@ def test_create_update_child_and_all_problems_listed(fresh: Service) -> None:
     assert c.get(f"{API}/children/N2", headers=fresh.h("officer_thurrock")).status_code == 404
 
 
+def test_a_child_whose_home_postcode_is_unknown(fresh: Service) -> None:
+    # home_postcode_unknown (docs/case-folder.md): a blank postcode only when it is said.
+    c, h = fresh.client, fresh.h("officer")
+    body = {"child_id": "N3", "age": 12, "sex": "F", "la": "Essex"}
+    problem = is_problem(c.post(f"{API}/children", json=body, headers=h), 422)
+    assert [e["field"] for e in problem["errors"]] == ["home_postcode"]
+    r = c.post(f"{API}/children", json={**body, "home_postcode_unknown": True}, headers=h)
+    assert r.status_code == 201, r.text
+    assert r.json()["record"]["home_postcode_unknown"] == "true"
+    assert r.json()["record"]["home_postcode"] == ""
+
+
 def test_create_and_update_vacancy(fresh: Service) -> None:
     c, h = fresh.client, fresh.h("officer")
     body = {

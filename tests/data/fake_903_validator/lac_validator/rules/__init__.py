@@ -1,0 +1,1 @@
+"""Rulesets by year (only ``lac2024_25`` here)."""
