@@ -14,7 +14,7 @@ from __future__ import annotations
 import pkgutil
 
 #: Tiers in increasing size. A suite may raise ValueError for a tier it does not define.
-TIERS = ("smoke", "county", "region", "region_london", "national")
+TIERS = ("smoke", "county", "region", "region_london", "national", "nation_pooled")
 
 
 def suite_names() -> tuple[str, ...]:

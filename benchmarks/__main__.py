@@ -1,5 +1,6 @@
-"""``python -m benchmarks [SUITE ...] [--tier smoke|county|region|region_london|national]``, or
-``python -m benchmarks --gate [...]`` (the CI gate, :mod:`benchmarks._gate`)."""
+"""``python -m benchmarks [SUITE ...] [--tier TIER]`` (``benchmarks.TIERS``: smoke, county,
+region, region_london, national, nation_pooled), or ``python -m benchmarks --gate [...]``
+(the CI gate, :mod:`benchmarks._gate`)."""
 
 from __future__ import annotations
 

@@ -74,6 +74,8 @@ LIMITS: dict[str, dict[str, float]] = {
     "region": {"placematch": 60.0, "reference": 300.0},
     "national": {"placematch": 20.0, "reference": 0.0},  # references are not run nationally
     "region_london": {"placematch": 120.0, "reference": 0.0},
+    # every authority in one pooled model: the question is memory, bound and gap
+    "nation_pooled": {"placematch": 120.0, "reference": 0.0},
 }
 #: The candidate cut of the pooled tiers (policy.toml): vacancies within 3 miles of home,
 #: and at least the 50 nearest eligible ones for every child (matcher.screen). Without it the
@@ -102,6 +104,7 @@ SOLVERS = ("placematch", "min_cost_flow", "highs_mip", "cpsat_naive", "greedy")
 SOLVERS_BY_TIER: dict[str, tuple[str, ...]] = {
     "region": ("placematch", "min_cost_flow", "greedy"),
     "region_london": ("placematch", "min_cost_flow", "greedy"),
+    "nation_pooled": ("placematch", "min_cost_flow"),
 }
 
 
@@ -575,17 +578,21 @@ def run(tier: str) -> list[dict[str, Any]]:
             info = {"synth": {"la": "East of England (11 authorities)", "seed": 1}}
             records += solve_instance("east_of_england", folder, tier, work, seed_info=info)
             return records
-        if tier == "region_london":
-            names = [a.name for r in ("East of England", "London") for a in _in_region(r)]
-            folder = _pooled_folder(names, 1, work / "region_london", POOLED_POLICY)
+        if tier in ("region_london", "nation_pooled"):
+            if tier == "region_london":
+                names = [a.name for r in ("East of England", "London") for a in _in_region(r)]
+                name, where = "east_of_england_london", "East of England and London"
+            else:
+                from geography.authorities import authorities
+
+                names = [a.name for a in authorities()]
+                name, where = "england_pooled", "every English authority"
+            folder = _pooled_folder(names, 1, work / tier, POOLED_POLICY)
             info = {
-                "synth": {
-                    "la": f"East of England and London ({len(names)} authorities)",
-                    "seed": 1,
-                },
+                "synth": {"la": f"{where} ({len(names)} authorities)", "seed": 1},
                 "policy": POOLED_POLICY.strip().splitlines(),
             }
-            records += solve_instance("east_of_england_london", folder, tier, work, seed_info=info)
+            records += solve_instance(name, folder, tier, work, seed_info=info)
             return records
         for name, la, seed, children, referrals in INSTANCES[tier]:
             folder = _folder(la, seed, children, referrals, work / name)
