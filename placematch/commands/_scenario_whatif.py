@@ -105,14 +105,18 @@ def _backend(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.workers < 1:
         raise ValueError("--workers must be at least 1")
     if args.scheduler:
+        from scenarios.whatif.runner import import_distributed
+
+        import_distributed()  # the missing extra in one line, before any run starts
         return args.scheduler, None
     if args.dask:
-        from distributed import Client, LocalCluster
+        from scenarios.whatif.runner import import_distributed
 
-        cluster = LocalCluster(
+        distributed = import_distributed()
+        cluster = distributed.LocalCluster(
             n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
         )
-        return Client(cluster), cluster
+        return distributed.Client(cluster), cluster
     return None, None
 
 

@@ -44,7 +44,9 @@ if TYPE_CHECKING:
     from matcher.result import MatchResult
 
 __all__ = [
+    "DASK_EXTRA",
     "METRICS",
+    "MissingExtraError",
     "RunRecord",
     "ScenarioRuns",
     "ethnic_group",
@@ -53,6 +55,35 @@ __all__ = [
     "run_scenarios",
     "summarise",
 ]
+
+#: The optional extra that installs Dask ``distributed`` (``pip install 'placematch[dask]'``).
+DASK_EXTRA = "placematch[dask]"
+
+
+class MissingExtraError(ImportError, ValueError):
+    """An optional extra is not installed: a setup the user can correct, not a bug."""
+
+
+def import_distributed() -> Any:
+    """Import Dask ``distributed``, or say which extra installs it.
+
+    Dask is optional: most users run on one machine's process pool, and ``distributed``
+    brings some twenty packages. ``--dask`` and ``--scheduler`` need it.
+
+    Raises
+    ------
+    MissingExtraError
+        Naming the extra (``placematch[dask]``) and the command that installs it.
+    """
+    try:
+        import distributed
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"--dask and --scheduler need Dask distributed, an optional extra: "
+            f"pip install '{DASK_EXTRA}'"
+        ) from exc
+    return distributed
+
 
 #: Outcome measures of a run, in report order: (key, label, unit, higher is better).
 METRICS: tuple[tuple[str, str, str, bool], ...] = (
@@ -462,14 +493,13 @@ def _run_dask(
     keep: Callable[[RunRecord], None],
     task: Callable[[ScenarioFile, int], RunRecord],
 ) -> None:
-    from distributed import Client, as_completed
-
+    distributed = import_distributed()
     own = isinstance(scheduler, str)
-    client = Client(scheduler) if own else scheduler
+    client = distributed.Client(scheduler) if own else scheduler
     try:
         futures = client.map(task, [file] * len(todo), list(todo), pure=False)
         try:
-            for fut in as_completed(futures):
+            for fut in distributed.as_completed(futures):
                 keep(fut.result())
         except BaseException:
             client.cancel(futures)

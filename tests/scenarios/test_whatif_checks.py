@@ -339,3 +339,21 @@ def test_a_case_folder_with_residents_is_refused_not_ignored(tmp_path: Path, cap
     err = capsys.readouterr().err
     assert f"{path}: scenario.case_folder: " in err
     assert "residents.csv is not read by supply what-ifs yet" in err
+
+
+@pytest.mark.parametrize("flag", [["--dask"], ["--scheduler", "tcp://127.0.0.1:1"]])
+def test_dask_without_the_extra_names_the_extra(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch, flag: list[str]
+) -> None:
+    """Dask is the optional extra ``placematch[dask]``: without it, one line naming it."""
+    import sys
+
+    # ``None`` in sys.modules makes ``import distributed`` raise ImportError, as when the
+    # extra is not installed.
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    path = _write(tmp_path, _add('where = "children"\n'))
+    status = main(["scenario", "run", str(path), *flag, "--json", "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "pip install 'placematch[dask]'" in captured.err
+    assert "internal error" not in captured.err and captured.out == ""
