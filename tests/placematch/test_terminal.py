@@ -130,3 +130,17 @@ def test_on_a_terminal_progress_is_a_bar_with_an_eta() -> None:
     text = stream.getvalue()
     assert text.startswith("scenario run: 4 of 4 runs on 2 workers (a process pool)\n")
     assert "4/4" in text and "ETA" in text and "━" in text
+
+
+def test_match_summary_wraps_to_the_terminal_and_keeps_every_word(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    referrals = str(ROOT / "examples" / "essex_referrals")
+    assert main(["match", referrals]) == 0
+    natural = capsys.readouterr().out
+    assert max(len(line) for line in natural.splitlines()) > 100
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(["match", referrals]) == 0
+    fitted = capsys.readouterr().out
+    assert max(len(line) for line in fitted.splitlines()) <= 100
+    assert fitted.split() == natural.split()
