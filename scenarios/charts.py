@@ -72,7 +72,8 @@ def to_svg(fig: Figure, prefix: str) -> str:
 
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": prefix}):
-        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        # constrained layout already fits the figure: "tight" would draw it twice
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
     text = text[text.index("<svg") :]
     # the RDF block names matplotlib's web address: a report links to nothing
