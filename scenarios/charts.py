@@ -309,8 +309,12 @@ def map_svg(
     size_label: str,
     prefix: str,
     max_towns: int = 14,
+    biggest: int | None = None,
 ) -> str:
     """A map of ``area`` with its neighbours, town names and dots sized by ``size``.
+
+    ``biggest``: the size drawn as the largest dot (default: this map's largest); give
+    maps that are compared the same value, so that a dot's area means the same on each.
 
     Dots outside ``extent`` are drawn as arrows at the nearest edge, and counted in the
     legend ("off the map"). Town names are placed largest town first and skipped where they
@@ -378,7 +382,7 @@ def map_svg(
 
     groups = list(dict.fromkeys(d.group for d in dots))
     colour = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
-    biggest = max((d.size for d in dots), default=1) or 1
+    biggest = biggest or max((d.size for d in dots), default=1) or 1
     off = 0
     for g in groups:
         inside = [d for d in dots if d.group == g and extent.contains(d.easting, d.northing)]
@@ -399,20 +403,7 @@ def map_svg(
         for d in outside:
             e = min(max(d.easting, extent.e0), extent.e1)
             n = min(max(d.northing, extent.n0), extent.n1)
-            ax.plot(
-                [e],
-                [n],
-                marker=">"
-                if d.easting > extent.e1
-                else "<"
-                if d.easting < extent.e0
-                else "^"
-                if d.northing > extent.n1
-                else "v",
-                color=colour[g],
-                ms=8,
-                zorder=5,
-            )
+            ax.plot([e], [n], marker=_edge_marker(d, extent), color=colour[g], ms=8, zorder=5)
     if off:
         ax.plot([], [], ">", color=_GREY, label=f"{off} off the map (arrow: direction)")
     scale_miles = _scale_miles(span)
@@ -429,6 +420,15 @@ def map_svg(
         f"{main_name}\n{ATTRIBUTION}\n{PLACES_ATTRIBUTION}", fontsize=5.5, color="#666666"
     )
     return to_svg(fig, prefix)
+
+
+def _edge_marker(dot: MapDot, extent: Extent) -> str:
+    """The arrow that points from the map's edge towards a dot beyond it."""
+    if dot.easting > extent.e1:
+        return ">"
+    if dot.easting < extent.e0:
+        return "<"
+    return "^" if dot.northing > extent.n1 else "v"
 
 
 def _scale_miles(span_metres: float) -> float:

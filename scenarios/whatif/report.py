@@ -251,11 +251,13 @@ def _maps(data: dict[str, Any]) -> str:
             "(run 0; separated migrant children have none); a dot's size is its number of "
             "children.</figcaption></figure>"
         )
+    biggest = max((d.size for ds in beds.values() for d in ds), default=1)
     for i, (name, dots) in enumerate(beds.items()):
         svg = map_svg(
             la,
             dots,
             extent=extent,
+            biggest=biggest,
             title=f"Beds added: {name}"[:60],
             size_label="beds",
             prefix=f"map-{i}",

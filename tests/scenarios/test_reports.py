@@ -192,3 +192,15 @@ def test_forecast_reports_draw_history_and_warn_of_few_runs(
     for svg in svgs:
         texts = _texts(svg)
         assert "recorded" in texts and "children in care" in texts and "month" in texts
+
+
+def test_maps_compared_share_the_dot_scale() -> None:
+    dots = [_dot("CM1 1AA", 2, "fostering")]
+    extent = map_extent("Essex", dots)
+
+    def draw(biggest: int | None) -> str:
+        return map_svg("Essex", dots, extent=extent, title="Beds", size_label="beds",
+                       prefix="s", biggest=biggest)  # fmt: skip
+
+    # alone, its 2 beds are the largest dot; beside a map with a 10-bed home, a smaller one
+    assert draw(None) == draw(2) != draw(10)
