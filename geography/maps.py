@@ -35,7 +35,7 @@ from geography.authorities import (
 from geography.errors import GeographyError
 from geography.postcodes import locate
 
-__all__ = ["MapPoint", "render_svg"]
+__all__ = ["MapPoint", "Shape", "boundaries", "render_svg"]
 
 ATTRIBUTION = (
     "Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
@@ -45,6 +45,8 @@ ATTRIBUTION = (
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
 Ring = np.ndarray  # (k, 2) eastings/northings
+#: A named boundary: (name, rings in British National Grid metres).
+Shape = tuple[str, tuple[Ring, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,3 +279,23 @@ def _scale_bar_miles(span_metres: float) -> float:
         if step <= target:
             best = step
     return float(best)
+
+
+def boundaries(area: str | Authority, *, neighbours: bool = True) -> tuple[Shape, list[Shape]]:
+    """The outline of an authority, region or England, and the shapes drawn around or in it.
+
+    For an authority the second item is its adjoining authorities (when ``neighbours``);
+    for a region its authorities; for England its regions. Rings are in British National
+    Grid metres, for plotting libraries that draw the map themselves.
+    """
+    kind, name, authority = _resolve_area(area)
+    utla = _shapes("utla")
+    if kind == "authority":
+        assert authority is not None
+        others = (
+            [utla[a.ons_code] for a in sorted(adjoining(authority), key=str)] if neighbours else []
+        )
+        return utla[authority.ons_code], others
+    if kind == "region":
+        return _region_shape(name), [utla[a.ons_code] for a in authorities_in_region(name)]
+    return next(iter(_shapes("ctry").values())), list(_shapes("rgn").values())

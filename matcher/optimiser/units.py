@@ -15,6 +15,8 @@ from functools import reduce
 
 import numpy as np
 import numpy.typing as npt
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components as csgraph_components
 
 from matcher.optimiser.problem import AssignmentProblem
 
@@ -158,24 +160,14 @@ def connected_components(
 ) -> npt.NDArray[np.int64]:
     """Label the connected components of an undirected graph given by edges ``a[i]-b[i]``.
 
-    Vectorised hook-and-compress union-find: each round hooks the larger root of every
-    edge onto the smaller, then compresses paths; it stops when no edge joins two roots.
-    The label of a node is the smallest node of its component.
+    The label of a node is the smallest node of its component (the solver keys its
+    per-component sums by it): :func:`scipy.sparse.csgraph.connected_components` numbers
+    the components, and each number is mapped to the smallest node that carries it.
     """
-    parent = np.arange(n_nodes, dtype=np.int64)
     if len(a) == 0:
-        return parent
-    while True:
-        pa, pb = parent[a], parent[b]
-        low = np.minimum(pa, pb)
-        hooked = parent.copy()
-        np.minimum.at(hooked, pa, low)
-        np.minimum.at(hooked, pb, low)
-        while True:
-            jumped = hooked[hooked]
-            if np.array_equal(jumped, hooked):
-                break
-            hooked = jumped
-        if np.array_equal(hooked, parent):
-            return parent
-        parent = hooked
+        return np.arange(n_nodes, dtype=np.int64)
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n_nodes, n_nodes)).tocsr()
+    _, numbers = csgraph_components(graph, directed=False)
+    first = np.full(int(numbers.max()) + 1, n_nodes, dtype=np.int64)
+    np.minimum.at(first, numbers, np.arange(n_nodes, dtype=np.int64))
+    return first[numbers]

@@ -10,9 +10,11 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
+
+from placematch.commands._progress import RunProgress
+from placematch.commands._table import fit_lines, render_table, terminal_width
 
 __all__ = ["add_parsers"]
 
@@ -75,7 +77,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR",
         help="write the results here (run: scenarios.json, scenarios.csv, runs.csv and "
-        "scenarios.html; plan: plan.json and plan.csv); finished runs are kept in "
+        "scenarios.html; plan: plan.json, plan.csv and plan.html); finished runs are kept in "
         "DIR/runs.jsonl and a rerun with the same DIR resumes",
     )
     p.add_argument("--json", action="store_true", help="print JSON on stdout instead of a table")
@@ -89,15 +91,22 @@ def _cpus() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-class _Progress:
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.started = time.perf_counter()
+def _layout() -> Any:
+    """Each scenario's table at the terminal's width (natural in a pipe or file)."""
+    width = terminal_width()
 
-    def __call__(self, done: int, total: int) -> None:
-        elapsed = time.perf_counter() - self.started
-        sys.stderr.write(f"{self.label}: {done}/{total} runs, {elapsed:.1f} s\n")
-        sys.stderr.flush()
+    def lay(head: list[str], rows: list[list[str]], numeric: set[int]) -> list[str]:
+        lines = render_table(head, rows, numeric=numeric, wrap={0, 3}, width=None)
+        if width is not None and max(len(line) for line in lines) + 3 > width:
+            lines = render_table(head, rows, numeric=numeric, wrap={0, 3}, width=width - 3)
+        return ["   " + line for line in lines]
+
+    return lay
+
+
+def fit_lines_text(text: str, width: int | None) -> str:
+    """Text whose long lines are wrapped at ``width`` under their indent."""
+    return "\n".join(fit_lines(text.rstrip("\n").split("\n"), width)) + "\n"
 
 
 def _backend(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -105,14 +114,18 @@ def _backend(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.workers < 1:
         raise ValueError("--workers must be at least 1")
     if args.scheduler:
+        from scenarios.whatif.runner import import_distributed
+
+        import_distributed()  # the missing extra in one line, before any run starts
         return args.scheduler, None
     if args.dask:
-        from distributed import Client, LocalCluster
+        from scenarios.whatif.runner import import_distributed
 
-        cluster = LocalCluster(
+        distributed = import_distributed()
+        cluster = distributed.LocalCluster(
             n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
         )
-        return Client(cluster), cluster
+        return distributed.Client(cluster), cluster
     return None, None
 
 
@@ -123,6 +136,7 @@ def _run(args: argparse.Namespace) -> int:
 
     file = load_scenario_file(args.scenario)
     scheduler, cluster = _backend(args)
+    progress = None if args.quiet else RunProgress("scenario run")
     try:
         state = run_scenarios(
             file,
@@ -130,9 +144,12 @@ def _run(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=scheduler,
             out=args.out,
-            progress=None if args.quiet else _Progress("scenario run"),
+            progress=progress,
+            announce=None if progress is None else progress.announce,
         )
     finally:
+        if progress is not None:
+            progress.close()
         if cluster is not None:
             scheduler.close()
             cluster.close()
@@ -143,7 +160,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        sys.stdout.write(table(data))
+        sys.stdout.write(fit_lines_text(table(data, _layout()), terminal_width()))
     if args.out is not None:
         out: Path = args.out
         out.mkdir(parents=True, exist_ok=True)
@@ -167,13 +184,14 @@ def _run(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     from scenarios.whatif.config import load_scenario_file
-    from scenarios.whatif.plan import parse_target, plan_capacity, plan_table
+    from scenarios.whatif.plan import parse_target, plan_capacity, plan_html, plan_table
 
     file = load_scenario_file(args.scenario)
     target = parse_target(args.target)
     if args.rounds < 1:
         raise ValueError("--rounds must be at least 1")
     scheduler, cluster = _backend(args)
+    progress = None if args.quiet else RunProgress("scenario plan")
     try:
         result = plan_capacity(
             file,
@@ -182,8 +200,9 @@ def _plan(args: argparse.Namespace) -> int:
             workers=args.workers,
             scheduler=scheduler,
             max_rounds=args.rounds,
-            progress=None if args.quiet else _Progress("scenario plan"),
+            progress=progress,
             out=args.out,
+            announce=None if progress is None else progress.announce,
         )
     except KeyboardInterrupt:
         again = (
@@ -194,6 +213,8 @@ def _plan(args: argparse.Namespace) -> int:
         sys.stderr.write(f"placematch scenario plan: interrupted{again}\n")
         return 130
     finally:
+        if progress is not None:
+            progress.close()
         if cluster is not None:
             scheduler.close()
             cluster.close()
@@ -201,9 +222,10 @@ def _plan(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        sys.stdout.write(plan_table(result))
+        sys.stdout.write(fit_lines_text(plan_table(result), terminal_width()))
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "plan.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         (args.out / "plan.csv").write_text(result.to_csv(), encoding="utf-8")
+        (args.out / "plan.html").write_text(plan_html(result), encoding="utf-8")
     return 0 if result.reached else 1

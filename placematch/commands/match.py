@@ -17,6 +17,7 @@ from matcher.casefolder import load_case_folder
 from placematch.commands._args import whole_number
 from placematch.commands._dates import add_on, dated
 from placematch.commands._paths import input_file, output_file
+from placematch.commands._table import fit_lines, terminal_width
 
 if TYPE_CHECKING:
     from matcher.optimiser import SolverParameters
@@ -152,7 +153,8 @@ def run(args: argparse.Namespace) -> int:
         print(text)
     else:
         print(f"Match of {args.folder}")
-        print(result.summary())
+        # Long reasons wrap under their indent on a terminal (a pipe keeps whole lines).
+        print("\n".join(fit_lines(result.summary().split("\n"), terminal_width())))
         if args.out is not None:
             print(f"\nResult written to {args.out}")
     return 0

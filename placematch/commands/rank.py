@@ -31,6 +31,7 @@ from matcher.rank import (
 from matcher.rules import DeclinedByProvider
 from placematch.commands._args import whole_number
 from placematch.commands._dates import add_on, dated
+from placematch.commands._table import fit_lines, render_table, terminal_width
 
 #: Short column headers of the factors in the table.
 SHORT: dict[str, str] = {
@@ -126,13 +127,121 @@ def _miles(value: float | None) -> str:
 
 
 def render_ranking(
-    ranking: Ranking, *, excluded: bool = False, weekly_cost: Mapping[str, int] | None = None
+    ranking: Ranking,
+    *,
+    excluded: bool = False,
+    weekly_cost: Mapping[str, int] | None = None,
+    width: int | None = None,
 ) -> str:
     """The human table printed by ``placematch rank`` (``excluded``: list each exclusion;
-    ``weekly_cost``: vacancy id -> weekly cost in pounds, a column when given)."""
+    ``weekly_cost``: vacancy id -> weekly cost in pounds, a column when given; ``width``:
+    the terminal's columns to fit, or None for the natural width)."""
     # The factors the options were scored on: without residents.csv, not those about residents.
     scored = {f.factor for o in ranking.options[:1] for f in o.factors}
     names = [f.name for f in DEFAULT_FACTORS if not scored or f.name in scored]
+    every = list(names)
+    costs = weekly_cost is not None
+    zero: list[str] = []
+    if width is not None and ranking.options:
+        head, rows = _rows(ranking, names, weekly_cost)
+        if max(len(line) for line in render_table(head, rows)) > width:
+            # Too wide for the terminal: a factor worth 0 to every option shown tells
+            # nothing in a column (the legend below still names it).
+            zero = [n for n in names if all(o.points_of(n) == 0 for o in ranking.options)]
+            names = [n for n in names if n not in zero]
+    head, rows = _rows(ranking, names, weekly_cost)
+    answers = any(o.response is not None for o in ranking.options)
+    shown = len(ranking.options)
+    lines = [
+        f"Child {ranking.child_id}: {ranking.n_eligible} eligible "
+        + ("vacancy" if ranking.n_eligible == 1 else "vacancies")
+        + (f" (best {shown} shown)" if shown < ranking.n_eligible else "")
+    ]
+    if rows:
+        numeric = set(range(3, 4 + len(names) + 2 + costs))
+        table = render_table(head, rows, numeric=numeric)
+        if width is not None and max(len(line) for line in table) > width:
+            table = _stacked(head, rows, n_points=4 + len(names), width=width)
+        lines.extend(table)
+        if zero:
+            lines.append(
+                "0 points for every option shown (no column): "
+                + ", ".join(SHORT.get(n, n) for n in zero)
+                + "."
+            )
+        lines.append(
+            "* connected-person carer (top tier, s22C(7)(a)). In area: in, adj (an adjoining "
+            "authority) or out."
+            + (" £/week: the vacancy's weekly cost." if costs else "")
+            + (
+                " Response: the provider's answer to the referral; among equal points an "
+                "offer comes first, then consider."
+                if answers
+                else ""
+            )
+        )
+        lines.extend(_factor_legend(every))
+        first = ranking.options[0]
+        if first.distance_miles is None:
+            # No home postcode: the distance columns show '-'; say why, once.
+            home = next((f for f in first.factors if f.factor == "near_home"), None)
+            if home is not None:
+                lines.append(f"Near home: {home.reason}")
+    else:
+        lines.append("No eligible vacancy.")
+    total = sum(ranking.excluded.values())
+    noun = "vacancy" if total == 1 else "vacancies"
+    lines.append(f"Excluded: {total} {noun}" + (":" if total else "."))
+    for rule, n in ranking.excluded.items():
+        lines.append(f"  {n:>4} by {rule} ({ranking.sources[rule]})")
+    if excluded and ranking.exclusions:
+        id_width = max(len(e.vacancy_id) for e in ranking.exclusions)
+        lines.append("Excluded vacancies:")
+        for e in ranking.exclusions:
+            lines.append(f"  {e.vacancy_id:<{id_width}}  {e.rule}: {e.reason}")
+    elif DeclinedByProvider.name in ranking.excluded:
+        # Declines are listed whatever --excluded says: the officer needs their reasons.
+        declined = [e for e in ranking.exclusions if e.rule == DeclinedByProvider.name]
+        id_width = max(len(e.vacancy_id) for e in declined)
+        lines.append("Declined by the provider:")
+        for e in declined:
+            lines.append(f"  {e.vacancy_id:<{id_width}}  {e.reason}")
+    return "\n".join(fit_lines(lines, width))
+
+
+#: The words of a detail line of a stacked ranking, by column header.
+_DETAIL = {
+    "miles": lambda v: f"{v} miles from home",
+    "school mi": lambda v: f"school {v} miles",
+    "£/week": lambda v: f"£{v} a week",
+    "in area": lambda v: {"in": "in area", "adj": "adjoining authority"}.get(v, "out of area"),
+    "sign-offs": lambda v: f"sign-offs: {'none' if v == '-' else v}",
+    "response": lambda v: f"response: {v}",
+}
+
+
+def _stacked(
+    head: Sequence[str], rows: Sequence[Sequence[str]], *, n_points: int, width: int
+) -> list[str]:
+    """A ranking too wide for the terminal: the points on one line per option, and its
+    distances, cost, area and sign-offs on the line below (wrapped to ``width``)."""
+    table = render_table(
+        head[:n_points], [r[:n_points] for r in rows], numeric=set(range(3, n_points))
+    )
+    out = [table[0]]
+    for line, row in zip(table[1:], rows, strict=True):
+        out.append(line)
+        detail = ", ".join(
+            _DETAIL[h](v) for h, v in zip(head[n_points:], row[n_points:], strict=True)
+        )
+        out.extend(fit_lines(["     " + detail], width))
+    return out
+
+
+def _rows(
+    ranking: Ranking, names: Sequence[str], weekly_cost: Mapping[str, int] | None
+) -> tuple[list[str], list[list[str]]]:
+    """The ranking table's header and rows with the factor columns ``names``."""
     costs = weekly_cost is not None
     head = ["#", "vacancy", "type", "total", *(SHORT.get(n, n) for n in names)]
     head += ["miles", "school mi", *(["£/week"] if costs else []), "in area", "sign-offs"]
@@ -159,58 +268,7 @@ def render_ranking(
                 *([_answer(o)] if answers else []),
             ]
         )
-    shown = len(ranking.options)
-    lines = [
-        f"Child {ranking.child_id}: {ranking.n_eligible} eligible "
-        + ("vacancy" if ranking.n_eligible == 1 else "vacancies")
-        + (f" (best {shown} shown)" if shown < ranking.n_eligible else "")
-    ]
-    if rows:
-        widths = [max(len(r[j]) for r in [head, *rows]) for j in range(len(head))]
-        numeric = set(range(3, 4 + len(names) + 2 + costs))
-        for r in [head, *rows]:
-            cells = [
-                c.rjust(widths[j]) if j in numeric else c.ljust(widths[j]) for j, c in enumerate(r)
-            ]
-            lines.append("  ".join(cells).rstrip())
-        lines.append(
-            "* connected-person carer (top tier, s22C(7)(a)). In area: in, adj (an adjoining "
-            "authority) or out."
-            + (" £/week: the vacancy's weekly cost." if costs else "")
-            + (
-                " Response: the provider's answer to the referral; among equal points an "
-                "offer comes first, then consider."
-                if answers
-                else ""
-            )
-        )
-        lines.extend(_factor_legend(names))
-        first = ranking.options[0]
-        if first.distance_miles is None:
-            # No home postcode: the distance columns show '-'; say why, once.
-            home = next((f for f in first.factors if f.factor == "near_home"), None)
-            if home is not None:
-                lines.append(f"Near home: {home.reason}")
-    else:
-        lines.append("No eligible vacancy.")
-    total = sum(ranking.excluded.values())
-    noun = "vacancy" if total == 1 else "vacancies"
-    lines.append(f"Excluded: {total} {noun}" + (":" if total else "."))
-    for rule, n in ranking.excluded.items():
-        lines.append(f"  {n:>4} by {rule} ({ranking.sources[rule]})")
-    if excluded and ranking.exclusions:
-        width = max(len(e.vacancy_id) for e in ranking.exclusions)
-        lines.append("Excluded vacancies:")
-        for e in ranking.exclusions:
-            lines.append(f"  {e.vacancy_id:<{width}}  {e.rule}: {e.reason}")
-    elif DeclinedByProvider.name in ranking.excluded:
-        # Declines are listed whatever --excluded says: the officer needs their reasons.
-        declined = [e for e in ranking.exclusions if e.rule == DeclinedByProvider.name]
-        width = max(len(e.vacancy_id) for e in declined)
-        lines.append("Declined by the provider:")
-        for e in declined:
-            lines.append(f"  {e.vacancy_id:<{width}}  {e.reason}")
-    return "\n".join(lines)
+    return head, rows
 
 
 def _factor_legend(names: Sequence[str]) -> list[str]:
@@ -299,7 +357,11 @@ def run_rank(args: argparse.Namespace) -> int:
             data["free_within_days"] = [s.to_dict() for s in found]
         print(json.dumps(data, indent=2))
     else:
-        print(render_ranking(ranking, excluded=args.excluded, weekly_cost=cost))
+        print(
+            render_ranking(
+                ranking, excluded=args.excluded, weekly_cost=cost, width=terminal_width()
+            )
+        )
         if days:
             print(render_soon_free(day, found, days))
     return 0

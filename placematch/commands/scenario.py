@@ -15,9 +15,10 @@ import argparse
 import datetime as dt
 import json
 import sys
-import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
+
+from placematch.commands._progress import RunProgress
 
 #: Stochastic work (runs x steps) above which progress is shown on stderr.
 _PROGRESS_WORK = 20_000
@@ -104,28 +105,14 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
-class _Progress:
-    """Progress of long runs on stderr: one line, rewritten."""
-
-    def __init__(self, label: str, stream: TextIO) -> None:
-        self.label = label
-        self.stream = stream
-        self.started = time.perf_counter()
-
-    def __call__(self, done: int, total: int) -> None:
-        elapsed = time.perf_counter() - self.started
-        line = f"{self.label}: {done}/{total} runs, {elapsed:.1f} s"
-        if self.stream.isatty():
-            self.stream.write("\r" + line + ("\n" if done >= total else ""))
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-
-def _progress(args: argparse.Namespace, work: int, label: str) -> _Progress | None:
-    if args.quiet or work < _PROGRESS_WORK:
+def _progress(args: argparse.Namespace, runs: int, months: int, label: str) -> RunProgress | None:
+    """A progress bar on stderr for long work, after a line saying what will run."""
+    if args.quiet or runs * months < _PROGRESS_WORK:
         return None
-    return _Progress(label, sys.stderr)
+    progress = RunProgress(label)
+    # The runs are simulated together, vectorised, in this process: one worker.
+    progress.announce(f"{runs} runs on 1 worker (this process, vectorised)")
+    return progress
 
 
 def _emit(
@@ -146,7 +133,12 @@ def _emit(
 def _forecast(args: argparse.Namespace) -> int:
     from scenarios.forecast import report
     from scenarios.forecast.config import load_config
-    from scenarios.forecast.runner import run_statement, run_stochastic
+    from scenarios.forecast.runner import (
+        load_history,
+        recorded_counts,
+        run_statement,
+        run_stochastic,
+    )
 
     source = str(args.config)
     config = load_config(args.config)
@@ -167,7 +159,8 @@ def _forecast(args: argparse.Namespace) -> int:
     if runs < 1:
         raise ValueError("--runs must be at least 1")
     months = config.forecast.horizon_months or 24
-    progress = _progress(args, runs * months, "forecast")
+    progress = _progress(args, runs, months, "forecast")
+    history = load_history(config, args.config.parent, source=source)
     forecast = run_stochastic(
         config,
         args.config.parent,
@@ -175,6 +168,7 @@ def _forecast(args: argparse.Namespace) -> int:
         runs=runs,
         seed=args.seed,
         progress=progress,
+        history=history,
     )
     data = report.stochastic_json(forecast)
     data["name"] = config.forecast.name
@@ -183,7 +177,11 @@ def _forecast(args: argparse.Namespace) -> int:
         data,
         report.stochastic_table(forecast, name=config.forecast.name),
         report.stochastic_csv(forecast),
-        report.stochastic_html(forecast, name=config.forecast.name),
+        report.stochastic_html(
+            forecast,
+            name=config.forecast.name,
+            history=recorded_counts(history, forecast.dates[0]),
+        ),
     )
     return 0
 
@@ -191,13 +189,18 @@ def _forecast(args: argparse.Namespace) -> int:
 def _backtest(args: argparse.Namespace) -> int:
     from scenarios.forecast import report
     from scenarios.forecast.config import load_config
-    from scenarios.forecast.runner import run_backtest
+    from scenarios.forecast.runner import load_history, recorded_counts, run_backtest
 
     config = load_config(args.config)
     runs = args.runs if args.runs is not None else config.forecast.runs
     if runs < 1:
         raise ValueError("--runs must be at least 1")
-    progress = _progress(args, runs * (config.forecast.horizon_months or 24), "backtest")
+    progress = _progress(args, runs, config.forecast.horizon_months or 24, "backtest")
+    history = (
+        load_history(config, args.config.parent, source=str(args.config))
+        if config.data is not None
+        else None  # run_backtest says what is missing
+    )
     result = run_backtest(
         config,
         args.config.parent,
@@ -206,6 +209,7 @@ def _backtest(args: argparse.Namespace) -> int:
         runs=runs,
         seed=args.seed,
         progress=progress,
+        history=history,
     )
     name = config.forecast.name
     data = report.backtest_json(result)
@@ -215,6 +219,12 @@ def _backtest(args: argparse.Namespace) -> int:
         data,
         report.backtest_table(result, name=name),
         report.backtest_csv(result),
-        report.backtest_html(result, name=name),
+        report.backtest_html(
+            result,
+            name=name,
+            history=None
+            if history is None
+            else recorded_counts(history.truncated(result.at), result.dates[0]),
+        ),
     )
     return 0

@@ -1,8 +1,10 @@
 """Forecast output: terminal tables, JSON, CSV and a self-contained HTML report.
 
-The HTML report draws one chart per placement group as inline SVG (no scripts, no web
-fonts, no tiles): it opens offline. A stochastic forecast is drawn as a fan chart (P10-P95
-band, P10-P80 band, median line); a statement forecast as a line.
+The HTML report draws one chart per placement group with matplotlib as inline SVG
+(:mod:`scenarios.charts`; no scripts, no web fonts, no tiles): it opens offline. A
+stochastic forecast is drawn as a fan chart (the recorded months before it, P10-P95 band,
+P10-P80 band, median line) on dated, labelled axes with whole-number counts; a statement
+forecast as a line. Too few runs for the bands are warned about on the page.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from matcher.placement_types import SufficiencyGroup
+from scenarios.charts import band_warning, fan_svg
 from scenarios.forecast.backtest import BacktestResult
 from scenarios.forecast.rates import EXIT_ROUTES, STREAMS
 from scenarios.forecast.statement import GROUPS, StatementForecast
@@ -30,6 +33,9 @@ PLACE_GROUPS: tuple[SufficiencyGroup, ...] = (
     SufficiencyGroup.FOSTERING,
     SufficiencyGroup.SUPPORTED_ACCOMMODATION,
 )
+
+#: Recorded counts before a forecast: month starts and ``(dates, group + total)``.
+Recorded = tuple[Sequence[dt.date], np.ndarray]
 
 _LABELS = {
     SufficiencyGroup.FOSTERING: "Fostering",
@@ -267,12 +273,13 @@ def statement_html(result: StatementForecast) -> str:
     """The HTML report of a statement forecast: a chart per group, the table and flags."""
     spec = result.spec
     charts = [
-        fan_chart_svg(
+        fan_svg(
             result.dates,
             median=result.counts[g].astype(float),
             title=f"{_LABELS[g]} ({spec.shares[g].kind.value})",
+            prefix=f"statement-{j}",
         )
-        for g in GROUPS
+        for j, g in enumerate(GROUPS)
     ]
     rows = [
         [
@@ -431,7 +438,12 @@ def stochastic_csv(result: StochasticForecast) -> str:
 
 
 def _fan(
-    dates: Sequence[dt.date], table: np.ndarray, qs: Sequence[float], j: int, title: str, **kw: Any
+    dates: Sequence[dt.date],
+    table: np.ndarray,
+    qs: Sequence[float],
+    j: int,
+    title: str,
+    history: Recorded | None = None,
 ) -> str:
     idx = {q: i for i, q in enumerate(qs)}
     bands = []
@@ -440,17 +452,35 @@ def _fan(
     if 0.1 in idx and 0.8 in idx:
         bands.append((table[idx[0.1], :, j], table[idx[0.8], :, j], "P10-P80"))
     median = table[idx.get(0.5, len(qs) // 2), :, j]
-    return fan_chart_svg(dates, median=median, bands=bands, title=title, **kw)
+    return fan_svg(
+        dates,
+        median=median,
+        bands=bands,
+        history=None if history is None else (history[0], history[1][:, j]),
+        title=title,
+        prefix=f"fan-{j}",
+    )
 
 
-def stochastic_html(result: StochasticForecast, *, name: str = "") -> str:
-    """The HTML report of a stochastic forecast: a fan chart per group and the tables."""
+def _warnings(runs: int, band: str) -> str:
+    few = band_warning(runs, band)
+    return f'<p class="flag">&#9888; {html.escape(few)}</p>' if few else ""
+
+
+def stochastic_html(
+    result: StochasticForecast, *, name: str = "", history: Recorded | None = None
+) -> str:
+    """The HTML report of a stochastic forecast: a fan chart per group and the tables.
+
+    ``history``: the recorded counts before the start (dates, ``(dates, group + total)``,
+    from :func:`scenarios.forecast.runner.recorded_counts`), drawn before each fan.
+    """
     spec = result.spec
     qs = spec.quantiles
     table = result.quantile_counts(qs)
-    charts = [_fan(result.dates, table, qs, j, _LABELS[g]) for j, g in enumerate(GROUPS)] + [
-        _fan(result.dates, table, qs, len(GROUPS), "All children in care")
-    ]
+    charts = [
+        _fan(result.dates, table, qs, j, _LABELS[g], history) for j, g in enumerate(GROUPS)
+    ] + [_fan(result.dates, table, qs, len(GROUPS), "All children in care", history)]
     need = result.places_needed()
     start = result.start_counts()
     rows = [
@@ -465,6 +495,7 @@ def stochastic_html(result: StochasticForecast, *, name: str = "") -> str:
     ]
     level = f"P{round(spec.service_level * 100):d}"
     sections = [
+        _warnings(spec.runs, "P10-P95") if 0.95 in qs else _warnings(spec.runs, "P10-P80"),
         '<div class="charts">' + "".join(charts) + "</div>",
         f"<h2>At {result.dates[-1].isoformat()}</h2>",
         html_table(
@@ -479,7 +510,7 @@ def stochastic_html(result: StochasticForecast, *, name: str = "") -> str:
         "end": result.dates[-1].isoformat(),
         "runs": f"{spec.runs} ({spec.step}ly steps, seed {spec.seed})",
         "rate uncertainty": "on" if spec.rate_uncertainty else "off",
-        "bands": "dark line: median; shaded: P10-P80 and P10-P95",
+        "bands": "black line: recorded; dark line: median; shaded: P10-P80 and P10-P95",
     }
     return html_page(name or "Stochastic forecast", sections, meta=meta)
 
@@ -593,21 +624,26 @@ def backtest_csv(result: BacktestResult) -> str:
     return buf.getvalue()
 
 
-def backtest_html(result: BacktestResult, *, name: str = "") -> str:
-    """The HTML report of a back-test: fans with the actual counts as dots."""
+def backtest_html(
+    result: BacktestResult, *, name: str = "", history: Recorded | None = None
+) -> str:
+    """The HTML report of a back-test: fans with the actual counts as dots, after the
+    recorded history the model was fitted on (``history``, as for :func:`stochastic_html`)."""
     title = f"Back-test: {name}" if name else "Forecast back-test"
     names = [_LABELS[g] for g in GROUPS] + ["All children in care"]
     q = result.forecast.quantile_counts((0.1, 0.5, 0.95))
     charts = []
     for j, name in enumerate(names):
         charts.append(
-            fan_chart_svg(
+            fan_svg(
                 result.dates,
                 median=q[1, :, j],
                 bands=[(q[0, :, j], q[2, :, j], "P10-P95")],
+                history=None if history is None else (history[0], history[1][:, j]),
                 actual=(result.dates, result.actual[:, j]),
                 naive=result.naive[:, j],
                 title=name,
+                prefix=f"backtest-{j}",
             )
         )
     keys = [g.value for g in GROUPS] + ["total"]
@@ -623,6 +659,7 @@ def backtest_html(result: BacktestResult, *, name: str = "") -> str:
         for j, k in enumerate(keys)
     ]
     sections = [
+        _warnings(result.forecast.spec.runs, "P10-P95"),
         '<div class="charts">' + "".join(charts) + "</div>",
         html_table(["series", "MAE", "naive MAE", "MAPE %", "naive MAPE %", "P10-P95 cover"], rows),
         "<p>Dots: what happened. Dashed: a straight line through the last months before the "

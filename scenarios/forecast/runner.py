@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from matcher.ssda903 import read_episodes, read_header, read_uasc
 from scenarios.forecast.backtest import BacktestResult, backtest
 from scenarios.forecast.config import (
@@ -23,6 +25,7 @@ from scenarios.forecast.rates import (
     census,
     estimate_rates,
     observe,
+    stock_series,
 )
 from scenarios.forecast.statement import StatementForecast, add_months, forecast_statement
 from scenarios.forecast.stock_flow import (
@@ -32,6 +35,27 @@ from scenarios.forecast.stock_flow import (
     expected_forecast,
     simulate,
 )
+
+
+def recorded_counts(
+    history: CareHistory, end: dt.date, *, months: int = 24
+) -> tuple[tuple[dt.date, ...], np.ndarray]:
+    """Children in care by group (and in all, last column) at each month start, for up to
+    ``months`` months to ``end``: the history a fan chart draws before its forecast.
+
+    Months before the data's first complete month are left out (only the children still in
+    care at the first return are seen there).
+    """
+    first = max(history.first_month, add_months(_month(end), -months))
+    dates: list[dt.date] = []
+    day = first
+    while day <= end:
+        dates.append(day)
+        day = add_months(day, 1)
+    if not dates:
+        return (), np.zeros((0, 0))
+    counts = stock_series(history, dates).astype(float)
+    return tuple(dates), np.concatenate([counts, counts.sum(axis=1, keepdims=True)], axis=1)
 
 
 def run_statement(config: ForecastFile, *, source: str = "<config>") -> StatementForecast:
@@ -148,9 +172,10 @@ def run_stochastic(
     runs: int | None = None,
     seed: int | None = None,
     progress: Progress | None = None,
+    history: CareHistory | None = None,
 ) -> StochasticForecast:
-    """Run a stochastic-mode configuration."""
-    setup = stochastic_setup(config, base, source=source, runs=runs, seed=seed)
+    """Run a stochastic-mode configuration (``history``: the data, if already loaded)."""
+    setup = stochastic_setup(config, base, source=source, runs=runs, seed=seed, history=history)
     if not config.rates.randomness:
         return expected_forecast(setup.rates, setup.population, setup.spec)
     return simulate(setup.rates, setup.population, setup.spec, progress=progress)
@@ -165,14 +190,16 @@ def run_backtest(
     runs: int | None = None,
     seed: int | None = None,
     progress: Progress | None = None,
+    history: CareHistory | None = None,
 ) -> BacktestResult:
-    """Back-test a stochastic configuration at ``at`` (or ``backtest.at``)."""
+    """Back-test a stochastic configuration at ``at`` (or ``backtest.at``); ``history``:
+    the data, if already loaded."""
     if config.data is None:
         raise ForecastConfigError(f"{source}: data: a back-test needs a [data] table")
     cut = at or (config.backtest.at if config.backtest else None)
     if cut is None:
         raise ForecastConfigError(f"{source}: backtest.at: give a cut-off date (or --at)")
-    hist = load_history(config, base, source=source)
+    hist = history or load_history(config, base, source=source)
     f = config.forecast
     r = config.rates
     horizon = f.horizon_months or 600

@@ -14,9 +14,12 @@ runner pickles to its workers.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,6 +39,7 @@ __all__ = [
     "ScenarioFile",
     "Source",
     "Variant",
+    "did_you_mean",
     "load_scenario_file",
     "parse_scenario_file",
 ]
@@ -356,6 +360,37 @@ class _File(_Model):
     plan: _PlanSection = _PlanSection()
 
 
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean X?)`` for the closest of ``choices`` to ``word``, or nothing.
+
+    Spelling is compared without case, as forecast configuration errors do.
+    """
+    by_fold = {c.casefold(): c for c in sorted(set(choices))}
+    close = difflib.get_close_matches(word.casefold(), list(by_fold), n=1, cutoff=0.75)
+    return f" (did you mean {by_fold[close[0]]}?)" if close else ""
+
+
+def _known_keys() -> frozenset[str]:
+    """Every key any table of a scenario file may hold."""
+    keys: set[str] = set()
+    todo: list[type[BaseModel]] = [_Model]
+    while todo:
+        model = todo.pop()
+        keys.update(model.model_fields)
+        todo.extend(model.__subclasses__())
+    return frozenset(keys)
+
+
+def _pydantic_message(err: Any) -> str:
+    """One pydantic error in the words of a scenario file, with "did you mean"."""
+    if err["type"] == "extra_forbidden" and err["loc"]:
+        return "unknown key" + did_you_mean(str(err["loc"][-1]), _known_keys())
+    if err["type"] == "literal_error" and isinstance(err.get("input"), str):
+        expected = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+        return str(err["msg"]) + did_you_mean(err["input"], expected)
+    return str(err["msg"])
+
+
 def _key(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
@@ -371,13 +406,13 @@ def _check_add(a: _AddSection, key: str, source: str) -> None:
     types = [str(t) for t in PlacementType]
     if a.placement_type not in types:
         raise ScenarioConfigError(
-            f"{source}: {key}.placement_type: {a.placement_type!r} is not a placement type; "
-            f"expected one of {', '.join(types)}"
+            f"{source}: {key}.placement_type: {a.placement_type!r} is not a placement type"
+            f"{did_you_mean(a.placement_type, types)}; expected one of {', '.join(types)}"
         )
     if isinstance(a.where, str) and a.where not in _WHERE:
         raise ScenarioConfigError(
-            f'{source}: {key}.where: {a.where!r}: expected "supply", "children" or a list '
-            "of district names"
+            f"{source}: {key}.where: {a.where!r}{did_you_mean(a.where, _WHERE)}: expected "
+            '"supply", "children" or a list of district names'
         )
     if isinstance(a.where, list) and not a.where:
         raise ScenarioConfigError(f"{source}: {key}.where: an empty list of districts")
@@ -387,8 +422,8 @@ def _check_add(a: _AddSection, key: str, source: str) -> None:
     for k, cap in enumerate(a.capabilities or []):
         if cap not in known:
             raise ScenarioConfigError(
-                f"{source}: {key}.capabilities[{k}]: unknown capability {cap!r}; expected one "
-                f"of {', '.join(known)}"
+                f"{source}: {key}.capabilities[{k}]: unknown capability {cap!r}"
+                f"{did_you_mean(cap, known)}; expected one of {', '.join(known)}"
             )
 
 
@@ -498,8 +533,12 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
     try:
         f = _File.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ScenarioConfigError(f"{source}: {_key(first['loc'])}: {first['msg']}") from None
+        errors = exc.errors()
+        # A misspelt key also leaves its table short of that key: the spelling is the cause.
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        raise ScenarioConfigError(
+            f"{source}: {_key(first['loc'])}: {_pydantic_message(first)}"
+        ) from None
     try:
         variants = []
         names: set[str] = {"baseline"}
@@ -532,6 +571,7 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
                     raise ScenarioConfigError(
                         f"{source}: scenarios[{i}].reregister[{k}].placement_type: "
                         f"{r.placement_type!r} is not a placement type"
+                        f"{did_you_mean(r.placement_type, [str(t) for t in PlacementType])}"
                     )
             rereg = tuple(Reregister(r.vacancy_id, r.placement_type) for r in v.reregister)
             variants.append(
@@ -558,6 +598,7 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
             except ValueError:
                 raise ScenarioConfigError(
                     f"{source}: plan.types: {t!r} is not a placement type"
+                    f"{did_you_mean(t, [str(x) for x in PlacementType])}"
                 ) from None
         demand = _checked_demand(f.demand, p.parent, source)
         if demand.horizon_months == 0:

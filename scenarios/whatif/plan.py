@@ -42,9 +42,17 @@ import numpy as np
 
 from scenarios.whatif.config import HOME_DEFAULTS, AddBeds, ScenarioFile, Variant
 from scenarios.whatif.runner import RunRecord, run_one, run_scenarios
-from scenarios.whatif.supply import check_file, district_names
+from scenarios.whatif.supply import check_file, district_centres, district_names
 
-__all__ = ["PlanResult", "Target", "meets", "parse_target", "plan_capacity", "plan_table"]
+__all__ = [
+    "PlanResult",
+    "Target",
+    "meets",
+    "parse_target",
+    "plan_capacity",
+    "plan_html",
+    "plan_table",
+]
 
 _PCT_KEYS = {
     "within_20": "within_20_miles_pct",
@@ -271,8 +279,12 @@ def plan_capacity(
     progress: Callable[[int, int], None] | None = None,
     out: str | Path | None = None,
     task: Callable[[ScenarioFile, int], RunRecord] | None = None,
+    announce: Callable[[str, int], None] | None = None,
 ) -> PlanResult:
     """Find a small set of added beds that reaches ``target`` (see the module docstring).
+
+    ``announce`` is called before each round's first run with a sentence naming the round
+    (see :func:`scenarios.whatif.runner.run_scenarios`).
 
     With ``out``, every round's finished runs are kept in ``out/runs.jsonl`` (each round's
     homes make its own key), so a plan that was interrupted resumes where it stopped: the
@@ -303,6 +315,14 @@ def plan_capacity(
     for rnd in range(max_rounds + 1):
         variant = _variant(file, homes_added, info)
         f = replace(file, variants=(variant,))
+        beds_now = sum(c * _beds_of(k) for k, c in homes_added.items())
+
+        def say(text: str, done: int, rnd: int = rnd, beds_now: int = beds_now) -> None:
+            if announce is not None:
+                announce(
+                    f"round {rnd} (rounds 0 to {max_rounds}), {beds_now} beds added: {text}", done
+                )
+
         state = run_scenarios(
             f,
             runs=n,
@@ -311,6 +331,7 @@ def plan_capacity(
             out=out,
             progress=progress,
             task=task,
+            announce=say,
         )
         if state.interrupted or not state.complete:
             raise KeyboardInterrupt
@@ -414,3 +435,85 @@ def plan_table(result: PlanResult) -> str:
             f"within 20 miles P50 {rd['within_20_miles_pct_p50']:.1f}%"
         )
     return "\n".join(lines) + "\n"
+
+
+def plan_html(result: PlanResult) -> str:
+    """The plan as a self-contained HTML page: totals by type, the total weekly cost, the
+    table by type and district, the rounds, and a map of the beds by district.
+
+    Inline SVG from :mod:`scenarios.charts` only: no scripts, nothing fetched.
+    """
+    from html import escape
+
+    from scenarios.charts import MapDot, band_warning, map_extent, map_svg
+
+    data = result.to_json()
+    rows = result.rows()
+    by_type: dict[str, tuple[int, int]] = {}
+    for r in rows:
+        beds, cost = by_type.get(r["placement_type"], (0, 0))
+        by_type[r["placement_type"]] = (beds + r["beds"], cost + r["weekly_cost"])
+    total_cost = sum(cost for _, cost in by_type.values())
+    verdict = "reached" if result.reached else "NOT reached"
+    h = [
+        "<!doctype html><html lang='en-GB'><head><meta charset='utf-8'>",
+        f"<title>Capacity plan: {escape(result.target.text)}</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:1em auto;color:#222}"
+        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;"
+        "padding:2px 6px;text-align:right}th:first-child,td:first-child{text-align:left}"
+        ".warn{color:#a00}.big{font-size:1.3em}</style></head><body>",
+        f"<h1>Capacity plan for {escape(result.target.text)}</h1>",
+        f"<p class='big'><b>{result.beds:,} beds</b> added, <b>£{total_cost:,} a week</b> "
+        f"if full; target {verdict} in {100 * result.share_meeting:.0f}% of {result.runs} "
+        f"runs (90% lower confidence bound {100 * result.share_lower_90:.0f}%), after "
+        f"{len(result.rounds) - 1} round(s).</p>",
+        f"<p>{escape(_bound_text(data))}; {result.optimal_runs} of {result.runs} final runs "
+        "proven optimal.</p>",
+    ]
+    few = band_warning(result.runs, f"P{round(100 * result.target.level)} service level")
+    if few:
+        h.append(f"<p class='warn'>{escape(few)}</p>")
+    h.append("<h2>Totals by type</h2><table><tr><th>placement type</th><th>beds</th>")
+    h.append("<th>weekly cost if full</th></tr>")
+    for t, (beds, cost) in sorted(by_type.items()):
+        h.append(f"<tr><td>{escape(t)}</td><td>{beds:,}</td><td>£{cost:,}</td></tr>")
+    h.append(f"<tr><th>total</th><th>{result.beds:,}</th><th>£{total_cost:,}</th></tr></table>")
+    h.append("<h2>By type and district</h2><table><tr><th>placement type</th>")
+    h.append("<th>district</th><th>beds</th><th>weekly cost if full</th></tr>")
+    for r in rows:
+        h.append(
+            f"<tr><td>{escape(r['placement_type'])}</td><td>{escape(r['district'])}</td>"
+            f"<td>{r['beds']:,}</td><td>£{r['weekly_cost']:,}</td></tr>"
+        )
+    h.append("</table>")
+    if rows and result.la_code:
+        centres = district_centres(result.la_code)
+        dots = [
+            MapDot(*centres[r["district_code"]], r["beds"], r["placement_type"])
+            for r in rows
+            if r["district_code"] in centres
+        ]
+        svg = map_svg(
+            result.la_code,
+            dots,
+            extent=map_extent(result.la_code, dots),
+            title="Beds added, by district",
+            size_label="beds",
+            prefix="plan-map",
+        )
+        h.append(
+            f"<h2>Where</h2><figure>{svg}<figcaption>A dot per type and district, at the "
+            "median of the district's postcodes, sized by beds.</figcaption></figure>"
+        )
+    h.append("<h2>Rounds</h2><table><tr><th>round</th><th>beds added</th>")
+    h.append("<th>runs meeting the target</th><th>unplaced P50</th>")
+    h.append("<th>within 20 miles P50</th></tr>")
+    for rd in result.rounds:
+        h.append(
+            f"<tr><td>{rd['round']}</td><td>{rd['beds_added']:,}</td>"
+            f"<td>{100 * rd['share_meeting']:.0f}%</td><td>{rd['unplaced_p50']:.0f}</td>"
+            f"<td>{rd['within_20_miles_pct_p50']:.1f}%</td></tr>"
+        )
+    h.append("</table><p><small>Every child is synthetic unless a case folder was given.")
+    h.append("</small></p></body></html>")
+    return "\n".join(h) + "\n"

@@ -1,22 +1,23 @@
 """Reports of scenario runs: a table for the terminal, CSV, JSON and a self-contained HTML page.
 
-The HTML page has no scripts, fonts, tiles or links to the web: inline SVG only (interval
-"fan" charts of P10-P50-P90 per scenario, and offline maps from :mod:`geography.maps` of
-where beds are added and where children live, by postcode sector).
+The HTML page has no scripts, fonts, tiles or links to the web: inline SVG drawn by
+matplotlib (:mod:`scenarios.charts`): each measure's P10-P90 interval per scenario on a
+labelled axis (shares on one 0-100 axis), and maps, all on one extent, of where the children
+live (by postcode sector) and where each scenario adds beds.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import Counter
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
-__all__ = ["html_report", "runs_csv", "summary_csv", "table", "what_it_does"]
+from scenarios.charts import band_warning
 
-_COLOURS = ("#555555", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
+__all__ = ["html_report", "runs_csv", "summary_csv", "table", "what_it_does"]
 
 
 def _fmt(v: float | None, unit: str = "") -> str:
@@ -72,9 +73,26 @@ def what_it_does(data: dict[str, Any], scenario: dict[str, Any]) -> str:
     )
 
 
-def table(data: dict[str, Any]) -> str:
+#: Lays out a table: (header, rows, right-aligned columns) -> lines. The command line gives
+#: one that fits the terminal; without one the columns keep their natural widths.
+TableLayout = Callable[[list[str], list[list[str]], set[int]], list[str]]
+
+
+def _natural(head: list[str], rows: list[list[str]], numeric: set[int]) -> list[str]:
+    widths = [max(len(r[j]) for r in [head, *rows]) for j in range(len(head))]
+    return [
+        "   "
+        + "  ".join(
+            c.rjust(widths[j]) if j in numeric else c.ljust(widths[j]) for j, c in enumerate(r)
+        ).rstrip()
+        for r in [head, *rows]
+    ]
+
+
+def table(data: dict[str, Any], layout: TableLayout | None = None) -> str:
     """The terminal table: each measure's P50 [P10-P90] per scenario, and the paired
-    difference from the baseline."""
+    difference from the baseline (``layout``: how to lay out each scenario's table)."""
+    lay = layout or _natural
     out = [
         f"{data['name']}",
         f"{data['runs_done']} of {data['runs_requested']} runs, seed {data['seed']}, "
@@ -86,23 +104,33 @@ def table(data: dict[str, Any]) -> str:
         + ", ".join(f"{k} {v}" for k, v in data["demand"]["counts_run0"].items()),
         "",
     ]
+    few = band_warning(data["runs_done"])
+    if few:
+        out[-1:-1] = ["WARNING: " + few]
     for s in data["scenarios"]:
         added = ", ".join(f"+{v} {k}" for k, v in s["added_beds"].items()) or "no added beds"
         out.append(f"== {s['name']}: {added}")
         if s.get("stopped_by_wall_clock"):
             out.append("   " + _wall_clock_warning(s))
-        out.append(f"   {'measure':<32}{'P50':>12}{'P10 - P90':>24}    vs baseline P50 [P10, P90]")
+        head = ["measure", "P50", "P10 - P90"]
+        if s["difference"]:
+            head.append("vs baseline P50 [P10, P90]")
+        rows = []
         for m in data["metrics"]:
             q = s["metrics"][m["key"]]
-            band = f"{_fmt(q['p10'], m['unit'])} - {_fmt(q['p90'], m['unit'])}"
-            line = f"   {m['label']:<32}{_fmt(q['p50'], m['unit']):>12}{band:>24}"
+            row = [
+                m["label"],
+                _fmt(q["p50"], m["unit"]),
+                f"{_fmt(q['p10'], m['unit'])} - {_fmt(q['p90'], m['unit'])}",
+            ]
             if s["difference"]:
                 d = s["difference"][m["key"]]
-                line += (
-                    f"    {_signed(d['p50'], m['unit'])} "
+                row.append(
+                    f"{_signed(d['p50'], m['unit'])} "
                     f"[{_signed(d['p10'], m['unit'])}, {_signed(d['p90'], m['unit'])}]"
                 )
-            out.append(line)
+            rows.append(row)
+        out.extend(lay(head, rows, {1, 2}))
         if s["difference"]:
             gains = []
             for groups in s["splits"].values():
@@ -153,106 +181,90 @@ def runs_csv(data: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-def _interval_chart(data: dict[str, Any], key: str, label: str, unit: str) -> str:
-    """Horizontal P10-P90 bars with the P50 marked, one per scenario (a fan in one date)."""
-    rows = [(s["name"], s["metrics"][key]) for s in data["scenarios"]]
-    vals = [v for _, q in rows for v in (q["p10"], q["p90"]) if v is not None]
-    if not vals:
-        return ""
-    lo, hi = min(vals), max(vals)
-    if hi - lo < 1e-9:
-        lo, hi = lo - 1, hi + 1
-    pad = (hi - lo) * 0.08
-    lo, hi = lo - pad, hi + pad
-    width, left, row_h = 640, 230, 26
-    height = row_h * len(rows) + 34
+def _interval_charts(data: dict[str, Any]) -> str:
+    """Every measure's P10-P90 bar and P50 per scenario, shares on one 0-100 axis."""
+    from scenarios.charts import intervals_svg
 
-    def x(v: float) -> float:
-        return left + (width - left - 20) * (v - lo) / (hi - lo)
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="{escape(label)}">',
-        f'<text x="4" y="14" font-size="13" font-weight="bold">{escape(label)}</text>',
+    names = [s["name"] for s in data["scenarios"]]
+    measures = [
+        (
+            m["label"],
+            m["unit"],
+            [
+                (
+                    s["metrics"][m["key"]]["p10"],
+                    s["metrics"][m["key"]]["p50"],
+                    s["metrics"][m["key"]]["p90"],
+                )
+                for s in data["scenarios"]
+            ],
+        )
+        for m in data["metrics"]
     ]
-    for i, (name, q) in enumerate(rows):
-        y = 26 + i * row_h
-        colour = _COLOURS[i % len(_COLOURS)]
-        parts.append(f'<text x="4" y="{y + 13}" font-size="12">{escape(name[:32])}</text>')
-        if q["p10"] is None:
-            continue
-        parts.append(
-            f'<rect x="{x(q["p10"]):.1f}" y="{y + 3}" '
-            f'width="{max(1.0, x(q["p90"]) - x(q["p10"])):.1f}"'
-            f' height="14" fill="{colour}" fill-opacity="0.3"/>'
-        )
-        parts.append(
-            f'<line x1="{x(q["p50"]):.1f}" x2="{x(q["p50"]):.1f}" y1="{y + 1}" y2="{y + 19}" '
-            f'stroke="{colour}" stroke-width="3"/>'
-        )
-        parts.append(
-            f'<text x="{min(x(q["p90"]) + 4, width - 80):.1f}" y="{y + 14}" font-size="11">'
-            f"{escape(_fmt(q['p50'], unit))}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _own_ids(svg: str, n: int) -> str:
-    """Give an inline SVG's ``id`` values (and the ``url(#...)`` that use them) a suffix.
-
-    Every map from :func:`geography.maps.render_svg` names its clip path ``map``; in one page
-    the ids clash and every map is clipped to the first map's frame.
-    """
-    ids = re.findall(r'\bid="([^"]+)"', svg)
-    for old in sorted(set(ids), key=len, reverse=True):
-        new = f"{old}-{n}"
-        svg = svg.replace(f'id="{old}"', f'id="{new}"')
-        svg = svg.replace(f"url(#{old})", f"url(#{new})")
-        svg = svg.replace(f'href="#{old}"', f'href="#{new}"')
-    return svg
+    return intervals_svg(names, measures, prefix="intervals")
 
 
 def _maps(data: dict[str, Any]) -> str:
-    """Offline maps: added beds per scenario (first run), and children's homes by sector."""
+    """Offline maps: where the children live (by sector), and the beds each scenario adds
+    (run 0), all on one extent so that scenarios compare at a glance."""
     la = data.get("la_code")
     if not la or not data["runs"]:
         return ""
-    from geography.maps import MapPoint, render_svg
+    from geography.maps import MapPoint
+    from scenarios.charts import MapDot, map_extent, map_svg
 
-    out: list[str] = []
+    def dot(postcode: str, size: int, group: str) -> MapDot | None:
+        try:
+            p = MapPoint.at(postcode)
+        except ValueError:
+            return None
+        return MapDot(p.easting, p.northing, size, group)
+
     first = data["runs"][0]
-    sectors = data.get("child_sectors") or {}
-    if sectors:
-        pts = []
-        for sector, n in sorted(sectors.items()):
-            try:
-                pts.append(MapPoint.at(sector, label=str(n), group="children (by sector)"))
-            except ValueError:
-                continue
-        svg = render_svg(la, pts, width=560, title="Where the children live", point_labels=False)
-        svg = _own_ids(svg, len(out))
-        out.append(
-            f"<figure>{svg}<figcaption>Home postcode sectors of the children "
-            "at the horizon (run 0; separated migrant children have none).</figcaption></figure>"
+    children = [
+        d
+        for sector, n in sorted((data.get("child_sectors") or {}).items())
+        if (d := dot(sector, int(n), "children")) is not None
+    ]
+    beds = {
+        name: [
+            d
+            for h in homes
+            if (d := dot(h["postcode"], int(h["beds"]), h["placement_type"])) is not None
+        ]
+        for name, homes in first["added"].items()
+        if homes
+    }
+    extent = map_extent(la, [*children, *(d for ds in beds.values() for d in ds)])
+    out: list[str] = []
+    if children:
+        svg = map_svg(
+            la,
+            children,
+            extent=extent,
+            title="Where the children live",
+            size_label="children",
+            prefix="map-children",
         )
-    for name, homes in first["added"].items():
-        if not homes:
-            continue
-        pts = []
-        for h in homes:
-            try:
-                pts.append(
-                    MapPoint.at(h["postcode"], label=str(h["beds"]), group=h["placement_type"])
-                )
-            except ValueError:
-                continue
-        # The scenario's name goes in the caption: a long title runs under the legend.
-        svg = render_svg(la, pts, width=560, title="Beds added", point_labels=False)
-        svg = _own_ids(svg, len(out))
+        out.append(
+            f"<figure>{svg}<figcaption>Home postcode sectors of the children at the horizon "
+            "(run 0; separated migrant children have none); a dot's size is its number of "
+            "children.</figcaption></figure>"
+        )
+    biggest = max((d.size for ds in beds.values() for d in ds), default=1)
+    for i, (name, dots) in enumerate(beds.items()):
+        svg = map_svg(
+            la,
+            dots,
+            extent=extent,
+            biggest=biggest,
+            title=f"Beds added: {name}"[:60],
+            size_label="beds",
+            prefix=f"map-{i}",
+        )
         out.append(
             f"<figure>{svg}<figcaption>Beds added by <b>{escape(name)}</b>: new homes in "
-            "run 0, coloured by type.</figcaption></figure>"
+            "run 0, coloured by type, sized by beds.</figcaption></figure>"
         )
     return "\n".join(out)
 
@@ -284,6 +296,9 @@ def html_report(data: dict[str, Any]) -> str:
     ]
     if not data["complete"]:
         h.append("<p class='warn'>Incomplete: rerun the same command to resume.</p>")
+    few = band_warning(data["runs_done"])
+    if few:
+        h.append(f"<p class='warn'>{escape(few)}</p>")
     for s in data["scenarios"]:
         if s.get("stopped_by_wall_clock"):
             h.append(f"<p class='warn'>{escape(s['name'])}: {escape(_wall_clock_warning(s))}</p>")
@@ -321,9 +336,8 @@ def html_report(data: dict[str, Any]) -> str:
         h.append("<h2>What each scenario does</h2><ul>")
         h += [f"<li><b>{escape(n)}</b>: {escape(v)}</li>" for n, v in verdicts]
         h.append("</ul>")
-    h.append("<h2>Fan charts (P10-P90 band, P50 line)</h2>")
-    for m in data["metrics"]:
-        h.append(_interval_chart(data, m["key"], m["label"], m["unit"]))
+    h.append("<h2>Outcomes by scenario (P10-P90 bar, P50 dot)</h2>")
+    h.append(f"<figure>{_interval_charts(data)}</figure>")
     h.append("<h2>Who gains: fairness splits (P50 over runs)</h2>")
     for s in data["scenarios"]:
         h.append(

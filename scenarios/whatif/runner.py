@@ -44,7 +44,9 @@ if TYPE_CHECKING:
     from matcher.result import MatchResult
 
 __all__ = [
+    "DASK_EXTRA",
     "METRICS",
+    "MissingExtraError",
     "RunRecord",
     "ScenarioRuns",
     "ethnic_group",
@@ -53,6 +55,35 @@ __all__ = [
     "run_scenarios",
     "summarise",
 ]
+
+#: The optional extra that installs Dask ``distributed`` (``pip install 'placematch[dask]'``).
+DASK_EXTRA = "placematch[dask]"
+
+
+class MissingExtraError(ImportError, ValueError):
+    """An optional extra is not installed: a setup the user can correct, not a bug."""
+
+
+def import_distributed() -> Any:
+    """Import Dask ``distributed``, or say which extra installs it.
+
+    Dask is optional: most users run on one machine's process pool, and ``distributed``
+    brings some twenty packages. ``--dask`` and ``--scheduler`` need it.
+
+    Raises
+    ------
+    MissingExtraError
+        Naming the extra (``placematch[dask]``) and the command that installs it.
+    """
+    try:
+        import distributed
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"--dask and --scheduler need Dask distributed, an optional extra: "
+            f"pip install '{DASK_EXTRA}'"
+        ) from exc
+    return distributed
+
 
 #: Outcome measures of a run, in report order: (key, label, unit, higher is better).
 METRICS: tuple[tuple[str, str, str, bool], ...] = (
@@ -364,6 +395,7 @@ def run_scenarios(
     out: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     task: Callable[[ScenarioFile, int], RunRecord] = _task,
+    announce: Callable[[str, int], None] | None = None,
 ) -> ScenarioRuns:
     """Run every run of ``file`` (``runs`` overrides its count) on a backend.
 
@@ -379,6 +411,9 @@ def run_scenarios(
         already there for the same file (same :meth:`ScenarioFile.key`) are not run again.
     progress
         Called with ``(done, total)`` after each run.
+    announce
+        Called once before the first run starts with a sentence saying how many runs go
+        on how many workers (and how many were resumed), and the runs already done.
 
     A ``KeyboardInterrupt`` stops the fan-out; the runs finished so far are returned
     (``interrupted`` set) and, with ``out``, kept on disk for the next call.
@@ -409,16 +444,24 @@ def run_scenarios(
         if progress is not None:
             progress(len(state.records), n)
 
+    resumed = f", {state.resumed} resumed from runs.jsonl" if state.resumed else ""
+
+    def say(where: str) -> None:
+        if announce is not None:
+            announce(f"{len(todo)} of {n} runs {where}{resumed}", len(state.records))
+
     try:
         if scheduler is not None:
             state.backend = "dask"
-            _run_dask(file, todo, scheduler, keep, task)
+            _run_dask(file, todo, scheduler, keep, task, say)
         elif workers == 1 or len(todo) <= 1:
             state.backend = "inline"
+            say("on 1 worker (this process)")
             for r in todo:
                 keep(task(file, r))
         else:
             state.backend = "process"
+            say(f"on {min(workers, len(todo))} workers (a process pool)")
             _run_pool(file, todo, workers, keep, task)
     except KeyboardInterrupt:
         state.interrupted = True
@@ -461,15 +504,17 @@ def _run_dask(
     scheduler: Any,
     keep: Callable[[RunRecord], None],
     task: Callable[[ScenarioFile, int], RunRecord],
+    say: Callable[[str], None],
 ) -> None:
-    from distributed import Client, as_completed
-
+    distributed = import_distributed()
     own = isinstance(scheduler, str)
-    client = Client(scheduler) if own else scheduler
+    client = distributed.Client(scheduler) if own else scheduler
     try:
+        n_workers = len(client.scheduler_info().get("workers", {}))
+        say(f"on {n_workers} Dask worker{'s' if n_workers != 1 else ''}")
         futures = client.map(task, [file] * len(todo), list(todo), pure=False)
         try:
-            for fut in as_completed(futures):
+            for fut in distributed.as_completed(futures):
                 keep(fut.result())
         except BaseException:
             client.cancel(futures)
@@ -486,7 +531,8 @@ def _quantiles(values: Sequence[float | None]) -> dict[str, float | None]:
     xs = np.array([v for v in values if v is not None], dtype=float)
     if len(xs) == 0:
         return {"p10": None, "p50": None, "p90": None, "mean": None, "n": 0}
-    q = np.quantile(xs, [0.1, 0.5, 0.9])
+    # A quantile is a run's own value (as in forecasts): children stay whole children.
+    q = np.quantile(xs, [0.1, 0.5, 0.9], method="inverted_cdf")
     return {
         "p10": round(float(q[0]), 2),
         "p50": round(float(q[1]), 2),

@@ -37,7 +37,13 @@ import pandas as pd
 from matcher.files import MAX_POLICY_BYTES, read_text
 from matcher.placement_types import PlacementType
 from matcher.vocabulary import SCCIF_GRADES, SUPPORTED_ACCOMMODATION_OUTCOMES
-from scenarios.whatif.config import FosterFlow, ScenarioConfigError, ScenarioFile, Variant
+from scenarios.whatif.config import (
+    FosterFlow,
+    ScenarioConfigError,
+    ScenarioFile,
+    Variant,
+    did_you_mean,
+)
 
 if TYPE_CHECKING:
     from matcher.domain import CaseFolder
@@ -47,6 +53,7 @@ __all__ = [
     "apply_variant",
     "build_folder",
     "check_file",
+    "district_centres",
     "district_names",
     "districts_of",
     "draw_world",
@@ -132,6 +139,28 @@ def districts_of(la_code: str) -> tuple[tuple[str, ...], np.ndarray, dict[str, s
     return pcs, lads, names
 
 
+@cache
+def district_centres(la_code: str) -> dict[str, tuple[float, float]]:
+    """District code -> (easting, northing): the median of its postcodes, for maps.
+
+    The median of where people live, not the polygon's centroid, so that the dot of a
+    district with a coast or a large empty area sits in its towns.
+    """
+    import geography
+
+    pcs, lads, _ = districts_of(la_code)
+    arrays = geography.locate_many(pcs, errors="coerce")
+    out: dict[str, tuple[float, float]] = {}
+    for code in sorted(set(lads.tolist())):
+        rows = (lads == code) & arrays.found
+        if rows.any():
+            out[code] = (
+                float(np.median(arrays.easting[rows])),
+                float(np.median(arrays.northing[rows])),
+            )
+    return out
+
+
 def district_names(la_code: str) -> dict[str, str]:
     """District code -> name, for the authority."""
     return districts_of(la_code)[2]
@@ -156,8 +185,9 @@ def _resolve_districts(la_code: str, wanted: Sequence[str]) -> list[str]:
         code = w if w in names else by_name.get(w.strip().lower())
         if code is None:
             raise LookupError(
-                f"scenario add.where: {w!r} is not a district of the authority; expected one "
-                f"of {', '.join(sorted(names.values()))}"
+                f"scenario add.where: {w!r} is not a district of the authority"
+                f"{did_you_mean(w, names.values())}; expected one of "
+                f"{', '.join(sorted(names.values()))}"
             )
         out.append(code)
     return out

@@ -259,7 +259,8 @@ def test_cli_backtest_and_progress(tmp_path: Path, capsys: pytest.CaptureFixture
         "total",
     }
     assert "backtest: 1000/1000 runs" in captured.err
-    assert (tmp_path / "forecast.html").read_text().count("<circle") > 0
+    # what happened is drawn (as dots, with a legend entry) on each of the five charts
+    assert (tmp_path / "forecast.html").read_text().count(">what happened<") == 5
 
 
 def test_cli_stochastic_forecast_is_seeded(capsys: pytest.CaptureFixture[str]) -> None:

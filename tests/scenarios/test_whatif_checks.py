@@ -339,3 +339,53 @@ def test_a_case_folder_with_residents_is_refused_not_ignored(tmp_path: Path, cap
     err = capsys.readouterr().err
     assert f"{path}: scenario.case_folder: " in err
     assert "residents.csv is not read by supply what-ifs yet" in err
+
+
+@pytest.mark.parametrize("flag", [["--dask"], ["--scheduler", "tcp://127.0.0.1:1"]])
+def test_dask_without_the_extra_names_the_extra(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch, flag: list[str]
+) -> None:
+    """Dask is the optional extra ``placematch[dask]``: without it, one line naming it."""
+    import sys
+
+    # ``None`` in sys.modules makes ``import distributed`` raise ImportError, as when the
+    # extra is not installed.
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    path = _write(tmp_path, _add('where = "children"\n'))
+    status = main(["scenario", "run", str(path), *flag, "--json", "--quiet"])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "pip install 'placematch[dask]'" in captured.err
+    assert "internal error" not in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "suggestion"),
+    [
+        ("[match]\ntime_limt_s = 5\n", "match.time_limt_s: unknown key", "time_limit_s"),
+        (_add('where = "children"\n').replace("beds =", "bedz ="), "add[0].bedz", "beds"),
+        (
+            _add('where = "children"\n').replace('"childrens_home"', '"childrens_hom"'),
+            "add[0].placement_type",
+            "childrens_home",
+        ),
+        (_add('where = "childern"\n'), "add[0].where", "children"),
+        (
+            _add('where = "children"\ncapabilities = ["wheelchiar"]\n'),
+            "capabilities[0]",
+            "wheelchair",
+        ),
+    ],
+)
+def test_scenario_config_errors_say_did_you_mean(
+    tmp_path: Path, body: str, key: str, suggestion: str
+) -> None:
+    with pytest.raises(ScenarioConfigError) as err:
+        load_scenario_file(_write(tmp_path, body))
+    assert key in str(err.value) and f"(did you mean {suggestion}?)" in str(err.value)
+
+
+def test_a_misspelt_district_says_did_you_mean(tmp_path: Path, capsys: Any) -> None:
+    path = _write(tmp_path, _add('where = ["Chelmsfrod"]\n'))
+    assert main(["scenario", "run", str(path), "--workers", "1", "--quiet"]) == 2
+    assert "(did you mean Chelmsford?)" in capsys.readouterr().err

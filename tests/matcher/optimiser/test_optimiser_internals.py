@@ -268,3 +268,11 @@ def test_a_search_the_wall_clock_stops_says_so() -> None:
 def test_a_negative_deterministic_limit_is_refused() -> None:
     with pytest.raises(ValueError, match=r"deterministic_time_limit: expected a number >= 0"):
         SolverParameters(deterministic_time_limit=-1.0)
+
+
+def test_components_are_labelled_by_their_smallest_node() -> None:
+    """Repeated edges, self-loops and edges given high node first all label by the minimum."""
+    a = np.array([5, 1, 4, 3, 5], dtype=np.int64)
+    b = np.array([1, 3, 4, 1, 3], dtype=np.int64)
+    assert connected_components(7, a, b).tolist() == [0, 1, 2, 1, 4, 1, 6]
+    assert connected_components(3, a[:0], b[:0]).tolist() == [0, 1, 2]
