@@ -54,6 +54,7 @@ __all__ = [
     "PooledResult",
     "Recharge",
     "authority_folder",
+    "folder_for_child",
     "match_pooled",
     "policy_for",
     "region_of",
@@ -137,6 +138,23 @@ def authority_folder(folder: CaseFolder, authority: Authority) -> CaseFolder:
     """The authority's children against every vacancy of the pool, under its policy."""
     kids = [c for c in folder.children if c.authority == authority]
     return _sub_folder(folder, kids, folder.vacancies, policy_for(folder, authority))
+
+
+def folder_for_child(folder: CaseFolder, child_id: str) -> CaseFolder:
+    """The folder one child is ranked in: with ``[authority."NAME"]`` tables, its
+    authority's folder (:func:`authority_folder`, the same vacancies under the child's
+    authority's policy); otherwise, or for an unknown id, ``folder`` itself.
+
+    A ranking there gives the points and order the pooled match uses for the child; its
+    ``objective_points`` are folded for that folder, not the region's.
+    """
+    if not folder.policy.overrides or not is_pooled(folder):
+        return folder
+    try:
+        child = folder.child(child_id)
+    except LookupError:
+        return folder
+    return authority_folder(folder, child.authority)
 
 
 def solo_folder(folder: CaseFolder, authority: Authority) -> CaseFolder:

@@ -158,3 +158,26 @@ def test_dividend_and_tables_need_a_pooled_folder(
     assert main(["match", str(POOLED), "--policy", str(policy)]) == 2
     err = capsys.readouterr().err
     assert 'authority."Kent"' in err and "not of this folder's region" in err
+
+
+def test_rank_and_why_not_score_a_child_under_its_authoritys_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "pooled"
+    shutil.copytree(POOLED, folder)
+    (folder / "policy.toml").write_text(
+        '[authority."Essex"]\nown_carers_first = true\n', encoding="utf-8"
+    )
+
+    def own_carers(child: str) -> dict[str, int]:
+        assert main(["rank", str(folder), "--child", child, "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        return {o["vacancy_id"]: o["factors"]["own_carers"] for o in data["options"]}
+
+    essex = own_carers("E1")
+    assert essex["EV1"] == 40 and essex["TV1"] == 0  # Essex's own in-house carer; Thurrock's
+    assert set(own_carers("T1").values()) == {0}  # Thurrock has no table: off
+    assert main(["why-not", str(folder), "--child", "T2", "--vacancy", "EV3", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["eligible"] is False and answer["rule"] == "not_offered_to_pool"
+    assert "Kept by Essex" in answer["reason"]
