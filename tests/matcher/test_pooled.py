@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geography.authorities import resolve_authority
 from matcher.candidates import build_candidates
@@ -298,3 +300,30 @@ def test_a_folder_that_is_not_pooled_is_refused(pooled: CaseFolder) -> None:
     )
     with pytest.raises(ValueError, match="not a pooled folder"):
         match_pooled(single)
+
+
+#: From 40: every weight stays at least ``cost`` and ``own_carers``, so no table is refused.
+_WEIGHT = st.integers(min_value=40, max_value=400)
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    essex=st.fixed_dictionaries(
+        {"weights.near_home": _WEIGHT, "weights.ofsted": _WEIGHT, "own_carers_first": st.booleans()}
+    ),
+    thurrock=st.fixed_dictionaries(
+        {"weights.in_area": _WEIGHT, "weights.cost": st.integers(0, 20)}
+    ),
+)
+def test_any_tables_place_as_many_children_and_explanations_add_up(
+    pooled: CaseFolder, essex: dict[str, object], thurrock: dict[str, object]
+) -> None:
+    folder = _with_policy(pooled, Essex=essex, Thurrock=thurrock)
+    region = match_pooled(folder)  # raises MatchError if the validator finds a fault
+    # the most children placed does not depend on any authority's points
+    assert region.result.metrics.placed == match_pooled(pooled).result.metrics.placed
+    for a in region.result.assignments:
+        assert sum(f.points for f in a.factors) == a.points
+    assert region.result.objective == sum(a.objective_points for a in region.result.assignments)
