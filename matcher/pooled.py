@@ -566,6 +566,14 @@ class PooledResult:
                 lines.append(
                     f"  {label[:27]:<28}" + "".join(f"{diff[m]:>+18,}" for m in DIVIDEND_MEASURES)
                 )
+            assert self.solo is not None
+            statuses = [(a.name, self.solo[a][1]) for a in self.authorities]
+            lines.append("  Alone: " + ", ".join(f"{n} {st}" for n, st in statuses))
+            if any(st != "optimal" for _, st in statuses):
+                lines.append(
+                    "  A match alone that is not optimal stopped at its work or time limit: its "
+                    "dividend is measured against the best match found, not a proven best."
+                )
         return "\n".join(lines)
 
 

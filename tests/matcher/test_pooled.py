@@ -26,6 +26,7 @@ from matcher.pooled import (
 )
 from matcher.problems import CaseFolderError
 from matcher.rank import rank_child, why_not
+from matcher.result import MatchResult
 
 POOLED = Path(__file__).resolve().parents[1] / "data" / "casefolders" / "pooled"
 ESSEX, THURROCK = resolve_authority("Essex"), resolve_authority("Thurrock")
@@ -327,3 +328,14 @@ def test_any_tables_place_as_many_children_and_explanations_add_up(
     for a in region.result.assignments:
         assert sum(f.points for f in a.factors) == a.points
     assert region.result.objective == sum(a.objective_points for a in region.result.assignments)
+
+
+def test_a_solo_match_not_proven_is_said_so(pooled: CaseFolder) -> None:
+    def unproven(folder: CaseFolder, params: object) -> MatchResult:
+        return dataclasses.replace(match(folder), status="feasible")
+
+    region = match_pooled(pooled, dividend=True, solo_match=unproven)
+    text = region.summary()
+    assert "Alone: Essex feasible" in text and "not a proven best" in text
+    assert {s["status"] for s in region.to_dict()["solo"]} == {"feasible"}
+    assert "not a proven best" not in match_pooled(pooled, dividend=True).summary()
