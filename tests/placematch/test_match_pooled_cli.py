@@ -181,3 +181,23 @@ def test_rank_and_why_not_score_a_child_under_its_authoritys_table(
     answer = json.loads(capsys.readouterr().out)
     assert answer["eligible"] is False and answer["rule"] == "not_offered_to_pool"
     assert "Kept by Essex" in answer["reason"]
+
+
+def test_candidates_of_a_pooled_folder_with_tables_are_the_matchs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "pooled"
+    shutil.copytree(POOLED, folder)
+    (folder / "policy.toml").write_text(
+        '[authority."Essex"]\nown_carers_first = true\n', encoding="utf-8"
+    )
+    out = tmp_path / "pairs.csv"
+    assert main(["candidates", str(folder), "--out", str(out)]) == 0
+    capsys.readouterr()
+    pairs = {(r["child_id"], r["vacancy_id"]): r for r in _rows(out)}
+    assert pairs[("E1", "EV1")]["points_own_carers"] == "40"
+    assert {r["points_own_carers"] for (c, _), r in pairs.items() if not c.startswith("E")} == {"0"}
+    # every assignment's objective points are its pair's points in the file
+    data = _json(capsys, str(folder))
+    for a in data["assignments"]:
+        assert int(pairs[(a["child_id"], a["vacancy_id"])]["points"]) == a["objective_points"]
