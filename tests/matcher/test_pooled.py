@@ -339,3 +339,17 @@ def test_a_solo_match_not_proven_is_said_so(pooled: CaseFolder) -> None:
     assert "Alone: Essex feasible" in text and "not a proven best" in text
     assert {s["status"] for s in region.to_dict()["solo"]} == {"feasible"}
     assert "not a proven best" not in match_pooled(pooled, dividend=True).summary()
+
+
+def test_tables_in_a_folder_that_is_not_pooled_are_refused(tmp_path: Path) -> None:
+    good = Path(__file__).resolve().parents[1] / "data" / "casefolders" / "good"
+    folder = tmp_path / "good"
+    shutil.copytree(good, folder)
+    (folder / "policy.toml").write_text(
+        '[authority."Essex"]\nown_carers_first = true\n', encoding="utf-8"
+    )
+    with pytest.raises(CaseFolderError) as exc:
+        load_case_folder(folder)
+    (problem,) = exc.value.problems
+    assert (problem.file, problem.field) == ("policy.toml", 'authority."Essex"')
+    assert "need a pooled folder" in problem.message
