@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
 
     from matcher.factors import is_pooled
     from matcher.match import match
-    from matcher.pooled import match_pooled
+    from matcher.pooled import match_pooled, region_of
 
     params = _parameters(args)
     policy = _policy(args.policy) if args.policy is not None else None
@@ -167,13 +167,17 @@ def run(args: argparse.Namespace) -> int:
     folder = dated(load_case_folder(args.folder), args.on)
     if policy is not None:
         folder = replace(folder, policy=policy)
-    pooled = is_pooled(folder)
-    if not pooled and (args.dividend or folder.policy.overrides):
+    if not is_pooled(folder) and (args.dividend or folder.policy.overrides):
         what = "--dividend" if args.dividend else 'per-authority policy tables ([authority."NAME"])'
         raise ValueError(
             f"{what} needs a pooled folder (vacancies naming their owner_la); "
             f"{args.folder} names none"
         )
+    # A single authority's folder that names its own owner_la (as synth --la writes it) is
+    # matched as before, unless its policy has a table or the dividend is asked for.
+    pooled = is_pooled(folder) and (
+        len(region_of(folder)) > 1 or bool(folder.policy.overrides) or args.dividend
+    )
     recharges = None
     if pooled:
         region = match_pooled(folder, params, dividend=args.dividend)

@@ -201,3 +201,18 @@ def test_candidates_of_a_pooled_folder_with_tables_are_the_matchs(
     data = _json(capsys, str(folder))
     for a in data["assignments"]:
         assert int(pairs[(a["child_id"], a["vacancy_id"])]["points"]) == a["objective_points"]
+
+
+def test_a_single_authoritys_folder_naming_its_owner_is_matched_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    solo = _solo_copy(tmp_path, "Thurrock")
+    data = _json(capsys, str(solo))
+    assert "pooling" not in data
+    assert main(["match", str(solo)]) == 0
+    assert "Pooled match" not in capsys.readouterr().out
+    # the dividend of one authority alone is nothing, and says so
+    with_dividend = _json(capsys, str(solo), "--dividend")
+    assert with_dividend["pooling"]["dividend"]["Thurrock"] == dict.fromkeys(
+        ("placed", "within_20_miles", "siblings_together", "school_kept", "weekly_cost"), 0
+    )
