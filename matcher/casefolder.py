@@ -992,6 +992,56 @@ def _region_checks(
             )
 
 
+def _override_problems(policy: Policy, vacancies: list[Vacancy]) -> list[Problem]:
+    """The ``[authority."NAME"]`` tables of ``policy.toml``: each names an authority of the
+    pooled folder's region (the owners in ``owner_la``), and no authority twice."""
+    if not policy.overrides:
+        return []
+    region = {v.owner for v in vacancies if v.owner is not None}
+    resolved = _resolve_authorities(o.authority for o in policy.overrides)
+    problems: list[Problem] = []
+    seen: dict[Authority, str] = {}
+    for o in policy.overrides:
+        where = f'authority."{o.authority}"'
+        found = resolved[o.authority]
+        if isinstance(found, str):
+            problems.append(Problem(POLICY_FILE, None, where, found))
+        elif not region:
+            problems.append(
+                Problem(
+                    POLICY_FILE,
+                    None,
+                    where,
+                    "per-authority tables need a pooled folder (vacancies naming their "
+                    f"owner_la in {VACANCIES_FILE}); this folder names none",
+                )
+            )
+        elif found not in region:
+            listed = ", ".join(a.name for a in sorted(region, key=lambda a: a.name))
+            problems.append(
+                Problem(
+                    POLICY_FILE,
+                    None,
+                    where,
+                    f"{found.name} is not of this folder's region; expected one of the "
+                    f"pooled authorities ({listed})",
+                )
+            )
+        elif found in seen:
+            problems.append(
+                Problem(
+                    POLICY_FILE,
+                    None,
+                    where,
+                    f'{found.name} has a table already (authority."{seen[found]}"); '
+                    "expected one table per authority",
+                )
+            )
+        else:
+            seen[found] = o.authority
+    return problems
+
+
 def _load_responses(
     path: Path,
     raw_ids: dict[str, list[tuple[int, str]] | None],
@@ -1244,6 +1294,7 @@ def load_case_folder(path: str | Path) -> CaseFolder:
                 found = _resolve_authorities([policy.authority])[policy.authority]
                 if isinstance(found, str):
                     problems.append(Problem(POLICY_FILE, None, "authority", found))
+            problems += _override_problems(policy, [v for _, v in vacancies])
     if problems:
         raise CaseFolderError(sorted(problems, key=_order))
     return CaseFolder(

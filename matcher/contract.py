@@ -13,7 +13,7 @@ from typing import Any
 from matcher.bounds import MAX_BEDS, MAX_FOSTERED_NOW, MAX_WEEKLY_COST
 from matcher.files import MAX_CSV_BYTES, MAX_POLICY_BYTES
 from matcher.placement_types import SSDA903, SUFFICIENCY_GROUP, PlacementType
-from matcher.policy import MAX_TOML_DEPTH, policy_keys
+from matcher.policy import AUTHORITY_KEYS, MAX_TOML_DEPTH, policy_keys
 from matcher.vocabulary import (
     LIST_SEPARATOR,
     NEED_MEANING,
@@ -427,6 +427,9 @@ def contract() -> dict[str, Any]:
             "matcher).",
             "policy.toml is optional; every key has a default and a range (policy numbers are "
             "finite: inf and nan are refused).",
+            "A pooled folder's policy.toml may change keys for one authority in a table "
+            f'[authority."NAME"] (and [authority."NAME".weights]): {", ".join(AUTHORITY_KEYS)} '
+            "and weights.*; the other keys stay region-wide.",
             f"Files are UTF-8 (a byte-order mark is fine) and regular files; a CSV file may "
             f"hold at most {MAX_CSV_BYTES:,} bytes, policy.toml {MAX_POLICY_BYTES:,} bytes "
             f"nested at most {MAX_TOML_DEPTH} levels.",

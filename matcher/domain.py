@@ -489,10 +489,12 @@ class Vacancy:
         carer's approval says it can manage: the risk flags in the ``capabilities`` cell.
     owner
         The authority that owns or commissions it, in a pooled (regional) folder; ``None``:
-        not recorded (a single authority's folder). The matcher does not read it yet.
+        not recorded (a single authority's folder). The pooled match reports recharges and
+        solo supply by it (:mod:`matcher.pooled`).
     offered_to_pool
         Whether the owner offers it to the other authorities of the pool; ``None``: not
-        recorded, which means offered. The matcher does not read it yet.
+        recorded, which means offered. ``False``: only for the owner's own children (the
+        hard rule ``not_offered_to_pool``).
     """
 
     vacancy_id: str

@@ -73,6 +73,10 @@ class Weights:
         (``residents.csv``; see ``resident_age_gap_years``).
     shared_needs : int
         Points when children living there share the child's needs (``residents.csv``).
+    own_carers : int
+        Points for the child's own authority's in-house foster carer in a pooled folder, when
+        ``own_carers_first`` is true; then, like ``cost``, it must not exceed any non-zero
+        statutory weight (a preference among suitable options, never above s22C(8)).
     """
 
     connected_person: int = field(
@@ -100,6 +104,10 @@ class Weights:
     shared_needs: int = field(
         default=20, metadata=_doc("points when residents share the child's needs")
     )
+    own_carers: int = field(
+        default=40,
+        metadata=_doc("points for own in-house carers when own_carers_first; <= statutory"),
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -117,6 +125,15 @@ class Weights:
                     f"weights.cost: expected at most weights.{smallest} ({nonzero[smallest]}): "
                     "cost may never outweigh a statutory factor"
                 )
+
+    def own_carers_cap(self) -> tuple[str, int] | None:
+        """The smallest non-zero statutory weight (name, points): the most
+        ``own_carers`` may be when it is scored; ``None`` when every one is 0."""
+        nonzero = {k: getattr(self, k) for k in STATUTORY_WEIGHTS if getattr(self, k) > 0}
+        if not nonzero:
+            return None
+        smallest = min(nonzero, key=lambda k: nonzero[k])
+        return smallest, nonzero[smallest]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +184,16 @@ class Policy:
         (:mod:`matcher.screen`).
     candidate_min_options : int
         With a radius: the fewest eligible vacancies each child keeps, nearest first.
+    own_carers_first : bool
+        False (default): in a pooled folder every authority's in-house foster carers are
+        offered to every child on the same terms. True: ``weights.own_carers`` points for a
+        carer in-house to the child's own authority (``owner_la`` is the child's ``la``), so
+        that among suitable options the authority's own carers come first; never above a
+        statutory factor (the weight is capped like ``cost``). Only scored in pooled folders.
+    overrides : tuple of AuthorityOverride
+        Per-authority changes of a pooled folder (``[authority."Essex"]`` tables of
+        ``policy.toml``): each authority's children are scored under this policy with its
+        changes (:meth:`for_changes`). Only the keys of :data:`AUTHORITY_KEYS` may change.
     """
 
     weights: Weights = field(default_factory=Weights, metadata=_doc("the [weights] table"))
@@ -211,6 +238,13 @@ class Policy:
     )
     candidate_min_options: int = field(
         default=20, metadata=_doc("with a radius: eligible vacancies each child keeps at least")
+    )
+    own_carers_first: bool = field(
+        default=False,
+        metadata=_doc("pooled: own authority's in-house carers first (weights.own_carers)"),
+    )
+    overrides: tuple[AuthorityOverride, ...] = field(
+        default=(), metadata=_doc('[authority."NAME"] tables: per-authority changes')
     )
 
     def __post_init__(self) -> None:
@@ -274,12 +308,46 @@ class Policy:
         for ok, key, expected in checks:
             if not ok:
                 raise ValueError(f"{key}: expected {expected}")
+        cap = self.weights.own_carers_cap()
+        if self.own_carers_first and cap is not None and self.weights.own_carers > cap[1]:
+            raise ValueError(
+                f"weights.own_carers: expected at most weights.{cap[0]} ({cap[1]}) with "
+                "own_carers_first: an own-carers preference may never outweigh a statutory factor"
+            )
+        if not all(isinstance(o, AuthorityOverride) for o in self.overrides):
+            raise ValueError("overrides: expected AuthorityOverride values")
+        if self.overrides and self.authority is not None:
+            raise ValueError(
+                "authority: expected either one authority for every child or per-authority "
+                'tables ([authority."NAME"]), not both'
+            )
+        for o in self.overrides:
+            self.for_changes(o.changes)  # each authority's policy is valid, or refused here
+
+    def for_changes(self, changes: tuple[tuple[str, object], ...]) -> Policy:
+        """This policy with ``changes`` (``key`` or ``weights.key`` -> value) and no overrides.
+
+        Raises
+        ------
+        ValueError
+            Naming the key, if a value is out of range (as a whole policy would be refused).
+        """
+        top: dict[str, Any] = {k: v for k, v in changes if not k.startswith("weights.")}
+        weights: dict[str, Any] = {
+            k.removeprefix("weights."): v for k, v in changes if k.startswith("weights.")
+        }
+        return dataclasses.replace(
+            self,
+            weights=dataclasses.replace(self.weights, **weights) if weights else self.weights,
+            overrides=(),
+            **top,
+        )
 
     def to_toml(self) -> str:
         """This policy as ``policy.toml`` text (every key, so the file documents itself)."""
         lines: list[str] = []
         for f in dataclasses.fields(self):
-            if f.name == "weights":
+            if f.name in {"weights", "overrides"}:
                 continue
             value = getattr(self, f.name)
             if value is not None:
@@ -289,7 +357,68 @@ class Policy:
         for f in dataclasses.fields(self.weights):
             value = getattr(self.weights, f.name)
             lines.append(f"{f.name} = {_toml_value(value)}  # {f.metadata['doc']}")
+        for o in self.overrides:
+            lines.append("")
+            lines.append(f"[authority.{_toml_value(o.authority)}]")
+            top = [(k, v) for k, v in o.changes if not k.startswith("weights.")]
+            weights = [(k, v) for k, v in o.changes if k.startswith("weights.")]
+            lines += [f"{k} = {_toml_value(v)}" for k, v in top]
+            if weights:
+                lines.append(f"[authority.{_toml_value(o.authority)}.weights]")
+                lines += [f"{k.removeprefix('weights.')} = {_toml_value(v)}" for k, v in weights]
         return "\n".join(lines) + "\n"
+
+
+#: The keys an ``[authority."NAME"]`` table may change: how one authority weighs its own
+#: children's options. The rest shape the joint problem or one measure of the whole region
+#: (tiers, sibling units, the candidate cut, the 20-mile step), so they stay region-wide.
+AUTHORITY_KEYS: tuple[str, ...] = (
+    "distance_step_share",
+    "distance_zero_miles",
+    "key_stage_4_min_age",
+    "key_stage_4_max_age",
+    "key_stage_4_multiplier",
+    "cost_scale_weekly",
+    "resident_age_gap_years",
+    "own_carers_first",
+)
+#: The keys that stay region-wide in a pooled folder (refused in ``[authority."NAME"]``).
+REGION_KEYS: tuple[str, ...] = (
+    "authority",
+    "connected_person_tier",
+    "in_area_tier",
+    "distance_step_miles",
+    "allow_sibling_split",
+    "sibling_split_cost",
+    "candidate_radius_miles",
+    "candidate_min_options",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorityOverride:
+    """One ``[authority."NAME"]`` table of ``policy.toml``: changes for one authority.
+
+    Attributes
+    ----------
+    authority : str
+        The authority as written (ONS code, DfE number or name); resolved, and checked to be
+        of the folder's region, when the case folder is loaded.
+    changes : tuple of (str, value)
+        ``key`` (one of :data:`AUTHORITY_KEYS`) or ``weights.key`` -> its new value, sorted.
+    """
+
+    authority: str
+    changes: tuple[tuple[str, object], ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.authority, str) or not self.authority.strip():
+            raise ValueError("authority: expected an ONS code, DfE number or name")
+        weights = {f.name for f in dataclasses.fields(Weights)}
+        for key, _ in self.changes:
+            name = key.removeprefix("weights.")
+            if key not in AUTHORITY_KEYS and not (key.startswith("weights.") and name in weights):
+                raise ValueError(f"{key}: not a key an authority may change")
 
 
 def _toml_value(value: object) -> str:
@@ -331,6 +460,7 @@ _RANGES: dict[str, str] = {
     "resident_age_gap_years": "0 to 25",
     "candidate_radius_miles": f"0 (no cut-off) to {MAX_MILES:,.0f}",
     "candidate_min_options": "1 to 100,000",
+    "own_carers_first": "true or false",
 }
 _WEIGHT_RANGE = f"0 to {MAX_WEIGHT:,}"
 
@@ -352,7 +482,7 @@ def policy_keys() -> tuple[PolicyKey, ...]:
     default = Policy()
     hints = _hints(Policy)
     for f in dataclasses.fields(Policy):
-        if f.name == "weights":
+        if f.name in {"weights", "overrides"}:
             continue
         keys.append(
             PolicyKey(
@@ -370,7 +500,10 @@ def policy_keys() -> tuple[PolicyKey, ...]:
                 "integer",
                 getattr(default.weights, f.name),
                 f.metadata["doc"],
-                _WEIGHT_RANGE + ("; at most every non-zero statutory weight" * (f.name == "cost")),
+                _WEIGHT_RANGE
+                + (
+                    "; at most every non-zero statutory weight" * (f.name in {"cost", "own_carers"})
+                ),
             )
         )
     return tuple(keys)
@@ -394,10 +527,15 @@ def _convert(
     cls: type, data: Mapping[str, Any], prefix: str, file: str
 ) -> tuple[dict[str, Any], list[Problem]]:
     hints = _hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "overrides"]
     problems: list[Problem] = []
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
+        if cls is Policy and key == "authority" and isinstance(value, dict):
+            overrides, table_problems = _authority_tables(value, file)
+            problems.extend(table_problems)
+            kwargs["overrides"] = overrides
+            continue
         if key not in names:
             valid = ", ".join(prefix + n for n in names)
             problems.append(
@@ -436,6 +574,96 @@ def _convert(
     return kwargs, problems
 
 
+def _authority_tables(
+    tables: Mapping[str, Any], file: str
+) -> tuple[tuple[AuthorityOverride, ...], list[Problem]]:
+    """The ``[authority."NAME"]`` tables: each a table of :data:`AUTHORITY_KEYS` and an
+    optional ``weights`` table, type-checked; ranges are checked with the whole policy."""
+    out: list[AuthorityOverride] = []
+    problems: list[Problem] = []
+    hints = _hints(Policy)
+    weight_names = [f.name for f in dataclasses.fields(Weights)]
+    for name, table in sorted(tables.items()):
+        where = f"authority.{_toml_value(name)}"
+        if not isinstance(table, dict):
+            problems.append(
+                Problem(file, None, where, f"expected a table of keys, got {_kind_of(table)}")
+            )
+            continue
+        changes: list[tuple[str, object]] = []
+        for key, value in table.items():
+            if key == "weights" and isinstance(value, dict):
+                for wkey, wvalue in value.items():
+                    if wkey not in weight_names:
+                        problems.append(
+                            Problem(
+                                file,
+                                None,
+                                f"{where}.weights.{wkey}",
+                                "unknown key; expected one of: "
+                                + ", ".join(f"weights.{n}" for n in weight_names),
+                            )
+                        )
+                    elif not _check_type(wvalue, int):
+                        problems.append(
+                            Problem(
+                                file,
+                                None,
+                                f"{where}.weights.{wkey}",
+                                f"expected integer, got {_kind_of(wvalue)} (value not shown)",
+                            )
+                        )
+                    else:
+                        changes.append((f"weights.{wkey}", wvalue))
+                continue
+            if key == "weights":
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        f"{where}.weights",
+                        f"expected a table ([{where}.weights]), got {_kind_of(value)}",
+                    )
+                )
+                continue
+            if key in REGION_KEYS:
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        f"{where}.{key}",
+                        "region-wide in a pooled folder: set it at the top of the file; an "
+                        "authority may change only: " + ", ".join(AUTHORITY_KEYS) + ", weights.*",
+                    )
+                )
+                continue
+            if key not in AUTHORITY_KEYS:
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        f"{where}.{key}",
+                        "unknown key; expected one of: " + ", ".join(AUTHORITY_KEYS) + ", weights",
+                    )
+                )
+                continue
+            annotation = hints[key]
+            if not _check_type(value, annotation):
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        f"{where}.{key}",
+                        f"expected {_type_name(annotation)}, got {_kind_of(value)} "
+                        "(value not shown)",
+                    )
+                )
+                continue
+            changes.append((key, float(value) if annotation is float else value))
+        out.append(AuthorityOverride(name, tuple(sorted(changes, key=lambda kv: kv[0]))))
+    return tuple(out), problems
+
+
 def _kind_of(value: object) -> str:
     """What a TOML value is, without the value (a string could hold anything)."""
     if isinstance(value, bool):
@@ -470,8 +698,23 @@ def policy_from_mapping(data: Mapping[str, Any], *, file: str = "policy.toml") -
     kwargs, problems = _convert(Policy, data, "", file)
     if problems:
         raise CaseFolderError(problems)
+    overrides = kwargs.pop("overrides", ())
     try:
-        return Policy(**kwargs)
+        base = Policy(**kwargs)
+    except ValueError as exc:
+        raise CaseFolderError([_problem_from(exc, file)]) from None
+    for o in overrides:  # each authority's policy must be valid on its own
+        try:
+            base.for_changes(o.changes)
+        except ValueError as exc:
+            key, _, message = str(exc).partition(": ")
+            problems.append(
+                Problem(file, None, f"authority.{_toml_value(o.authority)}.{key}", message)
+            )
+    if problems:
+        raise CaseFolderError(problems)
+    try:
+        return dataclasses.replace(base, overrides=overrides)
     except ValueError as exc:
         raise CaseFolderError([_problem_from(exc, file)]) from None
 

@@ -13,9 +13,9 @@ The rules, in order (see each class for the source and the exact test):
 ``age_within_approval``, ``sex_within_approval``, ``dols_lawful``, ``parent_and_child``,
 ``required_adaptation``, ``risk_not_manageable``, ``avoid_areas``, ``solo_only``,
 ``no_younger_children``, ``beds_for_sibling_group``, ``fostering_limit``,
-``not_available_on_date``, ``declined_by_provider``, and last ``sibling_group_together`` (a
-vacancy excluded for one child of a sibling group is excluded for the whole group, because
-the group is placed as a unit).
+``not_available_on_date``, ``not_offered_to_pool``, ``declined_by_provider``, and last
+``sibling_group_together`` (a vacancy excluded for one child of a sibling group is excluded
+for the whole group, because the group is placed as a unit).
 
 Choices made here (documented in ``docs/matching.md``):
 
@@ -45,11 +45,13 @@ Choices made here (documented in ``docs/matching.md``):
   ``sex_within_approval`` check them for every placement type. What a home can meet is the
   ``capabilities`` it declares; a child's risk flags must each be among them
   (``risk_not_manageable``), whatever the placement type.
+* **Pooled folders**: a vacancy whose owner keeps it back (``offered_to_pool = false``) is
+  only for children of that owner (``not_offered_to_pool``); blank means offered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import ClassVar, Literal, Protocol
@@ -616,6 +618,77 @@ class NotAvailableOnDate:
         return f"Not free{on}, the child's date: the vacancy is free from {start} {end}."
 
 
+def _folder_closed_owners(folder: CaseFolder) -> npt.NDArray[np.int64] | None:
+    """Per vacancy of the folder: the owner's number in :func:`_authority_numbers` when the
+    vacancy is kept for its owner's children (``offered_to_pool`` false), else -1; ``None``
+    when no vacancy is kept back (every folder that is not pooled)."""
+    if not any(v.offered_to_pool is False and v.owner is not None for v in folder.vacancies):
+        return None
+    return _closed_owners(folder.vacancies, folder.derived(_authority_numbers))
+
+
+def _authority_numbers(folder: CaseFolder) -> Mapping[str, int]:
+    """ONS code -> a number, for every owner and every child's authority of the folder."""
+    codes = {v.owner.ons_code for v in folder.vacancies if v.owner is not None}
+    codes |= {c.authority.ons_code for c in folder.children}
+    return MappingProxyType({code: i for i, code in enumerate(sorted(codes))})
+
+
+def _closed_owners(
+    vacancies: Sequence[Vacancy], numbers: Mapping[str, int]
+) -> npt.NDArray[np.int64]:
+    return np.asarray(
+        [
+            numbers[v.owner.ons_code] if v.owner is not None and v.offered_to_pool is False else -1
+            for v in vacancies
+        ],
+        dtype=np.int64,
+    ).reshape(-1)
+
+
+class NotOfferedToPool:
+    """A vacancy its owner keeps back from the pool is only for the owner's own children.
+
+    In a pooled (regional) folder every vacancy names the authority that owns or commissions
+    it (``owner_la``); with ``offered_to_pool = false`` the owner has not offered it to the
+    other authorities of the pool, so it is excluded for every child whose responsible
+    authority (``la``) is another. The child's own authority counts, never the policy's
+    ``authority``: the owner decides whom its beds serve. Blank (``None``) means offered. A
+    folder without such a vacancy is never excluded by this rule (nothing is computed).
+    """
+
+    name: ClassVar[str] = "not_offered_to_pool"
+    source: ClassVar[str] = (
+        "Children Act 1989 s22G (the owner's sufficiency duty to its own children); the "
+        "owner's offer to the regional pool (vacancies.csv offered_to_pool)"
+    )
+    kind: ClassVar[Literal["hard"]] = "hard"
+
+    def excludes(self, pairs: Pairs) -> BoolArray:
+        """A kept-back vacancy (``offered_to_pool`` false) and a child of another authority."""
+        a = pairs.arrays
+        folder = a.folder
+        whole = folder.derived(_folder_closed_owners)
+        if whole is None or not len(pairs):
+            return _none(pairs)
+        numbers = folder.derived(_authority_numbers)
+        closed = whole if a.vacancies is folder.vacancies else _closed_owners(a.vacancies, numbers)
+        child_la = np.asarray(
+            [numbers[c.authority.ons_code] for c in a.children], dtype=np.int64
+        ).reshape(-1)
+        owner = closed[pairs.vi]
+        return np.asarray((owner >= 0) & (owner != child_la[pairs.ci]))
+
+    def reason(self, pairs: Pairs, k: int) -> str:
+        """Why: the owner, and that it keeps the vacancy for its own children."""
+        owner = pairs.vacancy(k).owner
+        name = "its owner" if owner is None else owner.name
+        return (
+            f"Kept by {name} for its own children (offered_to_pool = false), and this child "
+            "is of another authority."
+        )
+
+
 def _folder_declines(folder: CaseFolder) -> Mapping[str, tuple[str, ...]] | None:
     """Child id -> the vacancy ids its providers declined; ``None`` when nothing is declined."""
     declined: dict[str, list[str]] = {}
@@ -724,6 +797,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     BedsForSiblingGroup(),
     FosteringLimit(),
     NotAvailableOnDate(),
+    NotOfferedToPool(),
     DeclinedByProvider(),
     GROUP_RULE,
 )

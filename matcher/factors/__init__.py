@@ -18,6 +18,7 @@ from matcher.factors.education import Education
 from matcher.factors.in_area import InArea
 from matcher.factors.near_home import NearHome
 from matcher.factors.ofsted import Ofsted
+from matcher.factors.own_carers import OwnCarers
 from matcher.factors.shared_needs import SharedNeeds
 from matcher.factors.siblings import Siblings
 
@@ -37,9 +38,12 @@ DEFAULT_FACTORS: tuple[Factor, ...] = (
     SharedNeeds(),
 )
 
-#: Each default factor's statutory or other basis (its ``reference``), by name: what every
+#: The factor only a pooled folder (vacancies naming ``owner_la``) is scored on, last.
+POOLED_FACTORS: tuple[Factor, ...] = (OwnCarers(),)
+
+#: Each factor's statutory or other basis (its ``reference``), by name: what every
 #: explanation cites beside the factor's points.
-FACTOR_REFERENCES: dict[str, str] = {f.name: f.reference for f in DEFAULT_FACTORS}
+FACTOR_REFERENCES: dict[str, str] = {f.name: f.reference for f in DEFAULT_FACTORS + POOLED_FACTORS}
 
 #: The factors about the children already living there: 0 for every pair of a folder without
 #: ``residents.csv``, so the officer's table shows them only for a folder with residents.
@@ -53,10 +57,19 @@ def factors_for(folder: CaseFolder) -> tuple[Factor, ...]:
     Leaving them out keeps such a folder's answers exactly as they were before residents
     were known -- the same factors in every explanation and ``candidates.csv``, and the same
     point bounds, so the same folded objective -- and computes nothing for them.
+
+    A pooled folder (:func:`is_pooled`) adds :data:`POOLED_FACTORS` last; any other folder
+    is scored exactly as before pooling.
     """
-    if folder.residents:
-        return DEFAULT_FACTORS
-    return _WITHOUT_RESIDENTS
+    base = DEFAULT_FACTORS if folder.residents else _WITHOUT_RESIDENTS
+    if folder.derived(is_pooled):
+        return base + POOLED_FACTORS
+    return base
+
+
+def is_pooled(folder: CaseFolder) -> bool:
+    """Whether the folder pools several authorities' supply (a vacancy names ``owner_la``)."""
+    return any(v.owner is not None for v in folder.vacancies)
 
 
 _WITHOUT_RESIDENTS: tuple[Factor, ...] = tuple(
@@ -66,6 +79,7 @@ _WITHOUT_RESIDENTS: tuple[Factor, ...] = tuple(
 __all__ = [
     "DEFAULT_FACTORS",
     "FACTOR_REFERENCES",
+    "POOLED_FACTORS",
     "RESIDENT_FACTORS",
     "AgeGap",
     "ConnectedPerson",
@@ -78,9 +92,11 @@ __all__ = [
     "InArea",
     "NearHome",
     "Ofsted",
+    "OwnCarers",
     "Pairs",
     "SharedNeeds",
     "Siblings",
     "distance_points",
     "factors_for",
+    "is_pooled",
 ]

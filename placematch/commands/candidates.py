@@ -6,7 +6,9 @@ sum of the factors' points, then the tier, flags (``solo_only``), distances, the
 and one column per factor. Beside it, ``FILE.vacancies.csv`` (beds, provider, placement type,
 ``fostered_now``) and ``FILE.sibling_groups.csv``: with the three files alone, maximising the
 sum of ``points`` under the model ``docs/match.md`` states gives the value ``placematch
-match`` reports.
+match`` reports. A pooled folder with ``[authority."NAME"]`` policy tables is scored as
+``placematch match`` scores it: each child under its authority's policy, folded for the
+region (:func:`matcher.pooled.pooled_candidates`).
 """
 
 from __future__ import annotations
@@ -40,8 +42,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``placematch candidates``."""
     output_file(args.out, "--out")
+    from matcher.factors import is_pooled
+    from matcher.pooled import pooled_candidates
+
     folder = load_case_folder(args.folder)
-    candidates = build_candidates(folder)
+    if folder.policy.overrides and is_pooled(folder):
+        candidates = pooled_candidates(folder)
+    else:
+        candidates = build_candidates(folder)
     paths = candidates.to_files(args.out)
     summary = candidates.summary()
     summary["out"] = str(args.out)

@@ -4,6 +4,12 @@ Prints a human summary (status, objective, bound, gap; for an unproven result th
 level -- children placed, kin, points -- each against its own bound; placed, metrics, the
 unplaced with their reasons) or, with ``--json``, the result as JSON; ``--out FILE`` writes
 the JSON result (the assignment file ``placematch export-903`` reads).
+
+A pooled folder (vacancies naming ``owner_la``) is matched by :func:`matcher.pooled.match_pooled`:
+each child under its own authority's policy, then per authority, the region and the recharges
+between authorities (text, the JSON key ``pooling``, and ``<FILE stem>.recharges.csv`` beside
+``--out``); ``--dividend`` also matches each authority alone on its own supply and reports the
+pooling dividend.
 """
 
 from __future__ import annotations
@@ -93,7 +99,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="solver workers (default 1: faster than 2 on two cores)",
     )
     add_on(parser)
-    parser.add_argument("--out", metavar="FILE", default=None, help="write the JSON result here")
+    parser.add_argument(
+        "--dividend",
+        action="store_true",
+        help=(
+            "pooled folders: also match each authority alone on its own supply and report the "
+            "pooling dividend (one more match per authority)"
+        ),
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        default=None,
+        help="write the JSON result here (pooled: and the recharges beside it, FILE stem "
+        "+ .recharges.csv)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(func=run)
 
@@ -134,9 +154,12 @@ def _policy(path: str) -> Policy:
 
 def run(args: argparse.Namespace) -> int:
     """Match the folder; print the summary or JSON; write ``--out``."""
+    import json
     from dataclasses import replace
 
+    from matcher.factors import is_pooled
     from matcher.match import match
+    from matcher.pooled import match_pooled, region_of
 
     params = _parameters(args)
     policy = _policy(args.policy) if args.policy is not None else None
@@ -145,8 +168,28 @@ def run(args: argparse.Namespace) -> int:
     folder = dated(load_case_folder(args.folder), args.on)
     if policy is not None:
         folder = replace(folder, policy=policy)
-    result = match(folder, params)
-    text = result.to_json()
+    if not is_pooled(folder) and (args.dividend or folder.policy.overrides):
+        what = "--dividend" if args.dividend else 'per-authority policy tables ([authority."NAME"])'
+        raise ValueError(
+            f"{what} needs a pooled folder (vacancies naming their owner_la); "
+            f"{args.folder} names none"
+        )
+    # A single authority's folder that names its own owner_la (as synth --la writes it) is
+    # matched as before, unless its policy has a table or the dividend is asked for.
+    pooled = is_pooled(folder) and (
+        len(region_of(folder)) > 1 or bool(folder.policy.overrides) or args.dividend
+    )
+    recharges = None
+    if pooled:
+        region = match_pooled(folder, params, dividend=args.dividend)
+        result = region.result
+        text = json.dumps({**result.to_dict(), "pooling": region.to_dict()}, indent=2)
+        if args.out is not None:
+            out = Path(args.out)
+            recharges = region.write_recharges(out.with_name(f"{out.stem}.recharges.csv"))
+    else:
+        result = match(folder, params)
+        text = result.to_json()
     if args.out is not None:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
     if args.json:
@@ -155,6 +198,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"Match of {args.folder}")
         # Long reasons wrap under their indent on a terminal (a pipe keeps whole lines).
         print("\n".join(fit_lines(result.summary().split("\n"), terminal_width())))
+        if pooled:
+            print()
+            print("\n".join(fit_lines(region.summary().split("\n"), terminal_width())))
         if args.out is not None:
             print(f"\nResult written to {args.out}")
+        if recharges is not None:
+            print(f"Recharges written to {recharges}")
     return 0

@@ -334,9 +334,12 @@ def render_why_not(answer: WhyNot) -> str:
 
 def run_rank(args: argparse.Namespace) -> int:
     """Run ``placematch rank``."""
+    from matcher.pooled import folder_for_child
+
     folder = dated(load_case_folder(args.folder), args.on)
     try:
-        ranking = rank_child(folder, args.child, args.top)
+        # a pooled folder's child is scored under its own authority's policy table
+        ranking = rank_child(folder_for_child(folder, args.child), args.child, args.top)
     except UnknownIdError as exc:
         raise _where(exc, args.folder) from None
     child = folder.child(args.child)
@@ -369,9 +372,11 @@ def run_rank(args: argparse.Namespace) -> int:
 
 def run_why_not(args: argparse.Namespace) -> int:
     """Run ``placematch why-not``."""
+    from matcher.pooled import folder_for_child
+
     folder = dated(load_case_folder(args.folder), args.on)
     try:
-        answer = why_not(folder, args.child, args.vacancy)
+        answer = why_not(folder_for_child(folder, args.child), args.child, args.vacancy)
     except UnknownIdError as exc:
         raise _where(exc, args.folder) from None
     if args.json:

@@ -107,11 +107,18 @@ def _scale_problems(folder: CaseFolder) -> list[Problem]:
     # Imported here: every command module is imported to build the parser, and the matcher's
     # candidate machinery is not needed for the others.
     from matcher.candidates import Folding, PointsScaleError
+    from matcher.factors import is_pooled
+    from matcher.pooled import authority_folder, pooled_folding, region_of
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # the 2**50 warning is match's
-            Folding.for_folder(folder)
+            if folder.policy.overrides and is_pooled(folder):
+                # as match folds it: every authority's bounds at once
+                policies = [authority_folder(folder, a).policy for a in region_of(folder)]
+                pooled_folding(folder, policies)
+            else:
+                Folding.for_folder(folder)
     except PointsScaleError as exc:
         return [Problem(POLICY_FILE, None, "weights", str(exc))]
     return []

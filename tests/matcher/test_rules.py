@@ -127,6 +127,13 @@ CASES: dict[str, tuple[tuple[list[Child], list[Vacancy]], tuple[list[Child], lis
         ([child("C1", needed_by=MAR_1)], [vacancy("V1", available_from=MAR_2)]),
         ([child("C1", needed_by=MAR_2)], [vacancy("V1", available_from=MAR_2)]),
     ),
+    "not_offered_to_pool": (
+        (
+            [child("C1")],
+            [vacancy("V1", owner=authority("Thurrock"), offered_to_pool=False)],
+        ),
+        ([child("C1")], [vacancy("V1", owner=authority("Essex"), offered_to_pool=False)]),
+    ),
     "declined_by_provider": (
         ([child("C1")], [vacancy("V1")]),
         ([child("C1")], [vacancy("V1")]),

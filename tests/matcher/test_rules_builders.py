@@ -160,6 +160,8 @@ def oracle_rules(f: CaseFolder, c: Child, v: Vacancy) -> list[str]:
         and (v.available_until is None or day <= v.available_until)
     ):
         broken.append("not_available_on_date")
+    if v.offered_to_pool is False and v.owner is not None and v.owner != c.authority:
+        broken.append("not_offered_to_pool")
     answer = f.response(c.child_id, v.vacancy_id)
     if answer is not None and answer.response.value == "decline":
         broken.append("declined_by_provider")
