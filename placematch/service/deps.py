@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from placematch.service.auth import Principal, csrf_token, principal_of
+from placematch.service.auth import Principal, check_csrf, principal_of, server_secret
 from placematch.service.problems import ProblemError
 
 #: The session cookie's name.
@@ -43,7 +43,7 @@ def current_user(request: Request, session: DB) -> Principal:
         raise ProblemError(401, "sign in first: send a bearer token or the session cookie")
     if from_cookie and request.method in UNSAFE:
         sent = request.headers.get("x-csrf-token", "")
-        if sent != csrf_token(token):
+        if not check_csrf(server_secret(session), token, sent):
             raise ProblemError(403, "a change signed by the session cookie needs X-CSRF-Token")
     return who
 

@@ -40,7 +40,7 @@ def is_problem(r: Any, status: int) -> dict[str, Any]:
 def test_healthz_and_openapi(service: Service) -> None:
     r = service.client.get("/healthz")
     assert r.status_code == 200
-    assert r.json()["status"] == "ok" and r.json()["schema"] == "0002"
+    assert r.json()["status"] == "ok" and r.json()["schema"] == "0003"
     spec = service.client.get(f"{API}/openapi.json").json()
     paths = spec["paths"]
     for p in (
@@ -613,18 +613,22 @@ def test_admin_creates_users(service: Service) -> None:
 
 
 def test_cookie_changes_need_the_csrf_header(service: Service) -> None:
-    from placematch.service.auth import csrf_token
+    from placematch.service.auth import csrf_token, server_secret
     from placematch.service.deps import COOKIE
 
     c = service.client
     token = service.tokens["officer"]
+    with service.app.state.sessions() as session:
+        secret = server_secret(session)
     c.cookies.set(COOKIE, token)
     try:
         assert c.get(f"{API}/me").status_code == 200
         r = c.post(f"{API}/match", json={"child_ids": ["C09"]})
         is_problem(r, 403)
         r = c.post(
-            f"{API}/match", json={"child_ids": ["C09"]}, headers={"X-CSRF-Token": csrf_token(token)}
+            f"{API}/match",
+            json={"child_ids": ["C09"]},
+            headers={"X-CSRF-Token": csrf_token(secret, token)},
         )
         assert r.status_code == 202
     finally:
