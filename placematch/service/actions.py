@@ -437,10 +437,16 @@ def decide(
     vacancy_id: str,
     reason: str,
 ) -> Decision:
-    """Record the officer's decision: the bed is taken at once, or 409 (both audited)."""
-    record = visible_child(session, who, request, child_id, "decision")
+    """Record the officer's decision: the bed is taken at once, or 409.
 
-    def log(outcome: str) -> None:
+    Audited whatever the outcome: ``ok``; ``ineligible`` (a hard rule excludes the vacancy,
+    the rule in the reason); ``conflict`` (the bed or the child taken meanwhile); ``failed``
+    (no reason given, or no such vacancy); ``denied`` (not a child the user may see).
+    """
+    record = visible_child(session, who, request, child_id, "decision")
+    authority = record.authority_code  # read now: a rollback below expires the record
+
+    def log(outcome: str, why: str = "") -> None:
         audit.record(
             session,
             who,
@@ -448,23 +454,25 @@ def decide(
             "decision",
             "child",
             f"{child_id}/{vacancy_id}",
-            authority=record.authority_code,
-            reason=reason,
+            authority=authority,
+            reason=reason if not why else f"{why} (officer's reason: {reason})",
             outcome=outcome,
         )
 
-    if not reason.strip():
-        raise ProblemError(
-            422,
-            "give the reason for the decision",
-            [{"field": "reason", "message": "required; expected the officer's reason"}],
-        )
+    ineligible = False
     try:
+        if not reason.strip():
+            raise ProblemError(
+                422,
+                "give the reason for the decision",
+                [{"field": "reason", "message": "required; expected the officer's reason"}],
+            )
         if record.status != "waiting":
             raise ProblemError(409, f"child {child_id} is already placed: a decision is recorded")
         # A bed taken since the officer's page was drawn answers 409 here already.
         answer = explain_why_not(session, who, request, child_id, vacancy_id, reason="decision")
         if answer.exclusion is not None:
+            ineligible = True
             raise ProblemError(
                 422,
                 f"vacancy {vacancy_id} is not eligible for child {child_id}: "
@@ -476,8 +484,9 @@ def decide(
         except store.ConflictError as exc:
             raise ProblemError(409, str(exc)) from None
     except ProblemError as exc:
-        if exc.status == 409:
-            log("conflict")
+        session.rollback()
+        outcome = "ineligible" if ineligible else "conflict" if exc.status == 409 else "failed"
+        log(outcome, f"{exc.status}: {exc.detail}")
         raise
     log("ok")
     return decision
@@ -540,18 +549,36 @@ def record_response(
     (``declined_by_provider``) and shows an offer first among equals.
     """
     record = visible_child(session, who, request, child_id, "response")
-    if store.vacancy_record(session, vacancy_id) is None:
-        raise not_found("vacancy", vacancy_id)
-    answer = _parse_response(vacancy_id, child_id, response, reason)
     try:
-        row, created = store.record_response(session, record.authority_code, answer, who.user_id)
-    except IntegrityError:
-        session.rollback()
-        raise ProblemError(
-            409,
-            f"another officer recorded an answer for child {child_id} and vacancy {vacancy_id} "
-            "at the same moment: reload and record it again",
-        ) from None
+        if store.vacancy_record(session, vacancy_id) is None:
+            raise not_found("vacancy", vacancy_id)
+        answer = _parse_response(vacancy_id, child_id, response, reason)
+        try:
+            row, created = store.record_response(
+                session, record.authority_code, answer, who.user_id
+            )
+        except IntegrityError:
+            session.rollback()
+            raise ProblemError(
+                409,
+                f"another officer recorded an answer for child {child_id} and vacancy "
+                f"{vacancy_id} at the same moment: reload and record it again",
+            ) from None
+    except ProblemError as exc:
+        # Refused answers are audited too (the page shows them beside the form instead of
+        # an error, so the generic audit of failed writes would not see them).
+        audit.record(
+            session,
+            who,
+            request,
+            "response",
+            "child",
+            f"{child_id}/{vacancy_id}",
+            authority=record.authority_code,
+            reason=f"{exc.status}: {exc.detail}",
+            outcome="conflict" if exc.status == 409 else "failed",
+        )
+        raise
     code = "" if answer.reason is None else f": {answer.reason.value}"
     audit.record(
         session,
@@ -696,11 +723,23 @@ def run_match_job(factory: Any, job_id: str) -> None:
         step("failed", 1.0, f"failed: {type(exc).__name__}")
 
 
-def visible_job(session: Session, who: Principal, job_id: str) -> Job:
-    """A job the user started (404 otherwise)."""
+def visible_job(session: Session, who: Principal, job_id: str, *, request: Request) -> Job:
+    """A job the user started (404 otherwise, the same for another officer's job; audited as
+    ``denied``, under the job's authority when there is one)."""
     require(who, OFFICER)
     job = session.get(Job, job_id)
     if job is None or job.user_id != who.user_id:
+        audit.record(
+            session,
+            who,
+            request,
+            "read",
+            "job",
+            job_id,
+            authority=None if job is None else job.authority_code,
+            reason="" if job is None else "a job another user started",
+            outcome="denied",
+        )
         raise not_found("job", job_id)
     return job
 

@@ -554,15 +554,15 @@ def start_match(body: MatchIn, request: Request, who: User, session: DB) -> JSON
 
 
 @router.get("/jobs/{job_id}", tags=["matching"])
-def get_job(job_id: str, who: User, session: DB) -> dict[str, Any]:
-    """A job's status and progress (0 to 1)."""
-    return actions.job_dict(actions.visible_job(session, who, job_id))
+def get_job(job_id: str, request: Request, who: User, session: DB) -> dict[str, Any]:
+    """A job's status and progress (0 to 1); another user's job is a 404 (audited)."""
+    return actions.job_dict(actions.visible_job(session, who, job_id, request=request))
 
 
 @router.get("/jobs/{job_id}/result", tags=["matching"])
 def job_result(job_id: str, request: Request, who: User, session: DB) -> dict[str, Any]:
     """A finished match: assignments with points per factor, unplaced children and why."""
-    job: Job = actions.visible_job(session, who, job_id)
+    job: Job = actions.visible_job(session, who, job_id, request=request)
     if job.status != "done" or job.result is None:
         raise ProblemError(409, f"job {job_id} is {job.status}, not done")
     audit.record(

@@ -41,6 +41,8 @@ def current_user(request: Request, session: DB) -> Principal:
     who = principal_of(session, token) if token else None
     if who is None:
         raise ProblemError(401, "sign in first: send a bearer token or the session cookie")
+    # For the audit of a write that fails or is refused after this (audit.record_refusal).
+    request.state.principal = who
     if from_cookie and request.method in UNSAFE:
         sent = request.headers.get("x-csrf-token", "")
         if not check_csrf(server_secret(session), token, sent):

@@ -309,6 +309,37 @@ def response_form(
     )
 
 
+def _refused(
+    request: Request,
+    session: DB,
+    who: Principal,
+    action: str,
+    resource: str,
+    resource_id: str,
+    exc: Exception,
+) -> None:
+    """Audit a form's write that failed and is answered on the page (not as an error)."""
+    if isinstance(exc, CaseFolderError):
+        n = len(exc.problems)
+        why = f"{n} problem{'s' if n != 1 else ''}: nothing was stored"
+    else:
+        why = exc.detail if isinstance(exc, ProblemError) else str(exc)
+    for code in who.authorities or (None,):
+        audit.record(
+            session,
+            who,
+            request,
+            action,
+            resource,
+            resource_id,
+            authority=code,
+            reason=f"422: {why}",
+            outcome="failed",
+            commit=False,
+        )
+    session.commit()
+
+
 def _vacancy_missing(exc: ProblemError) -> bool:
     """A 404 about the vacancy (shown on the page), not about the child (an error page)."""
     return exc.status == 404 and exc.detail.startswith("vacancy ")
@@ -355,6 +386,7 @@ async def upload(
         report = store.load_files(session, files, owner=who.authorities[0], allowed=who.authorities)
     except CaseFolderError as exc:
         session.rollback()
+        _refused(request, session, who, "upload", "case_folder", ",".join(sorted(files)), exc)
         return render(
             request,
             "upload.html",
@@ -393,7 +425,7 @@ def match_form(request: Request, session: DB, csrf: Annotated[str, Form()] = "")
 def job_page(request: Request, session: DB, job_id: str) -> HTMLResponse:
     """A match job: progress while it runs (the page refreshes itself), then the result."""
     who, csrf = _page_user(request, session)
-    job = actions.visible_job(session, who, job_id)
+    job = actions.visible_job(session, who, job_id, request=request)
     if job.result is not None:
         audit.record(
             session, who, request, "read", "match_result", job_id, authority=job.authority_code
@@ -457,6 +489,7 @@ async def forecast_form(
         if exc.status != 422:
             raise
         session.rollback()
+        _refused(request, session, who, "forecast", "forecast", "", exc)
         return render(
             request,
             "forecasts.html",
@@ -541,6 +574,7 @@ def users_form(
             raise auth.UserError("action: expected create, enable or disable")
     except auth.UserError as exc:
         session.rollback()
+        _refused(request, session, who, action[:32], "user", username, exc)
         message = f"Not done: {exc}"
     else:
         audit.record(session, who, request, action, "user", username)

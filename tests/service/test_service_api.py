@@ -14,7 +14,8 @@ import pytest
 from servicekit import ESSEX, PERSONAL, THURROCK, USERS, Service
 
 from matcher.casefolder import load_case_folder
-from matcher.rank import declined, rank_child, why_not
+from matcher.rank import EMERGENCY_WITHIN_DAYS, declined, rank_child, why_not
+from placematch.service import actions
 
 API = "/api/v1"
 
@@ -251,6 +252,16 @@ def test_rank_is_the_command_lines_ranking(service: Service) -> None:
         )
         assert r.status_code == 200
         expected = {**rank_child(folder, child).to_dict(), "declined": declined(folder, child)}
+        # what `placematch rank --json` adds: the child's date (the service ranks on
+        # today), its urgency and what frees within the days looked ahead
+        urgency = folder.child(child).urgency
+        days = EMERGENCY_WITHIN_DAYS if folder.child(child).is_emergency else 0
+        expected |= {
+            "date": actions.clock().isoformat(),
+            "urgency": None if urgency is None else urgency.value,
+            "within_days": days,
+            "free_within_days": [],
+        }
         got = r.json()
         assert got == expected
         for option in got["options"]:
