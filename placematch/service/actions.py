@@ -8,6 +8,7 @@ as ``denied``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tempfile
 import tomllib
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matcher.domain import InvalidFieldError, ReferralResponse
+from matcher.domain import CaseFolder, InvalidFieldError, ReferralResponse
 from matcher.explain import Ranking, WhyNot
 from matcher.rank import (
     EMERGENCY_WITHIN_DAYS,
@@ -35,7 +36,7 @@ from matcher.rank import (
     soon_free,
     why_not,
 )
-from matcher.vocabulary import Response, ResponseReason, VocabularyError
+from matcher.vocabulary import Response, ResponseReason, Urgency, VocabularyError
 from placematch.service import audit, store
 from placematch.service.answers import answers_of
 from placematch.service.auth import Principal
@@ -258,6 +259,78 @@ def free_soon(session: Session, child_id: str) -> tuple[int, dt.date | None, tup
     return days, day, found
 
 
+#: Most days ahead a ranking may look for vacancies that free up (``within_days``).
+MAX_WITHIN_DAYS = 366
+
+
+def parse_on(text: str | None) -> dt.date | None:
+    """The ``on`` query parameter: an ISO date ``YYYY-MM-DD``, or ``None`` (today).
+
+    Raises
+    ------
+    ProblemError
+        422 naming the field, for anything else (the value is not echoed).
+    """
+    if text is None or text == "":
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ProblemError(
+            422,
+            "on: expected a date YYYY-MM-DD (e.g. 2026-03-31)",
+            [{"field": "on", "message": "expected a date YYYY-MM-DD (e.g. 2026-03-31)"}],
+        ) from None
+
+
+def parse_urgency(text: str | None) -> Urgency | None:
+    """The ``urgency`` query parameter (``emergency``, ``urgent`` or ``planned``), or ``None``.
+
+    Raises
+    ------
+    ProblemError
+        422 naming the field and the values expected.
+    """
+    if text is None or text == "":
+        return None
+    try:
+        return Urgency.parse(text)
+    except VocabularyError:
+        expected = f"expected one of: {', '.join(u.value for u in Urgency)}"
+        raise ProblemError(
+            422, f"urgency: {expected}", [{"field": "urgency", "message": expected}]
+        ) from None
+
+
+def asked_folder(
+    folder: CaseFolder,
+    child_id: str,
+    today: dt.date,
+    on: dt.date | None = None,
+    urgency: Urgency | None = None,
+) -> CaseFolder:
+    """``folder`` asked about date ``on`` (``None``: today), with the child's ``urgency``
+    taken as given for this question (``None``: as recorded).
+
+    As ``placematch rank --on`` does; the urgency is an officer's reading of the child's
+    situation now (an emergency call about a child recorded as a planned move), so an
+    emergency's date is today unless the child has ``needed_by``.
+    """
+    if on is not None and on != today:
+        folder = folder.with_dates(on, today)
+    if urgency is not None:
+        child = folder.child(child_id)
+        if child.urgency is not urgency:
+            changed = dataclasses.replace(child, urgency=urgency)
+            folder = dataclasses.replace(
+                folder,
+                children=tuple(changed if c.child_id == child_id else c for c in folder.children),
+            )
+    return folder
+
+
 def rank_body(
     session: Session,
     who: Principal,
@@ -265,30 +338,51 @@ def rank_body(
     child_id: str,
     top: int | None = None,
     reason: str = "",
+    *,
+    on: dt.date | None = None,
+    urgency: Urgency | None = None,
+    within_days: int | None = None,
 ) -> tuple[bytes, bool]:
     """The child's ranking as the API sends it (JSON bytes), and whether it was kept.
 
     :meth:`~matcher.explain.Ranking.to_dict` (made by :func:`matcher.rank.ranking_data`)
     with ``declined`` (the child's referrals that providers declined,
-    :func:`matcher.rank.declined`). Access is checked and the request audited every time;
-    the body is kept per store revision, date and question (:mod:`placematch.service.answers`),
-    so a second request for the same child between two changes of the store is answered
-    without ranking again.
+    :func:`matcher.rank.declined`), ``date`` (the date the child's vacancies must be free
+    on), ``urgency`` (the child's, or the one asked about), ``within_days`` and
+    ``free_within_days`` (the vacancies excluded only because they free up within that many
+    days of the date, :func:`matcher.rank.soon_free`; by default
+    :data:`~matcher.rank.EMERGENCY_WITHIN_DAYS` for an emergency, else 0), as
+    ``placematch rank --json`` writes them. ``on`` and ``urgency`` as in
+    :func:`asked_folder`. Access is checked and the request audited every time; the body is
+    kept per store revision, date and question (:mod:`placematch.service.answers`), so a
+    second request for the same child between two changes of the store is answered without
+    ranking again.
     """
     authority = visible_child_authority(session, who, request, child_id, "rank")
     today = clock()
     revision = store.revision_of(session)  # before the folder: see answers.Answers
     kept = answers_of(session.get_bind())
-    body = kept.get(revision, today, (child_id, top))
+    question = (child_id, top, on, urgency, within_days)
+    body = kept.get(revision, today, question)
     hit = body is not None
     if body is None:
         folder = store.waiting_folder(session, child_id, today=today)
+        folder = asked_folder(folder, child_id, today, on, urgency)
         data = ranking_data(folder, child_id, top)  # rank_child(...).to_dict(), faster
         data["declined"] = declined(folder, child_id)
+        child = folder.child(child_id)
+        days = within_days
+        if days is None:
+            days = EMERGENCY_WITHIN_DAYS if child.is_emergency else 0
+        day, found = soon_free(folder, child_id, days)
+        data["date"] = None if day is None else day.isoformat()
+        data["urgency"] = None if child.urgency is None else child.urgency.value
+        data["within_days"] = days
+        data["free_within_days"] = [s.to_dict() for s in found]
         # Compact UTF-8, as Starlette's JSONResponse writes it (json.dumps took a quarter of
         # a built answer); the data holds no NaN (distances unknown are None).
         body = orjson.dumps(data)
-        kept.put(revision, today, (child_id, top), body)
+        kept.put(revision, today, question, body)
     audit.record(
         session,
         who,
@@ -343,10 +437,16 @@ def decide(
     vacancy_id: str,
     reason: str,
 ) -> Decision:
-    """Record the officer's decision: the bed is taken at once, or 409 (both audited)."""
-    record = visible_child(session, who, request, child_id, "decision")
+    """Record the officer's decision: the bed is taken at once, or 409.
 
-    def log(outcome: str) -> None:
+    Audited whatever the outcome: ``ok``; ``ineligible`` (a hard rule excludes the vacancy,
+    the rule in the reason); ``conflict`` (the bed or the child taken meanwhile); ``failed``
+    (no reason given, or no such vacancy); ``denied`` (not a child the user may see).
+    """
+    record = visible_child(session, who, request, child_id, "decision")
+    authority = record.authority_code  # read now: a rollback below expires the record
+
+    def log(outcome: str, why: str = "") -> None:
         audit.record(
             session,
             who,
@@ -354,23 +454,25 @@ def decide(
             "decision",
             "child",
             f"{child_id}/{vacancy_id}",
-            authority=record.authority_code,
-            reason=reason,
+            authority=authority,
+            reason=reason if not why else f"{why} (officer's reason: {reason})",
             outcome=outcome,
         )
 
-    if not reason.strip():
-        raise ProblemError(
-            422,
-            "give the reason for the decision",
-            [{"field": "reason", "message": "required; expected the officer's reason"}],
-        )
+    ineligible = False
     try:
+        if not reason.strip():
+            raise ProblemError(
+                422,
+                "give the reason for the decision",
+                [{"field": "reason", "message": "required; expected the officer's reason"}],
+            )
         if record.status != "waiting":
             raise ProblemError(409, f"child {child_id} is already placed: a decision is recorded")
         # A bed taken since the officer's page was drawn answers 409 here already.
         answer = explain_why_not(session, who, request, child_id, vacancy_id, reason="decision")
         if answer.exclusion is not None:
+            ineligible = True
             raise ProblemError(
                 422,
                 f"vacancy {vacancy_id} is not eligible for child {child_id}: "
@@ -382,8 +484,9 @@ def decide(
         except store.ConflictError as exc:
             raise ProblemError(409, str(exc)) from None
     except ProblemError as exc:
-        if exc.status == 409:
-            log("conflict")
+        session.rollback()
+        outcome = "ineligible" if ineligible else "conflict" if exc.status == 409 else "failed"
+        log(outcome, f"{exc.status}: {exc.detail}")
         raise
     log("ok")
     return decision
@@ -446,18 +549,36 @@ def record_response(
     (``declined_by_provider``) and shows an offer first among equals.
     """
     record = visible_child(session, who, request, child_id, "response")
-    if store.vacancy_record(session, vacancy_id) is None:
-        raise not_found("vacancy", vacancy_id)
-    answer = _parse_response(vacancy_id, child_id, response, reason)
     try:
-        row, created = store.record_response(session, record.authority_code, answer, who.user_id)
-    except IntegrityError:
-        session.rollback()
-        raise ProblemError(
-            409,
-            f"another officer recorded an answer for child {child_id} and vacancy {vacancy_id} "
-            "at the same moment: reload and record it again",
-        ) from None
+        if store.vacancy_record(session, vacancy_id) is None:
+            raise not_found("vacancy", vacancy_id)
+        answer = _parse_response(vacancy_id, child_id, response, reason)
+        try:
+            row, created = store.record_response(
+                session, record.authority_code, answer, who.user_id
+            )
+        except IntegrityError:
+            session.rollback()
+            raise ProblemError(
+                409,
+                f"another officer recorded an answer for child {child_id} and vacancy "
+                f"{vacancy_id} at the same moment: reload and record it again",
+            ) from None
+    except ProblemError as exc:
+        # Refused answers are audited too (the page shows them beside the form instead of
+        # an error, so the generic audit of failed writes would not see them).
+        audit.record(
+            session,
+            who,
+            request,
+            "response",
+            "child",
+            f"{child_id}/{vacancy_id}",
+            authority=record.authority_code,
+            reason=f"{exc.status}: {exc.detail}",
+            outcome="conflict" if exc.status == 409 else "failed",
+        )
+        raise
     code = "" if answer.reason is None else f": {answer.reason.value}"
     audit.record(
         session,
@@ -602,11 +723,23 @@ def run_match_job(factory: Any, job_id: str) -> None:
         step("failed", 1.0, f"failed: {type(exc).__name__}")
 
 
-def visible_job(session: Session, who: Principal, job_id: str) -> Job:
-    """A job the user started (404 otherwise)."""
+def visible_job(session: Session, who: Principal, job_id: str, *, request: Request) -> Job:
+    """A job the user started (404 otherwise, the same for another officer's job; audited as
+    ``denied``, under the job's authority when there is one)."""
     require(who, OFFICER)
     job = session.get(Job, job_id)
     if job is None or job.user_id != who.user_id:
+        audit.record(
+            session,
+            who,
+            request,
+            "read",
+            "job",
+            job_id,
+            authority=None if job is None else job.authority_code,
+            reason="" if job is None else "a job another user started",
+            outcome="denied",
+        )
         raise not_found("job", job_id)
     return job
 

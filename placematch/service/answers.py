@@ -25,8 +25,8 @@ __all__ = ["BUDGET_BYTES", "Answers", "answers_of"]
 #: 100-260 KB of JSON), far more than the children an office works on in a day.
 BUDGET_BYTES = 128 * 1024 * 1024
 
-#: A question: (child id, ``top``).
-Question = tuple[str, int | None]
+#: A question: (child id, ``top``, and the ranking's other query parameters).
+Question = tuple[object, ...]
 
 
 class Answers:

@@ -9,6 +9,7 @@ are RFC 9457 problem details naming the field.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile
@@ -18,6 +19,8 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE
+from matcher.rank import EMERGENCY_WITHIN_DAYS
+from matcher.vocabulary import Urgency
 from placematch.service import actions, audit, auth, store
 from placematch.service.actions import ADMIN, OFFICER, require
 from placematch.service.deps import DB, User, current_user
@@ -281,14 +284,49 @@ async def rank(
     child_id: str,
     request: Request,
     top: Annotated[int | None, Query(ge=0, le=10_000)] = None,
+    on: Annotated[
+        str | None,
+        Query(
+            max_length=10,
+            description="the date asked about, YYYY-MM-DD (default today), as `placematch "
+            "rank --on`: only vacancies free on the child's date are offered; the child's "
+            "date (`date` in the answer) is its needed_by, else today for an emergency, else "
+            "this date",
+        ),
+    ] = None,
+    urgency: Annotated[
+        str | None,
+        Query(
+            max_length=20,
+            description="rank the child as this urgency (default: the child's own): an "
+            "emergency's date is today and its answer lists what frees within 7 days",
+            json_schema_extra={"enum": [u.value for u in Urgency]},
+        ),
+    ] = None,
+    within_days: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=actions.MAX_WITHIN_DAYS,
+            description=f"list in `free_within_days` the vacancies excluded only because "
+            f"they free up within this many days of the child's date (default "
+            f"{EMERGENCY_WITHIN_DAYS} for an emergency, else 0), as `placematch rank "
+            "--within-days`: a bridging placement now and a planned move then",
+        ),
+    ] = None,
     reason: Reason = "",
 ) -> Response:
     """Every eligible vacancy with free beds, best first: points per factor, exclusions,
-    and the referrals providers declined."""
+    the referrals providers declined, the child's `date` and `urgency`, and
+    `free_within_days` (vacancies that free up within `within_days` days)."""
+    day = actions.parse_on(on)
+    kind = actions.parse_urgency(urgency)
     # The session, the sign-in check, the ranking and the audit entry in one worker thread:
     # as plain dependencies each was its own hand-over between the event loop and the
     # thread pool (four per request), a third of the server's time for a kept answer.
-    body, hit = await run_in_threadpool(_rank, request, child_id, top, reason)
+    body, hit = await run_in_threadpool(
+        _rank, request, child_id, top, reason, day, kind, within_days
+    )
     # Written out once as JSON bytes and kept until the store changes (actions.rank_body);
     # X-Placematch-Cache says whether this answer was kept (hit) or built (miss).
     return Response(
@@ -298,10 +336,28 @@ async def rank(
     )
 
 
-def _rank(request: Request, child_id: str, top: int | None, reason: str) -> tuple[bytes, bool]:
+def _rank(
+    request: Request,
+    child_id: str,
+    top: int | None,
+    reason: str,
+    on: dt.date | None,
+    urgency: Urgency | None,
+    within_days: int | None,
+) -> tuple[bytes, bool]:
     with request.app.state.sessions() as session:
         who = current_user(request, session)
-        return actions.rank_body(session, who, request, child_id, top, reason)
+        return actions.rank_body(
+            session,
+            who,
+            request,
+            child_id,
+            top,
+            reason,
+            on=on,
+            urgency=urgency,
+            within_days=within_days,
+        )
 
 
 @router.get("/children/{child_id}/why-not/{vacancy_id}", tags=["matching"])
@@ -501,15 +557,15 @@ def start_match(body: MatchIn, request: Request, who: User, session: DB) -> JSON
 
 
 @router.get("/jobs/{job_id}", tags=["matching"])
-def get_job(job_id: str, who: User, session: DB) -> dict[str, Any]:
-    """A job's status and progress (0 to 1)."""
-    return actions.job_dict(actions.visible_job(session, who, job_id))
+def get_job(job_id: str, request: Request, who: User, session: DB) -> dict[str, Any]:
+    """A job's status and progress (0 to 1); another user's job is a 404 (audited)."""
+    return actions.job_dict(actions.visible_job(session, who, job_id, request=request))
 
 
 @router.get("/jobs/{job_id}/result", tags=["matching"])
 def job_result(job_id: str, request: Request, who: User, session: DB) -> dict[str, Any]:
     """A finished match: assignments with points per factor, unplaced children and why."""
-    job: Job = actions.visible_job(session, who, job_id)
+    job: Job = actions.visible_job(session, who, job_id, request=request)
     if job.status != "done" or job.result is None:
         raise ProblemError(409, f"job {job_id} is {job.status}, not done")
     audit.record(

@@ -54,6 +54,13 @@ def create_app(url: str | None = None, *, migrate: bool = True, workers: int = 1
     )
     app.state.engine = engine
     app.state.sessions = db.session_factory(engine)
+    if migrate:
+        # The signing key made now, before any request: a first request then never writes
+        # it while its own transaction holds the SQLite store's write lock.
+        from placematch.service.auth import server_secret
+
+        with app.state.sessions() as session:
+            server_secret(session)
     app.state.revision = revision
     app.state.jobs = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="placematch-job")
     problems.install(app)

@@ -78,7 +78,64 @@ def record(
             outcome=outcome,
         )
     )
+    # A request that wrote its own entry is not audited again if it then fails
+    # (record_refusal).
+    request.state.audited = True
     if commit:
+        session.commit()
+
+
+#: Methods that write: their failures and refusals are audited.
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _principal(request: Request) -> Principal | None:
+    """The request's signed-in user: as the route found it, else from its token."""
+    who = getattr(request.state, "principal", None)
+    if isinstance(who, Principal):
+        return who
+    # A body that fails validation is refused before the route's own sign-in check runs.
+    from placematch.service.auth import principal_of
+    from placematch.service.deps import COOKIE
+
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    token = token or request.cookies.get(COOKIE, "")
+    if not token:
+        return None
+    with request.app.state.sessions() as session:
+        return principal_of(session, token)
+
+
+def record_refusal(request: Request, status: int, detail: str) -> None:
+    """Audit a write that failed (``failed``) or was refused (``denied``: 403 or 404).
+
+    Called for every error answer (:mod:`placematch.service.problems`); it writes only for
+    a write (``POST``, ``PUT``, ``PATCH``, ``DELETE``) by a signed-in user that has not
+    written an entry of its own (a decision, for one, audits its own outcome). The entry is
+    filed under each of the user's authorities (an admin's: none); its reason is the status
+    and the problem's detail, which never holds a child's personal data.
+    """
+    if request.method not in WRITES or getattr(request.state, "audited", False):
+        return
+    who = _principal(request)
+    if who is None:  # not signed in: nobody to name (a failed sign-in is throttled)
+        return
+    outcome = "denied" if status in (403, 404) else "failed"
+    with request.app.state.sessions() as session:
+        for code in who.authorities or (None,):
+            record(
+                session,
+                who,
+                request,
+                request.method.lower(),
+                "request",
+                request.url.path,
+                authority=code,
+                reason=f"{status}: {detail}",
+                outcome=outcome,
+                commit=False,
+            )
         session.commit()
 
 

@@ -8,18 +8,30 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 import threading
+import weakref
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Engine, Table, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geography.authorities import resolve_authority
-from placematch.service.models import ROLES, Token, User, UserAuthority, utcnow
+from placematch.service.models import (
+    ROLES,
+    LoginFailure,
+    ServiceSecret,
+    Token,
+    User,
+    UserAuthority,
+    utcnow,
+)
 
 SESSION_HOURS = 12
 API_TOKEN_DAYS = 30
@@ -111,42 +123,53 @@ def add_user(
 #: Failed sign-ins allowed per user name and client within the window, then refused.
 MAX_FAILURES = 10
 FAILURE_WINDOW = dt.timedelta(minutes=15)
-_failures: dict[tuple[str, str], list[dt.datetime]] = {}
-_failures_lock = threading.Lock()
 
 
 class TooManyFailures(Exception):
     """Too many failed sign-ins for this name from this client: wait."""
 
 
-def check_throttle(username: str, client: str) -> None:
+def _failure_key(username: str, client: str) -> str:
+    # A digest, so that the table holds no user name or address in the clear; the name is
+    # folded to lower case so that "Officer" and "officer" count together.
+    return hashlib.sha256(f"{username.strip().lower()}\0{client}".encode()).hexdigest()
+
+
+def check_throttle(session: Session, username: str, client: str) -> None:
     """Refuse a sign-in after :data:`MAX_FAILURES` failures in :data:`FAILURE_WINDOW`.
 
-    Per process (a server restart forgets); put a rate-limiting proxy in front as well.
+    The failures are kept in the store (``login_failures``), so a restart of the server, or
+    another server on the same store, does not forget them.
     """
-    key = (username.strip().lower(), client)
     cutoff = utcnow() - FAILURE_WINDOW
-    with _failures_lock:
-        recent = [t for t in _failures.get(key, []) if t > cutoff]
-        _failures[key] = recent
-        if len(recent) >= MAX_FAILURES:
-            raise TooManyFailures(
-                f"too many failed sign-ins; try again in {FAILURE_WINDOW.seconds // 60} minutes"
-            )
+    recent = session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(LoginFailure.key == _failure_key(username, client), LoginFailure.at > cutoff)
+    )
+    if (recent or 0) >= MAX_FAILURES:
+        raise TooManyFailures(
+            f"too many failed sign-ins; try again in {FAILURE_WINDOW.seconds // 60} minutes"
+        )
 
 
-def record_failure(username: str, client: str) -> None:
-    """Count a failed sign-in."""
-    with _failures_lock:
-        _failures.setdefault((username.strip().lower(), client), []).append(utcnow())
+def record_failure(session: Session, username: str, client: str) -> None:
+    """Count a failed sign-in (committed at once: the request itself fails).
+
+    Failures older than the window are deleted on the way, so the table stays small.
+    """
+    now = utcnow()
+    session.execute(delete(LoginFailure).where(LoginFailure.at <= now - FAILURE_WINDOW))
+    session.add(LoginFailure(key=_failure_key(username, client), at=now))
+    session.commit()
 
 
 def sign_in(session: Session, username: str, password: str, client: str) -> User | None:
     """:func:`authenticate`, throttled per user name and client (``TooManyFailures``)."""
-    check_throttle(username, client)
+    check_throttle(session, username, client)
     user = authenticate(session, username, password)
     if user is None:
-        record_failure(username, client)
+        record_failure(session, username, client)
     return user
 
 
@@ -253,6 +276,70 @@ def principal_for(session: Session, user: User) -> Principal:
     return Principal(user.id, user.username, user.role, _authorities(session, user.id))
 
 
-def csrf_token(session_token: str) -> str:
-    """The anti-forgery token of a session (forms carry it; a cross-site page cannot)."""
-    return hashlib.sha256(("csrf:" + session_token).encode("utf-8")).hexdigest()[:32]
+#: Per engine (weakly: a closed store's key goes with it): the server's secret key.
+_secrets: weakref.WeakKeyDictionary[Any, bytes] = weakref.WeakKeyDictionary()
+_secrets_lock = threading.Lock()
+#: The name of the key in ``service_secrets``.
+SECRET_NAME = "signing"
+
+
+def server_secret(session: Session) -> bytes:
+    """The store's secret key (32 random bytes), made and kept in the store on first use.
+
+    Every server on one store, and every restart, use the same key, so a form drawn before a
+    restart still posts. It is written on a connection of its own, so the caller's
+    transaction is untouched; when two servers make one at once, the first written wins.
+    """
+    engine = cast(Engine, session.get_bind())
+    with _secrets_lock:
+        kept = _secrets.get(engine)
+    if kept is not None:
+        return kept
+    table = cast(Table, ServiceSecret.__table__)
+    query = select(table.c.value).where(table.c.name == SECRET_NAME)
+    with engine.connect() as connection:
+        value = connection.scalar(query)
+    if value is None:
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    insert(table).values(
+                        name=SECRET_NAME, value=secrets.token_hex(32), created_at=utcnow()
+                    )
+                )
+        except IntegrityError:
+            pass  # another server made it first: use theirs
+        with engine.connect() as connection:
+            value = connection.scalar(query)
+    key = bytes.fromhex(str(value))
+    with _secrets_lock:
+        _secrets[engine] = key
+    return key
+
+
+def sign(secret: bytes, purpose: str, message: str) -> str:
+    """HMAC-SHA256 of the message for one purpose (hex): keyed, so only the server can make it.
+
+    ``purpose`` keeps the signatures of different uses apart (a CSRF token can never pass as
+    a flash message's signature).
+    """
+    return hmac.new(secret, f"{purpose}\0{message}".encode(), hashlib.sha256).hexdigest()
+
+
+def same(expected: str, sent: str) -> bool:
+    """Whether two tokens are equal, in time independent of where they differ."""
+    return hmac.compare_digest(expected.encode(), sent.encode())
+
+
+def csrf_token(secret: bytes, session_token: str) -> str:
+    """The anti-forgery token of a session (forms carry it; a cross-site page cannot).
+
+    An HMAC of the session token with the server's key: it cannot be made without the key,
+    even by someone who knows how it is made or who saw the session token's hash.
+    """
+    return sign(secret, "csrf", session_token)
+
+
+def check_csrf(secret: bytes, session_token: str, sent: str) -> bool:
+    """Whether ``sent`` is the session's CSRF token (compared in constant time)."""
+    return bool(session_token) and same(csrf_token(secret, session_token), sent)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from placematch.service.auth import Principal, csrf_token, principal_of
+from placematch.service.auth import Principal, check_csrf, principal_of, server_secret
 from placematch.service.problems import ProblemError
 
 #: The session cookie's name.
@@ -41,9 +41,11 @@ def current_user(request: Request, session: DB) -> Principal:
     who = principal_of(session, token) if token else None
     if who is None:
         raise ProblemError(401, "sign in first: send a bearer token or the session cookie")
+    # For the audit of a write that fails or is refused after this (audit.record_refusal).
+    request.state.principal = who
     if from_cookie and request.method in UNSAFE:
         sent = request.headers.get("x-csrf-token", "")
-        if sent != csrf_token(token):
+        if not check_csrf(server_secret(session), token, sent):
             raise ProblemError(403, "a change signed by the session cookie needs X-CSRF-Token")
     return who
 

@@ -25,7 +25,7 @@ from matcher.factors import DEFAULT_FACTORS, RESIDENT_FACTORS
 from matcher.problems import CaseFolderError
 from matcher.vocabulary import RESPONSE_REASON_MEANING, ResponseReason
 from matcher.vocabulary import Response as Answer
-from placematch.service import actions, audit, auth, store
+from placematch.service import actions, audit, auth, flash, store
 from placematch.service.actions import ADMIN, COMMISSIONER, OFFICER
 from placematch.service.auth import Principal
 from placematch.service.deps import COOKIE, DB
@@ -65,12 +65,14 @@ def _page_user(request: Request, session: DB) -> tuple[Principal, str]:
     who = auth.principal_of(session, token) if token else None
     if who is None:
         raise SignIn(request.url.path)
-    return who, auth.csrf_token(token)
+    return who, auth.csrf_token(auth.server_secret(session), token)
 
 
 def _check_csrf(request: Request, sent: str) -> None:
     token = request.cookies.get(COOKIE, "")
-    if not token or sent != auth.csrf_token(token):
+    with request.app.state.sessions() as session:
+        secret = auth.server_secret(session)
+    if not auth.check_csrf(secret, token, sent):
         raise ProblemError(403, "the form has expired: reload the page and try again")
 
 
@@ -190,9 +192,7 @@ def children_page(request: Request, session: DB, status: str = "waiting") -> HTM
 
 
 @router.get("/children/{child_id}", response_class=HTMLResponse)
-def child_page(
-    request: Request, session: DB, child_id: str, why_not: str = "", message: str = ""
-) -> HTMLResponse:
+def child_page(request: Request, session: DB, child_id: str, why_not: str = "") -> HTMLResponse:
     """A child's ranked options, why-not, map and the decision form."""
     who, csrf = _page_user(request, session)
     record, decision = actions.read_child(
@@ -215,7 +215,8 @@ def child_page(
     vacancies = {v.vacancy_id: v for v in store.stored_folder(session).vacancies}
     all_ids = sorted(vacancies)
     answers = store.responses_of_child(session, child_id)
-    return render(
+    message = flash.take(request, auth.server_secret(session))
+    page = render(
         request,
         "child.html",
         who,
@@ -240,6 +241,7 @@ def child_page(
         response_values=[r.value for r in Answer],
         reason_meanings={r.value: RESPONSE_REASON_MEANING[r] for r in ResponseReason},
     )
+    return flash.shown(page) if message else page
 
 
 @router.get("/children/{child_id}/map.svg")
@@ -265,15 +267,14 @@ def decision_form(
         actions.decide(session, who, request, child_id, vacancy_id, reason)
     except ProblemError as exc:
         if exc.status in (409, 422):
-            return RedirectResponse(
-                f"/children/{quote(child_id)}?message={quote('Not recorded: ' + exc.detail)}",
-                status_code=303,
+            return flash.redirect(
+                request, f"/children/{quote(child_id)}", "Not recorded: " + exc.detail
             )
         raise
-    return RedirectResponse(
-        f"/children/{quote(child_id)}?message="
-        + quote(f"Decision recorded: vacancy {vacancy_id}. The bed is now taken."),
-        status_code=303,
+    return flash.redirect(
+        request,
+        f"/children/{quote(child_id)}",
+        f"Decision recorded: vacancy {vacancy_id}. The bed is now taken.",
     )
 
 
@@ -296,18 +297,47 @@ def response_form(
         )
     except ProblemError as exc:
         if exc.status in (409, 422) or _vacancy_missing(exc):
-            return RedirectResponse(
-                f"/children/{quote(child_id)}?message={quote('Not recorded: ' + exc.detail)}",
-                status_code=303,
+            return flash.redirect(
+                request, f"/children/{quote(child_id)}", "Not recorded: " + exc.detail
             )
         raise
     code = f" ({row.reason})" if row.reason else ""
-    return RedirectResponse(
-        f"/children/{quote(child_id)}?message="
-        + quote(f"Response recorded: vacancy {row.vacancy_id}, {row.response}{code}.")
-        + "#responses-h",
-        status_code=303,
+    return flash.redirect(
+        request,
+        f"/children/{quote(child_id)}#responses-h",
+        f"Response recorded: vacancy {row.vacancy_id}, {row.response}{code}.",
     )
+
+
+def _refused(
+    request: Request,
+    session: DB,
+    who: Principal,
+    action: str,
+    resource: str,
+    resource_id: str,
+    exc: Exception,
+) -> None:
+    """Audit a form's write that failed and is answered on the page (not as an error)."""
+    if isinstance(exc, CaseFolderError):
+        n = len(exc.problems)
+        why = f"{n} problem{'s' if n != 1 else ''}: nothing was stored"
+    else:
+        why = exc.detail if isinstance(exc, ProblemError) else str(exc)
+    for code in who.authorities or (None,):
+        audit.record(
+            session,
+            who,
+            request,
+            action,
+            resource,
+            resource_id,
+            authority=code,
+            reason=f"422: {why}",
+            outcome="failed",
+            commit=False,
+        )
+    session.commit()
 
 
 def _vacancy_missing(exc: ProblemError) -> bool:
@@ -356,6 +386,7 @@ async def upload(
         report = store.load_files(session, files, owner=who.authorities[0], allowed=who.authorities)
     except CaseFolderError as exc:
         session.rollback()
+        _refused(request, session, who, "upload", "case_folder", ",".join(sorted(files)), exc)
         return render(
             request,
             "upload.html",
@@ -394,7 +425,7 @@ def match_form(request: Request, session: DB, csrf: Annotated[str, Form()] = "")
 def job_page(request: Request, session: DB, job_id: str) -> HTMLResponse:
     """A match job: progress while it runs (the page refreshes itself), then the result."""
     who, csrf = _page_user(request, session)
-    job = actions.visible_job(session, who, job_id)
+    job = actions.visible_job(session, who, job_id, request=request)
     if job.result is not None:
         audit.record(
             session, who, request, "read", "match_result", job_id, authority=job.authority_code
@@ -458,6 +489,7 @@ async def forecast_form(
         if exc.status != 422:
             raise
         session.rollback()
+        _refused(request, session, who, "forecast", "forecast", "", exc)
         return render(
             request,
             "forecasts.html",
@@ -489,7 +521,7 @@ def forecast_page(request: Request, session: DB, forecast_id: int) -> HTMLRespon
 
 
 @router.get("/users", response_class=HTMLResponse)
-def users_page(request: Request, session: DB, message: str = "") -> HTMLResponse:
+def users_page(request: Request, session: DB) -> HTMLResponse:
     """Users: create, enable, disable (admins)."""
     from placematch.service.models import ROLES, User, UserAuthority
 
@@ -508,7 +540,9 @@ def users_page(request: Request, session: DB, message: str = "") -> HTMLResponse
                 "authorities": ", ".join(sorted(codes)) or "-",
             }
         )
-    return render(request, "users.html", who, csrf, users=users, roles_list=ROLES, message=message)
+    message = flash.take(request, auth.server_secret(session))
+    page = render(request, "users.html", who, csrf, users=users, roles_list=ROLES, message=message)
+    return flash.shown(page) if message else page
 
 
 @router.post("/users")
@@ -540,7 +574,8 @@ def users_form(
             raise auth.UserError("action: expected create, enable or disable")
     except auth.UserError as exc:
         session.rollback()
+        _refused(request, session, who, action[:32], "user", username, exc)
         message = f"Not done: {exc}"
     else:
         audit.record(session, who, request, action, "user", username)
-    return RedirectResponse(f"/users?message={quote(message)}", status_code=303)
+    return flash.redirect(request, "/users", message)

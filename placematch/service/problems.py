@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matcher.problems import CaseFolderError
@@ -99,14 +100,22 @@ def _validation_error(e: Mapping[str, Any]) -> dict[str, str]:
     return {"field": _field(loc), "message": str(e.get("msg", "invalid"))}
 
 
+def _audit(request: Request, status: int, detail: str) -> None:
+    """Audit a failed or refused write (:func:`placematch.service.audit.record_refusal`)."""
+    from placematch.service.audit import record_refusal
+
+    record_refusal(request, status, detail)
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into a problem."""
+    """Register the handlers that turn every error into a problem (a write's is audited)."""
 
     def _page(request: Request) -> bool:
         return not request.url.path.startswith("/api/")
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> Response:
+        await run_in_threadpool(_audit, request, exc.status, exc.detail)
         if _page(request):
             from placematch.service.pages import error_page
 
@@ -122,24 +131,31 @@ def install(app: FastAPI) -> None:
         return error_page(request, 401, "sign in")
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> Response:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [_validation_error(e) for e in exc.errors()]
         fields = ", ".join(sorted({e["field"] for e in errors}))
-        return problem(422, f"the request has invalid fields: {fields}", errors)
+        detail = f"the request has invalid fields: {fields}"
+        await run_in_threadpool(_audit, request, 422, detail)
+        return problem(422, detail, errors)
 
     @app.exception_handler(CaseFolderError)
-    async def _case_folder(_request: Request, exc: CaseFolderError) -> Response:
+    async def _case_folder(request: Request, exc: CaseFolderError) -> Response:
         errors = [problem_dict(p) for p in exc.problems]
         n = len(errors)
-        return problem(422, f"{n} problem{'s' if n != 1 else ''}: nothing was stored", errors)
+        detail = f"{n} problem{'s' if n != 1 else ''}: nothing was stored"
+        await run_in_threadpool(_audit, request, 422, detail)
+        return problem(422, detail, errors)
 
     @app.exception_handler(ConflictError)
-    async def _conflict(_request: Request, exc: ConflictError) -> Response:
+    async def _conflict(request: Request, exc: ConflictError) -> Response:
+        await run_in_threadpool(_audit, request, 409, str(exc))
         return problem(409, str(exc))
 
     @app.exception_handler(NotFoundError)
-    async def _not_found(_request: Request, exc: NotFoundError) -> Response:
-        return problem(404, str(exc.args[0]) if exc.args else "not found")
+    async def _not_found(request: Request, exc: NotFoundError) -> Response:
+        detail = str(exc.args[0]) if exc.args else "not found"
+        await run_in_threadpool(_audit, request, 404, detail)
+        return problem(404, detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

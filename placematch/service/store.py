@@ -41,6 +41,7 @@ from matcher.contract import (
 from matcher.domain import CaseFolder, ReferralResponse
 from matcher.files import MAX_POLICY_BYTES, read_text
 from matcher.problems import CaseFolderError, Problem
+from matcher.vocabulary import LIST_SEPARATOR
 from placematch.service.models import (
     AuthorityState,
     ChildRecord,
@@ -380,6 +381,12 @@ def vacancy_record(session: Session, vacancy_id: str) -> VacancyRecord | None:
     return session.scalar(select(VacancyRecord).where(VacancyRecord.vacancy_id == vacancy_id))
 
 
+def _authorities_of(session: Session) -> dict[str, str]:
+    """Each stored child's authority (ONS code), by child id."""
+    rows = session.execute(select(ChildRecord.child_id, ChildRecord.authority_code))
+    return {cid: code for cid, code in rows}
+
+
 def _check_authorities(folder: CaseFolder, allowed: Iterable[str] | None, file: str) -> None:
     if allowed is None:
         return
@@ -593,6 +600,12 @@ def load_files(
         for name, content in files.items():
             (folder / name).write_bytes(content)
         stored_children, stored_vacancies, _ = stored_rows(session)
+        if allowed is not None:
+            # Uploaded carers are checked against the uploader's own children only: one
+            # naming another authority's child is refused as naming an unknown one.
+            codes = _authorities_of(session)
+            ok = set(allowed)
+            stored_children = [r for r in stored_children if codes.get(r["child_id"]) in ok]
         # Stand-in vacancies only check the children's file: carers naming children drop
         # out (they may name stored children not in it). The whole store with the upload
         # is validated again before anything is written.
@@ -612,6 +625,50 @@ def load_files(
         )
 
 
+def _named(row: Mapping[str, str]) -> set[str]:
+    """The child ids a vacancy row's ``connected_to`` names."""
+    return {i for i in str(row.get("connected_to") or "").split(LIST_SEPARATOR) if i}
+
+
+def _refuse_hidden_children(
+    session: Session,
+    vacancies: Rows,
+    children: Rows,
+    policy: str | None,
+    allowed: Iterable[str] | None,
+) -> None:
+    """Refuse a vacancy (the first row) whose ``connected_to`` names another authority's
+    child exactly as one naming a child that does not exist.
+
+    The rows are validated as though those children, and the stored carers that name them,
+    were not in the store: the problems are then those of an unknown id, so that a carer's
+    ``connected_to`` cannot be used to find out which ids other authorities use.
+    """
+    if allowed is None:
+        return
+    named = _named(vacancies[0])
+    if not named:
+        return
+    ok = set(allowed)
+    hidden = {
+        cid
+        for cid, code in session.execute(
+            select(ChildRecord.child_id, ChildRecord.authority_code).where(
+                ChildRecord.child_id.in_(sorted(named))
+            )
+        )
+        if code not in ok
+    }
+    if not hidden:
+        return
+    kids = [r for r in children if r.get("child_id") not in hidden]
+    others = [r for r in vacancies[1:] if not _named(r) & hidden]
+    validate_rows(kids, [vacancies[0], *others], policy)  # raises: the ids are unknown there
+    raise CaseFolderError(  # not reached; never store a carer for a child not one's own
+        [Problem(VACANCIES_FILE, 2, "connected_to", "expected child_ids of your children")]
+    )
+
+
 def put_record(
     session: Session, kind: str, row: Mapping[str, str], *, owner: str, allowed: Iterable[str]
 ) -> bool:
@@ -625,6 +682,8 @@ def put_record(
     children, vacancies, policy = stored_rows(session)
     mine = children if is_child else vacancies
     merged = [dict(row), *(r for r in mine if r.get(key) != row.get(key))]
+    if not is_child:
+        _refuse_hidden_children(session, merged, children, policy, allowed)
     folder = validate_rows(
         merged if is_child else children, vacancies if is_child else merged, policy
     )

@@ -14,7 +14,8 @@ import pytest
 from servicekit import ESSEX, PERSONAL, THURROCK, USERS, Service
 
 from matcher.casefolder import load_case_folder
-from matcher.rank import declined, rank_child, why_not
+from matcher.rank import EMERGENCY_WITHIN_DAYS, declined, rank_child, why_not
+from placematch.service import actions
 
 API = "/api/v1"
 
@@ -40,7 +41,7 @@ def is_problem(r: Any, status: int) -> dict[str, Any]:
 def test_healthz_and_openapi(service: Service) -> None:
     r = service.client.get("/healthz")
     assert r.status_code == 200
-    assert r.json()["status"] == "ok" and r.json()["schema"] == "0002"
+    assert r.json()["status"] == "ok" and r.json()["schema"] == "0003"
     spec = service.client.get(f"{API}/openapi.json").json()
     paths = spec["paths"]
     for p in (
@@ -251,6 +252,16 @@ def test_rank_is_the_command_lines_ranking(service: Service) -> None:
         )
         assert r.status_code == 200
         expected = {**rank_child(folder, child).to_dict(), "declined": declined(folder, child)}
+        # what `placematch rank --json` adds: the child's date (the service ranks on
+        # today), its urgency and what frees within the days looked ahead
+        urgency = folder.child(child).urgency
+        days = EMERGENCY_WITHIN_DAYS if folder.child(child).is_emergency else 0
+        expected |= {
+            "date": actions.clock().isoformat(),
+            "urgency": None if urgency is None else urgency.value,
+            "within_days": days,
+            "free_within_days": [],
+        }
         got = r.json()
         assert got == expected
         for option in got["options"]:
@@ -625,18 +636,22 @@ def test_admin_creates_users(service: Service) -> None:
 
 
 def test_cookie_changes_need_the_csrf_header(service: Service) -> None:
-    from placematch.service.auth import csrf_token
+    from placematch.service.auth import csrf_token, server_secret
     from placematch.service.deps import COOKIE
 
     c = service.client
     token = service.tokens["officer"]
+    with service.app.state.sessions() as session:
+        secret = server_secret(session)
     c.cookies.set(COOKIE, token)
     try:
         assert c.get(f"{API}/me").status_code == 200
         r = c.post(f"{API}/match", json={"child_ids": ["C09"]})
         is_problem(r, 403)
         r = c.post(
-            f"{API}/match", json={"child_ids": ["C09"]}, headers={"X-CSRF-Token": csrf_token(token)}
+            f"{API}/match",
+            json={"child_ids": ["C09"]},
+            headers={"X-CSRF-Token": csrf_token(secret, token)},
         )
         assert r.status_code == 202
     finally:
