@@ -178,7 +178,8 @@ class DataSection(_Model):
     uasc: list[str] = []
     la: str | None = None
     fit_from: dt.date | None = None
-    fit_months: Annotated[int, Field(ge=6, le=240)] = 36
+    #: ``"auto"``: chosen with ``rates.prior_weight`` by back-tests (see ``tuning``).
+    fit_months: Annotated[int, Field(ge=6, le=240)] | Literal["auto"] = "auto"
 
 
 class RatesSection(_Model):
@@ -187,7 +188,8 @@ class RatesSection(_Model):
     rate_uncertainty: bool = True
     #: False: the deterministic twin (expected counts of the same model), no runs.
     randomness: bool = True
-    prior_weight: Annotated[float, Field(ge=0.0)] = 1200.0
+    #: Child-months of national prior behind each rate; ``"auto"``: chosen by back-tests.
+    prior_weight: Annotated[float, Field(ge=0.0)] | Literal["auto"] = "auto"
     entry_trend: Literal["fitted", "none"] | float = "none"
     max_trend_percent: Annotated[float, Field(ge=0.0)] = 25.0
     seasonality: bool = True

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from matcher.placement_types import SufficiencyGroup
-from scenarios.forecast.backtest import BacktestResult
+from scenarios.forecast.backtest import BacktestResult, RollingBacktest
 from scenarios.forecast.rates import EXIT_ROUTES, STREAMS
 from scenarios.forecast.statement import GROUPS, StatementForecast
 from scenarios.forecast.stock_flow import StochasticForecast
@@ -510,6 +510,7 @@ def backtest_json(result: BacktestResult) -> dict[str, Any]:
             "mape_percent": per(result.model_errors.mape),
             "end_error": per(result.model_errors.end_error),
             "coverage_p10_p95": per(result.coverage),
+            "coverage_p10_p90": per(result.coverage_p90),
         },
         "naive_trend": {
             "mae": per(result.naive_errors.mae),
@@ -635,3 +636,126 @@ def backtest_html(result: BacktestResult, *, name: str = "") -> str:
         "runs": str(result.forecast.spec.runs),
     }
     return html_page(title, sections, meta=meta)
+
+
+# --------------------------------------------------------------------------- rolling back-test
+
+
+def _pct(x: float) -> float | None:
+    return None if not np.isfinite(x) else round(float(x), 2)
+
+
+def rolling_json(result: RollingBacktest) -> dict[str, Any]:
+    """A rolling back-test as plain data: per origin and summarised (DfE scorecard style)."""
+    names = [g.value for g in GROUPS] + ["total"]
+    cover = result.coverage()
+    summary: dict[str, Any] = {}
+    for months in (12, 24):
+        total, by_type, n = result.mean_absolute_error(months)
+        summary[f"{months}_months"] = {
+            "mean_absolute_percent_error_total": _pct(total),
+            "mean_absolute_percent_error_by_type": _pct(by_type),
+            "origins": n,
+        }
+    summary["coverage_p10_p90"] = {n: round(float(cover[j]), 3) for j, n in enumerate(names)}
+    origins = []
+    for i, r in enumerate(result.results):
+        row: dict[str, Any] = {
+            "at": r.at.isoformat(),
+            "prior_weight": result.prior_weights[i],
+            "fit_months": result.fit_months[i],
+            "months_tested": len(r.dates) - 1,
+            "coverage_p10_p90": {
+                n: round(float(r.coverage_p90[j]), 3) for j, n in enumerate(names)
+            },
+        }
+        for months in (12, 24):
+            err = r.error_at(months)
+            row[f"percent_error_{months}_months"] = (
+                None if err is None else {n: _pct(float(err[j])) for j, n in enumerate(names)}
+            )
+        origins.append(row)
+    return {
+        "mode": "rolling_backtest",
+        "every_months": result.every_months,
+        "runs": result.results[0].forecast.spec.runs,
+        "seed": result.results[0].forecast.spec.seed,
+        "summary": summary,
+        "origins": origins,
+    }
+
+
+def rolling_table(result: RollingBacktest, *, name: str = "") -> str:
+    """The terminal table of a rolling back-test."""
+    out = io.StringIO()
+    if name:
+        out.write(f"{name}\n")
+    out.write(
+        f"Rolling back-test: {len(result.results)} origins every {result.every_months} months, "
+        f"{_runs(result.results[0].forecast.spec.runs)} each\n\n"
+    )
+    head = (
+        f"{'origin':<12}{'prior':>7}{'fit':>5}{'err12%':>9}{'type12%':>9}"
+        f"{'err24%':>9}{'type24%':>9}{'P10-P90':>9}"
+    )
+    out.write(head + "\n" + "-" * len(head) + "\n")
+
+    def cell(err: np.ndarray | None, total: bool) -> str:
+        if err is None:
+            return f"{'-':>9}"
+        value = err[-1] if total else float(np.nanmean(np.abs(err[:-1])))
+        return f"{value:>+9.1f}" if total else f"{value:>9.1f}"
+
+    for i, r in enumerate(result.results):
+        e12, e24 = r.error_at(12), r.error_at(24)
+        out.write(
+            f"{r.at.isoformat():<12}{result.prior_weights[i]:>7.0f}{result.fit_months[i]:>5}"
+            f"{cell(e12, True)}{cell(e12, False)}{cell(e24, True)}{cell(e24, False)}"
+            f"{r.coverage_p90[-1]:>9.0%}\n"
+        )
+    out.write("\n")
+    for months in (12, 24):
+        total, by_type, n = result.mean_absolute_error(months)
+        if n:
+            out.write(
+                f"{months} months ahead ({n} origins): mean absolute error {total:.1f}% on the "
+                f"total, {by_type:.1f}% by placement type (mean of the types)\n"
+            )
+    cover = result.coverage()
+    out.write(
+        f"P10-P90 cover (target 80% +- 10%): total {cover[-1]:.0%}, "
+        + ", ".join(f"{g.value} {cover[j]:.0%}" for j, g in enumerate(GROUPS))
+        + "\n"
+    )
+    out.write(
+        "err: the median less the actual, in % of the actual; type: the mean absolute error "
+        "of the four placement types; prior and fit: the prior weight (child-months) and "
+        "fitting window (months) used at that origin.\n"
+    )
+    return out.getvalue()
+
+
+def rolling_csv(result: RollingBacktest) -> str:
+    """CSV in long form: origin, months ahead, group, percent error (median less actual)."""
+    names = [g.value for g in GROUPS] + ["total"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["origin", "months_ahead", "group", "percent_error", "coverage_p10_p90"])
+    for r in result.results:
+        for months in (12, 24):
+            err = r.error_at(months)
+            if err is None:
+                continue
+            for j, n in enumerate(names):
+                value = "" if not np.isfinite(err[j]) else f"{err[j]:.2f}"
+                w.writerow([r.at.isoformat(), months, n, value, f"{r.coverage_p90[j]:.3f}"])
+    return buf.getvalue()
+
+
+def rolling_html(result: RollingBacktest, *, name: str = "") -> str:
+    """The HTML report of a rolling back-test: the table of origins (no charts)."""
+    title = f"Rolling back-test: {name}" if name else "Rolling forecast back-test"
+    text = rolling_table(result).splitlines()
+    body = "<pre>" + html.escape("\n".join(text)) + "</pre>"
+    meta = {"mode": "rolling back-test", "origins": str(len(result.results))}
+    return html_page(title, [body], meta=meta)

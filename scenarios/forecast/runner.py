@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from matcher.ssda903 import read_episodes, read_header, read_uasc
-from scenarios.forecast.backtest import BacktestResult, backtest
+from scenarios.forecast.backtest import BacktestResult, RollingBacktest, backtest, rolling_origins
 from scenarios.forecast.config import (
     ForecastConfigError,
     ForecastFile,
@@ -24,7 +24,12 @@ from scenarios.forecast.rates import (
     estimate_rates,
     observe,
 )
-from scenarios.forecast.statement import StatementForecast, add_months, forecast_statement
+from scenarios.forecast.statement import (
+    StatementForecast,
+    add_months,
+    forecast_statement,
+    months_between,
+)
 from scenarios.forecast.stock_flow import (
     Progress,
     SimulationSpec,
@@ -32,6 +37,7 @@ from scenarios.forecast.stock_flow import (
     expected_forecast,
     simulate,
 )
+from scenarios.forecast.tuning import FIT_MONTHS, PRIOR_WEIGHTS, Tuning, choose_defaults
 
 
 def run_statement(config: ForecastFile, *, source: str = "<config>") -> StatementForecast:
@@ -67,6 +73,7 @@ class StochasticSetup:
     rates: FlowRates = field(repr=False)
     population: Population = field(repr=False)
     spec: SimulationSpec
+    tuning: Tuning | None = None
 
 
 def _month(day: dt.date) -> dt.date:
@@ -82,6 +89,41 @@ def fit_window_start(fit_from: dt.date, first: dt.date, *, key: str) -> tuple[dt
     if fit_from >= first:
         return fit_from, []
     return first, [f"{key}: the data are complete from {first}, so the rates are fitted from there"]
+
+
+def tuned_defaults(
+    config: ForecastFile, history: CareHistory, at: dt.date
+) -> tuple[float, int, Tuning | None]:
+    """``rates.prior_weight`` and ``data.fit_months``, with ``"auto"`` ones chosen at ``at``.
+
+    An ``"auto"`` value is chosen by rolling-origin back-tests on the data known at ``at``
+    (:func:`scenarios.forecast.tuning.choose_defaults`); a given value is kept and only
+    the other is searched. With ``data.fit_from`` the window is fixed and only the prior
+    strength is searched. Returns ``(prior_weight, fit_months, tuning or None)``.
+    """
+    data = config.data
+    assert data is not None
+    r = config.rates
+    fixed_window = data.fit_from is not None or data.fit_months != "auto"
+    if r.prior_weight != "auto" and fixed_window:
+        months = data.fit_months if isinstance(data.fit_months, int) else 36
+        return float(r.prior_weight), months, None
+    start = _month(at)
+    window: tuple[int, ...] | None = None
+    if data.fit_from is not None:
+        window = (max(months_between(_month(data.fit_from), start), 1),)
+    elif isinstance(data.fit_months, int):
+        window = (data.fit_months,)
+    tuning = choose_defaults(
+        history,
+        start,
+        prior_weights=PRIOR_WEIGHTS if r.prior_weight == "auto" else (float(r.prior_weight),),
+        fit_months=FIT_MONTHS if window is None else window,
+        entry_trend=r.entry_trend,
+        max_trend_percent=r.max_trend_percent,
+        seasonality=r.seasonality,
+    )
+    return tuning.prior_weight, tuning.fit_months, tuning
 
 
 def stochastic_setup(
@@ -112,8 +154,9 @@ def stochastic_setup(
             f"complete from {first}; start in {add_months(first, 1)} or later"
         )
     horizon = horizon_of(f, start, source=source)
+    prior_weight, fit_months, tuning = tuned_defaults(config, hist, start)
     fit_key = "data.fit_from" if data.fit_from else "data.fit_months"
-    fit_from = _month(data.fit_from) if data.fit_from else add_months(start, -data.fit_months)
+    fit_from = _month(data.fit_from) if data.fit_from else add_months(start, -fit_months)
     if fit_from >= start:
         raise ForecastConfigError(f"{source}: data.fit_from: must be before forecast.start")
     fit_from, clipped = fit_window_start(fit_from, first, key=fit_key)
@@ -121,12 +164,13 @@ def stochastic_setup(
     r = config.rates
     rates = estimate_rates(
         obs,
-        prior_weight=r.prior_weight,
+        prior_weight=prior_weight,
         entry_trend=r.entry_trend,
         max_trend_percent=r.max_trend_percent,
         seasonality=r.seasonality,
     ).scaled(entries=r.entry_multiplier, uasc=r.uasc_multiplier, exits=r.exit_multiplier)
-    rates = replace(rates, notes=(*hist.notes, *clipped, *rates.notes))
+    chosen = (tuning.summary(),) if tuning is not None else ()
+    rates = replace(rates, notes=(*chosen, *hist.notes, *clipped, *rates.notes))
     population = census(hist, start)
     spec = SimulationSpec(
         start,
@@ -137,7 +181,7 @@ def stochastic_setup(
         r.rate_uncertainty,
         f.service_level,
     )
-    return StochasticSetup(hist, rates, population, spec)
+    return StochasticSetup(hist, rates, population, spec, tuning)
 
 
 def run_stochastic(
@@ -186,18 +230,83 @@ def run_backtest(
         f.service_level,
     )
     try:
+        prior_weight, fit_months, tuning = tuned_defaults(config, hist, _month(cut))
         return backtest(
             hist,
             cut,
             spec,
-            fit_months=config.data.fit_months,
+            fit_months=fit_months,
             naive_months=config.backtest.naive_months if config.backtest else 12,
-            prior_weight=r.prior_weight,
+            prior_weight=prior_weight,
             entry_trend=r.entry_trend,
             max_trend_percent=r.max_trend_percent,
             seasonality=r.seasonality,
             multipliers=(r.entry_multiplier, r.uasc_multiplier, r.exit_multiplier),
             progress=progress,
+            notes=(tuning.summary(),) if tuning is not None else (),
         )
     except ValueError as exc:  # the cut-off does not fit the data
         raise ForecastConfigError(f"{source}: {exc}") from None
+
+
+def run_rolling_backtest(
+    config: ForecastFile,
+    base: Path,
+    *,
+    source: str = "<config>",
+    runs: int | None = None,
+    seed: int | None = None,
+    every_months: int = 6,
+    horizon_months: int = 24,
+    progress: Progress | None = None,
+) -> RollingBacktest:
+    """Back-test a stochastic configuration at origins every ``every_months`` months.
+
+    Origins run back from a year before the data end while 12 complete months precede
+    them; each is scored up to ``horizon_months`` ahead (or the data end). ``"auto"``
+    settings are chosen afresh at each origin from the data known there.
+    """
+    if config.data is None:
+        raise ForecastConfigError(f"{source}: data: a back-test needs a [data] table")
+    hist = load_history(config, base, source=source)
+    origins = rolling_origins(hist.first_month, hist.data_end, every_months=every_months)
+    if not origins:
+        raise ForecastConfigError(
+            f"{source}: data: the data run from {hist.first_month} to {hist.data_end}; a "
+            "rolling back-test needs 12 months to fit and 12 to test (24 months or more)"
+        )
+    f = config.forecast
+    r = config.rates
+    results: list[BacktestResult] = []
+    weights: list[float] = []
+    windows: list[int] = []
+    for origin in origins:
+        spec = SimulationSpec(
+            origin,
+            horizon_months,
+            "month",
+            runs if runs is not None else f.runs,
+            seed if seed is not None else f.seed,
+            r.rate_uncertainty,
+            f.service_level,
+        )
+        prior_weight, fit_months, tuning = tuned_defaults(config, hist, origin)
+        results.append(
+            backtest(
+                hist,
+                origin,
+                spec,
+                fit_months=fit_months,
+                naive_months=config.backtest.naive_months if config.backtest else 12,
+                prior_weight=prior_weight,
+                entry_trend=r.entry_trend,
+                max_trend_percent=r.max_trend_percent,
+                seasonality=r.seasonality,
+                multipliers=(r.entry_multiplier, r.uasc_multiplier, r.exit_multiplier),
+                progress=progress,
+                notes=(tuning.summary(),) if tuning is not None else (),
+            )
+        )
+        weights.append(prior_weight)
+        windows.append(fit_months)
+    return RollingBacktest(tuple(results), tuple(weights), tuple(windows), every_months)
