@@ -204,6 +204,28 @@ class RatesSection(_Model):
         return self
 
 
+class AssumptionModel(_Model):
+    """``[[assumptions]]``: one rate adjusted (see :mod:`scenarios.forecast.assumptions`)."""
+
+    rate: Literal["entries", "separated_migrant_entries", "exits", "moves"]
+    multiply: Annotated[float, Field(ge=0.0)] | None = None
+    add: float | None = None
+    age_band: Literal["under_1", "1_to_4", "5_to_9", "10_to_15", "16_to_17"] | None = None
+    route: Literal["home", "special_guardianship", "adoption", "other"] | None = None
+    group: Literal["fostering", "residential", "supported_accommodation", "other"] | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _one(self) -> AssumptionModel:
+        if (self.multiply is None) == (self.add is None):
+            raise ValueError("give multiply or add, not both")
+        if self.route is not None and self.rate != "exits":
+            raise ValueError("route applies to exits only")
+        if self.group is not None and self.rate == "exits":
+            raise ValueError("group applies to entries and moves, not exits")
+        return self
+
+
 class BacktestSection(_Model):
     """``[backtest]``: fit up to ``at`` and compare the forecast with what happened."""
 
@@ -221,6 +243,7 @@ class ForecastFile(_Model):
     data: DataSection | None = None
     rates: RatesSection = RatesSection()
     backtest: BacktestSection | None = None
+    assumptions: list[AssumptionModel] = []
 
     @model_validator(mode="after")
     def _mode(self) -> ForecastFile:
@@ -233,6 +256,8 @@ class ForecastFile(_Model):
                 raise ValueError("statement mode needs forecast.start")
             if self.forecast.horizon_months is None and self.forecast.end is None:
                 raise ValueError("give forecast.horizon_months or forecast.end")
+        if self.assumptions and self.forecast.mode != "stochastic":
+            raise ValueError("[[assumptions]] adjust the rates of stochastic mode only")
         if self.forecast.mode == "stochastic" and self.data is None:
             raise ValueError("stochastic mode needs a [data] table of SSDA903 files")
         return self

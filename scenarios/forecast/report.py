@@ -367,7 +367,55 @@ def stochastic_json(result: StochasticForecast) -> dict[str, Any]:
             stream: round(float(result.entries[:, i].mean()), 3) for i, stream in enumerate(STREAMS)
         },
         "notes": list(result.notes),
+        **_assumed_json(result),
     }
+
+
+def _assumed_json(result: StochasticForecast) -> dict[str, Any]:
+    """History before the start, what the model assumed and the forecast without the
+    commissioners' assumptions (P50), where the runner set them."""
+    names = [g.value for g in GROUPS]
+    out: dict[str, Any] = {
+        "history": [
+            {"date": d.isoformat(), **{n: int(result.history[t, j]) for j, n in enumerate(names)}}
+            for t, d in enumerate(result.history_dates)
+        ]
+        if result.history is not None
+        else [],
+        "assumed": [{"quantity": q, "value": v} for q, v in result.assumed],
+    }
+    if result.without_assumptions is not None:
+        w = result.without_assumptions
+        out["without_assumptions_p50"] = [
+            {"date": d.isoformat(), **{n: float(w[t, j]) for j, n in enumerate(names)}}
+            for t, d in enumerate(result.dates)
+        ]
+    return out
+
+
+def _assumed_lines(result: StochasticForecast, median_end: np.ndarray) -> str:
+    """The table's extra lines: without the assumptions, and what the model assumed."""
+    out = io.StringIO()
+    if result.without_assumptions is not None:
+        w = result.without_assumptions[-1]
+        effect = ", ".join(f"{median_end[j] - w[j]:+.0f} {g.value}" for j, g in enumerate(GROUPS))
+        out.write(
+            "Without the assumptions, P50 at the end: "
+            + ", ".join(f"{w[j]:.0f} {g.value}" for j, g in enumerate(GROUPS))
+            + f" (total {w.sum():.0f}); the assumptions' effect: {effect}\n"
+        )
+    if result.history is not None and len(result.history_dates):
+        first, last = result.history_dates[0], result.history_dates[-1]
+        totals = result.history.sum(axis=1)
+        out.write(
+            f"History: {totals[0]} children in care at {first.isoformat()}, {totals[-1]} at "
+            f"{last.isoformat()} (month starts before the start; in the JSON)\n"
+        )
+    if result.assumed:
+        out.write("What the model assumed (at the start, after any assumptions):\n")
+        for q, v in result.assumed:
+            out.write(f"  {q:<54}{v}\n")
+    return out.getvalue()
 
 
 def stochastic_table(result: StochasticForecast, *, name: str = "") -> str:
@@ -396,6 +444,8 @@ def stochastic_table(result: StochasticForecast, *, name: str = "") -> str:
         )
     vals = "".join(f"{table[i, -1, -1]:>7.0f}" for i in range(len(qs)))
     out.write(f"{'total':<26}{sum(start.values()):>7}{vals}\n\n")
+    median_end = result.quantile_counts((0.5,))[0, -1, :4]
+    out.write(_assumed_lines(result, median_end))
     extra = result.additional_places()
     places = ", ".join(f"{extra[g]:+d} {g.value}" for g in PLACE_GROUPS)
     out.write(
@@ -405,6 +455,29 @@ def stochastic_table(result: StochasticForecast, *, name: str = "") -> str:
     for note in result.notes:
         out.write(f"  note: {note}\n")
     return out.getvalue()
+
+
+def _assumed_html(result: StochasticForecast) -> list[str]:
+    """HTML sections: without the assumptions, history before the start, what was assumed."""
+    out: list[str] = []
+    if result.without_assumptions is not None:
+        w = result.without_assumptions[-1]
+        med = result.quantile_counts((0.5,))[0, -1, :4]
+        rows = [[g.value, f"{w[j]:.0f}", f"{med[j]:.0f}", f"{med[j] - w[j]:+.0f}"]
+                for j, g in enumerate(GROUPS)]  # fmt: skip
+        out.append("<h2>The assumptions' effect (P50 at the end)</h2>")
+        out.append(html_table(["group", "without", "with", "effect"], rows))
+    if result.history is not None and len(result.history_dates):
+        history: list[list[object]] = [
+            [d.isoformat(), *(int(v) for v in result.history[t]), int(result.history[t].sum())]
+            for t, d in enumerate(result.history_dates)
+        ]
+        out.append("<h2>History before the start</h2>")
+        out.append(html_table(["month start", *(g.value for g in GROUPS), "total"], history))
+    if result.assumed:
+        out.append("<h2>What the model assumed</h2>")
+        out.append(html_table(["quantity", "value"], [list(r) for r in result.assumed]))
+    return out
 
 
 def stochastic_csv(result: StochasticForecast) -> str:
@@ -472,6 +545,7 @@ def stochastic_html(result: StochasticForecast, *, name: str = "") -> str:
             rows,
         ),
         "".join(f"<p>{html.escape(n)}</p>" for n in result.notes),
+        *_assumed_html(result),
     ]
     meta = {
         "mode": "stochastic (stock and flow)",

@@ -6,7 +6,10 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from matcher.ssda903 import read_episodes, read_header, read_uasc
+from scenarios.forecast.assumptions import Assumption, apply_assumptions
 from scenarios.forecast.backtest import BacktestResult, RollingBacktest, backtest, rolling_origins
 from scenarios.forecast.config import (
     ForecastConfigError,
@@ -16,13 +19,17 @@ from scenarios.forecast.config import (
     statement_spec,
 )
 from scenarios.forecast.rates import (
+    ROUTES,
     CareHistory,
     FlowRates,
     Population,
+    age_band_of,
     care_history,
     census,
     estimate_rates,
+    month_starts,
     observe,
+    tic_band_of,
 )
 from scenarios.forecast.statement import (
     StatementForecast,
@@ -74,6 +81,9 @@ class StochasticSetup:
     population: Population = field(repr=False)
     spec: SimulationSpec
     tuning: Tuning | None = None
+    #: The rates before the commissioners' assumptions (``None``: there are none).
+    unadjusted: FlowRates | None = field(default=None, repr=False)
+    prior_weight: float = 0.0
 
 
 def _month(day: dt.date) -> dt.date:
@@ -171,6 +181,17 @@ def stochastic_setup(
     ).scaled(entries=r.entry_multiplier, uasc=r.uasc_multiplier, exits=r.exit_multiplier)
     chosen = (tuning.summary(),) if tuning is not None else ()
     rates = replace(rates, notes=(*chosen, *hist.notes, *clipped, *rates.notes))
+    unadjusted: FlowRates | None = None
+    if config.assumptions:
+        try:
+            wanted = tuple(
+                Assumption(**a.model_dump(exclude_none=True)) for a in config.assumptions
+            )
+        except ValueError as exc:
+            raise ForecastConfigError(f"{source}: assumptions: {exc}") from None
+        unadjusted = rates
+        rates, stopped = apply_assumptions(rates, wanted)
+        rates = replace(rates, notes=(*rates.notes, *stopped))
     population = census(hist, start)
     spec = SimulationSpec(
         start,
@@ -181,7 +202,7 @@ def stochastic_setup(
         r.rate_uncertainty,
         f.service_level,
     )
-    return StochasticSetup(hist, rates, population, spec, tuning)
+    return StochasticSetup(hist, rates, population, spec, tuning, unadjusted, prior_weight)
 
 
 def run_stochastic(
@@ -196,8 +217,75 @@ def run_stochastic(
     """Run a stochastic-mode configuration."""
     setup = stochastic_setup(config, base, source=source, runs=runs, seed=seed)
     if not config.rates.randomness:
-        return expected_forecast(setup.rates, setup.population, setup.spec)
-    return simulate(setup.rates, setup.population, setup.spec, progress=progress)
+        result = expected_forecast(setup.rates, setup.population, setup.spec)
+        without = (
+            None
+            if setup.unadjusted is None
+            else expected_forecast(setup.unadjusted, setup.population, setup.spec)
+        )
+    else:
+        result = simulate(setup.rates, setup.population, setup.spec, progress=progress)
+        # The same seed: the difference is the assumptions', not the dice's.
+        without = (
+            None
+            if setup.unadjusted is None
+            else simulate(setup.unadjusted, setup.population, setup.spec)
+        )
+    history_dates, history = _history(setup.history, setup.spec.start)
+    return replace(
+        result,
+        without_assumptions=None if without is None else without.quantile_counts((0.5,))[0, :, :4],
+        history=history,
+        history_dates=history_dates,
+        assumed=what_was_assumed(setup, config),
+    )
+
+
+def _history(
+    history: CareHistory, start: dt.date, months: int = 24
+) -> tuple[tuple[dt.date, ...], np.ndarray]:
+    """Month-start counts by group for up to ``months`` months before ``start``."""
+    first = max(add_months(start, -months), history.first_month)
+    stock = observe(history, first, start).stock  # one pass; its last row is the start
+    dates = month_starts(first, start)
+    return tuple(dates[:-1]), stock[:-1]
+
+
+def what_was_assumed(setup: StochasticSetup, config: ForecastFile) -> tuple[tuple[str, str], ...]:
+    """The report's "what the model assumed" rows: the fitted rates at the start."""
+    rates, pop = setup.rates, setup.population
+    rows: list[tuple[str, str]] = [
+        ("fitted on", f"{rates.fit_from:%Y-%m} to {rates.fit_to:%Y-%m} (month starts)"),
+        (
+            "national prior",
+            f"{setup.prior_weight:,.0f} child-months behind each rate ("
+            + ("chosen by back-tests" if setup.tuning is not None else "given")
+            + ")",
+        ),
+    ]
+    level = np.exp(rates.entry_trend * rates.trend_origin)
+    per_month = rates.entries_per_month.sum(axis=(1, 2)) * level
+    rows.append(("children entering care a month", f"{per_month[0]:.1f}"))
+    rows.append(("separated migrant children arriving a month", f"{per_month[1]:.1f}"))
+    rows.append(("entry trend", f"{100 * np.expm1(12 * rates.entry_trend):+.1f}% a year"))
+    rows.append(
+        (
+            "seasonality of entries",
+            f"x{rates.seasonality.min():.2f} to x{rates.seasonality.max():.2f} by month",
+        )
+    )
+    if len(pop):
+        a = age_band_of(pop.age_days)
+        k = tic_band_of(pop.tic_days)
+        hazard = rates.exit_hazard[:, a, k].mean(axis=1) * 12.0
+        for route, h in zip(ROUTES, hazard, strict=True):
+            rows.append((f"leaving care ({route}) per child a year", f"{h:.3f}"))
+        moves = rates.move_hazard[a, pop.group].sum(axis=1).mean() * 12.0
+        rows.append(("moves between placement groups per child a year", f"{moves:.3f}"))
+    for a_ in config.assumptions:
+        label = Assumption(**a_.model_dump(exclude_none=True)).label()
+        rows.append((f"assumption: {label}", a_.note or "commissioners' assumption"))
+    return tuple(rows)
 
 
 def run_backtest(
