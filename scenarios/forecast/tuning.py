@@ -43,7 +43,7 @@ from scenarios.forecast.stock_flow import SimulationSpec, expected_path
 #: Candidate prior strengths (child-months), strongest first.
 PRIOR_WEIGHTS: tuple[float, ...] = (1200.0, 300.0, 100.0, 30.0)
 #: Candidate fitting windows (months), longest first.
-FIT_MONTHS: tuple[int, ...] = (36, 24, 12)
+FIT_MONTHS: tuple[int, ...] = (36, 24, 12, 6)
 #: Used when the data are too short for any back-test.
 FALLBACK = (1200.0, 36)
 
