@@ -58,9 +58,10 @@ def test_the_choice_is_the_best_candidate_and_sees_nothing_after_the_start() -> 
     hist = yearly()
     tuning = choose_defaults(hist, AT)
     assert tuning.origins  # 2019-04 .. 2021-03 leaves room for back-tests
-    # 23 complete months before AT: 12 to fit, so 11 to test, ending at AT.
-    assert tuning.horizon_months == 11
-    assert tuning.origins[0] == dt.date(2020, 4, 1)
+    # 23 complete months before AT: a year to test, ending at AT, leaves 11 (>= 9) to fit;
+    # six months earlier only 5 would be left.
+    assert tuning.horizon_months == 12
+    assert tuning.origins == (dt.date(2020, 3, 1),)
     pairs = {(c.prior_weight, c.fit_months) for c in tuning.scores}
     assert pairs == {(w, m) for w in PRIOR_WEIGHTS for m in FIT_MONTHS}
     best = min(tuning.scores, key=lambda c: c.score)
