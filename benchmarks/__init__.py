@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import pkgutil
 
-#: Tiers in increasing size. A suite may raise ValueError for a tier it does not define.
-TIERS = ("smoke", "county", "region", "region_london", "national", "nation_pooled")
+#: Tiers in increasing size (then ``accuracy``: the forecast's back-tests beside its peer).
+#: A suite may raise ValueError for a tier it does not define.
+TIERS = ("smoke", "county", "region", "region_london", "national", "nation_pooled", "accuracy")
 
 
 def suite_names() -> tuple[str, ...]:

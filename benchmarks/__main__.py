@@ -1,5 +1,5 @@
 """``python -m benchmarks [SUITE ...] [--tier TIER]`` (``benchmarks.TIERS``: smoke, county,
-region, region_london, national, nation_pooled), or ``python -m benchmarks --gate [...]``
+region, region_london, national, nation_pooled, accuracy), or ``python -m benchmarks --gate [...]``
 (the CI gate, :mod:`benchmarks._gate`)."""
 
 from __future__ import annotations

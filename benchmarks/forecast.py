@@ -13,7 +13,10 @@ Fixed, seeded work:
 - the deterministic twin (``expected_path``), and in the same run the largest gap between
   it and the median of the runs without rate uncertainty.
 
-Run with ``python -m benchmarks forecast [--tier smoke|county|national]``.
+Run with ``python -m benchmarks forecast [--tier smoke|county|national]``. The ``accuracy``
+tier (:mod:`benchmarks._forecast_accuracy`) scores rolling-origin back-tests beside the
+peer, ``cs-demand-model``: ``python -m benchmarks forecast --tier accuracy --results
+benchmarks/results/accuracy``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ SIZES: dict[str, dict[str, int]] = {
 
 def run(tier: str) -> list[dict[str, Any]]:
     """Measure the forecast at ``tier``."""
+    if tier == "accuracy":
+        from benchmarks._forecast_accuracy import run_accuracy
+
+        return run_accuracy()
     if tier not in SIZES:
         raise ValueError(f"unknown tier {tier!r}; expected one of {', '.join(SIZES)}")
     from scenarios.forecast.config import load_config

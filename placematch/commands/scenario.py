@@ -5,8 +5,9 @@ them here):
 
 * ``scenario forecast CONFIG.toml [--json] [--out DIR]``: a demand forecast, statement
   (deterministic) or stochastic (stock and flow) as the file's ``forecast.mode`` says.
-* ``scenario backtest CONFIG.toml [--at DATE] [--json] [--out DIR]``: fit a stochastic
-  configuration on the data up to a date and score its forecast of the rest.
+* ``scenario backtest CONFIG.toml [--at DATE | --rolling] [--json] [--out DIR]``: fit a
+  stochastic configuration on the data up to a date and score its forecast of the rest;
+  ``--rolling`` does so at origins every 6 months and scores 12 and 24 months ahead.
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _common(back)
     back.add_argument("--at", type=_date, help="cut-off date yyyy-mm-dd (overrides backtest.at)")
+    back.add_argument(
+        "--rolling",
+        action="store_true",
+        help="back-test at origins every 6 months: 12- and 24-month errors, P10-P90 cover",
+    )
     back.add_argument("--runs", type=int, help="runs (overrides forecast.runs)")
     back.add_argument("--seed", type=int, help="random seed (overrides forecast.seed)")
     back.set_defaults(func=_backtest)
@@ -195,6 +201,30 @@ def _backtest(args: argparse.Namespace) -> int:
     runs = args.runs if args.runs is not None else config.forecast.runs
     if runs < 1:
         raise ValueError("--runs must be at least 1")
+    name = config.forecast.name
+    if args.rolling:
+        if args.at is not None:
+            raise ValueError("--rolling chooses its own cut-offs: leave out --at")
+        from scenarios.forecast.runner import run_rolling_backtest
+
+        rolling = run_rolling_backtest(
+            config,
+            args.config.parent,
+            source=str(args.config),
+            runs=runs,
+            seed=args.seed,
+            progress=_progress(args, runs, 24, "backtest"),
+        )
+        data = report.rolling_json(rolling)
+        data["name"] = name
+        _emit(
+            args,
+            data,
+            report.rolling_table(rolling, name=name),
+            report.rolling_csv(rolling),
+            report.rolling_html(rolling, name=name),
+        )
+        return 0
     progress = _progress(args, runs, config.forecast.horizon_months or 24, "backtest")
     history = (
         load_history(config, args.config.parent, source=str(args.config))
@@ -211,7 +241,6 @@ def _backtest(args: argparse.Namespace) -> int:
         progress=progress,
         history=history,
     )
-    name = config.forecast.name
     data = report.backtest_json(result)
     data["name"] = name
     _emit(

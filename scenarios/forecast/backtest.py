@@ -63,6 +63,9 @@ class BacktestResult:
     model_errors, naive_errors : Errors
     coverage : numpy.ndarray
         ``(group + total,)`` share of actual counts inside P10-P95 (test months only).
+    coverage_p90 : numpy.ndarray
+        ``(group + total,)`` share inside P10-P90, the 80 % band the rolling back-tests
+        score (a calibrated band holds about 80 % of the months).
     """
 
     at: dt.date
@@ -73,6 +76,18 @@ class BacktestResult:
     model_errors: Errors = field(repr=False)
     naive_errors: Errors = field(repr=False)
     coverage: np.ndarray = field(repr=False)
+    coverage_p90: np.ndarray = field(repr=False)
+
+    def error_at(self, months: int) -> np.ndarray | None:
+        """Signed error of the median ``months`` after the cut-off, in per cent of the
+        actual ``(group + total,)`` (NaN where none were in care); ``None`` if the data
+        end sooner."""
+        if months >= len(self.dates):
+            return None
+        median = self.forecast.quantile_counts((0.5,))[0][months]
+        actual = self.actual[months]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(actual > 0, (median - actual) / actual * 100.0, np.nan)
 
 
 def _with_total(x: np.ndarray) -> np.ndarray:
@@ -117,6 +132,7 @@ def backtest(
     seasonality: bool = True,
     multipliers: tuple[float, float, float] = (1.0, 1.0, 1.0),
     progress: Progress | None = None,
+    notes: tuple[str, ...] = (),
 ) -> BacktestResult:
     """Fit on the data known at ``at``, forecast to the end of the data, and score it.
 
@@ -138,10 +154,10 @@ def backtest(
     known = history.truncated(at)
     # Before the data's first complete month only survivors are seen (see CareHistory).
     fit_from = add_months(at, -fit_months)
-    notes: tuple[str, ...] = ()
     if fit_from < first:
         fit_from = first
         notes = (
+            *notes,
             f"data.fit_months: the data are complete from {first}, so the rates are "
             "fitted from there",
         )
@@ -170,9 +186,10 @@ def backtest(
     actual = _with_total(stock_series(history, list(dates)).astype(float))
     past = month_starts(max(add_months(at, -(naive_months - 1)), first), at)
     naive = _with_total(naive_trend(stock_series(known, past), months))
-    q = forecast.quantile_counts((0.1, 0.5, 0.95))
+    q = forecast.quantile_counts((0.1, 0.5, 0.9, 0.95))
     median = q[1]
-    inside = (actual[1:] >= q[0][1:]) & (actual[1:] <= q[2][1:])
+    inside = (actual[1:] >= q[0][1:]) & (actual[1:] <= q[3][1:])
+    inside_p90 = (actual[1:] >= q[0][1:]) & (actual[1:] <= q[2][1:])
     return BacktestResult(
         at,
         dates,
@@ -182,7 +199,94 @@ def backtest(
         _errors(median, actual),
         _errors(naive, actual),
         inside.mean(axis=0),
+        inside_p90.mean(axis=0),
     )
 
 
-__all__ = ["GROUPS", "BacktestResult", "Errors", "backtest", "naive_trend"]
+@dataclass(frozen=True, slots=True)
+class RollingBacktest:
+    """Back-tests at rolling origins, scored one and two years ahead.
+
+    Attributes
+    ----------
+    results : tuple[BacktestResult, ...]
+        One per origin, oldest first.
+    prior_weights, fit_months : tuple
+        The values used at each origin (chosen there when ``"auto"``).
+    every_months : int
+        Months between origins.
+    """
+
+    results: tuple[BacktestResult, ...] = field(repr=False)
+    prior_weights: tuple[float, ...]
+    fit_months: tuple[int, ...]
+    every_months: int = 6
+
+    def __post_init__(self) -> None:
+        if not self.results:
+            raise ValueError("a rolling back-test needs at least one origin")
+        if not len(self.results) == len(self.prior_weights) == len(self.fit_months):
+            raise ValueError("one prior weight and fitting window per origin")
+
+    @property
+    def origins(self) -> tuple[dt.date, ...]:
+        """The cut-offs, oldest first."""
+        return tuple(r.at for r in self.results)
+
+    def errors(self, months: int) -> np.ndarray:
+        """``(origin, group + total)`` signed percentage errors ``months`` ahead (NaN where
+        the data end sooner or none were in care)."""
+        width = len(GROUPS) + 1
+        rows = [r.error_at(months) for r in self.results]
+        return np.array([row if row is not None else np.full(width, np.nan) for row in rows])
+
+    def mean_absolute_error(self, months: int) -> tuple[float, float, int]:
+        """Mean absolute percentage error ``months`` ahead on the total, the mean of it by
+        placement group, and the number of origins scored."""
+        err = np.abs(self.errors(months))
+        scored = np.isfinite(err[:, -1])
+        if not scored.any():
+            return float("nan"), float("nan"), 0
+        by_group = np.nanmean(err[scored, :-1], axis=0)
+        return (
+            float(err[scored, -1].mean()),
+            float(np.nanmean(by_group)),
+            int(scored.sum()),
+        )
+
+    def coverage(self) -> np.ndarray:
+        """``(group + total,)`` share of test months inside P10-P90, over every origin."""
+        months = np.array([len(r.dates) - 1 for r in self.results], dtype=float)
+        cover = np.array([r.coverage_p90 for r in self.results])
+        return (cover * months[:, None]).sum(axis=0) / months.sum()
+
+
+def rolling_origins(
+    first: dt.date,
+    last: dt.date,
+    *,
+    every_months: int = 6,
+    min_fit_months: int = 12,
+    min_test_months: int = 12,
+) -> tuple[dt.date, ...]:
+    """Cut-offs every ``every_months`` back from ``min_test_months`` before ``last``, each
+    with at least ``min_fit_months`` complete months before it; oldest first."""
+    if every_months < 1:
+        raise ValueError("every_months must be at least 1")
+    out: list[dt.date] = []
+    o = add_months(last, -min_test_months)
+    while add_months(o, -min_fit_months) >= first:
+        out.append(o)
+        o = add_months(o, -every_months)
+    return tuple(reversed(out))
+
+
+__all__ = [
+    "GROUPS",
+    "BacktestResult",
+    "Errors",
+    "RollingBacktest",
+    "backtest",
+    "naive_trend",
+    "rolling_origins",
+]

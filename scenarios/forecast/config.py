@@ -178,7 +178,8 @@ class DataSection(_Model):
     uasc: list[str] = []
     la: str | None = None
     fit_from: dt.date | None = None
-    fit_months: Annotated[int, Field(ge=6, le=240)] = 36
+    #: ``"auto"``: chosen with ``rates.prior_weight`` by back-tests (see ``tuning``).
+    fit_months: Annotated[int, Field(ge=6, le=240)] | Literal["auto"] = "auto"
 
 
 class RatesSection(_Model):
@@ -187,7 +188,8 @@ class RatesSection(_Model):
     rate_uncertainty: bool = True
     #: False: the deterministic twin (expected counts of the same model), no runs.
     randomness: bool = True
-    prior_weight: Annotated[float, Field(ge=0.0)] = 1200.0
+    #: Child-months of national prior behind each rate; ``"auto"``: chosen by back-tests.
+    prior_weight: Annotated[float, Field(ge=0.0)] | Literal["auto"] = "auto"
     entry_trend: Literal["fitted", "none"] | float = "none"
     max_trend_percent: Annotated[float, Field(ge=0.0)] = 25.0
     seasonality: bool = True
@@ -199,6 +201,28 @@ class RatesSection(_Model):
     def _trend(self) -> RatesSection:
         if isinstance(self.entry_trend, float) and self.entry_trend <= -100.0:
             raise ValueError("entry_trend must be above -100 (% a year)")
+        return self
+
+
+class AssumptionModel(_Model):
+    """``[[assumptions]]``: one rate adjusted (see :mod:`scenarios.forecast.assumptions`)."""
+
+    rate: Literal["entries", "separated_migrant_entries", "exits", "moves"]
+    multiply: Annotated[float, Field(ge=0.0)] | None = None
+    add: float | None = None
+    age_band: Literal["under_1", "1_to_4", "5_to_9", "10_to_15", "16_to_17"] | None = None
+    route: Literal["home", "special_guardianship", "adoption", "other"] | None = None
+    group: Literal["fostering", "residential", "supported_accommodation", "other"] | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _one(self) -> AssumptionModel:
+        if (self.multiply is None) == (self.add is None):
+            raise ValueError("give multiply or add, not both")
+        if self.route is not None and self.rate != "exits":
+            raise ValueError("route applies to exits only")
+        if self.group is not None and self.rate == "exits":
+            raise ValueError("group applies to entries and moves, not exits")
         return self
 
 
@@ -219,6 +243,7 @@ class ForecastFile(_Model):
     data: DataSection | None = None
     rates: RatesSection = RatesSection()
     backtest: BacktestSection | None = None
+    assumptions: list[AssumptionModel] = []
 
     @model_validator(mode="after")
     def _mode(self) -> ForecastFile:
@@ -231,6 +256,8 @@ class ForecastFile(_Model):
                 raise ValueError("statement mode needs forecast.start")
             if self.forecast.horizon_months is None and self.forecast.end is None:
                 raise ValueError("give forecast.horizon_months or forecast.end")
+        if self.assumptions and self.forecast.mode != "stochastic":
+            raise ValueError("[[assumptions]] adjust the rates of stochastic mode only")
         if self.forecast.mode == "stochastic" and self.data is None:
             raise ValueError("stochastic mode needs a [data] table of SSDA903 files")
         return self

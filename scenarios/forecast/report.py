@@ -22,7 +22,7 @@ import numpy as np
 
 from matcher.placement_types import SufficiencyGroup
 from scenarios.charts import band_warning, fan_svg
-from scenarios.forecast.backtest import BacktestResult
+from scenarios.forecast.backtest import BacktestResult, RollingBacktest
 from scenarios.forecast.rates import EXIT_ROUTES, STREAMS
 from scenarios.forecast.statement import GROUPS, StatementForecast
 from scenarios.forecast.stock_flow import StochasticForecast
@@ -374,7 +374,55 @@ def stochastic_json(result: StochasticForecast) -> dict[str, Any]:
             stream: round(float(result.entries[:, i].mean()), 3) for i, stream in enumerate(STREAMS)
         },
         "notes": list(result.notes),
+        **_assumed_json(result),
     }
+
+
+def _assumed_json(result: StochasticForecast) -> dict[str, Any]:
+    """History before the start, what the model assumed and the forecast without the
+    commissioners' assumptions (P50), where the runner set them."""
+    names = [g.value for g in GROUPS]
+    out: dict[str, Any] = {
+        "history": [
+            {"date": d.isoformat(), **{n: int(result.history[t, j]) for j, n in enumerate(names)}}
+            for t, d in enumerate(result.history_dates)
+        ]
+        if result.history is not None
+        else [],
+        "assumed": [{"quantity": q, "value": v} for q, v in result.assumed],
+    }
+    if result.without_assumptions is not None:
+        w = result.without_assumptions
+        out["without_assumptions_p50"] = [
+            {"date": d.isoformat(), **{n: float(w[t, j]) for j, n in enumerate(names)}}
+            for t, d in enumerate(result.dates)
+        ]
+    return out
+
+
+def _assumed_lines(result: StochasticForecast, median_end: np.ndarray) -> str:
+    """The table's extra lines: without the assumptions, and what the model assumed."""
+    out = io.StringIO()
+    if result.without_assumptions is not None:
+        w = result.without_assumptions[-1]
+        effect = ", ".join(f"{median_end[j] - w[j]:+.0f} {g.value}" for j, g in enumerate(GROUPS))
+        out.write(
+            "Without the assumptions, P50 at the end: "
+            + ", ".join(f"{w[j]:.0f} {g.value}" for j, g in enumerate(GROUPS))
+            + f" (total {w.sum():.0f}); the assumptions' effect: {effect}\n"
+        )
+    if result.history is not None and len(result.history_dates):
+        first, last = result.history_dates[0], result.history_dates[-1]
+        totals = result.history.sum(axis=1)
+        out.write(
+            f"History: {totals[0]} children in care at {first.isoformat()}, {totals[-1]} at "
+            f"{last.isoformat()} (month starts before the start; in the JSON)\n"
+        )
+    if result.assumed:
+        out.write("What the model assumed (at the start, after any assumptions):\n")
+        for q, v in result.assumed:
+            out.write(f"  {q:<54}{v}\n")
+    return out.getvalue()
 
 
 def stochastic_table(result: StochasticForecast, *, name: str = "") -> str:
@@ -403,6 +451,8 @@ def stochastic_table(result: StochasticForecast, *, name: str = "") -> str:
         )
     vals = "".join(f"{table[i, -1, -1]:>7.0f}" for i in range(len(qs)))
     out.write(f"{'total':<26}{sum(start.values()):>7}{vals}\n\n")
+    median_end = result.quantile_counts((0.5,))[0, -1, :4]
+    out.write(_assumed_lines(result, median_end))
     extra = result.additional_places()
     places = ", ".join(f"{extra[g]:+d} {g.value}" for g in PLACE_GROUPS)
     out.write(
@@ -412,6 +462,29 @@ def stochastic_table(result: StochasticForecast, *, name: str = "") -> str:
     for note in result.notes:
         out.write(f"  note: {note}\n")
     return out.getvalue()
+
+
+def _assumed_html(result: StochasticForecast) -> list[str]:
+    """HTML sections: without the assumptions, history before the start, what was assumed."""
+    out: list[str] = []
+    if result.without_assumptions is not None:
+        w = result.without_assumptions[-1]
+        med = result.quantile_counts((0.5,))[0, -1, :4]
+        rows = [[g.value, f"{w[j]:.0f}", f"{med[j]:.0f}", f"{med[j] - w[j]:+.0f}"]
+                for j, g in enumerate(GROUPS)]  # fmt: skip
+        out.append("<h2>The assumptions' effect (P50 at the end)</h2>")
+        out.append(html_table(["group", "without", "with", "effect"], rows))
+    if result.history is not None and len(result.history_dates):
+        history: list[list[object]] = [
+            [d.isoformat(), *(int(v) for v in result.history[t]), int(result.history[t].sum())]
+            for t, d in enumerate(result.history_dates)
+        ]
+        out.append("<h2>History before the start</h2>")
+        out.append(html_table(["month start", *(g.value for g in GROUPS), "total"], history))
+    if result.assumed:
+        out.append("<h2>What the model assumed</h2>")
+        out.append(html_table(["quantity", "value"], [list(r) for r in result.assumed]))
+    return out
 
 
 def stochastic_csv(result: StochasticForecast) -> str:
@@ -503,6 +576,7 @@ def stochastic_html(
             rows,
         ),
         "".join(f"<p>{html.escape(n)}</p>" for n in result.notes),
+        *_assumed_html(result),
     ]
     meta = {
         "mode": "stochastic (stock and flow)",
@@ -541,6 +615,7 @@ def backtest_json(result: BacktestResult) -> dict[str, Any]:
             "mape_percent": per(result.model_errors.mape),
             "end_error": per(result.model_errors.end_error),
             "coverage_p10_p95": per(result.coverage),
+            "coverage_p10_p90": per(result.coverage_p90),
         },
         "naive_trend": {
             "mae": per(result.naive_errors.mae),
@@ -672,3 +747,126 @@ def backtest_html(
         "runs": str(result.forecast.spec.runs),
     }
     return html_page(title, sections, meta=meta)
+
+
+# --------------------------------------------------------------------------- rolling back-test
+
+
+def _pct(x: float) -> float | None:
+    return None if not np.isfinite(x) else round(float(x), 2)
+
+
+def rolling_json(result: RollingBacktest) -> dict[str, Any]:
+    """A rolling back-test as plain data: per origin and summarised (DfE scorecard style)."""
+    names = [g.value for g in GROUPS] + ["total"]
+    cover = result.coverage()
+    summary: dict[str, Any] = {}
+    for months in (12, 24):
+        total, by_type, n = result.mean_absolute_error(months)
+        summary[f"{months}_months"] = {
+            "mean_absolute_percent_error_total": _pct(total),
+            "mean_absolute_percent_error_by_type": _pct(by_type),
+            "origins": n,
+        }
+    summary["coverage_p10_p90"] = {n: round(float(cover[j]), 3) for j, n in enumerate(names)}
+    origins = []
+    for i, r in enumerate(result.results):
+        row: dict[str, Any] = {
+            "at": r.at.isoformat(),
+            "prior_weight": result.prior_weights[i],
+            "fit_months": result.fit_months[i],
+            "months_tested": len(r.dates) - 1,
+            "coverage_p10_p90": {
+                n: round(float(r.coverage_p90[j]), 3) for j, n in enumerate(names)
+            },
+        }
+        for months in (12, 24):
+            err = r.error_at(months)
+            row[f"percent_error_{months}_months"] = (
+                None if err is None else {n: _pct(float(err[j])) for j, n in enumerate(names)}
+            )
+        origins.append(row)
+    return {
+        "mode": "rolling_backtest",
+        "every_months": result.every_months,
+        "runs": result.results[0].forecast.spec.runs,
+        "seed": result.results[0].forecast.spec.seed,
+        "summary": summary,
+        "origins": origins,
+    }
+
+
+def rolling_table(result: RollingBacktest, *, name: str = "") -> str:
+    """The terminal table of a rolling back-test."""
+    out = io.StringIO()
+    if name:
+        out.write(f"{name}\n")
+    out.write(
+        f"Rolling back-test: {len(result.results)} origins every {result.every_months} months, "
+        f"{_runs(result.results[0].forecast.spec.runs)} each\n\n"
+    )
+    head = (
+        f"{'origin':<12}{'prior':>7}{'fit':>5}{'err12%':>9}{'type12%':>9}"
+        f"{'err24%':>9}{'type24%':>9}{'P10-P90':>9}"
+    )
+    out.write(head + "\n" + "-" * len(head) + "\n")
+
+    def cell(err: np.ndarray | None, total: bool) -> str:
+        if err is None:
+            return f"{'-':>9}"
+        value = err[-1] if total else float(np.nanmean(np.abs(err[:-1])))
+        return f"{value:>+9.1f}" if total else f"{value:>9.1f}"
+
+    for i, r in enumerate(result.results):
+        e12, e24 = r.error_at(12), r.error_at(24)
+        out.write(
+            f"{r.at.isoformat():<12}{result.prior_weights[i]:>7.0f}{result.fit_months[i]:>5}"
+            f"{cell(e12, True)}{cell(e12, False)}{cell(e24, True)}{cell(e24, False)}"
+            f"{r.coverage_p90[-1]:>9.0%}\n"
+        )
+    out.write("\n")
+    for months in (12, 24):
+        total, by_type, n = result.mean_absolute_error(months)
+        if n:
+            out.write(
+                f"{months} months ahead ({n} origins): mean absolute error {total:.1f}% on the "
+                f"total, {by_type:.1f}% by placement type (mean of the types)\n"
+            )
+    cover = result.coverage()
+    out.write(
+        f"P10-P90 cover (target 80% +- 10%): total {cover[-1]:.0%}, "
+        + ", ".join(f"{g.value} {cover[j]:.0%}" for j, g in enumerate(GROUPS))
+        + "\n"
+    )
+    out.write(
+        "err: the median less the actual, in % of the actual; type: the mean absolute error "
+        "of the four placement types; prior and fit: the prior weight (child-months) and "
+        "fitting window (months) used at that origin.\n"
+    )
+    return out.getvalue()
+
+
+def rolling_csv(result: RollingBacktest) -> str:
+    """CSV in long form: origin, months ahead, group, percent error (median less actual)."""
+    names = [g.value for g in GROUPS] + ["total"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["origin", "months_ahead", "group", "percent_error", "coverage_p10_p90"])
+    for r in result.results:
+        for months in (12, 24):
+            err = r.error_at(months)
+            if err is None:
+                continue
+            for j, n in enumerate(names):
+                value = "" if not np.isfinite(err[j]) else f"{err[j]:.2f}"
+                w.writerow([r.at.isoformat(), months, n, value, f"{r.coverage_p90[j]:.3f}"])
+    return buf.getvalue()
+
+
+def rolling_html(result: RollingBacktest, *, name: str = "") -> str:
+    """The HTML report of a rolling back-test: the table of origins (no charts)."""
+    title = f"Rolling back-test: {name}" if name else "Rolling forecast back-test"
+    text = rolling_table(result).splitlines()
+    body = "<pre>" + html.escape("\n".join(text)) + "</pre>"
+    meta = {"mode": "rolling back-test", "origins": str(len(result.results))}
+    return html_page(title, [body], meta=meta)

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from matcher.ssda903 import read_episodes, read_header, read_uasc
-from scenarios.forecast.backtest import BacktestResult, backtest
+from scenarios.forecast.assumptions import Assumption, apply_assumptions
+from scenarios.forecast.backtest import BacktestResult, RollingBacktest, backtest, rolling_origins
 from scenarios.forecast.config import (
     ForecastConfigError,
     ForecastFile,
@@ -18,16 +19,25 @@ from scenarios.forecast.config import (
     statement_spec,
 )
 from scenarios.forecast.rates import (
+    ROUTES,
     CareHistory,
     FlowRates,
     Population,
+    age_band_of,
     care_history,
     census,
     estimate_rates,
+    month_starts,
     observe,
     stock_series,
+    tic_band_of,
 )
-from scenarios.forecast.statement import StatementForecast, add_months, forecast_statement
+from scenarios.forecast.statement import (
+    StatementForecast,
+    add_months,
+    forecast_statement,
+    months_between,
+)
 from scenarios.forecast.stock_flow import (
     Progress,
     SimulationSpec,
@@ -35,6 +45,7 @@ from scenarios.forecast.stock_flow import (
     expected_forecast,
     simulate,
 )
+from scenarios.forecast.tuning import FIT_MONTHS, PRIOR_WEIGHTS, Tuning, choose_defaults
 
 
 def recorded_counts(
@@ -91,6 +102,10 @@ class StochasticSetup:
     rates: FlowRates = field(repr=False)
     population: Population = field(repr=False)
     spec: SimulationSpec
+    tuning: Tuning | None = None
+    #: The rates before the commissioners' assumptions (``None``: there are none).
+    unadjusted: FlowRates | None = field(default=None, repr=False)
+    prior_weight: float = 0.0
 
 
 def _month(day: dt.date) -> dt.date:
@@ -106,6 +121,41 @@ def fit_window_start(fit_from: dt.date, first: dt.date, *, key: str) -> tuple[dt
     if fit_from >= first:
         return fit_from, []
     return first, [f"{key}: the data are complete from {first}, so the rates are fitted from there"]
+
+
+def tuned_defaults(
+    config: ForecastFile, history: CareHistory, at: dt.date
+) -> tuple[float, int, Tuning | None]:
+    """``rates.prior_weight`` and ``data.fit_months``, with ``"auto"`` ones chosen at ``at``.
+
+    An ``"auto"`` value is chosen by rolling-origin back-tests on the data known at ``at``
+    (:func:`scenarios.forecast.tuning.choose_defaults`); a given value is kept and only
+    the other is searched. With ``data.fit_from`` the window is fixed and only the prior
+    strength is searched. Returns ``(prior_weight, fit_months, tuning or None)``.
+    """
+    data = config.data
+    assert data is not None
+    r = config.rates
+    fixed_window = data.fit_from is not None or data.fit_months != "auto"
+    if r.prior_weight != "auto" and fixed_window:
+        months = data.fit_months if isinstance(data.fit_months, int) else 36
+        return float(r.prior_weight), months, None
+    start = _month(at)
+    window: tuple[int, ...] | None = None
+    if data.fit_from is not None:
+        window = (max(months_between(_month(data.fit_from), start), 1),)
+    elif isinstance(data.fit_months, int):
+        window = (data.fit_months,)
+    tuning = choose_defaults(
+        history,
+        start,
+        prior_weights=PRIOR_WEIGHTS if r.prior_weight == "auto" else (float(r.prior_weight),),
+        fit_months=FIT_MONTHS if window is None else window,
+        entry_trend=r.entry_trend,
+        max_trend_percent=r.max_trend_percent,
+        seasonality=r.seasonality,
+    )
+    return tuning.prior_weight, tuning.fit_months, tuning
 
 
 def stochastic_setup(
@@ -136,8 +186,9 @@ def stochastic_setup(
             f"complete from {first}; start in {add_months(first, 1)} or later"
         )
     horizon = horizon_of(f, start, source=source)
+    prior_weight, fit_months, tuning = tuned_defaults(config, hist, start)
     fit_key = "data.fit_from" if data.fit_from else "data.fit_months"
-    fit_from = _month(data.fit_from) if data.fit_from else add_months(start, -data.fit_months)
+    fit_from = _month(data.fit_from) if data.fit_from else add_months(start, -fit_months)
     if fit_from >= start:
         raise ForecastConfigError(f"{source}: data.fit_from: must be before forecast.start")
     fit_from, clipped = fit_window_start(fit_from, first, key=fit_key)
@@ -145,12 +196,24 @@ def stochastic_setup(
     r = config.rates
     rates = estimate_rates(
         obs,
-        prior_weight=r.prior_weight,
+        prior_weight=prior_weight,
         entry_trend=r.entry_trend,
         max_trend_percent=r.max_trend_percent,
         seasonality=r.seasonality,
     ).scaled(entries=r.entry_multiplier, uasc=r.uasc_multiplier, exits=r.exit_multiplier)
-    rates = replace(rates, notes=(*hist.notes, *clipped, *rates.notes))
+    chosen = (tuning.summary(),) if tuning is not None else ()
+    rates = replace(rates, notes=(*chosen, *hist.notes, *clipped, *rates.notes))
+    unadjusted: FlowRates | None = None
+    if config.assumptions:
+        try:
+            wanted = tuple(
+                Assumption(**a.model_dump(exclude_none=True)) for a in config.assumptions
+            )
+        except ValueError as exc:
+            raise ForecastConfigError(f"{source}: assumptions: {exc}") from None
+        unadjusted = rates
+        rates, stopped = apply_assumptions(rates, wanted)
+        rates = replace(rates, notes=(*rates.notes, *stopped))
     population = census(hist, start)
     spec = SimulationSpec(
         start,
@@ -161,7 +224,7 @@ def stochastic_setup(
         r.rate_uncertainty,
         f.service_level,
     )
-    return StochasticSetup(hist, rates, population, spec)
+    return StochasticSetup(hist, rates, population, spec, tuning, unadjusted, prior_weight)
 
 
 def run_stochastic(
@@ -177,8 +240,75 @@ def run_stochastic(
     """Run a stochastic-mode configuration (``history``: the data, if already loaded)."""
     setup = stochastic_setup(config, base, source=source, runs=runs, seed=seed, history=history)
     if not config.rates.randomness:
-        return expected_forecast(setup.rates, setup.population, setup.spec)
-    return simulate(setup.rates, setup.population, setup.spec, progress=progress)
+        result = expected_forecast(setup.rates, setup.population, setup.spec)
+        without = (
+            None
+            if setup.unadjusted is None
+            else expected_forecast(setup.unadjusted, setup.population, setup.spec)
+        )
+    else:
+        result = simulate(setup.rates, setup.population, setup.spec, progress=progress)
+        # The same seed: the difference is the assumptions', not the dice's.
+        without = (
+            None
+            if setup.unadjusted is None
+            else simulate(setup.unadjusted, setup.population, setup.spec)
+        )
+    history_dates, recorded = _history(setup.history, setup.spec.start)
+    return replace(
+        result,
+        without_assumptions=None if without is None else without.quantile_counts((0.5,))[0, :, :4],
+        history=recorded,
+        history_dates=history_dates,
+        assumed=what_was_assumed(setup, config),
+    )
+
+
+def _history(
+    history: CareHistory, start: dt.date, months: int = 24
+) -> tuple[tuple[dt.date, ...], np.ndarray]:
+    """Month-start counts by group for up to ``months`` months before ``start``."""
+    first = max(add_months(start, -months), history.first_month)
+    stock = observe(history, first, start).stock  # one pass; its last row is the start
+    dates = month_starts(first, start)
+    return tuple(dates[:-1]), stock[:-1]
+
+
+def what_was_assumed(setup: StochasticSetup, config: ForecastFile) -> tuple[tuple[str, str], ...]:
+    """The report's "what the model assumed" rows: the fitted rates at the start."""
+    rates, pop = setup.rates, setup.population
+    rows: list[tuple[str, str]] = [
+        ("fitted on", f"{rates.fit_from:%Y-%m} to {rates.fit_to:%Y-%m} (month starts)"),
+        (
+            "national prior",
+            f"{setup.prior_weight:,.0f} child-months behind each rate ("
+            + ("chosen by back-tests" if setup.tuning is not None else "given")
+            + ")",
+        ),
+    ]
+    level = np.exp(rates.entry_trend * rates.trend_origin)
+    per_month = rates.entries_per_month.sum(axis=(1, 2)) * level
+    rows.append(("children entering care a month", f"{per_month[0]:.1f}"))
+    rows.append(("separated migrant children arriving a month", f"{per_month[1]:.1f}"))
+    rows.append(("entry trend", f"{100 * np.expm1(12 * rates.entry_trend):+.1f}% a year"))
+    rows.append(
+        (
+            "seasonality of entries",
+            f"x{rates.seasonality.min():.2f} to x{rates.seasonality.max():.2f} by month",
+        )
+    )
+    if len(pop):
+        a = age_band_of(pop.age_days)
+        k = tic_band_of(pop.tic_days)
+        hazard = rates.exit_hazard[:, a, k].mean(axis=1) * 12.0
+        for route, h in zip(ROUTES, hazard, strict=True):
+            rows.append((f"leaving care ({route}) per child a year", f"{h:.3f}"))
+        moves = rates.move_hazard[a, pop.group].sum(axis=1).mean() * 12.0
+        rows.append(("moves between placement groups per child a year", f"{moves:.3f}"))
+    for a_ in config.assumptions:
+        label = Assumption(**a_.model_dump(exclude_none=True)).label()
+        rows.append((f"assumption: {label}", a_.note or "commissioners' assumption"))
+    return tuple(rows)
 
 
 def run_backtest(
@@ -213,18 +343,83 @@ def run_backtest(
         f.service_level,
     )
     try:
+        prior_weight, fit_months, tuning = tuned_defaults(config, hist, _month(cut))
         return backtest(
             hist,
             cut,
             spec,
-            fit_months=config.data.fit_months,
+            fit_months=fit_months,
             naive_months=config.backtest.naive_months if config.backtest else 12,
-            prior_weight=r.prior_weight,
+            prior_weight=prior_weight,
             entry_trend=r.entry_trend,
             max_trend_percent=r.max_trend_percent,
             seasonality=r.seasonality,
             multipliers=(r.entry_multiplier, r.uasc_multiplier, r.exit_multiplier),
             progress=progress,
+            notes=(tuning.summary(),) if tuning is not None else (),
         )
     except ValueError as exc:  # the cut-off does not fit the data
         raise ForecastConfigError(f"{source}: {exc}") from None
+
+
+def run_rolling_backtest(
+    config: ForecastFile,
+    base: Path,
+    *,
+    source: str = "<config>",
+    runs: int | None = None,
+    seed: int | None = None,
+    every_months: int = 6,
+    horizon_months: int = 24,
+    progress: Progress | None = None,
+) -> RollingBacktest:
+    """Back-test a stochastic configuration at origins every ``every_months`` months.
+
+    Origins run back from a year before the data end while 12 complete months precede
+    them; each is scored up to ``horizon_months`` ahead (or the data end). ``"auto"``
+    settings are chosen afresh at each origin from the data known there.
+    """
+    if config.data is None:
+        raise ForecastConfigError(f"{source}: data: a back-test needs a [data] table")
+    hist = load_history(config, base, source=source)
+    origins = rolling_origins(hist.first_month, hist.data_end, every_months=every_months)
+    if not origins:
+        raise ForecastConfigError(
+            f"{source}: data: the data run from {hist.first_month} to {hist.data_end}; a "
+            "rolling back-test needs 12 months to fit and 12 to test (24 months or more)"
+        )
+    f = config.forecast
+    r = config.rates
+    results: list[BacktestResult] = []
+    weights: list[float] = []
+    windows: list[int] = []
+    for origin in origins:
+        spec = SimulationSpec(
+            origin,
+            horizon_months,
+            "month",
+            runs if runs is not None else f.runs,
+            seed if seed is not None else f.seed,
+            r.rate_uncertainty,
+            f.service_level,
+        )
+        prior_weight, fit_months, tuning = tuned_defaults(config, hist, origin)
+        results.append(
+            backtest(
+                hist,
+                origin,
+                spec,
+                fit_months=fit_months,
+                naive_months=config.backtest.naive_months if config.backtest else 12,
+                prior_weight=prior_weight,
+                entry_trend=r.entry_trend,
+                max_trend_percent=r.max_trend_percent,
+                seasonality=r.seasonality,
+                multipliers=(r.entry_multiplier, r.uasc_multiplier, r.exit_multiplier),
+                progress=progress,
+                notes=(tuning.summary(),) if tuning is not None else (),
+            )
+        )
+        weights.append(prior_weight)
+        windows.append(fit_months)
+    return RollingBacktest(tuple(results), tuple(weights), tuple(windows), every_months)

@@ -126,6 +126,14 @@ class StochasticForecast:
     entries : numpy.ndarray
         ``(dates - 1, stream)`` mean entries a step.
     notes : tuple[str, ...]
+    without_assumptions : numpy.ndarray or None
+        ``(dates, group)`` median counts of the same runs without the commissioners'
+        assumptions (set by the runner when there are any).
+    history : numpy.ndarray or None
+        ``(months, group)`` children at each month start before the start, oldest first.
+    history_dates : tuple[datetime.date, ...]
+    assumed : tuple[tuple[str, str], ...]
+        What the model assumed: ``(quantity, value)`` rows for the report.
     """
 
     spec: SimulationSpec
@@ -134,6 +142,10 @@ class StochasticForecast:
     exits: np.ndarray = field(repr=False)
     entries: np.ndarray = field(repr=False)
     notes: tuple[str, ...] = ()
+    without_assumptions: np.ndarray | None = field(default=None, repr=False)
+    history: np.ndarray | None = field(default=None, repr=False)
+    history_dates: tuple[dt.date, ...] = ()
+    assumed: tuple[tuple[str, str], ...] = ()
 
     @property
     def totals(self) -> np.ndarray:
