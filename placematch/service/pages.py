@@ -30,6 +30,7 @@ from placematch.service.actions import ADMIN, COMMISSIONER, OFFICER
 from placematch.service.auth import Principal
 from placematch.service.deps import COOKIE, DB
 from placematch.service.models import Forecast
+from placematch.service.models import User as UserRow
 from placematch.service.problems import ProblemError
 
 router = APIRouter(include_in_schema=False)
@@ -193,11 +194,32 @@ def children_page(request: Request, session: DB, status: str = "waiting") -> HTM
 def child_page(
     request: Request, session: DB, child_id: str, why_not: str = "", message: str = ""
 ) -> HTMLResponse:
-    """A child's ranked options, why-not, map and the decision form."""
+    """A waiting child's ranked options, why-not, map and the decision form; a placed
+    child's placement and the form to withdraw it."""
     who, csrf = _page_user(request, session)
     record, decision = actions.read_child(
         session, who, request, child_id, reason="opened in the officer page"
     )
+    answers = store.responses_of_child(session, child_id)
+    common: dict[str, Any] = {
+        "record": record,
+        "decision": decision,
+        "message": message,
+        "answers": answers,
+    }
+    if decision is not None:
+        # A placed child: the placement, not a ranking of beds it no longer needs.
+        vacancy = store.vacancy_record(session, decision.vacancy_id)
+        decided_by = session.get(UserRow, decision.user_id)
+        return render(
+            request,
+            "child.html",
+            who,
+            csrf,
+            **common,
+            placement=None if vacancy is None else vacancy.data,
+            decided_by=None if decided_by is None else decided_by.username,
+        )
     ranking = actions.rank(session, who, request, child_id, reason="officer page")
     within_days, child_date, soon = actions.free_soon(session, child_id)
     answer = None
@@ -214,14 +236,12 @@ def child_page(
             why_not_problem = exc.detail
     vacancies = {v.vacancy_id: v for v in store.stored_folder(session).vacancies}
     all_ids = sorted(vacancies)
-    answers = store.responses_of_child(session, child_id)
     return render(
         request,
         "child.html",
         who,
         csrf,
-        record=record,
-        decision=decision,
+        **common,
         ranking=ranking,
         within_days=within_days,
         child_date=child_date,
@@ -235,8 +255,6 @@ def child_page(
         vacancy_ids=all_ids,
         why_not=why_not,
         why_not_problem=why_not_problem,
-        message=message,
-        answers=answers,
         response_values=[r.value for r in Answer],
         reason_meanings={r.value: RESPONSE_REASON_MEANING[r] for r in ResponseReason},
     )
@@ -249,6 +267,12 @@ def child_map(request: Request, session: DB, child_id: str) -> Response:
     return Response(actions.child_map(session, who, request, child_id), media_type="image/svg+xml")
 
 
+def _back(child_id: str, job: str, text: str, anchor: str = "") -> RedirectResponse:
+    """Back to the child's page, or to the batch match the decision came from."""
+    where = f"/jobs/{quote(job)}" if job else f"/children/{quote(child_id)}"
+    return RedirectResponse(f"{where}?message={quote(text)}{anchor}", status_code=303)
+
+
 @router.post("/children/{child_id}/decision", response_model=None)
 def decision_form(
     request: Request,
@@ -257,23 +281,88 @@ def decision_form(
     vacancy_id: Annotated[str, Form(max_length=64)],
     reason: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
+    job: Annotated[str, Form(max_length=36)] = "",
 ) -> Response:
-    """Record the decision; back to the child's page with the outcome."""
+    """First the confirmation page (what taking the bed means); then, with ``confirm=yes``,
+    record the decision and go back to the child's page (or the batch match's) with the
+    outcome. ``job``: the decision accepts that batch match's proposal for the child."""
+    who, token = _page_user(request, session)
+    _check_csrf(request, csrf)
+    try:
+        if job:
+            proposed = actions.proposal_of(session, who, job, child_id)
+            if proposed != vacancy_id:
+                raise ProblemError(
+                    422, f"the batch match proposed vacancy {proposed}, not {vacancy_id}"
+                )
+        if confirm != "yes":
+            if not reason.strip():
+                raise ProblemError(422, "give the reason for the decision")
+            record, decision = actions.read_child(
+                session, who, request, child_id, reason="decision confirmation"
+            )
+            if decision is not None:
+                raise ProblemError(409, f"child {child_id} is already placed")
+            answer = actions.explain_why_not(
+                session, who, request, child_id, vacancy_id, reason="decision confirmation"
+            )
+            if answer.exclusion is not None:
+                raise ProblemError(
+                    422,
+                    f"vacancy {vacancy_id} is not eligible for child {child_id}: "
+                    f"{answer.exclusion.rule} ({answer.exclusion.source})",
+                )
+            vacancy = store.vacancy_record(session, vacancy_id)
+            return render(
+                request,
+                "confirm.html",
+                who,
+                token,
+                record=record,
+                option=answer.option,
+                vacancy=None if vacancy is None else vacancy.data,
+                beds_free=0 if vacancy is None else vacancy.beds - vacancy.beds_taken,
+                reason=reason,
+                job=job,
+            )
+        if job:
+            actions.accept_proposal(session, who, request, job, child_id, reason)
+        else:
+            actions.decide(session, who, request, child_id, vacancy_id, reason)
+    except ProblemError as exc:
+        if exc.status in (409, 422) or _vacancy_missing(exc):
+            return _back(child_id, job, "Not recorded: " + exc.detail)
+        raise
+    return _back(
+        child_id,
+        job,
+        f"Decision recorded: child {child_id}, vacancy {vacancy_id}. The bed is now taken.",
+    )
+
+
+@router.post("/children/{child_id}/withdraw", response_model=None)
+def withdraw_form(
+    request: Request,
+    session: DB,
+    child_id: str,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Withdraw the child's decision (the bed is freed); back to the child's page."""
     who, _ = _page_user(request, session)
     _check_csrf(request, csrf)
     try:
-        actions.decide(session, who, request, child_id, vacancy_id, reason)
+        withdrawn = actions.withdraw(session, who, request, child_id, reason)
     except ProblemError as exc:
         if exc.status in (409, 422):
-            return RedirectResponse(
-                f"/children/{quote(child_id)}?message={quote('Not recorded: ' + exc.detail)}",
-                status_code=303,
-            )
+            return _back(child_id, "", "Not withdrawn: " + exc.detail)
         raise
-    return RedirectResponse(
-        f"/children/{quote(child_id)}?message="
-        + quote(f"Decision recorded: vacancy {vacancy_id}. The bed is now taken."),
-        status_code=303,
+    return _back(
+        child_id,
+        "",
+        f"Decision withdrawn: vacancy {withdrawn.vacancy_id} has its bed free again; "
+        f"child {child_id} is waiting.",
     )
 
 
@@ -391,15 +480,28 @@ def match_form(request: Request, session: DB, csrf: Annotated[str, Form()] = "")
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, session: DB, job_id: str) -> HTMLResponse:
-    """A match job: progress while it runs (the page refreshes itself), then the result."""
+def job_page(request: Request, session: DB, job_id: str, message: str = "") -> HTMLResponse:
+    """A match job: progress while it runs (the page refreshes itself), then the proposals,
+    each with its own form to accept it (through the confirmation page)."""
     who, csrf = _page_user(request, session)
     job = actions.visible_job(session, who, job_id)
+    decided: dict[str, str] = {}
     if job.result is not None:
         audit.record(
             session, who, request, "read", "match_result", job_id, authority=job.authority_code
         )
-    return render(request, "job.html", who, csrf, job=job, result=job.result)
+        ids = [str(a["child_id"]) for a in job.result.get("assignments", [])]
+        decided = actions.decided_children(session, who, ids)
+    return render(
+        request,
+        "job.html",
+        who,
+        csrf,
+        job=job,
+        result=job.result,
+        decided=decided,
+        message=message,
+    )
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -154,9 +154,14 @@ def test_officer_ranks_explains_decides_and_sees_the_audit(
         page.get_by_label("Chosen vacancy").select_option("V01")
         page.get_by_label("Reason for the decision").fill("kinship carer, near school")
         page.get_by_role("button", name="Record decision").click()
+        # A confirmation first: the bed is taken only when the officer confirms.
+        page.get_by_role("button", name="Confirm: take the bed").wait_for()
+        assert "kinship carer, near school" in page.locator("#confirm-facts").inner_text()
+        page.screenshot(path=str(out / "officer-4a-confirm.png"), full_page=True)
+        page.get_by_role("button", name="Confirm: take the bed").click()
         message = page.locator("#message")
         message.wait_for()
-        assert "Decision recorded: vacancy V01" in message.inner_text()
+        assert "Decision recorded: child C06, vacancy V01" in message.inner_text()
         assert "kinship carer, near school" in page.locator("#decision").inner_text()
         page.screenshot(path=str(out / "officer-4-decided.png"), full_page=True)
 
@@ -177,6 +182,48 @@ def test_officer_ranks_explains_decides_and_sees_the_audit(
         response = other.goto(base + "/children/C06")
         assert response is not None and response.status == 404
         assert "SS14 1DL" not in other.content()
+
+
+def test_officer_withdraws_a_decision_and_accepts_a_proposal(
+    browser: Any, fresh_sqlite: Service
+) -> None:
+    fresh = fresh_sqlite
+    out = artifacts()
+    with live(fresh.app) as base:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        sign_in(page, base, "officer")
+        page.wait_for_url(base + "/children")
+        page.get_by_role("button", name="Match all waiting children").click()
+        page.wait_for_url(lambda url: "/jobs/" in url)
+        page.locator("table#proposals").wait_for(timeout=60_000)
+        row = page.locator("#proposal-C06")
+        vacancy = row.locator("td").first.inner_text()
+        row.get_by_label("Reason for accepting C06").fill("panel agreed")
+        row.get_by_role("button", name="Accept C06").click()
+        page.get_by_role("button", name="Confirm: take the bed").click()
+        page.locator("#message").wait_for()
+        assert (
+            f"Decision recorded: child C06, vacancy {vacancy}"
+            in page.locator("#message").inner_text()
+        )
+        assert f"decided: vacancy {vacancy}" in page.locator("#proposal-C06").inner_text()
+        assert page.get_by_role("button", name="Accept C07").count() == 1  # one by one
+        every_field_is_labelled(page)
+        page.screenshot(path=str(out / "officer-7-proposals.png"), full_page=True)
+
+        page.get_by_role("link", name="C06", exact=True).click()
+        page.wait_for_url(base + "/children/C06")
+        assert f"Placed: vacancy {vacancy}" in page.locator("#decision").inner_text()
+        assert page.locator("table#options").count() == 0  # the placement, not the ranking
+        page.screenshot(path=str(out / "officer-8-placed.png"), full_page=True)
+        page.get_by_label("Reason for withdrawing").fill("carer withdrew")
+        page.get_by_role("button", name="Withdraw decision and free the bed").click()
+        page.locator("#message").wait_for()
+        assert "Decision withdrawn" in page.locator("#message").inner_text()
+        assert page.locator("table#options").count() == 1  # waiting again, ranked again
+        page.get_by_role("link", name="Audit log").click()
+        audit = page.locator("table#audit tbody").inner_text()
+        assert "withdraw" in audit and "carer withdrew" in audit
 
 
 def test_commissioner_runs_a_forecast(browser: Any, fresh_sqlite: Service) -> None:
