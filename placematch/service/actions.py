@@ -173,6 +173,25 @@ def decision_of(session: Session, record: ChildRecord) -> Decision | None:
     )
 
 
+def siblings_of(session: Session, record: ChildRecord) -> list[ChildRecord]:
+    """The child's siblings in the store (its sibling group, same authority), by id.
+
+    A sibling group never spans authorities (the case folder refuses it), so the siblings
+    are exactly as visible as the child; the caller has checked that.
+    """
+    group = record.data.get("sibling_group") or ""
+    if not group:
+        return []
+    same = session.scalars(
+        select(ChildRecord)
+        .where(ChildRecord.authority_code == record.authority_code)
+        .order_by(ChildRecord.child_id)
+    )
+    return [
+        c for c in same if c.child_id != record.child_id and c.data.get("sibling_group") == group
+    ]
+
+
 def list_children(
     session: Session, who: Principal, request: Request, status: str | None = None
 ) -> list[ChildRecord]:
@@ -610,15 +629,51 @@ def child_map(session: Session, who: Principal, request: Request, child_id: str)
             (folder.vacancy(o.vacancy_id).postcode, o.vacancy_id)
             for o in rank_child(folder, child_id, 8).options
         ]
+    group = "placement" if decision is not None else "options"
     for postcode, label in postcodes:
         try:
-            points.append(MapPoint.at(postcode, label=label, group="options"))
+            points.append(MapPoint.at(postcode, label=label, group=group))
         except ValueError:  # outside Great Britain: listed in the table, not drawn
             continue
+    extent, shown = locality(points)
     audit.record(session, who, request, "map", "child", child_id, authority=record.authority_code)
-    return render_svg(
-        child.authority, tuple(points), width=640, title=f"Child {child_id}: home and options"
+    # The title stays short: the legend shares its line. What lies beyond the locality is
+    # in the table, as the page says under the map.
+    title = f"Child {child_id}: home and {'placement' if decision is not None else 'options'}"
+    return render_svg(child.authority, shown, width=640, title=title, extent=extent)
+
+
+#: The map shows the child's locality: what lies within this many miles of the home (or the
+#: school), the rest is left to the table. 25 miles is past the 20-mile reporting threshold.
+LOCALITY_MILES = 25.0
+#: Smallest half-width of the locality map in metres (about 3 miles), so that a home with
+#: every option next door still shows the towns around it.
+LOCALITY_MIN_HALF = 5_000.0
+
+
+def locality(points: list[Any]) -> tuple[tuple[float, float, float, float] | None, tuple[Any, ...]]:
+    """The map window around the first point (home, else school) and the points inside it.
+
+    The window holds every point within :data:`LOCALITY_MILES` of the centre, squared up
+    and padded, at least :data:`LOCALITY_MIN_HALF` across each way; ``None`` (the whole
+    authority) when there is no point to centre on.
+    """
+    if not points:
+        return None, ()
+    centre = points[0]
+    limit = LOCALITY_MILES * 1609.344
+    near = tuple(
+        p
+        for p in points
+        if ((p.easting - centre.easting) ** 2 + (p.northing - centre.northing) ** 2) ** 0.5 <= limit
     )
+    half = max(
+        LOCALITY_MIN_HALF,
+        *(abs(p.easting - centre.easting) * 1.15 for p in near),
+        *(abs(p.northing - centre.northing) * 1.15 for p in near),
+    )
+    e, n = centre.easting, centre.northing
+    return (e - half, e + half, n - half, n + half), near
 
 
 # --------------------------------------------------------------------------- match jobs

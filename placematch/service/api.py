@@ -109,6 +109,8 @@ class VacancyIn(_In):
     # A pooled folder's: the owning or commissioning authority, and true/false (blank: offered)
     owner_la: str = Field(default="", max_length=60)
     offered_to_pool: str = Field(default="", max_length=5)
+    # the provider's or carer's name, for officers (never used in matching)
+    name: str = Field(default="", max_length=120)
 
     def row(self) -> dict[str, str]:
         """The CSV cells."""

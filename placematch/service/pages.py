@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
@@ -25,7 +25,7 @@ from matcher.factors import DEFAULT_FACTORS, RESIDENT_FACTORS
 from matcher.problems import CaseFolderError
 from matcher.vocabulary import RESPONSE_REASON_MEANING, ResponseReason
 from matcher.vocabulary import Response as Answer
-from placematch.service import actions, audit, auth, store
+from placematch.service import actions, audit, auth, places, store
 from placematch.service.actions import ADMIN, COMMISSIONER, OFFICER
 from placematch.service.auth import Principal
 from placematch.service.deps import COOKIE, DB
@@ -181,13 +181,57 @@ def home(request: Request, session: DB) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+#: The age bands of the children list's filter (as the summary counts them).
+AGE_BANDS = {"0-9": (0, 9), "10-15": (10, 15), "16-17": (16, 17)}
+
+
 @router.get("/children", response_class=HTMLResponse)
-def children_page(request: Request, session: DB, status: str = "waiting") -> HTMLResponse:
-    """The children of the officer's authorities."""
+def children_page(
+    request: Request,
+    session: DB,
+    status: str = "waiting",
+    q: Annotated[str, Query(max_length=64)] = "",
+    age: str = "",
+    urgency: str = "",
+) -> HTMLResponse:
+    """The children of the officer's authorities, searched and filtered.
+
+    ``q``: part of a child's id or sibling group (case-insensitive); ``age``: an age band of
+    :data:`AGE_BANDS`; ``urgency``: ``emergency``, ``urgent`` or ``planned`` as recorded. The
+    search runs on the server, so it works without a script and the list read is audited
+    as before.
+    """
     who, csrf = _page_user(request, session)
     wanted = status if status in ("waiting", "placed") else None
     rows = actions.list_children(session, who, request, wanted)
-    return render(request, "children.html", who, csrf, children=rows, status=status)
+    shown = rows
+    needle = q.strip().lower()
+    if needle:
+        shown = [
+            c
+            for c in shown
+            if needle in c.child_id.lower()
+            or needle in str(c.data.get("sibling_group", "")).lower()
+        ]
+    if age in AGE_BANDS:
+        low, high = AGE_BANDS[age]
+        shown = [c for c in shown if low <= int(c.data["age"]) <= high]
+    if urgency:
+        shown = [c for c in shown if str(c.data.get("urgency") or "") == urgency]
+    return render(
+        request,
+        "children.html",
+        who,
+        csrf,
+        children=shown,
+        total=len(rows),
+        status=status,
+        q=q,
+        age=age,
+        urgency=urgency,
+        age_bands=list(AGE_BANDS),
+        places=places,
+    )
 
 
 @router.get("/children/{child_id}", response_class=HTMLResponse)
@@ -206,6 +250,8 @@ def child_page(
         "decision": decision,
         "message": message,
         "answers": answers,
+        "siblings": actions.siblings_of(session, record),
+        "places": places,
     }
     if decision is not None:
         # A placed child: the placement, not a ranking of beds it no longer needs.
@@ -501,6 +547,8 @@ def job_page(request: Request, session: DB, job_id: str, message: str = "") -> H
         result=job.result,
         decided=decided,
         message=message,
+        vacancies={v.vacancy_id: v for v in store.stored_folder(session).vacancies},
+        places=places,
     )
 
 
