@@ -12,7 +12,7 @@ import re
 import time
 from typing import Any
 
-from servicekit import PASSWORD, Service
+from servicekit import DEMO, PASSWORD, Service
 
 from placematch.cli import main
 
@@ -266,3 +266,49 @@ def test_batch_proposals_are_accepted_one_by_one_on_the_page(fresh: Service) -> 
     h = fresh.h("officer")
     assert c.get(f"{API}/children/C07", headers=h).json()["status"] == "waiting"
     c.cookies.clear()
+
+
+def test_two_withdrawals_at_once_free_the_bed_once(empty_url: str) -> None:
+    """Straight at the store: two sessions withdraw the same decision at the same moment;
+    the conditional update on the child lets exactly one through, and the bed is freed once."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from placematch.service import auth, db, store
+    from placematch.service.models import Decision
+
+    engine = db.connect(empty_url)
+    db.migrate(engine)
+    factory = db.session_factory(engine)
+    with factory() as s:
+        store.load_path(s, DEMO)
+        uid = auth.add_user(s, "o", "password123", "placement_officer", ["Essex"]).id
+        s.commit()
+        store.record_decision(s, "C06", "V02", uid, "first")  # V02 has three beds
+    for _ in range(3):
+        barrier = threading.Barrier(2)
+        outcome: list[str] = []
+
+        def go(barrier: threading.Barrier = barrier, outcome: list[str] = outcome) -> None:
+            with factory() as s:
+                barrier.wait()
+                try:
+                    store.withdraw_decision(s, "C06")
+                    outcome.append("ok")
+                except store.ConflictError as exc:
+                    outcome.append(str(exc))
+
+        threads = [threading.Thread(target=go) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(outcome) == ["child C06 has no recorded decision to withdraw", "ok"]
+        with factory() as s:
+            v = store.vacancy_record(s, "V02")
+            assert v is not None and v.beds_taken == 0
+            assert s.scalar(select(func.count()).select_from(Decision)) == 0
+            assert store.child_record(s, "C06").status == "waiting"  # type: ignore[union-attr]
+            store.record_decision(s, "C06", "V02", uid, "again")  # and the next round
+    engine.dispose()
