@@ -45,3 +45,17 @@ def school_name(urn: str | int | None) -> str:
         return school(int(str(urn))).name
     except (LookupError, ValueError):
         return ""
+
+
+@lru_cache(maxsize=4096)
+def postcode_authority(postcode: str) -> str:
+    """The name of the upper-tier authority a postcode lies in, or ``""``."""
+    from geography.postcodes import locate
+
+    if not postcode:
+        return ""
+    try:
+        found = locate(postcode, approximate=True).authority
+    except (LookupError, ValueError):
+        return ""
+    return "" if found is None else found.name

@@ -180,6 +180,7 @@ def test_the_page_confirms_shows_the_placement_and_withdraws(fresh: Service) -> 
     page = c.get("/children/C06").text
     assert 'id="placement"' in page and "Placed: vacancy <strong>V16</strong>" in page
     assert "by officer" in page and "near school" in page
+    assert "RM17 6SL, Thurrock" in page  # where: the district (here also the authority)
     assert '<table id="options">' not in page and 'id="decide-h"' not in page
     assert 'action="/children/C06/withdraw"' in page
     r = c.post("/children/C06/withdraw", data={"reason": "", "csrf": csrf}, follow_redirects=True)
