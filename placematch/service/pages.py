@@ -1,11 +1,14 @@
 """The server-rendered page (Jinja2; no build step, no CDN, no script needed).
 
-Officers: the children waiting, a child's ranked options (points per factor, distances, in or
-out of area, Ofsted, weekly cost, sign-offs, the provider's answer, the explanation of each),
-why-not, an offline SVG map, a form to record a provider's answer to a referral and one to
-record a decision. Commissioners: aggregates and forecasts with their
-charts. Officers and admins: the audit log. Forms carry a CSRF token; the cookie is HttpOnly
-and SameSite=Strict.
+Officers: the children waiting (searched and filtered), a child's ranked options (the
+provider's name, district and authority, distances, in or out of area, Ofsted, weekly cost,
+sign-offs, the provider's answer; the points per factor and the explanation of each behind a
+disclosure), why-not, an offline SVG map of the child's locality, a form to record a
+provider's answer to a referral and one to record a decision, which is confirmed on its own
+page before the bed is taken. A placed child's page shows the placement and a form to
+withdraw it; a batch match's proposals are accepted one child at a time. Commissioners:
+aggregates and forecasts with their charts. Officers and admins: the audit log. Forms carry a
+CSRF token; the cookie is HttpOnly and SameSite=Strict.
 """
 
 from __future__ import annotations
