@@ -150,6 +150,7 @@ def render_svg(
     title: str | None = None,
     neighbours: bool = True,
     point_labels: bool = True,
+    extent: tuple[float, float, float, float] | None = None,
 ) -> str:
     """Draw an authority, region or ``"England"`` with points, as a standalone SVG.
 
@@ -167,7 +168,13 @@ def render_svg(
     neighbours
         For an authority, also draw the adjoining authorities in grey for context.
     point_labels
-        Write each point's label beside it.
+        Write each point's label beside it: to its right where that is free, else at the
+        first free place around it, so that no two labels overlap; a label with no free
+        place is left off (the point keeps its tooltip).
+    extent
+        ``(east_min, east_max, north_min, north_max)`` in British National Grid metres: draw
+        only this window (zoomed to a locality; boundaries are clipped to it). Default: the
+        whole area and every point.
 
     Returns
     -------
@@ -192,9 +199,16 @@ def render_svg(
         main = next(iter(_shapes("ctry").values()))
         inner = list(_shapes("rgn").values())
 
-    all_e = np.concatenate([r[:, 0] for r in main[1]] + [np.array([p.easting]) for p in points])
-    all_n = np.concatenate([r[:, 1] for r in main[1]] + [np.array([p.northing]) for p in points])
-    e0, e1, n0, n1 = all_e.min(), all_e.max(), all_n.min(), all_n.max()
+    if extent is not None:
+        e0, e1, n0, n1 = (float(x) for x in extent)
+        if not (e1 > e0 and n1 > n0):
+            raise GeographyError("map extent: expected east_min < east_max, north_min < north_max")
+    else:
+        all_e = np.concatenate([r[:, 0] for r in main[1]] + [np.array([p.easting]) for p in points])
+        all_n = np.concatenate(
+            [r[:, 1] for r in main[1]] + [np.array([p.northing]) for p in points]
+        )
+        e0, e1, n0, n1 = all_e.min(), all_e.max(), all_n.min(), all_n.max()
     span = max(e1 - e0, n1 - n0, 1000.0)
     margin = 0.05 * span
     e0, e1, n0, n1 = e0 - margin, e1 + margin, n0 - margin, n1 + margin
@@ -231,18 +245,30 @@ def render_svg(
         )
     groups = list(dict.fromkeys(p.group for p in points))
     colour = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(groups)}
-    for p in points:
-        x, y = transform(np.array([p.easting]), np.array([p.northing]))
+    placed: list[tuple[float, float, float, float]] = []
+    xy = [transform(np.array([p.easting]), np.array([p.northing])) for p in points]
+    # Every point's dot is an obstacle for every label, so that no label hides a dot.
+    dots = [(float(x[0]) - 4, float(y[0]) - 4, float(x[0]) + 4, float(y[0]) + 4) for x, y in xy]
+    for p, (x, y) in zip(points, xy, strict=True):
         fill = colour[p.group]
         tip = escape(p.label or p.group)
         out.append(
             f'<circle cx="{x[0]:.1f}" cy="{y[0]:.1f}" r="4" fill="{fill}" stroke="#fff" '
             f'stroke-width="1"><title>{tip}</title></circle>'
         )
-        if point_labels and p.label:
+    if point_labels:
+        for p, (x, y) in zip(points, xy, strict=True):
+            if not p.label:
+                continue
+            spot = _free_label_spot(float(x[0]), float(y[0]), p.label, placed, dots)
+            if spot is None:
+                continue
+            tx, ty, anchor = spot
+            extra = "" if anchor == "start" else f' text-anchor="{anchor}"'
             out.append(
-                f'<text x="{x[0] + 6:.1f}" y="{y[0] + 4:.1f}" font-size="11" '
-                f'fill="#222">{escape(p.label)}</text>'
+                f'<text x="{tx:.1f}" y="{ty:.1f}" font-size="11"{extra} '
+                f'fill="#222" stroke="#fff" stroke-width="3" paint-order="stroke">'
+                f"{escape(p.label)}</text>"
             )
     out.append("</g>")
     out.append(
@@ -270,6 +296,54 @@ def render_svg(
     )
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+#: Where a label may go around its point, in order of preference: (dx, dy of the baseline,
+#: text-anchor). Right, left, above, below, then the diagonals and further out.
+_LABEL_SPOTS: tuple[tuple[float, float, str], ...] = (
+    (6, 4, "start"),
+    (-6, 4, "end"),
+    (0, -8, "middle"),
+    (0, 16, "middle"),
+    (6, -6, "start"),
+    (-6, -6, "end"),
+    (6, 14, "start"),
+    (-6, 14, "end"),
+    (14, -14, "start"),
+    (-14, -14, "end"),
+    (14, 22, "start"),
+    (-14, 22, "end"),
+)
+
+
+def _free_label_spot(
+    x: float,
+    y: float,
+    label: str,
+    placed: list[tuple[float, float, float, float]],
+    dots: list[tuple[float, float, float, float]],
+) -> tuple[float, float, str] | None:
+    """The first spot around ``(x, y)`` where ``label`` overlaps no placed label and no other
+    point's dot (then recorded in ``placed``), or ``None``.
+
+    The box is estimated from the font size (11 px: about 6.2 px a character, 11 px high),
+    which is what a sans-serif face averages; a little generous, so near misses stay apart.
+    """
+    w, h = 6.2 * len(label) + 2, 12.0
+    for dx, dy, anchor in _LABEL_SPOTS:
+        tx, ty = x + dx, y + dy
+        left = tx if anchor == "start" else (tx - w if anchor == "end" else tx - w / 2)
+        box = (left, ty - h + 2, left + w, ty + 2)
+        own = (x - 4, y - 4, x + 4, y + 4)
+        if any(_overlap(box, b) for b in placed) or any(_overlap(box, d) for d in dots if d != own):
+            continue
+        placed.append(box)
+        return tx, ty, anchor
+    return None
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _scale_bar_miles(span_metres: float) -> float:

@@ -22,6 +22,10 @@ MAX_FOSTERED_NOW = 100
 #: placements reported); above it a figure is more likely annual, or in pence.
 MAX_WEEKLY_COST = 100_000
 
+#: Most characters of a vacancy's ``name`` (the provider's or carer's name): longer than any
+#: real name of a home or household, short enough to fit the officer's table.
+MAX_VACANCY_NAME = 120
+
 #: Most points any one ``[weights]`` key may give or take (default weights are 20-1,000).
 MAX_WEIGHT = 10_000
 

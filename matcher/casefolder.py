@@ -36,7 +36,13 @@ from geography.authorities import resolve_authority as _resolve_authority
 from geography.errors import GeographyError, MalformedPostcodeError
 from geography.postcodes import Location, locate_many, normalise_postcode
 from geography.schools import School, school
-from matcher.bounds import MAX_BEDS, MAX_FOSTERED_NOW, MAX_NUMBER_DIGITS, MAX_WEEKLY_COST
+from matcher.bounds import (
+    MAX_BEDS,
+    MAX_FOSTERED_NOW,
+    MAX_NUMBER_DIGITS,
+    MAX_VACANCY_NAME,
+    MAX_WEEKLY_COST,
+)
 from matcher.contract import (
     CHILDREN_FILE,
     COLUMNS,
@@ -343,6 +349,21 @@ def _ofsted_urn(text: str) -> str | None:
     return value
 
 
+def _vacancy_name(text: str) -> str | None:
+    """A provider's or carer's name: kept as written (case and all), inner spaces collapsed."""
+    if _blank(text):
+        return None
+    value = " ".join(text.split())
+    if len(value) > MAX_VACANCY_NAME:
+        # the length only: a carer's name is personal data, never echoed
+        raise ValueError(
+            f"{len(value)} characters: expected a name of up to {MAX_VACANCY_NAME}, or blank"
+        )
+    if not value.isprintable():
+        raise ValueError("holds a control character: expected printable text, or blank")
+    return value
+
+
 class VacancyRow(_Row):
     """One row of ``vacancies.csv`` after checking each cell (geography still unresolved)."""
 
@@ -370,6 +391,7 @@ class VacancyRow(_Row):
     available_until: Annotated[dt.date | None, _v(_date())]
     owner_la: Annotated[str | None, _v(_optional_text)]
     offered_to_pool: Annotated[bool | None, _v(_optional_bool)]
+    name: Annotated[str | None, _v(_vacancy_name)]
 
 
 def _response_reason(text: str) -> ResponseReason | None:
@@ -835,6 +857,7 @@ def _build_vacancies(
                 available_until=r.available_until,
                 owner=owner,
                 offered_to_pool=r.offered_to_pool,
+                name=r.name,
             )
         except ValueError as exc:
             problems.append(_domain_problem(f, line, exc))
@@ -1384,6 +1407,7 @@ def case_folder_rows(folder: CaseFolder) -> dict[str, list[dict[str, str]]]:
             "available_until": _iso(v.available_until),
             "owner_la": "" if v.owner is None else v.owner.ons_code,
             "offered_to_pool": "" if v.offered_to_pool is None else str(v.offered_to_pool).lower(),
+            "name": v.name or "",
         }
         for v in folder.vacancies
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from matcher.bounds import MAX_BEDS, MAX_FOSTERED_NOW, MAX_WEEKLY_COST
+from matcher.bounds import MAX_BEDS, MAX_FOSTERED_NOW, MAX_VACANCY_NAME, MAX_WEEKLY_COST
 from matcher.files import MAX_CSV_BYTES, MAX_POLICY_BYTES
 from matcher.placement_types import SSDA903, SUFFICIENCY_GROUP, PlacementType
 from matcher.policy import AUTHORITY_KEYS, MAX_TOML_DEPTH, policy_keys
@@ -257,6 +257,15 @@ VACANCIES_COLUMNS: tuple[Column, ...] = (
         "true or false",
         "whether the owner offers the vacancy to the other authorities of the pool (true) or "
         "keeps it for its own children (false); blank: not recorded, treated as offered",
+    ),
+    Column(
+        "name",
+        False,
+        True,
+        f"free text, up to {MAX_VACANCY_NAME} characters",
+        "the provider's or carer's name as officers know it (a children's home, a fostering "
+        "household, a supported-accommodation scheme); shown to officers beside the vacancy, "
+        "never used in matching or written to a referral; blank: not recorded",
     ),
 )
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from geography.authorities import Authority, resolve_authority
+from matcher.bounds import MAX_VACANCY_NAME
 from matcher.placement_types import FOSTERING_TYPES, PlacementType
 from matcher.policy import Policy
 from matcher.problems import Problem
@@ -495,6 +496,9 @@ class Vacancy:
         Whether the owner offers it to the other authorities of the pool; ``None``: not
         recorded, which means offered. ``False``: only for the owner's own children (the
         hard rule ``not_offered_to_pool``).
+    name
+        The provider's or carer's name as officers know it, for people only: no rule or
+        factor reads it, and referrals leave it out. ``None``: not recorded.
     """
 
     vacancy_id: str
@@ -518,9 +522,21 @@ class Vacancy:
     manages: frozenset[RiskFlag] = frozenset()
     owner: Authority | None = None
     offered_to_pool: bool | None = None
+    name: str | None = None
 
     def __post_init__(self) -> None:
         check_id(self.vacancy_id, "vacancy_id")
+        _require(
+            self.name is None
+            or (
+                isinstance(self.name, str)
+                and 0 < len(self.name) <= MAX_VACANCY_NAME
+                and self.name == self.name.strip()
+                and self.name.isprintable()
+            ),
+            "name",
+            f"expected printable text of 1 to {MAX_VACANCY_NAME} characters, or None",
+        )
         _require(
             self.owner is None or isinstance(self.owner, Authority),
             "owner_la",

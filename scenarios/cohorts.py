@@ -595,6 +595,61 @@ def synthetic_urns(vacancies: pd.DataFrame, seed: int) -> list[str]:
     return ["" if k is None else urn_of[k] for k in keys]
 
 
+#: Made-up words for synthetic names of households and settings. The surnames are common
+#: English ones and the place words generic, so that a name says what kind of placement it is
+#: and never points at a real person or home.
+SYNTHETIC_SURNAMES: tuple[str, ...] = (
+    "Ashworth", "Barker", "Bennett", "Carter", "Chambers", "Dawson", "Ellis", "Fletcher",
+    "Gardner", "Hartley", "Holmes", "Hughes", "Jennings", "Kaur", "Khan", "Lawson", "Marsh",
+    "Mensah", "Nowak", "Okafor", "Osei", "Palmer", "Patel", "Quinn", "Rahman", "Reid",
+    "Shaw", "Sutton", "Taylor", "Turner", "Walsh", "Webb", "Yilmaz", "Young",
+)  # fmt: skip
+SYNTHETIC_PLACE_WORDS: tuple[str, ...] = (
+    "Alder", "Ashgrove", "Beech", "Birch", "Bramble", "Brook", "Cedar", "Clover", "Elm",
+    "Fern", "Hazel", "Heather", "Holly", "Juniper", "Larch", "Linden", "Maple", "Meadow",
+    "Oak", "Orchard", "Rowan", "Sorrel", "Thistle", "Willow",
+)  # fmt: skip
+_SETTING_SUFFIX = {
+    str(PlacementType.CHILDRENS_HOME): ("House", "Lodge", "View", "Court"),
+    str(PlacementType.SECURE_HOME): ("Secure Children's Home",),
+    str(PlacementType.PARENT_AND_CHILD): ("Family Assessment Centre",),
+    str(PlacementType.SUPPORTED_ACCOMMODATION): ("Supported Living", "Lodgings", "Flats"),
+}
+
+
+def synthetic_names(vacancies: pd.DataFrame, seed: int) -> list[str]:
+    """A made-up name per row of ``vacancies`` (the ``name`` column), never a real person's.
+
+    A fostering household is "The <surname> household" (a connected person's says so); a
+    children's home, secure home or parent-and-child centre is a place word and a kind of
+    building ("Rowan Lodge"); supported accommodation is named per ``organisation`` as Ofsted
+    registers it. Drawn by their own generator seeded from ``seed``, so that adding them
+    changed no other draw of the case.
+    """
+    rng = np.random.default_rng([seed, 7001])
+    names: list[str] = []
+    by_organisation: dict[str, str] = {}
+    for kind, organisation in zip(
+        vacancies["placement_type"], vacancies["organisation"], strict=True
+    ):
+        if kind in _SETTING_SUFFIX:
+            key = str(organisation) if kind == str(PlacementType.SUPPORTED_ACCOMMODATION) else ""
+            if key and key in by_organisation:
+                names.append(by_organisation[key])
+                continue
+            suffixes = _SETTING_SUFFIX[kind]
+            word = SYNTHETIC_PLACE_WORDS[int(rng.integers(len(SYNTHETIC_PLACE_WORDS)))]
+            name = f"{word} {suffixes[int(rng.integers(len(suffixes)))]}"
+            if key:
+                by_organisation[key] = name
+            names.append(name)
+        else:
+            surname = SYNTHETIC_SURNAMES[int(rng.integers(len(SYNTHETIC_SURNAMES)))]
+            kin = kind == str(PlacementType.CONNECTED_PERSON_FOSTER)
+            names.append(f"The {surname} household" + (" (connected person)" if kin else ""))
+    return names
+
+
 #: Share of children's-home residents with each risk flag (assumed: no national statistic
 #: gives these per resident; orders of magnitude from Ofsted's and the DfE's descriptions of
 #: children living in children's homes, where going missing, self-harm and exploitation are
@@ -1069,6 +1124,7 @@ def generate(
     # the organisation (fostering service, agency, home operator) is an extra column.
     vac.insert(1, "provider_id", [f"P{i + 1:04d}" for i in range(len(vac))])
     vac["urn"] = synthetic_urns(vac, seed)
+    vac["name"] = synthetic_names(vac, seed)
     # The supply drawn for an authority is the supply it owns or commissions. A connected
     # person is approved for particular children only, so it is never offered to a pool.
     vac["owner_la"] = ons

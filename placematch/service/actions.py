@@ -174,6 +174,25 @@ def decision_of(session: Session, record: ChildRecord) -> Decision | None:
     )
 
 
+def siblings_of(session: Session, record: ChildRecord) -> list[ChildRecord]:
+    """The child's siblings in the store (its sibling group, same authority), by id.
+
+    A sibling group never spans authorities (the case folder refuses it), so the siblings
+    are exactly as visible as the child; the caller has checked that.
+    """
+    group = record.data.get("sibling_group") or ""
+    if not group:
+        return []
+    same = session.scalars(
+        select(ChildRecord)
+        .where(ChildRecord.authority_code == record.authority_code)
+        .order_by(ChildRecord.child_id)
+    )
+    return [
+        c for c in same if c.child_id != record.child_id and c.data.get("sibling_group") == group
+    ]
+
+
 def list_children(
     session: Session, who: Principal, request: Request, status: str | None = None
 ) -> list[ChildRecord]:
@@ -492,6 +511,102 @@ def decide(
     return decision
 
 
+def withdraw(
+    session: Session, who: Principal, request: Request, child_id: str, reason: str
+) -> Decision:
+    """Withdraw the child's recorded decision: the bed is freed, the child waits again.
+
+    Officers of the child's authority only (404 otherwise, audited as denied). The reason is
+    required (422 naming ``reason``); a child with no decision answers 409. The audit entry
+    (``withdraw`` on ``child/vacancy``, with the reason) is written in the same transaction
+    as the change, so a withdrawal is never without its record; a refused one is audited as
+    ``conflict``. Returns a copy of the withdrawn decision.
+    """
+    record = visible_child(session, who, request, child_id, "withdraw")
+    if not reason.strip():
+        raise ProblemError(
+            422,
+            "give the reason for withdrawing the decision",
+            [{"field": "reason", "message": "required; expected the officer's reason"}],
+        )
+    decision = decision_of(session, record)
+    target = f"{child_id}/{decision.vacancy_id}" if decision is not None else child_id
+
+    def log(outcome: str, commit: bool) -> None:
+        audit.record(
+            session,
+            who,
+            request,
+            "withdraw",
+            "child",
+            target,
+            authority=record.authority_code,
+            reason=reason,
+            outcome=outcome,
+            commit=commit,
+        )
+
+    if decision is None or record.status != "placed":
+        log("conflict", True)
+        raise ProblemError(409, f"child {child_id} has no recorded decision to withdraw")
+    log("ok", False)  # committed with the withdrawal, or rolled back with it
+    try:
+        return store.withdraw_decision(session, child_id)
+    except store.ConflictError as exc:
+        log("conflict", True)
+        raise ProblemError(409, str(exc)) from None
+
+
+def proposal_of(
+    session: Session, who: Principal, request: Request, job_id: str, child_id: str
+) -> str:
+    """The vacancy a finished batch match proposed for the child (404/409 otherwise)."""
+    job = visible_job(session, who, job_id, request=request)
+    if job.status != "done" or job.result is None:
+        raise ProblemError(409, f"job {job_id} is {job.status}, not done")
+    for a in job.result.get("assignments", []):
+        if a.get("child_id") == child_id:
+            return str(a["vacancy_id"])
+    raise ProblemError(
+        404,
+        f"job {job_id} proposed no placement for child {child_id!r}",
+        [{"field": "child_id", "message": "expected a child the match placed"}],
+    )
+
+
+def accept_proposal(
+    session: Session,
+    who: Principal,
+    request: Request,
+    job_id: str,
+    child_id: str,
+    reason: str,
+) -> Decision:
+    """Accept one batch-match proposal: :func:`decide` on the vacancy the match proposed.
+
+    The same checks as any decision (access, eligibility now, a free bed now, the child still
+    waiting: 409 if another decision came first). The recorded reason names the job.
+    """
+    vacancy_id = proposal_of(session, who, request, job_id, child_id)
+    if not reason.strip():
+        raise ProblemError(
+            422,
+            "give the reason for the decision",
+            [{"field": "reason", "message": "required; expected the officer's reason"}],
+        )
+    return decide(session, who, request, child_id, vacancy_id, f"{reason} (batch match {job_id})")
+
+
+def decided_children(session: Session, who: Principal, child_ids: list[str]) -> dict[str, str]:
+    """Of these children of the user's authorities, those with a decision: child -> vacancy."""
+    rows = session.execute(
+        select(Decision.child_id, Decision.vacancy_id).where(
+            Decision.authority_code.in_(who.authorities), Decision.child_id.in_(child_ids)
+        )
+    ).all()
+    return {str(c): str(v) for c, v in rows}
+
+
 def response_dict(r: ProviderResponse) -> dict[str, Any]:
     """A recorded answer to a referral as JSON-ready data."""
     return {
@@ -620,7 +735,6 @@ def child_map(session: Session, who: Principal, request: Request, child_id: str)
     record = visible_child(session, who, request, child_id, "map")
     folder = store.waiting_folder(session, child_id, today=clock())
     child = folder.child(child_id)
-    ranking = rank_child(folder, child_id, 8)
     points: list[MapPoint] = []
     if child.home_postcode:
         points.append(MapPoint.at(child.home_postcode, label="home", group="home"))
@@ -628,16 +742,61 @@ def child_map(session: Session, who: Principal, request: Request, child_id: str)
         s = school(child.school_urn)
         if s.easting is not None and s.northing is not None:
             points.append(MapPoint(s.easting, s.northing, "school", "school"))
-    for o in ranking.options:
-        v = folder.vacancy(o.vacancy_id)
+    decision = decision_of(session, record)
+    if decision is not None:
+        # A placed child: where it lives now, not the beds it no longer needs.
+        placed = store.vacancy_record(session, decision.vacancy_id)
+        postcodes = [] if placed is None else [(str(placed.data["postcode"]), decision.vacancy_id)]
+    else:
+        postcodes = [
+            (folder.vacancy(o.vacancy_id).postcode, o.vacancy_id)
+            for o in rank_child(folder, child_id, 8).options
+        ]
+    group = "placement" if decision is not None else "options"
+    for postcode, label in postcodes:
         try:
-            points.append(MapPoint.at(v.postcode, label=o.vacancy_id, group="options"))
+            points.append(MapPoint.at(postcode, label=label, group=group))
         except ValueError:  # outside Great Britain: listed in the table, not drawn
             continue
+    extent, shown = locality(points)
     audit.record(session, who, request, "map", "child", child_id, authority=record.authority_code)
-    return render_svg(
-        child.authority, tuple(points), width=640, title=f"Child {child_id}: home and options"
+    # The title stays short: the legend shares its line. What lies beyond the locality is
+    # in the table, as the page says under the map.
+    title = f"Child {child_id}: home and {'placement' if decision is not None else 'options'}"
+    return render_svg(child.authority, shown, width=640, title=title, extent=extent)
+
+
+#: The map shows the child's locality: what lies within this many miles of the home (or the
+#: school), the rest is left to the table. 25 miles is past the 20-mile reporting threshold.
+LOCALITY_MILES = 25.0
+#: Smallest half-width of the locality map in metres (about 3 miles), so that a home with
+#: every option next door still shows the towns around it.
+LOCALITY_MIN_HALF = 5_000.0
+
+
+def locality(points: list[Any]) -> tuple[tuple[float, float, float, float] | None, tuple[Any, ...]]:
+    """The map window around the first point (home, else school) and the points inside it.
+
+    The window holds every point within :data:`LOCALITY_MILES` of the centre, squared up
+    and padded, at least :data:`LOCALITY_MIN_HALF` across each way; ``None`` (the whole
+    authority) when there is no point to centre on.
+    """
+    if not points:
+        return None, ()
+    centre = points[0]
+    limit = LOCALITY_MILES * 1609.344
+    near = tuple(
+        p
+        for p in points
+        if ((p.easting - centre.easting) ** 2 + (p.northing - centre.northing) ** 2) ** 0.5 <= limit
     )
+    half = max(
+        LOCALITY_MIN_HALF,
+        *(abs(p.easting - centre.easting) * 1.15 for p in near),
+        *(abs(p.northing - centre.northing) * 1.15 for p in near),
+    )
+    e, n = centre.easting, centre.northing
+    return (e - half, e + half, n - half, n + half), near
 
 
 # --------------------------------------------------------------------------- match jobs

@@ -115,6 +115,8 @@ class VacancyIn(_In):
     # A pooled folder's: the owning or commissioning authority, and true/false (blank: offered)
     owner_la: str = Field(default="", max_length=60)
     offered_to_pool: str = Field(default="", max_length=5)
+    # the provider's or carer's name, for officers (never used in matching)
+    name: str = Field(default="", max_length=120)
 
     def row(self) -> dict[str, str]:
         """The CSV cells."""
@@ -125,6 +127,19 @@ class DecisionIn(_In):
     """The chosen vacancy and the officer's reason."""
 
     vacancy_id: str = Field(pattern=_ID)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class WithdrawIn(_In):
+    """Why the recorded decision is withdrawn."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AcceptIn(_In):
+    """One child of a batch match's proposals, and the officer's reason for accepting it."""
+
+    child_id: str = Field(pattern=_ID)
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -384,6 +399,20 @@ def decide(
     return actions.decision_dict(decision)
 
 
+@router.post("/children/{child_id}/decision/withdraw", tags=["matching"])
+def withdraw(
+    child_id: str, body: WithdrawIn, request: Request, who: User, session: DB
+) -> dict[str, Any]:
+    """Withdraw the child's decision: frees the bed, the child waits again; the reason and
+    who withdrew it go to the audit log (409 if no decision is recorded)."""
+    decision = actions.withdraw(session, who, request, child_id, body.reason)
+    return {
+        "withdrawn": actions.decision_dict(decision),
+        "withdrawn_by": who.user_id,
+        "reason": body.reason,
+    }
+
+
 @router.post("/children/{child_id}/responses", status_code=201, tags=["matching"])
 def record_response(
     child_id: str, body: ResponseIn, request: Request, who: User, session: DB
@@ -572,6 +601,17 @@ def job_result(job_id: str, request: Request, who: User, session: DB) -> dict[st
         session, who, request, "read", "match_result", job_id, authority=job.authority_code
     )
     return dict(job.result)
+
+
+@router.post("/jobs/{job_id}/accept", status_code=201, tags=["matching"])
+def accept_proposal(
+    job_id: str, body: AcceptIn, request: Request, who: User, session: DB
+) -> dict[str, Any]:
+    """Accept one proposal of a finished match: records the decision for that child on the
+    vacancy the match proposed (201), with the same checks as any decision (409 if the bed
+    or the child has been taken since)."""
+    decision = actions.accept_proposal(session, who, request, job_id, body.child_id, body.reason)
+    return actions.decision_dict(decision)
 
 
 # --------------------------------------------------------------------------- aggregates

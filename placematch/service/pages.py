@@ -1,11 +1,14 @@
 """The server-rendered page (Jinja2; no build step, no CDN, no script needed).
 
-Officers: the children waiting, a child's ranked options (points per factor, distances, in or
-out of area, Ofsted, weekly cost, sign-offs, the provider's answer, the explanation of each),
-why-not, an offline SVG map, a form to record a provider's answer to a referral and one to
-record a decision. Commissioners: aggregates and forecasts with their
-charts. Officers and admins: the audit log. Forms carry a CSRF token; the cookie is HttpOnly
-and SameSite=Strict.
+Officers: the children waiting (searched and filtered), a child's ranked options (the
+provider's name, district and authority, distances, in or out of area, Ofsted, weekly cost,
+sign-offs, the provider's answer; the points per factor and the explanation of each behind a
+disclosure), why-not, an offline SVG map of the child's locality, a form to record a
+provider's answer to a referral and one to record a decision, which is confirmed on its own
+page before the bed is taken. A placed child's page shows the placement and a form to
+withdraw it; a batch match's proposals are accepted one child at a time. Commissioners:
+aggregates and forecasts with their charts. Officers and admins: the audit log. Forms carry a
+CSRF token; the cookie is HttpOnly and SameSite=Strict.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
@@ -25,11 +28,12 @@ from matcher.factors import DEFAULT_FACTORS, RESIDENT_FACTORS
 from matcher.problems import CaseFolderError
 from matcher.vocabulary import RESPONSE_REASON_MEANING, ResponseReason
 from matcher.vocabulary import Response as Answer
-from placematch.service import actions, audit, auth, flash, store
+from placematch.service import actions, audit, auth, flash, places, store
 from placematch.service.actions import ADMIN, COMMISSIONER, OFFICER
 from placematch.service.auth import Principal
 from placematch.service.deps import COOKIE, DB
 from placematch.service.models import Forecast
+from placematch.service.models import User as UserRow
 from placematch.service.problems import ProblemError
 
 router = APIRouter(include_in_schema=False)
@@ -182,22 +186,91 @@ def home(request: Request, session: DB) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+#: The age bands of the children list's filter (as the summary counts them).
+AGE_BANDS = {"0-9": (0, 9), "10-15": (10, 15), "16-17": (16, 17)}
+
+
 @router.get("/children", response_class=HTMLResponse)
-def children_page(request: Request, session: DB, status: str = "waiting") -> HTMLResponse:
-    """The children of the officer's authorities."""
+def children_page(
+    request: Request,
+    session: DB,
+    status: str = "waiting",
+    q: Annotated[str, Query(max_length=64)] = "",
+    age: str = "",
+    urgency: str = "",
+) -> HTMLResponse:
+    """The children of the officer's authorities, searched and filtered.
+
+    ``q``: part of a child's id or sibling group (case-insensitive); ``age``: an age band of
+    :data:`AGE_BANDS`; ``urgency``: ``emergency``, ``urgent`` or ``planned`` as recorded. The
+    search runs on the server, so it works without a script and the list read is audited
+    as before.
+    """
     who, csrf = _page_user(request, session)
     wanted = status if status in ("waiting", "placed") else None
     rows = actions.list_children(session, who, request, wanted)
-    return render(request, "children.html", who, csrf, children=rows, status=status)
+    shown = rows
+    needle = q.strip().lower()
+    if needle:
+        shown = [
+            c
+            for c in shown
+            if needle in c.child_id.lower()
+            or needle in str(c.data.get("sibling_group", "")).lower()
+        ]
+    if age in AGE_BANDS:
+        low, high = AGE_BANDS[age]
+        shown = [c for c in shown if low <= int(c.data["age"]) <= high]
+    if urgency:
+        shown = [c for c in shown if str(c.data.get("urgency") or "") == urgency]
+    return render(
+        request,
+        "children.html",
+        who,
+        csrf,
+        children=shown,
+        total=len(rows),
+        status=status,
+        q=q,
+        age=age,
+        urgency=urgency,
+        age_bands=list(AGE_BANDS),
+        places=places,
+    )
 
 
 @router.get("/children/{child_id}", response_class=HTMLResponse)
 def child_page(request: Request, session: DB, child_id: str, why_not: str = "") -> HTMLResponse:
-    """A child's ranked options, why-not, map and the decision form."""
+    """A waiting child's ranked options, why-not, map and the decision form; a placed
+    child's placement and the form to withdraw it."""
     who, csrf = _page_user(request, session)
     record, decision = actions.read_child(
         session, who, request, child_id, reason="opened in the officer page"
     )
+    answers = store.responses_of_child(session, child_id)
+    message = flash.take(request, auth.server_secret(session))
+    common: dict[str, Any] = {
+        "record": record,
+        "decision": decision,
+        "message": message,
+        "answers": answers,
+        "siblings": actions.siblings_of(session, record),
+        "places": places,
+    }
+    if decision is not None:
+        # A placed child: the placement, not a ranking of beds it no longer needs.
+        vacancy = store.vacancy_record(session, decision.vacancy_id)
+        decided_by = session.get(UserRow, decision.user_id)
+        placed = render(
+            request,
+            "child.html",
+            who,
+            csrf,
+            **common,
+            placement=None if vacancy is None else vacancy.data,
+            decided_by=None if decided_by is None else decided_by.username,
+        )
+        return flash.shown(placed) if message else placed
     ranking = actions.rank(session, who, request, child_id, reason="officer page")
     within_days, child_date, soon = actions.free_soon(session, child_id)
     answer = None
@@ -214,15 +287,12 @@ def child_page(request: Request, session: DB, child_id: str, why_not: str = "") 
             why_not_problem = exc.detail
     vacancies = {v.vacancy_id: v for v in store.stored_folder(session).vacancies}
     all_ids = sorted(vacancies)
-    answers = store.responses_of_child(session, child_id)
-    message = flash.take(request, auth.server_secret(session))
     page = render(
         request,
         "child.html",
         who,
         csrf,
-        record=record,
-        decision=decision,
+        **common,
         ranking=ranking,
         within_days=within_days,
         child_date=child_date,
@@ -236,8 +306,6 @@ def child_page(request: Request, session: DB, child_id: str, why_not: str = "") 
         vacancy_ids=all_ids,
         why_not=why_not,
         why_not_problem=why_not_problem,
-        message=message,
-        answers=answers,
         response_values=[r.value for r in Answer],
         reason_meanings={r.value: RESPONSE_REASON_MEANING[r] for r in ResponseReason},
     )
@@ -251,6 +319,13 @@ def child_map(request: Request, session: DB, child_id: str) -> Response:
     return Response(actions.child_map(session, who, request, child_id), media_type="image/svg+xml")
 
 
+def _back(request: Request, child_id: str, job: str, text: str, anchor: str = "") -> Response:
+    """Back to the child's page, or to the batch match the decision came from, with ``text``
+    as a signed one-off message (:mod:`placematch.service.flash`)."""
+    where = f"/jobs/{quote(job)}" if job else f"/children/{quote(child_id)}"
+    return flash.redirect(request, where + anchor, text)
+
+
 @router.post("/children/{child_id}/decision", response_model=None)
 def decision_form(
     request: Request,
@@ -259,22 +334,90 @@ def decision_form(
     vacancy_id: Annotated[str, Form(max_length=64)],
     reason: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
+    job: Annotated[str, Form(max_length=36)] = "",
 ) -> Response:
-    """Record the decision; back to the child's page with the outcome."""
+    """First the confirmation page (what taking the bed means); then, with ``confirm=yes``,
+    record the decision and go back to the child's page (or the batch match's) with the
+    outcome. ``job``: the decision accepts that batch match's proposal for the child."""
+    who, token = _page_user(request, session)
+    _check_csrf(request, csrf)
+    try:
+        if job:
+            proposed = actions.proposal_of(session, who, request, job, child_id)
+            if proposed != vacancy_id:
+                raise ProblemError(
+                    422, f"the batch match proposed vacancy {proposed}, not {vacancy_id}"
+                )
+        if confirm != "yes":
+            if not reason.strip():
+                raise ProblemError(422, "give the reason for the decision")
+            record, decision = actions.read_child(
+                session, who, request, child_id, reason="decision confirmation"
+            )
+            if decision is not None:
+                raise ProblemError(409, f"child {child_id} is already placed")
+            answer = actions.explain_why_not(
+                session, who, request, child_id, vacancy_id, reason="decision confirmation"
+            )
+            if answer.exclusion is not None:
+                raise ProblemError(
+                    422,
+                    f"vacancy {vacancy_id} is not eligible for child {child_id}: "
+                    f"{answer.exclusion.rule} ({answer.exclusion.source})",
+                )
+            vacancy = store.vacancy_record(session, vacancy_id)
+            return render(
+                request,
+                "confirm.html",
+                who,
+                token,
+                record=record,
+                option=answer.option,
+                vacancy=None if vacancy is None else vacancy.data,
+                beds_free=0 if vacancy is None else vacancy.beds - vacancy.beds_taken,
+                reason=reason,
+                job=job,
+            )
+        if job:
+            actions.accept_proposal(session, who, request, job, child_id, reason)
+        else:
+            actions.decide(session, who, request, child_id, vacancy_id, reason)
+    except ProblemError as exc:
+        if exc.status in (409, 422) or _vacancy_missing(exc):
+            return _back(request, child_id, job, "Not recorded: " + exc.detail)
+        raise
+    return _back(
+        request,
+        child_id,
+        job,
+        f"Decision recorded: child {child_id}, vacancy {vacancy_id}. The bed is now taken.",
+    )
+
+
+@router.post("/children/{child_id}/withdraw", response_model=None)
+def withdraw_form(
+    request: Request,
+    session: DB,
+    child_id: str,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Withdraw the child's decision (the bed is freed); back to the child's page."""
     who, _ = _page_user(request, session)
     _check_csrf(request, csrf)
     try:
-        actions.decide(session, who, request, child_id, vacancy_id, reason)
+        withdrawn = actions.withdraw(session, who, request, child_id, reason)
     except ProblemError as exc:
         if exc.status in (409, 422):
-            return flash.redirect(
-                request, f"/children/{quote(child_id)}", "Not recorded: " + exc.detail
-            )
+            return _back(request, child_id, "", "Not withdrawn: " + exc.detail)
         raise
-    return flash.redirect(
+    return _back(
         request,
-        f"/children/{quote(child_id)}",
-        f"Decision recorded: vacancy {vacancy_id}. The bed is now taken.",
+        child_id,
+        "",
+        f"Decision withdrawn: vacancy {withdrawn.vacancy_id} has its bed free again; "
+        f"child {child_id} is waiting.",
     )
 
 
@@ -423,14 +566,31 @@ def match_form(request: Request, session: DB, csrf: Annotated[str, Form()] = "")
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def job_page(request: Request, session: DB, job_id: str) -> HTMLResponse:
-    """A match job: progress while it runs (the page refreshes itself), then the result."""
+    """A match job: progress while it runs (the page refreshes itself), then the proposals,
+    each with its own form to accept it (through the confirmation page)."""
     who, csrf = _page_user(request, session)
     job = actions.visible_job(session, who, job_id, request=request)
+    decided: dict[str, str] = {}
     if job.result is not None:
         audit.record(
             session, who, request, "read", "match_result", job_id, authority=job.authority_code
         )
-    return render(request, "job.html", who, csrf, job=job, result=job.result)
+        ids = [str(a["child_id"]) for a in job.result.get("assignments", [])]
+        decided = actions.decided_children(session, who, ids)
+    message = flash.take(request, auth.server_secret(session))
+    page = render(
+        request,
+        "job.html",
+        who,
+        csrf,
+        job=job,
+        result=job.result,
+        decided=decided,
+        message=message,
+        vacancies={v.vacancy_id: v for v in store.stored_folder(session).vacancies},
+        places=places,
+    )
+    return flash.shown(page) if message else page
 
 
 @router.get("/audit", response_class=HTMLResponse)

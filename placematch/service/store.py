@@ -766,3 +766,63 @@ def record_decision(
         session.rollback()
         raise ConflictError(f"child {child_id} is already placed: a decision is recorded") from None
     return decision
+
+
+def withdraw_decision(session: Session, child_id: str) -> Decision:
+    """Withdraw a child's recorded decision, atomically, and commit: the bed is free again.
+
+    The child is waiting again, the vacancy has one bed more, and the decision row goes (the
+    database keeps one decision per child); who withdrew it and why go to the audit log,
+    written by the caller in the same transaction before this commits. Returns a copy of the
+    withdrawn decision (not in the session).
+
+    Raises
+    ------
+    ConflictError
+        If the child has no recorded decision (never placed, or withdrawn at the same moment
+        by another officer); rolled back.
+    """
+    try:
+        # First write: the child's status, conditionally, so that two officers withdrawing at
+        # once cannot both free the bed (the second finds the child waiting).
+        back = session.execute(
+            update(ChildRecord)
+            .where(ChildRecord.child_id == child_id, ChildRecord.status == "placed")
+            .values(status="waiting", updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        decision = session.scalar(select(Decision).where(Decision.child_id == child_id))
+        if back.rowcount != 1 or decision is None:  # type: ignore[attr-defined]
+            raise ConflictError(f"child {child_id} has no recorded decision to withdraw")
+        freed = session.execute(
+            update(VacancyRecord)
+            .where(
+                VacancyRecord.vacancy_id == decision.vacancy_id,
+                VacancyRecord.beds_taken > 0,
+            )
+            .values(beds_taken=VacancyRecord.beds_taken - 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if freed.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(
+                f"vacancy {decision.vacancy_id} has no taken bed to free: the store is not "
+                "consistent; nothing was changed"
+            )
+        # A plain copy to return: the row itself is gone after the commit.
+        withdrawn = Decision(
+            id=decision.id,
+            authority_code=decision.authority_code,
+            child_id=decision.child_id,
+            vacancy_id=decision.vacancy_id,
+            user_id=decision.user_id,
+            reason=decision.reason,
+            created_at=decision.created_at,
+        )
+        session.delete(decision)
+        session.flush()
+        _bump(session)
+        session.commit()
+    except ConflictError:
+        session.rollback()
+        raise
+    return withdrawn

@@ -108,3 +108,55 @@ def test_reverse_geocode_finds_the_postcode() -> None:
     assert locate(postcode).country == "Northern Ireland" and metres < 10
     with pytest.raises(ValueError, match="out of range"):
         nearest_postcode(95.0, 0.0)
+
+
+def _label_boxes(root: ET.Element) -> list[tuple[float, float, float, float]]:
+    """Each point label's box, estimated as the renderer does (11 px sans-serif)."""
+    boxes = []
+    for t in root.iter(f"{SVG}text"):
+        if t.attrib.get("font-size") != "11":
+            continue
+        x, y, w = float(t.attrib["x"]), float(t.attrib["y"]), 6.2 * len(t.text or "")
+        anchor = t.attrib.get("text-anchor", "start")
+        left = x if anchor == "start" else (x - w if anchor == "end" else x - w / 2)
+        boxes.append((left, y - 10, left + w, y + 2))
+    return boxes
+
+
+def test_labels_of_points_close_together_do_not_collide() -> None:
+    # Five points within a few hundred metres: at a county's scale they are one dot, so each
+    # label must find its own place (or be left off) rather than print over another.
+    base = MapPoint.at("CM1 1QH")
+    points = [
+        MapPoint(base.easting + 60 * i, base.northing + 40 * i, f"V{i:02d} option", "options")
+        for i in range(5)
+    ]
+    root = _parse(render_svg("Essex", points, width=640))
+    boxes = _label_boxes(root)
+    assert len(boxes) >= 3  # most still labelled
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+    # every point keeps its dot and tooltip, labelled or not
+    tips = [c.find(f"{SVG}title") for c in root.iter(f"{SVG}circle")]
+    assert [t.text for t in tips if t is not None] == [p.label for p in points]
+
+
+def test_an_extent_zooms_to_a_locality() -> None:
+    home = MapPoint.at("CM1 1QH", label="home")
+    far = MapPoint.at("CO1 1PJ", label="far")  # Colchester, about 22 miles away
+    whole = _parse(render_svg("Essex", [home, far], width=600))
+    e, n = home.easting, home.northing
+    zoomed = _parse(
+        render_svg("Essex", [home], width=600, extent=(e - 5000, e + 5000, n - 5000, n + 5000))
+    )
+
+    # The same 600 px show 10 km instead of the county: the scale bar says fewer miles.
+    def bar(root: ET.Element) -> str:
+        return next(t.text for t in root.iter(f"{SVG}text") if (t.text or "").endswith("miles"))
+
+    assert float(bar(zoomed).split()[0]) < float(bar(whole).split()[0])
+    circle = next(iter(zoomed.iter(f"{SVG}circle")))
+    assert abs(float(circle.attrib["cx"]) - 300) < 1  # the home is in the middle
+    with pytest.raises(GeographyError, match="extent"):
+        render_svg("Essex", extent=(e, e, n, n + 1))

@@ -155,6 +155,7 @@ def test_vacancies_columns_are_pinned() -> None:
         "available_until",
         "owner_la",
         "offered_to_pool",
+        "name",
     )
     optional = {c.name for c in VACANCIES_COLUMNS if not c.required}
     assert optional == {
@@ -168,7 +169,35 @@ def test_vacancies_columns_are_pinned() -> None:
         "available_until",
         "owner_la",
         "offered_to_pool",
+        "name",
     }
+
+
+def test_a_vacancy_name_is_kept_as_written_and_bounded(tmp_path: Path) -> None:
+    from matcher.casefolder import case_folder_rows
+
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo"
+    shutil.copytree(demo, tmp_path / "f")
+    path = tmp_path / "f" / "vacancies.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+
+    def with_name(name: str) -> Path:
+        # the column added at the end; V09 (line 10) named, the others blank
+        out = [lines[0] + ",name"] + [
+            line + (f",{name}" if line.startswith("V09,") else ",") for line in lines[1:]
+        ]
+        path.write_text("\n".join(out) + "\n", encoding="utf-8")
+        return tmp_path / "f"
+
+    folder = load_case_folder(with_name("  Willowmead   House "))
+    assert folder.vacancy("V09").name == "Willowmead House"  # case kept, spaces tidied
+    assert folder.vacancy("V08").name is None  # blank: not recorded
+    assert case_folder_rows(folder)["vacancies.csv"][8]["name"] == "Willowmead House"
+    with pytest.raises(CaseFolderError) as err:
+        load_case_folder(with_name("W" * 121))
+    (problem,) = err.value.problems
+    assert (problem.file, problem.line, problem.field) == ("vacancies.csv", 10, "name")
+    assert "121 characters" in problem.message and "WWW" not in problem.message
 
 
 def test_vocabularies_are_pinned() -> None:
@@ -208,9 +237,10 @@ def test_vocabularies_are_pinned() -> None:
 
 def test_fixture_headers_follow_the_contract() -> None:
     # The demo is a single authority's folder: it leaves out the pooled folder's columns
-    # (owner_la, offered_to_pool), which come last and are optional, and every child's home
+    # (owner_la, offered_to_pool) and the providers' names (name), which come last and are
+    # optional (the service's browser test uploads names to it), and every child's home
     # postcode is known (home_postcode_unknown, optional and last of the children's).
-    pooled = {"owner_la", "offered_to_pool", "home_postcode_unknown"}
+    pooled = {"owner_la", "offered_to_pool", "name", "home_postcode_unknown"}
     for name in ("children.csv", "vacancies.csv"):
         with (DEMO / name).open() as fh:
             header = tuple(next(csv.reader(fh)))

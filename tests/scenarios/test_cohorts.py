@@ -49,7 +49,7 @@ CONTRACT_VACANCY = (
     "vacancy_id", "provider_id", "placement_type", "postcode", "beds", "age_min", "age_max",
     "sex", "capabilities", "ofsted", "weekly_cost", "connected_to", "fostered_now", "ethnicity",
     "religion", "languages", "urn", "available_from", "available_until", "owner_la",
-    "offered_to_pool",
+    "offered_to_pool", "name",
 )  # fmt: skip
 FOSTERING = {"inhouse_foster", "agency_foster", "connected_person_foster"}
 
@@ -532,3 +532,23 @@ def test_supported_accommodation_has_its_own_ofsted_outcomes(essex: SyntheticCas
     assert set(v.loc[sa, "ofsted"]) <= {o.value for o in SUPPORTED_ACCOMMODATION_OUTCOMES}
     assert set(v.loc[~sa, "ofsted"]) <= {g.value for g in SCCIF_GRADES}
     assert "consistently_strong" in set(v.loc[sa, "ofsted"])
+
+
+def test_every_vacancy_has_a_made_up_name_of_its_kind(essex: SyntheticCase) -> None:
+    from scenarios.cohorts import SYNTHETIC_PLACE_WORDS, SYNTHETIC_SURNAMES
+
+    v = essex.vacancies
+    assert (v["name"] != "").all()
+    fostering = v[v["placement_type"].isin(FOSTERING)]
+    households = fostering["name"].str.extract(r"^The (\w+) household")[0]
+    assert households.notna().all() and households.isin(SYNTHETIC_SURNAMES).all()
+    kin = fostering["placement_type"] == "connected_person_foster"
+    assert fostering.loc[kin, "name"].str.endswith("(connected person)").all()
+    assert not fostering.loc[~kin, "name"].str.contains("connected").any()
+    settings = v[~v["placement_type"].isin(FOSTERING)]
+    assert settings["name"].str.split().str[0].isin(SYNTHETIC_PLACE_WORDS).all()
+    # supported accommodation is named per organisation, as Ofsted registers it
+    sa = v[v["placement_type"] == "supported_accommodation"]
+    assert (sa.groupby("organisation")["name"].nunique() == 1).all()
+    # the same seed, the same names
+    assert generate("Essex", 1).vacancies["name"].tolist() == v["name"].tolist()

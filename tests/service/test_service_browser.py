@@ -14,13 +14,15 @@ tests skip with the reason, except with ``CI=true``, where they fail.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from servicekit import PASSWORD, Service, live, need
+from servicekit import DEMO, PASSWORD, Service, live, need
 
 REGIONAL = Path(__file__).resolve().parents[1] / "data" / "ssda903" / "regional"
 STOCHASTIC = """
@@ -126,18 +128,29 @@ def test_officer_ranks_explains_decides_and_sees_the_audit(
         assert "V01" in first and "kin" in first  # the connected-person carer first
         headers = table.locator("thead th").all_inner_texts()
         for h in (
+            "Option",
+            "Where",
             "Points",
-            "Home",
-            "School",
             "Area",
             "Miles from home",
+            "Miles to school",
             "Ofsted",
             "Weekly cost",
             "Sign-offs",
         ):
             assert h in headers
+        # Where: the district and the authority by name, not its code.
+        assert "Basildon" in first and "Essex" in first
+        assert "E10000012" not in table.inner_text()
+        # The points per factor are behind the explanation's disclosure, not in the table.
+        factors = page.locator("#explain-V01 table.factors")
+        assert not factors.is_visible()
         page.get_by_text("Explanation for V01").click()
         assert page.get_by_text("connected person:").first.is_visible()
+        assert factors.is_visible() and "Kin" in factors.inner_text()
+        # The school by name, the authority by name.
+        facts = page.locator("dl.facts").first.inner_text()
+        assert "Ghyllgrove Primary School" in facts and "(URN 114914)" in facts
         # The map is an offline SVG of the authority.
         svg = page.request.get(base + "/children/C06/map.svg")
         assert svg.ok and svg.text().startswith("<svg")
@@ -154,9 +167,14 @@ def test_officer_ranks_explains_decides_and_sees_the_audit(
         page.get_by_label("Chosen vacancy").select_option("V01")
         page.get_by_label("Reason for the decision").fill("kinship carer, near school")
         page.get_by_role("button", name="Record decision").click()
+        # A confirmation first: the bed is taken only when the officer confirms.
+        page.get_by_role("button", name="Confirm: take the bed").wait_for()
+        assert "kinship carer, near school" in page.locator("#confirm-facts").inner_text()
+        page.screenshot(path=str(out / "officer-4a-confirm.png"), full_page=True)
+        page.get_by_role("button", name="Confirm: take the bed").click()
         message = page.locator("#message")
         message.wait_for()
-        assert "Decision recorded: vacancy V01" in message.inner_text()
+        assert "Decision recorded: child C06, vacancy V01" in message.inner_text()
         assert "kinship carer, near school" in page.locator("#decision").inner_text()
         page.screenshot(path=str(out / "officer-4-decided.png"), full_page=True)
 
@@ -177,6 +195,133 @@ def test_officer_ranks_explains_decides_and_sees_the_audit(
         response = other.goto(base + "/children/C06")
         assert response is not None and response.status == 404
         assert "SS14 1DL" not in other.content()
+
+
+#: Made-up names for the demo's vacancies (the optional ``name`` column), by vacancy id.
+NAMES = {"V01": "The Hartley household", "V02": "The Okafor household", "V09": "Rowan Lodge"}
+
+
+def upload_names(fresh: Service) -> None:
+    """Upload the demo's vacancies.csv with a name column, as an officer would."""
+    lines = (DEMO / "vacancies.csv").read_text(encoding="utf-8").splitlines()
+    rows = [lines[0] + ",name"] + [
+        line + "," + NAMES.get(line.split(",")[0], "") for line in lines[1:]
+    ]
+    r = fresh.client.post(
+        "/api/v1/vacancies/upload",
+        files={"file": ("vacancies.csv", "\n".join(rows) + "\n")},
+        headers=fresh.h("officer"),
+    )
+    assert r.status_code == 201, r.text
+    stored = fresh.client.get("/api/v1/vacancies/V02", headers=fresh.h("officer")).json()
+    assert stored["record"]["name"] == "The Okafor household"
+
+
+def test_the_officers_screen_shows_who_and_where(browser: Any, fresh_sqlite: Service) -> None:
+    fresh = fresh_sqlite
+    out = artifacts()
+    upload_names(fresh)
+    with live(fresh.app) as base:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        sign_in(page, base, "officer")
+        page.wait_for_url(base + "/children")
+        # Search and filter the children list (on the server: works without a script).
+        page.get_by_label("Child or sibling group").fill("sg1")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url(lambda url: "q=sg1" in url)
+        ids = page.locator("table#children tbody th").all_inner_texts()
+        assert ids == ["C01", "C02", "C03"]
+        page.get_by_label("Age").select_option("10-15")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url(lambda url: "age=10-15" in url)
+        assert page.locator("table#children tbody th").all_inner_texts() == ["C03"]
+        assert "1 child of" in page.locator("table#children caption").inner_text()
+        every_field_is_labelled(page)
+        page.screenshot(path=str(out / "officer-9-search.png"), full_page=True)
+
+        # A child of a sibling group: its siblings listed and linked.
+        page.get_by_role("link", name="C03", exact=True).click()
+        page.wait_for_url(base + "/children/C03")
+        siblings = page.locator("#siblings")
+        assert siblings.get_by_role("link", name="C01").count() == 1
+        assert siblings.get_by_role("link", name="C02").count() == 1
+        # Who: the carer's name first in the option's cell, then its id and type.
+        first = page.locator("table#options tbody tr").first.inner_text()
+        assert "The Okafor household" in first and "V02" in first and "Chelmsford" in first
+        assert "Moulsham High School (URN 136863)" in page.locator("#school").inner_text()
+        # The ranked table fits 1,400 px, with cost and sign-offs on screen without scrolling.
+        table = page.locator("table#options")
+        wrap = page.locator("#options").locator("xpath=..")
+        assert wrap.evaluate("e => e.scrollWidth <= e.clientWidth"), "the table scrolls at 1400"
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 1400
+        for name in ("Weekly cost", "Sign-offs"):
+            box = table.get_by_role("columnheader", name=name).bounding_box()
+            assert box is not None and box["x"] + box["width"] <= 1400, name
+        page.screenshot(path=str(out / "officer-10-who-and-where.png"), full_page=True)
+
+        # The map is zoomed to the child's locality: its scale bar is in a few miles, not the
+        # county's tens, and its labels do not overlap.
+        svg = page.request.get(base + "/children/C03/map.svg").text()
+        assert "<svg" in svg
+        miles = float(re.findall(r">([0-9.]+) miles<", svg)[0])
+        assert miles <= 5, miles
+        root = ET.fromstring(svg)
+        ns = "{http://www.w3.org/2000/svg}"
+        boxes = []
+        for t in root.iter(f"{ns}text"):
+            if t.attrib.get("font-size") == "11":
+                x, y, w = float(t.attrib["x"]), float(t.attrib["y"]), 6.2 * len(t.text or "")
+                anchor = t.attrib.get("text-anchor", "start")
+                left = x if anchor == "start" else (x - w if anchor == "end" else x - w / 2)
+                boxes.append((left, y - 10, left + w, y + 2))
+        assert len(boxes) >= 2
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+
+
+def test_officer_withdraws_a_decision_and_accepts_a_proposal(
+    browser: Any, fresh_sqlite: Service
+) -> None:
+    fresh = fresh_sqlite
+    out = artifacts()
+    with live(fresh.app) as base:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        sign_in(page, base, "officer")
+        page.wait_for_url(base + "/children")
+        page.get_by_role("button", name="Match all waiting children").click()
+        page.wait_for_url(lambda url: "/jobs/" in url)
+        page.locator("table#proposals").wait_for(timeout=60_000)
+        row = page.locator("#proposal-C06")
+        vacancy = row.locator(".vid").inner_text()
+        assert "Basildon" in row.inner_text()  # where the proposed placement is
+        row.get_by_label("Reason for accepting C06").fill("panel agreed")
+        row.get_by_role("button", name="Accept C06").click()
+        page.get_by_role("button", name="Confirm: take the bed").click()
+        page.locator("#message").wait_for()
+        assert (
+            f"Decision recorded: child C06, vacancy {vacancy}"
+            in page.locator("#message").inner_text()
+        )
+        assert f"decided: vacancy {vacancy}" in page.locator("#proposal-C06").inner_text()
+        assert page.get_by_role("button", name="Accept C07").count() == 1  # one by one
+        every_field_is_labelled(page)
+        page.screenshot(path=str(out / "officer-7-proposals.png"), full_page=True)
+
+        page.get_by_role("link", name="C06", exact=True).click()
+        page.wait_for_url(base + "/children/C06")
+        assert f"Placed: vacancy {vacancy}" in page.locator("#decision").inner_text()
+        assert page.locator("table#options").count() == 0  # the placement, not the ranking
+        page.screenshot(path=str(out / "officer-8-placed.png"), full_page=True)
+        page.get_by_label("Reason for withdrawing").fill("carer withdrew")
+        page.get_by_role("button", name="Withdraw decision and free the bed").click()
+        page.locator("#message").wait_for()
+        assert "Decision withdrawn" in page.locator("#message").inner_text()
+        assert page.locator("table#options").count() == 1  # waiting again, ranked again
+        page.get_by_role("link", name="Audit log").click()
+        audit = page.locator("table#audit tbody").inner_text()
+        assert "withdraw" in audit and "carer withdrew" in audit
 
 
 def test_commissioner_runs_a_forecast(browser: Any, fresh_sqlite: Service) -> None:

@@ -67,12 +67,21 @@ def test_officer_pages_and_forms(fresh: Service) -> None:
     # A form without the CSRF token changes nothing.
     r = c.post("/children/C05/decision", data={"vacancy_id": "V11", "reason": "x"})
     assert r.status_code == 403 and "the form has expired" in r.text
+    # First a confirmation page: nothing is taken until the officer confirms.
     r = c.post(
         "/children/C05/decision",
         data={"vacancy_id": "V11", "reason": "adapted home", "csrf": csrf},
         follow_redirects=True,
     )
-    assert "Decision recorded: vacancy V11" in r.text
+    assert r.status_code == 200 and "Confirm: take the bed" in r.text
+    assert "Nothing is recorded yet" in r.text
+    assert c.get("/children/C05").text.count("Record a decision") == 1  # still waiting
+    r = c.post(
+        "/children/C05/decision",
+        data={"vacancy_id": "V11", "reason": "adapted home", "csrf": csrf, "confirm": "yes"},
+        follow_redirects=True,
+    )
+    assert "Decision recorded: child C05, vacancy V11" in r.text
     r = c.post(
         "/children/C05/decision",
         data={"vacancy_id": "V05", "reason": "again", "csrf": csrf},
@@ -165,10 +174,10 @@ def test_why_not_for_a_taken_or_unknown_vacancy_stays_on_the_childs_page(fresh: 
     csrf = sign_in(fresh, "officer")
     r = c.post(
         "/children/C06/decision",
-        data={"vacancy_id": "V16", "reason": "in area", "csrf": csrf},
+        data={"vacancy_id": "V16", "reason": "in area", "csrf": csrf, "confirm": "yes"},
         follow_redirects=True,
     )
-    assert "Decision recorded: vacancy V16" in r.text
+    assert "Decision recorded: child C06, vacancy V16" in r.text
     # V16's only bed is taken: the officer asks why not for C07 and still sees C07's page.
     page = c.get("/children/C07?why_not=V16")
     assert page.status_code == 200
@@ -202,10 +211,15 @@ def test_a_child_with_no_eligible_vacancy_gets_no_empty_decision_form(fresh: Ser
 def test_page_forms_refuse_wrong_roles_and_authorities(fresh: Service) -> None:
     c = fresh.client
     decision = {"vacancy_id": "V02", "reason": "test"}
+    confirmed = {**decision, "confirm": "yes"}
     cases = [
         ("commissioner", "/children/C01/decision", decision, 403),
         ("admin", "/children/C01/decision", decision, 403),
         ("officer_thurrock", "/children/C01/decision", decision, 404),
+        ("commissioner", "/children/C01/decision", confirmed, 403),
+        ("officer_thurrock", "/children/C01/decision", confirmed, 404),
+        ("commissioner", "/children/C01/withdraw", {"reason": "test"}, 403),
+        ("officer_thurrock", "/children/C01/withdraw", {"reason": "test"}, 404),
         ("commissioner", "/match", {}, 403),
         ("admin", "/match", {}, 403),
         ("officer", "/forecasts", {"config_toml": "[forecast]\n"}, 403),
