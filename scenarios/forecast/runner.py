@@ -27,7 +27,6 @@ from scenarios.forecast.rates import (
     care_history,
     census,
     estimate_rates,
-    month_starts,
     observe,
     stock_series,
     tic_band_of,
@@ -267,11 +266,10 @@ def run_stochastic(
 def _history(
     history: CareHistory, start: dt.date, months: int = 24
 ) -> tuple[tuple[dt.date, ...], np.ndarray]:
-    """Month-start counts by group for up to ``months`` months before ``start``."""
-    first = max(add_months(start, -months), history.first_month)
-    stock = observe(history, first, start).stock  # one pass; its last row is the start
-    dates = month_starts(first, start)
-    return tuple(dates[:-1]), stock[:-1]
+    """Month-start counts by group for up to ``months`` months before ``start`` (the
+    :func:`recorded_counts` the charts draw, without the start and the total column)."""
+    dates, counts = recorded_counts(history, add_months(_month(start), -1), months=months - 1)
+    return dates, counts[:, :-1].astype(np.int64) if len(dates) else np.zeros((0, 4), np.int64)
 
 
 def what_was_assumed(setup: StochasticSetup, config: ForecastFile) -> tuple[tuple[str, str], ...]:
