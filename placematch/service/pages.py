@@ -361,11 +361,9 @@ def decision_form(
                 session, who, request, child_id, vacancy_id, reason="decision confirmation"
             )
             if answer.exclusion is not None:
-                raise ProblemError(
-                    422,
-                    f"vacancy {vacancy_id} is not eligible for child {child_id}: "
-                    f"{answer.exclusion.rule} ({answer.exclusion.source})",
-                )
+                # no confirmation for a bed the rules exclude: the decision refuses it, with
+                # the rule, and audits the attempt as ineligible
+                actions.decide(session, who, request, child_id, vacancy_id, reason)
             vacancy = store.vacancy_record(session, vacancy_id)
             return render(
                 request,

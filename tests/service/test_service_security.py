@@ -132,13 +132,13 @@ def test_flash_messages_are_signed_and_shown_once(fresh: Service) -> None:
     c = fresh.client
     r = c.post(
         "/children/C05/decision",
-        data={"vacancy_id": "V11", "reason": "adapted home", "csrf": csrf},
+        data={"vacancy_id": "V11", "reason": "adapted home", "csrf": csrf, "confirm": "yes"},
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == "/children/C05"
     assert FLASH_COOKIE in r.headers["set-cookie"]
     page = c.get("/children/C05")
-    assert "Decision recorded: vacancy V11. The bed is now taken." in page.text
+    assert "Decision recorded: child C05, vacancy V11. The bed is now taken." in page.text
     assert 'id="message"' in page.text
     again = c.get("/children/C05")  # shown once: the cookie was deleted
     assert 'id="message"' not in again.text
