@@ -41,7 +41,8 @@ def new_highs() -> Any:
     HiGHS prints its banner from the C++ constructor of the first instance in a process,
     before any option can be set. That first construction runs with file descriptor 1
     pointed at ``/dev/null`` (C's buffers flushed before it is restored); later instances
-    print nothing once ``output_flag`` is off.
+    print nothing once ``output_flag`` is off. Another thread writing to standard output
+    in that instant would be lost too; nothing in ``matcher`` or ``scenarios`` prints.
     """
     global _banner_done
     import highspy
