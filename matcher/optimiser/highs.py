@@ -157,17 +157,23 @@ def solve_mip(
     *,
     seconds: float,
     start: npt.NDArray[np.float64] | None = None,
+    cutoff: float | None = None,
 ) -> tuple[str, npt.NDArray[np.float64]]:
     """``min cost . x`` over ``x`` in ``{0, 1}`` with ``lo <= A x <= hi``, to a zero gap.
 
     ``start`` is a feasible 0-1 solution to begin from (HiGHS checks it and ignores it if
-    it is not). Returns the status and ``x`` (empty when none was found).
+    it is not). ``cutoff``: only solutions with ``cost . x < cutoff`` are searched for
+    (HiGHS's ``objective_bound``: a node whose bound cannot beat it is pruned); the status
+    is then ``"optimal"`` with a solution at or above it, or ``"infeasible"``, when there
+    is none below it. Returns the status and ``x`` (empty when none was found).
     """
     import highspy
 
     highs = new_highs()
     highs.setOptionValue("mip_rel_gap", 0.0)  # integer objective: a gap below 1 is a proof
     highs.setOptionValue("time_limit", max(float(seconds), 0.01))
+    if cutoff is not None:
+        highs.setOptionValue("objective_bound", float(cutoff))
     empty_i = np.zeros(0, dtype=np.int32)
     highs.addRows(matrix.shape[0], _finite(lo), _finite(hi), 0, empty_i, empty_i, np.zeros(0))
     csc = matrix.tocsc()
