@@ -33,7 +33,9 @@ solution, its optimum is the component's (every solution of value ``>= T`` is in
 the optimum is below ``T`` and ``T`` is lowered. ``T`` starts a few points below the hull
 bound, where the optimum usually is, and never goes below the incumbent.
 
-HiGHS is reached through SciPy (``linprog``, ``milp``); nothing of it leaves this module.
+HiGHS is reached through :mod:`matcher.optimiser.highs` (``highspy``): the LP keeps its basis
+between column-generation rounds, and the residual MIP starts from the incumbent. SciPy
+builds the sparse matrices only.
 """
 
 from __future__ import annotations
@@ -51,11 +53,13 @@ if TYPE_CHECKING:  # SciPy is imported only when a component is solved here (~0.
 
 __all__ = ["HullOutcome", "applies", "solve_hull"]
 
-#: SciPy's HiGHS statuses (``linprog`` and ``milp`` share them) in this module's words.
-_STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible"}
-
 #: Largest bed count a vacancy may offer a mixed household for the mode model to apply.
 MAX_MIXED_BEDS = 3
+
+#: The first residual model holds the solutions within this many points of the hull bound
+#: (on Essex the optimum is 2-8 points below it; seed 4: 17). When it holds none, the next
+#: holds the slab below, twice as deep each time.
+FIRST_STEP = 8
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -69,6 +73,8 @@ class HullOutcome:
     pairs_kept: int
     rounds: int  # residual models solved
     lp_rounds: int  # column-generation rounds of the hull LP
+    lp_seconds: float = 0.0  # the hull LP, every round
+    mip_seconds: float = 0.0  # the residual models, every round
 
 
 def _mixed_capacity(
@@ -193,6 +199,11 @@ class _RowModel:
         keep_row[self.link_row0 :] = active[self.link_copy]
         rows = np.flatnonzero(keep_row & (np.diff(sub.indptr) > 0))
         return sub[rows].tocsc(), cols, rows
+
+    def columns_of(self, chosen: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        """The 0-1 column vector of the solution that takes the ``chosen`` pairs (one
+        column per pair: the pairs' columns are the copies)."""
+        return chosen.astype(np.float64)
 
     def chosen(
         self, x: npt.NDArray[np.float64], cols: npt.NDArray[np.int64]
@@ -326,11 +337,33 @@ class _Model(_RowModel):
         self.copy_unit = pair_unit[copy_pair]
         self.unit_exact = must_place.astype(np.bool_)
         self.mode_vacancy = mode_vac
+        self.mode_keys = mode_keys
+        self.copy_mode = copy_mode
+        self.pair_size = pair_size
+        self.pair_vacancy = pair_vacancy
         self.n_copies = n_copies
         self.n_pairs = len(pair_unit)
         #: the copy each link row (``x <= z``) bounds, from row ``link_row0`` on
         self.link_row0 = r_link
         self.link_copy = link
+
+    def columns_of(self, chosen: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        """The column vector of the solution that takes the ``chosen`` pairs: each
+        vacancy's mode is the size of the sibling unit it holds (0 for none), and a single
+        child's pair takes its copy for that mode. A pair without such a copy (never in a
+        solution of this model) leaves the vector infeasible; HiGHS then ignores it."""
+        n_vac = int(self.mode_vacancy.max()) + 1 if len(self.mode_vacancy) else 0
+        held = np.zeros(n_vac, dtype=np.int64)
+        sib = chosen & (self.pair_size > 1)
+        held[self.pair_vacancy[sib]] = self.pair_size[sib]
+        mode = np.searchsorted(self.mode_keys, np.arange(n_vac) * 8 + held)
+        x = np.zeros(len(self.cost))
+        x[self.n_copies + mode] = 1.0
+        copy_chosen = chosen[self.copy_pair]
+        single = self.pair_size[self.copy_pair] == 1
+        in_mode = self.copy_mode == mode[self.pair_vacancy[self.copy_pair]]
+        x[: self.n_copies] = copy_chosen & (~single | in_mode)
+        return x
 
 
 class _ExclusiveModel(_RowModel):
@@ -407,99 +440,56 @@ class _ExclusiveModel(_RowModel):
         self.link_copy = np.zeros(0, dtype=np.int64)
 
 
-def _highs_solve(
-    matrix: sparse.csc_matrix,
-    lo: npt.NDArray[np.float64],
-    hi: npt.NDArray[np.float64],
-    cost: npt.NDArray[np.float64],
-    *,
-    integer: bool,
-    seconds: float,
-) -> tuple[str, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Minimise ``cost . x`` with HiGHS (through SciPy, single-threaded, deterministic).
-
-    Returns the status (``"optimal"``, ``"infeasible"``, ``"time_limit"`` or another
-    word), ``x`` and, for the LP, row duals ``y`` with ``reduced cost = cost - A^T y``.
-    """
-    from scipy import sparse
-    from scipy.optimize import LinearConstraint, linprog, milp
-
-    limit = max(float(seconds), 0.01)
-    if integer:
-        result = milp(
-            cost,
-            constraints=[LinearConstraint(matrix, lo, hi)],
-            integrality=np.ones(len(cost)),
-            bounds=(0.0, 1.0),
-            # integer objective: a gap below 1 is a proof
-            options={"time_limit": limit, "mip_rel_gap": 0.0, "disp": False},
-        )
-        x = result.x if result.x is not None else np.zeros(0)
-        return _STATUS.get(result.status, f"status {result.status}"), x, np.zeros(0)
-    csr = matrix.tocsr()
-    eq = np.isfinite(lo) & np.isfinite(hi) & (lo == hi)
-    upper = np.isfinite(hi) & ~eq
-    lower = np.isfinite(lo) & ~eq
-    a_ub = sparse.vstack([csr[upper], -csr[lower]]).tocsr()
-    b_ub = np.concatenate([hi[upper], -lo[lower]])
-    result = linprog(
-        cost,
-        A_ub=a_ub,
-        b_ub=b_ub,
-        A_eq=csr[eq],
-        b_eq=lo[eq],
-        bounds=(0.0, 1.0),
-        method="highs-ds",
-        options={"time_limit": limit, "disp": False},
-    )
-    if result.status != 0:
-        return _STATUS.get(result.status, f"status {result.status}"), np.zeros(0), np.zeros(0)
-    y = np.zeros(len(lo))
-    m_ub = np.asarray(result.ineqlin.marginals)
-    n_upper = int(upper.sum())
-    y[upper] = m_ub[:n_upper]
-    y[lower] = -m_ub[n_upper:]
-    y[eq] = np.asarray(result.eqlin.marginals)
-    return "optimal", np.asarray(result.x), y
-
-
 def _hull_duals(
     model: _RowModel, start: npt.NDArray[np.bool_] | None, deadline: float
 ) -> tuple[npt.NDArray[np.float64], int] | None:
     """Row duals of the hull LP (minimising ``-points``) by column generation, and rounds.
 
-    The LP is solved on the copies of the ``start`` pairs and every mode variable; each
+    The LP starts from the copies of the ``start`` pairs and every mode variable; each
     round prices every other copy under the duals and adds those with a negative reduced
-    cost. It stops when there are none (the duals are then optimal for the whole model),
-    or as soon as more rounds cannot lower the whole-number bound: any duals give a valid
-    bound (:meth:`_Model.lagrangian`), the restricted LP's value is at most the whole LP's, and
-    when both round down to the same number the optimal duals would round to it too.
+    cost to the same HiGHS model, which re-solves from its last basis
+    (:class:`matcher.optimiser.highs.IncrementalLP`). It stops when there are none (the
+    duals are then optimal for the whole model), or as soon as more rounds cannot lower the
+    whole-number bound: any duals give a valid bound (:meth:`_Model.lagrangian`), the
+    restricted LP's value is at most the whole LP's, and when both round down to the same
+    number the optimal duals would round to it too.
     """
+    from matcher.optimiser.highs import IncrementalLP
+
     cost = -model.cost
     n_cols = len(cost)
     active = np.ones(n_cols, dtype=np.bool_)
     if start is not None:
         active[: model.n_copies] = start[model.copy_pair]
+        # a unit that must be placed keeps all its copies when none is in the start, so
+        # that no row with a positive lower bound starts empty
+        has_copy = np.zeros(len(model.unit_exact), dtype=np.bool_)
+        has_copy[model.copy_unit[active[: model.n_copies]]] = True
+        lacking = model.unit_exact & ~has_copy
+        active[: model.n_copies] |= lacking[model.copy_unit]
+    lp = IncrementalLP(model.matrix, model.lo, model.hi, cost)
+    lp.add(np.flatnonzero(active))
     rounds = 0
     while True:
         rounds += 1
-        matrix, cols, rows = model.restrict(active)
-        status, x, row_duals = _highs_solve(
-            matrix, model.lo[rows], model.hi[rows], cost[cols], integer=False,
-            seconds=deadline - time.perf_counter(),
-        )  # fmt: skip
-        if status != "optimal" or len(row_duals) == 0:
+        status, duals, value = lp.solve(deadline - time.perf_counter())
+        if status == "infeasible" and not active.all():
+            # the start left some row unsatisfiable (a count the start's pairs cannot
+            # reach): every column in, which the caller's incumbent makes feasible
+            lp.add(np.flatnonzero(~active))
+            active[:] = True
+            continue
+        if status != "optimal" or len(duals) == 0:
             return None
-        duals = np.zeros(len(model.lo))
-        duals[rows] = row_duals
         reduced = cost - model.matrix.T @ duals
         enter = ~active & (reduced < -1e-9)
         if not enter.any():
             return duals, rounds
-        restricted = -float(cost[cols] @ x)  # the restricted LP's value (maximisation)
+        restricted = -value  # the restricted LP's value (maximisation)
         bound, _ = model.lagrangian(cost, duals)
         if math.floor(bound + 1e-6) <= math.floor(restricted + 1e-6):
             return duals, rounds
+        lp.add(np.flatnonzero(enter))
         active |= enter
 
 
@@ -508,15 +498,29 @@ def _solve_residual(
     keep_pair: npt.NDArray[np.bool_],
     cost: npt.NDArray[np.float64],
     deadline: float,
+    start: npt.NDArray[np.bool_] | None = None,
+    *,
+    at_least: int,
 ) -> tuple[str, npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """The MIP of the kept pairs' copies and every mode variable."""
+    """The MIP of the kept pairs' copies and every mode variable (HiGHS, one thread).
+
+    HiGHS searches only solutions worth ``at_least`` or more (its ``objective_bound``
+    cut-off; the points are integers): ``"optimal"`` with a solution worth less, or
+    ``"infeasible"``, says that there is none. ``start``: a solution (pairs) to begin from,
+    when all its pairs are kept; HiGHS checks it, so a wrong one costs only the check.
+    """
+    from matcher.optimiser.highs import solve_mip
+
     keep_col = np.concatenate(
         [keep_pair[model.copy_pair], np.ones(len(model.cost) - model.n_copies, dtype=np.bool_)]
     )
     matrix, cols, rows = model.restrict(keep_col)
-    status, x, _ = _highs_solve(
-        matrix, model.lo[rows], model.hi[rows], cost[cols], integer=True,
-        seconds=deadline - time.perf_counter(),
+    x0 = None
+    if start is not None and not (start & ~keep_pair).any():
+        x0 = model.columns_of(start)[cols]
+    status, x = solve_mip(
+        matrix, model.lo[rows], model.hi[rows], cost[cols],
+        seconds=deadline - time.perf_counter(), start=x0, cutoff=-(at_least - 0.5),
     )  # fmt: skip
     return status, x, cols
 
@@ -537,6 +541,7 @@ def solve_hull(
     time_limit_s: float,
     start: npt.NDArray[np.bool_] | None = None,
     placed: int | None = None,
+    incumbent: npt.NDArray[np.bool_] | None = None,
 ) -> HullOutcome | None:
     """Solve a component that :func:`applies` to, exactly; ``None`` if HiGHS cannot help.
 
@@ -548,6 +553,7 @@ def solve_hull(
     ``start`` marks the pairs the hull LP starts from (with the incumbent's, so that it is
     feasible); the others are priced in until none would improve it (column generation),
     so the LP's answer is the whole model's. ``None``: all pairs from the start.
+    ``incumbent``: the incumbent's pairs, which the residual MIP starts from.
 
     The number of children placed is fixed, so the least points per child are a constant:
     the floating-point solver sees only the residual points (a few hundred a child), never
@@ -573,7 +579,32 @@ def solve_hull(
         size, capacity, pair_unit, pair_vacancy, residual, mixed, exempt, must_place, placed
     )
     return _prove(
-        model, residual, pair_points, lower_bound - offset, offset, upper_bound, start, deadline
+        model, residual, pair_points, lower_bound - offset, offset, upper_bound, start, deadline,
+        incumbent,
+    )  # fmt: skip
+
+
+def _optimal(
+    chosen: npt.NDArray[np.bool_],
+    pair_points: npt.NDArray[np.int64],
+    keep_pair: npt.NDArray[np.bool_],
+    rounds: int,
+    lp_rounds: int,
+    lp_seconds: float,
+    started: float,
+) -> HullOutcome:
+    """The outcome of a component proven optimal with the pairs ``chosen``."""
+    value = int(pair_points[chosen].sum())
+    return HullOutcome(
+        status="optimal",
+        chosen=chosen,
+        objective=value,
+        bound=value,
+        pairs_kept=int(keep_pair.sum()),
+        rounds=rounds,
+        lp_rounds=lp_rounds,
+        lp_seconds=lp_seconds,
+        mip_seconds=time.perf_counter() - started - lp_seconds,
     )
 
 
@@ -593,18 +624,22 @@ def _prove(
     upper_bound: int | None,
     start: npt.NDArray[np.bool_] | None,
     deadline: float,
+    incumbent_pairs: npt.NDArray[np.bool_] | None = None,
 ) -> HullOutcome | None:
     """Bound, fix and solve an exact model of a component whose count is fixed.
 
     ``residual`` are the model's points per pair (``pair_points`` less the constant
-    ``offset`` share); ``incumbent`` is the incumbent's residual value.
+    ``offset`` share); ``incumbent`` is the incumbent's residual value, and
+    ``incumbent_pairs`` (optional) its pairs, which the residual MIP starts from.
     """
+    started = time.perf_counter()
     if int(np.abs(residual).sum()) >= RESIDUAL_LIMIT:
         return None  # the floating-point LP could not be trusted to the point
     priced = _hull_duals(model, start, deadline)
     if priced is None:
         return None
     duals, lp_rounds = priced
+    lp_seconds = time.perf_counter() - started
     # the maximisation bound, from the duals of the minimisation of -points
     bound_value, loss = model.lagrangian(-model.cost, duals)
     hull_bound = math.floor(bound_value + 1e-6)
@@ -614,58 +649,51 @@ def _prove(
         return value if upper_bound is None else min(value, upper_bound)
 
     # a pair in a solution lowers the bound by its loss (through its best copy)
-    step = 8
-    target = max(hull_bound - step, incumbent)
+    step = max(FIRST_STEP, 1)
+    target = max(hull_bound - FIRST_STEP, incumbent)
     best_below: tuple[npt.NDArray[np.bool_], int] = (np.zeros(0, dtype=np.bool_), -1)
     rounds = 0
     while True:
         rounds += 1
         keep_pair = bound_value - loss >= target - 1e-6
-        status, x, cols = _solve_residual(model, keep_pair, -model.cost, deadline)
-        if status == "optimal" and len(x):
-            chosen = model.chosen(x, cols)
-            got = int(residual[chosen].sum())
-            if got < target:
-                # Every solution worth target or more is in this residual model and its
-                # best is worth less, so the optimum is below target; the best found is a
-                # solution, so the model of every solution worth at least as much holds
-                # the optimum: one more round, with that as the target, is the last.
-                if got > best_below[1]:
-                    best_below = (chosen, got)
-                if target <= incumbent:
-                    return None  # the incumbent itself was lost: never expected
-                hull_bound = target - 1
-                if best_below[1] < hull_bound:
-                    target = max(best_below[1], incumbent)
-                    continue
-                chosen, got = best_below
-            value = int(pair_points[chosen].sum())
-            return HullOutcome(
-                status="optimal",
-                chosen=chosen,
-                objective=value,
-                bound=value,
-                pairs_kept=int(keep_pair.sum()),
-                rounds=rounds,
-                lp_rounds=lp_rounds,
-            )
-        if status == "infeasible" and target > incumbent:
-            # no solution worth target or more: the optimum is below it
-            hull_bound = target - 1
-            target = max(hull_bound - 4 * step, incumbent)
-            step *= 4
-            continue
-        if status != "time_limit":
-            return None
-        return HullOutcome(
-            status="unknown",
-            chosen=np.zeros(model.n_pairs, dtype=np.bool_),
-            objective=0,
-            bound=in_points(hull_bound),
-            pairs_kept=int(keep_pair.sum()),
-            rounds=rounds,
-            lp_rounds=lp_rounds,
+        # the MIP starts from the best solution known: an earlier round's, else the incumbent
+        known = best_below[0] if len(best_below[0]) else incumbent_pairs
+        status, x, cols = _solve_residual(
+            model, keep_pair, -model.cost, deadline, known, at_least=target
         )
+        chosen = model.chosen(x, cols) if status == "optimal" and len(x) else None
+        if chosen is not None and int(residual[chosen].sum()) >= target:
+            # every solution worth target or more is in this model: its best is the optimum
+            return _optimal(chosen, pair_points, keep_pair, rounds, lp_rounds, lp_seconds, started)
+        if status not in ("optimal", "infeasible"):
+            break
+        # HiGHS searched only solutions worth target or more (its cut-off) and found none:
+        # the optimum is below target. A solution it met on the way is kept.
+        if chosen is not None and int(residual[chosen].sum()) > best_below[1]:
+            best_below = (chosen, int(residual[chosen].sum()))
+        if target <= incumbent:
+            return None  # the incumbent itself was lost: never expected
+        hull_bound = target - 1
+        if best_below[1] >= hull_bound:
+            return _optimal(
+                best_below[0], pair_points, keep_pair, rounds, lp_rounds, lp_seconds, started
+            )
+        # the next slab, twice as deep, never below the best known (nor the incumbent)
+        target = max(target - step, best_below[1], incumbent)
+        step *= 2
+    if status != "time_limit":
+        return None
+    return HullOutcome(
+        status="unknown",
+        chosen=np.zeros(model.n_pairs, dtype=np.bool_),
+        objective=0,
+        bound=in_points(hull_bound),
+        pairs_kept=int(keep_pair.sum()),
+        rounds=rounds,
+        lp_rounds=lp_rounds,
+        lp_seconds=lp_seconds,
+        mip_seconds=time.perf_counter() - started - lp_seconds,
+    )
 
 
 def applies_exclusive(
@@ -698,6 +726,7 @@ def solve_exclusive(
     time_limit_s: float,
     start: npt.NDArray[np.bool_] | None = None,
     count_proven: bool = False,
+    incumbent: npt.NDArray[np.bool_] | None = None,
 ) -> HullOutcome | None:
     """Solve a component that :func:`applies_exclusive` to, exactly, when the count is
     settled by its LP; ``None`` otherwise (the caller goes on with CP-SAT).
@@ -708,7 +737,8 @@ def solve_exclusive(
     base makes one more child worth more than any residual points). Then, with the count
     fixed, the residual points are bounded, fixed and solved as in :func:`solve_hull`.
     ``lower_bound`` is the incumbent's value, ``upper_bound`` the flow's bound;
-    ``count_proven``: the caller has already proven the count (the LP count is skipped).
+    ``count_proven``: the caller has already proven the count (the LP count is skipped);
+    ``incumbent``: the incumbent's pairs, which the residual MIP starts from.
     """
     deadline = time.perf_counter() + time_limit_s
     household = vacancy_household.astype(np.int64).copy()
@@ -734,5 +764,6 @@ def solve_exclusive(
         must_place, incumbent_placed,
     )  # fmt: skip
     return _prove(
-        model, residual, pair_points, lower_bound - offset, offset, upper_bound, start, deadline
-    )
+        model, residual, pair_points, lower_bound - offset, offset, upper_bound, start, deadline,
+        incumbent,
+    )  # fmt: skip

@@ -62,9 +62,11 @@ class SolverParameters:
         (:mod:`matcher.optimiser.hull`); otherwise CP-SAT solves it. Default on.
     household_hull_min_pairs
         The fewest kept pairs for which a component goes the household-hull way (default
-        5,000). Smaller components are proven by CP-SAT in a fraction of a second, quicker
-        than loading SciPy's HiGHS (0.5 s in a fresh process on the 200-child Essex
-        referral list; 0.13 s by CP-SAT).
+        1,000). Smaller components are proven by CP-SAT in a fraction of a second, quicker
+        than building the model and loading SciPy's sparse matrices (the 200-child Essex
+        referral list's components, 141 and 374 pairs: 0.13 s by CP-SAT). The children's
+        homes with solo placements of the whole Essex cohort (2,300-2,700 pairs) took CP-SAT
+        2-3 s and the solo-homes model 0.7 s on a loaded machine.
     flow_dive
         Before a component is searched, dive on its relaxation for a better incumbent
         (:mod:`matcher.optimiser.dive`): re-solve the min-cost flow, commit the sibling
@@ -111,7 +113,7 @@ class SolverParameters:
     decompose: bool = True
     log_search: bool = False
     household_hull: bool = True
-    household_hull_min_pairs: int = 5_000
+    household_hull_min_pairs: int = 1_000
     flow_dive: bool = True
     flow_dive_min_pairs: int = 5_000
     flow_dive_pairs_per_unit: int = 40

@@ -694,6 +694,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
     components_hull = hull_pairs_kept = hull_rounds = hull_lp_rounds = 0
     components_dived = components_dive_better = components_hull_count = 0
     components_exclusive = 0
+    hull_lp_s = hull_mip_s = 0.0
     cpsat_status: dict[str, int] = {"optimal": 0, "feasible": 0, "unknown": 0}
     largest_model = 0
     pair_label = unit_label[units.pair_unit[kept]]
@@ -841,6 +842,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
                 time_limit_s=remaining_time,
                 start=start,
                 placed=count,
+                incumbent=hint,
             )
             components_hull_count += int(outcome is not None and not must_place.all())
         elif (
@@ -864,6 +866,7 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
                     units.size[units.pair_unit[placed_now[placed_now >= 0]]].sum()
                 ),
                 count_proven=count is not None,
+                incumbent=hint,
                 lower_bound=comp_lb,
                 upper_bound=comp_ub,
                 time_limit_s=remaining_time,
@@ -875,6 +878,8 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             hull_pairs_kept += outcome.pairs_kept
             hull_rounds += outcome.rounds
             hull_lp_rounds += outcome.lp_rounds
+            hull_lp_s += outcome.lp_seconds
+            hull_mip_s += outcome.mip_seconds
             if outcome.status == "optimal":
                 chosen_pairs = comp_pairs[outcome.chosen]
                 choice[units.pair_unit[chosen_pairs]] = chosen_pairs
@@ -954,6 +959,8 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
         "hull_pairs_kept": hull_pairs_kept,
         "hull_rounds": hull_rounds,
         "hull_lp_rounds": hull_lp_rounds,
+        "time_hull_lp_s": hull_lp_s,
+        "time_hull_mip_s": hull_mip_s,
         "components_dived": components_dived,
         "components_dive_better": components_dive_better,
         "components_hull_count": components_hull_count,

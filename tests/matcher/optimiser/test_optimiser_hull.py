@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.optimiser import AssignmentProblem, SolverParameters, check_solution, solve
+from matcher.optimiser import AssignmentProblem, SolverParameters, check_solution, hull, solve
 from matcher.optimiser.hull import applies
 from tests.matcher.optimiser.optimiser_bruteforce import brute_force
 
@@ -245,3 +245,21 @@ def test_a_component_over_the_size_limit_keeps_its_warm_start_and_says_so() -> N
         assert limited.stats["stopped_by"] == "size_limit"
     with pytest.raises(ValueError, match="cpsat_max_pairs"):
         SolverParameters(cpsat_max_pairs=-1)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_residual_slabs_below_a_target_set_too_high_reach_the_optimum(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first target 3 points above the hull bound: HiGHS searches only solutions worth
+    the target (its cut-off), finds none, and the slabs below (1, 2, 4, ... points) follow
+    until the optimum is proven."""
+    monkeypatch.setattr(hull, "FIRST_STEP", -3)
+    problem = _fostering(seed, n_children=8, n_vacancies=6)
+    optimum, _ = brute_force(problem)
+    solution = solve(problem, HULL)
+    assert check_solution(problem, solution) == []
+    assert solution.status == "optimal"
+    assert solution.objective == solution.bound == optimum
+    if solution.stats["components_hull"]:
+        assert solution.stats["hull_rounds"] >= 2

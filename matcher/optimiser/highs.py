@@ -1,0 +1,195 @@
+"""HiGHS through ``highspy``: an LP that keeps its basis as columns are added, and a MIP
+that starts from a known solution.
+
+The household models (:mod:`matcher.optimiser.hull`) price their LP by column generation:
+each round adds a few hundred columns (often one) to a ~13,000-row LP. Through
+``scipy.optimize.linprog`` every round was solved from scratch (0.5-1 s each on Essex);
+here the same :class:`highspy.Highs` object keeps its basis and re-solves from it. Importing
+``scipy.optimize`` alone also cost about 1 s in a fresh process; ``highspy`` loads in a
+fraction of that.
+
+HiGHS runs on one thread with its default seed, so it is deterministic; only its wall-clock
+``time_limit`` can stop it early, which the callers report. Its constructor prints a banner
+on standard output the first time in a process; :func:`new_highs` sends that one line to
+``/dev/null`` so that ``placematch match --json`` stays pure JSON. Nothing of ``highspy``
+leaves this module.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+__all__ = ["IncrementalLP", "solve_mip"]
+
+_BANNER_LOCK = threading.Lock()
+_banner_done = False
+
+
+def new_highs() -> Any:
+    """A silent, single-threaded ``highspy.Highs``.
+
+    HiGHS prints its banner from the C++ constructor of the first instance in a process,
+    before any option can be set. That first construction runs with file descriptor 1
+    pointed at ``/dev/null`` (C's buffers flushed before it is restored); later instances
+    print nothing once ``output_flag`` is off. Another thread writing to standard output
+    in that instant would be lost too; nothing in ``matcher`` or ``scenarios`` prints.
+    """
+    global _banner_done
+    import highspy
+
+    with _BANNER_LOCK:
+        if _banner_done:
+            highs = highspy.Highs()
+        else:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, 1)
+                highs = highspy.Highs()
+                ctypes.CDLL(None).fflush(None)
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(devnull)
+            _banner_done = True
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    return highs
+
+
+def _finite(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``inf`` in HiGHS's spelling (its own large constant)."""
+    import highspy
+
+    inf = float(highspy.kHighsInf)
+    return np.clip(np.asarray(values, dtype=np.float64), -inf, inf)
+
+
+def _add_columns(highs: Any, matrix: sparse.csc_matrix, cost: npt.NDArray[np.float64]) -> None:
+    """Append ``matrix``'s columns (``0 <= x <= 1``, costs ``cost``) to the model."""
+    n = matrix.shape[1]
+    if n == 0:
+        return
+    highs.addCols(
+        n,
+        np.ascontiguousarray(cost, dtype=np.float64),
+        np.zeros(n),
+        np.ones(n),
+        int(matrix.nnz),
+        np.ascontiguousarray(matrix.indptr[:-1], dtype=np.int32),
+        np.ascontiguousarray(matrix.indices, dtype=np.int32),
+        np.ascontiguousarray(matrix.data, dtype=np.float64),
+    )
+
+
+def _status(highs: Any) -> str:
+    """The model status in this package's words (as :data:`matcher.optimiser.hull._STATUS`)."""
+    import highspy
+
+    status = highs.getModelStatus()
+    if status == highspy.HighsModelStatus.kOptimal:
+        return "optimal"
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return "infeasible"
+    if status == highspy.HighsModelStatus.kTimeLimit:
+        return "time_limit"
+    return f"status {highs.modelStatusToString(status)}"
+
+
+class IncrementalLP:
+    """``min cost . x`` s.t. ``lo <= A x <= hi``, ``0 <= x <= 1``, over a growing set of
+    columns of ``A``, solved by HiGHS's dual simplex from the last basis.
+
+    Every row is in the LP from the start (a row without columns yet is ``0`` and must admit
+    it); :meth:`add` appends columns by their index in ``A``. Added columns leave the last
+    basis primal feasible, so a re-solve usually takes a few hundred iterations.
+    """
+
+    def __init__(
+        self,
+        matrix: sparse.csc_matrix,
+        lo: npt.NDArray[np.float64],
+        hi: npt.NDArray[np.float64],
+        cost: npt.NDArray[np.float64],
+    ) -> None:
+        self._matrix = matrix.tocsc()
+        self._cost = cost
+        self.columns: list[npt.NDArray[np.int64]] = []
+        self._highs = new_highs()
+        n_rows = self._matrix.shape[0]
+        empty_i = np.zeros(0, dtype=np.int32)
+        self._highs.addRows(n_rows, _finite(lo), _finite(hi), 0, empty_i, empty_i, np.zeros(0))
+
+    def add(self, columns: npt.NDArray[np.int64]) -> None:
+        """Append the columns ``columns`` of ``A`` (indices not yet in the LP)."""
+        columns = np.asarray(columns, dtype=np.int64)
+        _add_columns(self._highs, self._matrix[:, columns], self._cost[columns])
+        self.columns.append(columns)
+
+    def solve(self, seconds: float) -> tuple[str, npt.NDArray[np.float64], float]:
+        """Solve from the last basis: the status, the row duals ``y`` (``reduced cost =
+        cost - A^T y``; empty unless optimal) and the LP's value."""
+        self._highs.setOptionValue("time_limit", max(float(seconds), 0.01))
+        self._highs.run()
+        status = _status(self._highs)
+        if status != "optimal":
+            return status, np.zeros(0), 0.0
+        duals = np.asarray(self._highs.getSolution().row_dual, dtype=np.float64)
+        return status, duals, float(self._highs.getInfo().objective_function_value)
+
+
+def solve_mip(
+    matrix: sparse.csc_matrix,
+    lo: npt.NDArray[np.float64],
+    hi: npt.NDArray[np.float64],
+    cost: npt.NDArray[np.float64],
+    *,
+    seconds: float,
+    start: npt.NDArray[np.float64] | None = None,
+    cutoff: float | None = None,
+) -> tuple[str, npt.NDArray[np.float64]]:
+    """``min cost . x`` over ``x`` in ``{0, 1}`` with ``lo <= A x <= hi``, to a zero gap.
+
+    ``start`` is a feasible 0-1 solution to begin from (HiGHS checks it and ignores it if
+    it is not). ``cutoff``: only solutions with ``cost . x < cutoff`` are searched for
+    (HiGHS's ``objective_bound``: a node whose bound cannot beat it is pruned); the status
+    is then ``"optimal"`` with a solution at or above it, or ``"infeasible"``, when there
+    is none below it. Returns the status and ``x`` (empty when none was found).
+    """
+    import highspy
+
+    highs = new_highs()
+    highs.setOptionValue("mip_rel_gap", 0.0)  # integer objective: a gap below 1 is a proof
+    highs.setOptionValue("time_limit", max(float(seconds), 0.01))
+    if cutoff is not None:
+        highs.setOptionValue("objective_bound", float(cutoff))
+    empty_i = np.zeros(0, dtype=np.int32)
+    highs.addRows(matrix.shape[0], _finite(lo), _finite(hi), 0, empty_i, empty_i, np.zeros(0))
+    csc = matrix.tocsc()
+    _add_columns(highs, csc, cost)
+    n = csc.shape[1]
+    highs.changeColsIntegrality(
+        n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
+    )
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = list(np.asarray(start, dtype=np.float64))
+        solution.value_valid = True
+        highs.setSolution(solution)
+    highs.run()
+    status = _status(highs)
+    x = np.asarray(highs.getSolution().col_value, dtype=np.float64)
+    if status == "optimal" or (len(x) == n and highs.getInfo().primal_solution_status == 2):
+        return status, x
+    return status, np.zeros(0)
