@@ -309,6 +309,46 @@ def what_was_assumed(setup: StochasticSetup, config: ForecastFile) -> tuple[tupl
     return tuple(rows)
 
 
+def _backtest_at(
+    config: ForecastFile,
+    hist: CareHistory,
+    origin: dt.date,
+    horizon: int,
+    *,
+    runs: int | None,
+    seed: int | None,
+    progress: Progress | None,
+) -> tuple[BacktestResult, float, int]:
+    """One back-test at ``origin``, its ``"auto"`` settings chosen from the data known
+    there; with the prior weight and fitting window it used."""
+    f, r = config.forecast, config.rates
+    spec = SimulationSpec(
+        origin,
+        horizon,
+        "month",
+        runs if runs is not None else f.runs,
+        seed if seed is not None else f.seed,
+        r.rate_uncertainty,
+        f.service_level,
+    )
+    prior_weight, fit_months, tuning = tuned_defaults(config, hist, origin)
+    result = backtest(
+        hist,
+        origin,
+        spec,
+        fit_months=fit_months,
+        naive_months=config.backtest.naive_months if config.backtest else 12,
+        prior_weight=prior_weight,
+        entry_trend=r.entry_trend,
+        max_trend_percent=r.max_trend_percent,
+        seasonality=r.seasonality,
+        multipliers=(r.entry_multiplier, r.uasc_multiplier, r.exit_multiplier),
+        progress=progress,
+        notes=(tuning.summary(),) if tuning is not None else (),
+    )
+    return result, prior_weight, fit_months
+
+
 def run_backtest(
     config: ForecastFile,
     base: Path,
@@ -328,34 +368,16 @@ def run_backtest(
     if cut is None:
         raise ForecastConfigError(f"{source}: backtest.at: give a cut-off date (or --at)")
     hist = history or load_history(config, base, source=source)
-    f = config.forecast
-    r = config.rates
-    horizon = f.horizon_months or 600
-    spec = SimulationSpec(
-        _month(cut),
-        horizon,
-        "month",
-        runs if runs is not None else f.runs,
-        seed if seed is not None else f.seed,
-        r.rate_uncertainty,
-        f.service_level,
-    )
     try:
-        prior_weight, fit_months, tuning = tuned_defaults(config, hist, _month(cut))
-        return backtest(
+        return _backtest_at(
+            config,
             hist,
-            cut,
-            spec,
-            fit_months=fit_months,
-            naive_months=config.backtest.naive_months if config.backtest else 12,
-            prior_weight=prior_weight,
-            entry_trend=r.entry_trend,
-            max_trend_percent=r.max_trend_percent,
-            seasonality=r.seasonality,
-            multipliers=(r.entry_multiplier, r.uasc_multiplier, r.exit_multiplier),
+            _month(cut),
+            config.forecast.horizon_months or 600,
+            runs=runs,
+            seed=seed,
             progress=progress,
-            notes=(tuning.summary(),) if tuning is not None else (),
-        )
+        )[0]
     except ValueError as exc:  # the cut-off does not fit the data
         raise ForecastConfigError(f"{source}: {exc}") from None
 
@@ -386,38 +408,14 @@ def run_rolling_backtest(
             f"{source}: data: the data run from {hist.first_month} to {hist.data_end}; a "
             "rolling back-test needs 12 months to fit and 12 to test (24 months or more)"
         )
-    f = config.forecast
-    r = config.rates
     results: list[BacktestResult] = []
     weights: list[float] = []
     windows: list[int] = []
     for origin in origins:
-        spec = SimulationSpec(
-            origin,
-            horizon_months,
-            "month",
-            runs if runs is not None else f.runs,
-            seed if seed is not None else f.seed,
-            r.rate_uncertainty,
-            f.service_level,
+        result, prior_weight, fit_months = _backtest_at(
+            config, hist, origin, horizon_months, runs=runs, seed=seed, progress=progress
         )
-        prior_weight, fit_months, tuning = tuned_defaults(config, hist, origin)
-        results.append(
-            backtest(
-                hist,
-                origin,
-                spec,
-                fit_months=fit_months,
-                naive_months=config.backtest.naive_months if config.backtest else 12,
-                prior_weight=prior_weight,
-                entry_trend=r.entry_trend,
-                max_trend_percent=r.max_trend_percent,
-                seasonality=r.seasonality,
-                multipliers=(r.entry_multiplier, r.uasc_multiplier, r.exit_multiplier),
-                progress=progress,
-                notes=(tuning.summary(),) if tuning is not None else (),
-            )
-        )
+        results.append(result)
         weights.append(prior_weight)
         windows.append(fit_months)
     return RollingBacktest(tuple(results), tuple(weights), tuple(windows), every_months)
