@@ -13,6 +13,7 @@ import difflib
 import glob
 import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -283,10 +284,18 @@ def _location(loc: tuple[int | str, ...]) -> str:
 _UNION_TAGS = frozenset({"float", "int", "str", "bool", "date", "list[float]", "list[str]"})
 
 
-def _known_keys() -> frozenset[str]:
-    """Every key any table of the file may hold (for "did you mean")."""
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean X?)`` for the closest of ``choices`` to ``word``, or nothing
+    (spelling compared without case)."""
+    by_fold = {c.casefold(): c for c in sorted(set(choices))}
+    close = difflib.get_close_matches(word.casefold(), list(by_fold), n=1, cutoff=0.75)
+    return f" (did you mean {by_fold[close[0]]}?)" if close else ""
+
+
+def known_keys(root: type[BaseModel]) -> frozenset[str]:
+    """Every key any table of a file whose tables subclass ``root`` may hold."""
     keys: set[str] = set()
-    todo: list[type[BaseModel]] = [_Model]
+    todo: list[type[BaseModel]] = [root]
     while todo:
         model = todo.pop()
         keys.update(model.model_fields)
@@ -299,8 +308,7 @@ def _message(err: Any) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         name = str(err["loc"][-1]) if err["loc"] else ""
-        close = difflib.get_close_matches(name, sorted(_known_keys()), n=1, cutoff=0.75)
-        return "unknown key" + (f" (did you mean {close[0]}?)" if close else "")
+        return "unknown key" + did_you_mean(name, known_keys(_Model))
     if kind == "missing":
         return "missing (required)"
     if kind == "finite_number":

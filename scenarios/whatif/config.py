@@ -14,12 +14,10 @@ runner pickles to its workers.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,6 +25,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from matcher.placement_types import PlacementType
+from scenarios.forecast.config import did_you_mean, known_keys
 
 __all__ = [
     "COMMISSIONED_GROUPS",
@@ -360,31 +359,10 @@ class _File(_Model):
     plan: _PlanSection = _PlanSection()
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean X?)`` for the closest of ``choices`` to ``word``, or nothing.
-
-    Spelling is compared without case, as forecast configuration errors do.
-    """
-    by_fold = {c.casefold(): c for c in sorted(set(choices))}
-    close = difflib.get_close_matches(word.casefold(), list(by_fold), n=1, cutoff=0.75)
-    return f" (did you mean {by_fold[close[0]]}?)" if close else ""
-
-
-def _known_keys() -> frozenset[str]:
-    """Every key any table of a scenario file may hold."""
-    keys: set[str] = set()
-    todo: list[type[BaseModel]] = [_Model]
-    while todo:
-        model = todo.pop()
-        keys.update(model.model_fields)
-        todo.extend(model.__subclasses__())
-    return frozenset(keys)
-
-
 def _pydantic_message(err: Any) -> str:
     """One pydantic error in the words of a scenario file, with "did you mean"."""
     if err["type"] == "extra_forbidden" and err["loc"]:
-        return "unknown key" + did_you_mean(str(err["loc"][-1]), _known_keys())
+        return "unknown key" + did_you_mean(str(err["loc"][-1]), known_keys(_Model))
     if err["type"] == "literal_error" and isinstance(err.get("input"), str):
         expected = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
         return str(err["msg"]) + did_you_mean(err["input"], expected)
