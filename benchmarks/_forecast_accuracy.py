@@ -1,8 +1,8 @@
 """The forecast suite's ``accuracy`` tier: rolling-origin back-tests beside the peer.
 
-For each synthetic SSDA903 sample (the two kept with the tests and, when the checkout sits
-beside it, the whole public sample of Social Finance's ``cs-demand-model`` in
-``../shared/data/ssda903_synthetic``), at origins every 6 months (see
+For each synthetic SSDA903 sample (the two kept with the tests and the whole public sample of
+Social Finance's ``cs-demand-model``, copied into ``benchmarks/data/cs_demand_model_sample``
+with its licence), at origins every 6 months (see
 :func:`scenarios.forecast.backtest.rolling_origins`):
 
 - placematch with the defaults chosen from the data (``"auto"``) and with the old fixed
@@ -37,7 +37,7 @@ from benchmarks.harness import measure
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "ssda903"
-SHARED = ROOT.parent / "shared" / "data" / "ssda903_synthetic" / "cs-demand-model-sample"
+SAMPLE = ROOT / "benchmarks" / "data" / "cs_demand_model_sample"
 PEER_VENV = Path(os.environ.get("PLACEMATCH_PEER_VENV", "/tmp/peer-venv"))
 PEER_PIN = "cs-demand-model==0.5.1"
 PEER_SCRIPT = Path(__file__).resolve().parent / "_peer_cs_demand_model.py"
@@ -75,13 +75,13 @@ def _samples() -> list[tuple[str, dict[str, Any], Path | None, str]]:
             "",
         ),
     ]
-    shared = {
-        "episodes": [str(SHARED / "*-episodes.csv")],
-        "header": [str(SHARED / "*-header.csv")],
-        "uasc": [str(SHARED / "*-uasc.csv")],
+    sample = {
+        "episodes": [str(SAMPLE / "*-episodes.csv")],
+        "header": [str(SAMPLE / "*-header.csv")],
+        "uasc": [str(SAMPLE / "*-uasc.csv")],
     }
-    missing = "" if SHARED.is_dir() else f"not found: {SHARED}"
-    out.append(("shared_cs_demand_model_sample", shared, SHARED, missing))
+    # the record's name is kept, so that results before the copy compare with those after
+    out.append(("shared_cs_demand_model_sample", sample, SAMPLE, ""))
     return out
 
 
