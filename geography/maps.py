@@ -282,7 +282,7 @@ def render_svg(
         out.append(f'<circle cx="{legend_x:.0f}" cy="16" r="5" fill="{colour[g]}"/>')
         out.append(f'<text x="{legend_x + 8:.0f}" y="20" font-size="12">{text}</text>')
         legend_x -= 6
-    scale_miles = _scale_bar_miles(span)
+    scale_miles = scale_bar_miles(span)
     bar = scale_miles * 1609.344 * scale
     bar_y = height - 20
     out.append(
@@ -346,7 +346,8 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _scale_bar_miles(span_metres: float) -> float:
+def scale_bar_miles(span_metres: float) -> float:
+    """The scale bar's length: the largest round step of miles within a fifth of the span."""
     target = span_metres / 1609.344 / 5
     best = 0.5
     for step in (0.5, 1, 2, 5, 10, 20, 50, 100, 200):

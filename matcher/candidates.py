@@ -509,12 +509,7 @@ class CandidateSet:
                 for k in rows
             ],
         )
-        out = []
-        for k, one in zip(rows, found, strict=True):
-            if isinstance(one, Exclusion):  # pragma: no cover - the tests prove it cannot happen
-                raise AssertionError(f"pair {k} is in the candidate set but {one.rule} excludes it")
-            out.append(one)
-        return out
+        return only_options(rows, found)
 
     def pairs_of(self, child_id: str) -> npt.NDArray[np.int64]:
         """Row numbers of the pairs of one child (``LookupError`` if the child is unknown)."""
@@ -666,6 +661,17 @@ class CandidateSet:
                     for c in g.child_ids:
                         w.writerow([g.sibling_group_id, c, split_cost])
         return paths
+
+
+def only_options(rows: Sequence[int], found: Sequence[Option | Exclusion]) -> list[Option]:
+    """The explanations of candidate pairs ``rows``, each an option: a candidate pair that a
+    rule excludes is a bug, raised rather than shown."""
+    out = []
+    for k, one in zip(rows, found, strict=True):
+        if isinstance(one, Exclusion):  # pragma: no cover - the tests prove it cannot happen
+            raise AssertionError(f"pair {k} is in the candidate set but {one.rule} excludes it")
+        out.append(one)
+    return out
 
 
 def build_candidates(folder: CaseFolder) -> CandidateSet:

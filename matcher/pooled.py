@@ -38,7 +38,13 @@ import numpy as np
 
 from geography.authorities import Authority, resolve_authority
 from geography.errors import GeographyError
-from matcher.candidates import CandidateSet, Folding, build_candidates, explain_pairs
+from matcher.candidates import (
+    CandidateSet,
+    Folding,
+    build_candidates,
+    explain_pairs,
+    only_options,
+)
 from matcher.domain import CaseFolder, Child, Vacancy
 from matcher.explain import Exclusion, Option
 from matcher.factors import Factor, Pairs, factors_for, is_pooled
@@ -225,13 +231,7 @@ class _PooledCandidates(CandidateSet):
             )
             for k in rows
         ]
-        found = explain_in_authority(self.folders, self.folding, asked)
-        out = []
-        for k, one in zip(rows, found, strict=True):
-            if isinstance(one, Exclusion):  # pragma: no cover - the tests prove it cannot happen
-                raise AssertionError(f"pair {k} is in the candidate set but {one.rule} excludes it")
-            out.append(one)
-        return out
+        return only_options(rows, explain_in_authority(self.folders, self.folding, asked))
 
     def option(self, k: int) -> Option:
         """Full explanation of pair ``k`` in its child's authority folder."""

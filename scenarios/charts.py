@@ -323,7 +323,7 @@ def map_svg(
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path as MplPath
 
-    from geography.maps import ATTRIBUTION, boundaries
+    from geography.maps import ATTRIBUTION, boundaries, scale_bar_miles
     from geography.places import PLACES_ATTRIBUTION, towns_in
 
     (main_name, main_rings), others = boundaries(area)
@@ -406,7 +406,7 @@ def map_svg(
             ax.plot([e], [n], marker=_edge_marker(d, extent), color=colour[g], ms=8, zorder=5)
     if off:
         ax.plot([], [], ">", color=_GREY, label=f"{off} off the map (arrow: direction)")
-    scale_miles = _scale_miles(span)
+    scale_miles = scale_bar_miles(span)
     x0 = extent.e0 + span * 0.03
     y0 = extent.n0 + (extent.n1 - extent.n0) * 0.04
     ax.plot([x0, x0 + scale_miles * 1609.344], [y0, y0], color="#222222", lw=2)
@@ -429,12 +429,3 @@ def _edge_marker(dot: MapDot, extent: Extent) -> str:
     if dot.easting < extent.e0:
         return "<"
     return "^" if dot.northing > extent.n1 else "v"
-
-
-def _scale_miles(span_metres: float) -> float:
-    target = span_metres / 1609.344 / 5
-    best = 0.5
-    for step in (0.5, 1, 2, 5, 10, 20, 50, 100, 200):
-        if step <= target:
-            best = step
-    return float(best)
