@@ -250,6 +250,63 @@ def default_ruleset(year: int) -> str:
     return f"lac{year - 1}_{year % 100:02d}"
 
 
+#: The episodes table's dates, as the validator recognises the table (its exact columns hold
+#: these two among others).
+_EPISODE_DATES = ("DECOM", "DEC")
+
+
+def infer_year(folder: str | os.PathLike[str]) -> int:
+    """The collection year a return covers, from its latest episode date.
+
+    A 903 return runs from 1 April to 31 March; the year is named by its end, so an episode
+    that starts or ends on 14 May 2024 belongs to the year ending 31 March 2025. The latest
+    ``DECOM`` or ``DEC`` of the episodes table (the CSV file whose header has both) decides.
+
+    Raises
+    ------
+    ValueError
+        If no CSV file in ``folder`` has both columns, none has a date, or a date is not
+        ``dd/mm/yyyy``: the message names the file, line and column, never the value.
+    """
+    import csv
+    from datetime import datetime
+
+    latest = None
+    found = False
+    for path in sorted(Path(folder).glob("*.csv")):
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = [h.strip() for h in next(reader, [])]
+            if not all(col in header for col in _EPISODE_DATES):
+                continue
+            found = True
+            where = [header.index(col) for col in _EPISODE_DATES]
+            for line, row in enumerate(reader, start=2):
+                for col, i in zip(_EPISODE_DATES, where, strict=True):
+                    cell = row[i].strip() if i < len(row) else ""
+                    if not cell:
+                        continue
+                    try:
+                        when = datetime.strptime(cell, "%d/%m/%Y").date()
+                    except ValueError:
+                        raise ValueError(
+                            f"{path.name}, line {line}, column {col}: expected a date "
+                            "dd/mm/yyyy (to infer the collection year; or give --year)"
+                        ) from None
+                    latest = when if latest is None or when > latest else latest
+    if not found:
+        raise ValueError(
+            f"{folder}: no episodes table (a CSV file with columns DECOM and DEC) to infer "
+            "the collection year from; give --year"
+        )
+    if latest is None:
+        raise ValueError(
+            f"{folder}: the episodes table has no DECOM or DEC date to infer the collection "
+            "year from; give --year"
+        )
+    return latest.year + (1 if latest.month >= 4 else 0)
+
+
 def validate_903(
     folder: str | os.PathLike[str],
     *,

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from placematch.validate_903 import (
     ENV_VARIABLE,
     VALIDATOR_REQUIREMENT,
     default_environment,
+    infer_year,
     validate_903,
 )
 
@@ -41,9 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--year",
-        required=True,
+        default=None,
         type=int,
-        help="collection year end, e.g. 2025 for 1 April 2024 to 31 March 2025",
+        help="collection year end, e.g. 2025 for 1 April 2024 to 31 March 2025 (default: "
+        "the year of the latest episode date, DECOM or DEC)",
     )
     parser.add_argument(
         "--ruleset", default=None, help="validator ruleset (default from --year, e.g. lac2024_25)"
@@ -65,12 +68,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate, print the report, exit 1 if any rule flags a row."""
-    if not 2000 <= args.year <= 2100:
-        raise ValueError(f"--year {args.year}: expected a collection year end such as 2025")
+    year = args.year
+    if year is None:
+        year = infer_year(args.folder)
+        print(
+            f"collection year {year - 1}/{year % 100:02d}, from the latest episode date "
+            "(--year to choose another)",
+            file=sys.stderr,
+        )
+    if not 2000 <= year <= 2100:
+        raise ValueError(f"--year {year}: expected a collection year end such as 2025")
     result = validate_903(
         Path(args.folder),
         la=args.la,
-        year=args.year,
+        year=year,
         ruleset=args.ruleset,
         env=args.validator_env,
         install=not args.no_install,

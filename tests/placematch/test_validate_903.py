@@ -217,3 +217,40 @@ def test_a_folder_without_903_tables_is_refused(tmp_path: Path) -> None:
     (empty / "notes.csv").write_text("a,b\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no file is a 903 table"):
         validate_903(empty, la="Essex", year=2025, env=env)
+
+
+def test_the_year_is_inferred_from_the_latest_episode_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env, folder = _fake_env(tmp_path), _return(tmp_path)
+    args = ["validate-903", str(folder), "--la", "Essex", "--validator-env", str(env)]
+    status, out, err = _run(args, capsys)
+    assert status == 1, err
+    # the latest DECOM is 20/08/2024: the year 1 April 2024 to 31 March 2025
+    assert "rules lac2024_25" in out and "year 2024/25" in out
+    assert "collection year 2024/25, from the latest episode date" in err
+    # an episode ending in March stays in the year it ends
+    march = EPISODES.replace("20/08/2024,P,C2,N1,U1,PR1,,", "20/08/2023,P,C2,N1,U1,PR1,31/03/2024,")
+    march = march.replace("14/05/2024", "14/05/2023").replace("02/06/2024", "02/06/2023")
+    from placematch.validate_903 import infer_year
+
+    other = tmp_path / "march"
+    other.mkdir()
+    (other / "episodes.csv").write_text(march, encoding="utf-8")
+    assert infer_year(other) == 2024
+
+
+def test_an_unreadable_episode_date_is_named_by_file_line_and_column(tmp_path: Path) -> None:
+    from placematch.validate_903 import infer_year
+
+    folder = _return(tmp_path, episodes=EPISODES.replace("02/06/2024", "2024-06-02"))
+    with pytest.raises(ValueError, match=r"episodes.csv, line 3, column DECOM: expected a date"):
+        infer_year(folder)
+    with pytest.raises(ValueError) as caught:
+        infer_year(folder)
+    assert "2024-06-02" not in str(caught.value)
+    empty = tmp_path / "none"
+    empty.mkdir()
+    (empty / "header.csv").write_text(HEADER, encoding="utf-8")
+    with pytest.raises(ValueError, match="no episodes table"):
+        infer_year(empty)
