@@ -319,6 +319,12 @@ def export_903(
                     "has no Ofsted URN (add a 'urn' column to vacancies.csv); URN left blank, "
                     "which the DfE validator reports (rule 218)"
                 )
+        if child.home is None and not migrant:
+            warnings.append(
+                f"child {child_id}: home postcode unknown (home_postcode_unknown in "
+                "children.csv), so HOME_POST and PL_DISTANCE are left blank; add the postcode "
+                "before the return, or the DfE validator reports it (rule 392b)"
+            )
         distance, pl_location, pl_la = placement_location(child, vacancy, child.authority)
         if vacancy.location.lad_code in NOT_IN_DFE_2021_LADS:
             warnings.append(

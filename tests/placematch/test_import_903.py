@@ -478,6 +478,16 @@ def test_keep_unknown_postcodes_keeps_the_children_and_reports_them(tmp_path: Pa
     assert "2 children were kept without a home postcode" in (
         tmp_path / "kept" / "README.md"
     ).read_text(encoding="utf-8")
+    # Exporting such a child's placement says why its HOME_POST is blank.
+    from placematch.export_903 import EpisodeDefaults, export_903
+
+    vacancy = next(v for v in folder.vacancies if v.is_fostering)
+    done = export_903(
+        folder, {"1007": vacancy.vacancy_id, "1001": vacancy.vacancy_id}, tmp_path / "ret",
+        defaults=EpisodeDefaults(dt.date(2024, 3, 31)),
+    )  # fmt: skip
+    blank = [w for w in done.warnings if "home postcode unknown" in w]
+    assert len(blank) == 1 and blank[0].startswith("child 1007:") and "rule 392b" in blank[0]
 
 
 def test_without_the_flag_the_skip_message_names_it() -> None:
