@@ -998,6 +998,24 @@ def _region_checks(
             )
     resolved = _resolve_authorities(text for _, text in named)
     region = {a for a in resolved.values() if not isinstance(a, str)}
+    # One provider (a fostering household, a home) is owned or commissioned by one authority:
+    # two owners for one provider_id would let its beds be kept back and offered at once.
+    first_owner: dict[str, tuple[int, Authority]] = {}
+    for line, r in sorted(vacancy_rows, key=lambda item: item[0]):
+        owner = None if r.owner_la is None else resolved.get(r.owner_la)
+        if owner is None or isinstance(owner, str):
+            continue
+        seen = first_owner.setdefault(r.provider_id, (line, owner))
+        if seen[1] != owner:
+            problems.append(
+                Problem(
+                    VACANCIES_FILE,
+                    line,
+                    "owner_la",
+                    f"{owner.name}, but provider {r.provider_id} is owned by {seen[1].name} on "
+                    f"line {seen[0]}; expected one owner_la for every vacancy of a provider",
+                )
+            )
     if any(isinstance(a, str) for a in resolved.values()):
         return
     listed = ", ".join(a.name for a in sorted(region, key=lambda a: a.name))

@@ -147,3 +147,17 @@ def test_the_domain_refuses_an_owner_that_is_not_an_authority(tmp_path: Path) ->
     with pytest.raises(InvalidFieldError) as exc:
         Vacancy(**{**fields, "offered_to_pool": "yes"})
     assert exc.value.field == "offered_to_pool"
+
+
+def test_one_provider_under_two_owners_is_refused(tmp_path: Path) -> None:
+    # TV2 is Thurrock's, but its provider is Essex's EP1: one household, two owners.
+    vacancies = [*POOL_VACANCIES[:2], {**POOL_VACANCIES[2], "provider_id": "EP1"}]
+    found = _problems(_folder(tmp_path, POOL_CHILDREN, vacancies))
+    assert [(p.file, p.line, p.field) for p in found] == [("vacancies.csv", 4, "owner_la")]
+    assert found[0].message == (
+        "Thurrock, but provider EP1 is owned by Essex on line 2; expected one owner_la for "
+        "every vacancy of a provider"
+    )
+    # the same provider under one owner, named two ways, is one owner
+    same = [*POOL_VACANCIES[:2], {**POOL_VACANCIES[2], "provider_id": "TP1"}]
+    assert len(load_case_folder(_folder(tmp_path / "same", POOL_CHILDREN, same)).vacancies) == 3
