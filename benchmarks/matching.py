@@ -160,6 +160,9 @@ def run_placematch(folder: CaseFolder, cands: Any, model: Model, limit: float) -
         "status": result.status,
         "objective": int(result.objective),
         "bound": None if result.bound is None else int(result.bound),
+        # the relaxation's bound beside the proven one: which side of a gap is loose
+        "lp_bound": None if result.stats.get("lp_bound") is None else int(result.stats["lp_bound"]),
+        "stopped_by": result.stats.get("stopped_by") or None,
         "vacancy_of_child": assigned,
         "own_metrics": asdict(result.metrics),
         "reported_splits": len(result.splits),
