@@ -253,6 +253,13 @@ def test_batch_proposals_are_accepted_one_by_one_on_the_page(fresh: Service) -> 
     csrf = _sign_in(fresh, "officer")
     page = c.get(f"/jobs/{result['id']}").text
     assert page.count("Accept C0") == 2
+    # What was proven, per level of the statutory order, as the result says.
+    levels = {g["level"]: g for g in result["levels"]}
+    assert "Proven at every level" in page and levels["children"]["shortfall"] == 0
+    row = re.search(r'<tr id="level-children">(.*?)</tr>', page, re.S)
+    assert row and "Children placed" in row.group(1)
+    assert f'<td class="num">{levels["children"]["achieved"]:,}</td>' in row.group(1)
+    assert len(re.findall(r'<tr id="level-', page)) == len(levels)
     form = {"vacancy_id": proposed["C06"], "reason": "panel", "csrf": csrf, "job": result["id"]}
     # A vacancy other than the proposal is refused (the reason would say otherwise).
     r = c.post("/children/C06/decision", data={**form, "vacancy_id": "V99"}, follow_redirects=True)
