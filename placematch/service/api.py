@@ -191,8 +191,10 @@ def create_token(body: TokenIn, request: Request, session: DB) -> dict[str, Any]
     try:
         user = auth.sign_in(session, body.username, body.password, audit.client_of(request))
     except auth.TooManyFailures as exc:
+        audit.record_sign_in_failure(session, request, body.username, "throttled")
         raise ProblemError(429, str(exc)) from None
     if user is None:
+        audit.record_sign_in_failure(session, request, body.username, "failed")
         raise ProblemError(401, "the username or password is wrong")
     token, expires = auth.issue_token(session, user, "api")
     session.commit()

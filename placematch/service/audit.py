@@ -107,6 +107,38 @@ def _principal(request: Request) -> Principal | None:
         return principal_of(session, token)
 
 
+def record_sign_in_failure(session: Session, request: Request, username: str, outcome: str) -> None:
+    """Audit a sign-in that failed (``failed``: a wrong name or password, or a disabled
+    user) or was refused by the throttle (``throttled``).
+
+    An entry names the user only when the name is a user's, filed under each of that
+    user's authorities so that their officers see it; a name that is no user's is written
+    as ``(unknown)``, because people type passwords into the name box.
+    """
+    from placematch.service.auth import principal_for
+    from placematch.service.models import User as UserRow
+
+    row = session.scalar(select(UserRow).where(UserRow.username == username.strip()))
+    who = (
+        principal_for(session, row)
+        if row is not None
+        else Principal(cast(int, None), "(unknown)", "", ())
+    )
+    for code in who.authorities or (None,):
+        record(
+            session,
+            who,
+            request,
+            "sign_in",
+            "user",
+            "" if row is None else str(row.id),
+            authority=code,
+            outcome=outcome,
+            commit=False,
+        )
+    session.commit()
+
+
 def record_refusal(request: Request, status: int, detail: str) -> None:
     """Audit a write that failed (``failed``) or was refused (``denied``: 403 or 404).
 

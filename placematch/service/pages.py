@@ -136,6 +136,7 @@ def login(
     try:
         user = auth.sign_in(session, username, password, audit.client_of(request))
     except auth.TooManyFailures as exc:
+        audit.record_sign_in_failure(session, request, username, "throttled")
         return render(
             request,
             "login.html",
@@ -145,6 +146,7 @@ def login(
             error=str(exc).capitalize() + ".",
         )
     if user is None:
+        audit.record_sign_in_failure(session, request, username, "failed")
         return render(
             request,
             "login.html",

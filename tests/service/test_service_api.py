@@ -724,6 +724,17 @@ def test_sign_in_is_throttled(fresh: Service) -> None:
     assert "too many failed sign-ins" in problem["detail"]
     r = c.post("/login", data={**right, "next": "/"}, follow_redirects=False)
     assert r.status_code == 429 and "Too many failed sign-ins" in r.text
+    # Each failure and each refusal is in the audit log, under the user; a name that is
+    # no user's is written as "(unknown)", never as typed.
+    is_problem(c.post(f"{API}/tokens", json={"username": "hunter2", "password": "x"}), 401)
+    entries = c.get(f"{API}/audit", headers=fresh.h("admin")).json()
+    mine = [e for e in entries if e["action"] == "sign_in" and e["username"] == name]
+    outcomes = sorted(e["outcome"] for e in mine)
+    assert outcomes == ["failed"] * auth.MAX_FAILURES + ["throttled"] * 2
+    assert all(e["resource"] == "user" and e["resource_id"] for e in mine)
+    unknown = [e for e in entries if e["action"] == "sign_in" and e["username"] == "(unknown)"]
+    assert unknown and unknown[0]["outcome"] == "failed" and unknown[0]["resource_id"] == ""
+    assert not any("hunter2" in str(e) for e in entries)
 
 
 WRITE_ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
