@@ -707,7 +707,9 @@ def record_response(
     """
     record = visible_child(session, who, request, child_id, "response")
     try:
-        if store.vacancy_record(session, vacancy_id) is None:
+        vacancy = store.vacancy_record(session, vacancy_id)
+        # another authority's vacancy kept back from the pool: as one that does not exist
+        if vacancy is None or not may_see_vacancy(who, vacancy):
             raise not_found("vacancy", vacancy_id)
         answer = _parse_response(vacancy_id, child_id, response, reason)
         try:
