@@ -625,3 +625,42 @@ def test_in_the_browser_a_request_is_audited_and_the_commissioner_finds_no_child
         assert "CM1 1QH" not in rc.content()
         unknown = rc.goto(base + "/children/C77")
         assert unknown is not None and unknown.status == 404
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_authorities_claiming_one_vacancy_at_once(backend: str, tmp_path: Path) -> None:
+    """Thurrock's and Essex's officers claim Southend's SV2 at the same moment, through a
+    real server: the database lets exactly one claim stand; the other is a 409, audited
+    once as a refused write. Then a release and a second round."""
+    with pooled_service(backend, tmp_path) as region:
+        _claim_race(region)
+
+
+def _claim_race(region: Service) -> None:
+    from test_service_concurrency import _race
+
+    from placematch.service.models import PoolRequest
+
+    tokens = (region.tokens["officer_thurrock"], region.tokens["officer"])
+    body = {"state": "requested", "reason": "race"}
+    with live(region.app) as base:
+        for _ in range(2):
+            answers = _race(base, [(t, f"{API}/vacancies/SV2/requests", body) for t in tokens])
+            assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+            won = next(r for r in answers if r.status_code == 201).json()
+            lost = next(r for r in answers if r.status_code == 409).json()
+            assert "already held or requested" in lost["detail"]
+            who = region.tokens["officer"] if won["requester"] == ESSEX else tokens[0]
+            released = region.client.patch(
+                f"{API}/pool/requests/{won['id']}",
+                json={"state": "released"},
+                headers={"Authorization": f"Bearer {who}"},
+            )
+            assert released.status_code == 200
+    with region.app.state.sessions() as session:
+        rows = [
+            r for r in session.query(PoolRequest) if r.vacancy_id == "SV2" and r.reason == "race"
+        ]
+    assert len(rows) == 2 and all(r.state == "released" and r.open_vacancy is None for r in rows)
+    refused = _audit(region, resource="request", resource_id=f"{API}/vacancies/SV2/requests")
+    assert len(refused) == 2 and all(e["reason"].startswith("409: ") for e in refused)
