@@ -1,8 +1,8 @@
 """``placematch user``: manage the service's users.
 
-``user add NAME --role ROLE [--authority LA ...] [--password-stdin]``: create a user (the
-password is asked for, or read from standard input); ``user disable NAME`` / ``user enable
-NAME``; ``user list``.
+``user add NAME --role ROLE [--authority LA ...] [--region REGION] [--password-stdin]``:
+create a user (the password is asked for, or read from standard input); ``user disable
+NAME`` / ``user enable NAME``; ``user list``.
 """
 
 from __future__ import annotations
@@ -27,13 +27,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "add",
         help="create a user",
         description=(
-            "Create a user with a role (placement_officer, commissioner, admin) and the "
-            "authorities they work for. The password is hashed with argon2id."
+            "Create a user with a role (placement_officer, commissioner, "
+            "regional_commissioner, admin) and the authorities they work for (--authority, "
+            "repeated, and/or --region). A regional commissioner sees the aggregates and the "
+            "pooled vacancies of those authorities and no child's record. The password is "
+            "hashed with argon2id."
         ),
     )
     add.add_argument("username")
     add.add_argument(
-        "--role", required=True, choices=["placement_officer", "commissioner", "admin"]
+        "--role",
+        required=True,
+        choices=["placement_officer", "commissioner", "regional_commissioner", "admin"],
     )
     add.add_argument(
         "--authority",
@@ -41,6 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         metavar="LA",
         help="an authority (ONS code, DfE number or name); repeat for several",
+    )
+    add.add_argument(
+        "--region",
+        metavar="REGION",
+        help="every authority of an English region (e.g. 'East of England'), as --authority",
     )
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
@@ -83,7 +93,9 @@ def run_add(args: argparse.Namespace) -> int:
     engine = db.connect(args.db)
     db.migrate(engine)
     with db.session_factory(engine)() as session:
-        user = auth.add_user(session, args.username, password, args.role, args.authority)
+        user = auth.add_user(
+            session, args.username, password, args.role, args.authority, region=args.region
+        )
         session.commit()
         who = auth.principal_for(session, user)
     where = ", ".join(who.authorities) or "no authority"

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from matcher.domain import CaseFolder, InvalidFieldError, ReferralResponse
 from matcher.explain import Ranking, WhyNot
+from matcher.policy import Policy
 from matcher.rank import (
     EMERGENCY_WITHIN_DAYS,
     SoonFree,
@@ -56,6 +57,7 @@ clock: Callable[[], dt.date] = dt.date.today
 
 OFFICER = "placement_officer"
 COMMISSIONER = "commissioner"
+REGIONAL = "regional_commissioner"
 ADMIN = "admin"
 
 
@@ -72,13 +74,21 @@ def not_found(what: str, ident: str) -> ProblemError:
     return ProblemError(404, f"{what} {ident!r} is not among the records you may see")
 
 
+def _no_child_for(who: Principal) -> None:
+    """The role check of a child route: a regional commissioner sees no child's record of
+    any authority, and is answered as for an id that does not exist (404), so that the
+    child routes cannot even tell which ids are in use; other roles but officers get 403."""
+    if not who.regional:
+        require(who, OFFICER)
+
+
 def visible_child(
     session: Session, who: Principal, request: Request, child_id: str, action: str
 ) -> ChildRecord:
     """The child, if it is of one of the user's authorities (404 otherwise, audited)."""
-    require(who, OFFICER)
+    _no_child_for(who)
     record = store.child_record(session, child_id)
-    if record is None or not who.may_see(record.authority_code):
+    if record is None or who.regional or not who.may_see(record.authority_code):
         # Filed under the child's authority when there is one, so that its officers see
         # the attempt; the answer is the same 404 either way.
         owner = None if record is None else record.authority_code
@@ -97,11 +107,11 @@ def visible_child_authority(
     Reads one column rather than the child's record (and its JSON): for the requests that
     need nothing else of it, such as a ranking.
     """
-    require(who, OFFICER)
+    _no_child_for(who)
     owner = session.scalar(
         select(ChildRecord.authority_code).where(ChildRecord.child_id == child_id)
     )
-    if owner is None or not who.may_see(owner):
+    if owner is None or who.regional or not who.may_see(owner):
         audit.record(
             session, who, request, action, "child", child_id, authority=owner, outcome="denied"
         )
@@ -109,11 +119,26 @@ def visible_child_authority(
     return str(owner)
 
 
+def may_see_vacancy(who: Principal, record: VacancyRecord) -> bool:
+    """Whether the user may see a stored vacancy: an officer, one of their authorities' own
+    or one offered to the pool (:func:`store.visible_to`); a regional commissioner, one
+    offered to the pool by an authority of their region; nobody else."""
+    if who.regional:
+        owner = store.vacancy_owner(record.data, record.authority_code)
+        return who.may_see(owner) and store.offered(record.data)
+    if who.role != OFFICER:
+        return False
+    return store.visible_to(record.data, record.authority_code, who.authorities)
+
+
 def visible_vacancy(session: Session, who: Principal, vacancy_id: str) -> VacancyRecord:
-    """A vacancy of the store's pool (officers only)."""
-    require(who, OFFICER)
+    """A vacancy the user may see (:func:`may_see_vacancy`): officers and regional
+    commissioners; a vacancy kept back by another authority answers as one that does not
+    exist (404)."""
+    if not who.regional:
+        require(who, OFFICER)
     record = store.vacancy_record(session, vacancy_id)
-    if record is None:
+    if record is None or not may_see_vacancy(who, record):
         raise not_found("vacancy", vacancy_id)
     return record
 
@@ -134,7 +159,9 @@ def child_dict(record: ChildRecord, decision: Decision | None = None) -> dict[st
 def vacancy_dict(record: VacancyRecord, who: Principal, session: Session) -> dict[str, Any]:
     """A vacancy as the API returns it; ``connected_to`` only names children the user may see."""
     data = dict(record.data)
-    if data.get("connected_to"):
+    if data.get("connected_to") and who.regional:
+        data["connected_to"] = ""  # child ids: a regional commissioner sees none
+    elif data.get("connected_to"):
         ids = [i for i in str(data["connected_to"]).split(";") if i]
         mine = {
             c.child_id
@@ -142,9 +169,13 @@ def vacancy_dict(record: VacancyRecord, who: Principal, session: Session) -> dic
             if who.may_see(c.authority_code)
         }
         data["connected_to"] = ";".join(i for i in ids if i in mine)
+    owner = store.vacancy_owner(record.data, record.authority_code)
     return {
         "vacancy_id": record.vacancy_id,
-        "owner": record.authority_code,
+        "owner": owner,
+        "offered_to_pool": store.offered(record.data),
+        # another authority's vacancy, seen because its owner offers it to the pool
+        "pooled": not who.may_see(owner),
         "beds": record.beds,
         "beds_taken": record.beds_taken,
         "beds_free": max(0, record.beds - record.beds_taken),
@@ -249,7 +280,7 @@ def rank(
 ) -> Ranking:
     """The child's ranked options among the free beds (audited)."""
     record = visible_child(session, who, request, child_id, "rank")
-    folder = store.waiting_folder(session, child_id, today=clock())
+    folder = store.waiting_folder(session, child_id, today=clock(), authority=record.authority_code)
     ranking = rank_child(folder, child_id, top)
     audit.record(
         session,
@@ -264,15 +295,25 @@ def rank(
     return ranking
 
 
-def free_soon(session: Session, child_id: str) -> tuple[int, dt.date | None, tuple[SoonFree, ...]]:
+def child_policy(session: Session, child_id: str, authority: str) -> Policy:
+    """The policy the child is scored under: its own authority's (``[authority."NAME"]`` of
+    a pooled folder), as in its ranking. The caller has checked access."""
+    folder = store.waiting_folder(session, child_id, today=clock(), authority=authority)
+    return folder.policy
+
+
+def free_soon(
+    session: Session, child_id: str, authority: str
+) -> tuple[int, dt.date | None, tuple[SoonFree, ...]]:
     """For an emergency: the days looked ahead, its date and the vacancies that free then.
 
     What ``placematch rank`` lists below an emergency's ranking (:func:`matcher.rank.soon_free`
     over :data:`~matcher.rank.EMERGENCY_WITHIN_DAYS`), on the folder the ranking was asked
     on; ``(0, date, ())`` for a child that is not an emergency. The caller has checked that
-    the user may see the child (and audited the ranking this goes with).
+    the user may see the child (and audited the ranking this goes with); ``authority`` is
+    the child's.
     """
-    folder = store.waiting_folder(session, child_id, today=clock())
+    folder = store.waiting_folder(session, child_id, today=clock(), authority=authority)
     days = EMERGENCY_WITHIN_DAYS if folder.child(child_id).is_emergency else 0
     day, found = soon_free(folder, child_id, days)
     return days, day, found
@@ -385,7 +426,7 @@ def rank_body(
     body = kept.get(revision, today, question)
     hit = body is not None
     if body is None:
-        folder = store.waiting_folder(session, child_id, today=today)
+        folder = store.waiting_folder(session, child_id, today=today, authority=authority)
         folder = asked_folder(folder, child_id, today, on, urgency)
         data = ranking_data(folder, child_id, top)  # rank_child(...).to_dict(), faster
         data["declined"] = declined(folder, child_id)
@@ -425,12 +466,13 @@ def explain_why_not(
 ) -> WhyNot:
     """Why a vacancy is not the child's best option (audited)."""
     record = visible_child(session, who, request, child_id, "why_not")
-    folder = store.waiting_folder(session, child_id, today=clock())
+    folder = store.waiting_folder(session, child_id, today=clock(), authority=record.authority_code)
     try:
         answer = why_not(folder, child_id, vacancy_id)
     except UnknownIdError:
         vacancy = store.vacancy_record(session, vacancy_id)
-        if vacancy is None:
+        # another authority's vacancy kept back from the pool: as one that does not exist
+        if vacancy is None or not may_see_vacancy(who, vacancy):
             raise not_found("vacancy", vacancy_id) from None
         raise ProblemError(
             409, f"vacancy {vacancy_id} has no free bed left: another decision has taken it"
@@ -665,7 +707,9 @@ def record_response(
     """
     record = visible_child(session, who, request, child_id, "response")
     try:
-        if store.vacancy_record(session, vacancy_id) is None:
+        vacancy = store.vacancy_record(session, vacancy_id)
+        # another authority's vacancy kept back from the pool: as one that does not exist
+        if vacancy is None or not may_see_vacancy(who, vacancy):
             raise not_found("vacancy", vacancy_id)
         answer = _parse_response(vacancy_id, child_id, response, reason)
         try:
@@ -733,7 +777,7 @@ def child_map(session: Session, who: Principal, request: Request, child_id: str)
     from geography.schools import school
 
     record = visible_child(session, who, request, child_id, "map")
-    folder = store.waiting_folder(session, child_id, today=clock())
+    folder = store.waiting_folder(session, child_id, today=clock(), authority=record.authority_code)
     child = folder.child(child_id)
     points: list[MapPoint] = []
     if child.home_postcode:
@@ -827,7 +871,7 @@ def start_match(
         status="queued",
         progress=0.0,
         message="queued",
-        params={"child_ids": sorted(set(child_ids))},
+        params={"child_ids": sorted(set(child_ids)), "authorities": list(who.authorities)},
         result=None,
         created_at=utcnow(),
         updated_at=utcnow(),
@@ -868,8 +912,11 @@ def run_match_job(factory: Any, job_id: str) -> None:
     try:
         step("running", 0.1, "building the case folder")
         with factory() as s:
-            ids = s.get(Job, job_id).params["child_ids"]
-            folder = store.available_folder(s, ids, today=clock())
+            params = s.get(Job, job_id).params
+            # only the vacancies the officer's authorities may see (their own, the pool's)
+            folder = store.available_folder(
+                s, params["child_ids"], today=clock(), authorities=params.get("authorities")
+            )
         step("running", 0.3, f"matching {len(folder.children)} children")
         result = match(folder, SolverParameters(time_limit_s=60.0))
         step(

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE
 from matcher.rank import EMERGENCY_WITHIN_DAYS
 from matcher.vocabulary import Urgency
-from placematch.service import actions, audit, auth, store
+from placematch.service import actions, audit, auth, pool, store
 from placematch.service.actions import ADMIN, OFFICER, require
 from placematch.service.deps import DB, User, current_user
 from placematch.service.models import ROLES, Job, UserAuthority
@@ -177,6 +177,34 @@ class UserIn(_In):
     password: str = Field(min_length=8, max_length=200)
     role: str = Field(max_length=32, json_schema_extra={"enum": list(ROLES)})
     authorities: list[str] = Field(default_factory=list, max_length=20)
+    region: str | None = Field(
+        default=None,
+        max_length=60,
+        description="an English region's name: adds its authorities (a regional commissioner)",
+    )
+
+
+class ClaimIn(_In):
+    """Hold or request another authority's pooled vacancy (for one of your children)."""
+
+    state: str = Field(
+        max_length=16,
+        json_schema_extra={"enum": ["held", "requested"]},
+        description="held: a provisional hold; requested: an ask to the owning authority",
+    )
+    reason: str = Field(min_length=1, max_length=2000)
+    child_id: str | None = Field(
+        default=None, pattern=_ID, description="the child the bed is for (your authority's)"
+    )
+
+
+class ClaimMove(_In):
+    """Move a hold or request: requested (from held), accepted (the owner), released."""
+
+    state: str = Field(
+        max_length=16, json_schema_extra={"enum": ["requested", "accepted", "released"]}
+    )
+    reason: str = Field(default="", max_length=2000)
 
 
 # --------------------------------------------------------------------------- tokens, me
@@ -502,12 +530,13 @@ async def upload_folder(
 
 @router.get("/vacancies", tags=["vacancies"])
 def list_vacancies(who: User, session: DB) -> list[dict[str, Any]]:
-    """The store's vacancy pool with free beds."""
+    """The vacancies you may see, with free beds: your authorities' own and those other
+    authorities offer to the pool (``pooled``: true); never one kept back by another."""
     require(who, OFFICER)
     from placematch.service.models import VacancyRecord
 
     rows = session.scalars(select(VacancyRecord).order_by(VacancyRecord.vacancy_id))
-    return [actions.vacancy_dict(r, who, session) for r in rows]
+    return [actions.vacancy_dict(r, who, session) for r in rows if actions.may_see_vacancy(who, r)]
 
 
 @router.post("/vacancies", status_code=201, tags=["vacancies"])
@@ -547,6 +576,55 @@ def _put_vacancy(
 def get_vacancy(vacancy_id: str, who: User, session: DB) -> dict[str, Any]:
     """One vacancy."""
     return actions.vacancy_dict(actions.visible_vacancy(session, who, vacancy_id), who, session)
+
+
+@router.post("/vacancies/{vacancy_id}/requests", status_code=201, tags=["pool"])
+def claim_vacancy(
+    vacancy_id: str, body: ClaimIn, request: Request, who: User, session: DB
+) -> dict[str, Any]:
+    """Hold or request another authority's pooled vacancy (officers; audited under both
+    authorities). 409 if it is held or requested already; 404 for one kept back."""
+    claim = pool.claim_vacancy(
+        session, who, request, vacancy_id, body.state, body.reason, body.child_id
+    )
+    return pool.request_dict(claim, who)
+
+
+@router.get("/pool", tags=["pool"])
+def pooled_vacancies(who: User, session: DB) -> list[dict[str, Any]]:
+    """Other authorities' vacancies offered to the pool, each with its open hold or request
+    (``claim``): an officer's view; a regional commissioner's, every pooled vacancy of the
+    region."""
+    return pool.pooled_vacancies(session, who)
+
+
+@router.get("/pool/requests", tags=["pool"])
+def pool_requests(who: User, session: DB) -> list[dict[str, Any]]:
+    """Holds and requests your authorities made or received, newest first (the child id
+    only to the requesting authority)."""
+    return pool.list_requests(session, who)
+
+
+@router.patch("/pool/requests/{request_id}", tags=["pool"])
+def move_pool_request(
+    request_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: ClaimMove,
+    request: Request,
+    who: User,
+    session: DB,
+) -> dict[str, Any]:
+    """Move a hold or request: ``requested`` (the requester, from held), ``accepted`` (the
+    owner, from requested), ``released`` (either); audited under both authorities."""
+    claim = pool.move_claim(session, who, request, request_id, body.state, body.reason)
+    return pool.request_dict(claim, who)
+
+
+@router.get("/region", tags=["aggregates"])
+def region(who: User, session: DB) -> dict[str, Any]:
+    """The region's aggregates (regional commissioners): per authority and for the region,
+    children waiting and placed and the placements' outcomes; vacancies by type and owner;
+    pooled vacancies; holds and requests by state. No child's record."""
+    return pool.region_summary(session, who)
 
 
 @router.put("/vacancies/{vacancy_id}", tags=["vacancies"])
@@ -708,7 +786,9 @@ def create_user(body: UserIn, request: Request, who: User, session: DB) -> dict[
     """Create a user (admins only)."""
     require(who, ADMIN)
     try:
-        user = auth.add_user(session, body.username, body.password, body.role, body.authorities)
+        user = auth.add_user(
+            session, body.username, body.password, body.role, body.authorities, region=body.region
+        )
     except auth.UserError as exc:
         field, _, message = str(exc).partition(": ")
         # The command line's option is --authority; the body's field is "authorities".

@@ -56,6 +56,12 @@ class Principal:
         """Whether the user works for this authority."""
         return authority_code in self.authorities
 
+    @property
+    def regional(self) -> bool:
+        """Whether the user is a regional commissioner: the region's aggregates and pooled
+        vacancies, and no child's record of any authority (every child route answers 404)."""
+        return self.role == "regional_commissioner"
+
 
 @cache
 def _hasher() -> PasswordHasher:
@@ -90,15 +96,41 @@ def resolve_authorities(texts: list[str]) -> tuple[str, ...]:
     return tuple(sorted(set(codes)))
 
 
-def add_user(
-    session: Session, username: str, password: str, role: str, authorities: list[str]
-) -> User:
-    """Create a user (committed by the caller).
+def region_authorities(region: str) -> list[str]:
+    """The ONS codes of an English region's authorities (its name, e.g. "East of England").
 
     Raises
     ------
     UserError
-        For a bad username, a short password, an unknown role or authority, or a taken name.
+        Naming ``region`` and the nine regions expected, for any other name.
+    """
+    from geography.authorities import authorities_in_region
+
+    try:
+        return [a.ons_code for a in authorities_in_region(region)]
+    except LookupError as exc:
+        raise UserError(f"region: {exc}") from None
+
+
+def add_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    authorities: list[str],
+    *,
+    region: str | None = None,
+) -> User:
+    """Create a user (committed by the caller).
+
+    ``region`` (an English region's name) adds every authority of the region to
+    ``authorities``: what a regional commissioner is usually given.
+
+    Raises
+    ------
+    UserError
+        For a bad username, a short password, an unknown role, authority or region, or a
+        taken name.
     """
     name = username.strip()
     if not name or len(name) > USERNAME_MAX or not all(c.isalnum() or c in "._-@" for c in name):
@@ -108,6 +140,8 @@ def add_user(
     if len(password) < PASSWORD_MIN:
         raise UserError(f"password: expected at least {PASSWORD_MIN} characters")
     codes = resolve_authorities(authorities)
+    if region is not None:
+        codes = tuple(sorted({*codes, *region_authorities(region)}))
     if role != "admin" and not codes:
         raise UserError("authority: expected at least one authority for this role")
     if session.scalar(select(User).where(User.username == name)) is not None:

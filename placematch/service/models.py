@@ -56,7 +56,7 @@ class Base(DeclarativeBase):
     """Base of every model."""
 
 
-ROLES = ("placement_officer", "commissioner", "admin")
+ROLES = ("placement_officer", "commissioner", "regional_commissioner", "admin")
 
 
 class User(Base):
@@ -162,6 +162,40 @@ class ProviderResponse(Base):
     # None: read from a case folder's responses.csv by ``placematch load``
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+#: The states of a request for a pooled vacancy (:class:`PoolRequest`): a hold or a request
+#: is *open* (it claims the vacancy for the requesting authority); ``accepted`` (the owner
+#: agreed) stays open until the requesting authority places a child or it is released.
+POOL_REQUEST_STATES = ("held", "requested", "accepted", "released")
+#: The states in which a request claims its vacancy (one such request per vacancy).
+POOL_REQUEST_OPEN = ("held", "requested", "accepted")
+
+
+class PoolRequest(Base):
+    """An authority's hold on, or request for, another authority's pooled vacancy.
+
+    ``state`` is one of :data:`POOL_REQUEST_STATES`, with who moved it there and when.
+    ``open_vacancy`` is the vacancy id while the request is open and ``NULL`` once released:
+    its unique constraint lets the database, not the application, keep one open claim per
+    vacancy (NULLs never clash, on SQLite and PostgreSQL alike). ``child_id`` (optional) is
+    the requesting authority's child the bed is for: shown to that authority's officers only.
+    """
+
+    __tablename__ = "pool_requests"
+    __table_args__ = (UniqueConstraint("open_vacancy", name="uq_pool_request_open"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vacancy_id: Mapped[str] = mapped_column(String(64), index=True)
+    owner_code: Mapped[str] = mapped_column(String(9))
+    requester_code: Mapped[str] = mapped_column(String(9))
+    child_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    open_vacancy: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

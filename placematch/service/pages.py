@@ -28,8 +28,8 @@ from matcher.factors import DEFAULT_FACTORS, RESIDENT_FACTORS
 from matcher.problems import CaseFolderError
 from matcher.vocabulary import RESPONSE_REASON_MEANING, ResponseReason
 from matcher.vocabulary import Response as Answer
-from placematch.service import actions, audit, auth, flash, places, store
-from placematch.service.actions import ADMIN, COMMISSIONER, OFFICER
+from placematch.service import actions, audit, auth, flash, places, pool, store
+from placematch.service.actions import ADMIN, COMMISSIONER, OFFICER, REGIONAL
 from placematch.service.auth import Principal
 from placematch.service.deps import COOKIE, DB
 from placematch.service.models import Forecast
@@ -52,6 +52,7 @@ FACTOR_LABELS = {
     "culture_language": "Culture",
     "age_gap": "Age gap",
     "shared_needs": "Shared needs",
+    "own_carers": "Own carers",
 }
 EXAMPLE_FORECAST = Path(__file__).parent / "data" / "essex_2026.toml"
 
@@ -95,7 +96,12 @@ def render(
         {
             "who": who,
             "csrf": csrf,
-            "roles": {"officer": OFFICER, "commissioner": COMMISSIONER, "admin": ADMIN},
+            "roles": {
+                "officer": OFFICER,
+                "commissioner": COMMISSIONER,
+                "regional": REGIONAL,
+                "admin": ADMIN,
+            },
             **context,
         },
         status_code=status_code,
@@ -184,7 +190,12 @@ def logout(request: Request, session: DB, csrf: Annotated[str, Form()] = "") -> 
 def home(request: Request, session: DB) -> Response:
     """Where each role starts."""
     who, _ = _page_user(request, session)
-    target = {OFFICER: "/children", COMMISSIONER: "/forecasts", ADMIN: "/audit"}[who.role]
+    target = {
+        OFFICER: "/children",
+        COMMISSIONER: "/forecasts",
+        REGIONAL: "/region",
+        ADMIN: "/audit",
+    }[who.role]
     return RedirectResponse(target, status_code=303)
 
 
@@ -274,7 +285,12 @@ def child_page(request: Request, session: DB, child_id: str, why_not: str = "") 
         )
         return flash.shown(placed) if message else placed
     ranking = actions.rank(session, who, request, child_id, reason="officer page")
-    within_days, child_date, soon = actions.free_soon(session, child_id)
+    # A pooled folder scores the child under its own authority's policy: its own in-house
+    # carers' points (own_carers) get a column when that policy turns them on.
+    own_carers = any(f.factor == "own_carers" for o in ranking.options for f in o.factors) and (
+        actions.child_policy(session, child_id, record.authority_code).own_carers_first
+    )
+    within_days, child_date, soon = actions.free_soon(session, child_id, record.authority_code)
     answer = None
     why_not_problem = ""
     if why_not:
@@ -287,7 +303,12 @@ def child_page(request: Request, session: DB, child_id: str, why_not: str = "") 
             if exc.status not in (404, 409):
                 raise
             why_not_problem = exc.detail
-    vacancies = {v.vacancy_id: v for v in store.stored_folder(session).vacancies}
+    # Only the vacancies the child's authority may see: its own and those offered to the
+    # pool (another authority's kept-back vacancy is never named on the page).
+    seen = store.visible_vacancy_ids(session, [record.authority_code])
+    vacancies = {
+        v.vacancy_id: v for v in store.stored_folder(session).vacancies if v.vacancy_id in seen
+    }
     all_ids = sorted(vacancies)
     page = render(
         request,
@@ -302,7 +323,8 @@ def child_page(request: Request, session: DB, child_id: str, why_not: str = "") 
         answer=answer,
         # The service does not store residents.csv yet, so the factors about residents are
         # always 0 here: no column for them.
-        factors=[f.name for f in DEFAULT_FACTORS if f.name not in RESIDENT_FACTORS],
+        factors=[f.name for f in DEFAULT_FACTORS if f.name not in RESIDENT_FACTORS]
+        + (["own_carers"] if own_carers else []),
         labels=FACTOR_LABELS,
         vacancies=vacancies,
         vacancy_ids=all_ids,
@@ -591,6 +613,97 @@ def job_page(request: Request, session: DB, job_id: str) -> HTMLResponse:
         places=places,
     )
     return flash.shown(page) if message else page
+
+
+@router.get("/pool", response_class=HTMLResponse)
+def pool_page(request: Request, session: DB) -> HTMLResponse:
+    """An officer's view of the regional pool: other authorities' vacancies offered to it,
+    with a form to hold or request each free one, and the holds and requests their
+    authorities made or received, with the moves each side may make."""
+    who, csrf = _page_user(request, session)
+    actions.require(who, OFFICER)
+    message = flash.take(request, auth.server_secret(session))
+    page = render(
+        request,
+        "pool.html",
+        who,
+        csrf,
+        vacancies=pool.pooled_vacancies(session, who),
+        requests=pool.list_requests(session, who),
+        names=pool.name_of,
+        message=message,
+        places=places,
+    )
+    return flash.shown(page) if message else page
+
+
+@router.post("/pool/{vacancy_id}/claim", response_model=None)
+def claim_form(
+    request: Request,
+    session: DB,
+    vacancy_id: str,
+    state: Annotated[str, Form(max_length=16)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    child_id: Annotated[str, Form(max_length=64)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Hold or request a pooled vacancy; back to the pool with the outcome."""
+    who, _ = _page_user(request, session)
+    _check_csrf(request, csrf)
+    try:
+        claim = pool.claim_vacancy(
+            session, who, request, vacancy_id, state, reason, child_id.strip() or None
+        )
+    except ProblemError as exc:
+        if exc.status in (409, 422):
+            _refused(request, session, who, "pool_claim", "vacancy", vacancy_id, exc)
+            return flash.redirect(request, "/pool", "Not recorded: " + exc.detail)
+        raise
+    verb = "Held" if claim.state == "held" else "Requested"
+    return flash.redirect(
+        request,
+        "/pool",
+        f"{verb}: vacancy {vacancy_id} from {pool.name_of(claim.owner_code)} (request {claim.id}).",
+    )
+
+
+@router.post("/pool/requests/{request_id}", response_model=None)
+def move_claim_form(
+    request: Request,
+    session: DB,
+    request_id: int,
+    state: Annotated[str, Form(max_length=16)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """Request a held vacancy, accept a request or release one; back to the pool."""
+    who, _ = _page_user(request, session)
+    _check_csrf(request, csrf)
+    try:
+        claim = pool.move_claim(session, who, request, request_id, state, reason)
+    except ProblemError as exc:
+        if exc.status in (409, 422):
+            _refused(request, session, who, "pool_move", "request", str(request_id), exc)
+            return flash.redirect(request, "/pool", "Not recorded: " + exc.detail)
+        raise
+    return flash.redirect(
+        request, "/pool", f"Request {claim.id} (vacancy {claim.vacancy_id}) is now {claim.state}."
+    )
+
+
+@router.get("/region", response_class=HTMLResponse)
+def region_page(request: Request, session: DB) -> HTMLResponse:
+    """A regional commissioner's view: the region's aggregates and its pooled vacancies."""
+    who, csrf = _page_user(request, session)
+    actions.require(who, REGIONAL)
+    return render(
+        request,
+        "region.html",
+        who,
+        csrf,
+        summary=pool.region_summary(session, who),
+        vacancies=pool.pooled_vacancies(session, who),
+    )
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -121,10 +121,11 @@ def validate_rows(children: Rows, vacancies: Rows, policy_toml: str | None) -> C
 # Per engine (weakly: a closed store's folder goes with it): (revision, folder).
 _cache: weakref.WeakKeyDictionary[Any, tuple[int, CaseFolder]] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
-# Per engine: ((revision, today), {child ranked though not waiting, or None: folder}). Only
+# Per engine: ((revision, today), {(authority or None, child ranked though not waiting, or
+# None): folder}). Only
 # one revision and date are kept: a change, or the next day, drops the folders of the last.
 _available: weakref.WeakKeyDictionary[
-    Any, tuple[tuple[int, dt.date | None], dict[str | None, CaseFolder]]
+    Any, tuple[tuple[int, dt.date | None], dict[tuple[str | None, str | None], CaseFolder]]
 ] = weakref.WeakKeyDictionary()
 # One build of an available folder at a time: after a change, the requests that arrive
 # together wait for the first one's folder instead of each building their own.
@@ -198,7 +199,11 @@ def stored_folder(session: Session) -> CaseFolder:
 
 
 def available_folder(
-    session: Session, child_ids: Iterable[str] | None = None, *, today: dt.date | None = None
+    session: Session,
+    child_ids: Iterable[str] | None = None,
+    *,
+    today: dt.date | None = None,
+    authorities: Iterable[str] | None = None,
 ) -> CaseFolder:
     """What can be matched now: waiting children (or those given), beds not yet taken.
 
@@ -207,16 +212,73 @@ def available_folder(
     here): the date matched on, so only vacancies free on each child's date are offered.
     The providers' recorded answers to referrals come with the children and vacancies they
     name: a decline excludes the vacancy for the child, an offer comes first among equals.
+    ``authorities`` (ONS codes; ``None``: every vacancy): only the vacancies those
+    authorities may see (:func:`visible_to`).
     """
     folder = stored_folder(session)
-    return _available_of(session, folder, None if child_ids is None else set(child_ids), today)
+    codes = None if authorities is None else frozenset(authorities)
+    wanted = None if child_ids is None else set(child_ids)
+    return _available_of(session, folder, wanted, today, codes)
+
+
+def offered(data: Mapping[str, Any]) -> bool:
+    """Whether a stored vacancy (its cells) is offered to the pool: ``offered_to_pool`` true
+    or blank (the case-folder contract reads blank as offered; ``false`` keeps it back)."""
+    return str(data.get("offered_to_pool") or "").lower() != "false"
+
+
+def vacancy_owner(data: Mapping[str, Any], filed: str) -> str:
+    """The authority that owns a stored vacancy (ONS code): its ``owner_la`` in a pooled
+    folder, else the authority it is filed under (who uploaded it)."""
+    return str(data.get("owner_la") or "") or filed
+
+
+def visible_to(data: Mapping[str, Any], filed: str, authorities: Iterable[str]) -> bool:
+    """Whether officers of ``authorities`` may see a stored vacancy: one their authority
+    owns, or one its owner offers to the pool. A vacancy kept back (``offered_to_pool``
+    false) never appears to another authority's officer: not in a list, a ranking, its
+    exclusions, a why-not, a map or a batch match."""
+    return vacancy_owner(data, filed) in set(authorities) or offered(data)
+
+
+def _visible_ids(
+    folder: CaseFolder, filed: Mapping[str, str], authorities: frozenset[str]
+) -> set[str]:
+    """The ids of the folder's vacancies that ``authorities`` may see (:func:`visible_to`,
+    read from the domain's owner and offer, so that no JSON is read)."""
+    out = set()
+    for v in folder.vacancies:
+        owner = v.owner.ons_code if v.owner is not None else filed.get(v.vacancy_id, "")
+        if owner in authorities or v.offered_to_pool is not False:
+            out.add(v.vacancy_id)
+    return out
+
+
+def visible_vacancy_ids(session: Session, authorities: Iterable[str]) -> set[str]:
+    """The ids of the stored vacancies officers of ``authorities`` may see (:func:`visible_to`)."""
+    filed = dict(
+        session.execute(select(VacancyRecord.vacancy_id, VacancyRecord.authority_code)).all()
+    )
+    return _visible_ids(stored_folder(session), filed, frozenset(authorities))
 
 
 def _available_of(
-    session: Session, folder: CaseFolder, wanted: set[str] | None, today: dt.date | None
+    session: Session,
+    folder: CaseFolder,
+    wanted: set[str] | None,
+    today: dt.date | None,
+    authorities: frozenset[str] | None = None,
 ) -> CaseFolder:
     status = dict(session.execute(select(ChildRecord.child_id, ChildRecord.status)).all())
-    taken = dict(session.execute(select(VacancyRecord.vacancy_id, VacancyRecord.beds_taken)).all())
+    rows = session.execute(
+        select(VacancyRecord.vacancy_id, VacancyRecord.beds_taken, VacancyRecord.authority_code)
+    ).all()
+    taken = {vid: n for vid, n, _ in rows}
+    seen = (
+        None
+        if authorities is None
+        else _visible_ids(folder, {vid: code for vid, _, code in rows}, authorities)
+    )
     children = tuple(
         c
         for c in folder.children
@@ -226,7 +288,7 @@ def _available_of(
     vacancies = []
     for v in folder.vacancies:
         free = v.beds - int(taken.get(v.vacancy_id, 0))
-        if free <= 0:
+        if free <= 0 or (seen is not None and v.vacancy_id not in seen):
             continue
         connected = v.connected_to & keep
         if v.connected_to and not connected:
@@ -236,10 +298,18 @@ def _available_of(
     answers = tuple(
         r for r in stored_responses(session) if r.child_id in keep and r.vacancy_id in present
     )
+    policy = folder.policy
+    if authorities is not None and len(authorities) == 1 and policy.overrides:
+        # One authority's view: its children are scored under its own policy (its
+        # [authority."NAME"] table), as the pooled match and `placematch rank` score them.
+        from geography.authorities import resolve_authority
+        from matcher.pooled import policy_for
+
+        policy = policy_for(folder, resolve_authority(next(iter(authorities))))
     return CaseFolder(
         children=children,
         vacancies=tuple(vacancies),
-        policy=folder.policy,
+        policy=policy,
         on=today,
         today=today,
         responses=answers,
@@ -324,7 +394,11 @@ def _has_child(folder: CaseFolder, child_id: str) -> bool:
 
 
 def waiting_folder(
-    session: Session, child_id: str | None = None, *, today: dt.date | None = None
+    session: Session,
+    child_id: str | None = None,
+    *,
+    today: dt.date | None = None,
+    authority: str | None = None,
 ) -> CaseFolder:
     """:func:`available_folder` of the waiting children and ``child_id`` (which may be placed).
 
@@ -335,29 +409,34 @@ def waiting_folder(
     the store (a load, an upload, a put, a decision) bumps its revision, so the next call
     builds afresh; so does another date. Safe under concurrency: a folder is frozen, and one
     thread builds while the others wait.
+
+    ``authority`` (an ONS code; the child's own): that authority's view, kept apart from the
+    others: only the vacancies it may see (its own and those offered to the pool,
+    :func:`visible_to`), scored under its own policy (``[authority."NAME"]``).
     """
     key = session.get_bind()
     revision = revision_of(session)  # first: see stored_folder
+    codes = None if authority is None else frozenset({authority})
     with _available_lock:
         kept = _available.get(key)
         if kept is None or kept[0] != (revision, today):
             kept = ((revision, today), {})
             _available[key] = kept
         folders = kept[1]
-        base = folders.get(None)
+        base = folders.get((authority, None))
         if base is None:
             # Built from rows at least as new as `revision`, so never staler than its key.
-            base = _available_of(session, stored_folder(session), None, today)
-            folders[None] = base
+            base = _available_of(session, stored_folder(session), None, today, codes)
+            folders[(authority, None)] = base
         if child_id is None or _has_child(base, child_id):
             return base
-        extra = folders.get(child_id)
+        extra = folders.get((authority, child_id))
         if extra is None:
             wanted = {c.child_id for c in base.children} | {child_id}
-            extra = _available_of(session, stored_folder(session), wanted, today)
+            extra = _available_of(session, stored_folder(session), wanted, today, codes)
             if len(folders) > AVAILABLE_KEPT:
-                del folders[next(k for k in folders if k is not None)]
-            folders[child_id] = extra
+                del folders[next(k for k in folders if k[1] is not None)]
+            folders[(authority, child_id)] = extra
         return extra
 
 
@@ -429,6 +508,9 @@ def _upsert_child(session: Session, row: Mapping[str, str], authority: str) -> b
 def _upsert_vacancy(session: Session, row: Mapping[str, str], owner: str) -> bool:
     record = vacancy_record(session, row["vacancy_id"])
     now = utcnow()
+    # A pooled folder's vacancy is filed under the authority that owns it (owner_la), so
+    # that only that authority's officers may change it.
+    owner = row.get("owner_la") or owner
     if record is None:
         session.add(
             VacancyRecord(
@@ -444,8 +526,31 @@ def _upsert_vacancy(session: Session, row: Mapping[str, str], owner: str) -> boo
         return True
     record.data = dict(row)
     record.beds = int(row["beds"])
+    if row.get("owner_la"):
+        record.authority_code = row["owner_la"]
     record.updated_at = now
     return False
+
+
+def _refuse_other_owners(rows: Rows, allowed: Iterable[str] | None, line: int | None) -> None:
+    """An officer files vacancies only for their own authorities: a vacancy whose
+    ``owner_la`` is another authority is refused (it would be that authority's to change)."""
+    if allowed is None:
+        return
+    ok = set(allowed)
+    wrong = sorted(r["vacancy_id"] for r in rows if r.get("owner_la") and r["owner_la"] not in ok)
+    if wrong:
+        raise CaseFolderError(
+            [
+                Problem(
+                    VACANCIES_FILE,
+                    line,
+                    "owner_la",
+                    f"vacancies {', '.join(wrong[:10])} name an owner you do not work for; "
+                    "expected one of the authorities you work for (or blank)",
+                )
+            ]
+        )
 
 
 def store_folder(
@@ -493,6 +598,7 @@ def store_folder(
         _check_authorities(folder, allowed, CHILDREN_FILE)
     vacancy_rows = rows[VACANCIES_FILE] if VACANCIES_FILE in written else []
     rows[VACANCIES_FILE] = vacancy_rows
+    _refuse_other_owners(vacancy_rows, allowed, None)
     old_children, old_vacancies, old_policy = stored_rows(session)
     if allowed is not None:
         # An officer may not overwrite another authority's child by reusing its id.
@@ -700,6 +806,7 @@ def put_record(
         canonical = case_folder_rows(CaseFolder(children=folder.children, vacancies=(vacancy,)))[
             file
         ][0]
+        _refuse_other_owners([canonical], allowed, 2)
         created = _upsert_vacancy(session, canonical, owner)
     session.flush()
     _bump(session)

@@ -22,7 +22,7 @@ def test_migrate_creates_every_table_and_matches_the_models(empty_url: str) -> N
     from alembic.runtime.migration import MigrationContext
 
     engine = db.connect(empty_url)
-    assert db.migrate(engine) == db.head_revision() == "0003"
+    assert db.migrate(engine) == db.head_revision() == "0004"
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     with engine.connect() as connection:
