@@ -44,7 +44,13 @@ from scenarios.forecast.stock_flow import (
     expected_forecast,
     simulate,
 )
-from scenarios.forecast.tuning import FIT_MONTHS, PRIOR_WEIGHTS, Tuning, choose_defaults
+from scenarios.forecast.tuning import (
+    FIT_MONTHS,
+    PRIOR_WEIGHTS,
+    Tuning,
+    choose_defaults,
+    fit_members,
+)
 
 
 def recorded_counts(
@@ -193,13 +199,27 @@ def stochastic_setup(
     fit_from, clipped = fit_window_start(fit_from, first, key=fit_key)
     obs = observe(hist.truncated(start), fit_from, start)
     r = config.rates
-    rates = estimate_rates(
-        obs,
-        prior_weight=prior_weight,
-        entry_trend=r.entry_trend,
-        max_trend_percent=r.max_trend_percent,
-        seasonality=r.seasonality,
-    ).scaled(entries=r.entry_multiplier, uasc=r.uasc_multiplier, exits=r.exit_multiplier)
+    if tuning is not None and len(tuning.members) > 1:
+        fitted = fit_members(
+            hist.truncated(start),
+            start,
+            tuning.members,
+            entry_trend=r.entry_trend,
+            max_trend_percent=r.max_trend_percent,
+            seasonality=r.seasonality,
+        )
+    else:
+        fitted = estimate_rates(
+            obs,
+            prior_weight=prior_weight,
+            entry_months=tuning.entry_months if tuning is not None else None,
+            entry_trend=r.entry_trend,
+            max_trend_percent=r.max_trend_percent,
+            seasonality=r.seasonality,
+        )
+    rates = fitted.scaled(
+        entries=r.entry_multiplier, uasc=r.uasc_multiplier, exits=r.exit_multiplier
+    )
     chosen = (tuning.summary(),) if tuning is not None else ()
     rates = replace(rates, notes=(*chosen, *hist.notes, *clipped, *rates.notes))
     unadjusted: FlowRates | None = None
@@ -344,6 +364,8 @@ def _backtest_at(
         seasonality=r.seasonality,
         multipliers=(r.entry_multiplier, r.uasc_multiplier, r.exit_multiplier),
         progress=progress,
+        entry_months=tuning.entry_months if tuning is not None else None,
+        members=tuning.members if tuning is not None else (),
         notes=(tuning.summary(),) if tuning is not None else (),
     )
     return result, prior_weight, fit_months
