@@ -113,12 +113,24 @@ def test_small_authorities_are_pulled_towards_national_rates() -> None:
     pulled = estimate_rates(obs, prior_weight=1e9)
     nat = national_rates()
     raw = obs.exit_events.sum(axis=(1, 2)) / obs.child_months
-    # Without a prior the council's overall exit rate by route is its own.
+    # Without a prior the council's overall chance of leaving by route is its own (the
+    # rates are hazards: a hazard h over competing routes is a chance 1 - exp(-sum h)).
     weights = obs.exit_exposure / obs.child_months
-    assert (own.exit_hazard * weights).sum(axis=(1, 2)) == pytest.approx(raw, rel=1e-4)
-    # With an overwhelming prior each age band's rate is national.
-    assert pulled.exit_hazard[:, :, 0] == pytest.approx(nat.exit_hazard, rel=1e-4, abs=1e-8)
-    assert pulled.move_hazard == pytest.approx(nat.move_hazard, rel=1e-4, abs=1e-8)
+    assert (_chance(own.exit_hazard, 0) * weights).sum(axis=(1, 2)) == pytest.approx(raw, rel=1e-4)
+    # With an overwhelming prior each age band's chance is national.
+    assert _chance(pulled.exit_hazard, 0)[:, :, 0] == pytest.approx(
+        nat.exit_hazard, rel=1e-4, abs=1e-8
+    )
+    assert _chance(pulled.move_hazard, 2) == pytest.approx(nat.move_hazard, rel=1e-4, abs=1e-8)
+    # The hazards are a little above the chances, most where leaving is likeliest.
+    assert np.all(own.exit_hazard >= _chance(own.exit_hazard, 0))
+
+
+def _chance(hazard: np.ndarray, axis: int) -> np.ndarray:
+    """Chances in a month of competing events with these monthly hazards."""
+    total = hazard.sum(axis=axis, keepdims=True)
+    safe = np.where(total > 0, total, 1.0)
+    return np.where(total > 0, hazard * -np.expm1(-total) / safe, 0.0)
 
 
 def test_simulation_is_reproducible_and_chunking_does_not_matter() -> None:
