@@ -24,7 +24,7 @@ from scenarios.forecast.rates import (
 )
 from scenarios.forecast.statement import add_months, months_between
 from scenarios.forecast.stock_flow import Progress, SimulationSpec, StochasticForecast, simulate
-from scenarios.forecast.tuning import fit_members
+from scenarios.forecast.tuning import Tuning, fit_members
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,18 +233,24 @@ class RollingBacktest:
         The values used at each origin (chosen there when ``"auto"``).
     every_months : int
         Months between origins.
+    tunings : tuple[Tuning or None, ...]
+        How the ``"auto"`` settings were chosen at each origin (``None`` where none was;
+        empty: not recorded).
     """
 
     results: tuple[BacktestResult, ...] = field(repr=False)
     prior_weights: tuple[float, ...]
     fit_months: tuple[int, ...]
     every_months: int = 6
+    tunings: tuple[Tuning | None, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if not self.results:
             raise ValueError("a rolling back-test needs at least one origin")
         if not len(self.results) == len(self.prior_weights) == len(self.fit_months):
             raise ValueError("one prior weight and fitting window per origin")
+        if self.tunings and len(self.tunings) != len(self.results):
+            raise ValueError("one tuning (or None) per origin")
 
     @property
     def origins(self) -> tuple[dt.date, ...]:

@@ -338,7 +338,7 @@ def _backtest_at(
     runs: int | None,
     seed: int | None,
     progress: Progress | None,
-) -> tuple[BacktestResult, float, int]:
+) -> tuple[BacktestResult, float, int, Tuning | None]:
     """One back-test at ``origin``, its ``"auto"`` settings chosen from the data known
     there; with the prior weight and fitting window it used."""
     f, r = config.forecast, config.rates
@@ -368,7 +368,7 @@ def _backtest_at(
         members=tuning.members if tuning is not None else (),
         notes=(tuning.summary(),) if tuning is not None else (),
     )
-    return result, prior_weight, fit_months
+    return result, prior_weight, fit_months, tuning
 
 
 def run_backtest(
@@ -433,11 +433,15 @@ def run_rolling_backtest(
     results: list[BacktestResult] = []
     weights: list[float] = []
     windows: list[int] = []
+    tunings: list[Tuning | None] = []
     for origin in origins:
-        result, prior_weight, fit_months = _backtest_at(
+        result, prior_weight, fit_months, tuning = _backtest_at(
             config, hist, origin, horizon_months, runs=runs, seed=seed, progress=progress
         )
         results.append(result)
         weights.append(prior_weight)
         windows.append(fit_months)
-    return RollingBacktest(tuple(results), tuple(weights), tuple(windows), every_months)
+        tunings.append(tuning)
+    return RollingBacktest(
+        tuple(results), tuple(weights), tuple(windows), every_months, tuple(tunings)
+    )
