@@ -304,6 +304,27 @@ def what_was_assumed(setup: StochasticSetup, config: ForecastFile) -> tuple[tupl
             + ")",
         ),
     ]
+    tuning = setup.tuning
+    if tuning is not None and tuning.origins:
+        rows.append(
+            (
+                "level of entries",
+                "the whole window"
+                if tuning.entry_months is None
+                else f"the last {tuning.entry_months} months",
+            )
+        )
+        if len(tuning.members) > 1:
+            rows.append(
+                (
+                    "rates averaged over",
+                    f"the best {len(tuning.members)} back-tested candidates (prior weight / "
+                    "fit months / entry months): "
+                    + ", ".join(
+                        f"{w:,.0f}/{m}/{'all' if e is None else e}" for w, m, e in tuning.members
+                    ),
+                )
+            )
     level = np.exp(rates.entry_trend * rates.trend_origin)
     per_month = rates.entries_per_month.sum(axis=(1, 2)) * level
     rows.append(("children entering care a month", f"{per_month[0]:.1f}"))

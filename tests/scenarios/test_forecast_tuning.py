@@ -15,7 +15,7 @@ from placematch.cli import main
 from scenarios.forecast.backtest import rolling_origins
 from scenarios.forecast.config import ForecastConfigError, load_config
 from scenarios.forecast.rates import CareHistory, care_history
-from scenarios.forecast.runner import run_rolling_backtest, stochastic_setup
+from scenarios.forecast.runner import run_rolling_backtest, stochastic_setup, what_was_assumed
 from scenarios.forecast.tuning import (
     ENSEMBLE,
     ENTRY_MONTHS,
@@ -118,6 +118,17 @@ def test_auto_is_the_default_and_the_report_notes_name_the_choice(tmp_path: Path
     setup = stochastic_setup(config, tmp_path)
     assert setup.tuning is not None
     assert setup.rates.notes[0] == setup.tuning.summary()
+    # The table of what was assumed names the level of entries and the averaged candidates.
+    rows = dict(what_was_assumed(setup, config))
+    level = setup.tuning.entry_months
+    assert rows["level of entries"] == (
+        "the whole window" if level is None else f"the last {level} months"
+    )
+    members = setup.tuning.members
+    assert len(members) == ENSEMBLE
+    assert rows["rates averaged over"].endswith(
+        ", ".join(f"{w:,.0f}/{m}/{'all' if e is None else e}" for w, m, e in members)
+    )
     fixed = stochastic_setup(
         load_config(_config(tmp_path, "prior_weight = 500", "fit_months = 24")), tmp_path
     )
