@@ -24,6 +24,7 @@ from scenarios.forecast.rates import (
 )
 from scenarios.forecast.statement import add_months, months_between
 from scenarios.forecast.stock_flow import Progress, SimulationSpec, StochasticForecast, simulate
+from scenarios.forecast.tuning import Tuning, fit_members
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +134,16 @@ def backtest(
     multipliers: tuple[float, float, float] = (1.0, 1.0, 1.0),
     progress: Progress | None = None,
     notes: tuple[str, ...] = (),
+    entry_months: int | None = None,
+    members: tuple[tuple[float, int, int | None], ...] = (),
 ) -> BacktestResult:
     """Fit on the data known at ``at``, forecast to the end of the data, and score it.
 
     ``spec.start`` is replaced by ``at``; the horizon is cut to the months the data cover.
+    ``entry_months``: fit the level of entries on the last months only (see
+    :func:`scenarios.forecast.rates.estimate_rates`). ``members``: average the rates of
+    several ``(prior_weight, fit_months, entry_months)`` instead (see
+    :func:`scenarios.forecast.tuning.fit_members`).
     """
     at = dt.date(at.year, at.month, 1)
     last = history.data_end
@@ -161,14 +168,25 @@ def backtest(
             f"data.fit_months: the data are complete from {first}, so the rates are "
             "fitted from there",
         )
-    obs = observe(known, fit_from, at)
-    rates = estimate_rates(
-        obs,
-        prior_weight=prior_weight,
-        entry_trend=entry_trend,
-        max_trend_percent=max_trend_percent,
-        seasonality=seasonality,
-    ).scaled(entries=multipliers[0], uasc=multipliers[1], exits=multipliers[2])
+    if len(members) > 1:
+        fitted = fit_members(
+            known,
+            at,
+            members,
+            entry_trend=entry_trend,
+            max_trend_percent=max_trend_percent,
+            seasonality=seasonality,
+        )
+    else:
+        fitted = estimate_rates(
+            observe(known, fit_from, at),
+            prior_weight=prior_weight,
+            entry_trend=entry_trend,
+            max_trend_percent=max_trend_percent,
+            seasonality=seasonality,
+            entry_months=entry_months,
+        )
+    rates = fitted.scaled(entries=multipliers[0], uasc=multipliers[1], exits=multipliers[2])
     rates = replace(rates, notes=(*history.notes, *notes, *rates.notes))
     population = census(known, at)
     run_spec = SimulationSpec(
@@ -215,18 +233,24 @@ class RollingBacktest:
         The values used at each origin (chosen there when ``"auto"``).
     every_months : int
         Months between origins.
+    tunings : tuple[Tuning or None, ...]
+        How the ``"auto"`` settings were chosen at each origin (``None`` where none was;
+        empty: not recorded).
     """
 
     results: tuple[BacktestResult, ...] = field(repr=False)
     prior_weights: tuple[float, ...]
     fit_months: tuple[int, ...]
     every_months: int = 6
+    tunings: tuple[Tuning | None, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if not self.results:
             raise ValueError("a rolling back-test needs at least one origin")
         if not len(self.results) == len(self.prior_weights) == len(self.fit_months):
             raise ValueError("one prior weight and fitting window per origin")
+        if self.tunings and len(self.tunings) != len(self.results):
+            raise ValueError("one tuning (or None) per origin")
 
     @property
     def origins(self) -> tuple[dt.date, ...]:

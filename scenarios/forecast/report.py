@@ -26,6 +26,7 @@ from scenarios.forecast.backtest import BacktestResult, RollingBacktest
 from scenarios.forecast.rates import EXIT_ROUTES, STREAMS
 from scenarios.forecast.statement import GROUPS, StatementForecast
 from scenarios.forecast.stock_flow import StochasticForecast
+from scenarios.forecast.tuning import Tuning
 
 #: The groups commissioners commission places in (``additional_places`` covers these).
 PLACE_GROUPS: tuple[SufficiencyGroup, ...] = (
@@ -775,6 +776,7 @@ def rolling_json(result: RollingBacktest) -> dict[str, Any]:
             "at": r.at.isoformat(),
             "prior_weight": result.prior_weights[i],
             "fit_months": result.fit_months[i],
+            **_tuning_keys(result.tunings[i] if result.tunings else None),
             "months_tested": len(r.dates) - 1,
             "coverage_p10_p90": {
                 n: round(float(r.coverage_p90[j]), 3) for j, n in enumerate(names)
@@ -793,6 +795,18 @@ def rolling_json(result: RollingBacktest) -> dict[str, Any]:
         "seed": result.results[0].forecast.spec.seed,
         "summary": summary,
         "origins": origins,
+    }
+
+
+def _tuning_keys(tuning: Tuning | None) -> dict[str, Any]:
+    """The level-of-entries window and the averaged candidates chosen at an origin."""
+    if tuning is None:
+        return {}
+    return {
+        "entry_months": tuning.entry_months,
+        "averaged": [
+            {"prior_weight": w, "fit_months": m, "entry_months": e} for w, m, e in tuning.members
+        ],
     }
 
 

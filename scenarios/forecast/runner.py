@@ -44,7 +44,13 @@ from scenarios.forecast.stock_flow import (
     expected_forecast,
     simulate,
 )
-from scenarios.forecast.tuning import FIT_MONTHS, PRIOR_WEIGHTS, Tuning, choose_defaults
+from scenarios.forecast.tuning import (
+    FIT_MONTHS,
+    PRIOR_WEIGHTS,
+    Tuning,
+    choose_defaults,
+    fit_members,
+)
 
 
 def recorded_counts(
@@ -193,13 +199,27 @@ def stochastic_setup(
     fit_from, clipped = fit_window_start(fit_from, first, key=fit_key)
     obs = observe(hist.truncated(start), fit_from, start)
     r = config.rates
-    rates = estimate_rates(
-        obs,
-        prior_weight=prior_weight,
-        entry_trend=r.entry_trend,
-        max_trend_percent=r.max_trend_percent,
-        seasonality=r.seasonality,
-    ).scaled(entries=r.entry_multiplier, uasc=r.uasc_multiplier, exits=r.exit_multiplier)
+    if tuning is not None and len(tuning.members) > 1:
+        fitted = fit_members(
+            hist.truncated(start),
+            start,
+            tuning.members,
+            entry_trend=r.entry_trend,
+            max_trend_percent=r.max_trend_percent,
+            seasonality=r.seasonality,
+        )
+    else:
+        fitted = estimate_rates(
+            obs,
+            prior_weight=prior_weight,
+            entry_months=tuning.entry_months if tuning is not None else None,
+            entry_trend=r.entry_trend,
+            max_trend_percent=r.max_trend_percent,
+            seasonality=r.seasonality,
+        )
+    rates = fitted.scaled(
+        entries=r.entry_multiplier, uasc=r.uasc_multiplier, exits=r.exit_multiplier
+    )
     chosen = (tuning.summary(),) if tuning is not None else ()
     rates = replace(rates, notes=(*chosen, *hist.notes, *clipped, *rates.notes))
     unadjusted: FlowRates | None = None
@@ -284,6 +304,27 @@ def what_was_assumed(setup: StochasticSetup, config: ForecastFile) -> tuple[tupl
             + ")",
         ),
     ]
+    tuning = setup.tuning
+    if tuning is not None and tuning.origins:
+        rows.append(
+            (
+                "level of entries",
+                "the whole window"
+                if tuning.entry_months is None
+                else f"the last {tuning.entry_months} months",
+            )
+        )
+        if len(tuning.members) > 1:
+            rows.append(
+                (
+                    "rates averaged over",
+                    f"the best {len(tuning.members)} back-tested candidates (prior weight / "
+                    "fit months / entry months): "
+                    + ", ".join(
+                        f"{w:,.0f}/{m}/{'all' if e is None else e}" for w, m, e in tuning.members
+                    ),
+                )
+            )
     level = np.exp(rates.entry_trend * rates.trend_origin)
     per_month = rates.entries_per_month.sum(axis=(1, 2)) * level
     rows.append(("children entering care a month", f"{per_month[0]:.1f}"))
@@ -318,7 +359,7 @@ def _backtest_at(
     runs: int | None,
     seed: int | None,
     progress: Progress | None,
-) -> tuple[BacktestResult, float, int]:
+) -> tuple[BacktestResult, float, int, Tuning | None]:
     """One back-test at ``origin``, its ``"auto"`` settings chosen from the data known
     there; with the prior weight and fitting window it used."""
     f, r = config.forecast, config.rates
@@ -344,9 +385,11 @@ def _backtest_at(
         seasonality=r.seasonality,
         multipliers=(r.entry_multiplier, r.uasc_multiplier, r.exit_multiplier),
         progress=progress,
+        entry_months=tuning.entry_months if tuning is not None else None,
+        members=tuning.members if tuning is not None else (),
         notes=(tuning.summary(),) if tuning is not None else (),
     )
-    return result, prior_weight, fit_months
+    return result, prior_weight, fit_months, tuning
 
 
 def run_backtest(
@@ -411,11 +454,15 @@ def run_rolling_backtest(
     results: list[BacktestResult] = []
     weights: list[float] = []
     windows: list[int] = []
+    tunings: list[Tuning | None] = []
     for origin in origins:
-        result, prior_weight, fit_months = _backtest_at(
+        result, prior_weight, fit_months, tuning = _backtest_at(
             config, hist, origin, horizon_months, runs=runs, seed=seed, progress=progress
         )
         results.append(result)
         weights.append(prior_weight)
         windows.append(fit_months)
-    return RollingBacktest(tuple(results), tuple(weights), tuple(windows), every_months)
+        tunings.append(tuning)
+    return RollingBacktest(
+        tuple(results), tuple(weights), tuple(windows), every_months, tuple(tunings)
+    )

@@ -113,12 +113,24 @@ def test_small_authorities_are_pulled_towards_national_rates() -> None:
     pulled = estimate_rates(obs, prior_weight=1e9)
     nat = national_rates()
     raw = obs.exit_events.sum(axis=(1, 2)) / obs.child_months
-    # Without a prior the council's overall exit rate by route is its own.
+    # Without a prior the council's overall chance of leaving by route is its own (the
+    # rates are hazards: a hazard h over competing routes is a chance 1 - exp(-sum h)).
     weights = obs.exit_exposure / obs.child_months
-    assert (own.exit_hazard * weights).sum(axis=(1, 2)) == pytest.approx(raw, rel=1e-4)
-    # With an overwhelming prior each age band's rate is national.
-    assert pulled.exit_hazard[:, :, 0] == pytest.approx(nat.exit_hazard, rel=1e-4, abs=1e-8)
-    assert pulled.move_hazard == pytest.approx(nat.move_hazard, rel=1e-4, abs=1e-8)
+    assert (_chance(own.exit_hazard, 0) * weights).sum(axis=(1, 2)) == pytest.approx(raw, rel=1e-4)
+    # With an overwhelming prior each age band's chance is national.
+    assert _chance(pulled.exit_hazard, 0)[:, :, 0] == pytest.approx(
+        nat.exit_hazard, rel=1e-4, abs=1e-8
+    )
+    assert _chance(pulled.move_hazard, 2) == pytest.approx(nat.move_hazard, rel=1e-4, abs=1e-8)
+    # The hazards are a little above the chances, most where leaving is likeliest.
+    assert np.all(own.exit_hazard >= _chance(own.exit_hazard, 0))
+
+
+def _chance(hazard: np.ndarray, axis: int) -> np.ndarray:
+    """Chances in a month of competing events with these monthly hazards."""
+    total = hazard.sum(axis=axis, keepdims=True)
+    safe = np.where(total > 0, total, 1.0)
+    return np.where(total > 0, hazard * -np.expm1(-total) / safe, 0.0)
 
 
 def test_simulation_is_reproducible_and_chunking_does_not_matter() -> None:
@@ -503,3 +515,66 @@ def test_backtest_reports_carry_the_configuration_name(
     assert capsys.readouterr().out.splitlines()[0] == name
     assert f"<title>Back-test: {name}</title>" in (tmp_path / "forecast.html").read_text()
     assert json.loads((tmp_path / "forecast.json").read_text())["name"] == name
+
+
+def test_the_level_of_entries_can_come_from_the_recent_months() -> None:
+    hist = regional()
+    # Hillingdon's entries fell in spring 2018: 27 in the 14 months to June, 3 in the last 3.
+    obs = observe(hist, dt.date(2017, 4, 1), dt.date(2018, 6, 1))
+    recent = obs.monthly_entries[:, -3:].sum(axis=1)
+    assert recent.sum() < obs.monthly_entries.sum() / (len(obs.months) - 1) * 3
+    # Without a prior the level is the last three months' entries a month, and the mix by
+    # age band and group is still the whole window's.
+    own = estimate_rates(obs, prior_weight=1e-9, entry_months=3)
+    whole = estimate_rates(obs, prior_weight=1e-9)
+    level = own.entries_per_month.sum(axis=(1, 2))
+    assert level == pytest.approx(recent / 3.0, rel=1e-6)
+    mix = whole.entries_per_month / whole.entries_per_month.sum(axis=(1, 2))[:, None, None]
+    got = own.entries_per_month / level[:, None, None]
+    assert got[0] == pytest.approx(mix[0], rel=1e-6, abs=1e-12)
+    # With a prior, the recent level is pulled towards the window's rate per child-month.
+    w = 300.0
+    pulled = estimate_rates(obs, prior_weight=w, entry_months=3)
+    base = estimate_rates(obs, prior_weight=w)
+    per_child = base.entry_shape.sum(axis=(1, 2)) / (obs.child_months + w)
+    months = len(obs.months)
+    cm = obs.stock[months - 4 : months - 1].sum()
+    expect = (recent + w * per_child) / (cm + w) * cm / 3.0
+    assert pulled.entries_per_month.sum(axis=(1, 2)) == pytest.approx(expect, rel=1e-9)
+    # A level window as long as the fit window changes nothing.
+    same = estimate_rates(obs, prior_weight=w, entry_months=months - 1)
+    assert same.entries_per_month == pytest.approx(base.entries_per_month)
+
+
+def test_averaged_rates_keep_the_mean_and_add_the_members_disagreement() -> None:
+    from scenarios.forecast.rates import average_rates
+
+    hist = regional()
+    a = estimate_rates(observe(hist, dt.date(2017, 4, 1), AT), prior_weight=30.0)
+    b = estimate_rates(observe(hist, dt.date(2018, 4, 1), AT), prior_weight=300.0)
+    assert average_rates((a,)) is a
+    both = average_rates((a, b))
+    assert both.exit_hazard == pytest.approx((a.exit_hazard + b.exit_hazard) / 2.0)
+    assert both.move_hazard == pytest.approx((a.move_hazard + b.move_hazard) / 2.0, abs=1e-15)
+    assert both.entries_per_month == pytest.approx(
+        (a.entries_per_month + b.entries_per_month) / 2.0
+    )
+
+    def variance(r: FlowRates) -> np.ndarray:
+        return r.exit_shape / r.exit_rate**2
+
+    # The mixture's variance: the mean of the members' plus the variance of their means.
+    spread = ((a.exit_hazard - b.exit_hazard) / 2.0) ** 2
+    expect = (variance(a) + variance(b)) / 2.0 + spread
+    assert variance(both) == pytest.approx(expect, rel=1e-9)
+    assert np.all(variance(both) >= np.minimum(variance(a), variance(b)) - 1e-18)
+    # The entries' total keeps its variance too.
+    tot = both.entry_shape.sum(axis=(1, 2)) / both.entry_rate**2
+    per = [r.entry_shape / r.entry_rate[:, None, None] for r in (a, b)]
+    var_members = [
+        (r.entry_shape / r.entry_rate[:, None, None] ** 2).sum(axis=(1, 2)) for r in (a, b)
+    ]
+    cells_spread = (((per[0] - per[1]) / 2.0) ** 2).sum(axis=(1, 2))
+    assert tot == pytest.approx((var_members[0] + var_members[1]) / 2.0 + cells_spread)
+    with pytest.raises(ValueError, match="at least one"):
+        average_rates(())

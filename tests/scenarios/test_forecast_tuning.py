@@ -15,8 +15,14 @@ from placematch.cli import main
 from scenarios.forecast.backtest import rolling_origins
 from scenarios.forecast.config import ForecastConfigError, load_config
 from scenarios.forecast.rates import CareHistory, care_history
-from scenarios.forecast.runner import run_rolling_backtest, stochastic_setup
-from scenarios.forecast.tuning import FIT_MONTHS, PRIOR_WEIGHTS, choose_defaults
+from scenarios.forecast.runner import run_rolling_backtest, stochastic_setup, what_was_assumed
+from scenarios.forecast.tuning import (
+    ENSEMBLE,
+    ENTRY_MONTHS,
+    FIT_MONTHS,
+    PRIOR_WEIGHTS,
+    choose_defaults,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 YEARLY = ROOT / "tests" / "data" / "ssda903" / "yearly"
@@ -62,17 +68,30 @@ def test_the_choice_is_the_best_candidate_and_sees_nothing_after_the_start() -> 
     # six months earlier only 5 would be left.
     assert tuning.horizon_months == 12
     assert tuning.origins == (dt.date(2020, 3, 1),)
-    pairs = {(c.prior_weight, c.fit_months) for c in tuning.scores}
-    assert pairs == {(w, m) for w in PRIOR_WEIGHTS for m in FIT_MONTHS}
+    triples = {(c.prior_weight, c.fit_months, c.entry_months) for c in tuning.scores}
+    # A level window as long as the fit window is the whole window: scored once.
+    assert triples == {
+        (w, m, e) for w in PRIOR_WEIGHTS for m in FIT_MONTHS for e in ENTRY_MONTHS if (e or 0) < m
+    }
     best = min(tuning.scores, key=lambda c: c.score)
-    assert (tuning.prior_weight, tuning.fit_months) == (best.prior_weight, best.fit_months)
+    assert (tuning.prior_weight, tuning.fit_months, tuning.entry_months) == (
+        best.prior_weight,
+        best.fit_months,
+        best.entry_months,
+    )
+    # The averaged members are the best ENSEMBLE candidates, best first.
+    ranked = sorted(tuning.scores, key=lambda c: c.score)[:ENSEMBLE]
+    assert tuning.members == tuple((c.prior_weight, c.fit_months, c.entry_months) for c in ranked)
     # Data after the start change nothing: the choice is made on what was known then.
     again = choose_defaults(hist.truncated(AT), AT)
     assert again.scores == tuning.scores
     # A one-candidate grid scores that candidate exactly as the full grid did.
-    alone = choose_defaults(hist, AT, prior_weights=(300.0,), fit_months=(24,))
+    alone = choose_defaults(hist, AT, prior_weights=(300.0,), fit_months=(24,), entry_months=(6,))
     (one,) = alone.scores
-    assert one == next(c for c in tuning.scores if (c.prior_weight, c.fit_months) == (300, 24))
+    assert one == next(
+        c for c in tuning.scores if (c.prior_weight, c.fit_months, c.entry_months) == (300, 24, 6)
+    )
+    assert alone.members == ((300.0, 24, 6),)
     assert str(tuning.origins[0].year) in tuning.reason
 
 
@@ -99,6 +118,17 @@ def test_auto_is_the_default_and_the_report_notes_name_the_choice(tmp_path: Path
     setup = stochastic_setup(config, tmp_path)
     assert setup.tuning is not None
     assert setup.rates.notes[0] == setup.tuning.summary()
+    # The table of what was assumed names the level of entries and the averaged candidates.
+    rows = dict(what_was_assumed(setup, config))
+    level = setup.tuning.entry_months
+    assert rows["level of entries"] == (
+        "the whole window" if level is None else f"the last {level} months"
+    )
+    members = setup.tuning.members
+    assert len(members) == ENSEMBLE
+    assert rows["rates averaged over"].endswith(
+        ", ".join(f"{w:,.0f}/{m}/{'all' if e is None else e}" for w, m, e in members)
+    )
     fixed = stochastic_setup(
         load_config(_config(tmp_path, "prior_weight = 500", "fit_months = 24")), tmp_path
     )
