@@ -472,9 +472,13 @@ def plan_table(result: PlanResult) -> str:
         "",
     ]
     for r in result.rows():
-        where = f"{r['district']} ({r['authority']})" if result.authorities else r["district"]
+        where, width = r["district"], 22
+        if result.authorities:
+            width = 24  # a unitary authority is its own one district: named once
+            if r["authority"] != r["district"]:
+                where = f"{r['district']} ({r['authority']})"
         lines.append(
-            f"  {r['beds']:>4} more places of type {r['placement_type']:<24} in {where:<22}"
+            f"  {r['beds']:>4} more places of type {r['placement_type']:<24} in {where:<{width}}"
             f" £{r['weekly_cost']:>9,} a week"
         )
     if result.authorities:

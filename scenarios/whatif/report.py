@@ -188,7 +188,6 @@ def _authority_rows(
     for name, entry in scenario["authorities"].items():
         diff = entry.get("difference", {})
         rows.append([name, *(cell(entry["metrics"][k], diff.get(k), k, u) for k, u in keys)])
-    # the region's children are every run's demand: no P50 of them is recorded
     region = ["region"]
     for k, u in keys:
         region.append(cell(scenario["metrics"].get(k), scenario["difference"].get(k), k, u))

@@ -694,6 +694,8 @@ def summarise(state: ScenarioRuns) -> dict[str, Any]:
         extra: dict[str, Any] = {}
         if file.source.is_region:
             extra["authorities"] = _by_authority(recs, name)
+            # the region's row beside its authorities' (a forecast's demand varies by run)
+            metrics["children"] = _quantiles([o.get("children") for o in per])
         scenarios.append(
             {
                 "name": name,

@@ -144,6 +144,7 @@ def test_scenario_run_of_a_region_splits_outcomes_by_authority(tmp_path: Path) -
             _counts_add_up(outcome)
     for s in data["scenarios"]:
         assert set(s["authorities"]) == {"Southend-on-Sea", "Thurrock"}
+        assert s["metrics"]["children"]["p50"] == 22 + 4 + 4
         assert ("difference" in s["authorities"]["Thurrock"]) == (s["name"] != "baseline")
     rows = list(csv.DictReader(io.StringIO((out / "authorities.csv").read_text())))
     assert len(rows) == 2 * 2 * 2  # runs x scenarios x authorities
@@ -337,3 +338,21 @@ def test_a_region_added_postcode_outside_it_is_refused(tmp_path: Path) -> None:
     file = load_scenario_file(_write(tmp_path, extra))
     with pytest.raises(ScenarioConfigError, match=r"scenarios\[0\]\.add\[0\]\.postcodes\[0\]"):
         check_file(file)
+
+
+def test_the_bundled_region_examples_are_valid() -> None:
+    from scenarios.forecast.config import forecast_region
+    from scenarios.whatif.supply import check_file
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "east_of_england"
+    region = load_scenario_file(examples / "region.toml")
+    assert region.source.region == "East of England" and len(region.source.authorities) == 11
+    assert check_file(region) == ("", "East of England")
+    three = load_scenario_file(examples / "greater_essex.toml")
+    assert three.source.authorities == ("Essex", "Southend-on-Sea", "Thurrock")
+    assert check_file(three) == ("", "Essex, Southend-on-Sea, Thurrock")
+    forecast = examples / "pooled_forecast.toml"
+    assert forecast_region(load_config(forecast), source=str(forecast)) == (
+        ("Hillingdon", "Southwark"),
+        None,
+    )
