@@ -126,8 +126,9 @@ def _pct(num: int, den: int) -> float | None:
     return round(100.0 * num / den, 1) if den else None
 
 
-def outcomes(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
-    """The measures of one match: :data:`METRICS` and the :data:`SPLITS` by group."""
+def outcomes(folder: CaseFolder, result: MatchResult, *, region: bool = False) -> dict[str, Any]:
+    """The measures of one match: :data:`METRICS` and the :data:`SPLITS` by group
+    (``region``: a region's match, whose shortfall is asked for by authority)."""
     m = result.metrics
     out: dict[str, Any] = {
         "children": m.children,
@@ -179,7 +180,7 @@ def outcomes(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
             for g, r in sorted(counts.items())
         }
     out["splits"] = splits
-    out["shortfall"] = _shortfall(folder, result)
+    out["shortfall"] = _shortfall(folder, result, by_authority=region)
     return out
 
 
@@ -196,7 +197,9 @@ def need_type(types: Iterable[str]) -> str:
     return sorted(ts)[0] if ts else "inhouse_foster"
 
 
-def _shortfall(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
+def _shortfall(
+    folder: CaseFolder, result: MatchResult, *, by_authority: bool = False
+) -> dict[str, Any]:
     """The homes that would serve the unplaced and the far-placed children.
 
     Each unplaced **unit** (a sibling group placed as one, or a child) asks for one home:
@@ -204,11 +207,19 @@ def _shortfall(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
     needs (:func:`need_type`), the district its home's, the beds the unit's size, the
     capabilities its needs (a wheelchair, a Deprivation of Liberty order, ...). A child
     without a home postcode (a separated migrant child) asks in the district where most of
-    the children live. ``far`` lists the same requests, one per child placed more than 20
-    miles from home, farthest first.
+    the children live (``by_authority``, in a region: most of its own authority's
+    children, so that its authority commissions the home). ``far`` lists the same
+    requests, one per child placed more than 20 miles from home, farthest first.
     """
     lads = Counter(c.home.lad_code for c in folder.children if c.home is not None)
     default = lads.most_common(1)[0][0] if lads else ""
+    own: dict[str, str] = {}
+    if by_authority:
+        per: dict[str, Counter[str]] = {}
+        for c in folder.children:
+            if c.home is not None:
+                per.setdefault(c.authority.ons_code, Counter())[c.home.lad_code] += 1
+        own = {a: n.most_common(1)[0][0] for a, n in per.items()}
     by_child = {a.child_id: a for a in result.assignments}
     units: dict[str, list[Any]] = {}
     for c in folder.children:
@@ -222,7 +233,7 @@ def _shortfall(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
         needs = {str(n) for c in children for n in c.needs} & _CAPABILITY_NEEDS
         if len(children) > 1:
             needs.add("sibling_group")
-        district = first.home.lad_code if first.home else default
+        district = first.home.lad_code if first.home else own.get(first.authority.ons_code, default)
         youngest = min(c.age for c in children)
         return (
             f"{need_type(first.placement_types)}|{district}|{len(children)}|"
@@ -388,7 +399,7 @@ def run_one(
         if world.authorities:
             # A region: the pooled match, each child under its own authority's policy.
             pooled = _match_pooled(folder, file)
-            results[name] = outcomes(folder, pooled.result)
+            results[name] = outcomes(folder, pooled.result, region=True)
             results[name]["authorities"] = authority_outcomes(folder, pooled)
         else:
             results[name] = outcomes(folder, _match(folder, file))
