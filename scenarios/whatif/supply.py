@@ -849,8 +849,15 @@ def policy_toml(base: str | None, overrides: dict[str, Any]) -> str | None:
     lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
     for k, v in data.items():
         if isinstance(v, dict):
-            lines.append(f"\n[{k}]")
-            lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in v.items()]
+            plain = {kk: vv for kk, vv in v.items() if not isinstance(vv, dict)}
+            if plain or len(plain) == len(v):
+                lines.append(f"\n[{k}]")
+                lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in plain.items()]
+            # a table of tables, e.g. [authority."Thurrock"] (one authority's keys)
+            for kk, vv in v.items():
+                if isinstance(vv, dict):
+                    lines.append(f"\n[{k}.{_toml_value(str(kk))}]")
+                    lines += [f"{x} = {_toml_value(y)}" for x, y in vv.items()]
     return "\n".join(lines) + "\n"
 
 

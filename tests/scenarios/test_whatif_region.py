@@ -356,3 +356,25 @@ def test_the_bundled_region_examples_are_valid() -> None:
         ("Hillingdon", "Southwark"),
         None,
     )
+
+
+def test_a_variant_may_give_one_authority_its_own_policy(tmp_path: Path) -> None:
+    from scenarios.whatif.runner import run_one
+    from scenarios.whatif.supply import policy_toml
+
+    extra = (
+        '[[scenarios]]\nname = "Thurrock own carers first"\n'
+        '[scenarios.policy.authority."Thurrock"]\nown_carers_first = true\n'
+    )
+    file = load_scenario_file(_write(tmp_path, extra))
+    variant = file.variants[0]
+    text = policy_toml(None, variant.policy_dict())
+    assert tomllib.loads(text or "") == {"authority": {"Thurrock": {"own_carers_first": True}}}
+    record = run_one(file, 0)  # the pooled match with the table: Thurrock's children's policy
+    for outcome in record.outcomes.values():
+        _counts_add_up(outcome)
+    # the table changes only points, never how many children are placed
+    assert (
+        record.outcomes["Thurrock own carers first"]["placed"]
+        == record.outcomes["baseline"]["placed"]
+    )
