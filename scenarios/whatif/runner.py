@@ -626,11 +626,16 @@ def _quantiles(values: Sequence[float | None]) -> dict[str, float | None]:
     }
 
 
-def _source_json(file: ScenarioFile) -> dict[str, Any]:
+def _source_json(file: ScenarioFile, recs: Sequence[RunRecord]) -> dict[str, Any]:
     data: dict[str, Any] = {"la": file.source.la, "case_folder": file.source.case_folder}
     if file.source.is_region:
         data["region"] = file.source.region
         data["authorities"] = list(file.source.authorities)
+    elif recs and recs[0].authorities:  # a pooled case folder
+        from geography import resolve_authority
+
+        data["region"] = None
+        data["authorities"] = sorted(resolve_authority(c).name for c in recs[0].authorities)
     return data
 
 
@@ -703,7 +708,7 @@ def summarise(state: ScenarioRuns) -> dict[str, Any]:
         variant = None if name == "baseline" else file.variant(name)
         added_by_type: dict[str, int] = variant.added_beds if variant else {}
         extra: dict[str, Any] = {}
-        if file.source.is_region:
+        if any(r.authorities for r in recs):
             extra["authorities"] = _by_authority(recs, name)
             # the region's row beside its authorities' (a forecast's demand varies by run)
             metrics["children"] = _quantiles([o.get("children") for o in per])
@@ -746,7 +751,7 @@ def summarise(state: ScenarioRuns) -> dict[str, Any]:
             "counts_run0": file.demand.for_run(0),
             "include_other": file.demand.include_other,
         },
-        "source": _source_json(file),
+        "source": _source_json(file, recs),
         "match": {
             "time_limit_s": file.match.time_limit_s,
             "workers": file.match.workers,

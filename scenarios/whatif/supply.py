@@ -59,6 +59,7 @@ __all__ = [
     "district_names",
     "districts_of",
     "draw_world",
+    "pooled_authorities",
     "region_label",
     "run_seeds",
 ]
@@ -272,6 +273,8 @@ def check_file(file: ScenarioFile) -> tuple[str, str]:
 
     vacancy_ids: set[str] | None = None
     area: str | tuple[str, ...]
+    region = file.source.is_region
+    label = region_label(file) if region else ""
     if file.source.is_region:
         area = tuple(geography.resolve_authority(a).ons_code for a in file.source.authorities)
     elif file.source.la is not None:
@@ -297,10 +300,15 @@ def check_file(file: ScenarioFile) -> tuple[str, str]:
             children, vacancies, _ = _read_folder(str(folder))
             la_texts = children["la"].value_counts()
             authority = geography.resolve_authority(str(la_texts.index[0]))
+            pooled = pooled_authorities(children, vacancies)
         except (ValueError, LookupError, KeyError, IndexError) as exc:
             raise fail("scenario.case_folder", f"{folder}: children.csv: {exc}") from None
         vacancy_ids = set(vacancies["vacancy_id"][vacancies["placement_type"] != _KIN])
-    if not file.source.is_region:
+        if pooled:  # a pooled folder: a region of its children's authorities
+            region = True
+            area = tuple(a.ons_code for a in pooled)
+            label = ", ".join(a.name for a in pooled)
+    if not region:
         area = authority.ons_code
     for i, variant in enumerate(file.variants):
         for j, add in enumerate(variant.add):
@@ -317,9 +325,7 @@ def check_file(file: ScenarioFile) -> tuple[str, str]:
                     located = geography.locate(pc)
                 except (ValueError, LookupError) as exc:
                     raise fail(f"{key}.postcodes[{k}]", str(exc)) from None
-                if file.source.is_region and (
-                    located.authority is None or located.authority.ons_code not in area
-                ):
+                if region and (located.authority is None or located.authority.ons_code not in area):
                     # The home's owner_la is the authority it lies in: one of the region's.
                     raise fail(
                         f"{key}.postcodes[{k}]",
@@ -336,9 +342,28 @@ def check_file(file: ScenarioFile) -> tuple[str, str]:
         for key, vid in named:
             if vid not in vacancy_ids:
                 raise fail(key, f"no vacancy {vid!r} in {Path(file.source.case_folder or '')}")
-    if file.source.is_region:
-        return "", region_label(file)
+    if region:
+        return "", label
     return authority.ons_code, authority.name
+
+
+def pooled_authorities(children: pd.DataFrame, vacancies: pd.DataFrame) -> tuple[Any, ...]:
+    """A pooled case folder's authorities (its children's), sorted by name: a folder whose
+    vacancies name their ``owner_la`` and whose children are of two or more authorities is
+    matched as a region (``matcher.pooled``). ``()`` for any other folder, which runs as it
+    always did.
+
+    Raises
+    ------
+    LookupError
+        For a ``la`` that is no authority.
+    """
+    import geography
+
+    if "owner_la" not in vacancies or not (vacancies["owner_la"] != "").any():
+        return ()
+    found = {geography.resolve_authority(str(t)) for t in set(children["la"])}
+    return tuple(sorted(found, key=lambda a: a.name)) if len(found) > 1 else ()
 
 
 def region_label(file: ScenarioFile) -> str:
@@ -499,6 +524,12 @@ def _folder_world(file: ScenarioFile, run: int) -> World:
                 kin_rows.append(r)
     kin = pd.DataFrame(kin_rows, columns=vacancies.columns)
     supply = vacancies[vacancies["placement_type"] != _KIN].reset_index(drop=True)
+    pooled = pooled_authorities(children, vacancies)
+    if pooled:
+        # A pooled folder is a region: the pooled match, outcomes by authority.
+        label = ", ".join(a.name for a in pooled)
+        world = _finish(file, run, "", label, future, supply, kin, policy)
+        return replace(world, authorities=tuple(a.ons_code for a in pooled))
     return _finish(file, run, authority.ons_code, authority.name, future, supply, kin, policy)
 
 

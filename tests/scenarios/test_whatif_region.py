@@ -378,3 +378,60 @@ def test_a_variant_may_give_one_authority_its_own_policy(tmp_path: Path) -> None
         record.outcomes["Thurrock own carers first"]["placed"]
         == record.outcomes["baseline"]["placed"]
     )
+
+
+FOLDER = """
+[scenario]
+name = "a pooled folder"
+case_folder = "pooled"
+seed = 2
+runs = 1
+
+[demand]
+counts = {{fostering = 14, residential = 3, supported_accommodation = 3}}
+horizon_months = 6
+{extra}
+"""
+
+
+def test_a_pooled_case_folder_runs_and_plans_as_a_region(tmp_path: Path) -> None:
+    from scenarios.cohorts import generate_pooled
+    from scenarios.whatif.runner import run_one, run_scenarios, summarise
+    from scenarios.whatif.supply import check_file
+
+    case = generate_pooled(["Thurrock", "Southend-on-Sea"], 4)
+    folder = tmp_path / "pooled"
+    folder.mkdir()
+    case.children.to_csv(folder / "children.csv", index=False)
+    case.vacancies.to_csv(folder / "vacancies.csv", index=False)
+    extra = (
+        '[[scenarios]]\nname = "homes in Thurrock"\n[[scenarios.add]]\n'
+        'placement_type = "childrens_home"\nbeds = 2\nwhere = ["Thurrock"]\n'
+    )
+    file = load_scenario_file(_write(tmp_path, extra, text=FOLDER))
+    assert check_file(file) == ("", "Southend-on-Sea, Thurrock")
+    world = draw_world(file, 0)
+    assert world.authorities == ("E06000033", "E06000034") and world.la_code == ""
+    record = run_one(file, 0)
+    for outcome in record.outcomes.values():
+        _counts_add_up(outcome)
+    added = record.added["homes in Thurrock"]
+    assert sum(h["beds"] for h in added) == 2
+    data = summarise(run_scenarios(file, workers=1))
+    assert data["source"]["authorities"] == ["Southend-on-Sea", "Thurrock"]
+    assert set(data["scenarios"][1]["authorities"]) == {"Southend-on-Sea", "Thurrock"}
+
+
+def test_a_single_authority_folder_is_not_a_region(tmp_path: Path) -> None:
+    from scenarios.cohorts import generate
+    from scenarios.whatif.supply import check_file
+
+    case = generate("Thurrock", 4, children=60)
+    folder = tmp_path / "pooled"
+    folder.mkdir()
+    case.children.to_csv(folder / "children.csv", index=False)
+    case.vacancies.to_csv(folder / "vacancies.csv", index=False)  # owner_la: Thurrock only
+    file = load_scenario_file(_write(tmp_path, text=FOLDER))
+    assert check_file(file) == ("E06000034", "Thurrock")
+    world = draw_world(file, 0)
+    assert world.authorities == () and world.la_code == "E06000034"
