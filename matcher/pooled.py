@@ -45,7 +45,7 @@ from matcher.candidates import (
     explain_pairs,
     only_options,
 )
-from matcher.domain import CaseFolder, Child, Vacancy
+from matcher.domain import FOSTERING_LIMIT, CaseFolder, Child, Vacancy
 from matcher.explain import Exclusion, Option
 from matcher.factors import Factor, Pairs, factors_for, is_pooled
 from matcher.factors.base import IntArray
@@ -120,11 +120,18 @@ def _sub_folder(
     policy: Policy,
 ) -> CaseFolder:
     """``folder`` cut to ``children`` and ``vacancies`` under ``policy``: connected-person
-    links, responses and residents kept only where both ends are in the cut."""
+    links, responses and residents kept only where both ends are in the cut.
+
+    A connected-person carer none of whose children is in the cut is left out: it is
+    approved for other children only (so in no pair of these), and a carer connected to no
+    child is no vacancy (``connected_to`` may not be empty). The cut's vacancies are then a
+    subset of ``vacancies``, in the same order.
+    """
     ids = {c.child_id for c in children}
     vacs = [
         v if v.connected_to <= ids else dataclasses.replace(v, connected_to=v.connected_to & ids)
         for v in vacancies
+        if not v.connected_to or v.connected_to & ids
     ]
     vac_ids = {v.vacancy_id for v in vacs}
     providers = {v.provider_id for v in vacs}
@@ -289,13 +296,23 @@ def pooled_candidates(folder: CaseFolder) -> CandidateSet:
     def cat(name: str) -> Any:
         return np.concatenate([np.asarray(getattr(c, name)) for _, c in parts])
 
+    # Each authority's folder may leave out other authorities' connected-person carers
+    # (_sub_folder): its vacancy indices are mapped to the whole folder's.
+    vacancy_pos = {v.vacancy_id: i for i, v in enumerate(folder.vacancies)}
+    vi = np.concatenate(
+        [
+            np.asarray([vacancy_pos[v.vacancy_id] for v in sub.vacancies], dtype=np.int32)[
+                np.asarray(c.vacancy_index, dtype=np.intp)
+            ]
+            for sub, c in parts
+        ]
+    ).astype(np.int32)
     ci = np.concatenate(
         [
             np.asarray([child_pos[sub.children[i].child_id] for i in c.child_index], dtype=np.int32)
             for sub, c in parts
         ]
     ).astype(np.int32)
-    vi = cat("vacancy_index").astype(np.int32)
     order = np.lexsort((vi, ci))
     score = cat("score")[order]
     connected = cat("connected_person")[order]
@@ -306,6 +323,16 @@ def pooled_candidates(folder: CaseFolder) -> CandidateSet:
             counts[rule] += n
     first = parts[0][1]
     folders = {c.child_id: subs[c.authority] for c in folder.children if c.authority in subs}
+    # providers of the whole folder (an authority's folder may hold fewer)
+    providers = folder.providers
+    provider_pos = {p.provider_id: i for i, p in enumerate(providers)}
+    vacancy_provider = np.asarray(
+        [provider_pos[v.provider_id] for v in folder.vacancies], dtype=np.int32
+    )
+    room = np.asarray(
+        [max(0, FOSTERING_LIMIT - p.fostered_now) if p.is_fostering else -1 for p in providers],
+        dtype=np.int64,
+    )
     return _PooledCandidates(
         folder=folder,
         child_index=ci[order],
@@ -323,8 +350,8 @@ def pooled_candidates(folder: CaseFolder) -> CandidateSet:
         tier=folding.tier(connected, in_area),
         exclusive=cat("exclusive")[order],
         folding=folding,
-        vacancy_provider=first.vacancy_provider,
-        provider_fostering_room=first.provider_fostering_room,
+        vacancy_provider=vacancy_provider,
+        provider_fostering_room=room,
         screen=_merge_screens([c.screen for _, c in parts]),
         folders=folders,
     )

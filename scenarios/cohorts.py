@@ -1148,6 +1148,24 @@ def pool_prefix(position: int) -> str:
     return f"R{position:02d}"
 
 
+def prefix_ids(
+    children: pd.DataFrame, vacancies: pd.DataFrame, prefix: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Copies of one authority's rows with every id prefixed (``child_id``,
+    ``sibling_group``, ``vacancy_id``, ``provider_id`` and the ids in ``connected_to``), so
+    that no two pooled authorities' ids clash."""
+    c = children.copy()
+    c["child_id"] = prefix + c["child_id"].astype(str)
+    c["sibling_group"] = c["sibling_group"].map(lambda g: f"{prefix}{g}" if g else g)
+    v = vacancies.copy()
+    v["vacancy_id"] = prefix + v["vacancy_id"].astype(str)
+    v["provider_id"] = prefix + v["provider_id"].astype(str)
+    v["connected_to"] = v["connected_to"].map(
+        lambda ids: ";".join(prefix + x for x in str(ids).split(";")) if ids else ids
+    )
+    return c, v
+
+
 def generate_pooled(
     authorities: Sequence[str], seed: int, *, region: str | None = None
 ) -> SyntheticCase:
@@ -1186,15 +1204,7 @@ def generate_pooled(
     for i, la in enumerate(authorities):
         case = generate(la, seed + i, geo=geo)
         pre = pool_prefix(i)
-        c = case.children.copy()
-        c["child_id"] = pre + c["child_id"].astype(str)
-        c["sibling_group"] = c["sibling_group"].map(lambda g, pre=pre: f"{pre}{g}" if g else g)
-        v = case.vacancies.copy()
-        v["vacancy_id"] = pre + v["vacancy_id"].astype(str)
-        v["provider_id"] = pre + v["provider_id"].astype(str)
-        v["connected_to"] = v["connected_to"].map(
-            lambda ids, pre=pre: ";".join(pre + x for x in str(ids).split(";")) if ids else ids
-        )
+        c, v = prefix_ids(case.children, case.vacancies, pre)
         kids.append(c)
         vacs.append(v)
         meta = case.metadata

@@ -131,7 +131,13 @@ def _backend(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def _run(args: argparse.Namespace) -> int:
     from scenarios.whatif.config import load_scenario_file
-    from scenarios.whatif.report import html_report, runs_csv, summary_csv, table
+    from scenarios.whatif.report import (
+        authorities_csv,
+        html_report,
+        runs_csv,
+        summary_csv,
+        table,
+    )
     from scenarios.whatif.runner import run_scenarios, summarise
 
     file = load_scenario_file(args.scenario)
@@ -168,11 +174,13 @@ def _run(args: argparse.Namespace) -> int:
         (out / "scenarios.csv").write_text(summary_csv(data), encoding="utf-8")
         (out / "runs.csv").write_text(runs_csv(data), encoding="utf-8")
         (out / "scenarios.html").write_text(html_report(data), encoding="utf-8")
+        written = [out / n for n in ("scenarios.json", "scenarios.csv", "runs.csv")]
+        if data["source"].get("authorities"):  # a region: its runs by authority
+            (out / "authorities.csv").write_text(authorities_csv(data), encoding="utf-8")
+            written.append(out / "authorities.csv")
+        written.append(out / "scenarios.html")
         if not args.json:
-            sys.stdout.write(
-                f"Wrote {out / 'scenarios.json'}, {out / 'scenarios.csv'}, "
-                f"{out / 'runs.csv'}, {out / 'scenarios.html'}\n"
-            )
+            sys.stdout.write(f"Wrote {', '.join(str(w) for w in written)}\n")
     if state.interrupted:
         sys.stderr.write(
             f"placematch scenario run: interrupted after {len(state.records)} of "

@@ -12,6 +12,7 @@ vacancy, or with the points it gains and loses against the child's best option.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
@@ -376,7 +377,17 @@ def run_why_not(args: argparse.Namespace) -> int:
 
     folder = dated(load_case_folder(args.folder), args.on)
     try:
-        answer = why_not(folder_for_child(folder, args.child), args.child, args.vacancy)
+        own = folder_for_child(folder, args.child)
+        if own is not folder and not any(v.vacancy_id == args.vacancy for v in own.vacancies):
+            # Another authority's connected-person carer, left out of the child's authority's
+            # folder: excluded by a hard rule under any policy, so asked of the whole folder;
+            # the best option is still scored under the child's authority's policy.
+            ranked = rank_child(own, args.child, 1).options
+            answer = dataclasses.replace(
+                why_not(folder, args.child, args.vacancy), best=ranked[0] if ranked else None
+            )
+        else:
+            answer = why_not(own, args.child, args.vacancy)
     except UnknownIdError as exc:
         raise _where(exc, args.folder) from None
     if args.json:

@@ -121,6 +121,24 @@ def _progress(args: argparse.Namespace, runs: int, months: int, label: str) -> R
     return progress
 
 
+def _region(config: Any, source: str, data: dict[str, Any], table: str) -> str:
+    """A region forecast's authorities in its JSON (``region``, ``authorities``) and the
+    table's first line; a single authority's output is left as it was."""
+    from scenarios.forecast.config import forecast_region
+
+    names, region = forecast_region(config, source=source)
+    if not names:
+        return table
+    data["region"] = region
+    data["authorities"] = list(names)
+    how = (
+        "pooled histories of"
+        if config.forecast.mode == "stochastic"
+        else "counts and total given for"
+    )
+    return f"Region{' ' + region if region else ''}: {how} {', '.join(names)}\n" + table
+
+
 def _emit(
     args: argparse.Namespace, data: dict[str, Any], table: str, csv_text: str, page: str
 ) -> None:
@@ -153,10 +171,11 @@ def _forecast(args: argparse.Namespace) -> int:
         config = config.model_copy(update={"forecast": section})
     if config.forecast.mode == "statement":
         result = run_statement(config, source=source)
+        data = report.statement_json(result)
         _emit(
             args,
-            report.statement_json(result),
-            report.statement_table(result),
+            data,
+            _region(config, source, data, report.statement_table(result)),
             report.statement_csv(result),
             report.statement_html(result),
         )
@@ -181,7 +200,7 @@ def _forecast(args: argparse.Namespace) -> int:
     _emit(
         args,
         data,
-        report.stochastic_table(forecast, name=config.forecast.name),
+        _region(config, source, data, report.stochastic_table(forecast, name=config.forecast.name)),
         report.stochastic_csv(forecast),
         report.stochastic_html(
             forecast,

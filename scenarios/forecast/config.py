@@ -13,7 +13,7 @@ import difflib
 import glob
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -53,6 +53,9 @@ class ForecastSection(_Model):
     runs: Annotated[int, Field(ge=1, le=1_000_000)] = 1000
     seed: int = 0
     service_level: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8
+    #: A region: an ONS region's name, or its authorities (see :func:`forecast_region`).
+    region: str | None = None
+    authorities: list[str] | None = None
 
     @model_validator(mode="after")
     def _horizon(self) -> ForecastSection:
@@ -303,6 +306,75 @@ def known_keys(root: type[BaseModel]) -> frozenset[str]:
     return frozenset(keys)
 
 
+def region_authorities(
+    region: str | None,
+    authorities: Sequence[str] | None,
+    *,
+    section: str,
+    source: str,
+    error: type[ValueError] = ForecastConfigError,
+) -> tuple[tuple[str, ...], str | None]:
+    """The authorities of a region key (``region = "..."`` or ``authorities = [...]``).
+
+    Shared by scenario files (``section = "scenario"``) and forecast files
+    (``section = "forecast"``).
+
+    Returns
+    -------
+    (names, region)
+        The authorities' names, sorted by name (the order of ``placematch synth --region``),
+        and the region's name when ``region`` was given; ``((), None)`` when neither key is.
+
+    Raises
+    ------
+    ValueError
+        ``error`` (the file's own kind), naming the file and the key: both keys given, an
+        unknown region or authority (with "did you mean"), fewer than two authorities, or
+        one given twice.
+    """
+    from geography.authorities import authorities_in_region, regions, resolve_authority
+    from geography.errors import GeographyError
+
+    def fail(key: str, message: str) -> ValueError:
+        return error(f"{source}: {section}.{key}: {message}")
+
+    if region is not None and authorities is not None:
+        raise fail(
+            "authorities",
+            "give region (an ONS region's name) or authorities (a list), not both",
+        )
+    if region is not None:
+        try:
+            found = authorities_in_region(region)
+        except GeographyError:
+            names = regions()
+            raise fail(
+                "region",
+                f"{region!r} is not an English region{did_you_mean(region, names)}; expected "
+                f"one of {', '.join(names)}",
+            ) from None
+        return tuple(sorted(a.name for a in found)), found[0].region
+    if authorities is None:
+        return (), None
+    resolved: list[str] = []
+    for i, text in enumerate(authorities):
+        try:
+            a = resolve_authority(text)
+        except GeographyError as exc:
+            raise fail(f"authorities[{i}]", str(exc)) from None
+        if a.name in resolved:
+            raise fail(f"authorities[{i}]", f"{a.name} is given twice; expected each once")
+        resolved.append(a.name)
+    if len(resolved) < 2:
+        raise fail(
+            "authorities",
+            "a region needs at least two authorities (for one, use la)"
+            if section == "scenario"
+            else "a region needs at least two authorities",
+        )
+    return tuple(sorted(resolved)), None
+
+
 def _message(err: Any) -> str:
     """One pydantic error in the words of a configuration file."""
     kind = err["type"]
@@ -319,7 +391,7 @@ def _message(err: Any) -> str:
 def parse_config(data: dict[str, Any], *, source: str = "<config>") -> ForecastFile:
     """Validate a parsed TOML document; errors name ``source`` and the key path."""
     try:
-        return ForecastFile.model_validate(data)
+        config = ForecastFile.model_validate(data)
     except ValidationError as exc:
         # One entry per key: the members of a union each fail on the same key.
         by_key: dict[str, list[str]] = {}
@@ -332,6 +404,36 @@ def parse_config(data: dict[str, Any], *, source: str = "<config>") -> ForecastF
                 msgs.append(msg)
         messages = [f"{key}: " + ", or ".join(msgs) for key, msgs in by_key.items()]
         raise ForecastConfigError(f"{source}: " + "; ".join(messages)) from None
+    forecast_region(config, source=source)  # a bad region key: refused with the file
+    return config
+
+
+def forecast_region(
+    config: ForecastFile, *, source: str = "<config>"
+) -> tuple[tuple[str, ...], str | None]:
+    """The authorities a forecast is of when it names a region (``forecast.region`` or
+    ``forecast.authorities``): ``(names sorted, region name or None)``; ``((), None)`` for
+    one authority.
+
+    A stochastic region forecast **pools** its authorities' histories: the episodes of
+    every authority of the region (the extract's ``LA`` column) are joined into one history
+    (each child's id prefixed with its authority's name, since each council numbers its own
+    children), one set of rates is fitted on it and the census at the start is the
+    region's. A statement region forecast takes its counts and total as the region's.
+
+    Raises
+    ------
+    ForecastConfigError
+        For a bad region key (:func:`region_authorities`), or a region with ``data.la``.
+    """
+    f = config.forecast
+    names, region = region_authorities(f.region, f.authorities, section="forecast", source=source)
+    if names and config.data is not None and config.data.la is not None:
+        raise ForecastConfigError(
+            f"{source}: data.la: a region forecast pools all of its authorities' episodes; "
+            "leave out data.la (or forecast.region and forecast.authorities)"
+        )
+    return names, region
 
 
 def load_config(path: str | Path) -> ForecastFile:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from matcher.ssda903 import read_episodes, read_header, read_uasc
 from scenarios.forecast.assumptions import Assumption, apply_assumptions
@@ -14,6 +15,7 @@ from scenarios.forecast.backtest import BacktestResult, RollingBacktest, backtes
 from scenarios.forecast.config import (
     ForecastConfigError,
     ForecastFile,
+    forecast_region,
     horizon_of,
     resolve_paths,
     statement_spec,
@@ -91,12 +93,75 @@ def load_history(config: ForecastFile, base: Path, *, source: str = "<config>") 
         if data.uasc
         else None
     )
+    names, _ = forecast_region(config, source=source)
+    if names:
+        episodes, header, uasc = _pooled_tables(names, episodes, header, uasc, source=source)
     try:
         return care_history(episodes, header, uasc, la=data.la)
     except LookupError as exc:  # the authority is not in the extract
         raise ForecastConfigError(f"{source}: data.la: {exc}") from None
     except ValueError as exc:
         raise ForecastConfigError(f"{source}: data: {exc}") from None
+
+
+def _pooled_tables(
+    names: tuple[str, ...],
+    episodes: pd.DataFrame,
+    header: pd.DataFrame,
+    uasc: pd.DataFrame | None,
+    *,
+    source: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """A region's 903 tables pooled into one authority's (:func:`forecast_region`).
+
+    Keeps the rows whose ``LA`` is one of the region's authorities (by ONS code, DfE number
+    or name, as :func:`geography.resolve_authority` reads it), prefixes ``CHILD`` with the
+    authority's name (each council numbers its own children) and drops ``LA``.
+
+    Raises
+    ------
+    ForecastConfigError
+        If a table has no ``LA`` column, or an authority of the region has no episodes.
+    """
+    from geography.authorities import resolve_authority
+    from geography.errors import GeographyError
+
+    tables = {"data.episodes": episodes, "data.header": header}
+    if uasc is not None:
+        tables["data.uasc"] = uasc
+    found: dict[str, str | None] = {}
+    for key, table in tables.items():
+        if "LA" not in table.columns:
+            raise ForecastConfigError(
+                f"{source}: {key}: a region forecast needs an LA column naming each row's "
+                "authority (the region's histories are pooled by it)"
+            )
+        for text in table["LA"].astype(str).unique():
+            if text not in found:
+                try:
+                    found[text] = resolve_authority(text).name
+                except GeographyError:
+                    found[text] = None  # not an authority: not one of the region's
+    held = {n for n in found.values() if n is not None}
+    for i, name in enumerate(names):
+        if name not in held:
+            listed = ", ".join(sorted(str(t) for t in found)) or "none"
+            raise ForecastConfigError(
+                f"{source}: forecast.authorities: {name} (number {i + 1} of the region) has no "
+                f"episodes in the data; the episodes hold: {listed}"
+            )
+
+    def pool(table: pd.DataFrame) -> pd.DataFrame:
+        la = table["LA"].astype(str).map(found)
+        keep = table.loc[la.isin(names)].copy()
+        keep["CHILD"] = la[la.isin(names)] + ":" + keep["CHILD"].astype(str)
+        return keep.drop(columns="LA")
+
+    return (
+        pool(episodes),
+        pool(header),
+        None if uasc is None else pool(uasc),
+    )
 
 
 @dataclass(frozen=True, slots=True)

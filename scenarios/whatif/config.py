@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from matcher.placement_types import PlacementType
-from scenarios.forecast.config import did_you_mean, known_keys
+from scenarios.forecast.config import did_you_mean, known_keys, region_authorities
 
 __all__ = [
     "COMMISSIONED_GROUPS",
@@ -41,6 +41,7 @@ __all__ = [
     "did_you_mean",
     "load_scenario_file",
     "parse_scenario_file",
+    "region_authorities",
 ]
 
 #: The placement groups places are commissioned in (the demand the matcher places).
@@ -70,17 +71,38 @@ class Source:
     """Where today's children and homes come from.
 
     Exactly one of ``la`` (a synthetic authority drawn by :func:`scenarios.cohorts.generate`
-    in every run) and ``case_folder`` (a real folder, resampled in every run).
-    ``children`` overrides the profile's cohort size today (synthetic only).
+    in every run), ``case_folder`` (a real folder, resampled in every run) and
+    ``authorities`` (a synthetic **region**: each authority drawn as ``la`` is, pooled, as
+    :func:`scenarios.cohorts.generate_pooled` pools them). ``children`` overrides the
+    profile's cohort size today (synthetic only; for a region, the region's total, shared
+    out in proportion to the authorities' profiles). ``authorities`` are names as
+    :func:`geography.resolve_authority` gives them, sorted by name (the order of
+    ``placematch synth --region``, which fixes each one's id prefix); ``region`` is the ONS
+    region's name when the file named one.
     """
 
     la: str | None
     case_folder: str | None
     children: int | None = None
+    authorities: tuple[str, ...] = ()
+    region: str | None = None
 
     def __post_init__(self) -> None:
+        if self.authorities:
+            if self.la is not None or self.case_folder is not None:
+                raise ValueError("scenario: a region takes neither la nor case_folder")
+            if len(self.authorities) < 2 or len(set(self.authorities)) < len(self.authorities):
+                raise ValueError("scenario: a region needs at least two authorities, each once")
+            return
+        if self.region is not None:
+            raise ValueError("scenario: a region names its authorities")
         if (self.la is None) == (self.case_folder is None):
             raise ValueError("scenario: give exactly one of la and case_folder")
+
+    @property
+    def is_region(self) -> bool:
+        """Whether the source is a region (several authorities pooled)."""
+        return bool(self.authorities)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +277,9 @@ class ScenarioFile:
         data.pop("path")
         if not data["match"]["deterministic_time"]:  # keys of files written before it stay
             del data["match"]["deterministic_time"]
+        if not data["source"]["authorities"]:  # so do the keys of single-authority files
+            del data["source"]["authorities"]
+            del data["source"]["region"]
         text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -277,12 +302,16 @@ class _ScenarioSection(_Model):
     name: str = ""
     la: str | None = None
     case_folder: str | None = None
+    region: str | None = None
+    authorities: list[str] | None = None
     children: Annotated[int, Field(ge=1, le=100_000)] | None = None
     seed: Annotated[int, Field(ge=0)] = 0
     runs: Annotated[int, Field(ge=1, le=100_000)] = 20
 
     @model_validator(mode="after")
     def _one_source(self) -> _ScenarioSection:
+        if self.region is not None or self.authorities is not None:
+            return self  # a region: checked by _region_of, naming the key
         if (self.la is None) == (self.case_folder is None):
             raise ValueError("give exactly one of la (a synthetic profile) and case_folder")
         return self
@@ -437,18 +466,20 @@ def _add_beds(a: _AddSection) -> AddBeds:
     )
 
 
-def _demand(d: _DemandSection, base: Path, source: str) -> Demand:
-    demand = _demand_unscaled(d, base, source)
+def _demand(d: _DemandSection, base: Path, source: str, region: tuple[str, ...] = ()) -> Demand:
+    demand = _demand_unscaled(d, base, source, region)
     if d.scale == 1.0:
         return demand
     scaled = tuple(tuple((g, round(v * d.scale)) for g, v in run) for run in demand.counts)
     return replace(demand, counts=scaled, source=f"{demand.source} x {d.scale:g}")
 
 
-def _checked_demand(d: _DemandSection, base: Path, source: str) -> Demand:
+def _checked_demand(
+    d: _DemandSection, base: Path, source: str, region: tuple[str, ...] = ()
+) -> Demand:
     key = "demand.counts" if d.counts else "demand.forecast"
     try:
-        demand = _demand(d, base, source)
+        demand = _demand(d, base, source, region)
     except (ValueError, LookupError, OSError) as exc:
         raise ScenarioConfigError(f"{source}: {key}: {exc}") from None
     groups = (*COMMISSIONED_GROUPS, "other") if demand.include_other else COMMISSIONED_GROUPS
@@ -462,7 +493,9 @@ def _checked_demand(d: _DemandSection, base: Path, source: str) -> Demand:
     return demand
 
 
-def _demand_unscaled(d: _DemandSection, base: Path, source: str) -> Demand:
+def _demand_unscaled(
+    d: _DemandSection, base: Path, source: str, region: tuple[str, ...] = ()
+) -> Demand:
     if d.counts:
         counts = {g: int(d.counts.get(g, 0)) for g in (*COMMISSIONED_GROUPS, "other")}  # type: ignore[call-overload]
         return Demand(
@@ -478,6 +511,14 @@ def _demand_unscaled(d: _DemandSection, base: Path, source: str) -> Demand:
 
     path = (base / d.forecast).resolve() if not Path(d.forecast).is_absolute() else Path(d.forecast)
     config = load_config(path)
+    from scenarios.forecast.config import forecast_region
+
+    names, _ = forecast_region(config, source=str(path))
+    if names and region and set(names) != set(region):
+        raise ValueError(
+            f"the forecast is of {', '.join(names)}, the scenario of {', '.join(region)}; "
+            "expected the same authorities"
+        )
     if config.forecast.mode == "statement":
         st = run_statement(config, source=str(path))
         counts = {str(g): int(v[-1]) for g, v in st.counts.items()}
@@ -517,6 +558,16 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
         raise ScenarioConfigError(
             f"{source}: {_key(first['loc'])}: {_pydantic_message(first)}"
         ) from None
+    s = f.scenario
+    pooled, region = region_authorities(
+        s.region, s.authorities, section="scenario", source=source, error=ScenarioConfigError
+    )
+    for key in ("la", "case_folder"):
+        if pooled and getattr(s, key) is not None:
+            raise ScenarioConfigError(
+                f"{source}: scenario.{key}: a region ({'region' if region else 'authorities'}) "
+                "draws each of its authorities' children and homes; leave out la and case_folder"
+            )
     try:
         variants = []
         names: set[str] = {"baseline"}
@@ -578,7 +629,7 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
                     f"{source}: plan.types: {t!r} is not a placement type"
                     f"{did_you_mean(t, [str(x) for x in PlacementType])}"
                 ) from None
-        demand = _checked_demand(f.demand, p.parent, source)
+        demand = _checked_demand(f.demand, p.parent, source, pooled)
         if demand.horizon_months == 0:
             # Monthly rates act over the horizon: with none they would silently do nothing.
             rates: list[tuple[str, float | None, float | None]] = [
@@ -596,7 +647,6 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
                             "a horizon; give demand.horizon_months (the months from today's "
                             "homes to the demand)"
                         )
-        s = f.scenario
         case_folder = None
         if s.case_folder is not None:
             cf = Path(s.case_folder)
@@ -606,7 +656,13 @@ def parse_scenario_file(data: dict[str, Any], *, path: str | Path) -> ScenarioFi
             path=source,
             seed=s.seed,
             runs=s.runs,
-            source=Source(la=s.la, case_folder=case_folder, children=s.children),
+            source=Source(
+                la=s.la,
+                case_folder=case_folder,
+                children=s.children,
+                authorities=pooled,
+                region=region,
+            ),
             demand=demand,
             baseline_flow=FosterFlow(
                 f.supply.foster_recruit_per_month, f.supply.foster_loss_per_month

@@ -42,7 +42,13 @@ import numpy as np
 
 from scenarios.whatif.config import HOME_DEFAULTS, AddBeds, ScenarioFile, Variant
 from scenarios.whatif.runner import RunRecord, run_one, run_scenarios
-from scenarios.whatif.supply import check_file, district_centres, district_names
+from scenarios.whatif.supply import (
+    area_districts,
+    check_file,
+    district_authorities,
+    district_centres,
+    district_names,
+)
 
 __all__ = [
     "PlanResult",
@@ -158,19 +164,37 @@ class PlanResult:
     optimal_runs: int = 0
     weekly_cost: dict[str, int] = field(default_factory=dict)
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: A region's authorities (ONS codes); empty for one authority.
+    authorities: tuple[str, ...] = ()
 
     @property
     def beds(self) -> int:
         """Beds added in all."""
         return sum(self.additions.values())
 
+    def _authority_of(self) -> dict[str, str]:
+        """District code -> the name of its authority (a region's plan only)."""
+        if not self.authorities:
+            return {}
+        import geography
+
+        names = {code: geography.resolve_authority(code).name for code in self.authorities}
+        return {d: names[code] for d, code in district_authorities(self.authorities).items()}
+
     def rows(self) -> list[dict[str, Any]]:
-        """The sufficiency-statement table: one row per type and district."""
-        names = district_names(self.la_code) if self.la_code else {}
+        """The sufficiency-statement table: one row per type and district (for a region,
+        per authority, type and district: ``authority`` is the authority the district is
+        in, which commissions and owns the beds)."""
+        if self.authorities:
+            names = area_districts(self.authorities)[2]
+        else:
+            names = district_names(self.la_code) if self.la_code else {}
+        owner = self._authority_of()
         out = []
         for (t, d), n in sorted(self.additions.items()):
             cost = self.weekly_cost.get(t, HOME_DEFAULTS.get(t, (0, 0, 0, 0, ""))[3])
-            out.append(
+            row: dict[str, Any] = {"authority": owner.get(d, "")} if self.authorities else {}
+            row.update(
                 {
                     "placement_type": t,
                     "district_code": d,
@@ -179,6 +203,9 @@ class PlanResult:
                     "weekly_cost": n * cost,
                 }
             )
+            out.append(row)
+        if self.authorities:
+            out.sort(key=lambda r: (r["authority"], r["placement_type"], r["district"]))
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -190,7 +217,8 @@ class PlanResult:
             if self.lower_bound_beds is None or not self.reached
             else self.beds - self.lower_bound_beds
         )
-        return {
+        owner = self._authority_of()
+        data: dict[str, Any] = {
             "target": self.target.text,
             "level": self.target.level,
             "runs": self.runs,
@@ -205,6 +233,7 @@ class PlanResult:
             "rounds": self.rounds,
             "homes": [
                 {
+                    **({"authority": owner.get(k.split("|")[1], "")} if owner else {}),
                     "placement_type": k.split("|")[0],
                     "district_code": k.split("|")[1],
                     "beds_each": int(k.split("|")[2]),
@@ -213,12 +242,29 @@ class PlanResult:
                 for k, v in self.homes.items()
             ],
         }
+        if self.authorities:
+            data["authorities"] = sorted(set(owner.values()))
+            data["by_authority"] = self.by_authority()
+        return data
+
+    def by_authority(self) -> list[dict[str, Any]]:
+        """A region's plan totalled per authority: beds and weekly cost if full."""
+        totals: dict[str, list[int]] = {}
+        for r in self.rows():
+            cell = totals.setdefault(r["authority"], [0, 0])
+            cell[0] += r["beds"]
+            cell[1] += r["weekly_cost"]
+        return [
+            {"authority": a, "beds": beds, "weekly_cost": cost}
+            for a, (beds, cost) in sorted(totals.items())
+        ]
 
     def to_csv(self) -> str:
         """The table as CSV."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["placement_type", "district_code", "district", "beds", "weekly_cost"])
+        head = ["placement_type", "district_code", "district", "beds", "weekly_cost"]
+        w.writerow(["authority", *head] if self.authorities else head)
         for r in self.rows():
             w.writerow(list(r.values()))
         return buf.getvalue()
@@ -303,6 +349,7 @@ def plan_capacity(
     rounds: list[dict[str, Any]] = []
     lower: int | None = None
     la_code = ""
+    authorities: tuple[str, ...] = ()
     if task is None:
         task = functools.partial(run_one, baseline=False)
     homes = dict(file.plan_homes)
@@ -337,6 +384,7 @@ def plan_capacity(
             raise KeyboardInterrupt
         outs = [r.outcomes["plan"] for r in state.ordered()]
         la_code = state.ordered()[0].la_code if state.records else la_code
+        authorities = state.ordered()[0].authorities if state.records else authorities
         ok = [meets(o, target) for o in outs]
         share = sum(ok) / len(outs)
         optimal = sum(o.get("status") == "optimal" for o in outs)
@@ -398,6 +446,7 @@ def plan_capacity(
             }
             for k, v in sorted(homes_added.items())
         },
+        authorities=authorities,
     )
 
 
@@ -423,10 +472,21 @@ def plan_table(result: PlanResult) -> str:
         "",
     ]
     for r in result.rows():
+        where, width = r["district"], 22
+        if result.authorities:
+            width = 24  # a unitary authority is its own one district: named once
+            if r["authority"] != r["district"]:
+                where = f"{r['district']} ({r['authority']})"
         lines.append(
-            f"  {r['beds']:>4} more places of type {r['placement_type']:<24} in {r['district']:<22}"
+            f"  {r['beds']:>4} more places of type {r['placement_type']:<24} in {where:<{width}}"
             f" £{r['weekly_cost']:>9,} a week"
         )
+    if result.authorities:
+        lines.append("")
+        for t in result.by_authority():
+            lines.append(
+                f"  {t['authority']}: {t['beds']:,} beds, £{t['weekly_cost']:,} a week if full"
+            )
     lines.append("")
     for rd in result.rounds:
         lines.append(
@@ -478,15 +538,60 @@ def plan_html(result: PlanResult) -> str:
     for t, (beds, cost) in sorted(by_type.items()):
         h.append(f"<tr><td>{escape(t)}</td><td>{beds:,}</td><td>£{cost:,}</td></tr>")
     h.append(f"<tr><th>total</th><th>{result.beds:,}</th><th>£{total_cost:,}</th></tr></table>")
-    h.append("<h2>By type and district</h2><table><tr><th>placement type</th>")
+    region = bool(result.authorities)
+    if region:
+        h.append("<h2>Totals by authority</h2><p>The authority each district is in commissions ")
+        h.append("and owns its beds, and offers them to the pool.</p><table><tr>")
+        h.append("<th>authority</th><th>beds</th><th>weekly cost if full</th></tr>")
+        for total in result.by_authority():
+            h.append(
+                f"<tr><td>{escape(total['authority'])}</td><td>{total['beds']:,}</td>"
+                f"<td>£{total['weekly_cost']:,}</td></tr>"
+            )
+        h.append("</table>")
+    h.append(f"<h2>By {'authority, ' if region else ''}type and district</h2><table><tr>")
+    h.append("<th>authority</th>" if region else "")
+    h.append("<th>placement type</th>")
     h.append("<th>district</th><th>beds</th><th>weekly cost if full</th></tr>")
     for r in rows:
+        first = f"<td>{escape(r['authority'])}</td>" if region else ""
         h.append(
-            f"<tr><td>{escape(r['placement_type'])}</td><td>{escape(r['district'])}</td>"
+            f"<tr>{first}<td>{escape(r['placement_type'])}</td><td>{escape(r['district'])}</td>"
             f"<td>{r['beds']:,}</td><td>£{r['weekly_cost']:,}</td></tr>"
         )
     h.append("</table>")
-    if rows and result.la_code:
+    if rows and region:
+        import geography
+
+        biggest = max(r["beds"] for r in rows)
+        figures = []
+        for k, code in enumerate(result.authorities):
+            centres = district_centres(code)
+            dots = [
+                MapDot(*centres[r["district_code"]], r["beds"], r["placement_type"])
+                for r in rows
+                if r["district_code"] in centres
+            ]
+            if not dots:
+                continue
+            name = geography.resolve_authority(code).name
+            svg = map_svg(
+                code,
+                dots,
+                extent=map_extent(code, dots),
+                biggest=biggest,
+                title=f"Beds added in {name}"[:60],
+                size_label="beds",
+                prefix=f"plan-map-{k}",
+            )
+            figures.append(f"<figure>{svg}</figure>")
+        if figures:
+            h.append(
+                "<h2>Where</h2>" + "".join(figures) + "<p>One map per authority with beds "
+                "added: a dot per type and district, at the median of the district's "
+                "postcodes, sized by beds (the same scale on every map).</p>"
+            )
+    elif rows and result.la_code:
         centres = district_centres(result.la_code)
         dots = [
             MapDot(*centres[r["district_code"]], r["beds"], r["placement_type"])

@@ -17,7 +17,7 @@ from typing import Any
 
 from scenarios.charts import band_warning
 
-__all__ = ["html_report", "runs_csv", "summary_csv", "table", "what_it_does"]
+__all__ = ["authorities_csv", "html_report", "runs_csv", "summary_csv", "table", "what_it_does"]
 
 
 def _fmt(v: float | None, unit: str = "") -> str:
@@ -138,8 +138,91 @@ def table(data: dict[str, Any], layout: TableLayout | None = None) -> str:
                     ch = gm.get("placed_pct_change", {})
                     gains.append(f"{g} {_signed(ch.get('p50'), '%')}")
             out.append("   placed, by group (paired P50): " + ", ".join(gains))
+        if s.get("authorities"):
+            out.append("   by authority (P50 over the runs; the last row is the region's):")
+            head, rows = _authority_rows(s, short=True, difference=False)
+            out.extend(lay(head, rows, set(range(1, len(head)))))
+            if s["difference"]:
+                out.append("   by authority, vs baseline (paired P50):")
+                head, rows = _authority_rows(s, short=True, difference=True)
+                out.extend(lay(head, rows, set(range(1, len(head)))))
         out.append("")
     return "\n".join(out) + "\n"
+
+
+#: Short column heads of the terminal's per-authority table (the HTML uses the labels).
+_SHORT = {
+    "children": "children",
+    "placed": "placed",
+    "within_20_miles_pct": "<=20 mi",
+    "in_area_pct": "in area",
+    "siblings_together_pct": "siblings",
+    "school_kept_pct": "school",
+    "weekly_cost": "weekly cost",
+}
+
+
+def _authority_rows(
+    scenario: dict[str, Any], *, short: bool = False, difference: bool | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """A region's per-authority table of one scenario, then the region's own row.
+
+    P50s over the runs; ``difference``: the paired differences from the baseline instead
+    (``None``: in the HTML, each P50 with its difference in brackets).
+    """
+    from scenarios.whatif.runner import AUTHORITY_METRICS
+
+    keys = [(k, u) for k, _, u in AUTHORITY_METRICS if not (difference and k == "children")]
+    labels = {k: (_SHORT[k] if short else label) for k, label, _ in AUTHORITY_METRICS}
+    head = ["authority", *(labels[k] for k, _ in keys)]
+
+    def cell(q: dict[str, Any] | None, d: dict[str, Any] | None, key: str, unit: str) -> str:
+        if difference:
+            return _signed(d["p50"] if d else None, unit)
+        text = _fmt(q["p50"] if q else None, unit)
+        if difference is None and d and key != "children":
+            text += f" ({_signed(d['p50'], unit)})"
+        return text
+
+    rows = []
+    for name, entry in scenario["authorities"].items():
+        diff = entry.get("difference", {})
+        rows.append([name, *(cell(entry["metrics"][k], diff.get(k), k, u) for k, u in keys)])
+    region = ["region"]
+    for k, u in keys:
+        region.append(cell(scenario["metrics"].get(k), scenario["difference"].get(k), k, u))
+    rows.append(region)
+    return head, rows
+
+
+def authorities_csv(data: dict[str, Any]) -> str:
+    """A region's runs: one row per run, scenario and authority with its counts and
+    percentages (the counts of a run's authorities add up to the region's)."""
+    keys = [
+        "children",
+        "placed",
+        "unplaced",
+        "with_home",
+        "within_20_miles",
+        "within_20_miles_pct",
+        "in_area",
+        "in_area_pct",
+        "in_sibling_groups",
+        "siblings_together",
+        "siblings_together_pct",
+        "with_school",
+        "school_kept",
+        "school_kept_pct",
+        "weekly_cost",
+    ]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["run", "scenario", "authority", "ons_code", *keys])
+    for r in data["runs"]:
+        for name, o in r["outcomes"].items():
+            for authority, a in o.get("authorities", {}).items():
+                w.writerow([r["run"], name, authority, a["ons_code"], *[a.get(k) for k in keys]])
+    return buf.getvalue()
 
 
 def summary_csv(data: dict[str, Any]) -> str:
@@ -361,6 +444,25 @@ def html_report(data: dict[str, Any]) -> str:
                     f"<td>{_fmt(gm['within_20_miles_pct']['p50'], '%')}</td>"
                     f"<td>{_fmt(gm['in_area_pct']['p50'], '%')}</td></tr>"
                 )
+        h.append("</table>")
+    regional = [s for s in data["scenarios"] if s.get("authorities")]
+    if regional:
+        h.append(
+            "<h2>By authority</h2><p>Each child is placed by the pooled match under its own "
+            "authority's policy and counted with its own authority (the placing authority, "
+            "which pays). P50 over the runs, and for a scenario its paired difference from "
+            "the baseline in brackets; the last row is the region's. Run by run the "
+            "authorities' counts add up to the region's (authorities.csv); their P50s need "
+            "not.</p>"
+        )
+    for s in regional:
+        head, rows = _authority_rows(s)
+        h.append(f"<h3>{escape(s['name'])}</h3><table><tr>")
+        h += [f"<th>{escape(c)}</th>" for c in head]
+        h.append("</tr>")
+        for row in rows:
+            tag = "th" if row[0] == "region" else "td"
+            h.append("<tr>" + "".join(f"<{tag}>{escape(c)}</{tag}>" for c in row) + "</tr>")
         h.append("</table>")
     maps = _maps(data)
     if maps:

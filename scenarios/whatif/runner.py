@@ -41,14 +41,17 @@ from scenarios.whatif.supply import (
 
 if TYPE_CHECKING:
     from matcher.domain import CaseFolder
+    from matcher.pooled import PooledResult
     from matcher.result import MatchResult
 
 __all__ = [
+    "AUTHORITY_METRICS",
     "DASK_EXTRA",
     "METRICS",
     "MissingExtraError",
     "RunRecord",
     "ScenarioRuns",
+    "authority_outcomes",
     "ethnic_group",
     "outcomes",
     "run_one",
@@ -123,8 +126,9 @@ def _pct(num: int, den: int) -> float | None:
     return round(100.0 * num / den, 1) if den else None
 
 
-def outcomes(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
-    """The measures of one match: :data:`METRICS` and the :data:`SPLITS` by group."""
+def outcomes(folder: CaseFolder, result: MatchResult, *, region: bool = False) -> dict[str, Any]:
+    """The measures of one match: :data:`METRICS` and the :data:`SPLITS` by group
+    (``region``: a region's match, whose shortfall is asked for by authority)."""
     m = result.metrics
     out: dict[str, Any] = {
         "children": m.children,
@@ -176,7 +180,7 @@ def outcomes(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
             for g, r in sorted(counts.items())
         }
     out["splits"] = splits
-    out["shortfall"] = _shortfall(folder, result)
+    out["shortfall"] = _shortfall(folder, result, by_authority=region)
     return out
 
 
@@ -193,7 +197,9 @@ def need_type(types: Iterable[str]) -> str:
     return sorted(ts)[0] if ts else "inhouse_foster"
 
 
-def _shortfall(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
+def _shortfall(
+    folder: CaseFolder, result: MatchResult, *, by_authority: bool = False
+) -> dict[str, Any]:
     """The homes that would serve the unplaced and the far-placed children.
 
     Each unplaced **unit** (a sibling group placed as one, or a child) asks for one home:
@@ -201,11 +207,19 @@ def _shortfall(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
     needs (:func:`need_type`), the district its home's, the beds the unit's size, the
     capabilities its needs (a wheelchair, a Deprivation of Liberty order, ...). A child
     without a home postcode (a separated migrant child) asks in the district where most of
-    the children live. ``far`` lists the same requests, one per child placed more than 20
-    miles from home, farthest first.
+    the children live (``by_authority``, in a region: most of its own authority's
+    children, so that its authority commissions the home). ``far`` lists the same
+    requests, one per child placed more than 20 miles from home, farthest first.
     """
     lads = Counter(c.home.lad_code for c in folder.children if c.home is not None)
     default = lads.most_common(1)[0][0] if lads else ""
+    own: dict[str, str] = {}
+    if by_authority:
+        per: dict[str, Counter[str]] = {}
+        for c in folder.children:
+            if c.home is not None:
+                per.setdefault(c.authority.ons_code, Counter())[c.home.lad_code] += 1
+        own = {a: n.most_common(1)[0][0] for a, n in per.items()}
     by_child = {a.child_id: a for a in result.assignments}
     units: dict[str, list[Any]] = {}
     for c in folder.children:
@@ -219,7 +233,7 @@ def _shortfall(folder: CaseFolder, result: MatchResult) -> dict[str, Any]:
         needs = {str(n) for c in children for n in c.needs} & _CAPABILITY_NEEDS
         if len(children) > 1:
             needs.add("sibling_group")
-        district = first.home.lad_code if first.home else default
+        district = first.home.lad_code if first.home else own.get(first.authority.ons_code, default)
         youngest = min(c.age for c in children)
         return (
             f"{need_type(first.placement_types)}|{district}|{len(children)}|"
@@ -258,7 +272,11 @@ _CAPABILITY_NEEDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class RunRecord:
-    """One run: per scenario (``baseline`` first) its outcomes and the homes it added."""
+    """One run: per scenario (``baseline`` first) its outcomes and the homes it added.
+
+    ``authorities``: a region's authorities (ONS codes, pool order); empty for one
+    authority, whose records are written as they always were.
+    """
 
     run: int
     outcomes: dict[str, dict[str, Any]]
@@ -266,10 +284,11 @@ class RunRecord:
     seconds: float
     la_code: str = ""
     child_sectors: dict[str, int] = field(default_factory=dict)
+    authorities: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data."""
-        return {
+        data: dict[str, Any] = {
             "run": self.run,
             "outcomes": self.outcomes,
             "added": self.added,
@@ -277,6 +296,9 @@ class RunRecord:
             "la_code": self.la_code,
             "child_sectors": self.child_sectors,
         }
+        if self.authorities:
+            data["authorities"] = list(self.authorities)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
@@ -288,7 +310,43 @@ class RunRecord:
             float(data["seconds"]),
             str(data.get("la_code", "")),
             dict(data.get("child_sectors", {})),
+            tuple(data.get("authorities", ())),
         )
+
+
+#: A region's outcome measures per authority (counts, then the percentages of
+#: :data:`METRICS` they give), in report order: (key, label, unit).
+AUTHORITY_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("children", "children", "children"),
+    ("placed", "children placed", "children"),
+    ("within_20_miles_pct", "within 20 miles of home", "%"),
+    ("in_area_pct", "placed in area", "%"),
+    ("siblings_together_pct", "siblings together", "%"),
+    ("school_kept_pct", "school kept (within 20 miles)", "%"),
+    ("weekly_cost", "weekly cost of placements", "£"),
+)
+
+
+def authority_outcomes(folder: CaseFolder, pooled: PooledResult) -> dict[str, dict[str, Any]]:
+    """A pooled match's outcome for each authority's children, by authority name.
+
+    The counts of :class:`matcher.pooled.Outcome` (the denominators of
+    :mod:`matcher.metrics`) plus ``in_area`` (placed in the child's own authority's area),
+    and their percentages; each authority's counts add up to the region's.
+    """
+    in_area: Counter[str] = Counter()
+    for a in pooled.result.assignments:
+        in_area[folder.child(a.child_id).authority.ons_code] += int(a.in_area)
+    out: dict[str, dict[str, Any]] = {}
+    for authority in pooled.authorities:
+        o = pooled.outcomes[authority]
+        data: dict[str, Any] = dict(o.to_dict())
+        data["ons_code"] = authority.ons_code
+        data["unplaced"] = o.children - o.placed
+        data["in_area"] = in_area[authority.ons_code]
+        data["in_area_pct"] = _pct(in_area[authority.ons_code], o.placed)
+        out[authority.name] = data
+    return out
 
 
 def _match(folder: CaseFolder, file: ScenarioFile) -> MatchResult:
@@ -302,6 +360,19 @@ def _match(folder: CaseFolder, file: ScenarioFile) -> MatchResult:
         deterministic_time_limit=file.match.deterministic_time,
     )
     return match(folder, params, validate=file.match.validate)
+
+
+def _match_pooled(folder: CaseFolder, file: ScenarioFile) -> PooledResult:
+    from matcher.optimiser import SolverParameters
+    from matcher.pooled import match_pooled
+
+    params = SolverParameters(
+        time_limit_s=file.match.time_limit_s,
+        num_workers=file.match.workers,
+        seed=0,
+        deterministic_time_limit=file.match.deterministic_time,
+    )
+    return match_pooled(folder, params)
 
 
 def run_one(
@@ -325,8 +396,13 @@ def run_one(
         vacancies, new = apply_variant(world, variant, file.baseline_flow)
         policy = policy_toml(world.policy_text, variant.policy_dict() if variant else {})
         folder = build_folder(world.children, vacancies, policy)
-        result = _match(folder, file)
-        results[name] = outcomes(folder, result)
+        if world.authorities:
+            # A region: the pooled match, each child under its own authority's policy.
+            pooled = _match_pooled(folder, file)
+            results[name] = outcomes(folder, pooled.result, region=True)
+            results[name]["authorities"] = authority_outcomes(folder, pooled)
+        else:
+            results[name] = outcomes(folder, _match(folder, file))
         added[name] = [
             {
                 "postcode": r["postcode"],
@@ -338,7 +414,15 @@ def run_one(
     from scenarios.whatif.report import child_sectors
 
     sectors = child_sectors([str(p) for p in world.children["home_postcode"]])
-    return RunRecord(run, results, added, time.perf_counter() - start, world.la_code, sectors)
+    return RunRecord(
+        run,
+        results,
+        added,
+        time.perf_counter() - start,
+        world.la_code,
+        sectors,
+        world.authorities,
+    )
 
 
 # ----------------------------------------------------------------------------- fan-out
@@ -542,6 +626,43 @@ def _quantiles(values: Sequence[float | None]) -> dict[str, float | None]:
     }
 
 
+def _source_json(file: ScenarioFile, recs: Sequence[RunRecord]) -> dict[str, Any]:
+    data: dict[str, Any] = {"la": file.source.la, "case_folder": file.source.case_folder}
+    if file.source.is_region:
+        data["region"] = file.source.region
+        data["authorities"] = list(file.source.authorities)
+    elif recs and recs[0].authorities:  # a pooled case folder
+        from geography import resolve_authority
+
+        data["region"] = None
+        data["authorities"] = sorted(resolve_authority(c).name for c in recs[0].authorities)
+    return data
+
+
+def _by_authority(recs: Sequence[RunRecord], name: str) -> dict[str, dict[str, Any]]:
+    """Per authority of a region: P10/P50/P90 of :data:`AUTHORITY_METRICS` over the runs,
+    and for a variant the paired difference from the baseline (same runs)."""
+    names = sorted({a for r in recs for a in r.outcomes.get(name, {}).get("authorities", {})})
+    out: dict[str, dict[str, Any]] = {}
+    for a in names:
+        mine = [r.outcomes[name]["authorities"].get(a, {}) for r in recs if name in r.outcomes]
+        entry: dict[str, Any] = {
+            "metrics": {k: _quantiles([o.get(k) for o in mine]) for k, *_ in AUTHORITY_METRICS}
+        }
+        if name != "baseline":
+            diff = {}
+            for k, *_ in AUTHORITY_METRICS:
+                ds: list[float | None] = []
+                for r in recs:
+                    x = r.outcomes.get(name, {}).get("authorities", {}).get(a, {}).get(k)
+                    y = r.outcomes["baseline"].get("authorities", {}).get(a, {}).get(k)
+                    ds.append(None if x is None or y is None else float(x) - float(y))
+                diff[k] = _quantiles(ds)
+            entry["difference"] = diff
+        out[a] = entry
+    return out
+
+
 def summarise(state: ScenarioRuns) -> dict[str, Any]:
     """The report's data: per scenario P10/P50/P90 of each measure, paired differences from
     the baseline (same runs), the fairness splits, and the homes added."""
@@ -586,6 +707,11 @@ def summarise(state: ScenarioRuns) -> dict[str, Any]:
                     gm["placed_pct_change"] = _quantiles(ds)
         variant = None if name == "baseline" else file.variant(name)
         added_by_type: dict[str, int] = variant.added_beds if variant else {}
+        extra: dict[str, Any] = {}
+        if any(r.authorities for r in recs):
+            extra["authorities"] = _by_authority(recs, name)
+            # the region's row beside its authorities' (a forecast's demand varies by run)
+            metrics["children"] = _quantiles([o.get("children") for o in per])
         scenarios.append(
             {
                 "name": name,
@@ -600,6 +726,7 @@ def summarise(state: ScenarioRuns) -> dict[str, Any]:
                 },
                 # matches the wall clock stopped: their records may differ on another machine
                 "stopped_by_wall_clock": sum(o.get("stopped_by") == "wall_clock" for o in per),
+                **extra,
             }
         )
     return {
@@ -624,7 +751,7 @@ def summarise(state: ScenarioRuns) -> dict[str, Any]:
             "counts_run0": file.demand.for_run(0),
             "include_other": file.demand.include_other,
         },
-        "source": {"la": file.source.la, "case_folder": file.source.case_folder},
+        "source": _source_json(file, recs),
         "match": {
             "time_limit_s": file.match.time_limit_s,
             "workers": file.match.workers,

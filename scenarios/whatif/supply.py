@@ -51,12 +51,16 @@ if TYPE_CHECKING:
 __all__ = [
     "World",
     "apply_variant",
+    "area_districts",
     "build_folder",
     "check_file",
+    "district_authorities",
     "district_centres",
     "district_names",
     "districts_of",
     "draw_world",
+    "pooled_authorities",
+    "region_label",
     "run_seeds",
 ]
 
@@ -119,6 +123,14 @@ class World:
     loss_u: np.ndarray
     recruit_u: float
     policy_text: str | None = None
+    #: A region's authorities (ONS codes, in pool order: ids prefixed R00, R01, ...);
+    #: empty for one authority. A region's ``la_code`` is "" and ``la_name`` its label.
+    authorities: tuple[str, ...] = ()
+
+    @property
+    def area(self) -> tuple[str, ...]:
+        """The authorities whose districts the world's homes may be added in."""
+        return self.authorities or (self.la_code,)
 
 
 # ----------------------------------------------------------------------------- geography
@@ -167,25 +179,59 @@ def district_names(la_code: str) -> dict[str, str]:
 
 
 @cache
-def _district_of_postcode(la_code: str) -> dict[str, str]:
-    pcs, lads, _ = districts_of(la_code)
+def area_districts(
+    area: tuple[str, ...],
+) -> tuple[tuple[str, ...], np.ndarray, dict[str, str], np.ndarray]:
+    """:func:`districts_of` for several authorities at once (a region), in ``area`` order.
+
+    Returns
+    -------
+    (postcodes, district codes, district code -> name, authority of each postcode)
+        The last is the ONS code of the authority each postcode lies in (a district lies in
+        exactly one upper-tier authority).
+    """
+    if len(area) == 1:
+        pcs, lads, names = districts_of(area[0])
+        return pcs, lads, names, np.full(len(pcs), area[0])
+    parts = [districts_of(code) for code in area]
+    pcs = tuple(pc for part in parts for pc in part[0])
+    lads = np.concatenate([part[1] for part in parts])
+    names = {c: n for part in parts for c, n in part[2].items()}
+    owners = np.concatenate(
+        [np.full(len(part[0]), code) for code, part in zip(area, parts, strict=True)]
+    )
+    return pcs, lads, names, owners
+
+
+def district_authorities(area: tuple[str, ...]) -> dict[str, str]:
+    """District code -> the ONS code of its authority, for the authorities of ``area``."""
+    return {c: code for code in area for c in districts_of(code)[2]}
+
+
+@cache
+def _district_of_postcode(area: str | tuple[str, ...]) -> dict[str, str]:
+    codes = (area,) if isinstance(area, str) else area
+    pcs, lads, _, _ = area_districts(codes)
     return dict(zip(pcs, lads.tolist(), strict=True))
 
 
-def district_of(la_code: str, postcode: str) -> str | None:
-    """The district code of a postcode of the authority (None outside it or blank)."""
-    return _district_of_postcode(la_code).get(postcode)
+def district_of(area: str | tuple[str, ...], postcode: str) -> str | None:
+    """The district code of a postcode of the authority, or of the authorities of a region
+    (a tuple of ONS codes); None outside it or blank."""
+    return _district_of_postcode(area).get(postcode)
 
 
-def _resolve_districts(la_code: str, wanted: Sequence[str]) -> list[str]:
-    names = district_names(la_code)
+def _resolve_districts(area: str | tuple[str, ...], wanted: Sequence[str]) -> list[str]:
+    codes = (area,) if isinstance(area, str) else area
+    names = area_districts(codes)[2]
     by_name = {n.lower(): c for c, n in names.items()}
+    of = "the authority" if len(codes) == 1 else "the region's authorities"
     out = []
     for w in wanted:
         code = w if w in names else by_name.get(w.strip().lower())
         if code is None:
             raise LookupError(
-                f"scenario add.where: {w!r} is not a district of the authority"
+                f"scenario add.where: {w!r} is not a district of {of}"
                 f"{did_you_mean(w, names.values())}; expected one of "
                 f"{', '.join(sorted(names.values()))}"
             )
@@ -204,10 +250,14 @@ def check_file(file: ScenarioFile) -> tuple[str, str]:
     ``reregister`` name. Runs would otherwise fail one by one in the workers, with a message
     that names neither the file nor the key.
 
+    A region (``scenario.region`` or ``scenario.authorities``) is checked as a whole: an
+    ``add``'s districts may be of any of its authorities, and its postcodes must lie in one
+    of them (the authority that commissions the home).
+
     Returns
     -------
     (ons_code, name)
-        The authority.
+        The authority; for a region ``""`` and the region's label.
 
     Raises
     ------
@@ -222,7 +272,12 @@ def check_file(file: ScenarioFile) -> tuple[str, str]:
         return ScenarioConfigError(f"{src}: {key}: {message}")
 
     vacancy_ids: set[str] | None = None
-    if file.source.la is not None:
+    area: str | tuple[str, ...]
+    region = file.source.is_region
+    label = region_label(file) if region else ""
+    if file.source.is_region:
+        area = tuple(geography.resolve_authority(a).ons_code for a in file.source.authorities)
+    elif file.source.la is not None:
         try:
             authority = geography.resolve_authority(file.source.la)
         except (ValueError, LookupError) as exc:
@@ -245,24 +300,38 @@ def check_file(file: ScenarioFile) -> tuple[str, str]:
             children, vacancies, _ = _read_folder(str(folder))
             la_texts = children["la"].value_counts()
             authority = geography.resolve_authority(str(la_texts.index[0]))
+            pooled = pooled_authorities(children, vacancies)
         except (ValueError, LookupError, KeyError, IndexError) as exc:
             raise fail("scenario.case_folder", f"{folder}: children.csv: {exc}") from None
         vacancy_ids = set(vacancies["vacancy_id"][vacancies["placement_type"] != _KIN])
+        if pooled:  # a pooled folder: a region of its children's authorities
+            region = True
+            area = tuple(a.ons_code for a in pooled)
+            label = ", ".join(a.name for a in pooled)
+    if not region:
+        area = authority.ons_code
     for i, variant in enumerate(file.variants):
         for j, add in enumerate(variant.add):
             key = f"scenarios[{i}].add[{j}]"
             if isinstance(add.where, tuple) and not add.postcodes:
                 try:
-                    _resolve_districts(authority.ons_code, add.where)
+                    _resolve_districts(area, add.where)
                 except LookupError as exc:
                     raise fail(
                         f"{key}.where", str(exc).removeprefix("scenario add.where: ")
                     ) from None
             for k, pc in enumerate(add.postcodes):
                 try:
-                    geography.locate(pc)
+                    located = geography.locate(pc)
                 except (ValueError, LookupError) as exc:
                     raise fail(f"{key}.postcodes[{k}]", str(exc)) from None
+                if region and (located.authority is None or located.authority.ons_code not in area):
+                    # The home's owner_la is the authority it lies in: one of the region's.
+                    raise fail(
+                        f"{key}.postcodes[{k}]",
+                        "not in any of the region's authorities; a home added to a region "
+                        "is owned by the authority it lies in",
+                    )
         if vacancy_ids is None:
             continue  # synthetic: each run draws its own homes (V0001, ...)
         named = [(f"scenarios[{i}].close[{k}]", v) for k, v in enumerate(variant.close)]
@@ -273,7 +342,35 @@ def check_file(file: ScenarioFile) -> tuple[str, str]:
         for key, vid in named:
             if vid not in vacancy_ids:
                 raise fail(key, f"no vacancy {vid!r} in {Path(file.source.case_folder or '')}")
+    if region:
+        return "", label
     return authority.ons_code, authority.name
+
+
+def pooled_authorities(children: pd.DataFrame, vacancies: pd.DataFrame) -> tuple[Any, ...]:
+    """A pooled case folder's authorities (its children's), sorted by name: a folder whose
+    vacancies name their ``owner_la`` and whose children are of two or more authorities is
+    matched as a region (``matcher.pooled``). ``()`` for any other folder, which runs as it
+    always did.
+
+    Raises
+    ------
+    LookupError
+        For a ``la`` that is no authority.
+    """
+    import geography
+
+    if "owner_la" not in vacancies or not (vacancies["owner_la"] != "").any():
+        return ()
+    found = {geography.resolve_authority(str(t)) for t in set(children["la"])}
+    return tuple(sorted(found, key=lambda a: a.name)) if len(found) > 1 else ()
+
+
+def region_label(file: ScenarioFile) -> str:
+    """A region's name for reports: the ONS region's, or its authorities'."""
+    if file.source.region:
+        return file.source.region
+    return ", ".join(file.source.authorities)
 
 
 # ----------------------------------------------------------------------------- drawing
@@ -427,7 +524,87 @@ def _folder_world(file: ScenarioFile, run: int) -> World:
                 kin_rows.append(r)
     kin = pd.DataFrame(kin_rows, columns=vacancies.columns)
     supply = vacancies[vacancies["placement_type"] != _KIN].reset_index(drop=True)
+    pooled = pooled_authorities(children, vacancies)
+    if pooled:
+        # A pooled folder is a region: the pooled match, outcomes by authority.
+        label = ", ".join(a.name for a in pooled)
+        world = _finish(file, run, "", label, future, supply, kin, policy)
+        return replace(world, authorities=tuple(a.ons_code for a in pooled))
     return _finish(file, run, authority.ons_code, authority.name, future, supply, kin, policy)
+
+
+def _region_world(file: ScenarioFile, run: int) -> World:
+    """A region's run: each authority drawn as :func:`_synthetic_world` draws one, pooled.
+
+    Authority ``i`` (in the file's order: by name) gets its own random streams (``extra =
+    i + 1``) and the id prefix ``R{i:02d}`` (:func:`scenarios.cohorts.pool_prefix`, as
+    ``placematch synth --region`` writes). The region's demand of each group is shared out
+    between the authorities in proportion to each one's expected children of that group
+    today (its profile's children times its placement mix's share), by largest remainder; a
+    ``children`` override of today is shared out by the profiles' sizes. Every home keeps the
+    authority it was drawn for as ``owner_la`` and is offered to the pool (a connected-person
+    carer is not: it is approved for its child only).
+    """
+    from scenarios.cohorts import allocate, generate, pool_prefix, prefix_ids
+    from scenarios.profiles import Figure, Mix, profile_for
+    from scenarios.synth_geo import RealGeography
+
+    geo = RealGeography()
+    resolved = [geo.resolve(a) for a in file.source.authorities]
+    profiles = [profile_for(ons, name=name) for ons, name in resolved]
+    sizes = [p.children.value for p in profiles]
+    today_sizes: list[int | None] = (
+        [int(n) for n in allocate(file.source.children, sizes)]
+        if file.source.children
+        else [None] * len(profiles)
+    )
+    counts = file.demand.for_run(run)
+    groups = ("fostering", "residential", "supported_accommodation", "other")
+    share: dict[str, list[int]] = {}
+    for g in groups:
+        expected = [p.children.value * dict(p.placement_mix.shares).get(g, 0.0) for p in profiles]
+        weights = expected if sum(expected) > 0 else sizes
+        share[g] = [int(n) for n in allocate(counts.get(g, 0), weights)]
+    kids, homes, kins = [], [], []
+    for i, ((ons, _), profile) in enumerate(zip(resolved, profiles, strict=True)):
+        pre = pool_prefix(i)
+        today = generate(
+            ons,
+            _int_seed(run_seeds(file.seed, run, _TODAY, i + 1)),
+            children=today_sizes[i],
+            profile=profile,
+            geo=geo,
+        )
+        _, supply = prefix_ids(today.children, today.vacancies, pre)
+        homes.append(supply[supply["placement_type"] != _KIN])
+        mine = {g: share[g][i] for g in groups}
+        total = sum(mine.values())
+        if total == 0:
+            continue  # no child of this authority at the horizon: its homes still serve
+        why = f"its share of the region's demand at the horizon ({file.demand.source})"
+        future_profile = replace(
+            profile,
+            children=Figure(float(total), "assumed", why),
+            placement_mix=Mix(tuple((g, float(n)) for g, n in mine.items()), "assumed", why),
+        )
+        future = generate(
+            ons,
+            _int_seed(run_seeds(file.seed, run, _FUTURE, i + 1)),
+            children=total,
+            profile=future_profile,
+            geo=geo,
+        )
+        children, vacancies = prefix_ids(future.children, future.vacancies, pre)
+        if not file.demand.include_other:
+            children = children[children["current_group"] != "other"]
+        kids.append(children)
+        kins.append(_kin_of(vacancies, set(children["child_id"])))
+    columns = homes[0].columns
+    children = pd.concat(kids, ignore_index=True) if kids else pd.DataFrame()
+    supply = pd.concat(homes, ignore_index=True)
+    kin = pd.concat(kins, ignore_index=True) if kins else pd.DataFrame(columns=columns)
+    world = _finish(file, run, "", region_label(file), children, supply, kin, None)
+    return replace(world, authorities=tuple(ons for ons, _ in resolved))
 
 
 def _finish(
@@ -464,6 +641,8 @@ def _finish(
 def draw_world(file: ScenarioFile, run: int) -> World:
     """The children at the horizon and today's homes of run ``run`` (seeded by the file's
     seed and ``run`` only, so any backend and any worker draws the same)."""
+    if file.source.is_region:
+        return _region_world(file, run)
     if file.source.la is not None:
         return _synthetic_world(file, run)
     return _folder_world(file, run)
@@ -484,8 +663,12 @@ def _poisson_inverse(lam: float, u: float) -> int:
 
 
 def _recruits(world: World, n: int) -> list[dict[str, Any]]:
-    """The first ``n`` recruited foster households: in-house, at in-county postcodes."""
-    pcs, _, _ = districts_of(world.la_code)
+    """The first ``n`` recruited foster households: in-house, at in-county postcodes.
+
+    In a region each is recruited by the authority of the in-house household it is drawn
+    from (its ``owner_la``), at a postcode of that authority.
+    """
+    pcs, _, _, owners = area_districts(world.area)
     templates = world.supply[world.supply["placement_type"] == _FOSTER[0]]
     out = []
     for i in range(n):
@@ -496,11 +679,17 @@ def _recruits(world: World, n: int) -> list[dict[str, Any]]:
             if len(templates)
             else {}
         )
+        sites = pcs
+        if world.authorities and row.get("owner_la"):
+            sites = tuple(p for p, o in zip(pcs, owners, strict=True) if o == row["owner_la"])
+        postcode = sites[int(rng.integers(len(sites)))]
+        if world.authorities:
+            row["owner_la"] = str(owners[pcs.index(postcode)])
         row.update(
             vacancy_id=f"N{i + 1:04d}",
             provider_id=f"PN{i + 1:04d}",
             placement_type=_FOSTER[0],
-            postcode=pcs[int(rng.integers(len(pcs)))],
+            postcode=postcode,
             beds=str(beds),
             fostered_now="0",
             connected_to="",
@@ -523,11 +712,15 @@ def _homes(beds: int, size: int) -> list[int]:
 
 def added_homes(world: World, variant: Variant) -> list[dict[str, Any]]:
     """The ``vacancies.csv`` rows a variant's ``add`` changes put in this run's world."""
-    pcs, lads, _ = districts_of(world.la_code)
+    area = world.area
+    pcs, lads, _, _ = area_districts(area)
     # A folder whose vacancies name their owner_la needs it on every row: the authority
-    # commissions what it adds. A folder without owners is left without them.
+    # commissions what it adds. A folder without owners is left without them. In a region
+    # the owner is the authority the home lies in, and the home is offered to the pool.
     owned = "owner_la" in world.supply and bool((world.supply["owner_la"] != "").any())
     owner = world.la_code if owned else ""
+    lad_owner = district_authorities(area) if world.authorities else {}
+    region = tuple(area) if world.authorities else world.la_code
     rows: list[dict[str, Any]] = []
     for k, add in enumerate(variant.add):
         rng = np.random.default_rng(
@@ -548,13 +741,13 @@ def added_homes(world: World, variant: Variant) -> list[dict[str, Any]]:
         else:
             if add.where == "children":
                 homes = world.children["home_postcode"]
-                child_lads = {district_of(world.la_code, str(p)) for p in homes if p}
+                child_lads = {district_of(region, str(p)) for p in homes if p}
                 codes = sorted(c for c in child_lads if c is not None)
                 if not codes:  # no child lives in the authority: share across all of it
                     codes = sorted(set(lads.tolist()))
             else:
                 assert isinstance(add.where, tuple)
-                codes = _resolve_districts(world.la_code, add.where)
+                codes = _resolve_districts(region, add.where)
             order = [codes[int(i)] for i in rng.permutation(len(codes))]
             share = [add.beds // len(order)] * len(order)
             for i in range(add.beds % len(order)):
@@ -564,7 +757,7 @@ def added_homes(world: World, variant: Variant) -> list[dict[str, Any]]:
                 child_pcs = [
                     str(p)
                     for p in world.children["home_postcode"]
-                    if p and district_of(world.la_code, str(p)) == code
+                    if p and district_of(region, str(p)) == code
                 ]
                 pool = child_pcs or [pcs[int(i)] for i in np.flatnonzero(lads == code)]
                 for size in _homes(b, add.home_beds):
@@ -572,6 +765,9 @@ def added_homes(world: World, variant: Variant) -> list[dict[str, Any]]:
                     sites.append(pool[int(rng.integers(len(pool)))])
         for size, pc in zip(sizes, sites, strict=True):
             n = len(rows) + 1
+            if world.authorities:
+                # check_file keeps a region's added postcodes inside its authorities
+                owner = lad_owner.get(district_of(region, pc) or "", "") or _owner_of(pc)
             rows.append(
                 {
                     "vacancy_id": f"A{n:04d}",
@@ -592,12 +788,21 @@ def added_homes(world: World, variant: Variant) -> list[dict[str, Any]]:
                     "languages": "",
                     "urn": "",
                     "owner_la": owner,
-                    "offered_to_pool": "",
+                    "offered_to_pool": "true" if world.authorities else "",
                     "organisation": f"added: {variant.name}",
                     "supply_area": "added",
                 }
             )
     return rows
+
+
+def _owner_of(postcode: str) -> str:
+    """The ONS code of the authority a postcode lies in (for a postcode given by the file,
+    which may be written other than as the postcode directory writes it)."""
+    import geography
+
+    authority = geography.locate(postcode).authority
+    return "" if authority is None else authority.ons_code
 
 
 def apply_variant(
@@ -675,8 +880,15 @@ def policy_toml(base: str | None, overrides: dict[str, Any]) -> str | None:
     lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
     for k, v in data.items():
         if isinstance(v, dict):
-            lines.append(f"\n[{k}]")
-            lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in v.items()]
+            plain = {kk: vv for kk, vv in v.items() if not isinstance(vv, dict)}
+            if plain or len(plain) == len(v):
+                lines.append(f"\n[{k}]")
+                lines += [f"{kk} = {_toml_value(vv)}" for kk, vv in plain.items()]
+            # a table of tables, e.g. [authority."Thurrock"] (one authority's keys)
+            for kk, vv in v.items():
+                if isinstance(vv, dict):
+                    lines.append(f"\n[{k}.{_toml_value(str(kk))}]")
+                    lines += [f"{x} = {_toml_value(y)}" for x, y in vv.items()]
     return "\n".join(lines) + "\n"
 
 
