@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -89,6 +89,12 @@ def visible_child(
     return record
 
 
+#: A child's authority by its id: built once (it is read on every ranking).
+_CHILD_AUTHORITY = select(ChildRecord.authority_code).where(
+    ChildRecord.child_id == bindparam("child_id")
+)
+
+
 def visible_child_authority(
     session: Session, who: Principal, request: Request, child_id: str, action: str
 ) -> str:
@@ -98,9 +104,7 @@ def visible_child_authority(
     need nothing else of it, such as a ranking.
     """
     require(who, OFFICER)
-    owner = session.scalar(
-        select(ChildRecord.authority_code).where(ChildRecord.child_id == child_id)
-    )
+    owner = session.connection().execute(_CHILD_AUTHORITY, {"child_id": child_id}).scalar()
     if owner is None or not who.may_see(owner):
         audit.record(
             session, who, request, action, "child", child_id, authority=owner, outcome="denied"

@@ -175,10 +175,13 @@ def revision_of(session: Session) -> int:
     Every change of what the store holds (a load, an upload, a child or vacancy put, a
     decision) bumps it in the same transaction as the change itself.
     """
-    revision = session.scalar(
-        select(AuthorityState.revision).where(AuthorityState.authority_code == STORE)
-    )
+    revision = session.connection().execute(_REVISION).scalar()
     return -1 if revision is None else int(revision)
+
+
+#: The store's revision: built once (it is read on every ranking, and building the statement
+#: cost more than running it).
+_REVISION = select(AuthorityState.revision).where(AuthorityState.authority_code == STORE)
 
 
 def stored_folder(session: Session) -> CaseFolder:
