@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -89,28 +89,23 @@ def visible_child(
     return record
 
 
-#: A child's authority by its id: built once (it is read on every ranking).
-_CHILD_AUTHORITY = select(ChildRecord.authority_code).where(
-    ChildRecord.child_id == bindparam("child_id")
-)
-
-
 def visible_child_authority(
     session: Session, who: Principal, request: Request, child_id: str, action: str
-) -> str:
-    """:func:`visible_child`'s check, answering only the child's authority (ONS code).
+) -> tuple[str, int]:
+    """:func:`visible_child`'s check, answering only the child's authority (ONS code), and
+    the store's revision read in the same query (:func:`store.authority_and_revision`).
 
     Reads one column rather than the child's record (and its JSON): for the requests that
     need nothing else of it, such as a ranking.
     """
     require(who, OFFICER)
-    owner = session.connection().execute(_CHILD_AUTHORITY, {"child_id": child_id}).scalar()
+    owner, revision = store.authority_and_revision(session, child_id)
     if owner is None or not who.may_see(owner):
         audit.record(
             session, who, request, action, "child", child_id, authority=owner, outcome="denied"
         )
         raise not_found("child", child_id)
-    return str(owner)
+    return owner, revision
 
 
 def visible_vacancy(session: Session, who: Principal, vacancy_id: str) -> VacancyRecord:
@@ -381,9 +376,9 @@ def rank_body(
     second request for the same child between two changes of the store is answered without
     ranking again.
     """
-    authority = visible_child_authority(session, who, request, child_id, "rank")
+    # The revision is read with the access check, before the folder: see answers.Answers.
+    authority, revision = visible_child_authority(session, who, request, child_id, "rank")
     today = clock()
-    revision = store.revision_of(session)  # before the folder: see answers.Answers
     kept = answers_of(session.get_bind())
     question = (child_id, top, on, urgency, within_days)
     body = kept.get(revision, today, question)
