@@ -166,3 +166,22 @@ def test_no_write_leaves_a_stale_answer(fresh: Service, kind: str) -> None:
         # these change what this child is offered (a decision of its own, or its withdrawal,
         # leaves its list as it was: the bed it takes is counted as its own)
         assert after != before
+
+
+def test_the_server_settles_its_memory_at_start() -> None:
+    """``placematch serve`` freezes what is alive at start and collects young objects less
+    often (``app.settle_memory``); process-wide, so checked in a process of its own."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc\n"
+        "from placematch.service.app import GC_YOUNG_THRESHOLD, settle_memory\n"
+        "before = gc.get_freeze_count()\n"
+        "settle_memory()\n"
+        "print(before, gc.get_freeze_count() > 1000, gc.get_threshold()[0] == GC_YOUNG_THRESHOLD)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["0", "True", "True"]
