@@ -509,4 +509,33 @@ def run(tier: str) -> list[dict[str, Any]]:
             f"tier {tier!r} is not defined for service; expected one of {', '.join(TIERS)}"
         )
     with tempfile.TemporaryDirectory(prefix="placematch-bench-service-") as tmp:
-        return service_records(tier, Path(tmp))
+        records = service_records(tier, Path(tmp))
+    print(summary(records), flush=True)
+    return records
+
+
+def summary(records: list[dict[str, Any]]) -> str:
+    """The issue's measure per phase: p95 (and p50) with the clients, the target met or
+    missed (20 clients only), the server's CPU per answer and the load average around it.
+
+    The harness's own line per record shows ``wall_seconds``, the p50; the target is of p95.
+    """
+    lines = [
+        f"   {'phase':<36} {'clients':>7} {'p50 ms':>8} {'p95 ms':>8} {'target':>7} "
+        f"{'CPU ms/answer':>13}  load (1 min)"
+    ]
+    for r in records:
+        met = {None: "-", True: "met", False: "missed"}[r["target_met"]]
+        cpu = r["server_cpu_seconds_per_request"]
+        lines.append(
+            f"   {r['name']:<36} {r['clients']:>7} {r['p50_seconds'] * 1000:>8.1f} "
+            f"{r['p95_seconds'] * 1000:>8.1f} {met:>7} "
+            f"{'?' if cpu is None else f'{cpu * 1000:.2f}':>13}  "
+            f"{r['load_average_before'][0]:.1f} -> {r['load_average_after'][0]:.1f}"
+        )
+    audit = records[0]["audit_complete"] if records else None
+    lines.append(
+        f"   target: p95 <= {TARGET_P95_SECONDS * 1000:.0f} ms with {CLIENTS} concurrent clients; "
+        f"errors {sum(r['errors'] for r in records)}; every request audited: {audit}"
+    )
+    return "\n".join(lines)

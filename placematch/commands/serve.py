@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``placematch serve`` until interrupted."""
     import uvicorn
 
-    from placematch.service.app import create_app
+    from placematch.service.app import create_app, settle_memory
     from placematch.service.db import normalise_url
 
     sock = _listen(args.host, args.port)
@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
     print(f"placematch: serving on http://{args.host}:{args.port}/", flush=True)
+    settle_memory()  # the server's own garbage-collector settings (see there)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
     uvicorn.Server(config).run(sockets=[sock])
     return 0

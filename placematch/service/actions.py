@@ -101,22 +101,21 @@ def visible_child(
 
 def visible_child_authority(
     session: Session, who: Principal, request: Request, child_id: str, action: str
-) -> str:
-    """:func:`visible_child`'s check, answering only the child's authority (ONS code).
+) -> tuple[str, int]:
+    """:func:`visible_child`'s check, answering only the child's authority (ONS code), and
+    the store's revision read in the same query (:func:`store.authority_and_revision`).
 
     Reads one column rather than the child's record (and its JSON): for the requests that
     need nothing else of it, such as a ranking.
     """
     _no_child_for(who)
-    owner = session.scalar(
-        select(ChildRecord.authority_code).where(ChildRecord.child_id == child_id)
-    )
+    owner, revision = store.authority_and_revision(session, child_id)
     if owner is None or who.regional or not who.may_see(owner):
         audit.record(
             session, who, request, action, "child", child_id, authority=owner, outcome="denied"
         )
         raise not_found("child", child_id)
-    return str(owner)
+    return owner, revision
 
 
 def may_see_vacancy(who: Principal, record: VacancyRecord) -> bool:
@@ -418,9 +417,9 @@ def rank_body(
     second request for the same child between two changes of the store is answered without
     ranking again.
     """
-    authority = visible_child_authority(session, who, request, child_id, "rank")
+    # The revision is read with the access check, before the folder: see answers.Answers.
+    authority, revision = visible_child_authority(session, who, request, child_id, "rank")
     today = clock()
-    revision = store.revision_of(session)  # before the folder: see answers.Answers
     kept = answers_of(session.get_bind())
     question = (child_id, top, on, urgency, within_days)
     body = kept.get(revision, today, question)

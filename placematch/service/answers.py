@@ -21,9 +21,10 @@ from typing import Any
 
 __all__ = ["BUDGET_BYTES", "Answers", "answers_of"]
 
-#: Bytes of kept answers per store: about 500 whole-list answers of a county (a whole list is
-#: 100-260 KB of JSON), far more than the children an office works on in a day.
-BUDGET_BYTES = 128 * 1024 * 1024
+#: Bytes of kept answers per store: about 600 whole-list answers of a county (a whole list is
+#: 100-460 KB of JSON since each option carries its factors' references; at 128 MB only about
+#: 280 of the largest were kept), far more than the children an office works on in a day.
+BUDGET_BYTES = 256 * 1024 * 1024
 
 #: A question: (child id, ``top``, and the ranking's other query parameters).
 Question = tuple[object, ...]

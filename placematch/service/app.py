@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -88,6 +89,32 @@ def create_app(url: str | None = None, *, migrate: bool = True, workers: int = 1
 
     app.add_middleware(SecurityHeaders)
     return app
+
+
+#: Net new container objects between two young collections in a server (Python's default is
+#: 700). A county's whole-list ranking holds a few thousand dicts at once, so at 700 almost
+#: every answer built afresh paid for a collection of its own (a tenth of its time, measured).
+GC_YOUNG_THRESHOLD = 20_000
+
+
+def settle_memory() -> None:
+    """Set the garbage collector for a long-running server (``placematch serve``, at start).
+
+    Everything alive once the application is made (the interpreter's and the libraries'
+    modules, the routes, the schema: some 180,000 objects) is moved out of the collector's
+    sight with :func:`gc.freeze`: it lives as long as the server, and each full collection
+    walked all of it, a pause of 150-350 ms in which no request moved (measured on a county's
+    store). Objects frozen still go when nothing refers to them; only garbage in reference
+    cycles among them would stay, and at start there is none (collected first). Young
+    collections run after :data:`GC_YOUNG_THRESHOLD` new objects rather than 700.
+
+    Process-wide, so it is called by the server's command, not by :func:`create_app` (which
+    tests call many times in one process).
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 #: Headers every answer carries (unless the route set its own).

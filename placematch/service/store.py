@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -176,10 +176,27 @@ def revision_of(session: Session) -> int:
     Every change of what the store holds (a load, an upload, a child or vacancy put, a
     decision) bumps it in the same transaction as the change itself.
     """
-    revision = session.scalar(
-        select(AuthorityState.revision).where(AuthorityState.authority_code == STORE)
-    )
+    revision = session.connection().execute(_REVISION).scalar()
     return -1 if revision is None else int(revision)
+
+
+#: The store's revision: built once (it is read on every ranking, and building the statement
+#: cost more than running it).
+_REVISION = select(AuthorityState.revision).where(AuthorityState.authority_code == STORE)
+#: A child's authority and the store's revision, in one query (both on every ranking).
+_AUTHORITY_AND_REVISION = select(
+    select(ChildRecord.authority_code)
+    .where(ChildRecord.child_id == bindparam("child_id"))
+    .scalar_subquery(),
+    _REVISION.scalar_subquery(),
+)
+
+
+def authority_and_revision(session: Session, child_id: str) -> tuple[str | None, int]:
+    """The child's authority (ONS code; ``None`` if no such child) and the store's revision
+    (as :func:`revision_of`), read together in one query."""
+    row = session.connection().execute(_AUTHORITY_AND_REVISION, {"child_id": child_id}).one()
+    return row[0], -1 if row[1] is None else int(row[1])
 
 
 def stored_folder(session: Session) -> CaseFolder:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from servicekit import Service
+from servicekit import Service, running
 
 from placematch.service import actions
 from placematch.service.answers import Answers, answers_of
@@ -97,3 +97,91 @@ def test_another_revision_drops_the_kept_answers_and_an_older_one_is_not_kept() 
     kept.put(2, day, ("A", None), b"late")  # a slow request built on an older revision
     assert kept.get(2, day, ("A", None)) is None and kept.get(3, day, ("A", None)) is None
     assert kept.hits == 1 and kept.misses == 3
+
+
+def _put_vacancy(s: Service, vacancy_id: str, **changes: object) -> None:
+    """A vacancy put back through the API with ``changes`` (its record as the API gives it)."""
+    h = s.h("officer")
+    record = s.client.get(f"{API}/vacancies/{vacancy_id}", headers=h).json()["record"]
+    lists = ("capabilities", "connected_to", "ethnicity", "languages")
+    body = {k: [x for x in v.split(";") if x] if k in lists else v for k, v in record.items()}
+    r = s.client.put(f"{API}/vacancies/{vacancy_id}", json={**body, **changes}, headers=h)
+    assert r.status_code == 200, r.text
+
+
+def _write(s: Service, kind: str, best: str) -> None:
+    """One write of each kind that the store knows, through the API."""
+    c, h = s.client, s.h("officer")
+    if kind == "decision":
+        r = c.post(
+            f"{API}/children/C05/decision", json={"vacancy_id": best, "reason": "t"}, headers=h
+        )
+    elif kind == "withdrawal":
+        r = c.post(f"{API}/children/C05/decision/withdraw", json={"reason": "t"}, headers=h)
+    elif kind == "response":
+        body = {"vacancy_id": best, "response": "decline", "reason": "no_capacity"}
+        r = c.post(f"{API}/children/C05/responses", json=body, headers=h)
+    elif kind == "vacancy_put":
+        cost = c.get(f"{API}/vacancies/{best}", headers=h).json()["record"]["weekly_cost"]
+        _put_vacancy(s, best, weekly_cost=int(float(cost)) + 900)
+        return
+    elif kind == "vacancy_upload":
+        vac = (
+            "vacancy_id,provider_id,placement_type,postcode,beds,age_min,age_max,sex,"
+            "capabilities,ofsted,weekly_cost\n"
+            "V60,P60,inhouse_foster,CM1 1QH,1,0,17,any,,outstanding,300\n"
+        )
+        files = {"file": ("vacancies.csv", vac)}
+        r = c.post(f"{API}/vacancies/upload", files=files, headers=h)
+    else:  # children_upload: another child; this child's answer is the same, yet rebuilt
+        good = "child_id,age,sex,home_postcode,la\nB3,5,M,CM1 1QH,Essex\n"
+        r = c.post(f"{API}/children/upload", files={"file": ("children.csv", good)}, headers=h)
+    assert r.status_code in (200, 201), r.text
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["decision", "withdrawal", "response", "vacancy_put", "vacancy_upload", "children_upload"],
+)
+def test_no_write_leaves_a_stale_answer(fresh: Service, kind: str) -> None:
+    """After any write, the next answer is built again and is byte for byte what a server that
+    never kept anything answers (another app on the same store: its own engine, folder and
+    kept answers)."""
+    ranked = fresh.client.get(f"{API}/children/C05/rank", headers=fresh.h("officer")).json()
+    best = ranked["options"][0]["vacancy_id"]
+    if kind == "withdrawal":
+        _write(fresh, "decision", best)
+    assert _rank(fresh, "C05")[1] in ("hit", "miss")
+    status, cache, before = _rank(fresh, "C05")
+    assert (status, cache) == (200, "hit")
+    _write(fresh, kind, best)
+    status, cache, after = _rank(fresh, "C05")
+    assert (status, cache) == (200, "miss")
+    assert _rank(fresh, "C05")[1:] == ("hit", after)
+    with running(fresh.url) as other:
+        r = other.client.get(f"{API}/children/C05/rank", headers=other.h("officer"))
+        assert r.status_code == 200 and r.headers["x-placematch-cache"] == "miss"
+        assert r.content == after
+    if kind in ("response", "vacancy_put", "vacancy_upload"):
+        # these change what this child is offered (a decision of its own, or its withdrawal,
+        # leaves its list as it was: the bed it takes is counted as its own)
+        assert after != before
+
+
+def test_the_server_settles_its_memory_at_start() -> None:
+    """``placematch serve`` freezes what is alive at start and collects young objects less
+    often (``app.settle_memory``); process-wide, so checked in a process of its own."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc\n"
+        "from placematch.service.app import GC_YOUNG_THRESHOLD, settle_memory\n"
+        "before = gc.get_freeze_count()\n"
+        "settle_memory()\n"
+        "print(before, gc.get_freeze_count() > 1000, gc.get_threshold()[0] == GC_YOUNG_THRESHOLD)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["0", "True", "True"]

@@ -1,0 +1,50 @@
+"""The service suite's printed summary states the issue's measure: p95 with 20 clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks.service import summary
+
+
+def _record(name: str, clients: int, p95: float, met: bool | None, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "clients": clients,
+        "p50_seconds": p95 / 2,
+        "p95_seconds": p95,
+        "target_met": met,
+        "server_cpu_seconds_per_request": 0.00205,
+        "load_average_before": [4.25, 1.0, 1.0],
+        "load_average_after": [5.0, 1.0, 1.0],
+        "errors": 0,
+        "audit_complete": True,
+        **extra,
+    }
+
+
+def test_the_summary_gives_p95_and_the_target_per_phase() -> None:
+    text = summary(
+        [
+            _record("rank_full_1_client", 1, 0.012, None),
+            _record("rank_full_20_clients", 20, 0.0734, False, errors=2),
+            _record("rank_top10_20_clients", 20, 0.029, True),
+        ]
+    )
+    lines = text.splitlines()
+    assert lines[1].split() == [
+        "rank_full_1_client",
+        "1",
+        "6.0",
+        "12.0",
+        "-",
+        "2.05",
+        "4.2",
+        "->",
+        "5.0",
+    ]
+    assert lines[2].split()[:6] == ["rank_full_20_clients", "20", "36.7", "73.4", "missed", "2.05"]
+    assert lines[3].split()[4] == "met"
+    assert lines[-1].endswith(
+        "p95 <= 30 ms with 20 concurrent clients; errors 2; every request audited: True"
+    )
