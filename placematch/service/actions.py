@@ -1000,6 +1000,14 @@ def summary(session: Session, who: Principal) -> dict[str, Any]:
 MAX_FORECAST_WORK = 200_000
 
 
+def _charts_of(page: str) -> list[str]:
+    """The charts of a forecast's HTML report (its ``<div class="charts">``), so that the
+    service shows the same charts as ``placematch scenario forecast --out``."""
+    start = page.find('<div class="charts">')
+    end = page.find("</div>", start)
+    return [page[start + len('<div class="charts">') : end]] if start >= 0 else []
+
+
 def run_forecast(
     session: Session,
     who: Principal,
@@ -1030,12 +1038,8 @@ def run_forecast(
         if config.forecast.mode == "statement":
             result = run_statement(config, source="config_toml")
             data = report.statement_json(result)
-            charts = [
-                report.fan_chart_svg(
-                    result.dates, median=result.counts[g].astype(float), title=g.value
-                )
-                for g in result.counts
-            ]
+            # the charts of the command line's HTML report (matplotlib, labelled and dated)
+            charts = _charts_of(report.statement_html(result))
         else:
             runs = config.forecast.runs
             months = config.forecast.horizon_months or 24
@@ -1058,10 +1062,7 @@ def run_forecast(
                     (Path(tmp) / safe).write_text(text, encoding="utf-8")
                 stochastic = run_stochastic(config, Path(tmp), source="config_toml")
             data = report.stochastic_json(stochastic)
-            page = report.stochastic_html(stochastic, name=config.forecast.name)
-            start = page.find('<div class="charts">')
-            end = page.find("</div>", start)
-            charts = [page[start + len('<div class="charts">') : end]] if start >= 0 else []
+            charts = _charts_of(report.stochastic_html(stochastic, name=config.forecast.name))
     except (ForecastConfigError, ValueError, LookupError, OSError) as exc:
         message = str(exc).replace(tempfile.gettempdir(), "")
         raise ProblemError(

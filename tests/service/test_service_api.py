@@ -513,6 +513,27 @@ def test_statement_forecast_reproduces_essex(service: Service) -> None:
     }
     got = service.client.get(f"{API}/forecasts/{f['id']}", headers=service.h("commissioner")).json()
     assert got["result"]["total"] == {"start": 1131, "end": 1170}
+    # Its page shows the command line's report charts (matplotlib: dated, labelled axes).
+    import tomllib
+
+    from servicekit import PASSWORD
+
+    from scenarios.forecast import report
+    from scenarios.forecast.config import parse_config
+    from scenarios.forecast.runner import run_statement
+
+    config = parse_config(tomllib.loads(toml), source="config_toml")
+    cli_page = report.statement_html(run_statement(config, source="config_toml"))
+    start = cli_page.index('<div class="charts">') + len('<div class="charts">')
+    charts = cli_page[start : cli_page.index("</div>", start)]
+    assert charts.count("<svg") == 4 and "children in care" in charts
+    c = service.client
+    c.cookies.clear()
+    login = {"username": "commissioner", "password": PASSWORD}
+    assert c.post("/login", data=login, follow_redirects=False).status_code == 303
+    page = c.get(f"/forecasts/{f['id']}").text
+    c.cookies.clear()
+    assert charts in page and "<script" not in page
     listed = service.client.get(f"{API}/forecasts", headers=service.h("commissioner")).json()
     assert f["id"] in [x["id"] for x in listed]
     # Another authority's commissioner cannot read it.
