@@ -10,13 +10,15 @@ cells, and long prose lines wrap under their indent.
 from __future__ import annotations
 
 import io
+import itertools
 import os
+import re
 import shutil
 import sys
 import textwrap
 from collections.abc import Collection, Sequence
 
-__all__ = ["fit_lines", "render_table", "terminal_width"]
+__all__ = ["fit_lines", "fit_report", "render_table", "terminal_width"]
 
 
 def terminal_width() -> int | None:
@@ -108,3 +110,68 @@ def fit_lines(lines: Sequence[str], width: int | None) -> list[str]:
             or [line]
         )
     return out
+
+
+_NUMBER = re.compile(r"^[+-]?[0-9][0-9.,]*%?$|^-$|^$")
+
+
+def _table_block(lines: Sequence[str], at: int) -> int:
+    """The number of lines of a fixed-width table starting at ``lines[at]`` (a header, a
+    rule of dashes as long as it, rows up to a blank line), or 0 if none starts there."""
+    if at + 1 >= len(lines):
+        return 0
+    head, rule = lines[at], lines[at + 1]
+    if not head.strip() or rule != "-" * len(head) or len(head.split()) < 2:
+        return 0
+    end = at + 2
+    while end < len(lines) and lines[end].strip():
+        end += 1
+    return end - at
+
+
+def _cells(block: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a fixed-width table: the first column is left-aligned words,
+    the others end where their header ends (numbers right-aligned), the last takes the rest
+    of its line (a left-aligned word too)."""
+    head, rows = block[0], list(block[2:])
+    ends = [m.end() for m in re.finditer(r"\S+", head)]
+    first = max(len(line) - len(line.lstrip()) + len(line.split()[0]) for line in [head, *rows])
+    bounds = [0, max(first, ends[0]), *ends[1:-1]]
+    out = []
+    for line in [head, *rows]:
+        cells = [line[a:b].strip() for a, b in itertools.pairwise(bounds)]
+        cells.append(line[bounds[-1] :].strip())
+        out.append(cells)
+    return out[0], out[1:]
+
+
+def fit_report(text: str, width: int | None) -> str:
+    """A report's text fitted to ``width``: each fixed-width table (a header, a rule of
+    dashes, rows) that is wider is laid out again by :func:`render_table` (numbers never
+    broken, words wrapped in their cells), and long prose lines wrap under their indent.
+    Unchanged for ``None`` (a pipe or a file) and wherever it fits."""
+    if width is None:
+        return text
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        n = _table_block(lines, i)
+        if n == 0:
+            out.extend(fit_lines([lines[i]], width))
+            i += 1
+            continue
+        block = lines[i : i + n]
+        if max(len(line) for line in block) <= width:
+            out.extend(block)
+        else:
+            head, rows = _cells(block)
+            numeric = {
+                j
+                for j in range(1, len(head))
+                if all(_NUMBER.match(r[j]) for r in rows) and any(r[j] for r in rows)
+            }
+            wrap = {j for j in range(len(head)) if j not in numeric}
+            out.extend(render_table(head, rows, numeric=numeric, wrap=wrap, width=width))
+        i += n
+    return "\n".join(out)

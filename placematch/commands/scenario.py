@@ -147,7 +147,10 @@ def _emit(
     if args.json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
     else:
-        sys.stdout.write(table)
+        from placematch.commands._table import fit_report, terminal_width
+
+        # a table wider than the terminal is laid out again at its width (pipes unchanged)
+        sys.stdout.write(fit_report(table, terminal_width()))
     if args.out is not None:
         written = write_outputs(args.out, data=data, csv_text=csv_text, html_text=page)
         if not args.json:

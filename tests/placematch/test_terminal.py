@@ -153,3 +153,46 @@ def _untimed(words: list[str]) -> list[str]:
         "<n>" if re.fullmatch(r"[\d.,]+", w) and nxt.startswith("s") else w
         for w, nxt in zip(words, [*words[1:], ""], strict=True)
     ]
+
+
+def _numbers(text: str) -> list[str]:
+    """Every number of a report (counts, shares, changes), in order of reading."""
+    return re.findall(r"[+-]?[0-9][0-9.,]*%?", text)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scenario", "forecast", str(ROOT / "examples" / "essex_2026.toml")],
+        ["scenario", "forecast", str(ROOT / "examples" / "synthetic_903_forecast.toml"),
+         "--runs", "50", "--quiet"],
+        ["scenario", "backtest", str(ROOT / "examples" / "synthetic_903_forecast.toml"),
+         "--runs", "50", "--quiet"],
+    ],
+    ids=["statement", "stochastic", "backtest"],
+)  # fmt: skip
+def test_forecast_tables_fit_the_terminal_and_keep_every_number(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(args) == 0
+    wide = capsys.readouterr().out
+    assert max(len(line) for line in wide.splitlines()) > 72  # its table is wider
+    monkeypatch.setenv("COLUMNS", "72")
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 72
+    # laid out again, not cut: every number is still there, in the same order
+    assert sorted(_numbers(out)) == sorted(_numbers(wide))
+    assert "total" in out
+
+
+def test_fit_report_leaves_a_table_that_fits_and_a_pipe_alone() -> None:
+    from placematch.commands._table import fit_report
+
+    text = "title\n\ngroup   start  end\n" + "-" * 18 + "\nfoster    727  786\n\nnote\n"
+    assert fit_report(text, None) == text
+    assert fit_report(text, 80) == text
+    narrow = fit_report(text, 16)
+    assert all(len(line) <= 16 for line in narrow.splitlines())
+    assert "-" * 18 not in narrow  # laid out again as a table, not wrapped as prose
+    assert _numbers(narrow) == ["727", "786"]
