@@ -438,6 +438,15 @@ def rank_body(
         data["urgency"] = None if child.urgency is None else child.urgency.value
         data["within_days"] = days
         data["free_within_days"] = [s.to_dict() for s in found]
+        # A placed child is ranked too (a planned move is ranked before the decision is
+        # withdrawn), and the answer says where the child lives now; a decision or its
+        # withdrawal changes the store's revision, so a kept answer never holds a stale one.
+        placed = session.scalar(
+            select(Decision).where(
+                Decision.authority_code == authority, Decision.child_id == child_id
+            )
+        )
+        data["decision"] = None if placed is None else decision_dict(placed)
         # Compact UTF-8, as Starlette's JSONResponse writes it (json.dumps took a quarter of
         # a built answer); the data holds no NaN (distances unknown are None).
         body = orjson.dumps(data)

@@ -363,7 +363,9 @@ async def rank(
 ) -> Response:
     """Every eligible vacancy with free beds, best first: points per factor, exclusions,
     the referrals providers declined, the child's `date` and `urgency`, and
-    `free_within_days` (vacancies that free up within `within_days` days)."""
+    `free_within_days` (vacancies that free up within `within_days` days), and `decision`
+    (the child's recorded placement, or null while it waits: a placed child is ranked too,
+    for a planned move)."""
     day = actions.parse_on(on)
     kind = actions.parse_urgency(urgency)
     # The session, the sign-in check, the ranking and the audit entry in one worker thread:

@@ -47,11 +47,15 @@ def _audit(fresh: Service, action: str) -> list[dict[str, Any]]:
 
 def test_withdrawal_through_the_api_frees_the_bed_and_is_audited(fresh: Service) -> None:
     c, h = fresh.client, fresh.h("officer")
+    assert c.get(f"{API}/children/C06/rank", headers=h).json()["decision"] is None
     _decide(fresh, "C06", "V16")
     assert _beds_free(fresh, "V16") == 0
     assert "V16" not in [
         o["vacancy_id"] for o in c.get(f"{API}/children/C07/rank", headers=h).json()["options"]
     ]
+    # A placed child's ranking (for a planned move) says where it lives now.
+    placed = c.get(f"{API}/children/C06/rank", headers=h).json()["decision"]
+    assert placed["vacancy_id"] == "V16" and placed["child_id"] == "C06"
     # A reason is required; another authority's officer gets the 404 of an unknown child.
     is_problem(
         c.post(f"{API}/children/C06/decision/withdraw", json={"reason": " "}, headers=h), 422
@@ -85,6 +89,7 @@ def test_withdrawal_through_the_api_frees_the_bed_and_is_audited(fresh: Service)
     assert _beds_free(fresh, "V16") == 1
     child = c.get(f"{API}/children/C06", headers=h).json()
     assert child["status"] == "waiting" and "decision" not in child
+    assert c.get(f"{API}/children/C06/rank", headers=h).json()["decision"] is None
     # The bed is offered again, to this child and to others.
     assert "V16" in [
         o["vacancy_id"] for o in c.get(f"{API}/children/C07/rank", headers=h).json()["options"]
