@@ -625,11 +625,6 @@ def metrics_pct(part: int, whole: int) -> float | None:
     return _pct(part, whole)
 
 
-def sorted_by_child(items: Sequence[Any]) -> tuple[Any, ...]:
-    """Items sorted by their ``child_id`` attribute."""
-    return tuple(sorted(items, key=lambda x: x.child_id))
-
-
 def _relative(shortfall: int, bound: int) -> str:
     """``shortfall`` as a percentage of ``bound`` to 4 decimals; never "0.0000 %" for a
     shortfall that is not zero ("< 0.0001 %"), "n/a" for a bound that is not above 0."""

@@ -862,8 +862,3 @@ def evaluate_rules(pairs: Pairs) -> RuleResult:
         broken[:, group_col] = in_group & ~any_other & in_sorted(key, bad_keys)
     first = np.where(broken.any(axis=1), np.argmax(broken, axis=1), -1).astype(np.int64)
     return RuleResult(first=first, broken=broken)
-
-
-def exclusion_reason(pairs: Pairs, k: int, rule_index: int) -> str:
-    """The reason sentence of rule ``rule_index`` for pair ``k``."""
-    return DEFAULT_RULES[rule_index].reason(pairs, k)

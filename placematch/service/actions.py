@@ -1124,8 +1124,3 @@ def forecast_dict(f: Forecast, *, full: bool = True) -> dict[str, Any]:
     if full:
         out["result"] = f.result
     return out
-
-
-def iso(t: dt.datetime) -> str:
-    """A timestamp as ISO 8601."""
-    return t.isoformat()

@@ -51,11 +51,3 @@ def current_user(request: Request, session: DB) -> Principal:
 
 
 User = Annotated[Principal, Depends(current_user)]
-
-
-def require(who: Principal, *roles: str) -> None:
-    """403 unless the user has one of the roles."""
-    if who.role not in roles:
-        raise ProblemError(
-            403, f"your role ({who.role}) may not do this; it needs: {', '.join(roles)}"
-        )

@@ -59,11 +59,6 @@ class Trend:
         # sum_{i=1..m} phi^i = phi (1 - phi^m) / (1 - phi)
         return start + self.slope * phi * (1.0 - phi**m) / (1.0 - phi)
 
-    @property
-    def annual_growth_percent(self) -> float:
-        """Log-linear only: the growth in a year, in per cent."""
-        return float(100.0 * (np.exp(12.0 * self.slope) - 1.0))
-
 
 def fit_trend(series: np.ndarray | list[float], kind: TrendKind, *, damping: float = 0.95) -> Trend:
     """Fit a trend to a monthly series by ordinary least squares.
