@@ -61,7 +61,7 @@ SOLVERS = (
 )
 
 
-#: Points shapes: the distance-decay score alone (as DESIGN.md section 4 measured), and
+#: Points shapes: the distance-decay score alone (as the project design first measured), and
 #: the same with the statutory bases that the matcher folds in (placed, connected person).
 POINTS = ("score", "statutory")
 

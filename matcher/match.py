@@ -1,6 +1,6 @@
 """The batch match: place a whole waiting list at once, optimally, and explain it.
 
-Build -> solve -> extract (STYLE habit 6):
+Build -> solve -> extract:
 
 1. **Build.** The candidates (:func:`matcher.candidates.build_candidates`) are every eligible
    (child, vacancy) pair with its folded points. They become an integer
@@ -19,7 +19,7 @@ Build -> solve -> extract (STYLE habit 6):
    unplaced child gets its reasons; metrics; then :func:`matcher.validate_result.validate_result`
    re-checks everything from the domain objects and :func:`match` raises if it fails.
 
-The order of what matters (DESIGN.md section 4) is in the coefficients: a base for placing a
+The order of what matters (docs/match.md) is in the coefficients: a base for placing a
 child at all beats any number of points, connected persons beat non-kin, then points.
 """
 

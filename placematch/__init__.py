@@ -1,3 +1,5 @@
-"""The face of placematch: the command line (and later the HTTP API, storage and audit)."""
+"""The face of placematch: the ``placematch`` command line, the placement service (HTTP API
+and web pages, storage in SQLite or PostgreSQL, access control and the audit log) and
+SSDA903 import and export."""
 
 __version__ = "0.1.0"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: The validator release placematch's export is checked against (DESIGN.md section 6).
+#: The validator release placematch's export is checked against (docs/synthetic-cohorts.md).
 VALIDATOR_REQUIREMENT = "csc-validator-be-903==0.1.17"
 
 #: Environment variable naming the validator's environment (as ``--validator-env``).

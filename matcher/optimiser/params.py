@@ -1,6 +1,8 @@
 """Solver parameters: a frozen dataclass, loadable from a TOML table.
 
-Example ``policy.toml`` table::
+``placematch match`` sets them by flags (``--time-limit``, ``--work-limit``, ``--seed``,
+``--workers``); ``policy.toml`` does not hold them. A program can keep them in a TOML file of
+its own and read them with :meth:`SolverParameters.from_toml`, e.g.::
 
     [solver]
     deterministic_time_limit = 2.0

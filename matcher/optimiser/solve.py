@@ -1,6 +1,6 @@
 """Solve an :class:`~matcher.optimiser.problem.AssignmentProblem` to proven optimality.
 
-The pipeline (DESIGN.md section 4), every step exact or proven:
+The pipeline (docs/optimiser.md), every step exact or proven:
 
 1. **Units.** Hard sibling groups become units (:mod:`matcher.optimiser.units`).
 2. **Relaxation.** The LP relaxation of the unit model is a transportation problem
