@@ -42,6 +42,7 @@ from placematch.service import audit, store
 from placematch.service.answers import answers_of
 from placematch.service.auth import Principal
 from placematch.service.models import (
+    AuditEntry,
     ChildRecord,
     Decision,
     Forecast,
@@ -202,6 +203,37 @@ def decision_of(session: Session, record: ChildRecord) -> Decision | None:
             Decision.child_id == record.child_id,
         )
     )
+
+
+def placement_history(session: Session, record: ChildRecord) -> list[dict[str, Any]]:
+    """The child's decisions and their withdrawals, oldest first, from the audit log.
+
+    The store keeps one decision per child (a withdrawal deletes it, so the bed is free),
+    and the audit log keeps every one that was recorded (``decision``) or withdrawn
+    (``withdraw``), outcome ``ok``, with who, when and why: this reads them back. Each item
+    is ``{"event": "decision" | "withdrawal", "vacancy_id", "by", "at", "reason"}``.
+    """
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.authority_code == record.authority_code,
+            AuditEntry.resource == "child",
+            AuditEntry.action.in_(("decision", "withdraw")),
+            AuditEntry.outcome == "ok",
+            AuditEntry.resource_id.startswith(f"{record.child_id}/", autoescape=True),
+        )
+        .order_by(AuditEntry.id)
+    )
+    return [
+        {
+            "event": "decision" if e.action == "decision" else "withdrawal",
+            "vacancy_id": e.resource_id[len(record.child_id) + 1 :],
+            "by": e.username,
+            "at": e.at.isoformat(),
+            "reason": e.reason,
+        }
+        for e in rows
+    ]
 
 
 def siblings_of(session: Session, record: ChildRecord) -> list[ChildRecord]:

@@ -309,6 +309,17 @@ def get_child(
     return actions.child_dict(record, decision)
 
 
+@router.get("/children/{child_id}/history", tags=["children"])
+def child_history(
+    child_id: str, request: Request, who: User, session: DB, reason: Reason = ""
+) -> list[dict[str, Any]]:
+    """The child's decisions and their withdrawals, oldest first: `event` (`decision` or
+    `withdrawal`), `vacancy_id`, `by` (the officer), `at` and `reason`, read back from the
+    audit log (the store keeps only the current decision). Audited as a read."""
+    record, _ = actions.read_child(session, who, request, child_id, reason or "history")
+    return actions.placement_history(session, record)
+
+
 @router.put("/children/{child_id}", tags=["children"])
 def update_child(
     child_id: str, body: ChildIn, request: Request, who: User, session: DB

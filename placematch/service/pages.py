@@ -269,6 +269,7 @@ def child_page(request: Request, session: DB, child_id: str, why_not: str = "") 
         "answers": answers,
         "siblings": actions.siblings_of(session, record),
         "places": places,
+        "history": actions.placement_history(session, record),
     }
     if decision is not None:
         # A placed child: the placement, not a ranking of beds it no longer needs.

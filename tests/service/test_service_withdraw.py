@@ -108,6 +108,18 @@ def test_withdrawal_through_the_api_frees_the_bed_and_is_audited(fresh: Service)
     # The child can be placed again, and the bed taken again.
     _decide(fresh, "C06", "V16")
     assert _beds_free(fresh, "V16") == 0
+    # Its history keeps both decisions and the withdrawal between them, oldest first; only
+    # officers of its authority may read it (404 as for an unknown child otherwise).
+    history = c.get(f"{API}/children/C06/history", headers=h).json()
+    assert [(e["event"], e["vacancy_id"], e["by"]) for e in history] == [
+        ("decision", "V16", "officer"),
+        ("withdrawal", "V16", "officer"),
+        ("decision", "V16", "officer"),
+    ]
+    assert history[1]["reason"] == "carer fell ill" and history[0]["reason"] == "in area"
+    assert [e["at"] for e in history] == sorted(e["at"] for e in history)
+    is_problem(c.get(f"{API}/children/C06/history", headers=fresh.h("officer_thurrock")), 404)
+    assert c.get(f"{API}/children/C07/history", headers=h).json() == []
 
 
 def test_a_child_never_placed_has_nothing_to_withdraw(fresh: Service) -> None:
@@ -199,6 +211,9 @@ def test_the_page_confirms_shows_the_placement_and_withdraws(fresh: Service) -> 
     assert "Decision withdrawn: vacancy V16 has its bed free again" in r.text
     assert '<table id="options">' in r.text  # waiting again: ranked again
     assert _beds_free(fresh, "V16") == 1
+    # The page keeps the placement's history: placed, then withdrawn, with who and why.
+    rows = re.findall(r"<tr><td>[^<]*</td><td>(Placed|Withdrawn)</td>", r.text)
+    assert rows == ["Placed", "Withdrawn"] and 'id="history-table"' in r.text
     # Without the form's token nothing happens.
     _decide(fresh, "C06", "V16")
     r = c.post("/children/C06/withdraw", data={"reason": "x"})
