@@ -261,6 +261,8 @@ def test_rank_is_the_command_lines_ranking(service: Service) -> None:
             "urgency": None if urgency is None else urgency.value,
             "within_days": days,
             "free_within_days": [],
+            # and the service's own: the child's recorded decision (none here: waiting)
+            "decision": None,
         }
         got = r.json()
         assert got == expected
