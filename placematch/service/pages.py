@@ -13,8 +13,9 @@ CSRF token; the cookie is HttpOnly and SameSite=Strict.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -638,6 +639,27 @@ def pool_page(request: Request, session: DB) -> HTMLResponse:
     return flash.shown(page) if message else page
 
 
+T = TypeVar("T")
+
+
+def _pool_write(
+    request: Request,
+    session: DB,
+    who: Principal,
+    audited: tuple[str, str, str],
+    write: Callable[[], T],
+) -> T | Response:
+    """A pool form's write: its result, or, when it is refused (409 or 422), the refusal
+    audited (``audited`` = action, resource, id) and the pool page with the reason."""
+    try:
+        return write()
+    except ProblemError as exc:
+        if exc.status in (409, 422):
+            _refused(request, session, who, *audited, exc)
+            return flash.redirect(request, "/pool", "Not recorded: " + exc.detail)
+        raise
+
+
 @router.post("/pool/{vacancy_id}/claim", response_model=None)
 def claim_form(
     request: Request,
@@ -651,15 +673,17 @@ def claim_form(
     """Hold or request a pooled vacancy; back to the pool with the outcome."""
     who, _ = _page_user(request, session)
     _check_csrf(request, csrf)
-    try:
-        claim = pool.claim_vacancy(
+    claim = _pool_write(
+        request,
+        session,
+        who,
+        ("pool_claim", "vacancy", vacancy_id),
+        lambda: pool.claim_vacancy(
             session, who, request, vacancy_id, state, reason, child_id.strip() or None
-        )
-    except ProblemError as exc:
-        if exc.status in (409, 422):
-            _refused(request, session, who, "pool_claim", "vacancy", vacancy_id, exc)
-            return flash.redirect(request, "/pool", "Not recorded: " + exc.detail)
-        raise
+        ),
+    )
+    if isinstance(claim, Response):
+        return claim
     verb = "Held" if claim.state == "held" else "Requested"
     return flash.redirect(
         request,
@@ -680,13 +704,15 @@ def move_claim_form(
     """Request a held vacancy, accept a request or release one; back to the pool."""
     who, _ = _page_user(request, session)
     _check_csrf(request, csrf)
-    try:
-        claim = pool.move_claim(session, who, request, request_id, state, reason)
-    except ProblemError as exc:
-        if exc.status in (409, 422):
-            _refused(request, session, who, "pool_move", "request", str(request_id), exc)
-            return flash.redirect(request, "/pool", "Not recorded: " + exc.detail)
-        raise
+    claim = _pool_write(
+        request,
+        session,
+        who,
+        ("pool_move", "request", str(request_id)),
+        lambda: pool.move_claim(session, who, request, request_id, state, reason),
+    )
+    if isinstance(claim, Response):
+        return claim
     return flash.redirect(
         request, "/pool", f"Request {claim.id} (vacancy {claim.vacancy_id}) is now {claim.state}."
     )
