@@ -7,7 +7,8 @@ groups, and prove it optimal. See ``docs/optimiser.md``.
 
 from matcher.optimiser.params import SolverParameters
 from matcher.optimiser.problem import AssignmentProblem
-from matcher.optimiser.solve import Solution, solve
+from matcher.optimiser.solution import Solution
+from matcher.optimiser.solve import solve
 from matcher.optimiser.validate import check_assignment, check_solution, objective_of
 
 __all__ = [

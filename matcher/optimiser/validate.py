@@ -6,15 +6,11 @@ solver), so that it can check any solver's answer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import numpy.typing as npt
 
 from matcher.optimiser.problem import AssignmentProblem
-
-if TYPE_CHECKING:
-    from matcher.optimiser.solve import Solution
+from matcher.optimiser.solution import Solution
 
 __all__ = [
     "check_assignment",
