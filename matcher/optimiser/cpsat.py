@@ -16,6 +16,12 @@ That is exactly the siblings exception (all the children there are of one group)
 exclusive pair ``e`` enforces (``x[e]`` as enforcement literal) that no pair of another
 family's unit in its household is chosen.
 
+Shape: :class:`Component` is the one parameter block (the component's arrays and what the
+caller proved about it); :class:`ComponentModel` is the variable container, with one
+method per constraint family (one vacancy per unit, beds, capacity groups, exclusive pairs,
+split penalties) and the objective; :func:`solve_component` builds it, solves (in two
+lexicographic phases when the points allow) and extracts a :class:`ComponentResult`.
+
 No OR-Tools type leaves this module.
 """
 
@@ -32,10 +38,74 @@ from ortools.sat.python import cp_model
 
 from matcher.optimiser.params import SolverParameters
 
-__all__ = ["PRESOLVE_MAX_VARIABLES", "ComponentResult", "WorkBudget", "solve_component"]
+__all__ = [
+    "PRESOLVE_MAX_VARIABLES",
+    "Component",
+    "ComponentModel",
+    "ComponentResult",
+    "WorkBudget",
+    "solve_component",
+]
 
 #: Components with more candidate pairs than this are solved without CP-SAT presolve.
 PRESOLVE_MAX_VARIABLES = 20_000
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Component:
+    """One component's exact model: its data and what the caller has proven (local indices).
+
+    Attributes
+    ----------
+    size, capacity
+        Per unit and per vacancy.
+    pair_unit, pair_vacancy, pair_points
+        Candidate pairs, sorted by unit.
+    soft_groups, split_penalty
+        Split-penalty mode: the units of each group and the penalty.
+    hint
+        A feasible choice of pairs to start from (``AddHint``).
+    lower_bound
+        The objective of a known feasible solution: the model asks for at least this
+        (valid, as some optimum reaches it; ties are kept).
+    upper_bound
+        A proven bound (from the LP), used to clip CP-SAT's bound.
+    must_place
+        Per unit: every optimum places it (proven by the caller), so the model asks for
+        exactly one vacancy and subtracts the unit's least coefficient as a constant.
+    must_fill
+        Per vacancy: every optimum fills all its beds (proven by the caller).
+    vacancy_group, group_capacity, group_exempt
+        Capacity groups (local numbers, ``-1``: none), their room and whether one family
+        alone may exceed it.
+    vacancy_household, family, pair_exclusive
+        Household of each vacancy (local keys), family of each unit (``-1``: none) and the
+        exclusive pairs.
+    """
+
+    size: npt.NDArray[np.int64]
+    capacity: npt.NDArray[np.int64]
+    pair_unit: npt.NDArray[np.int64]
+    pair_vacancy: npt.NDArray[np.int64]
+    pair_points: npt.NDArray[np.int64]
+    soft_groups: tuple[npt.NDArray[np.int64], ...] = ()
+    split_penalty: int = 0
+    hint: npt.NDArray[np.bool_] | None = None
+    lower_bound: int | None = None
+    upper_bound: int | None = None
+    must_place: npt.NDArray[np.bool_] | None = None
+    must_fill: npt.NDArray[np.bool_] | None = None
+    vacancy_group: npt.NDArray[np.int64] | None = None
+    group_capacity: npt.NDArray[np.int64] | None = None
+    group_exempt: npt.NDArray[np.bool_] | None = None
+    vacancy_household: npt.NDArray[np.int64] | None = None
+    family: npt.NDArray[np.int64] | None = None
+    pair_exclusive: npt.NDArray[np.bool_] | None = None
+
+    @property
+    def n_pairs(self) -> int:
+        """Number of candidate pairs (the model's first Booleans)."""
+        return len(self.pair_unit)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -309,26 +379,234 @@ def _solve_lexicographic(
     return ("optimal" if bound == value else "feasible", chosen, value, bound)
 
 
+class ComponentModel:
+    """The CP-SAT variables of one component, with one method per constraint family.
+
+    The model is written straight into its proto (variables are integers 0, 1, ...):
+    building 139,000 Booleans and their objective as Python expressions took ~3 s. The
+    first ``n_pairs`` variables are the pairs' Booleans ``x``; the constraint families add
+    theirs after them, in the order :func:`solve_component` calls them.
+    """
+
+    def __init__(self, component: Component) -> None:
+        self.component = component
+        self.model = cp_model.CpModel()
+        self.proto = self.model.proto
+        self.x = self.new_bools(component.n_pairs)
+        #: the objective coefficient of each pair (points, plus a soft group's penalty)
+        self.coefficient = component.pair_points.astype(np.int64).copy()
+        #: ``(start, end)`` of each unit's pairs (pairs are sorted by unit)
+        self.runs = _runs(component.pair_unit)
+        self.placed_units = (
+            np.zeros(len(component.size), dtype=np.bool_)
+            if component.must_place is None
+            else component.must_place
+        )
+        family = component.family
+        if family is None:
+            family = np.full(len(component.size), -1, dtype=np.int64)
+        # a unit's "family key": its sibling group, or a key of its own
+        fam_key = np.where(family >= 0, family, -1 - np.arange(len(component.size), dtype=np.int64))
+        self.pair_fam = fam_key[component.pair_unit] if component.n_pairs else np.zeros(0, np.int64)
+        self.n_household_constraints = 0
+        #: the split-penalty variables, their penalties and hinted values
+        self.penalty_vars: list[int] = []
+        self.penalty_coefs: list[int] = []
+        self.hint_extra: list[tuple[int, int]] = []
+
+    @property
+    def n_variables(self) -> int:
+        """The pairs' Booleans and the split-penalty variables."""
+        return self.component.n_pairs + len(self.penalty_vars)
+
+    def new_bools(self, count: int) -> list[int]:
+        """``count`` new Boolean variables."""
+        first = len(self.proto.variables)
+        for _ in range(count):
+            self.proto.variables.add().domain.extend([0, 1])
+        return list(range(first, first + count))
+
+    def linear(self, variables: list[int], weights: list[int], low: int, high: int) -> None:
+        """``low <= sum weights * variables <= high``."""
+        constraint = self.proto.constraints.add().linear
+        constraint.vars.extend(variables)
+        constraint.coeffs.extend(weights)
+        constraint.domain.extend([low, high])
+
+    def implication(self, a: int, b: int) -> None:
+        """``a => b``."""
+        constraint = self.proto.constraints.add()
+        constraint.enforcement_literal.append(a)
+        constraint.bool_and.literals.append(b)
+
+    def add_one_vacancy_per_unit(self) -> None:
+        """At most one vacancy per unit; exactly one for a unit every optimum places."""
+        x, pair_unit = self.x, self.component.pair_unit
+        for s, e in self.runs:
+            if self.placed_units[pair_unit[s]]:
+                self.proto.constraints.add().exactly_one.literals.extend(x[s:e])
+            elif e - s > 1:
+                self.proto.constraints.add().at_most_one.literals.extend(x[s:e])
+
+    def add_beds(self) -> None:
+        """The children placed in a vacancy fit its beds (fill them all where proven)."""
+        c = self.component
+        by_vacancy = np.argsort(c.pair_vacancy, kind="stable")
+        v_sorted = c.pair_vacancy[by_vacancy]
+        for s, e in _runs(v_sorted):
+            idx = by_vacancy[s:e]
+            weights = c.size[c.pair_unit[idx]]
+            v = int(v_sorted[s])
+            cap = int(c.capacity[v])
+            if c.must_fill is not None and c.must_fill[v]:
+                self.linear(idx.tolist(), weights.tolist(), cap, cap)
+            elif int(weights.sum()) > cap:
+                self.linear(idx.tolist(), weights.tolist(), 0, cap)
+
+    def add_capacity_groups(self) -> None:
+        """A capacity group holds its room, or one family alone where it is exempt."""
+        c = self.component
+        if c.vacancy_group is None or c.group_capacity is None or not c.n_pairs:
+            return
+        size, pair_unit = c.size, c.pair_unit
+        pair_group = c.vacancy_group[c.pair_vacancy]
+        by_group = np.argsort(pair_group, kind="stable")
+        g_sorted = pair_group[by_group]
+        for s, e in _runs(g_sorted):
+            g = int(g_sorted[s])
+            if g < 0:
+                continue
+            idx = by_group[s:e]
+            weights = size[pair_unit[idx]]
+            room = int(c.group_capacity[g])
+            extra_vars: list[int] = []
+            extra_coefs: list[int] = []
+            if c.group_exempt is not None and c.group_exempt[g]:
+                fams = self.pair_fam[idx]
+                for f in np.unique(fams[fams >= 0]).tolist():
+                    mine = idx[fams == f]
+                    children_there = int(size[np.unique(pair_unit[mine])].sum())
+                    if children_there <= room:
+                        continue
+                    (alone,) = self.new_bools(1)
+                    others = idx[fams != f]
+                    constraint = self.proto.constraints.add()
+                    constraint.enforcement_literal.append(alone)
+                    constraint.linear.vars.extend(others.tolist())
+                    constraint.linear.coeffs.extend([1] * len(others))
+                    constraint.linear.domain.extend([0, 0])
+                    extra_vars.append(alone)
+                    extra_coefs.append(-(children_there - room))
+                    self.n_household_constraints += 1
+            if int(weights.sum()) > room:
+                self.linear(
+                    idx.tolist() + extra_vars,
+                    weights.tolist() + extra_coefs,
+                    sum(extra_coefs),
+                    room,
+                )
+                self.n_household_constraints += 1
+
+    def add_exclusive_pairs(self) -> None:
+        """A child placed through an exclusive pair shares its household with no other
+        family (with the knapsack cuts that make this tight)."""
+        c = self.component
+        if c.pair_exclusive is None or c.vacancy_household is None or not c.pair_exclusive.any():
+            return
+        pair_home = c.vacancy_household[c.pair_vacancy]
+        pair_fam = self.pair_fam
+        self.n_household_constraints += _exclusive_cuts(
+            self.proto,
+            c.size,
+            c.capacity,
+            c.pair_unit,
+            c.pair_vacancy,
+            pair_home,
+            pair_fam,
+            c.pair_exclusive,
+            c.vacancy_household,
+        )
+        for e in np.flatnonzero(c.pair_exclusive).tolist():
+            others = np.flatnonzero((pair_home == pair_home[e]) & (pair_fam != pair_fam[e]))
+            if len(others) == 0:
+                continue
+            constraint = self.proto.constraints.add()
+            constraint.enforcement_literal.append(self.x[e])
+            constraint.linear.vars.extend(others.tolist())
+            constraint.linear.coeffs.extend([1] * len(others))
+            constraint.linear.domain.extend([0, 0])
+            self.n_household_constraints += 1
+
+    def add_split_penalties(self) -> None:
+        """Split-penalty mode: a soft group pays for each extra vacancy it uses and for each
+        of its children left unplaced once any is placed."""
+        c = self.component
+        if not (c.soft_groups and c.split_penalty > 0):
+            return
+        split_penalty, hint = c.split_penalty, c.hint
+        for units in c.soft_groups:
+            (placed_any,) = self.new_bools(1)
+            in_group = np.flatnonzero(np.isin(c.pair_unit, units))
+            self.coefficient[in_group] += split_penalty
+            vac_pairs: dict[int, list[int]] = {}
+            for i in in_group.tolist():
+                vac_pairs.setdefault(int(c.pair_vacancy[i]), []).append(i)
+            any_hint = False
+            for _, members in sorted(vac_pairs.items()):
+                (uses,) = self.new_bools(1)
+                for i in members:
+                    self.implication(self.x[i], uses)
+                self.implication(uses, placed_any)
+                self.penalty_vars.append(uses)
+                self.penalty_coefs.append(split_penalty)
+                if hint is not None:
+                    used = bool(hint[members].any())
+                    any_hint |= used
+                    self.hint_extra.append((uses, int(used)))
+            self.penalty_vars.append(placed_any)
+            self.penalty_coefs.append(split_penalty * (len(units) - 1))
+            if hint is not None:
+                self.hint_extra.append((placed_any, int(any_hint)))
+
+    def set_objective(self) -> tuple[list[int], list[int], int]:
+        """Maximise the points less the penalties, from the hint, at least the lower bound.
+
+        A unit that is placed in every optimum contributes the least of its coefficients
+        whatever it gets: that is taken out as a constant, so that CP-SAT's LP sees
+        coefficients of the size of the differences that matter (the statutory bases are
+        far larger). Returns the objective's variables, weights and that constant.
+        """
+        c, proto, coefficient = self.component, self.proto, self.coefficient
+        offset = 0
+        for s, e in self.runs:
+            if self.placed_units[c.pair_unit[s]]:
+                least = int(coefficient[s:e].min())
+                coefficient[s:e] -= least
+                offset += least
+        variables = self.x + self.penalty_vars
+        weights_all = coefficient.tolist() + [-p for p in self.penalty_coefs]
+        # a lexicographic attempt that found nothing may have left its objective and hint
+        proto.clear_objective()
+        proto.clear_solution_hint()
+        proto.objective.vars.extend(variables)
+        proto.objective.coeffs.extend([-w for w in weights_all])
+        proto.objective.scaling_factor = -1.0  # maximise, as CpModel.maximize encodes it
+        if c.lower_bound is not None:
+            floor = c.lower_bound - offset
+            self.linear(
+                variables, weights_all, floor, max(sum(w for w in weights_all if w > 0), floor)
+            )
+        if c.hint is not None:
+            proto.solution_hint.vars.extend(self.x + [v for v, _ in self.hint_extra])
+            proto.solution_hint.values.extend(
+                c.hint.astype(np.int64).tolist() + [value for _, value in self.hint_extra]
+            )
+        return variables, weights_all, offset
+
+
 def solve_component(
-    size: npt.NDArray[np.int64],
-    capacity: npt.NDArray[np.int64],
-    pair_unit: npt.NDArray[np.int64],
-    pair_vacancy: npt.NDArray[np.int64],
-    pair_points: npt.NDArray[np.int64],
+    component: Component,
     *,
-    soft_groups: tuple[npt.NDArray[np.int64], ...] = (),
-    split_penalty: int = 0,
-    hint: npt.NDArray[np.bool_] | None = None,
-    lower_bound: int | None = None,
-    upper_bound: int | None = None,
-    must_place: npt.NDArray[np.bool_] | None = None,
-    must_fill: npt.NDArray[np.bool_] | None = None,
-    vacancy_group: npt.NDArray[np.int64] | None = None,
-    group_capacity: npt.NDArray[np.int64] | None = None,
-    group_exempt: npt.NDArray[np.bool_] | None = None,
-    vacancy_household: npt.NDArray[np.int64] | None = None,
-    family: npt.NDArray[np.int64] | None = None,
-    pair_exclusive: npt.NDArray[np.bool_] | None = None,
     params: SolverParameters,
     time_limit_s: float,
     budget: WorkBudget | None = None,
@@ -337,30 +615,8 @@ def solve_component(
 
     Parameters
     ----------
-    size, capacity
-        Per unit and per vacancy (local indices).
-    pair_unit, pair_vacancy, pair_points
-        Candidate pairs (local indices).
-    soft_groups, split_penalty
-        Split-penalty mode: the units of each group and the penalty.
-    hint
-        A feasible choice of pairs to start from (``AddHint``).
-    lower_bound
-        The objective of a known feasible solution: the model asks for at least this
-        (valid, as some optimum reaches it; ties are kept).
-    upper_bound
-        A proven bound (from the LP), used to clip CP-SAT's bound.
-    must_place
-        Per unit: every optimum places it (proven by the caller), so the model asks for
-        exactly one vacancy and subtracts the unit's least coefficient as a constant.
-    must_fill
-        Per vacancy: every optimum fills all its beds (proven by the caller).
-    vacancy_group, group_capacity, group_exempt
-        Capacity groups (local numbers, ``-1``: none), their room and whether one family
-        alone may exceed it.
-    vacancy_household, family, pair_exclusive
-        Household of each vacancy (local keys), family of each unit (``-1``: none) and the
-        exclusive pairs.
+    component
+        The component's data and what the caller has proven about it.
     params
         Workers, seed, gap, logging.
     time_limit_s
@@ -373,163 +629,25 @@ def solve_component(
     started = time.perf_counter()
     if budget is None:
         budget = WorkBudget(params.deterministic_time_limit)
-    # The model is written straight into its proto (variables are integers 0, 1, ...):
-    # building 139,000 Booleans and their objective as Python expressions took ~3 s.
-    model = cp_model.CpModel()
-    proto = model.proto
-    n_pairs = len(pair_unit)
+    c = component
+    n_pairs = c.n_pairs
+    cm = ComponentModel(c)
+    cm.add_one_vacancy_per_unit()
+    cm.add_beds()
+    cm.add_capacity_groups()
+    cm.add_exclusive_pairs()
+    cm.add_split_penalties()
 
-    def new_bools(count: int) -> list[int]:
-        first = len(proto.variables)
-        for _ in range(count):
-            proto.variables.add().domain.extend([0, 1])
-        return list(range(first, first + count))
-
-    def linear(variables: list[int], weights: list[int], low: int, high: int) -> None:
-        constraint = proto.constraints.add().linear
-        constraint.vars.extend(variables)
-        constraint.coeffs.extend(weights)
-        constraint.domain.extend([low, high])
-
-    def implication(a: int, b: int) -> None:
-        constraint = proto.constraints.add()
-        constraint.enforcement_literal.append(a)
-        constraint.bool_and.literals.append(b)
-
-    x = new_bools(n_pairs)
-    coefficient = pair_points.astype(np.int64).copy()
-
-    # at most one vacancy per unit (pairs are sorted by unit); exactly one for a unit that
-    # every optimum places
-    runs = _runs(pair_unit)
-    placed_units = np.zeros(len(size), dtype=np.bool_) if must_place is None else must_place
-    for s, e in runs:
-        if placed_units[pair_unit[s]]:
-            proto.constraints.add().exactly_one.literals.extend(x[s:e])
-        elif e - s > 1:
-            proto.constraints.add().at_most_one.literals.extend(x[s:e])
-    # beds
-    by_vacancy = np.argsort(pair_vacancy, kind="stable")
-    v_sorted = pair_vacancy[by_vacancy]
-    for s, e in _runs(v_sorted):
-        idx = by_vacancy[s:e]
-        weights = size[pair_unit[idx]]
-        v = int(v_sorted[s])
-        cap = int(capacity[v])
-        if must_fill is not None and must_fill[v]:
-            linear(idx.tolist(), weights.tolist(), cap, cap)
-        elif int(weights.sum()) > cap:
-            linear(idx.tolist(), weights.tolist(), 0, cap)
-
-    n_household_constraints = 0
-    if family is None:
-        family = np.full(len(size), -1, dtype=np.int64)
-    # a unit's "family key": its sibling group, or a key of its own
-    fam_key = np.where(family >= 0, family, -1 - np.arange(len(size), dtype=np.int64))
-    pair_fam = fam_key[pair_unit] if n_pairs else np.zeros(0, np.int64)
-    if vacancy_group is not None and group_capacity is not None and n_pairs:
-        pair_group = vacancy_group[pair_vacancy]
-        by_group = np.argsort(pair_group, kind="stable")
-        g_sorted = pair_group[by_group]
-        for s, e in _runs(g_sorted):
-            g = int(g_sorted[s])
-            if g < 0:
-                continue
-            idx = by_group[s:e]
-            weights = size[pair_unit[idx]]
-            room = int(group_capacity[g])
-            extra_vars: list[int] = []
-            extra_coefs: list[int] = []
-            if group_exempt is not None and group_exempt[g]:
-                fams = pair_fam[idx]
-                for f in np.unique(fams[fams >= 0]).tolist():
-                    mine = idx[fams == f]
-                    children_there = int(size[np.unique(pair_unit[mine])].sum())
-                    if children_there <= room:
-                        continue
-                    (alone,) = new_bools(1)
-                    others = idx[fams != f]
-                    constraint = proto.constraints.add()
-                    constraint.enforcement_literal.append(alone)
-                    constraint.linear.vars.extend(others.tolist())
-                    constraint.linear.coeffs.extend([1] * len(others))
-                    constraint.linear.domain.extend([0, 0])
-                    extra_vars.append(alone)
-                    extra_coefs.append(-(children_there - room))
-                    n_household_constraints += 1
-            if int(weights.sum()) > room:
-                linear(
-                    idx.tolist() + extra_vars,
-                    weights.tolist() + extra_coefs,
-                    sum(extra_coefs),
-                    room,
-                )
-                n_household_constraints += 1
-    if pair_exclusive is not None and vacancy_household is not None and pair_exclusive.any():
-        pair_home = vacancy_household[pair_vacancy]
-        n_household_constraints += _exclusive_cuts(
-            proto,
-            size,
-            capacity,
-            pair_unit,
-            pair_vacancy,
-            pair_home,
-            pair_fam,
-            pair_exclusive,
-            vacancy_household,
-        )
-        for e in np.flatnonzero(pair_exclusive).tolist():
-            others = np.flatnonzero((pair_home == pair_home[e]) & (pair_fam != pair_fam[e]))
-            if len(others) == 0:
-                continue
-            constraint = proto.constraints.add()
-            constraint.enforcement_literal.append(x[e])
-            constraint.linear.vars.extend(others.tolist())
-            constraint.linear.coeffs.extend([1] * len(others))
-            constraint.linear.domain.extend([0, 0])
-            n_household_constraints += 1
-
-    penalty_vars: list[int] = []
-    penalty_coefs: list[int] = []
-    hint_extra: list[tuple[int, int]] = []
-    if soft_groups and split_penalty > 0:
-        for units in soft_groups:
-            (placed_any,) = new_bools(1)
-            in_group = np.flatnonzero(np.isin(pair_unit, units))
-            coefficient[in_group] += split_penalty
-            vac_pairs: dict[int, list[int]] = {}
-            for i in in_group.tolist():
-                vac_pairs.setdefault(int(pair_vacancy[i]), []).append(i)
-            any_hint = False
-            for _, members in sorted(vac_pairs.items()):
-                (uses,) = new_bools(1)
-                for i in members:
-                    implication(x[i], uses)
-                implication(uses, placed_any)
-                penalty_vars.append(uses)
-                penalty_coefs.append(split_penalty)
-                if hint is not None:
-                    used = bool(hint[members].any())
-                    any_hint |= used
-                    hint_extra.append((uses, int(used)))
-            penalty_vars.append(placed_any)
-            penalty_coefs.append(split_penalty * (len(units) - 1))
-            if hint is not None:
-                hint_extra.append((placed_any, int(any_hint)))
-
-    # A unit that is placed in every optimum contributes the least of its coefficients
-    # whatever it gets: take that out as a constant, so that CP-SAT's LP sees coefficients
-    # of the size of the differences that matter (the statutory bases are far larger).
-    n_vars = n_pairs + len(penalty_vars)
-    if not penalty_vars and n_pairs and params.relative_gap == 0.0:
+    n_vars = cm.n_variables
+    if not cm.penalty_vars and n_pairs and params.relative_gap == 0.0:
         lexicographic = _solve_lexicographic(
-            model,
-            x,
-            size[pair_unit],
-            pair_points,
-            runs,
-            hint=hint,
-            upper_bound=upper_bound,
+            cm.model,
+            cm.x,
+            c.size[c.pair_unit],
+            c.pair_points,
+            cm.runs,
+            hint=c.hint,
+            upper_bound=c.upper_bound,
             params=params,
             deadline=started + time_limit_s,
             budget=budget,
@@ -544,31 +662,10 @@ def solve_component(
                 wall_s=time.perf_counter() - started,
                 n_variables=n_vars,
             )
-    offset = 0
-    for s, e in runs:
-        if placed_units[pair_unit[s]]:
-            least = int(coefficient[s:e].min())
-            coefficient[s:e] -= least
-            offset += least
-    variables = x + penalty_vars
-    weights_all = coefficient.tolist() + [-c for c in penalty_coefs]
-    # a lexicographic attempt that found nothing may have left its objective and hint
-    proto.clear_objective()
-    proto.clear_solution_hint()
-    proto.objective.vars.extend(variables)
-    proto.objective.coeffs.extend([-w for w in weights_all])
-    proto.objective.scaling_factor = -1.0  # maximise, as CpModel.maximize encodes it
-    if lower_bound is not None:
-        floor = lower_bound - offset
-        linear(variables, weights_all, floor, max(sum(w for w in weights_all if w > 0), floor))
-    if hint is not None:
-        proto.solution_hint.vars.extend(x + [v for v, _ in hint_extra])
-        proto.solution_hint.values.extend(
-            hint.astype(np.int64).tolist() + [value for _, value in hint_extra]
-        )
+    variables, weights_all, offset = cm.set_objective()
 
     status, solver = _run(
-        model, params, time_limit_s - (time.perf_counter() - started), n_pairs, budget
+        cm.model, params, time_limit_s - (time.perf_counter() - started), n_pairs, budget
     )
     wall = time.perf_counter() - started
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -577,8 +674,8 @@ def solve_component(
         # in integers: the doubles CP-SAT reports round above 2**53 (a pooled nation)
         value = int(np.dot(np.asarray(weights_all, dtype=np.int64), values[variables])) + offset
         bound = _exact_bound(solver) + offset
-        if upper_bound is not None:
-            bound = min(bound, upper_bound)
+        if c.upper_bound is not None:
+            bound = min(bound, c.upper_bound)
         proven = status == cp_model.OPTIMAL and params.relative_gap == 0.0
         if proven:
             bound = value
@@ -592,7 +689,7 @@ def solve_component(
             n_variables=n_vars,
         )
     if status == cp_model.MODEL_INVALID:
-        raise RuntimeError(f"CP-SAT: model invalid: {model.validate()}")
+        raise RuntimeError(f"CP-SAT: model invalid: {cm.model.validate()}")
     if status == cp_model.INFEASIBLE:
         # all-unplaced is feasible, and the lower bound is met by the hint: a bug
         raise RuntimeError("CP-SAT: component reported infeasible")
@@ -600,7 +697,7 @@ def solve_component(
         status="unknown",
         chosen=np.zeros(n_pairs, dtype=np.bool_),
         objective=0,
-        bound=upper_bound if upper_bound is not None else int(pair_points.sum()),
+        bound=c.upper_bound if c.upper_bound is not None else int(c.pair_points.sum()),
         wall_s=wall,
         n_variables=n_vars,
     )

@@ -32,7 +32,7 @@ import time
 import numpy as np
 import numpy.typing as npt
 
-from matcher.optimiser.cpsat import WorkBudget, solve_component
+from matcher.optimiser.cpsat import Component, WorkBudget, solve_component
 from matcher.optimiser.dive import flow_dive
 from matcher.optimiser.flow import FlowResult, max_weight_flow
 from matcher.optimiser.hull import applies as hull_applies
@@ -833,21 +833,23 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             cpsat_status["unknown"] += 1
             continue
         result = solve_component(
-            *component,
-            units.pair_points[comp_pairs],
-            soft_groups=local_groups,
-            split_penalty=problem.split_penalty or 0,
-            hint=hint,
-            lower_bound=comp_lb if incumbent_choice is not None else None,
-            upper_bound=comp_ub,
-            must_place=must_place,
-            must_fill=must_fill,
-            vacancy_group=local_group,
-            group_capacity=comp_group_capacity,
-            group_exempt=group_exempt[group_ids],
-            vacancy_household=local_home,
-            family=units.family[comp_units],
-            pair_exclusive=units.pair_exclusive[comp_pairs],
+            Component(
+                *component,
+                units.pair_points[comp_pairs],
+                soft_groups=local_groups,
+                split_penalty=problem.split_penalty or 0,
+                hint=hint,
+                lower_bound=comp_lb if incumbent_choice is not None else None,
+                upper_bound=comp_ub,
+                must_place=must_place,
+                must_fill=must_fill,
+                vacancy_group=local_group,
+                group_capacity=comp_group_capacity,
+                group_exempt=group_exempt[group_ids],
+                vacancy_household=local_home,
+                family=units.family[comp_units],
+                pair_exclusive=units.pair_exclusive[comp_pairs],
+            ),
             params=params,
             time_limit_s=remaining_time,
             budget=budget,
