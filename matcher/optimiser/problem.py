@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MAX_OBJECTIVE", "AssignmentProblem"]
+__all__ = ["MAX_OBJECTIVE", "AssignmentProblem", "pair_lookup"]
 
 #: Upper limit on the largest objective any assignment could reach (the sum over children
 #: of each child's best pair points) times the least common multiple of the sibling-group
@@ -57,6 +57,35 @@ __all__ = ["MAX_OBJECTIVE", "AssignmentProblem"]
 #: scaling (arc cost times the number of nodes) is checked by OR-Tools, and a problem beyond
 #: it gets a clear error from :func:`matcher.optimiser.flow.max_weight_flow`.
 MAX_OBJECTIVE = 2**61
+
+
+def pair_lookup(
+    pair_row: npt.NDArray[np.integer],
+    pair_col: npt.NDArray[np.integer],
+    row: npt.NDArray[np.integer],
+    col: npt.NDArray[np.integer],
+) -> npt.NDArray[np.int64]:
+    """Index of each pair ``(row[i], col[i])`` among the pairs ``(pair_row, pair_col)``.
+
+    ``-1`` where there is no such pair (or ``col[i] < 0``: unplaced). The pairs are
+    distinct; they need not be sorted (they are sorted here unless they already are).
+    """
+    out = np.full(len(row), -1, dtype=np.int64)
+    if len(pair_row) == 0 or len(row) == 0:
+        return out
+    n_col = max(int(pair_col.max()) + 1, int(col.max()) + 1, 1)
+    keys = pair_row.astype(np.int64) * n_col + pair_col
+    if bool((keys[1:] >= keys[:-1]).all()):
+        order = None
+        sorted_keys = keys
+    else:
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+    wanted = row.astype(np.int64) * n_col + col
+    at = np.minimum(np.searchsorted(sorted_keys, wanted), len(keys) - 1)
+    hit = (sorted_keys[at] == wanted) & (col >= 0)
+    out[hit] = at[hit] if order is None else order[at[hit]]
+    return out
 
 
 def _as_readonly(array: npt.NDArray[Any]) -> npt.NDArray[Any]:

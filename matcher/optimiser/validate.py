@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from matcher.optimiser.problem import AssignmentProblem
+from matcher.optimiser.problem import AssignmentProblem, pair_lookup
 from matcher.optimiser.solution import Solution
 
 __all__ = [
@@ -28,18 +28,11 @@ def _pair_index(
     problem: AssignmentProblem, vacancy_of_child: npt.NDArray[np.integer]
 ) -> npt.NDArray[np.int64]:
     """Index of each placed child's pair, ``-1`` if unplaced or ineligible."""
-    n_vac = max(problem.n_vacancies, 1)
-    keys = problem.pair_child.astype(np.int64) * n_vac + problem.pair_vacancy
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
     out = np.full(problem.n_children, -1, dtype=np.int64)
     placed = np.flatnonzero(vacancy_of_child >= 0)
-    if len(placed) == 0 or len(keys) == 0:
-        return out
-    wanted = placed.astype(np.int64) * n_vac + vacancy_of_child[placed].astype(np.int64)
-    at = np.minimum(np.searchsorted(sorted_keys, wanted), len(keys) - 1)
-    found = sorted_keys[at] == wanted
-    out[placed[found]] = order[at[found]]
+    out[placed] = pair_lookup(
+        problem.pair_child, problem.pair_vacancy, placed, vacancy_of_child[placed]
+    )
     return out
 
 

@@ -44,7 +44,7 @@ def test_flow_duals_certify_the_relaxation_and_bound_the_optimum(
 def test_flow_with_household_groups_has_certified_duals_and_bounds_the_optimum(
     problem: AssignmentProblem,
 ) -> None:
-    from matcher.optimiser.solve import _relaxed_group_capacity
+    from matcher.optimiser.relax import relaxed_group_capacity as _relaxed_group_capacity
 
     assert problem.vacancy_group is not None
     units = build_units(problem)
