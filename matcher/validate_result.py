@@ -5,8 +5,9 @@ objects, by ids, without the optimiser or its index arrays:
 
 * the answer's shape: a known status, ``objective <= bound``, ``optimal`` only when equal;
   every child either assigned once or listed unplaced with a known reason;
-* each assignment is an eligible pair: it is a candidate, and the hard rules re-run for
-  that pair alone (:func:`matcher.candidates.why_not`) pass;
+* each assignment is an eligible pair: it is a candidate, and the hard rules and factors
+  re-run for the assigned pairs (:func:`matcher.candidates.explain_pairs`, in one batch
+  for just those pairs, not the candidate matrix) pass;
 * its explanation: the factors add up to ``points``; points, objective points, factors,
   connected person and in-area flags equal the candidate's; the distance equals the 903
   grid distance between the two postcodes (great-circle miles between Northern Ireland and
@@ -25,8 +26,9 @@ objects, by ids, without the optimiser or its index arrays:
   per level (``levels``) unfolds from the objective and bound;
 * the metrics are those recomputed from the assignments.
 
-It returns a list of problems (empty when valid); :func:`matcher.match.match` raises if it is
-not empty, and the tests use it on every result.
+It returns a list of problems (empty when valid); :func:`matcher.match.match` runs it on
+every result it returns (unless asked not to) and raises :class:`~matcher.match.MatchError`
+if it is not empty; the tests also call it directly.
 """
 
 from __future__ import annotations
@@ -113,9 +115,10 @@ def validate_result(
     result
         The match to check.
     pair_check
-        Re-runs the hard rules and factors for one pair alone; defaults to
-        :func:`matcher.candidates.explain_pair` (the per-option path, independent of the
-        batch that built the candidates).
+        Re-runs the hard rules and factors for one pair alone. By default the assigned
+        pairs are re-run in one batch (:func:`matcher.candidates.explain_pairs`, the same
+        answers as one pair at a time), and any pair the batch did not cover by
+        :func:`matcher.candidates.explain_pair`.
     """
     check_pair = pair_check or _explain_pair
     errors: list[str] = []
