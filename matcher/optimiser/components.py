@@ -172,6 +172,8 @@ class _Search:
         self.incumbent = None if incumbent.choice is None else incumbent.choice.copy()
         self.budget = WorkBudget(params.deterministic_time_limit)
         self.tally = _Tally()
+        #: the unit pair chosen per unit so far, and the summed bound of the components
+        self.choice = np.full(units.n_units, -1, dtype=np.int64)
         self.bound = 0
 
     def run(self) -> Components:
@@ -275,7 +277,9 @@ class _Search:
     def _keep_incumbent(self, part: _Part, reason: str) -> None:
         """An unsearched component keeps the incumbent's choice and the LP bound
         (unproven)."""
-        self.bound += _keep_incumbent(self.choice, self.incumbent, part.units, part.ub)
+        if self.incumbent is not None:
+            self.choice[part.units] = self.incumbent[part.units]
+        self.bound += part.ub
         self.budget.note_stop(reason)
         self.tally.cpsat_unknown += 1
 
@@ -513,19 +517,6 @@ def _local_ids(
     local = np.full(len(values), -1, dtype=np.int64)
     local[values >= 0] = np.searchsorted(ids, values[values >= 0])
     return local, ids
-
-
-def _keep_incumbent(
-    choice: npt.NDArray[np.int64],
-    incumbent: npt.NDArray[np.int64] | None,
-    units: npt.NDArray[np.int64],
-    upper_bound: int,
-) -> int:
-    """An unsearched component keeps the incumbent's choice for its ``units``; returns its
-    bound (the LP's), so the component is reported unproven."""
-    if incumbent is not None:
-        choice[units] = incumbent[units]
-    return upper_bound
 
 
 def _cheapest_per_unit(
