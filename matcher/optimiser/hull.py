@@ -545,7 +545,7 @@ def solve_hull(
 ) -> HullOutcome | None:
     """Solve a component that :func:`applies` to, exactly; ``None`` if HiGHS cannot help.
 
-    Parameters are the component's, as for :func:`matcher.optimiser.cpsat.solve_component`
+    Parameters are the component's, as in :class:`matcher.optimiser.cpsat.Component`
     (every unit must be placed, or ``placed`` is the number of children every optimum
     places, proven by the caller; the incumbent places that many). ``lower_bound`` is the
     incumbent's value, ``upper_bound`` the flow's LP bound.
