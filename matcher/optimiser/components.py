@@ -342,12 +342,27 @@ class _Search:
 
     def _search(self, part: _Part) -> None:
         """The household models, else CP-SAT, on the component's exact model."""
-        units, params, relax, incumbent = self.units, self.params, self.relaxation, self.incumbent
-        problem, tally, k = self.problem, self.tally, self.k
-        assert problem.group_capacity is not None
+        exact = self._exact_model(part)
+        # every search of the component gets what is left of the time limit now
+        remaining_time = self.params.time_limit_s - self.elapsed()
+        if self._by_households(part, exact, remaining_time):
+            return
+        if 0 < self.params.cpsat_max_pairs < len(part.pairs) or _beyond_cpsat(exact.pair_points):
+            # too large for an exact CP-SAT model (building one for the 3.4 million pairs
+            # of the East of England's pooled component took most of two minutes), or its
+            # coefficients could overflow CP-SAT's 64-bit sums: the incumbent and the LP
+            # bound, unproven, the same on every run
+            self._keep_incumbent(part, "size_limit")
+            return
+        self._by_cpsat(part, exact, remaining_time)
+
+    def _exact_model(self, part: _Part) -> Component:
+        """The component's exact model in local numbering, with what the relaxation and the
+        incumbent prove about it (hint, bounds, units every optimum places, vacancies every
+        optimum fills)."""
+        units, relax, incumbent, k = self.units, self.relaxation, self.incumbent, self.k
+        assert self.problem.group_capacity is not None
         comp_units, comp_pairs, comp_vacs = part.units, part.pairs, part.vacancies
-        local_unit = np.searchsorted(comp_units, units.pair_unit[comp_pairs])
-        local_vac = np.searchsorted(comp_vacs, units.pair_vacancy[comp_pairs])
         hint = None
         if incumbent is not None:
             hint = np.zeros(len(comp_pairs), dtype=np.bool_)
@@ -359,137 +374,127 @@ class _Search:
             gap_scaled = int(self.parts.ub_scaled[part.label]) - k * part.lb
             must_place = units.size[comp_units] * relax.flow.alpha[comp_units] > gap_scaled
             must_place &= np.isin(comp_units, units.pair_unit[comp_pairs])
-            tally.units_must_place += int(must_place.sum())
+            self.tally.units_must_place += int(must_place.sum())
             # Likewise each empty bed of vacancy v costs beta[v]: if one empty bed already
             # falls below the incumbent, every optimum fills v.
             must_fill = relax.flow.beta[comp_vacs] > gap_scaled
-            tally.vacancies_must_fill += int(must_fill.sum())
+            self.tally.vacancies_must_fill += int(must_fill.sum())
         local_home, _ = _local_ids(self.home[comp_vacs])
-        count = (
-            _proven_count(units, comp_pairs, incumbent[comp_units], part.ub)
-            if incumbent is not None
-            else None
-        )
-        remaining_time = params.time_limit_s - self.elapsed()
-        comp_group_capacity = problem.group_capacity[part.group_ids].astype(np.int64)
-        group_exempt = self.group_exempt[part.group_ids]
-        # the component's units, beds and pairs (local indices), as every solver takes them
-        component = (
+        return Component(
             units.size[comp_units],
             self.capacity[comp_vacs],
-            local_unit.astype(np.int64),
-            local_vac.astype(np.int64),
+            np.searchsorted(comp_units, units.pair_unit[comp_pairs]).astype(np.int64),
+            np.searchsorted(comp_vacs, units.pair_vacancy[comp_pairs]).astype(np.int64),
+            units.pair_points[comp_pairs],
+            soft_groups=part.soft_groups,
+            split_penalty=self.problem.split_penalty or 0,
+            hint=hint,
+            lower_bound=part.lb if incumbent is not None else None,
+            upper_bound=part.ub,
+            must_place=must_place,
+            must_fill=must_fill,
+            vacancy_group=part.local_group,
+            group_capacity=self.problem.group_capacity[part.group_ids].astype(np.int64),
+            group_exempt=self.group_exempt[part.group_ids],
+            vacancy_household=local_home,
+            family=units.family[comp_units],
+            pair_exclusive=units.pair_exclusive[comp_pairs],
         )
+
+    def _by_households(self, part: _Part, exact: Component, remaining_time: float) -> bool:
+        """Settle the component by the household models (capacity groups by their convex
+        hull, or solo homes) when they apply; ``False`` when they do not."""
+        units, params, incumbent, tally = self.units, self.params, self.incumbent, self.tally
+        if not (
+            params.household_hull
+            and params.household_hull_min_pairs <= len(part.pairs) <= HOUSEHOLD_MAX_PAIRS
+            and incumbent is not None
+            and exact.must_place is not None
+        ):
+            return False
+        assert exact.pair_exclusive is not None and exact.vacancy_household is not None
+        assert exact.group_capacity is not None and exact.group_exempt is not None
+        count = _proven_count(units, part.pairs, incumbent[part.units], part.ub)
+        # the component's units, beds and pairs (local indices), as every solver takes them
+        component = (exact.size, exact.capacity, exact.pair_unit, exact.pair_vacancy)
         # the hull LP starts from the pairs the flow prices within a few points of its
         # optimum, and the incumbent's; the rest are priced in
-        start = (relax.scaled_rc[comp_pairs] <= HULL_START_POINTS * k) | (
-            hint if hint is not None else False
+        start = (self.relaxation.scaled_rc[part.pairs] <= HULL_START_POINTS * self.k) | (
+            exact.hint if exact.hint is not None else False
         )
         outcome = None
-        households = (
-            params.household_hull
-            and params.household_hull_min_pairs <= len(comp_pairs) <= HOUSEHOLD_MAX_PAIRS
-            and incumbent is not None
-            and must_place is not None
-        )
-        if households and hull_applies(
+        if hull_applies(
             *component,
-            must_place=must_place,
-            vacancy_group=part.local_group,
-            group_capacity=comp_group_capacity,
-            pair_exclusive=units.pair_exclusive[comp_pairs],
+            must_place=exact.must_place,
+            vacancy_group=exact.vacancy_group,
+            group_capacity=exact.group_capacity,
+            pair_exclusive=exact.pair_exclusive,
             soft=bool(part.soft_groups),
             placed=count,
         ):
-            assert must_place is not None  # hull_applies asks for it
             outcome = solve_hull(
                 *component,
-                units.pair_points[comp_pairs],
-                vacancy_group=part.local_group,
-                group_capacity=comp_group_capacity,
-                group_exempt=group_exempt,
-                must_place=must_place,
+                exact.pair_points,
+                vacancy_group=exact.vacancy_group,
+                group_capacity=exact.group_capacity,
+                group_exempt=exact.group_exempt,
+                must_place=exact.must_place,
                 lower_bound=part.lb,
                 upper_bound=part.ub,
                 time_limit_s=remaining_time,
                 start=start,
                 placed=count,
-                incumbent=hint,
+                incumbent=exact.hint,
             )
-            tally.components_hull_count += int(outcome is not None and not must_place.all())
-        elif (
-            households
-            and _lexicographic_base(units, comp_pairs) is not None
-            and hull_applies_exclusive(
-                units.pair_exclusive[comp_pairs],
-                vacancy_group=part.local_group,
-                soft=bool(part.soft_groups),
-            )
+            tally.components_hull_count += int(outcome is not None and not exact.must_place.all())
+        elif _lexicographic_base(units, part.pairs) is not None and hull_applies_exclusive(
+            exact.pair_exclusive,
+            vacancy_group=exact.vacancy_group,
+            soft=bool(part.soft_groups),
         ):
-            assert must_place is not None and incumbent is not None
-            placed_now = incumbent[comp_units]
+            placed_now = incumbent[part.units]
             outcome = solve_exclusive(
                 *component,
-                units.pair_points[comp_pairs],
-                vacancy_household=local_home,
-                pair_exclusive=units.pair_exclusive[comp_pairs],
-                must_place=must_place,
+                exact.pair_points,
+                vacancy_household=exact.vacancy_household,
+                pair_exclusive=exact.pair_exclusive,
+                must_place=exact.must_place,
                 incumbent_placed=int(
                     units.size[units.pair_unit[placed_now[placed_now >= 0]]].sum()
                 ),
                 count_proven=count is not None,
-                incumbent=hint,
+                incumbent=exact.hint,
                 lower_bound=part.lb,
                 upper_bound=part.ub,
                 time_limit_s=remaining_time,
                 start=start,
             )
             tally.components_exclusive += int(outcome is not None)
-        if outcome is not None:
-            tally.components_hull += 1
-            tally.hull_pairs_kept += outcome.pairs_kept
-            tally.hull_rounds += outcome.rounds
-            tally.hull_lp_rounds += outcome.lp_rounds
-            tally.hull_lp_s += outcome.lp_seconds
-            tally.hull_mip_s += outcome.mip_seconds
-            if outcome.status == "optimal":
-                chosen_pairs = comp_pairs[outcome.chosen]
-                self.choice[units.pair_unit[chosen_pairs]] = chosen_pairs
-                self.bound += outcome.bound
-            else:  # stopped by the clock: the incumbent, with the hull's bound
-                self.budget.note_stop("wall_clock")
-                if incumbent is not None:
-                    self.choice[comp_units] = incumbent[comp_units]
-                self.bound += min(outcome.bound, part.ub)
-            return
-        if 0 < params.cpsat_max_pairs < len(comp_pairs) or _beyond_cpsat(
-            units.pair_points[comp_pairs]
-        ):
-            # too large for an exact CP-SAT model (building one for the 3.4 million pairs
-            # of the East of England's pooled component took most of two minutes), or its
-            # coefficients could overflow CP-SAT's 64-bit sums: the incumbent and the LP
-            # bound, unproven, the same on every run
-            self._keep_incumbent(part, "size_limit")
-            return
+        if outcome is None:
+            return False
+        tally.components_hull += 1
+        tally.hull_pairs_kept += outcome.pairs_kept
+        tally.hull_rounds += outcome.rounds
+        tally.hull_lp_rounds += outcome.lp_rounds
+        tally.hull_lp_s += outcome.lp_seconds
+        tally.hull_mip_s += outcome.mip_seconds
+        if outcome.status == "optimal":
+            chosen_pairs = part.pairs[outcome.chosen]
+            self.choice[units.pair_unit[chosen_pairs]] = chosen_pairs
+            self.bound += outcome.bound
+        else:  # stopped by the clock: the incumbent, with the hull's bound
+            self.budget.note_stop("wall_clock")
+            self.choice[part.units] = incumbent[part.units]
+            self.bound += min(outcome.bound, part.ub)
+        return True
+
+    def _by_cpsat(self, part: _Part, exact: Component, remaining_time: float) -> None:
+        """Solve the component's exact model by CP-SAT, within what is left of the time
+        limit and of the work budget."""
+        units, tally = self.units, self.tally
         result = solve_component(
-            Component(
-                *component,
-                units.pair_points[comp_pairs],
-                soft_groups=part.soft_groups,
-                split_penalty=problem.split_penalty or 0,
-                hint=hint,
-                lower_bound=part.lb if incumbent is not None else None,
-                upper_bound=part.ub,
-                must_place=must_place,
-                must_fill=must_fill,
-                vacancy_group=part.local_group,
-                group_capacity=comp_group_capacity,
-                group_exempt=group_exempt,
-                vacancy_household=local_home,
-                family=units.family[comp_units],
-                pair_exclusive=units.pair_exclusive[comp_pairs],
-            ),
-            params=params,
+            exact,
+            params=self.params,
             time_limit_s=remaining_time,
             budget=self.budget,
         )
@@ -497,11 +502,11 @@ class _Search:
         tally.cpsat_status(result.status)
         tally.largest_model = max(tally.largest_model, result.n_variables)
         if result.status == "unknown":
-            if incumbent is not None:
-                self.choice[comp_units] = incumbent[comp_units]
+            if self.incumbent is not None:
+                self.choice[part.units] = self.incumbent[part.units]
             self.bound += part.ub
             return
-        chosen_pairs = comp_pairs[result.chosen]
+        chosen_pairs = part.pairs[result.chosen]
         self.choice[units.pair_unit[chosen_pairs]] = chosen_pairs
         self.bound += result.bound
 

@@ -229,28 +229,28 @@ def _repair(
 
 
 def _best_repair(
-    problem: AssignmentProblem, units: UnitModel, relax: FlowResult
+    problem: AssignmentProblem, units: UnitModel, flow: FlowResult
 ) -> npt.NDArray[np.int32]:
     """The best feasible assignment found from the relaxation (child level)."""
     n = problem.n_children
     if problem.hard_units:
-        choice = _repair(problem, units, relax.flow, relax.beta, units.scale)
+        choice = _repair(problem, units, flow.flow, flow.beta, units.scale)
         return units.vacancy_of_child(choice, n)
     if problem.has_household_rules:
         # The relaxation may break household rules: repair child by child, and as units.
-        apart = units.vacancy_of_child(_repair(problem, units, None, relax.beta, 1), n)
+        apart = units.vacancy_of_child(_repair(problem, units, None, flow.beta, 1), n)
         hard = build_units(problem, hard=True)
-        together = hard.vacancy_of_child(_repair(problem, hard, None, relax.beta, 1), n)
+        together = hard.vacancy_of_child(_repair(problem, hard, None, flow.beta, 1), n)
         if objective_of(problem, together) > objective_of(problem, apart):
             return together
         return apart
     # Split-penalty mode: the relaxation itself is feasible; placing groups whole may pay
     # less penalty. Keep the better (the flow on a tie).
-    as_flow = units.vacancy_of_child(choice_from_flow(units, relax.flow), n)
+    as_flow = units.vacancy_of_child(choice_from_flow(units, flow.flow), n)
     if not problem.sibling_groups or not problem.split_penalty:
         return as_flow
     hard = build_units(problem, hard=True)
-    together = hard.vacancy_of_child(_repair(problem, hard, None, relax.beta, 1), n)
+    together = hard.vacancy_of_child(_repair(problem, hard, None, flow.beta, 1), n)
     if objective_of(problem, together) > objective_of(problem, as_flow):
         return together
     return as_flow
