@@ -9,7 +9,6 @@ from geography.authorities import (
     adjoining,
     authorities,
     authorities_in_region,
-    in_authority,
     regions,
     resolve_authority,
 )
@@ -33,6 +32,7 @@ from geography.errors import (
 from geography.postcodes import (
     Location,
     LocationArrays,
+    in_authority,
     locate,
     locate_many,
     locations_in_authority,

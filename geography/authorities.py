@@ -30,7 +30,6 @@ __all__ = [
     "authorities",
     "authorities_in_region",
     "authority_of_lad",
-    "in_authority",
     "interior_point",
     "lad_name",
     "regions",
@@ -343,20 +342,6 @@ def lad_country(lad_code: str) -> str:
         "L": "Channel Islands",
         "M": "Isle of Man",
     }.get(lad_code[:1], "")
-
-
-def in_authority(postcode: str, authority: str | Authority) -> bool:
-    """Whether a full postcode is inside an authority, decided by its district (LAD).
-
-    Raises
-    ------
-    MalformedPostcodeError, UnknownPostcodeError, UnknownAuthorityError
-    """
-    from geography.postcodes import lad_of_postcode
-
-    target = _as_authority(authority)
-    lad = lad_of_postcode(postcode)
-    return _tables().lad_to_utla.get(lad) == target.ons_code
 
 
 def lads_of_authority(authority: str | Authority) -> frozenset[str]:

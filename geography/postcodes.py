@@ -51,6 +51,7 @@ __all__ = [
     "COUNTRIES",
     "Location",
     "LocationArrays",
+    "in_authority",
     "locate",
     "locate_many",
     "locations_in_authority",
@@ -515,6 +516,18 @@ def locate(text: str, *, approximate: bool = False) -> Location:
         outward, inward = postcode.split(" ")
         label = f"{outward} {inward[0]}"
         return _locate_area(label, (outward.ljust(4) + inward[0]).encode("ascii"), "sector")
+
+
+def in_authority(postcode: str, authority: str | Authority) -> bool:
+    """Whether a full postcode is inside an authority, decided by its district (LAD).
+
+    Raises
+    ------
+    MalformedPostcodeError, UnknownPostcodeError, UnlocatablePostcodeError, UnknownAuthorityError
+    """
+    target = _as_authority(authority)
+    found = authority_of_lad(lad_of_postcode(postcode))
+    return found is not None and found.ons_code == target.ons_code
 
 
 def lad_of_postcode(text: str) -> str:

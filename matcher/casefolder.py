@@ -24,7 +24,7 @@ import io
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast
@@ -69,9 +69,9 @@ from matcher.domain import (
     response_problem,
     vacancy_rule_problems,
 )
-from matcher.files import MAX_CSV_BYTES, read_text
+from matcher.files import MAX_CSV_BYTES, MAX_POLICY_BYTES, content_text, read_bytes
 from matcher.placement_types import PlacementType
-from matcher.policy import Policy, load_policy
+from matcher.policy import Policy, parse_policy
 from matcher.problems import CaseFolderError, Problem
 from matcher.vocabulary import (
     LIST_SEPARATOR,
@@ -94,6 +94,7 @@ __all__ = [
     "Problem",
     "case_folder_rows",
     "load_case_folder",
+    "parse_case_folder",
     "write_case_folder",
 ]
 
@@ -438,20 +439,37 @@ class _Raw:
     cells: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    """A file that is there but could not be read (a folder, a FIFO, too big): why not."""
+
+    problems: tuple[Problem, ...]
+
+
+#: A case folder's files by name: their bytes or text, or why one on disk could not be read.
+_Files = Mapping[str, "str | bytes | _Unreadable"]
+
+
 def _read_csv(
-    path: Path, columns: Sequence[Column], *, rows_required: bool = True
+    name: str,
+    content: str | bytes | _Unreadable | None,
+    columns: Sequence[Column],
+    *,
+    rows_required: bool = True,
 ) -> tuple[list[_Raw], list[Problem], list[Problem]]:
     """Rows of one file, with its problems and warnings. Rows are skipped only with a problem.
 
+    ``content``: the file's bytes or text, ``None`` when there is no such file.
     ``rows_required``: a file of a header and no rows is a problem (else it holds nothing).
     """
-    name = path.name
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    if not os.path.lexists(path):
+    if content is None:
         return [], [Problem(name, None, None, "file not found; every case folder needs it")], []
+    if isinstance(content, _Unreadable):
+        return [], list(content.problems), []
     try:
-        text = read_text(path, limit=MAX_CSV_BYTES, save_as="save it as CSV UTF-8")
+        text = content_text(content, name, limit=MAX_CSV_BYTES, save_as="save it as CSV UTF-8")
     except CaseFolderError as exc:
         return [], list(exc.problems), []
     # The csv module's own cap on a cell (128 KiB) would refuse a long cell without naming
@@ -1084,7 +1102,7 @@ def _override_problems(policy: Policy, vacancies: list[Vacancy]) -> list[Problem
 
 
 def _load_responses(
-    path: Path,
+    content: str | bytes | _Unreadable,
     raw_ids: dict[str, list[tuple[int, str]] | None],
     problems: list[Problem],
     warnings: list[Problem],
@@ -1092,7 +1110,7 @@ def _load_responses(
     """The rows of ``responses.csv``, each checked against the folder's children and
     vacancies (an unknown id, a repeated pair or a decline without a reason is a problem)."""
     f = RESPONSES_FILE
-    raws, file_problems, file_warnings = _read_csv(path, COLUMNS[f], rows_required=False)
+    raws, file_problems, file_warnings = _read_csv(f, content, COLUMNS[f], rows_required=False)
     problems += file_problems
     warnings += file_warnings
     rows, partial, row_problems = _check_rows(f, raws)
@@ -1150,7 +1168,10 @@ def _load_responses(
 
 
 def _load_residents(
-    path: Path, provider_ids: set[str] | None, problems: list[Problem], warnings: list[Problem]
+    content: str | bytes | _Unreadable | None,
+    provider_ids: set[str] | None,
+    problems: list[Problem],
+    warnings: list[Problem],
 ) -> list[Resident]:
     """The rows of the optional ``residents.csv`` (none without the file).
 
@@ -1158,10 +1179,10 @@ def _load_residents(
     when that file could not be read (its own problem is reported; none is repeated here).
     A header without rows is a folder whose providers have nobody living there.
     """
-    if not os.path.lexists(path):  # a broken link is reported, not taken for no file
+    if content is None:
         return []
     f = RESIDENTS_FILE
-    raws, file_problems, file_warnings = _read_csv(path, COLUMNS[f])
+    raws, file_problems, file_warnings = _read_csv(f, content, COLUMNS[f])
     # Unlike children and vacancies, an empty residents.csv says something true: nobody lives
     # with any of the providers.
     problems += [p for p in file_problems if not p.message.startswith("no rows")]
@@ -1256,22 +1277,31 @@ def _fostered_now_warnings(
     return out
 
 
+#: The files of a case folder, by name; a folder's other files are not read.
+FOLDER_FILES: tuple[str, ...] = (
+    CHILDREN_FILE,
+    VACANCIES_FILE,
+    RESIDENTS_FILE,
+    RESPONSES_FILE,
+    POLICY_FILE,
+)
+
+
 def load_case_folder(path: str | Path) -> CaseFolder:
-    """Read and check a case folder.
+    """Read and check a case folder: its files read from disk, then :func:`parse_case_folder`.
 
     Parameters
     ----------
     path
         A folder holding ``children.csv`` and ``vacancies.csv`` and optionally
         ``policy.toml``, ``residents.csv`` and ``responses.csv`` (see ``placematch schema`` and
-        ``docs/case-folder.md``).
+        ``docs/case-folder.md``). Each must be a regular file (a link is followed) under the
+        size cap; a broken link is a problem, not a missing file.
 
     Returns
     -------
     CaseFolder
-        Children, vacancies, sibling groups, providers, policy and the providers'
-        responses to referrals; ``warnings`` lists
-        unknown columns and single-child sibling groups.
+        As :func:`parse_case_folder`.
 
     Raises
     ------
@@ -1283,6 +1313,49 @@ def load_case_folder(path: str | Path) -> CaseFolder:
     folder = Path(path)
     if not folder.is_dir():
         raise NotADirectoryError(f"case folder {str(folder)!r} is not a folder")
+    files: dict[str, str | bytes | _Unreadable] = {}
+    for name in FOLDER_FILES:
+        file = folder / name
+        if not os.path.lexists(file):  # a broken link is read (and refused), not skipped
+            continue
+        limit = MAX_POLICY_BYTES if name == POLICY_FILE else MAX_CSV_BYTES
+        try:
+            files[name] = read_bytes(file, limit=limit)
+        except CaseFolderError as exc:
+            files[name] = _Unreadable(tuple(exc.problems))
+    return _parse_files(files)
+
+
+def parse_case_folder(files: Mapping[str, str | bytes]) -> CaseFolder:
+    """Check a case folder whose files are held in memory (an upload, rows built by a
+    scenario or the service), exactly as :func:`load_case_folder` checks one on disk.
+
+    Parameters
+    ----------
+    files
+        File name -> the file's bytes or text: ``children.csv`` and ``vacancies.csv`` and
+        optionally ``policy.toml``, ``residents.csv`` and ``responses.csv``. Other names are
+        ignored, as other files in a folder are. Bytes are checked as a file's are (size cap,
+        UTF-8, no NUL); text as it would be saved in UTF-8.
+
+    Returns
+    -------
+    CaseFolder
+        Children, vacancies, sibling groups, providers, policy and the providers'
+        responses to referrals; ``warnings`` lists
+        unknown columns and single-child sibling groups.
+
+    Raises
+    ------
+    CaseFolderError
+        With every problem in every file (``.problems``), sorted by file and line; the same
+        problems, with the same files, lines, fields and messages, as from disk.
+    """
+    return _parse_files(files)
+
+
+def _parse_files(files: _Files) -> CaseFolder:
+    """:func:`parse_case_folder`, also given the files on disk that could not be read."""
     problems: list[Problem] = []
     warnings: list[Problem] = []
     checked: dict[str, list[tuple[int, Any]]] = {}
@@ -1290,7 +1363,7 @@ def load_case_folder(path: str | Path) -> CaseFolder:
     raw_ids: dict[str, list[tuple[int, str]] | None] = {}
     provider_ids: set[str] | None = None
     for file in (CHILDREN_FILE, VACANCIES_FILE):
-        raws, file_problems, file_warnings = _read_csv(folder / file, COLUMNS[file])
+        raws, file_problems, file_warnings = _read_csv(file, files.get(file), COLUMNS[file])
         if file == VACANCIES_FILE and raws:
             provider_ids = {r.cells["provider_id"].strip() for r in raws}
         problems += file_problems
@@ -1319,15 +1392,18 @@ def load_case_folder(path: str | Path) -> CaseFolder:
     )
     _region_checks(vacancy_rows, partial[VACANCIES_FILE], children, problems)
     responses: list[ReferralResponse] = []
-    if os.path.lexists(folder / RESPONSES_FILE):
-        responses = _load_responses(folder / RESPONSES_FILE, raw_ids, problems, warnings)
-    residents = _load_residents(folder / RESIDENTS_FILE, provider_ids, problems, warnings)
+    answers = files.get(RESPONSES_FILE)
+    if answers is not None:
+        responses = _load_responses(answers, raw_ids, problems, warnings)
+    residents = _load_residents(files.get(RESIDENTS_FILE), provider_ids, problems, warnings)
     warnings += _fostered_now_warnings(vacancies, residents)
     policy = Policy()
-    policy_path = folder / POLICY_FILE
-    if os.path.lexists(policy_path):  # a broken link is a problem, not a missing file
+    policy_file = files.get(POLICY_FILE)
+    if isinstance(policy_file, _Unreadable):
+        problems += policy_file.problems
+    elif policy_file is not None:
         try:
-            policy = load_policy(policy_path)
+            policy = parse_policy(policy_file, POLICY_FILE)
         except CaseFolderError as exc:
             problems += exc.problems
         else:

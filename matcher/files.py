@@ -6,6 +6,8 @@ trusted to be what its name says. A FIFO would block the reader for ever, a devi
 loader. :func:`read_text` refuses each of these at once, before reading a byte, and refuses
 text that is not UTF-8 naming the line of the first bad byte. Every refusal is a
 :class:`~matcher.problems.CaseFolderError` whose problem names the file.
+:func:`content_text` checks a file given in memory (an upload, rows the service or a
+scenario holds) the same way, so that a folder parsed from memory is refused as on disk.
 """
 
 from __future__ import annotations
@@ -112,3 +114,25 @@ def read_text(path: Path, *, limit: int, save_as: str, name: str | None = None) 
     """:func:`read_bytes` then :func:`decode_text`: a regular UTF-8 file's text."""
     name = name or path.name
     return decode_text(read_bytes(path, limit=limit, name=name), name, save_as=save_as)
+
+
+def content_text(content: str | bytes, name: str, *, limit: int, save_as: str) -> str:
+    """A file given in memory, checked as :func:`read_text` checks one on disk.
+
+    ``content`` is the file's bytes, or its text (as it would be saved in UTF-8): at most
+    ``limit`` bytes, UTF-8, no NUL; a byte order mark is dropped. The refusals are those of a
+    file on disk, naming ``name`` (and the line where there is one).
+    """
+    if isinstance(content, str):
+        try:
+            data = content.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate, from JSON's escapes
+            line = content.count("\n", 0, exc.start) + 1
+            raise _refuse(
+                name, f"not UTF-8 text (character {exc.start + 1} is not UTF-8); {save_as}", line
+            ) from None
+    else:
+        data = content
+    if len(data) > limit:
+        raise _refuse(name, f"is {len(data):,} bytes; expected at most {limit:,} bytes")
+    return decode_text(data, name, save_as=save_as)

@@ -25,8 +25,10 @@ from matcher.bounds import (
     MAX_WEEKLY_COST,
     MAX_WEIGHT,
 )
-from matcher.files import MAX_POLICY_BYTES, read_text
+from matcher.files import MAX_POLICY_BYTES, content_text, read_bytes
 from matcher.problems import CaseFolderError, Problem
+
+_SAVE_AS = "save it as UTF-8 text"
 
 #: The statutory soft factors (Children Act 1989 s22C(8)-(9)); cost may never outweigh one.
 STATUTORY_WEIGHTS: tuple[str, ...] = ("near_home", "education", "siblings", "disability", "in_area")
@@ -765,15 +767,25 @@ def _nesting_problem(text: str, file: str) -> Problem | None:
 
 
 def load_policy(path: str | Path) -> Policy:
-    """Read ``policy.toml``; see :func:`policy_from_mapping` for the errors raised.
+    """Read ``policy.toml``; see :func:`parse_policy` for the errors raised.
 
     The file must be a regular UTF-8 file of at most :data:`~matcher.files.MAX_POLICY_BYTES`
-    bytes, nested at most :data:`MAX_TOML_DEPTH` levels deep; each refusal names the file
-    (and the line where it can).
+    bytes; each refusal names the file.
     """
     path = Path(path)
-    text = read_text(path, limit=MAX_POLICY_BYTES, save_as="save it as UTF-8 text")
-    deep = _nesting_problem(text, path.name)
+    return parse_policy(read_bytes(path, limit=MAX_POLICY_BYTES), path.name)
+
+
+def parse_policy(content: str | bytes, name: str = "policy.toml") -> Policy:
+    """A policy from the text (or bytes) of a ``policy.toml`` held in memory.
+
+    Checked as :func:`load_policy` checks the file: UTF-8 of at most
+    :data:`~matcher.files.MAX_POLICY_BYTES` bytes, nested at most :data:`MAX_TOML_DEPTH`
+    levels deep, valid TOML, then :func:`policy_from_mapping`; each refusal is a
+    :class:`~matcher.problems.CaseFolderError` naming ``name`` (and the line where it can).
+    """
+    text = content_text(content, name, limit=MAX_POLICY_BYTES, save_as=_SAVE_AS)
+    deep = _nesting_problem(text, name)
     if deep is not None:
         raise CaseFolderError([deep])
     try:
@@ -783,9 +795,9 @@ def load_policy(path: str | Path) -> Policy:
         match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         if line is None and match is not None:
             line = int(match[1])
-        raise CaseFolderError([Problem(path.name, line, None, f"not valid TOML: {exc}")]) from None
+        raise CaseFolderError([Problem(name, line, None, f"not valid TOML: {exc}")]) from None
     except RecursionError:  # pragma: no cover - the nesting scan refuses these first
         raise CaseFolderError(
-            [Problem(path.name, None, None, "nested too deeply; expected a flat policy")]
+            [Problem(name, None, None, "nested too deeply; expected a flat policy")]
         ) from None
-    return policy_from_mapping(data, file=path.name)
+    return policy_from_mapping(data, file=name)

@@ -225,9 +225,6 @@ class _PooledCandidates(CandidateSet):
 
     folders: Mapping[str, CaseFolder] = field(default_factory=dict, repr=False)
 
-    def _folder_of(self, child_id: str) -> CaseFolder:
-        return self.folders[child_id]
-
     def options(self, rows: Sequence[int]) -> list[Option]:
         """Each pair explained in its child's authority folder, with the pooled folding."""
         children, vacancies = self.folder.children, self.folder.vacancies

@@ -35,11 +35,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -297,13 +299,25 @@ def detect_kind(columns: Iterable[str], *, file: str = "<table>") -> TableKind:
     raise UnrecognisedTableError(file, closest, missing, extra)
 
 
-def read_table(path: str | os.PathLike[str], *, expect: TableKind | None = None) -> Ssda903Table:
+@dataclass(frozen=True, slots=True)
+class TextFile:
+    """A 903 CSV file held in memory (an upload): its name, which problems give, and its text."""
+
+    name: str
+    text: str
+
+
+#: A 903 file: on disk, or held in memory.
+Source: TypeAlias = str | os.PathLike[str] | TextFile
+
+
+def read_table(path: Source, *, expect: TableKind | None = None) -> Ssda903Table:
     """Read a 903 CSV file, recognising its table by its columns.
 
     Parameters
     ----------
     path
-        A CSV file (UTF-8, with or without a byte-order mark).
+        A CSV file (UTF-8, with or without a byte-order mark), or its text in memory.
     expect
         If given, the file must be this table.
 
@@ -314,48 +328,57 @@ def read_table(path: str | os.PathLike[str], *, expect: TableKind | None = None)
     OSError
         If the file cannot be read.
     """
+    if isinstance(path, TextFile):
+        text = path.text[1:] if path.text.startswith("\ufeff") else path.text
+        return _read_table(io.StringIO(text, newline=""), Path(path.name), path.name, expect)
     p = Path(path)
-    name = str(path)
     with p.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise UnrecognisedTableError(name, None, (), ()) from None
-        try:
-            kind = detect_kind(header, file=name)
-        except UnrecognisedTableError as exc:
-            if expect is None or exc.detail:
-                raise
-            raise UnrecognisedTableError(
-                name, expect, *_diff(header, expect), expected=expect
-            ) from None
-        if expect is not None and kind is not expect:
-            # A whole other table (header and episodes swapped, say): say which it is rather
-            # than list every column the two tables do not share.
-            raise UnrecognisedTableError(
-                name,
-                None,
-                (),
-                (),
-                expected=expect,
-                detail=f"its columns are those of the {kind.value} table",
+        return _read_table(fh, p, str(path), expect)
+
+
+def _read_table(
+    source: Iterable[str], p: Path, name: str, expect: TableKind | None
+) -> Ssda903Table:
+    """:func:`read_table` on the file's lines (``name``: how problems name the file)."""
+    reader = csv.reader(source)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise UnrecognisedTableError(name, None, (), ()) from None
+    try:
+        kind = detect_kind(header, file=name)
+    except UnrecognisedTableError as exc:
+        if expect is None or exc.detail:
+            raise
+        raise UnrecognisedTableError(
+            name, expect, *_diff(header, expect), expected=expect
+        ) from None
+    if expect is not None and kind is not expect:
+        # A whole other table (header and episodes swapped, say): say which it is rather
+        # than list every column the two tables do not share.
+        raise UnrecognisedTableError(
+            name,
+            None,
+            (),
+            (),
+            expected=expect,
+            detail=f"its columns are those of the {kind.value} table",
+        )
+    names = [c.strip().upper() for c in header]
+    width = len(names)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    problems: list[Problem] = []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != width:
+            problems.append(
+                Problem(name, reader.line_num, "", f"{len(row)} cells; expected {width}")
             )
-        names = [c.strip().upper() for c in header]
-        width = len(names)
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        problems: list[Problem] = []
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != width:
-                problems.append(
-                    Problem(name, reader.line_num, "", f"{len(row)} cells; expected {width}")
-                )
-                continue
-            rows.append([cell.strip() for cell in row])
-            lines.append(reader.line_num)
+            continue
+        rows.append([cell.strip() for cell in row])
+        lines.append(reader.line_num)
     extras = tuple(c for c in EXTRA_COLUMNS if c in names)
     order = [*TABLE_COLUMNS[kind], *extras]
     raw = pd.DataFrame(rows, columns=names, dtype=object) if rows else None
@@ -504,7 +527,7 @@ def _sex(raw: pd.DataFrame, problems: list[Problem]) -> pd.Series:
 
 
 def read_episodes(
-    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    paths: Source | Sequence[Source],
     *,
     combine: bool = True,
 ) -> pd.DataFrame:
@@ -535,7 +558,7 @@ def read_episodes(
     UnrecognisedTableError
         If a file is not an episodes table.
     """
-    files = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    files = [paths] if isinstance(paths, str | os.PathLike | TextFile) else list(paths)
     if not files:
         raise ValueError("no episodes files given")
     problems: list[Problem] = []
@@ -587,7 +610,7 @@ def _latest(whole: pd.DataFrame, *more_keys: str) -> pd.DataFrame:
     return whole.drop_duplicates(keys, keep="last")
 
 
-def read_header(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
+def read_header(paths: Source | Sequence[Source]) -> pd.DataFrame:
     """Read one or more header tables into one typed frame.
 
     Returns
@@ -603,7 +626,7 @@ def read_header(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
     Ssda903Error
         With every problem found (never echoing a date of birth).
     """
-    files = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    files = [paths] if isinstance(paths, str | os.PathLike | TextFile) else list(paths)
     if not files:
         raise ValueError("no header files given")
     problems: list[Problem] = []
@@ -635,13 +658,13 @@ def read_header(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
     return whole.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
-def read_uasc(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> pd.DataFrame:
+def read_uasc(paths: Source | Sequence[Source]) -> pd.DataFrame:
     """Read one or more UASC tables (``CHILD, SEX, DOB, DUC``) into one typed frame.
 
     ``DUC`` is the date the child ceased to be an unaccompanied asylum-seeking child
     (normally their 18th birthday). A child repeated across files keeps the last row.
     """
-    files = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    files = [paths] if isinstance(paths, str | os.PathLike | TextFile) else list(paths)
     if not files:
         raise ValueError("no UASC files given")
     problems: list[Problem] = []

@@ -7,11 +7,11 @@ profile is written beside every generated case folder (``profile.json``) so that
 mistakes an assumption for a statistic.
 
 Four authorities have their own profiles, from the seed figures of their sufficiency
-strategies (``DESIGN.md`` section 1): Essex, Thurrock, Suffolk and Cheshire East. Any other
-English authority gets :func:`national_profile`, built from national figures.
+strategies: Essex, Thurrock, Suffolk and Cheshire East. Any other English authority gets
+:func:`national_profile`, built from national figures.
 
-The seed figures of the four strategies are quoted as the project design gives them; they
-have not been independently re-verified against the strategy documents.
+The seed figures of the four strategies are quoted second-hand (each figure's source names
+its strategy); they have not been independently re-verified against the strategy documents.
 """
 
 from __future__ import annotations

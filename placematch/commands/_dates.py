@@ -12,21 +12,10 @@ import datetime as dt
 from collections.abc import Callable
 
 from matcher.domain import CaseFolder
+from placematch.commands._args import iso_date
 
 #: Today's date; replaced in tests.
 clock: Callable[[], dt.date] = dt.date.today
-
-
-def iso_date(text: str) -> dt.date:
-    """``--on DATE``: an ISO date, ``YYYY-MM-DD``."""
-    try:
-        if len(text.strip()) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a date YYYY-MM-DD (e.g. 2026-03-31), not {text!r}"
-        ) from None
 
 
 def add_on(parser: argparse.ArgumentParser) -> None:

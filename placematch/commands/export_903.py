@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 
 from matcher.casefolder import load_case_folder
 from placematch.commands import _dates
+from placematch.commands._args import return_date
 from placematch.commands._paths import input_file, output_folder
 from placematch.export_903 import EpisodeDefaults, export_903, read_assignments
-
-
-def _date(text: str) -> dt.date:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise argparse.ArgumentTypeError(f"expected a date as yyyy-mm-dd or dd/mm/yyyy, not {text!r}")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
     parser.add_argument(
         "--start",
-        type=_date,
+        type=return_date,
         default=None,
         help="the placement start (default: today), the date the match was made on (match "
         "--on): each child's DECOM is its needed_by, else today for an emergency, else this",

@@ -15,12 +15,11 @@ pooling dividend.
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matcher.casefolder import load_case_folder
-from placematch.commands._args import whole_number
+from placematch.commands._args import seconds, whole_number, work_units
 from placematch.commands._dates import add_on, dated
 from placematch.commands._paths import input_file, output_file
 from placematch.commands._table import fit_lines, terminal_width
@@ -28,26 +27,6 @@ from placematch.commands._table import fit_lines, terminal_width
 if TYPE_CHECKING:
     from matcher.optimiser import SolverParameters
     from matcher.policy import Policy
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, not {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of work units, not {text!r}") from None
-    if not (value >= 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a number of work units >= 0, not {text!r}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--time-limit",
-        type=_positive_float,
+        type=seconds,
         default=None,
         metavar="S",
         help=(
@@ -79,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--work-limit",
-        type=_non_negative_float,
+        type=work_units,
         default=None,
         metavar="W",
         help=(

@@ -13,12 +13,12 @@ them here):
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from placematch.commands._args import cutoff_date, probability
 from placematch.commands._progress import RunProgress
 
 #: Stochastic work (runs x steps) above which progress is shown on stderr.
@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     forecast.add_argument("--seed", type=int, help="random seed (overrides forecast.seed)")
     forecast.add_argument(
         "--service-level",
-        type=_level,
+        type=probability,
         metavar="P",
         help="probability that the places needed cover demand, e.g. 0.9 "
         "(overrides forecast.service_level)",
@@ -65,7 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     _common(back)
-    back.add_argument("--at", type=_date, help="cut-off date yyyy-mm-dd (overrides backtest.at)")
+    back.add_argument(
+        "--at", type=cutoff_date, help="cut-off date yyyy-mm-dd (overrides backtest.at)"
+    )
     back.add_argument(
         "--rolling",
         action="store_true",
@@ -87,23 +89,6 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--out", type=Path, metavar="DIR", help="also write forecast.json, .csv and .html here"
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date {text!r}; expected yyyy-mm-dd") from None
-
-
-def _level(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a probability between 0 and 1")
-    return value
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import tempfile
 import tomllib
 import uuid
 from collections import Counter
@@ -1091,21 +1090,21 @@ def run_forecast(
                     f"service runs at once ({MAX_FORECAST_WORK}); lower forecast.runs",
                     [{"field": "forecast.runs", "message": "too much work for one request"}],
                 )
-            with tempfile.TemporaryDirectory(prefix="placematch-forecast-") as tmp:
-                for name, text in (data_files or {}).items():
-                    safe = Path(name).name
-                    if not safe or safe != name:
-                        raise ProblemError(
-                            422,
-                            "data_files: names must be plain file names",
-                            [{"field": "data_files", "message": "expected plain file names"}],
-                        )
-                    (Path(tmp) / safe).write_text(text, encoding="utf-8")
-                stochastic = run_stochastic(config, Path(tmp), source="config_toml")
+            files = dict(data_files or {})
+            for name, text in files.items():
+                if not name or Path(name).name != name:
+                    raise ProblemError(
+                        422,
+                        "data_files: names must be plain file names",
+                        [{"field": "data_files", "message": "expected plain file names"}],
+                    )
+                text.encode("utf-8")  # text no file could hold is refused as before
+            # The files are read where they are, in memory: [data] names them.
+            stochastic = run_stochastic(config, files, source="config_toml")
             data = report.stochastic_json(stochastic)
             charts = _charts_of(report.stochastic_html(stochastic, name=config.forecast.name))
     except (ForecastConfigError, ValueError, LookupError, OSError) as exc:
-        message = str(exc).replace(tempfile.gettempdir(), "")
+        message = str(exc)
         raise ProblemError(
             422,
             f"the forecast configuration has a problem: {message}",

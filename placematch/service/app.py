@@ -64,7 +64,7 @@ def create_app(url: str | None = None, *, migrate: bool = True, workers: int = 1
             server_secret(session)
     app.state.revision = revision
     app.state.jobs = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="placematch-job")
-    problems.install(app)
+    problems.install(app, error_page=pages.error_page, sign_in=pages.SignIn)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -99,8 +99,7 @@ def _principal(request: Request) -> Principal | None:
     if isinstance(who, Principal):
         return who
     # A body that fails validation is refused before the route's own sign-in check runs.
-    from placematch.service.auth import principal_of
-    from placematch.service.deps import COOKIE
+    from placematch.service.auth import COOKIE, principal_of
 
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""

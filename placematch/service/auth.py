@@ -33,6 +33,8 @@ from placematch.service.models import (
     utcnow,
 )
 
+#: The session cookie's name.
+COOKIE = "placematch_session"
 SESSION_HOURS = 12
 API_TOKEN_DAYS = 30
 USERNAME_MAX = 64

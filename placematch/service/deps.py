@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from placematch.service.auth import COOKIE as COOKIE  # the pages read it here
 from placematch.service.auth import Principal, check_csrf, principal_of, server_secret
 from placematch.service.problems import ProblemError
 
-#: The session cookie's name.
-COOKIE = "placematch_session"
 #: Methods that change something: a cookie-signed request must carry the CSRF token.
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

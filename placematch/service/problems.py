@@ -8,7 +8,7 @@ Every error body is ``application/problem+json`` with ``type``, ``title``, ``sta
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -107,8 +107,18 @@ def _audit(request: Request, status: int, detail: str) -> None:
     record_refusal(request, status, detail)
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into a problem (a write's is audited)."""
+def install(
+    app: FastAPI,
+    *,
+    error_page: Callable[[Request, int, str], Response],
+    sign_in: type[Exception],
+) -> None:
+    """Register the handlers that turn every error into a problem (a write's is audited).
+
+    ``error_page`` shows an error to a browser (a page's request, not the API's); ``sign_in``
+    is the exception a page raises for a request that needs a signed-in user. The app passes
+    the web pages' own, so that this module needs nothing from them.
+    """
 
     def _page(request: Request) -> bool:
         return not request.url.path.startswith("/api/")
@@ -117,17 +127,11 @@ def install(app: FastAPI) -> None:
     async def _problem(request: Request, exc: ProblemError) -> Response:
         await run_in_threadpool(_audit, request, exc.status, exc.detail)
         if _page(request):
-            from placematch.service.pages import error_page
-
             return error_page(request, exc.status, exc.detail)
         return problem(exc.status, exc.detail, exc.errors)
 
-    from placematch.service.pages import SignIn
-
-    @app.exception_handler(SignIn)
-    async def _sign_in(request: Request, exc: SignIn) -> Response:
-        from placematch.service.pages import error_page
-
+    @app.exception_handler(sign_in)
+    async def _sign_in(request: Request, exc: Exception) -> Response:
         return error_page(request, 401, "sign in")
 
     @app.exception_handler(RequestValidationError)
@@ -161,8 +165,6 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         if _page(request) and exc.status_code in (404, 405):
-            from placematch.service.pages import error_page
-
             return error_page(request, exc.status_code, detail)
         return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
 

@@ -2,10 +2,10 @@
 
 A store holds one case folder: the children of every authority using the service (each
 visible only to that authority's officers) and one pool of vacancies. What it holds is always
-a valid case folder: every write (a loaded folder, an
-uploaded file, one child or vacancy created or changed) is validated together with what is
-already stored by :func:`matcher.casefolder.load_case_folder`, and nothing is written when it
-has problems (all of them are reported). Records are kept as the case folder's canonical CSV
+a valid case folder: every write (a loaded folder, an uploaded file, one child or vacancy
+created or changed) is validated together with what is already stored, in memory, by
+:func:`matcher.casefolder.parse_case_folder`, and nothing is written when it has problems
+(all of them are reported). Records are kept as the case folder's canonical CSV
 cells (:func:`matcher.casefolder.case_folder_rows`).
 
 Recording a decision is one transaction whose first write is a conditional update
@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
-import tempfile
+import io
 import threading
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,7 +30,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matcher.casefolder import case_folder_rows, load_case_folder
+from matcher.casefolder import case_folder_rows, load_case_folder, parse_case_folder
 from matcher.contract import (
     CHILDREN_FILE,
     POLICY_FILE,
@@ -97,25 +97,27 @@ def problem_dict(p: Problem) -> dict[str, Any]:
 # --------------------------------------------------------------------------- validation
 
 
-def _write_csv(path: Path, file: str, rows: Sequence[Mapping[str, Any]]) -> None:
+def _csv_text(file: str, rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows as the text of the case-folder file ``file`` (its columns first, then any other)."""
     names = list(column_names(file))
     extra = sorted({k for r in rows for k in r} - set(names))
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=names + extra, lineterminator="\n")
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: "" if v is None else str(v) for k, v in r.items()})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=names + extra, lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: "" if v is None else str(v) for k, v in r.items()})
+    return out.getvalue()
 
 
 def validate_rows(children: Rows, vacancies: Rows, policy_toml: str | None) -> CaseFolder:
     """Validate rows as one case folder (``CaseFolderError`` with every problem)."""
-    with tempfile.TemporaryDirectory(prefix="placematch-") as tmp:
-        folder = Path(tmp)
-        _write_csv(folder / CHILDREN_FILE, CHILDREN_FILE, children)
-        _write_csv(folder / VACANCIES_FILE, VACANCIES_FILE, vacancies)
-        if policy_toml is not None:
-            (folder / POLICY_FILE).write_text(policy_toml, encoding="utf-8")
-        return load_case_folder(folder)
+    files = {
+        CHILDREN_FILE: _csv_text(CHILDREN_FILE, children),
+        VACANCIES_FILE: _csv_text(VACANCIES_FILE, vacancies),
+    }
+    if policy_toml is not None:
+        files[POLICY_FILE] = policy_toml
+    return parse_case_folder(files)
 
 
 # Per engine (weakly: a closed store's folder goes with it): (revision, folder).
@@ -718,34 +720,31 @@ def load_files(
 
     ``children.csv`` and ``vacancies.csv`` may each be left out (an empty file is used).
     """
-    with tempfile.TemporaryDirectory(prefix="placematch-upload-") as tmp:
-        folder = Path(tmp)
-        for name, content in files.items():
-            (folder / name).write_bytes(content)
-        stored_children, stored_vacancies, _ = stored_rows(session)
-        if allowed is not None:
-            # Uploaded carers are checked against the uploader's own children only: one
-            # naming another authority's child is refused as naming an unknown one.
-            codes = _authorities_of(session)
-            ok = set(allowed)
-            stored_children = [r for r in stored_children if codes.get(r["child_id"]) in ok]
-        # Stand-in vacancies only check the children's file: carers naming children drop
-        # out (they may name stored children not in it). The whole store with the upload
-        # is validated again before anything is written.
-        stored_vacancies = [r for r in stored_vacancies if not r.get("connected_to")]
-        for name, stored in ((CHILDREN_FILE, stored_children), (VACANCIES_FILE, stored_vacancies)):
-            if name not in files:  # the file not sent: what is stored stands in for it
-                _write_csv(folder / name, name, stored)
-        loaded = load_case_folder(folder)
-        policy = files.get(POLICY_FILE)
-        return store_folder(
-            session,
-            loaded,
-            None if policy is None else policy.decode("utf-8"),
-            owner=owner,
-            allowed=allowed,
-            files=[n for n in (CHILDREN_FILE, VACANCIES_FILE) if n in files],
-        )
+    folder: dict[str, str | bytes] = dict(files)
+    stored_children, stored_vacancies, _ = stored_rows(session)
+    if allowed is not None:
+        # Uploaded carers are checked against the uploader's own children only: one
+        # naming another authority's child is refused as naming an unknown one.
+        codes = _authorities_of(session)
+        ok = set(allowed)
+        stored_children = [r for r in stored_children if codes.get(r["child_id"]) in ok]
+    # Stand-in vacancies only check the children's file: carers naming children drop
+    # out (they may name stored children not in it). The whole store with the upload
+    # is validated again before anything is written.
+    stored_vacancies = [r for r in stored_vacancies if not r.get("connected_to")]
+    for name, stored in ((CHILDREN_FILE, stored_children), (VACANCIES_FILE, stored_vacancies)):
+        if name not in files:  # the file not sent: what is stored stands in for it
+            folder[name] = _csv_text(name, stored)
+    loaded = parse_case_folder(folder)
+    policy = files.get(POLICY_FILE)
+    return store_folder(
+        session,
+        loaded,
+        None if policy is None else policy.decode("utf-8"),
+        owner=owner,
+        allowed=allowed,
+        files=[n for n in (CHILDREN_FILE, VACANCIES_FILE) if n in files],
+    )
 
 
 def _named(row: Mapping[str, str]) -> set[str]:

@@ -13,13 +13,15 @@ import difflib
 import glob
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from matcher.placement_types import SufficiencyGroup
+from matcher.ssda903 import TextFile
 from scenarios.forecast.statement import (
     GROUPS,
     ShareKind,
@@ -547,13 +549,32 @@ def statement_spec(config: ForecastFile, *, source: str = "<config>") -> Stateme
         raise ForecastConfigError(f"{source}: {exc}") from None
 
 
-def resolve_paths(patterns: list[str], base: Path, *, key: str, source: str) -> list[Path]:
-    """Expand config paths (relative to ``base``, globs allowed) in sorted order."""
-    files: list[Path] = []
+#: Where a configuration's 903 files are: a folder (paths are relative to it), or the files
+#: themselves held in memory, by file name (an upload: name -> CSV text).
+DataFiles = Path | Mapping[str, str]
+
+
+def resolve_paths(
+    patterns: list[str], base: DataFiles, *, key: str, source: str
+) -> list[Path | TextFile]:
+    """Expand config paths (relative to ``base``, globs allowed) in sorted order.
+
+    Given files in memory, a pattern matches their names as a glob in a folder of them would
+    (a plain name, ``*``, ``?``, ``[...]``; a name starting with ``.`` only by a pattern
+    that does); a path to anywhere else matches nothing.
+    """
+    files: list[Path | TextFile] = []
     for pattern in patterns:
-        full = pattern if Path(pattern).is_absolute() else str(base / pattern)
-        matches = sorted(glob.glob(full))
-        if not matches:
+        if isinstance(base, Mapping):
+            hidden = pattern.startswith(".")
+            names = sorted(
+                n for n in base if fnmatchcase(n, pattern) and (hidden or not n.startswith("."))
+            )
+            found: list[Path | TextFile] = [TextFile(n, base[n]) for n in names]
+        else:
+            full = pattern if Path(pattern).is_absolute() else str(base / pattern)
+            found = [Path(m) for m in sorted(glob.glob(full))]
+        if not found:
             raise ForecastConfigError(f"{source}: {key}: no file matches {pattern!r}")
-        files.extend(Path(m) for m in matches)
+        files.extend(found)
     return files

@@ -47,7 +47,6 @@ AGE_BANDS: tuple[tuple[int, int], ...] = ((0, 1), (1, 5), (5, 10), (10, 16), (16
 AGE_BAND_LABELS: tuple[str, ...] = ("under_1", "1_to_4", "5_to_9", "10_to_15", "16_to_17")
 #: Time-in-care bands (lower bounds in months): <6, 6-11, 12-23, 24+.
 TIC_BANDS_MONTHS: tuple[int, ...] = (0, 6, 12, 24)
-TIC_BAND_LABELS: tuple[str, ...] = ("under_6m", "6_to_11m", "12_to_23m", "24m_plus")
 #: Exit routes modelled as hazards. ``turned_18`` is not a hazard: care ends at 18.
 ROUTES: tuple[str, ...] = ("home", "special_guardianship", "adoption", "other")
 EXIT_ROUTES: tuple[str, ...] = (*ROUTES, "turned_18")

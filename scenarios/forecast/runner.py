@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +12,7 @@ from matcher.ssda903 import read_episodes, read_header, read_uasc
 from scenarios.forecast.assumptions import Assumption, apply_assumptions
 from scenarios.forecast.backtest import BacktestResult, RollingBacktest, backtest, rolling_origins
 from scenarios.forecast.config import (
+    DataFiles,
     ForecastConfigError,
     ForecastFile,
     forecast_region,
@@ -81,8 +81,12 @@ def run_statement(config: ForecastFile, *, source: str = "<config>") -> Statemen
     return forecast_statement(statement_spec(config, source=source))
 
 
-def load_history(config: ForecastFile, base: Path, *, source: str = "<config>") -> CareHistory:
-    """Read the configuration's 903 files and join them into periods of care."""
+def load_history(config: ForecastFile, base: DataFiles, *, source: str = "<config>") -> CareHistory:
+    """Read the configuration's 903 files and join them into periods of care.
+
+    ``base``: the folder the ``[data]`` paths are relative to, or the files themselves held
+    in memory by name (:data:`~scenarios.forecast.config.DataFiles`).
+    """
     data = config.data
     if data is None:
         raise ForecastConfigError(f"{source}: data: this mode needs a [data] table")
@@ -230,7 +234,7 @@ def tuned_defaults(
 
 def stochastic_setup(
     config: ForecastFile,
-    base: Path,
+    base: DataFiles,
     *,
     source: str = "<config>",
     history: CareHistory | None = None,
@@ -313,7 +317,7 @@ def stochastic_setup(
 
 def run_stochastic(
     config: ForecastFile,
-    base: Path,
+    base: DataFiles,
     *,
     source: str = "<config>",
     runs: int | None = None,
@@ -459,7 +463,7 @@ def _backtest_at(
 
 def run_backtest(
     config: ForecastFile,
-    base: Path,
+    base: DataFiles,
     *,
     at: dt.date | None = None,
     source: str = "<config>",
@@ -492,7 +496,7 @@ def run_backtest(
 
 def run_rolling_backtest(
     config: ForecastFile,
-    base: Path,
+    base: DataFiles,
     *,
     source: str = "<config>",
     runs: int | None = None,

@@ -128,31 +128,6 @@ class Tuning:
             f"{self.fit_months}{level}: {self.reason}"
         )
 
-    def as_json(self) -> dict[str, object]:
-        """Plain data for the report's JSON."""
-        return {
-            "prior_weight": self.prior_weight,
-            "fit_months": self.fit_months,
-            "entry_months": self.entry_months,
-            "averaged": [
-                {"prior_weight": w, "fit_months": m, "entry_months": e} for w, m, e in self.members
-            ],
-            "method": "rolling-origin back-tests inside the fit" if self.origins else "fallback",
-            "origins": [o.isoformat() for o in self.origins],
-            "horizon_months": self.horizon_months,
-            "reason": self.reason,
-            "candidates": [
-                {
-                    "prior_weight": c.prior_weight,
-                    "fit_months": c.fit_months,
-                    "entry_months": c.entry_months,
-                    "score_percent": round(100.0 * c.score, 2),
-                    "total_error_percent": round(100.0 * c.total_error, 2),
-                }
-                for c in self.scores
-            ],
-        }
-
 
 def _origins(
     first: dt.date, at: dt.date, horizon: int, every: int, min_fit: int, most: int

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from collections.abc import Callable
 from html import escape
 from typing import Any
@@ -473,8 +472,3 @@ def html_report(data: dict[str, Any]) -> str:
         "</small></p></body></html>"
     )
     return "\n".join(h)
-
-
-def child_sectors(postcodes: list[str]) -> dict[str, int]:
-    """Children per postcode sector (``CM1 1``), for the map (no single home is shown)."""
-    return dict(Counter(p[:-2].strip() for p in postcodes if p))

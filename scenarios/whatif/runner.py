@@ -375,6 +375,11 @@ def _match_pooled(folder: CaseFolder, file: ScenarioFile) -> PooledResult:
     return match_pooled(folder, params)
 
 
+def child_sectors(postcodes: list[str]) -> dict[str, int]:
+    """Children per postcode sector (``CM1 1``), for the map (no single home is shown)."""
+    return dict(Counter(p[:-2].strip() for p in postcodes if p))
+
+
 def run_one(
     file: ScenarioFile,
     run: int,
@@ -411,8 +416,6 @@ def run_one(
             }
             for r in new.to_dict("records")
         ]
-    from scenarios.whatif.report import child_sectors
-
     sectors = child_sectors([str(p) for p in world.children["home_postcode"]])
     return RunRecord(
         run,

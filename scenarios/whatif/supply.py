@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -895,13 +894,14 @@ def policy_toml(base: str | None, overrides: dict[str, Any]) -> str | None:
 def build_folder(
     children: pd.DataFrame, vacancies: pd.DataFrame, policy_text: str | None
 ) -> CaseFolder:
-    """Load the rows as a checked :class:`~matcher.domain.CaseFolder` (through a temporary
-    folder, so that every contract check runs)."""
-    from matcher.casefolder import load_case_folder
+    """Load the rows as a checked :class:`~matcher.domain.CaseFolder` (parsed from memory as
+    the case folder's files, so that every contract check runs)."""
+    from matcher.casefolder import parse_case_folder
 
-    with tempfile.TemporaryDirectory(prefix="placematch-scenario-") as tmp:
-        children.to_csv(Path(tmp) / "children.csv", index=False)
-        vacancies.to_csv(Path(tmp) / "vacancies.csv", index=False)
-        if policy_text:
-            (Path(tmp) / "policy.toml").write_text(policy_text, encoding="utf-8")
-        return load_case_folder(tmp)
+    files = {
+        "children.csv": children.to_csv(index=False),
+        "vacancies.csv": vacancies.to_csv(index=False),
+    }
+    if policy_text:
+        files["policy.toml"] = policy_text
+    return parse_case_folder(files)

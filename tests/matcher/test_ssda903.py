@@ -63,8 +63,8 @@ def test_regional_extract_keeps_la_and_year() -> None:
 
 
 def test_derived_distance_columns_make_a_table_unrecognised(tmp_path: Path) -> None:
-    # DESIGN §6: PL_DISTANCE is derived by the validator; an episodes file carrying it is
-    # not an episodes table.
+    # PL_DISTANCE is derived by the DfE validator (docs/geography.md); an episodes file
+    # carrying it is not an episodes table.
     path = write(tmp_path, "episodes.csv", EPISODE_COLUMNS + ",PL_DISTANCE\n")
     with pytest.raises(UnrecognisedTableError) as info:
         read_table(path)

@@ -578,3 +578,30 @@ def test_averaged_rates_keep_the_mean_and_add_the_members_disagreement() -> None
     assert tot == pytest.approx((var_members[0] + var_members[1]) / 2.0 + cells_spread)
     with pytest.raises(ValueError, match="at least one"):
         average_rates(())
+
+
+def test_903_files_held_in_memory_forecast_as_on_disk(tmp_path: Path) -> None:
+    # The service's uploads are read where they are: the same forecast as from a folder of
+    # the same files, named by the same [data] patterns.
+    from scenarios.forecast.config import ForecastConfigError
+    from scenarios.forecast.runner import load_history
+
+    text = EXAMPLE.read_text(encoding="utf-8").replace("../tests/data/ssda903/regional/", "")
+    text = text.replace('["episodes.csv"]', '["*pisodes.csv"]')
+    (tmp_path / "forecast.toml").write_text(text, encoding="utf-8")
+    files = {
+        n: (DATA / "regional" / n).read_text(encoding="utf-8")
+        for n in ("episodes.csv", "header.csv", "uasc.csv")
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    config = load_config(tmp_path / "forecast.toml")
+    on_disk = stochastic_json(run_stochastic(config, tmp_path, runs=20, seed=3))
+    in_memory = stochastic_json(run_stochastic(config, files, runs=20, seed=3))
+    assert in_memory == on_disk
+    assert load_history(config, {**files, ".episodes.csv": "x"}).data_end == (
+        load_history(config, tmp_path).data_end
+    )
+    del files["header.csv"]
+    with pytest.raises(ForecastConfigError, match=r"data\.header: no file matches 'header\.csv'"):
+        load_history(config, files)

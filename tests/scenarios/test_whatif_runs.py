@@ -80,6 +80,33 @@ def _world_and_baseline() -> tuple[Any, Any, int]:
     return file, world, result.metrics.placed
 
 
+def test_a_runs_folder_is_checked_in_memory_as_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The drawn rows are checked as a case folder without a temporary folder; the folder is
+    # the one its files give when written out and read back.
+    import tempfile
+
+    from matcher.casefolder import load_case_folder
+
+    file, world, _ = _world_and_baseline()
+    vac, _ = apply_variant(world, file.variants[0], file.baseline_flow)
+    policy = "[weights]\nnear_home = 900\n"
+
+    def no_temporary_folder(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a temporary folder was made")
+
+    with monkeypatch.context() as m:
+        m.setattr(tempfile, "TemporaryDirectory", no_temporary_folder)
+        m.setattr(tempfile, "mkdtemp", no_temporary_folder)
+        folder = build_folder(world.children, vac, policy)
+    world.children.to_csv(tmp_path / "children.csv", index=False)
+    vac.to_csv(tmp_path / "vacancies.csv", index=False)
+    (tmp_path / "policy.toml").write_text(policy, encoding="utf-8")
+    assert folder == load_case_folder(tmp_path)
+    assert folder.policy.weights.near_home == 900
+
+
 def test_runs_are_paired_and_added_beds_help(tmp_path: Path) -> None:
     file = load_scenario_file(_file(tmp_path))
     rec = run_one(file, 0)

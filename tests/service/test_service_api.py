@@ -584,6 +584,48 @@ fit_months = 24
     assert set(result["places_needed"]) >= {"fostering", "residential"}
 
 
+def test_forecast_903_files_are_read_in_memory_and_only_they(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The uploaded files are read where they are, not written to a temporary folder; a
+    # [data] path naming a file on the server matches none of them.
+    import tempfile
+
+    from servicekit import REPO
+
+    data = REPO / "tests" / "data" / "ssda903" / "regional"
+    toml = """
+[forecast]
+name = "in memory"
+mode = "stochastic"
+start = 2019-04-01
+horizon_months = 6
+runs = 20
+seed = 7
+[data]
+episodes = ["epi*.csv"]
+header = [{header}]
+la = "Hillingdon"
+fit_months = 24
+"""
+    files = {n: (data / n).read_text() for n in ("episodes.csv", "header.csv")}
+
+    def no_temporary_folder(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a temporary folder was made")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_temporary_folder)
+    monkeypatch.setattr(tempfile, "mkdtemp", no_temporary_folder)
+    h = service.h("commissioner")
+    ok = {"config_toml": toml.format(header='"header.csv"'), "data_files": files}
+    r = service.client.post(f"{API}/forecasts", json=ok, headers=h)
+    assert r.status_code == 201, r.text
+    assert r.json()["result"]["runs"] == 20
+    server = str(data / "header.csv").replace("\\", "/")
+    elsewhere = {"config_toml": toml.format(header=f'"{server}"'), "data_files": files}
+    problem = is_problem(service.client.post(f"{API}/forecasts", json=elsewhere, headers=h), 422)
+    assert "data.header: no file matches" in problem["detail"]
+
+
 # --------------------------------------------------------------------------- audit
 
 

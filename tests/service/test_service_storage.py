@@ -247,3 +247,42 @@ def test_residents_are_checked_and_reported_as_not_stored(empty_url: str) -> Non
         assert stored.vacancy("V11").manages == loaded.vacancy("V11").manages
         assert "warnings" in report.to_dict()
     engine.dispose()
+
+
+def test_uploads_and_edits_are_checked_in_memory(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rows and uploaded files are checked as a case folder without being written to a
+    # temporary folder first; the problems are those of the files (file, line, field).
+    import tempfile
+
+    engine = db.connect(empty_url)
+    db.migrate(engine)
+
+    def no_temporary_folder(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a temporary folder was made")
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_temporary_folder)
+    monkeypatch.setattr(tempfile, "mkdtemp", no_temporary_folder)
+    with db.session_factory(engine)() as s:
+        store.load_path(s, DEMO)
+        s.commit()
+        child = dict(store.stored_rows(s)[0][0])
+        header = ",".join(child) + "\n"
+        new = {**child, "child_id": "N1"}
+        upload = (header + ",".join(new.values()) + "\n").encode("utf-8")
+        report = store.load_files(s, {"children.csv": upload}, owner=child["la"])
+        assert report.children_added == 1
+        bad = (header + ",".join({**new, "age": "99"}.values()) + "\n").encode("utf-8")
+        with pytest.raises(CaseFolderError) as info:
+            store.load_files(s, {"children.csv": bad}, owner=child["la"])
+        assert [(p.file, p.line, p.field) for p in info.value.problems] == [
+            ("children.csv", 2, "age")
+        ]
+        s.rollback()
+        created = store.put_record(
+            s, "child", {**child, "child_id": "N2"}, owner=child["la"], allowed=[child["la"]]
+        )
+        assert created
+        s.commit()
+    engine.dispose()
