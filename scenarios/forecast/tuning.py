@@ -50,7 +50,7 @@ PRIOR_WEIGHTS: tuple[float, ...] = (1200.0, 300.0, 100.0, 30.0)
 #: -15 % on the total with it, -4 % without).
 FIT_MONTHS: tuple[int, ...] = (36, 24, 12)
 #: Candidate windows for the level of entries (months; ``None``: the whole fit window).
-ENTRY_MONTHS: tuple[int | None, ...] = (None, 6, 3)
+ENTRY_MONTHS: tuple[int | None, ...] = (None,)
 #: How many of the best candidates are averaged (see :func:`fit_members`).
 ENSEMBLE = 5
 #: Used when the data are too short for any back-test.
