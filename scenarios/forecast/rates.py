@@ -997,6 +997,12 @@ def estimate_rates(
         entry_shape, entry_rate, discount = _local_entries(
             obs, entry_shape, w * nat.entries_per_child_month, w / mean_stock, slope, season
         )
+        if discount[0] < 1.0:
+            notes.append(
+                f"children entering care: a local level, discount {discount[0]:.2f} a month "
+                f"(memory about {1 / (1 - discount[0]):.0f} months), chosen by one-step-ahead "
+                "forecasts in the fit window; it goes on moving in each run"
+            )
     return FlowRates(
         exit_shape,
         exit_rate,
