@@ -897,7 +897,7 @@ def estimate_rates(
         The priors; :func:`national_rates` by default.
     entry_months
         Fit the level of entries on the last ``entry_months`` months of the window only
-        (``None``: the whole window). The mix of entries by age band and group still comes
+        (``None``: as ``entry_level`` says). The mix of entries by age band and group still comes
         from the whole window. The recent level's prior is the whole window's rate per
         child-month in care, with ``prior_weight`` child-months (national → council window
         → council recent months), so a level resting on few recent entries is uncertain and
