@@ -312,12 +312,14 @@ def run_accuracy() -> list[dict[str, Any]]:
                     "fit_months": m,
                     "entry_months": t.entry_months if t is not None else None,
                     "averaged": [list(x) for x in t.members] if t is not None else [],
+                    "entry_discount": list(r.entry_discount),
                 }
-                for o, w, m, t in zip(
+                for o, w, m, t, r in zip(
                     rolling.origins,
                     rolling.prior_weights,
                     rolling.fit_months,
                     rolling.tunings,
+                    rolling.results,
                     strict=True,
                 )
             ],

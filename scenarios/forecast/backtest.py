@@ -67,6 +67,8 @@ class BacktestResult:
     coverage_p90 : numpy.ndarray
         ``(group + total,)`` share inside P10-P90, the 80 % band the rolling back-tests
         score (a calibrated band holds about 80 % of the months).
+    entry_discount : tuple[float, ...]
+        The local level of entries' discount by stream (1: one level for the window).
     """
 
     at: dt.date
@@ -78,6 +80,7 @@ class BacktestResult:
     naive_errors: Errors = field(repr=False)
     coverage: np.ndarray = field(repr=False)
     coverage_p90: np.ndarray = field(repr=False)
+    entry_discount: tuple[float, ...] = (1.0, 1.0)
 
     def error_at(self, months: int) -> np.ndarray | None:
         """Signed error of the median ``months`` after the cut-off, in per cent of the
@@ -218,6 +221,7 @@ def backtest(
         _errors(naive, actual),
         inside.mean(axis=0),
         inside_p90.mean(axis=0),
+        tuple(float(d) for d in rates.entry_discount),
     )
 
 

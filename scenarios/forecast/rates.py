@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -587,6 +588,10 @@ class FlowRates:
         Assumptions and adjustments made.
     entry_scale, exit_scale
         What-if multipliers applied to every draw (see :meth:`scaled`).
+    entry_discount : numpy.ndarray
+        ``(stream,)`` the discount of the local level of entries (1: a fixed level, the
+        whole window's; see :func:`local_entry_level`). Below 1 the level goes on moving
+        after the window, in each run (:mod:`scenarios.forecast.stock_flow`).
     """
 
     exit_shape: np.ndarray = field(repr=False)
@@ -603,10 +608,15 @@ class FlowRates:
     notes: tuple[str, ...] = ()
     entry_scale: np.ndarray = field(default_factory=lambda: np.ones(2), repr=False)
     exit_scale: float = 1.0
+    entry_discount: np.ndarray = field(default_factory=lambda: np.ones(2), repr=False)
 
     def __post_init__(self) -> None:
         if self.entry_scale.shape != (2,) or np.any(self.entry_scale < 0) or self.exit_scale < 0:
             raise ValueError("scales must be non-negative (two entry streams, one exit)")
+        if self.entry_discount.shape != (2,) or np.any(
+            (self.entry_discount <= 0) | (self.entry_discount > 1)
+        ):
+            raise ValueError("entry_discount must be two discounts in (0, 1]")
         for name in ("exit_shape", "exit_rate", "move_shape", "move_rate", "entry_shape"):
             arr = getattr(self, name)
             if np.any(~np.isfinite(arr)) or np.any(arr < 0):
@@ -656,6 +666,7 @@ class FlowRates:
             self.notes,
             self.entry_scale * np.array([entries, uasc]),
             self.exit_scale * exits,
+            self.entry_discount,
         )
 
 
@@ -726,6 +737,134 @@ def _recent_entry_level(
     return shape, rate
 
 
+#: Discounts of the local level of entries compared (1: a fixed level, the whole window's).
+#: ``1 / (1 - discount)`` is the level's memory in months: from the whole window to about 3.
+ENTRY_DISCOUNTS: tuple[float, ...] = (1.0, 0.97, 0.94, 0.9, 0.85, 0.8, 0.7)
+#: Months whose one-step-ahead forecasts are not scored (each discount has seen some data).
+ENTRY_BURN_IN = 6
+
+
+@dataclass(frozen=True, slots=True)
+class EntryLevel:
+    """The local level of a stream's entries at the end of a fit window.
+
+    Attributes
+    ----------
+    discount : float
+        The chosen discount (1: a fixed level).
+    shape, rate : float
+        Gamma posterior of the level (entries a month at exposure 1) after the last month.
+    log_scores : tuple[float, ...]
+        Each discount's one-step-ahead log predictive score (less 1 for a discount below 1),
+        in the order of the discounts compared.
+    """
+
+    discount: float
+    shape: float
+    rate: float
+    log_scores: tuple[float, ...] = ()
+
+
+def _negative_binomial_log(y: float, shape: float, rate: float, exposure: float) -> float:
+    """log P(y) when y is Poisson(level x exposure) and the level Gamma(shape, rate)."""
+    if shape <= 0.0:
+        return 0.0 if y == 0 else -np.inf
+    return (
+        math.lgamma(y + shape)
+        - math.lgamma(shape)
+        - math.lgamma(y + 1.0)
+        + shape * math.log(rate / (rate + exposure))
+        + y * math.log(exposure / (rate + exposure))
+    )
+
+
+def local_entry_level(
+    counts: np.ndarray,
+    exposure: np.ndarray,
+    prior_shape: float,
+    prior_rate: float,
+    *,
+    discounts: tuple[float, ...] = ENTRY_DISCOUNTS,
+    burn_in: int = ENTRY_BURN_IN,
+) -> EntryLevel:
+    """The level of monthly entries as a local level (a gamma-Poisson discount model).
+
+    Entries in month ``t`` are Poisson with mean ``level_t x exposure_t``; the level's
+    gamma posterior ``(a, b)`` is carried from month to month with its weight of evidence
+    discounted, ``(discount x a, discount x b)``, then updated by the month,
+    ``(+ entries, + exposure)`` (Smith 1979; Harvey and Fernandes 1989, "Time series models
+    for count or qualitative observations"; West and Harrison's discount factors). Old
+    months count for less, so a level that has changed is followed; with discount 1 every
+    month counts the same and the level is the whole window's. The prior ``(prior_shape,
+    prior_rate)`` is the starting posterior.
+
+    The discount is chosen by the one-step-ahead forecasts inside the window, a rolling
+    origin at every month: each discount in ``discounts`` predicts each month from the
+    months before it (a negative binomial), and the highest sum of log predictive
+    probabilities wins, after the first ``burn_in`` months (at most a third of the
+    window) and less 1 for a discount below 1 (Akaike's penalty for the one parameter a
+    fixed level does not have). Ties go to the earlier discount. Only the window's own
+    months are used.
+    """
+    y = np.asarray(counts, dtype=float)
+    e = np.asarray(exposure, dtype=float)
+    if y.shape != e.shape or np.any(e <= 0) or np.any(y < 0):
+        raise ValueError("counts and exposures must match; exposures positive, counts >= 0")
+    if not discounts or any(not 0.0 < d <= 1.0 for d in discounts):
+        raise ValueError("discounts must be in (0, 1]")
+    skip = min(burn_in, len(y) // 3)
+    best: tuple[float, float, float, float] | None = None
+    scores: list[float] = []
+    for d in discounts:
+        a, b, score = float(prior_shape), float(prior_rate), 0.0
+        for t in range(len(y)):
+            a, b = d * a, d * b
+            if t >= skip:
+                score += _negative_binomial_log(y[t], a, b, e[t])
+            a, b = a + y[t], b + e[t]
+        if d < 1.0:
+            score -= 1.0
+        scores.append(score)
+        if best is None or score > best[0] + 1e-9:
+            best = (score, d, a, b)
+    assert best is not None
+    _, d, a, b = best
+    return EntryLevel(d, a, b, tuple(scores))
+
+
+def _local_entries(
+    obs: Observations,
+    window_shape: np.ndarray,
+    prior_shape: np.ndarray,
+    prior_rate: float,
+    slope: float,
+    season: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Entry posteriors ``(shape, rate)`` from each stream's local level, with the
+    discounts (see :func:`local_entry_level`).
+
+    The level is in entries a month at the window's middle on the trend, out of season,
+    as the whole window's is: each month's exposure is its seasonal multiplier times the
+    trend there. The cells keep the whole window's mix by age band and group.
+    """
+    n_months = obs.monthly_entries.shape[1]
+    cal = np.array([obs.months[i].month - 1 for i in range(n_months)])
+    exposure = season[cal] * np.exp(slope * (np.arange(n_months) - n_months / 2.0))
+    per_stream = window_shape.sum(axis=(1, 2))
+    shape = np.zeros_like(window_shape)
+    rate = np.ones(2)
+    discount = np.ones(2)
+    for stream in range(2):
+        level = local_entry_level(
+            obs.monthly_entries[stream], exposure, float(prior_shape[stream]), prior_rate
+        )
+        if per_stream[stream] > 0:
+            shape[stream] = window_shape[stream] / per_stream[stream] * level.shape
+        rate[stream] = level.rate
+        discount[stream] = level.discount
+    return shape, rate, discount
+
+
 def estimate_rates(
     obs: Observations,
     *,
@@ -735,6 +874,7 @@ def estimate_rates(
     seasonality: bool = True,
     national: NationalRates | None = None,
     entry_months: int | None = None,
+    entry_level: str = "local",
 ) -> FlowRates:
     """Rates from observations, pulled towards national rates.
 
@@ -756,12 +896,19 @@ def estimate_rates(
         The priors; :func:`national_rates` by default.
     entry_months
         Fit the level of entries on the last ``entry_months`` months of the window only
-        (``None``: the whole window). The mix of entries by age band and group still comes
+        (``None``: as ``entry_level`` says). The mix of entries by age band and group still comes
         from the whole window. The recent level's prior is the whole window's rate per
         child-month in care, with ``prior_weight`` child-months (national → council window
         → council recent months), so a level resting on few recent entries is uncertain and
         the runs say so.
+    entry_level
+        ``"local"`` (the default): the level of entries is a local level whose discount is
+        chosen by one-step-ahead forecasts inside the window (:func:`local_entry_level`),
+        so a level that has changed is followed and its uncertainty carried; ``"window"``:
+        one level for the whole window. Ignored when ``entry_months`` is given.
     """
+    if entry_level not in ("local", "window"):
+        raise ValueError(f"entry_level must be 'local' or 'window', not {entry_level!r}")
     nat = national or national_rates()
     w = float(prior_weight)
     notes: list[str] = []
@@ -844,6 +991,17 @@ def estimate_rates(
         season = season / season.mean()
     elif seasonality:
         notes.append("seasonality not estimated: fewer than 24 months of entries")
+    discount = np.ones(2)
+    if entry_level == "local" and entry_months is None and n_months >= 3:
+        entry_shape, entry_rate, discount = _local_entries(
+            obs, entry_shape, w * nat.entries_per_child_month, w / mean_stock, slope, season
+        )
+        if discount[0] < 1.0:
+            notes.append(
+                f"children entering care: a local level, discount {discount[0]:.2f} a month "
+                f"(memory about {1 / (1 - discount[0]):.0f} months), chosen by one-step-ahead "
+                "forecasts in the fit window; it goes on moving in each run"
+            )
     return FlowRates(
         exit_shape,
         exit_rate,
@@ -857,6 +1015,7 @@ def estimate_rates(
         obs.months[0],
         obs.months[-1],
         tuple(notes),
+        entry_discount=discount,
     )
 
 
@@ -880,7 +1039,8 @@ def average_rates(members: tuple[FlowRates, ...]) -> FlowRates:
     and the runs, drawing from these posteriors, carry the uncertainty about which model
     is right as well as the sampling uncertainty of each. Entries keep one rate parameter
     per stream: it matches the stream's total variance, and every cell keeps its mean.
-    Trend, seasonality, window and notes are the first member's (the best).
+    Trend, seasonality, window, notes and the entry discount are the first member's (the
+    best).
     """
     if not members:
         raise ValueError("average_rates needs at least one set of rates")
@@ -920,4 +1080,5 @@ def average_rates(members: tuple[FlowRates, ...]) -> FlowRates:
         best.notes,
         best.entry_scale,
         best.exit_scale,
+        best.entry_discount,
     )

@@ -669,6 +669,9 @@ def rolling_json(result: RollingBacktest) -> dict[str, Any]:
             "prior_weight": result.prior_weights[i],
             "fit_months": result.fit_months[i],
             **_tuning_keys(result.tunings[i] if result.tunings else None),
+            "entry_discount": {
+                stream: d for stream, d in zip(STREAMS, r.entry_discount, strict=True)
+            },
             "months_tested": len(r.dates) - 1,
             "coverage_p10_p90": {
                 n: round(float(r.coverage_p90[j]), 3) for j, n in enumerate(names)

@@ -361,6 +361,20 @@ def _history(
     return dates, counts[:, :-1].astype(np.int64) if len(dates) else np.zeros((0, 4), np.int64)
 
 
+def entry_level_text(rates: FlowRates) -> str:
+    """How the level of children entering care was fitted, in words."""
+    d = float(rates.entry_discount[0])
+    if d >= 1.0:
+        return (
+            "one level for the window (a local level's one-step-ahead forecasts in the "
+            "window chose no discount)"
+        )
+    return (
+        f"a local level, discount {d:.2f} a month (memory about {1 / (1 - d):.0f} months), "
+        "chosen by one-step-ahead forecasts in the window; it moves on in each run"
+    )
+
+
 def what_was_assumed(setup: StochasticSetup, config: ForecastFile) -> tuple[tuple[str, str], ...]:
     """The report's "what the model assumed" rows: the fitted rates at the start."""
     rates, pop = setup.rates, setup.population
@@ -374,26 +388,21 @@ def what_was_assumed(setup: StochasticSetup, config: ForecastFile) -> tuple[tupl
         ),
     ]
     tuning = setup.tuning
-    if tuning is not None and tuning.origins:
+    if tuning is not None and tuning.entry_months is not None:
+        rows.append(("level of entries", f"the last {tuning.entry_months} months"))
+    else:
+        rows.append(("level of entries", entry_level_text(rates)))
+    if tuning is not None and tuning.origins and len(tuning.members) > 1:
         rows.append(
             (
-                "level of entries",
-                "the whole window"
-                if tuning.entry_months is None
-                else f"the last {tuning.entry_months} months",
+                "rates averaged over",
+                f"the best {len(tuning.members)} back-tested candidates (prior weight / "
+                "fit months / entry months): "
+                + ", ".join(
+                    f"{w:,.0f}/{m}/{'all' if e is None else e}" for w, m, e in tuning.members
+                ),
             )
         )
-        if len(tuning.members) > 1:
-            rows.append(
-                (
-                    "rates averaged over",
-                    f"the best {len(tuning.members)} back-tested candidates (prior weight / "
-                    "fit months / entry months): "
-                    + ", ".join(
-                        f"{w:,.0f}/{m}/{'all' if e is None else e}" for w, m, e in tuning.members
-                    ),
-                )
-            )
     level = np.exp(rates.entry_trend * rates.trend_origin)
     per_month = rates.entries_per_month.sum(axis=(1, 2)) * level
     rows.append(("children entering care a month", f"{per_month[0]:.1f}"))

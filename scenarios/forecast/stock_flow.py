@@ -269,6 +269,50 @@ def _draw_rates(rates: FlowRates, runs: int, seed: int, uncertain: bool) -> _Run
     return _RunRates(exit_h, move_h, entry)
 
 
+#: The least shape the level of entries is evolved to (see :func:`_level_paths`).
+LEVEL_SHAPE_FLOOR = 1.0
+
+
+def _level_paths(
+    rates: FlowRates, dates: tuple[dt.date, ...], runs: int, seed: int, uncertain: bool
+) -> np.ndarray | None:
+    """Per run, step and stream: the level of entries' multiplier after the fit window.
+
+    Where the level is local (discount below 1, :func:`scenarios.forecast.rates.
+    local_entry_level`) it goes on moving after the window as the model says it does:
+    a step of ``m`` months takes a level drawn from Gamma(a, b) to one from
+    Gamma(d a, d b), ``d = discount ** m``, by multiplying it by ``eta / d`` with ``eta``
+    drawn from Beta(d a, (1 - d) a) (Smith and Miller's gamma-beta evolution; the mean
+    is kept, the spread grows with every step). ``a`` is the stream's posterior shape.
+    The multiplier moves all of a run's later months together, so the band widens with
+    the horizon. The shape stops falling at :data:`LEVEL_SHAPE_FLOOR` (1: the level's
+    spread stops growing when its coefficient of variation reaches 100 %), so that a
+    long horizon does not draw levels many times any seen (the discount model does not
+    revert to a mean, and its spread grows without bound). ``None`` when every discount
+    is 1 or the rates are not uncertain.
+    """
+    discount = rates.entry_discount
+    if not uncertain or np.all(discount >= 1.0):
+        return None
+    shape = rates.entry_shape.sum(axis=(1, 2))  # (stream,)
+    months = np.diff([d.toordinal() for d in dates]) / DAYS_PER_MONTH  # (steps,)
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 904])))
+    out = np.ones((runs, len(months), 2))
+    for stream in range(2):
+        a = float(shape[stream])
+        if discount[stream] >= 1.0 or a <= 0.0:
+            continue
+        level = np.ones(runs)
+        for s, m in enumerate(months):
+            d = max(float(discount[stream]) ** m, min(LEVEL_SHAPE_FLOOR / a, 1.0))
+            if d < 1.0:
+                eta = rng.beta(d * a, (1.0 - d) * a, size=runs)
+                level = level * np.nan_to_num(eta, nan=d) / d
+                a *= d
+            out[:, s, stream] = level
+    return out
+
+
 def _entry_multipliers(rates: FlowRates, dates: tuple[dt.date, ...]) -> np.ndarray:
     """Per step: trend x season x step length in months."""
     out = np.empty(len(dates) - 1)
@@ -328,6 +372,7 @@ def simulate(
     runs = spec.runs
     drawn = _draw_rates(rates, runs, spec.seed, spec.rate_uncertainty)
     multipliers = _entry_multipliers(rates, dates)
+    levels = _level_paths(rates, dates, runs, spec.seed, spec.rate_uncertainty)
     counts = np.zeros((runs, n_steps + 1, len(GROUPS)), dtype=np.int32)
     exits = np.zeros((n_steps, len(EXIT_ROUTES)))
     entries = np.zeros((n_steps, 2))
@@ -405,6 +450,8 @@ def simulate(
                 )
             # Arrivals.
             lam = base * multipliers[s]  # (nr, cells)
+            if levels is not None:
+                lam = lam * levels[lo:hi, s, _CELL_STREAM]
             cell_keys = (
                 r_idx[:, None].astype(np.uint64) * _RUN_SHIFT
                 + _COUNT_BASE

@@ -165,6 +165,7 @@ def generate_returns(
     last_year: int,
     seed: int,
     burn_in_years: int = 18,
+    entry_change: tuple[dt.date, float] | None = None,
 ) -> SyntheticReturns:
     """Draw a history from ``rates`` and cut it into yearly 903 returns.
 
@@ -179,6 +180,10 @@ def generate_returns(
     burn_in_years
         Years simulated from an empty authority before the first return begins (18: every
         child in care then arrived during the burn-in).
+    entry_change
+        ``(month, factor)``: from that month start on, every arrival rate is ``factor``
+        times its rate before (a step change in entries, e.g. a new front door). ``None``:
+        the rates never change.
     """
     if last_year < first_year:
         raise ValueError("last_year must not be before first_year")
@@ -208,6 +213,11 @@ def generate_returns(
     dob_arr = np.zeros(0, dtype=np.int64)
     cells = [(s, a, g) for s in range(len(STREAMS)) for a in range(_N_AGE) for g in range(_N_GROUP)]
     lam = np.array([rates.entries_per_month[c] for c in cells])
+    change_from, change_factor = dt.date.max.toordinal(), 1.0
+    if entry_change is not None:
+        if not np.isfinite(entry_change[1]) or entry_change[1] < 0:
+            raise ValueError("the entry_change factor must be finite and non-negative")
+        change_from, change_factor = entry_change[0].toordinal(), float(entry_change[1])
     for t, t1 in itertools.pairwise(months):
         days = t1 - t
         n = len(active)
@@ -252,7 +262,7 @@ def generate_returns(
                 group[stay],
                 dob_arr[stay],
             )
-        counts = rng.poisson(lam)
+        counts = rng.poisson(lam if t < change_from else lam * change_factor)
         new_ids, new_eps, new_starts, new_groups, new_dobs = [], [], [], [], []
         for (s, a_band, g), c in zip(cells, counts, strict=True):
             for _ in range(int(c)):

@@ -13,7 +13,9 @@ inside the fit:
    the choice overfits them (the accuracy benchmark: 20% against 3.8% on the total).
 3. At each origin and for each candidate pair the rates are fitted on the data known at
    the origin and the deterministic twin (:func:`expected_path`, the expected counts of
-   the same stock-and-flow model) is run to the start.
+   the same stock-and-flow model) is run to the start. Each fit's level of entries is a
+   local level whose discount that fit chooses itself, by one-step-ahead forecasts in its
+   window (:func:`scenarios.forecast.rates.local_entry_level`).
 4. A candidate's score is the absolute error of the total plus the absolute errors of the
    four placement groups, as a share of the children actually in care, averaged over the
    months after each origin and over the origins. The lowest score wins; ties go to the
@@ -49,8 +51,9 @@ PRIOR_WEIGHTS: tuple[float, ...] = (1200.0, 300.0, 100.0, 30.0)
 #: moves fitted on so few months swung with each window (the public sample's first origin:
 #: -15 % on the total with it, -4 % without).
 FIT_MONTHS: tuple[int, ...] = (36, 24, 12)
-#: Candidate windows for the level of entries (months; ``None``: the whole fit window).
-ENTRY_MONTHS: tuple[int | None, ...] = (None, 6, 3)
+#: Candidate windows for the level of entries (months). ``None``, the only default: the
+#: local level, which chooses its own memory (it replaced the grid ``(None, 6, 3)``).
+ENTRY_MONTHS: tuple[int | None, ...] = (None,)
 #: How many of the best candidates are averaged (see :func:`fit_members`).
 ENSEMBLE = 5
 #: Used when the data are too short for any back-test.

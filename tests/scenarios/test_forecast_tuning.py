@@ -15,7 +15,12 @@ from placematch.cli import main
 from scenarios.forecast.backtest import rolling_origins
 from scenarios.forecast.config import ForecastConfigError, load_config
 from scenarios.forecast.rates import CareHistory, care_history
-from scenarios.forecast.runner import run_rolling_backtest, stochastic_setup, what_was_assumed
+from scenarios.forecast.runner import (
+    entry_level_text,
+    run_rolling_backtest,
+    stochastic_setup,
+    what_was_assumed,
+)
 from scenarios.forecast.tuning import (
     ENSEMBLE,
     ENTRY_MONTHS,
@@ -86,12 +91,14 @@ def test_the_choice_is_the_best_candidate_and_sees_nothing_after_the_start() -> 
     again = choose_defaults(hist.truncated(AT), AT)
     assert again.scores == tuning.scores
     # A one-candidate grid scores that candidate exactly as the full grid did.
-    alone = choose_defaults(hist, AT, prior_weights=(300.0,), fit_months=(24,), entry_months=(6,))
+    alone = choose_defaults(hist, AT, prior_weights=(300.0,), fit_months=(24,))
     (one,) = alone.scores
     assert one == next(
-        c for c in tuning.scores if (c.prior_weight, c.fit_months, c.entry_months) == (300, 24, 6)
+        c
+        for c in tuning.scores
+        if (c.prior_weight, c.fit_months, c.entry_months) == (300, 24, None)
     )
-    assert alone.members == ((300.0, 24, 6),)
+    assert alone.members == ((300.0, 24, None),)
     assert str(tuning.origins[0].year) in tuning.reason
 
 
@@ -120,10 +127,9 @@ def test_auto_is_the_default_and_the_report_notes_name_the_choice(tmp_path: Path
     assert setup.rates.notes[0] == setup.tuning.summary()
     # The table of what was assumed names the level of entries and the averaged candidates.
     rows = dict(what_was_assumed(setup, config))
-    level = setup.tuning.entry_months
-    assert rows["level of entries"] == (
-        "the whole window" if level is None else f"the last {level} months"
-    )
+    assert setup.tuning.entry_months is None
+    assert rows["level of entries"] == entry_level_text(setup.rates)
+    assert rows["level of entries"].startswith(("a local level", "one level for the window"))
     members = setup.tuning.members
     assert len(members) == ENSEMBLE
     assert rows["rates averaged over"].endswith(
