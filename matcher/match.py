@@ -160,12 +160,21 @@ def build_problem(folder: CaseFolder, candidates: CandidateSet) -> AssignmentPro
 # ----------------------------------------------------------------------------- extract
 
 
-def _exclusion_counts(folder: CaseFolder, child_id: str) -> dict[str, int]:
-    """Vacancies excluded per hard rule (the first each breaks) for one child."""
-    from matcher.candidates import rank_child
+def _exclusion_counts(
+    folder: CaseFolder, candidates: CandidateSet, child_ids: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Per child: vacancies excluded per hard rule (the first each breaks), as the child's
+    ranking counts them: kept from the candidates' screen when it assessed every pair of
+    this folder, else assessed for all these children at once."""
+    from matcher.assess import exclusion_counts
 
-    ranking = rank_child(folder, child_id, top=1)
-    return {str(k): int(v) for k, v in ranking.excluded.items() if int(v) > 0}
+    a = candidates.assessment
+    if a is not None and a.child_counts is not None and candidates.folder is folder:
+        index = {c.child_id: i for i, c in enumerate(a.pairs.arrays.children)}
+        kept = {cid: a.excluded_for(index[cid]) for cid in child_ids if cid in index}
+        if len(kept) == len(child_ids):
+            return {cid: counts for cid, counts in kept.items() if counts is not None}
+    return exclusion_counts(folder, child_ids, a.scoring if a is not None else None)
 
 
 def _assignment(folder: CaseFolder, option: Option) -> Assignment:
@@ -215,6 +224,7 @@ def _fmt_ids(ids: Sequence[str], limit: int = 6) -> str:
 
 def _unplaced_reasons(
     folder: CaseFolder,
+    candidates: CandidateSet,
     problem: AssignmentProblem,
     homes: _Households,
     vacancy_of_child: npt.NDArray[np.int32],
@@ -329,6 +339,13 @@ def _unplaced_reasons(
             vacancies=tuple(blocks),
         )
 
+    # the children left with no eligible pair at all: their exclusions per rule, at once
+    without = [
+        child.child_id
+        for c, child in enumerate(children)
+        if vacancy_of_child[c] < 0 and c not in eligible
+    ]
+    excluded = _exclusion_counts(folder, candidates, without)
     for c, child in enumerate(children):
         if vacancy_of_child[c] >= 0:
             continue
@@ -337,7 +354,7 @@ def _unplaced_reasons(
         group = folder.sibling_groups[g] if g >= 0 else None
         own = sorted(set(eligible.get(c, [])))
         if not own:
-            counts = _exclusion_counts(folder, child.child_id)
+            counts = excluded[child.child_id]
             detail = ", ".join(f"{rule} {n}" for rule, n in counts.items())
             per_rule = f" (vacancies excluded per rule: {detail})" if detail else ""
             group_rules = {"sibling_group_together", "beds_for_sibling_group"}
@@ -544,7 +561,7 @@ def match(
     chosen = rows.tolist()
     assignments = tuple(_assignment(folder, option) for option in candidates.options(chosen))
     splits = _splits(folder, problem, vacancy_of_child)
-    unplaced = _unplaced_reasons(folder, problem, homes, vacancy_of_child, status)
+    unplaced = _unplaced_reasons(folder, candidates, problem, homes, vacancy_of_child, status)
     levels = _levels(folder, candidates, assignments, splits, int(objective), int(bound))
     unplaced = _not_proven(unplaced, levels)
     metrics = compute_metrics(folder, assignments, sibling_splits=len(splits))
