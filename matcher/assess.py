@@ -265,7 +265,7 @@ def options_of(
                 score=sum(row),
                 factors=tuple(
                     [
-                        FactorPoints(f.name, p, Deferred(f.reason, pairs, k, p))
+                        FactorPoints(f.name, p, Deferred(f.reason, pairs, k, p), f.reference)
                         for f, p in zip(factors, row, strict=True)
                     ]
                 ),

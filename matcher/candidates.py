@@ -83,14 +83,16 @@ __all__ = [
 ]
 
 
-def explain_pair(folder: CaseFolder, child: Child, vacancy: Vacancy) -> Option | Exclusion:
+def explain_pair(
+    folder: CaseFolder, child: Child, vacancy: Vacancy, scoring: Scoring | None = None
+) -> Option | Exclusion:
     """One pair, assessed on its own (the per-option path): its Option or its Exclusion.
 
     Builds the arrays of just this child (with its siblings, for the group rule) and this
     vacancy, so it is independent of the batch in :func:`build_candidates`; the two must
     agree, and the tests check that they do.
     """
-    return explain_pairs(folder, [(child, vacancy)])[0]
+    return explain_pairs(folder, [(child, vacancy)], scoring)[0]
 
 
 def explain_pairs(

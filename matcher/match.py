@@ -56,6 +56,7 @@ from matcher.vocabulary import Need
 if TYPE_CHECKING:
     from matcher.candidates import CandidateSet
     from matcher.explain import Option
+    from matcher.scoring import Scoring
 
 __all__ = ["MatchError", "build_problem", "match"]
 
@@ -510,6 +511,7 @@ def match(
     *,
     candidates: CandidateSet | None = None,
     validate: bool = True,
+    scoring: Scoring | None = None,
 ) -> MatchResult:
     """Place every child of the folder at once, optimally, and explain the result.
 
@@ -524,6 +526,9 @@ def match(
     validate
         Run :func:`matcher.validate_result.validate_result` before returning (default; the
         tests turn it off only to feed the validator broken results).
+    scoring
+        The factors and rules the candidates are built with (default: the folder's,
+        :meth:`matcher.scoring.Scoring.for_folder`); ignored when ``candidates`` are given.
 
     Returns
     -------
@@ -542,7 +547,7 @@ def match(
     if candidates is None:
         from matcher.candidates import build_candidates
 
-        candidates = build_candidates(folder)
+        candidates = build_candidates(folder, scoring)
     built = time.perf_counter()
     problem = build_problem(folder, candidates)
     homes = _Households.of(folder)

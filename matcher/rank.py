@@ -35,8 +35,8 @@ from matcher.assess import (
 )
 from matcher.domain import CaseFolder, Child
 from matcher.explain import Deferred, Exclusion, Option, Ranking, WhyNot
-from matcher.factors import FACTOR_REFERENCES
 from matcher.factors.base import Pairs
+from matcher.factors.base import VacancyArrays as VacancyArrays  # what the tables hold
 from matcher.rules import GROUP_RULE, NotAvailableOnDate, RuleResult
 from matcher.scoring import Scoring
 from matcher.vocabulary import Response
@@ -287,8 +287,8 @@ def _option_data(a: _Assessment, rows: npt.NDArray[np.int64]) -> list[dict[str, 
     folder = mine.arrays.folder
     factors = a.assessment.scoring.factors
     names = [f.name for f in factors]
-    # as FactorPoints.reference gives them (empty for a factor outside the default set)
-    references = {name: FACTOR_REFERENCES.get(name, "") for name in names}
+    # as FactorPoints.reference gives them: each factor's own
+    references = {f.name: f.reference for f in factors}
     pts = a.points[rows]
     score = pts.sum(axis=1, dtype=np.int64)
     cp = np.asarray(mine.connected, dtype=bool)[rows]
