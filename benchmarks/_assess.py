@@ -3,7 +3,7 @@
 Not a suite of its own (a ``_private`` module): run it to compare two commits on the same
 machine, each with its own checkout first on ``PYTHONPATH``::
 
-    python benchmarks/_assess.py --out results.json [--repeat N]
+    python -m benchmarks._assess --out results.json [--repeat N]
 
 Fixed, seeded work:
 

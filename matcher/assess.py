@@ -400,7 +400,13 @@ class Assessment:
         """The :class:`Option` of the eligible pairs ``rows`` (indices into
         :attr:`eligible`), in that order; sentences deferred until read."""
         idx = np.asarray(rows, dtype=np.int64).reshape(-1)
-        return options_of(self.eligible, idx, self.points[idx], self.folding, self.scoring.factors)
+        pairs, at = self.eligible, idx
+        if len(idx) < len(pairs):
+            # the few pairs shown: their features are worked out for them alone (each is
+            # elementwise), not for every eligible pair of a county
+            pairs = Pairs(pairs.arrays, pairs.ci[idx], pairs.vi[idx])
+            at = np.arange(len(idx), dtype=np.int64)
+        return options_of(pairs, at, self.points[idx], self.folding, self.scoring.factors)
 
     def excluded_for(self, child: int) -> dict[str, int] | None:
         """Rule name -> vacancies it excluded first for child ``child`` (its index in the
@@ -460,12 +466,16 @@ def scored(
     :func:`matcher.screen.screen_pairs`), with the exclusion ``counts`` found there (and,
     when every pair was evaluated, the ``child_counts`` per child and rule)."""
     scoring = Scoring.of(pairs.arrays.folder, scoring)
+    points = factor_matrix(pairs, scoring.factors)
+    # kept without the features the factors gathered for every pair (a region's millions):
+    # options are made for the few pairs asked about (:meth:`Assessment.options`)
+    pairs = Pairs(pairs.arrays, pairs.ci, pairs.vi)
     return Assessment(
         pairs=pairs,
         result=None,
         rows=np.arange(len(pairs), dtype=np.int64),
         eligible=pairs,
-        points=factor_matrix(pairs, scoring.factors),
+        points=points,
         scoring=scoring,
         folding=folding,
         counts=dict(counts),
