@@ -20,8 +20,6 @@ bounds of each factor, never on which pairs are eligible, so one child's ranking
 from __future__ import annotations
 
 import csv
-import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +27,24 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from matcher.assess import (
+    OBJECTIVE_LIMIT,
+    SIGNOFF_ORDER,
+    Assessment,
+    Folding,
+    PointsScaleError,
+    assess,
+    exclusion_of,
+    factor_matrix,
+    folding_for,
+    group_members,
+    options_of,
+    scored,
+    signoff_codes,
+    signoff_flags,
+)
 from matcher.domain import FOSTERING_LIMIT, CaseFolder, Child, Vacancy
 from matcher.explain import (
-    Deferred,
     Exclusion,
     FactorPoints,
     Option,
@@ -39,11 +52,12 @@ from matcher.explain import (
     Signoff,
     WhyNot,
 )
-from matcher.factors import factors_for
-from matcher.factors.base import Factor, FolderArrays, Pairs
-from matcher.placement_types import PlacementType
-from matcher.rules import DEFAULT_RULES, RuleResult, evaluate_rules
+from matcher.factors.base import FolderArrays, Pairs
+from matcher.scoring import Scoring
 from matcher.vocabulary import Need
+
+#: Sign-off codes in the order an option lists them (kept under its former name).
+_SIGNOFF_ORDER = SIGNOFF_ORDER
 
 __all__ = [
     "OBJECTIVE_LIMIT",
@@ -57,297 +71,45 @@ __all__ = [
     "Signoff",
     "WhyNot",
     "build_candidates",
+    "exclusion_of",
     "explain_pair",
     "explain_pairs",
+    "factor_matrix",
+    "options_of",
     "rank_child",
     "signoff_codes",
     "signoff_flags",
     "why_not",
 ]
 
-#: The largest sum of objective points, times the sibling groups' scale (the least common
-#: multiple of their sizes), that the optimiser holds exactly (its flow works in int64; see
-#: ``matcher.optimiser.problem.MAX_OBJECTIVE``). Above it we warn.
-OBJECTIVE_LIMIT = 2**61
-_INT64_LIMIT = 2**62
 
-
-class PointsScaleError(ValueError):
-    """The folded objective would not fit in 64-bit integers; use smaller weights."""
-
-
-@dataclass(frozen=True, slots=True)
-class Folding:
-    """The integer bases that fold the statutory order into one objective coefficient.
-
-    With ``S = score_max - score_min`` (policy bounds of the factors), ``n`` the children that
-    can be placed at once (``min(children, beds)``), ``n_cp`` those with a connected-person
-    carer, ``n_ia`` those that could be placed in area (``n`` when ``in_area_tier``, else 0) and
-    ``D = n * S + split`` (``split``: the most sibling-split penalties any solution can pay,
-    ``sibling_split_cost`` times the children in sibling groups, when splits are allowed):
-
-    * ``in_area_base = D + 1`` (0 when not a tier);
-    * ``connected_base = n_ia * in_area_base + D + 1`` (0 when not a tier);
-    * ``placement_base = n_cp * connected_base + n_ia * in_area_base + D + max(0, -score_min) + 1``.
-
-    Then one more child placed outweighs any change in tiers and scores, one more connected
-    person outweighs any change in in-area placements and scores, and so on; every
-    coefficient is positive.
-
-    Attributes
-    ----------
-    placement_base, connected_base, in_area_base : int
-    score_min, score_max : int
-        Fewest and most points a pair can score under the policy.
-    n_placeable : int
-    """
-
-    placement_base: int
-    connected_base: int
-    in_area_base: int
-    score_min: int
-    score_max: int
-    n_placeable: int
-
-    @classmethod
-    def for_folder(cls, folder: CaseFolder, factors: Sequence[Factor] | None = None) -> Folding:
-        """The bases for ``folder`` under its policy (``factors``: default
-        :func:`~matcher.factors.factors_for` the folder).
-
-        Raises
-        ------
-        PointsScaleError
-            If the largest possible objective would not fit in a signed 64-bit integer.
-        """
-        policy = folder.policy
-        if factors is None:
-            factors = factors_for(folder)
-        lo = sum(f.bounds(policy)[0] for f in factors)
-        hi = sum(f.bounds(policy)[1] for f in factors)
-        beds = sum(v.beds for v in folder.vacancies)
-        n = min(len(folder.children), beds)
-        connected = {c for v in folder.vacancies for c in v.connected_to}
-        n_cp = min(n, len(connected)) if policy.connected_person_tier else 0
-        n_ia = n if policy.in_area_tier else 0
-        split = 0
-        if policy.allow_sibling_split:
-            split = policy.sibling_split_cost * sum(g.size for g in folder.sibling_groups)
-        d = n * (hi - lo) + split
-        in_area_base = d + 1 if policy.in_area_tier else 0
-        connected_base = n_ia * in_area_base + d + 1 if policy.connected_person_tier else 0
-        placement_base = n_cp * connected_base + n_ia * in_area_base + d + max(0, -lo) + 1
-        top = placement_base + connected_base + in_area_base + hi
-        total = max(n, 1) * top
-        if total >= _INT64_LIMIT:
-            raise PointsScaleError(
-                f"the folded objective of {n} children would reach about {total:.3g}, beyond "
-                "64-bit integers; lower the weights in policy.toml or set in_area_tier = false"
-            )
-        scale = math.lcm(1, *(g.size for g in folder.sibling_groups))
-        if total * scale > OBJECTIVE_LIMIT:
-            warnings.warn(
-                f"the folded objective of {n} children may reach {total:.3g} (times {scale} "
-                "for the sibling groups), above 2**61: the optimiser cannot hold it exactly; "
-                "lower the weights in policy.toml, set in_area_tier = false, or pool fewer "
-                "children in one folder (the level bases grow with the children pooled)",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        return cls(placement_base, connected_base, in_area_base, lo, hi, n)
-
-    def tier(self, connected: npt.ArrayLike, in_area: npt.ArrayLike) -> npt.NDArray[np.int64]:
-        """The tier number of pairs: ``2*cp + ia`` with an in-area tier, else ``cp`` (0 off)."""
-        cp = np.asarray(connected, dtype=np.int64) * (self.connected_base > 0)
-        ia = np.asarray(in_area, dtype=np.int64) * (self.in_area_base > 0)
-        return np.asarray(2 * cp + ia if self.in_area_base > 0 else cp, dtype=np.int64)
-
-    def objective(
-        self, score: npt.ArrayLike, connected: npt.ArrayLike, in_area: npt.ArrayLike
-    ) -> npt.NDArray[np.int64]:
-        """``placement_base + connected * connected_base + in_area * in_area_base + score``."""
-        return np.asarray(
-            self.placement_base
-            + np.asarray(connected, dtype=np.int64) * self.connected_base
-            + np.asarray(in_area, dtype=np.int64) * self.in_area_base
-            + np.asarray(score, dtype=np.int64),
-            dtype=np.int64,
-        )
-
-
-#: Sign-off codes in the order an option lists them (the columns of :func:`signoff_flags`).
-_SIGNOFF_ORDER = (
-    "out_of_area",
-    "not_adjoining",
-    "ks4_school_move",
-    "fostering_limit_exemption",
-    "connected_person_temporary_approval",
-)
-#: One shared, immutable :class:`Signoff` per code.
-_SIGNOFFS = {code: Signoff.of(code) for code in _SIGNOFF_ORDER}
-
-
-def signoff_flags(pairs: Pairs) -> npt.NDArray[np.bool_]:
-    """Which sign-offs every pair would trigger, vectorised: ``len(pairs) x 5``, one column
-    per code in the order :func:`signoff_codes` lists them (the same tests)."""
-    miles = pairs.school_miles
-    with np.errstate(invalid="ignore"):
-        far = ~np.isnan(miles) & (miles > pairs.policy.distance_step_miles)
-    return np.column_stack(
-        [
-            ~pairs.in_area,
-            ~pairs.in_area & ~pairs.adjoining,
-            pairs.key_stage_4 & far,
-            pairs.over_fostering_limit,
-            pairs.vacancy_is(PlacementType.CONNECTED_PERSON_FOSTER),
-        ]
-    ).reshape(len(pairs), len(_SIGNOFF_ORDER))
-
-
-def signoff_codes(pairs: Pairs, k: int) -> tuple[str, ...]:
-    """The sign-off codes pair ``k`` would trigger (see :data:`matcher.explain.SIGNOFF_CODES`).
-
-    ``ks4_school_move``: a Key Stage 4 child placed more than ``distance_step_miles`` (the
-    20-mile step) from their current school. :func:`signoff_flags` is the same test for
-    many pairs at once.
-    """
-    codes: list[str] = []
-    if not pairs.in_area[k]:
-        codes.append("out_of_area")
-        if not pairs.adjoining[k]:
-            codes.append("not_adjoining")
-    miles = float(pairs.school_miles[k])
-    if pairs.key_stage_4[k] and miles == miles and miles > pairs.policy.distance_step_miles:
-        codes.append("ks4_school_move")
-    if pairs.over_fostering_limit[k]:
-        codes.append("fostering_limit_exemption")
-    if pairs.vacancy_is(PlacementType.CONNECTED_PERSON_FOSTER)[k]:
-        codes.append("connected_person_temporary_approval")
-    return tuple(codes)
-
-
-def _nan_to_none(value: float) -> float | None:
-    return None if value != value else float(value)
-
-
-def options_of(
-    pairs: Pairs,
-    rows: npt.ArrayLike,
-    points: npt.NDArray[np.int64],
-    folding: Folding,
-    factors: Sequence[Factor] | None = None,
-) -> list[Option]:
-    """Explain the pairs ``rows`` of ``pairs``; ``points`` is ``len(rows) x len(factors)``
-    (``factors``: default :func:`~matcher.factors.factors_for` the folder).
-
-    The numbers are worked out here, vectorised over ``rows``; each factor's sentence is
-    deferred (:class:`matcher.explain.Deferred`) until it is read.
-    """
-    if factors is None:
-        factors = factors_for(pairs.arrays.folder)
-    idx = np.asarray(rows, dtype=np.int64).reshape(-1)
-    pts = np.asarray(points, dtype=np.int64).reshape(len(idx), len(factors))
-    score = pts.sum(axis=1, dtype=np.int64)
-    cp = np.asarray(pairs.connected, dtype=bool)[idx]
-    ia = np.asarray(pairs.in_area, dtype=bool)[idx]
-    tier = folding.tier(cp, ia).tolist()
-    objective = folding.objective(score, cp, ia).tolist()
-    home = pairs.home_miles[idx].tolist()
-    school = pairs.school_miles[idx].tolist()
-    adjoining = np.asarray(pairs.adjoining, dtype=bool)[idx].tolist()
-    flags = signoff_flags(pairs)[idx].tolist()
-    vacancies = pairs.arrays.vacancies
-    children = pairs.arrays.children
-    folder = pairs.arrays.folder
-    vi, ci = pairs.vi[idx].tolist(), pairs.ci[idx].tolist()
-    out = []
-    for r, (k, row) in enumerate(zip(idx.tolist(), pts.tolist(), strict=True)):
-        vacancy = vacancies[vi[r]]
-        child_id = children[ci[r]].child_id
-        answer = folder.response(child_id, vacancy.vacancy_id) if folder.responses else None
-        out.append(
-            Option(
-                child_id=child_id,
-                vacancy_id=vacancy.vacancy_id,
-                score=sum(row),
-                factors=tuple(
-                    [
-                        FactorPoints(f.name, p, Deferred(f.reason, pairs, k, p))
-                        for f, p in zip(factors, row, strict=True)
-                    ]
-                ),
-                connected_person=bool(cp[r]),
-                tier=tier[r],
-                objective_points=objective[r],
-                distance_miles=_nan_to_none(home[r]),
-                school_distance_miles=_nan_to_none(school[r]),
-                in_area=bool(ia[r]),
-                adjoining=adjoining[r],
-                signoffs=tuple(
-                    _SIGNOFFS[c] for c, on in zip(_SIGNOFF_ORDER, flags[r], strict=True) if on
-                ),
-                placement_type=vacancy.placement_type.value,
-                response=None if answer is None else answer.response.value,
-                response_reason=None
-                if answer is None or answer.reason is None
-                else answer.reason.value,
-            )
-        )
-    return out
-
-
-def factor_matrix(pairs: Pairs, factors: Sequence[Factor] | None = None) -> npt.NDArray[np.int64]:
-    """Points of every factor for every pair: ``len(pairs) x len(factors)`` int64
-    (``factors``: default :func:`~matcher.factors.factors_for` the folder)."""
-    if factors is None:
-        factors = factors_for(pairs.arrays.folder)
-    out = np.zeros((len(pairs), len(factors)), dtype=np.int64)
-    for j, f in enumerate(factors):
-        out[:, j] = f.assess(pairs)
-    return out
-
-
-def exclusion_of(pairs: Pairs, result: RuleResult, k: int) -> Exclusion:
-    """The :class:`Exclusion` of an excluded pair ``k`` (its sentence deferred until read)."""
-    rule = DEFAULT_RULES[int(result.first[k])]
-    return Exclusion(
-        pairs.child_id(k),
-        pairs.vacancy(k).vacancy_id,
-        rule.name,
-        rule.source,
-        Deferred(rule.reason, pairs, k),
-    )
-
-
-def _group_members(folder: CaseFolder, child: Child) -> tuple[Child, ...]:
-    """The child first, then its siblings (all members are needed for the group rule)."""
-    if child.sibling_group is None or folder.policy.allow_sibling_split:
-        return (child,)
-    others = [folder.child(c) for c in folder.siblings_of(child.child_id)]
-    return (child, *others)
-
-
-def explain_pair(folder: CaseFolder, child: Child, vacancy: Vacancy) -> Option | Exclusion:
+def explain_pair(
+    folder: CaseFolder, child: Child, vacancy: Vacancy, scoring: Scoring | None = None
+) -> Option | Exclusion:
     """One pair, assessed on its own (the per-option path): its Option or its Exclusion.
 
     Builds the arrays of just this child (with its siblings, for the group rule) and this
     vacancy, so it is independent of the batch in :func:`build_candidates`; the two must
     agree, and the tests check that they do.
     """
-    return explain_pairs(folder, [(child, vacancy)])[0]
+    return explain_pairs(folder, [(child, vacancy)], scoring)[0]
 
 
 def explain_pairs(
-    folder: CaseFolder, requests: Sequence[tuple[Child, Vacancy]]
+    folder: CaseFolder,
+    requests: Sequence[tuple[Child, Vacancy]],
+    scoring: Scoring | None = None,
 ) -> list[Option | Exclusion]:
     """Many pairs at once, each as :func:`explain_pair` explains it alone, in order.
 
     The arrays hold only the children asked about (with their siblings, for the group rule)
-    and the vacancies asked about, and the rules and factors run once over all the rows.
-    No rule or factor of a row depends on the other rows except ``sibling_group_together``,
-    which looks only at the rows of the same group and vacancy, and those are the rows
-    :func:`explain_pair` would build: so each answer is the one-pair answer. A match of
-    6,000 children explains its assignments in one call (about 0.2 s) instead of 6,000
-    (each rebuilt the folder-wide arrays: 30 s on a pooled region).
+    and the vacancies asked about, and the rules and factors run once over all the rows
+    (one :func:`matcher.assess.assess`). No rule or factor of a row depends on the other
+    rows except ``sibling_group_together``, which looks only at the rows of the same group
+    and vacancy, and those are the rows :func:`explain_pair` would build: so each answer is
+    the one-pair answer. A match of 6,000 children explains its assignments in one call
+    (about 0.2 s) instead of 6,000 (each rebuilt the folder-wide arrays: 30 s on a pooled
+    region).
     """
     if not requests:
         return []
@@ -361,7 +123,7 @@ def explain_pairs(
         j = vac_index.setdefault(vacancy.vacancy_id, len(vacs))
         if j == len(vacs):
             vacs.append(vacancy)
-        for m, member in enumerate(_group_members(folder, child)):
+        for m, member in enumerate(group_members(folder, child)):
             i = kid_index.setdefault(member.child_id, len(kids))
             if i == len(kids):
                 kids.append(member)
@@ -371,26 +133,13 @@ def explain_pairs(
     arrays = FolderArrays.build(folder, kids, vacs)
     keys = np.asarray(list(rows), dtype=np.int64).reshape(-1, 2)
     pairs = Pairs(arrays, keys[:, 0], keys[:, 1])
-    result = evaluate_rules(pairs)
-    first = np.asarray(result.first)
-    eligible = sorted({r for r in asked if first[r] < 0})
-    options: dict[int, Option] = {}
-    if eligible:
-        mask = np.zeros(len(rows), dtype=bool)
-        mask[eligible] = True
-        ok = pairs.subset(mask)
-        explained = options_of(ok, np.arange(len(eligible)), factor_matrix(ok), _folding(folder))
-        options = dict(zip(eligible, explained, strict=True))
-    return [options[r] if r in options else exclusion_of(pairs, result, r) for r in asked]
-
-
-def _default_folding(folder: CaseFolder) -> Folding:
-    return Folding.for_folder(folder)
-
-
-def _folding(folder: CaseFolder) -> Folding:
-    """The folder's :class:`Folding` under the default factors, built once per folder."""
-    return folder.derived(_default_folding)
+    wanted = np.zeros(len(rows), dtype=bool)
+    wanted[asked] = True
+    a = assess(pairs, folding_for(folder, scoring), scoring, score_rows=wanted)
+    explained = dict(
+        zip(a.rows.tolist(), a.options(np.arange(len(a.rows), dtype=np.int64)), strict=True)
+    )
+    return [explained[r] if r in explained else a.exclusion(r) for r in asked]
 
 
 @dataclass(frozen=True, eq=False)
@@ -436,6 +185,11 @@ class CandidateSet:
     screen : dict
         How the pairs were found (:meth:`matcher.screen.Screened.summary`): the policy's
         candidate radius, and how many pairs of the grid were never evaluated because of it.
+    assessment : Assessment or None
+        The assessment the pairs were scored in (row ``k`` is its eligible pair ``k``):
+        :meth:`options` builds the chosen pairs' explanations from it, without assessing
+        them again. ``None`` for a set put together otherwise (each pair then explained on
+        its own, :func:`explain_pairs`).
     """
 
     folder: CaseFolder
@@ -457,6 +211,7 @@ class CandidateSet:
     vacancy_provider: npt.NDArray[np.int32] = field(repr=False)
     provider_fostering_room: npt.NDArray[np.int64] = field(repr=False)
     screen: dict[str, int | float] = field(default_factory=dict, repr=False)
+    assessment: Assessment | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.child_index)
@@ -500,7 +255,10 @@ class CandidateSet:
         return np.where(found, at, -1).astype(np.int64)
 
     def options(self, rows: Sequence[int]) -> list[Option]:
-        """:meth:`option` of each pair in ``rows``, explained in one batch."""
+        """:meth:`option` of each pair in ``rows``: from the :attr:`assessment` the pairs
+        were scored in (the same numbers and sentences), else explained in one batch."""
+        if self.assessment is not None:
+            return self.assessment.options(np.asarray(list(rows), dtype=np.int64))
         children, vacancies = self.folder.children, self.folder.vacancies
         found = explain_pairs(
             self.folder,
@@ -674,13 +432,15 @@ def only_options(rows: Sequence[int], found: Sequence[Option | Exclusion]) -> li
     return out
 
 
-def build_candidates(folder: CaseFolder) -> CandidateSet:
+def build_candidates(folder: CaseFolder, scoring: Scoring | None = None) -> CandidateSet:
     """Apply the hard rules to every (child, vacancy) pair and score the eligible ones.
 
     Parameters
     ----------
     folder
         A loaded case folder (its policy gives the weights).
+    scoring
+        The factors and rules (default: the folder's, :meth:`Scoring.for_folder`).
 
     Returns
     -------
@@ -693,13 +453,16 @@ def build_candidates(folder: CaseFolder) -> CandidateSet:
     """
     from matcher.screen import screen_pairs
 
-    folding = Folding.for_folder(folder)
+    folding = Folding.for_folder(folder) if scoring is None else folding_for(folder, scoring)
+    scoring = Scoring.of(folder, scoring)
     arrays = FolderArrays.build(folder)
-    screened = screen_pairs(arrays)
+    screened = screen_pairs(arrays, rules=scoring.rules)
     counts = screened.counts
     pairs = Pairs(arrays, screened.ci, screened.vi)
-    points = factor_matrix(pairs)
-    score = points.sum(axis=1, dtype=np.int64)
+    full = None if screened.cut else screened.child_counts
+    assessment = scored(pairs, folding, counts, scoring, child_counts=full)
+    points = assessment.points
+    score = assessment.score
     connected = np.asarray(pairs.connected, dtype=bool)
     in_area = np.asarray(pairs.in_area, dtype=bool)
     providers = folder.providers
@@ -713,7 +476,7 @@ def build_candidates(folder: CaseFolder) -> CandidateSet:
         vacancy_index=pairs.vi.astype(np.int32),
         objective_points=folding.objective(score, connected, in_area),
         score=score,
-        factor_names=tuple(f.name for f in factors_for(folder)),
+        factor_names=scoring.factor_names,
         factor_points=points,
         distance_miles=pairs.home_miles,
         in_area=in_area,
@@ -727,6 +490,7 @@ def build_candidates(folder: CaseFolder) -> CandidateSet:
         vacancy_provider=arrays.v_provider.astype(np.int32),
         provider_fostering_room=room,
         screen=screened.summary(),
+        assessment=assessment,
     )
 
 

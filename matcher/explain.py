@@ -24,7 +24,7 @@ what building it at once would have given.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
 __all__ = [
@@ -135,11 +135,15 @@ class FactorPoints:
     reason : str
         One sentence saying why, without personal data (given as the third argument, a
         string or a :class:`Deferred` one, built when first read).
+    reference : str
+        The factor's statutory or other basis (given by the factor that scored it, else
+        looked up among the default factors by name).
     """
 
     factor: str
     points: int
     _reason: str | Deferred[str]
+    _reference: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if type(self.points) is not int:
@@ -153,7 +157,9 @@ class FactorPoints:
     @property
     def reference(self) -> str:
         """The factor's statutory or other basis (its class's ``reference``; empty for a
-        factor outside the default set)."""
+        factor outside the default set not given one)."""
+        if self._reference is not None:
+            return self._reference
         # imported here: the factors import the domain, which explanations do not need
         from matcher.factors import FACTOR_REFERENCES
 

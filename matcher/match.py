@@ -56,6 +56,7 @@ from matcher.vocabulary import Need
 if TYPE_CHECKING:
     from matcher.candidates import CandidateSet
     from matcher.explain import Option
+    from matcher.scoring import Scoring
 
 __all__ = ["MatchError", "build_problem", "match"]
 
@@ -160,12 +161,21 @@ def build_problem(folder: CaseFolder, candidates: CandidateSet) -> AssignmentPro
 # ----------------------------------------------------------------------------- extract
 
 
-def _exclusion_counts(folder: CaseFolder, child_id: str) -> dict[str, int]:
-    """Vacancies excluded per hard rule (the first each breaks) for one child."""
-    from matcher.candidates import rank_child
+def _exclusion_counts(
+    folder: CaseFolder, candidates: CandidateSet, child_ids: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Per child: vacancies excluded per hard rule (the first each breaks), as the child's
+    ranking counts them: kept from the candidates' screen when it assessed every pair of
+    this folder, else assessed for all these children at once."""
+    from matcher.assess import exclusion_counts
 
-    ranking = rank_child(folder, child_id, top=1)
-    return {str(k): int(v) for k, v in ranking.excluded.items() if int(v) > 0}
+    a = candidates.assessment
+    if a is not None and a.child_counts is not None and candidates.folder is folder:
+        index = {c.child_id: i for i, c in enumerate(a.pairs.arrays.children)}
+        kept = {cid: a.excluded_for(index[cid]) for cid in child_ids if cid in index}
+        if len(kept) == len(child_ids):
+            return {cid: counts for cid, counts in kept.items() if counts is not None}
+    return exclusion_counts(folder, child_ids, a.scoring if a is not None else None)
 
 
 def _assignment(folder: CaseFolder, option: Option) -> Assignment:
@@ -215,6 +225,7 @@ def _fmt_ids(ids: Sequence[str], limit: int = 6) -> str:
 
 def _unplaced_reasons(
     folder: CaseFolder,
+    candidates: CandidateSet,
     problem: AssignmentProblem,
     homes: _Households,
     vacancy_of_child: npt.NDArray[np.int32],
@@ -329,6 +340,13 @@ def _unplaced_reasons(
             vacancies=tuple(blocks),
         )
 
+    # the children left with no eligible pair at all: their exclusions per rule, at once
+    without = [
+        child.child_id
+        for c, child in enumerate(children)
+        if vacancy_of_child[c] < 0 and c not in eligible
+    ]
+    excluded = _exclusion_counts(folder, candidates, without)
     for c, child in enumerate(children):
         if vacancy_of_child[c] >= 0:
             continue
@@ -337,7 +355,7 @@ def _unplaced_reasons(
         group = folder.sibling_groups[g] if g >= 0 else None
         own = sorted(set(eligible.get(c, [])))
         if not own:
-            counts = _exclusion_counts(folder, child.child_id)
+            counts = excluded[child.child_id]
             detail = ", ".join(f"{rule} {n}" for rule, n in counts.items())
             per_rule = f" (vacancies excluded per rule: {detail})" if detail else ""
             group_rules = {"sibling_group_together", "beds_for_sibling_group"}
@@ -493,6 +511,7 @@ def match(
     *,
     candidates: CandidateSet | None = None,
     validate: bool = True,
+    scoring: Scoring | None = None,
 ) -> MatchResult:
     """Place every child of the folder at once, optimally, and explain the result.
 
@@ -507,6 +526,9 @@ def match(
     validate
         Run :func:`matcher.validate_result.validate_result` before returning (default; the
         tests turn it off only to feed the validator broken results).
+    scoring
+        The factors and rules the candidates are built with (default: the folder's,
+        :meth:`matcher.scoring.Scoring.for_folder`); ignored when ``candidates`` are given.
 
     Returns
     -------
@@ -525,7 +547,7 @@ def match(
     if candidates is None:
         from matcher.candidates import build_candidates
 
-        candidates = build_candidates(folder)
+        candidates = build_candidates(folder, scoring)
     built = time.perf_counter()
     problem = build_problem(folder, candidates)
     homes = _Households.of(folder)
@@ -544,7 +566,7 @@ def match(
     chosen = rows.tolist()
     assignments = tuple(_assignment(folder, option) for option in candidates.options(chosen))
     splits = _splits(folder, problem, vacancy_of_child)
-    unplaced = _unplaced_reasons(folder, problem, homes, vacancy_of_child, status)
+    unplaced = _unplaced_reasons(folder, candidates, problem, homes, vacancy_of_child, status)
     levels = _levels(folder, candidates, assignments, splits, int(objective), int(bound))
     unplaced = _not_proven(unplaced, levels)
     metrics = compute_metrics(folder, assignments, sibling_splits=len(splits))

@@ -196,6 +196,18 @@ class _Envelope:
     def reference(self) -> str:
         return self.factor.reference
 
+    @property
+    def label(self) -> str:
+        return self.factor.label
+
+    @property
+    def short(self) -> str:
+        return self.factor.short
+
+    @property
+    def weight_key(self) -> str | None:
+        return self.factor.weight_key
+
     def weight(self, policy: Policy) -> int:
         return max(self.factor.weight(p) for p in self.policies)
 

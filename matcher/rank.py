@@ -23,19 +23,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matcher.candidates import (
-    _SIGNOFF_ORDER,
+from matcher.assess import (
+    SIGNOFF_ORDER,
+    Assessment,
+    FolderTables,
     Folding,
-    exclusion_of,
-    factor_matrix,
-    options_of,
+    assess_grid,
+    folder_tables,
+    group_members,
     signoff_flags,
 )
 from matcher.domain import CaseFolder, Child
 from matcher.explain import Deferred, Exclusion, Option, Ranking, WhyNot
-from matcher.factors import FACTOR_REFERENCES, factors_for
-from matcher.factors.base import FolderArrays, Pairs, VacancyArrays
-from matcher.rules import DEFAULT_RULES, GROUP_RULE, NotAvailableOnDate, RuleResult, evaluate_rules
+from matcher.factors.base import Pairs
+from matcher.factors.base import VacancyArrays as VacancyArrays  # what the tables hold
+from matcher.rules import GROUP_RULE, NotAvailableOnDate, RuleResult
+from matcher.scoring import Scoring
 from matcher.vocabulary import Response
 
 __all__ = [
@@ -67,67 +70,66 @@ def _child(folder: CaseFolder, child_id: str) -> Child:
         ) from None
 
 
-@dataclass(frozen=True, eq=False)
-class _FolderTables:
-    """What ranking needs of a folder whichever child is ranked: built once per folder
-    (:meth:`matcher.domain.CaseFolder.derived`), so that a warm call builds only the
-    arrays of the child and its siblings."""
-
-    vacancies: VacancyArrays
-    folding: Folding
-    vacancy_index: Mapping[str, int]  # vacancy id -> its index in folder.vacancies
-
-
-def _tables(folder: CaseFolder) -> _FolderTables:
-    return _FolderTables(
-        vacancies=VacancyArrays.build(folder),
-        folding=Folding.for_folder(folder),
-        vacancy_index=MappingProxyType({v.vacancy_id: j for j, v in enumerate(folder.vacancies)}),
-    )
+#: What ranking needs of a folder whichever child is ranked, built once per folder
+#: (:meth:`matcher.domain.CaseFolder.derived`): the vacancy arrays, the folding and the
+#: vacancy index (:class:`matcher.assess.FolderTables`).
+_FolderTables = FolderTables
+_tables = folder_tables
 
 
 @dataclass(frozen=True, eq=False)
 class _Assessment:
-    """One child (row block 0) and its siblings against every vacancy, with the numbers of
-    its eligible pairs; :class:`Option` objects are made only when asked for."""
+    """One child (row block 0) and its siblings against every vacancy
+    (:func:`matcher.assess.assess_grid`), with its eligible pairs best first;
+    :class:`Option` objects are made only when asked for."""
 
-    pairs: Pairs
-    result: RuleResult
+    assessment: Assessment
     n_vacancies: int  # the child's pair with vacancy j is row j of pairs
-    mine: Pairs  # the child's eligible pairs, in folder (vacancy id) order
-    points: npt.NDArray[np.int64]  # len(mine) x factors
     order: npt.NDArray[np.int64]  # rows of mine, best first
-    folding: Folding
+
+    @property
+    def pairs(self) -> Pairs:
+        """Every pair assessed: the child's, then each sibling's."""
+        return self.assessment.pairs
+
+    @property
+    def result(self) -> RuleResult:
+        """The rules' verdict on every pair."""
+        assert self.assessment.result is not None
+        return self.assessment.result
+
+    @property
+    def mine(self) -> Pairs:
+        """The child's eligible pairs, in folder (vacancy id) order."""
+        return self.assessment.eligible
+
+    @property
+    def points(self) -> npt.NDArray[np.int64]:
+        """``len(mine) x factors``."""
+        return self.assessment.points
+
+    @property
+    def folding(self) -> Folding:
+        return self.assessment.folding
 
     def options(self, rows: npt.NDArray[np.int64]) -> tuple[Option, ...]:
         """The options of ``rows`` of :attr:`mine`, in that order."""
-        return tuple(options_of(self.mine, rows, self.points[rows], self.folding))
+        return tuple(self.assessment.options(rows))
 
 
-def _assess(folder: CaseFolder, child: Child) -> _Assessment:
-    tables = folder.derived(_tables)
-    members = [child]
-    if child.sibling_group is not None and not folder.policy.allow_sibling_split:
-        members += [folder.child(c) for c in folder.siblings_of(child.child_id)]
-    arrays = FolderArrays.build(folder, members, vacancy_arrays=tables.vacancies)
-    n_v = arrays.n_vacancies
-    ci = np.repeat(np.arange(len(members), dtype=np.int64), n_v)
-    vi = np.tile(np.arange(n_v, dtype=np.int64), len(members))
-    pairs = Pairs(arrays, ci, vi)
-    result = evaluate_rules(pairs)
-    eligible = np.zeros(len(pairs), dtype=bool)
-    eligible[:n_v] = result.eligible[:n_v]
-    mine = pairs.subset(eligible)
-    points = factor_matrix(mine)
-    score = points.sum(axis=1, dtype=np.int64)
-    tier = tables.folding.tier(mine.connected, mine.in_area)
+def _assess(folder: CaseFolder, child: Child, scoring: Scoring | None = None) -> _Assessment:
+    members = group_members(folder, child)
+    a = assess_grid(folder, members, scoring, score_children=1)
+    mine = a.eligible
+    score = a.score
+    tier = a.folding.tier(mine.connected, mine.in_area)
     # best first: higher tier, then more points, then the provider's answer (an offer is
     # shown first among equals), then vacancy id (the folder's order)
     keys: tuple[npt.NDArray[np.int64], ...] = (mine.vi, -score, -tier)
     if folder.responses:
         keys = (mine.vi, _answer_order(folder, child, mine), -score, -tier)
     order = np.lexsort(keys).astype(np.int64)
-    return _Assessment(pairs, result, n_v, mine, points, order, tables.folding)
+    return _Assessment(a, len(folder.vacancies), order)
 
 
 #: Sort key of each answer among options of equal tier and points: an offer first, then a
@@ -163,11 +165,12 @@ def _sibling_reason(a: _Assessment, j: int) -> str | None:
     ``m``'s pair with vacancy ``j`` is row ``m * n_vacancies + j``.
     """
     n_v = a.n_vacancies
-    group_col = DEFAULT_RULES.index(GROUP_RULE)
+    rules = a.result.rules
+    group_col = rules.index(GROUP_RULE) if GROUP_RULE in rules else -1
     for row in range(n_v + j, len(a.pairs), n_v):
         first = int(a.result.first[row])
         if first >= 0 and first != group_col:
-            rule = DEFAULT_RULES[first]
+            rule = rules[first]
             why = rule.reason(a.pairs, row).rstrip(".")
             return (
                 f"Excluded for the sibling {a.pairs.child_id(row)} by {rule.name} ({why}); "
@@ -176,7 +179,9 @@ def _sibling_reason(a: _Assessment, j: int) -> str | None:
     return None
 
 
-def rank_child(folder: CaseFolder, child_id: str, top: int | None = None) -> Ranking:
+def rank_child(
+    folder: CaseFolder, child_id: str, top: int | None = None, *, scoring: Scoring | None = None
+) -> Ranking:
     """Every eligible vacancy for one child, best first, and the exclusions.
 
     Parameters
@@ -187,6 +192,8 @@ def rank_child(folder: CaseFolder, child_id: str, top: int | None = None) -> Ran
         The child.
     top
         Keep only the best ``top`` options (counts are over all vacancies).
+    scoring
+        The factors and rules (default: the folder's, :meth:`Scoring.for_folder`).
 
     Returns
     -------
@@ -199,9 +206,9 @@ def rank_child(folder: CaseFolder, child_id: str, top: int | None = None) -> Ran
     ValueError
         If ``top`` is negative.
     """
-    a, first, counts = _ranked(folder, child_id, top)
+    a, first, counts = _ranked(folder, child_id, top, scoring)
     excluded_rows = np.flatnonzero(first >= 0).tolist()
-    sources = {r.name: r.source for r in DEFAULT_RULES if r.name in counts}
+    sources = {r.name: r.source for r in a.result.rules if r.name in counts}
     rows = a.order if top is None else a.order[:top]
     # The numbers are all worked out above; the Option and Exclusion objects (and their
     # sentences) are made when the caller reads them.
@@ -216,19 +223,21 @@ def rank_child(folder: CaseFolder, child_id: str, top: int | None = None) -> Ran
 
 
 def _ranked(
-    folder: CaseFolder, child_id: str, top: int | None
+    folder: CaseFolder, child_id: str, top: int | None, scoring: Scoring | None = None
 ) -> tuple[_Assessment, npt.NDArray[np.int64], dict[str, int]]:
     """What :func:`rank_child` and :func:`ranking_data` both start from: the child's
-    assessment, the first rule each vacancy breaks (-1 if none) and the count per rule."""
+    assessment, the first rule each vacancy breaks (-1 if none) and the count per rule
+    (kept by the assessment, not counted again)."""
     if top is not None and top < 0:
         raise ValueError(f"top: expected a whole number >= 0, got {top}")
-    a = _assess(folder, _child(folder, child_id))
+    a = _assess(folder, _child(folder, child_id), scoring)
     first = a.result.first[: a.n_vacancies]
-    n = np.bincount(first[first >= 0], minlength=len(DEFAULT_RULES))
-    return a, first, {r.name: int(n[i]) for i, r in enumerate(DEFAULT_RULES) if n[i]}
+    return a, first, dict(a.assessment.counts)
 
 
-def ranking_data(folder: CaseFolder, child_id: str, top: int | None = None) -> dict[str, Any]:
+def ranking_data(
+    folder: CaseFolder, child_id: str, top: int | None = None, *, scoring: Scoring | None = None
+) -> dict[str, Any]:
     """``rank_child(folder, child_id, top).to_dict()``, without making its objects.
 
     The same keys, numbers and sentences, in the same order (a test checks it for every
@@ -245,24 +254,23 @@ def ranking_data(folder: CaseFolder, child_id: str, top: int | None = None) -> d
     ValueError
         If ``top`` is negative.
     """
-    a, first, counts = _ranked(folder, child_id, top)
+    a, first, counts = _ranked(folder, child_id, top, scoring)
     rows = a.order if top is None else a.order[:top]
     pairs = a.pairs
+    rules = a.result.rules
     return {
         "child_id": child_id,
         "eligible": len(a.order),
         "options": _option_data(a, rows),
         "excluded": counts,
-        "excluded_sources": {r.name: r.source for r in DEFAULT_RULES if r.name in counts},
+        "excluded_sources": {r.name: r.source for r in rules if r.name in counts},
         "exclusions": [
             {
                 "vacancy_id": pairs.vacancy(k).vacancy_id,
                 "rule": rule.name,
                 "reason": rule.reason(pairs, k),
             }
-            for k, rule in (
-                (k, DEFAULT_RULES[int(first[k])]) for k in np.flatnonzero(first >= 0).tolist()
-            )
+            for k, rule in ((k, rules[int(first[k])]) for k in np.flatnonzero(first >= 0).tolist())
         ],
     }
 
@@ -277,10 +285,10 @@ def _option_data(a: _Assessment, rows: npt.NDArray[np.int64]) -> list[dict[str, 
     :func:`matcher.candidates.options_of` would make them, in that order."""
     mine = a.mine
     folder = mine.arrays.folder
-    factors = factors_for(folder)
+    factors = a.assessment.scoring.factors
     names = [f.name for f in factors]
-    # as FactorPoints.reference gives them (empty for a factor outside the default set)
-    references = {name: FACTOR_REFERENCES.get(name, "") for name in names}
+    # as FactorPoints.reference gives them: each factor's own
+    references = {f.name: f.reference for f in factors}
     pts = a.points[rows]
     score = pts.sum(axis=1, dtype=np.int64)
     cp = np.asarray(mine.connected, dtype=bool)[rows]
@@ -315,7 +323,7 @@ def _option_data(a: _Assessment, rows: npt.NDArray[np.int64]) -> list[dict[str, 
                 "school_distance_miles": _miles(school[r]),
                 "in_area": bool(ia[r]),
                 "adjoining": adjoining[r],
-                "signoffs": [c for c, on in zip(_SIGNOFF_ORDER, flags[r], strict=True) if on],
+                "signoffs": [c for c, on in zip(SIGNOFF_ORDER, flags[r], strict=True) if on],
                 "response": None if answer is None else answer.response.value,
                 "response_reason": None
                 if answer is None or answer.reason is None
@@ -326,11 +334,14 @@ def _option_data(a: _Assessment, rows: npt.NDArray[np.int64]) -> list[dict[str, 
 
 
 def _exclusions(a: _Assessment, rows: list[int]) -> tuple[Exclusion, ...]:
-    return tuple([exclusion_of(a.pairs, a.result, k) for k in rows])
+    return tuple([a.assessment.exclusion(k) for k in rows])
 
 
-def why_not(folder: CaseFolder, child_id: str, vacancy_id: str) -> WhyNot:
-    """Why a vacancy is excluded for a child, or what it gains and loses against the best.
+def why_not(
+    folder: CaseFolder, child_id: str, vacancy_id: str, *, scoring: Scoring | None = None
+) -> WhyNot:
+    """Why a vacancy is excluded for a child, or what it gains and loses against the best
+    (``scoring``: the factors and rules, default the folder's).
 
     Raises
     ------
@@ -343,17 +354,18 @@ def why_not(folder: CaseFolder, child_id: str, vacancy_id: str) -> WhyNot:
         raise UnknownIdError(
             f"vacancy_id {vacancy_id!r} is not in this case folder (vacancies.csv)"
         )
-    a = _assess(folder, child)
+    a = _assess(folder, child, scoring)
     best = a.options(a.order[:1])[0] if len(a.order) else None
     if a.result.first[j] >= 0:
-        exclusion: Exclusion = exclusion_of(a.pairs, a.result, j)
+        exclusion: Exclusion = a.assessment.exclusion(j)
         if exclusion.rule == GROUP_RULE.name:
             sibling = _sibling_reason(a, j)
             if sibling is not None:
                 exclusion = Exclusion(
                     exclusion.child_id, vacancy_id, exclusion.rule, exclusion.source, sibling
                 )
-        broken = [DEFAULT_RULES[i].name for i in np.flatnonzero(a.result.broken[j]).tolist()]
+        rules = a.result.rules
+        broken = [rules[i].name for i in np.flatnonzero(a.result.broken[j]).tolist()]
         also = tuple(n for n in broken if n != exclusion.rule)
         return WhyNot(child_id, vacancy_id, exclusion, also, None, best, {}, {})
     r = int(np.searchsorted(a.mine.vi, j))  # mine is in vacancy order
@@ -410,7 +422,7 @@ class SoonFree:
 
 
 def soon_free(
-    folder: CaseFolder, child_id: str, days: int
+    folder: CaseFolder, child_id: str, days: int, *, scoring: Scoring | None = None
 ) -> tuple[dt.date | None, tuple[SoonFree, ...]]:
     """The child's date and the vacancies that free within ``days`` of it, soonest first.
 
@@ -431,14 +443,19 @@ def soon_free(
     if day is None or days <= 0:
         return day, ()
     last = day + dt.timedelta(days=days)
-    a = _assess(folder, child)
+    a = _assess(folder, child, scoring)
     n_v = a.n_vacancies
-    date_col = next(i for i, r in enumerate(DEFAULT_RULES) if r.name == NotAvailableOnDate.name)
-    group_col = DEFAULT_RULES.index(GROUP_RULE)
-    others = np.ones(len(DEFAULT_RULES), dtype=bool)
-    others[[date_col, group_col]] = False
+    rules = a.result.rules
+    names = [r.name for r in rules]
+    if NotAvailableOnDate.name not in names:
+        return day, ()
+    date_col = names.index(NotAvailableOnDate.name)
+    others = np.ones(len(rules), dtype=bool)
+    others[date_col] = False
+    if GROUP_RULE in rules:
+        others[rules.index(GROUP_RULE)] = False
     # rows are member-major: member m's pair with vacancy j is row m * n_v + j
-    broken = a.result.broken.reshape(-1, n_v, len(DEFAULT_RULES))
+    broken = a.result.broken.reshape(-1, n_v, len(rules))
     only_date = ~broken[:, :, others].any(axis=(0, 2)) & broken[:, :, date_col].any(axis=0)
     found = []
     for j in np.flatnonzero(only_date).tolist():

@@ -80,6 +80,7 @@ __all__ = [
     "RuleResult",
     "evaluate_rules",
     "rule_by_name",
+    "rule_counts",
 ]
 
 
@@ -818,13 +819,17 @@ class RuleResult:
     Attributes
     ----------
     first : numpy.ndarray of int64
-        Index into :data:`DEFAULT_RULES` of the first rule broken; -1 when eligible.
+        Index into ``rules`` of the first rule broken; -1 when eligible.
     broken : numpy.ndarray of bool, shape (n_pairs, n_rules)
         Every rule broken by each pair.
+    rules : tuple of Rule
+        The rules applied, in attribution order (:data:`DEFAULT_RULES` unless others were
+        passed to :func:`evaluate_rules`).
     """
 
     first: npt.NDArray[np.int64]
     broken: npt.NDArray[np.bool_]
+    rules: tuple[Rule, ...] = DEFAULT_RULES
 
     @property
     def eligible(self) -> BoolArray:
@@ -833,27 +838,41 @@ class RuleResult:
 
     def counts(self) -> dict[str, int]:
         """Rule name -> pairs it excluded first, in rule order, zero counts left out."""
-        n = np.bincount(self.first[self.first >= 0], minlength=len(DEFAULT_RULES))
-        return {r.name: int(n[i]) for i, r in enumerate(DEFAULT_RULES) if n[i]}
+        return rule_counts(self.first, self.rules)
+
+    def rule(self, k: int) -> Rule:
+        """The first rule pair ``k`` breaks (``ValueError`` if it is eligible)."""
+        i = int(self.first[k])
+        if i < 0:
+            raise ValueError(f"pair {k} breaks no rule")
+        return self.rules[i]
 
 
-def evaluate_rules(pairs: Pairs) -> RuleResult:
-    """Apply every hard rule to every pair.
+def rule_counts(first: npt.NDArray[np.int64], rules: Sequence[Rule]) -> dict[str, int]:
+    """Rule name -> pairs whose first broken rule it is (``first``: indices into ``rules``,
+    -1 for eligible pairs), in rule order, zero counts left out."""
+    n = np.bincount(first[first >= 0], minlength=len(rules))
+    return {r.name: int(n[i]) for i, r in enumerate(rules) if n[i]}
+
+
+def evaluate_rules(pairs: Pairs, rules: Sequence[Rule] = DEFAULT_RULES) -> RuleResult:
+    """Apply every hard rule of ``rules`` (in attribution order) to every pair.
 
     For ``sibling_group_together`` the pairs must include, for each vacancy present, every
     member of each sibling group present (as the full grid of a folder, or all members of one
     group against the vacancies, does).
     """
-    n, n_rules = len(pairs), len(DEFAULT_RULES)
+    rules = tuple(rules)
+    n, n_rules = len(pairs), len(rules)
     # column-major: each rule fills one contiguous column, and "any rule" per pair is then
     # a fast reduction across columns
     broken = np.zeros((n, n_rules), dtype=bool, order="F")
-    group_col = DEFAULT_RULES.index(GROUP_RULE)
-    for j, rule in enumerate(DEFAULT_RULES):
+    group_col = rules.index(GROUP_RULE) if GROUP_RULE in rules else -1
+    for j, rule in enumerate(rules):
         if j != group_col:
             broken[:, j] = rule.excludes(pairs)
     any_other = broken.any(axis=1)
-    if not pairs.policy.allow_sibling_split and n:
+    if group_col >= 0 and not pairs.policy.allow_sibling_split and n:
         group = pairs.c("group")
         in_group = group >= 0
         width = pairs.arrays.n_vacancies
@@ -861,4 +880,4 @@ def evaluate_rules(pairs: Pairs) -> RuleResult:
         bad_keys = np.unique(key[in_group & any_other])
         broken[:, group_col] = in_group & ~any_other & in_sorted(key, bad_keys)
     first = np.where(broken.any(axis=1), np.argmax(broken, axis=1), -1).astype(np.int64)
-    return RuleResult(first=first, broken=broken)
+    return RuleResult(first=first, broken=broken, rules=rules)

@@ -30,6 +30,7 @@ index is built from the vacancies in folder order and every set is sorted.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.factors.base import TYPE_BIT, TYPES, FolderArrays, Pairs
-from matcher.rules import DEFAULT_RULES, evaluate_rules
+from matcher.rules import DEFAULT_RULES, Rule, evaluate_rules
 
 __all__ = ["BLOCK_PAIRS", "Screened", "screen_pairs", "search_points"]
 
@@ -71,6 +72,11 @@ class Screened:
     widened_children : int
         Children whose unit was searched beyond the radius to find ``min_options`` eligible
         vacancies (0 without a radius).
+    child_counts : numpy.ndarray of int64, shape (children, rules)
+        Per child: its pairs each rule excluded first, among the pairs evaluated (with no
+        cut, every vacancy: the counts of the child's ranking).
+    rules : tuple of Rule
+        The rules applied, in attribution order (the columns of ``child_counts``).
     """
 
     ci: IntArray
@@ -81,6 +87,8 @@ class Screened:
     radius_miles: float
     min_options: int
     widened_children: int
+    child_counts: IntArray | None = None
+    rules: tuple[Rule, ...] = DEFAULT_RULES
 
     @property
     def cut(self) -> bool:
@@ -144,22 +152,27 @@ def _unit_sphere(lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]) -> 
 
 
 class _Accumulator:
-    def __init__(self, arrays: FolderArrays) -> None:
+    def __init__(self, arrays: FolderArrays, rules: tuple[Rule, ...] = DEFAULT_RULES) -> None:
         self.arrays = arrays
+        self.rules = rules
         self.ci: list[IntArray] = []
         self.vi: list[IntArray] = []
-        self.counts = np.zeros(len(DEFAULT_RULES), dtype=np.int64)
+        self.by_child = np.zeros(arrays.n_children * len(rules), dtype=np.int64)
         self.evaluated = 0
 
     def evaluate(self, ci: IntArray, vi: IntArray) -> npt.NDArray[np.bool_]:
         """Apply the rules to the pairs; keep the eligible; return them as a mask."""
         if not len(ci):
             return np.zeros(0, dtype=bool)
-        result = evaluate_rules(Pairs(self.arrays, ci, vi))
+        result = evaluate_rules(Pairs(self.arrays, ci, vi), self.rules)
         first = result.first
-        self.counts += np.bincount(first[first >= 0], minlength=len(DEFAULT_RULES))
+        bad = first >= 0
+        # per child and rule, kept: a match explains its unplaced children from them
+        self.by_child += np.bincount(
+            ci[bad] * len(self.rules) + first[bad], minlength=len(self.by_child)
+        )
         self.evaluated += len(ci)
-        ok = first < 0
+        ok = ~bad
         self.ci.append(ci[ok])
         self.vi.append(vi[ok])
         return ok
@@ -168,9 +181,9 @@ class _Accumulator:
         ci = np.concatenate(self.ci) if self.ci else np.zeros(0, np.int64)
         vi = np.concatenate(self.vi) if self.vi else np.zeros(0, np.int64)
         order = np.lexsort((vi, ci))
-        counts = {
-            r.name: int(self.counts[i]) for i, r in enumerate(DEFAULT_RULES) if self.counts[i]
-        }
+        by_child = self.by_child.reshape(self.arrays.n_children, len(self.rules))
+        total = by_child.sum(axis=0)
+        counts = {r.name: int(total[i]) for i, r in enumerate(self.rules) if total[i]}
         a = self.arrays
         return Screened(
             ci=ci[order].astype(np.int64),
@@ -181,6 +194,8 @@ class _Accumulator:
             radius_miles=radius,
             min_options=min_options,
             widened_children=widened,
+            child_counts=by_child,
+            rules=self.rules,
         )
 
 
@@ -210,7 +225,12 @@ def _cross(
     return ci.astype(np.int64), vac[rep].astype(np.int64)
 
 
-def screen_pairs(arrays: FolderArrays, *, block_pairs: int = BLOCK_PAIRS) -> Screened:
+def screen_pairs(
+    arrays: FolderArrays,
+    *,
+    block_pairs: int = BLOCK_PAIRS,
+    rules: Sequence[Rule] = DEFAULT_RULES,
+) -> Screened:
     """Apply the hard rules to the pairs the policy asks for, a block of units at a time.
 
     Parameters
@@ -219,6 +239,8 @@ def screen_pairs(arrays: FolderArrays, *, block_pairs: int = BLOCK_PAIRS) -> Scr
         The folder's arrays (all its children and vacancies).
     block_pairs
         Pairs evaluated at a time (memory, not the result: any value gives the same pairs).
+    rules
+        The hard rules, in attribution order (default :data:`~matcher.rules.DEFAULT_RULES`).
     """
     policy = arrays.policy
     radius = float(policy.candidate_radius_miles)
@@ -226,7 +248,7 @@ def screen_pairs(arrays: FolderArrays, *, block_pairs: int = BLOCK_PAIRS) -> Scr
     members, mstart = _units(arrays)
     sizes = np.diff(mstart)
     n_units, n_v = len(sizes), arrays.n_vacancies
-    acc = _Accumulator(arrays)
+    acc = _Accumulator(arrays, tuple(rules))
     if radius <= 0 or n_v == 0 or n_units == 0:
         for lo, hi in _blocks(sizes * n_v, block_pairs):
             unit = np.repeat(np.arange(lo, hi), n_v)

@@ -49,6 +49,7 @@ from matcher.vocabulary import Need
 if TYPE_CHECKING:
     from matcher.candidates import CandidateSet
     from matcher.explain import Exclusion, Option
+    from matcher.scoring import Scoring
 
 __all__ = ["PairCheck", "validate_result"]
 
@@ -59,10 +60,12 @@ PairCheck = Callable[[CaseFolder, str, str], "Option | Exclusion"]
 _MILES_TOLERANCE = 1e-6
 
 
-def _explain_pair(folder: CaseFolder, child_id: str, vacancy_id: str) -> Option | Exclusion:
+def _explain_pair(
+    folder: CaseFolder, child_id: str, vacancy_id: str, scoring: Scoring | None = None
+) -> Option | Exclusion:
     from matcher.candidates import explain_pair
 
-    return explain_pair(folder, folder.child(child_id), folder.vacancy(vacancy_id))
+    return explain_pair(folder, folder.child(child_id), folder.vacancy(vacancy_id), scoring)
 
 
 def _batch_check(
@@ -70,9 +73,12 @@ def _batch_check(
     result: MatchResult,
     children: dict[str, Child],
     vacancies: dict[str, Vacancy],
+    scoring: Scoring | None = None,
 ) -> PairCheck:
     """The default check of every assignment, run in one batch
-    (:func:`matcher.candidates.explain_pairs`, the same answers as one pair at a time)."""
+    (:func:`matcher.candidates.explain_pairs`, the same answers as one pair at a time):
+    fresh arrays of just these pairs, never the candidates' own assessment, under the
+    candidates' factors and rules (``scoring``)."""
     from matcher.candidates import explain_pairs
 
     asked = [
@@ -80,12 +86,12 @@ def _batch_check(
         for a in result.assignments
         if a.child_id in children and a.vacancy_id in vacancies
     ]
-    found = explain_pairs(folder, [(children[c], vacancies[v]) for c, v in asked])
+    found = explain_pairs(folder, [(children[c], vacancies[v]) for c, v in asked], scoring)
     answers = dict(zip(asked, found, strict=True))
 
     def check(folder_: CaseFolder, child_id: str, vacancy_id: str) -> Option | Exclusion:
         hit = answers.get((child_id, vacancy_id))
-        return hit if hit is not None else _explain_pair(folder_, child_id, vacancy_id)
+        return hit if hit is not None else _explain_pair(folder_, child_id, vacancy_id, scoring)
 
     return check
 
@@ -166,7 +172,8 @@ def validate_result(
     pair_of = {(a.child_id, a.vacancy_id): int(r) for a, r in zip(known, rows, strict=True)}
     fixed_area = resolve_authority(policy.authority) if policy.authority else None
     if pair_check is None:
-        check_pair = _batch_check(folder, result, children, vacancies)
+        scoring = None if candidates.assessment is None else candidates.assessment.scoring
+        check_pair = _batch_check(folder, result, children, vacancies, scoring)
     points_total = 0
     for a in result.assignments:
         where = f"assignment {a.child_id} -> {a.vacancy_id}"

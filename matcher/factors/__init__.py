@@ -1,7 +1,10 @@
 """Soft factors: one module, one class, one statutory basis each.
 
 :data:`DEFAULT_FACTORS` is the default set, in the order points are reported. Every factor
-follows the :class:`~matcher.factors.base.Factor` protocol; hard rules live in
+follows the :class:`~matcher.factors.base.Factor` protocol and carries what is shown of it
+(name, label, short header, statutory reference) and where its weight comes from
+(``weight_key``): adding a factor is its module and one entry in that tuple (or in the
+factors of a :class:`matcher.scoring.Scoring` passed in). Hard rules live in
 :mod:`matcher.rules`.
 """
 
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 from matcher.domain import CaseFolder
 from matcher.factors.age_gap import AgeGap
-from matcher.factors.base import Factor, FolderArrays, Pairs, distance_points
+from matcher.factors.base import Factor, FolderArrays, Pairs, distance_points, policy_weight
 from matcher.factors.connected_person import ConnectedPerson
 from matcher.factors.cost import Cost
 from matcher.factors.culture_language import CultureLanguage
@@ -45,6 +48,12 @@ POOLED_FACTORS: tuple[Factor, ...] = (OwnCarers(),)
 #: explanation cites beside the factor's points.
 FACTOR_REFERENCES: dict[str, str] = {f.name: f.reference for f in DEFAULT_FACTORS + POOLED_FACTORS}
 
+#: Each factor's column header on the officer's page (its ``label``), by name.
+FACTOR_LABELS: dict[str, str] = {f.name: f.label for f in DEFAULT_FACTORS + POOLED_FACTORS}
+
+#: Each factor's column header in ``placematch rank``'s table (its ``short``), by name.
+FACTOR_SHORT: dict[str, str] = {f.name: f.short for f in DEFAULT_FACTORS + POOLED_FACTORS}
+
 #: The factors about the children already living there: 0 for every pair of a folder without
 #: ``residents.csv``, so the officer's table shows them only for a folder with residents.
 RESIDENT_FACTORS: frozenset[str] = frozenset({AgeGap.name, SharedNeeds.name})
@@ -78,7 +87,9 @@ _WITHOUT_RESIDENTS: tuple[Factor, ...] = tuple(
 
 __all__ = [
     "DEFAULT_FACTORS",
+    "FACTOR_LABELS",
     "FACTOR_REFERENCES",
+    "FACTOR_SHORT",
     "POOLED_FACTORS",
     "RESIDENT_FACTORS",
     "AgeGap",
@@ -99,4 +110,5 @@ __all__ = [
     "distance_points",
     "factors_for",
     "is_pooled",
+    "policy_weight",
 ]

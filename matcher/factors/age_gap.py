@@ -43,6 +43,9 @@ class AgeGap:
         "there); Children Act 1989 s22C(5)"
     )
     kind: ClassVar[Literal["soft"]] = "soft"
+    label: ClassVar[str] = "Age gap"
+    short: ClassVar[str] = "gap"
+    weight_key: ClassVar[str | None] = "age_gap"
 
     def weight(self, policy: Policy) -> int:
         """``weights.age_gap``: the most points a wide gap takes away."""

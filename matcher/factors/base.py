@@ -49,6 +49,7 @@ __all__ = [
     "distance_points",
     "has_bit",
     "in_sorted",
+    "policy_weight",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -812,11 +813,26 @@ class Factor(Protocol):
         Its statutory basis (e.g. ``"Children Act 1989 s22C(8)(a)"``).
     kind : "soft"
         Factors give points; hard rules (:mod:`matcher.rules`) exclude.
+    label : str
+        Its column header on the officer's page (e.g. ``"Home"``).
+    short : str
+        Its column header in ``placematch rank``'s table (e.g. ``"home"``).
+    weight_key : str or None
+        The key of ``[weights]`` in ``policy.toml`` (:class:`~matcher.policy.Weights`) its
+        weight is read from; ``None`` for a factor with a fixed weight of its own
+        (:func:`policy_weight` reads either).
+
+    Adding a factor is its module (a class with these attributes and methods) and an entry
+    in a tuple of factors: :data:`matcher.factors.DEFAULT_FACTORS`, or a
+    :class:`matcher.scoring.Scoring` passed to the assessment, ranking and match.
     """
 
     name: ClassVar[str]
     reference: ClassVar[str]
     kind: ClassVar[Literal["soft"]]
+    label: ClassVar[str]
+    short: ClassVar[str]
+    weight_key: ClassVar[str | None]
 
     def weight(self, policy: Policy) -> int:
         """The policy's weight for this factor (most points it gives, or cost takes away)."""
@@ -833,3 +849,12 @@ class Factor(Protocol):
     def reason(self, pairs: Pairs, k: int, points: int) -> str:
         """One sentence explaining ``points`` for pair ``k`` (no personal data)."""
         ...
+
+
+def policy_weight(policy: Policy, key: str | None, default: int) -> int:
+    """The weight ``[weights] key`` of ``policy``, or ``default`` when the policy has no
+    such weight (``key`` ``None``, or a factor newer than :class:`~matcher.policy.Weights`)."""
+    if key is None:
+        return default
+    value = getattr(policy.weights, key, None)
+    return default if value is None else int(value)

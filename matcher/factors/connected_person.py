@@ -29,6 +29,9 @@ class ConnectedPerson:
     name: ClassVar[str] = "connected_person"
     reference: ClassVar[str] = "Children Act 1989 s22C(7)(a)"
     kind: ClassVar[Literal["soft"]] = "soft"
+    label: ClassVar[str] = "Kin"
+    short: ClassVar[str] = "kin"
+    weight_key: ClassVar[str | None] = "connected_person"
 
     def weight(self, policy: Policy) -> int:
         """``weights.connected_person``, or 0 when connected persons are a tier."""

@@ -27,6 +27,9 @@ class Cost:
     name: ClassVar[str] = "cost"
     reference: ClassVar[str] = "Local Government Act 1999 s3 (best value); capped below s22C"
     kind: ClassVar[Literal["soft"]] = "soft"
+    label: ClassVar[str] = "Cost"
+    short: ClassVar[str] = "cost"
+    weight_key: ClassVar[str | None] = "cost"
 
     def weight(self, policy: Policy) -> int:
         """``weights.cost``: the most points cost can take away."""

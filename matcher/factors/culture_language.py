@@ -35,6 +35,9 @@ class CultureLanguage:
     name: ClassVar[str] = "culture_language"
     reference: ClassVar[str] = "Children Act 1989 s22(5)(c); UNCRC Art. 20(3) and 22"
     kind: ClassVar[Literal["soft"]] = "soft"
+    label: ClassVar[str] = "Culture"
+    short: ClassVar[str] = "cult"
+    weight_key: ClassVar[str | None] = "culture_language"
 
     def weight(self, policy: Policy) -> int:
         """``weights.culture_language``."""

@@ -28,6 +28,9 @@ class Disability:
     name: ClassVar[str] = "disability"
     reference: ClassVar[str] = "Children Act 1989 s22C(8)(d)"
     kind: ClassVar[Literal["soft"]] = "soft"
+    label: ClassVar[str] = "Disability"
+    short: ClassVar[str] = "disab"
+    weight_key: ClassVar[str | None] = "disability"
 
     def weight(self, policy: Policy) -> int:
         """``weights.disability``."""

@@ -37,6 +37,9 @@ class Education:
     name: ClassVar[str] = "education"
     reference: ClassVar[str] = "Children Act 1989 s22C(8)(b)"
     kind: ClassVar[Literal["soft"]] = "soft"
+    label: ClassVar[str] = "School"
+    short: ClassVar[str] = "edu"
+    weight_key: ClassVar[str | None] = "education"
 
     def weight(self, policy: Policy) -> int:
         """``weights.education`` (outside Key Stage 4)."""

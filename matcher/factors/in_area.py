@@ -34,6 +34,9 @@ class InArea:
     name: ClassVar[str] = "in_area"
     reference: ClassVar[str] = "Children Act 1989 s22C(9)"
     kind: ClassVar[Literal["soft"]] = "soft"
+    label: ClassVar[str] = "Local"
+    short: ClassVar[str] = "area"
+    weight_key: ClassVar[str | None] = "in_area"
 
     def weight(self, policy: Policy) -> int:
         """``weights.in_area``, or 0 when in area is a tier."""

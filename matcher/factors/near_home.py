@@ -32,6 +32,9 @@ class NearHome:
     name: ClassVar[str] = "near_home"
     reference: ClassVar[str] = "Children Act 1989 s22C(8)(a)"
     kind: ClassVar[Literal["soft"]] = "soft"
+    label: ClassVar[str] = "Home"
+    short: ClassVar[str] = "home"
+    weight_key: ClassVar[str | None] = "near_home"
 
     def weight(self, policy: Policy) -> int:
         """``weights.near_home``."""

@@ -68,6 +68,9 @@ class Ofsted:
         "Children Act 1989 s22C(5)"
     )
     kind: ClassVar[Literal["soft"]] = "soft"
+    label: ClassVar[str] = "Ofsted"
+    short: ClassVar[str] = "ofsted"
+    weight_key: ClassVar[str | None] = "ofsted"
 
     def weight(self, policy: Policy) -> int:
         """``weights.ofsted``."""

@@ -59,6 +59,9 @@ class OwnCarers:
         "a policy preference, capped below s22C(8)"
     )
     kind: ClassVar[Literal["soft"]] = "soft"
+    label: ClassVar[str] = "Own carers"
+    short: ClassVar[str] = "own_carers"
+    weight_key: ClassVar[str | None] = "own_carers"
 
     def weight(self, policy: Policy) -> int:
         """``weights.own_carers`` when ``own_carers_first``, else 0."""

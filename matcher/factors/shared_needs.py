@@ -47,6 +47,9 @@ class SharedNeeds:
         "and reg 14; Children Act 1989 s22C(5)"
     )
     kind: ClassVar[Literal["soft"]] = "soft"
+    label: ClassVar[str] = "Shared needs"
+    short: ClassVar[str] = "shared"
+    weight_key: ClassVar[str | None] = "shared_needs"
 
     def weight(self, policy: Policy) -> int:
         """``weights.shared_needs``."""

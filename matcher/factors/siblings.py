@@ -30,6 +30,9 @@ class Siblings:
     name: ClassVar[str] = "siblings"
     reference: ClassVar[str] = "Children Act 1989 s22C(8)(c)"
     kind: ClassVar[Literal["soft"]] = "soft"
+    label: ClassVar[str] = "Siblings"
+    short: ClassVar[str] = "sibs"
+    weight_key: ClassVar[str | None] = "siblings"
 
     def weight(self, policy: Policy) -> int:
         """``weights.siblings``."""

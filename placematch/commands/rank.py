@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 
 from matcher.casefolder import load_case_folder
 from matcher.explain import Option, Ranking, WhyNot
-from matcher.factors import DEFAULT_FACTORS, FACTOR_REFERENCES
+from matcher.factors import DEFAULT_FACTORS, FACTOR_REFERENCES, FACTOR_SHORT, Factor
 from matcher.rank import (
     EMERGENCY_WITHIN_DAYS,
     SoonFree,
@@ -34,20 +34,8 @@ from placematch.commands._args import whole_number
 from placematch.commands._dates import add_on, dated
 from placematch.commands._table import fit_lines, render_table, terminal_width
 
-#: Short column headers of the factors in the table.
-SHORT: dict[str, str] = {
-    "connected_person": "kin",
-    "near_home": "home",
-    "education": "edu",
-    "siblings": "sibs",
-    "disability": "disab",
-    "in_area": "area",
-    "ofsted": "ofsted",
-    "cost": "cost",
-    "culture_language": "cult",
-    "age_gap": "gap",
-    "shared_needs": "shared",
-}
+#: Short column headers of the factors in the table (each factor's ``short``).
+SHORT: dict[str, str] = FACTOR_SHORT
 
 
 def render_soon_free(day: dt.date | None, found: Sequence[SoonFree], days: int) -> str:
@@ -133,24 +121,31 @@ def render_ranking(
     excluded: bool = False,
     weekly_cost: Mapping[str, int] | None = None,
     width: int | None = None,
+    factors: Sequence[Factor] | None = None,
 ) -> str:
     """The human table printed by ``placematch rank`` (``excluded``: list each exclusion;
     ``weekly_cost``: vacancy id -> weekly cost in pounds, a column when given; ``width``:
-    the terminal's columns to fit, or None for the natural width)."""
+    the terminal's columns to fit, or None for the natural width; ``factors``: the factor
+    columns, each under its ``short`` header, default
+    :data:`~matcher.factors.DEFAULT_FACTORS`)."""
+    if factors is None:
+        factors = DEFAULT_FACTORS
+    short = {**SHORT, **{f.name: f.short for f in factors}}
+    references = {**FACTOR_REFERENCES, **{f.name: f.reference for f in factors}}
     # The factors the options were scored on: without residents.csv, not those about residents.
     scored = {f.factor for o in ranking.options[:1] for f in o.factors}
-    names = [f.name for f in DEFAULT_FACTORS if not scored or f.name in scored]
+    names = [f.name for f in factors if not scored or f.name in scored]
     every = list(names)
     costs = weekly_cost is not None
     zero: list[str] = []
     if width is not None and ranking.options:
-        head, rows = _rows(ranking, names, weekly_cost)
+        head, rows = _rows(ranking, names, weekly_cost, short)
         if max(len(line) for line in render_table(head, rows)) > width:
             # Too wide for the terminal: a factor worth 0 to every option shown tells
             # nothing in a column (the legend below still names it).
             zero = [n for n in names if all(o.points_of(n) == 0 for o in ranking.options)]
             names = [n for n in names if n not in zero]
-    head, rows = _rows(ranking, names, weekly_cost)
+    head, rows = _rows(ranking, names, weekly_cost, short)
     answers = any(o.response is not None for o in ranking.options)
     shown = len(ranking.options)
     lines = [
@@ -167,7 +162,7 @@ def render_ranking(
         if zero:
             lines.append(
                 "0 points for every option shown (no column): "
-                + ", ".join(SHORT.get(n, n) for n in zero)
+                + ", ".join(short.get(n, n) for n in zero)
                 + "."
             )
         lines.append(
@@ -181,7 +176,7 @@ def render_ranking(
                 else ""
             )
         )
-        lines.extend(_factor_legend(every))
+        lines.extend(_factor_legend(every, short, references))
         first = ranking.options[0]
         if first.distance_miles is None:
             # No home postcode: the distance columns show '-'; say why, once.
@@ -240,11 +235,14 @@ def _stacked(
 
 
 def _rows(
-    ranking: Ranking, names: Sequence[str], weekly_cost: Mapping[str, int] | None
+    ranking: Ranking,
+    names: Sequence[str],
+    weekly_cost: Mapping[str, int] | None,
+    short: Mapping[str, str],
 ) -> tuple[list[str], list[list[str]]]:
     """The ranking table's header and rows with the factor columns ``names``."""
     costs = weekly_cost is not None
-    head = ["#", "vacancy", "type", "total", *(SHORT.get(n, n) for n in names)]
+    head = ["#", "vacancy", "type", "total", *(short.get(n, n) for n in names)]
     head += ["miles", "school mi", *(["£/week"] if costs else []), "in area", "sign-offs"]
     # The providers' answers get a column only when there are any (the table is unchanged
     # for a folder without responses.csv).
@@ -272,12 +270,14 @@ def _rows(
     return head, rows
 
 
-def _factor_legend(names: Sequence[str]) -> list[str]:
+def _factor_legend(
+    names: Sequence[str], short: Mapping[str, str], references: Mapping[str, str]
+) -> list[str]:
     """The factor columns, each with the statute (or other basis) its points rest on."""
-    width = max(len(SHORT.get(n, n)) for n in names)
+    width = max(len(short.get(n, n)) for n in names)
     name_width = max(len(n) for n in names)
     return ["Points per factor, each under its statute:"] + [
-        f"  {SHORT.get(n, n):<{width}}  {n:<{name_width}}  {FACTOR_REFERENCES[n]}" for n in names
+        f"  {short.get(n, n):<{width}}  {n:<{name_width}}  {references[n]}" for n in names
     ]
 
 

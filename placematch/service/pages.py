@@ -25,7 +25,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE
-from matcher.factors import DEFAULT_FACTORS, RESIDENT_FACTORS
+from matcher.factors import DEFAULT_FACTORS, FACTOR_LABELS, RESIDENT_FACTORS
 from matcher.problems import CaseFolderError
 from matcher.vocabulary import RESPONSE_REASON_MEANING, ResponseReason
 from matcher.vocabulary import Response as Answer
@@ -40,21 +40,6 @@ from placematch.service.problems import ProblemError
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
-#: Short headers of the factor columns, with the full name for screen readers.
-FACTOR_LABELS = {
-    "connected_person": "Kin",
-    "near_home": "Home",
-    "education": "School",
-    "siblings": "Siblings",
-    "disability": "Disability",
-    "in_area": "Local",
-    "ofsted": "Ofsted",
-    "cost": "Cost",
-    "culture_language": "Culture",
-    "age_gap": "Age gap",
-    "shared_needs": "Shared needs",
-    "own_carers": "Own carers",
-}
 EXAMPLE_FORECAST = Path(__file__).parent / "data" / "essex_2026.toml"
 
 
