@@ -341,7 +341,7 @@ def region_summary(session: Session, who: Principal) -> dict[str, Any]:
     for code, child_id, vacancy_id in decisions:
         counts = per[code]
         try:
-            child, vacancy = folder.child(child_id), folder.vacancy(vacancy_id)
+            child, vacancy = folder.child(store.key(code, child_id)), folder.vacancy(vacancy_id)
         except KeyError:
             continue
         owner = owner_of.get(vacancy_id, "")
