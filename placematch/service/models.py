@@ -148,7 +148,8 @@ class ProviderResponse(Base):
 
     One row per authority's child and vacancy (the latest answer; the database enforces it);
     every answer recorded, earlier ones included, is in the audit log. ``response`` and
-    ``reason`` take the values of ``responses.csv`` (:class:`matcher.vocabulary.Response`, ``ResponseReason``).
+    ``reason`` take the values of ``responses.csv`` (:class:`matcher.vocabulary.Response`,
+    ``ResponseReason``).
     """
 
     __tablename__ = "provider_responses"

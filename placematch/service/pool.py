@@ -332,7 +332,7 @@ def region_summary(session: Session, who: Principal) -> dict[str, Any]:
         per[code][f"children_{status}"] += 1
     vacancies = list(session.scalars(select(VacancyRecord)))
     owner_of = {v.vacancy_id: store.vacancy_owner(v.data, v.authority_code) for v in vacancies}
-    folder = store.stored_folder(session)
+    folder = store.keyed_folder(session)
     decisions = session.execute(
         select(Decision.authority_code, Decision.child_id, Decision.vacancy_id).where(
             Decision.authority_code.in_(codes)

@@ -41,7 +41,7 @@ from matcher.contract import (
     VACANCIES_FILE,
     column_names,
 )
-from matcher.domain import CaseFolder, ReferralResponse
+from matcher.domain import CaseFolder, Child, ReferralResponse
 from matcher.files import MAX_POLICY_BYTES, read_text
 from matcher.problems import CaseFolderError, Problem
 from matcher.vocabulary import LIST_SEPARATOR
@@ -123,6 +123,10 @@ def validate_rows(children: Rows, vacancies: Rows, policy_toml: str | None) -> C
 
 # Per engine (weakly: a closed store's folder goes with it): (revision, folder).
 _cache: weakref.WeakKeyDictionary[Any, tuple[int, CaseFolder, dict[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
+#: Per engine: (revision, the keyed folder it was made of, :func:`stored_folder`'s view).
+_cache_view: weakref.WeakKeyDictionary[Any, tuple[int, CaseFolder, CaseFolder]] = (
     weakref.WeakKeyDictionary()
 )
 _cache_lock = threading.Lock()
@@ -334,13 +338,54 @@ def authority_and_revision(
 
 
 def stored_folder(session: Session) -> CaseFolder:
-    """The store's whole case folder (cached per revision): every authority's children,
-    each under its internal key (:func:`key`), and every vacancy."""
+    """The store's whole case folder (cached per revision): every child and vacancy, each
+    child under its own id, but a child (or sibling group) whose id two authorities use
+    under its internal key (:func:`key`). For the region's views and the command line."""
+    folder, ids = _stored_folder(session)
+    revision = revision_of(session)
+    bind = session.get_bind()
+    with _cache_lock:
+        hit = _cache_view.get(bind)
+    if hit is not None and hit[0] == revision and hit[1] is folder:
+        return hit[2]
+    shown, groups = _view_ids(folder, ids, None)
+    view = dataclasses.replace(
+        folder,
+        children=_renamed(folder.children, shown, groups),
+        vacancies=tuple(
+            dataclasses.replace(v, connected_to=frozenset(shown[k] for k in v.connected_to))
+            for v in folder.vacancies
+        ),
+    )
+    with _cache_lock:
+        _cache_view[bind] = (revision, folder, view)
+    return view
+
+
+def keyed_folder(session: Session) -> CaseFolder:
+    """The store's whole case folder with every child under its internal key (:func:`key`),
+    as the store checks it: the region's views read it by ``key(authority, child_id)``."""
     return _stored_folder(session)[0]
 
 
+def _renamed(
+    children: Iterable[Child], shown: Mapping[str, str], groups: Mapping[str, str]
+) -> tuple[Child, ...]:
+    """``children`` under the ids a view shows (:func:`_view_ids`)."""
+    return tuple(
+        dataclasses.replace(
+            c,
+            child_id=shown.get(c.child_id, c.child_id),
+            sibling_group=None
+            if c.sibling_group is None
+            else groups.get(c.sibling_group, c.sibling_group),
+        )
+        for c in children
+    )
+
+
 def _stored_folder(session: Session) -> tuple[CaseFolder, dict[str, str]]:
-    """:func:`stored_folder` and the own id of each internal key in it."""
+    """:func:`keyed_folder` and the own id of each internal key in it."""
     # The revision is read before the rows: a folder is never filed under a revision newer
     # than the rows it was built from (at worst under an older one, and then rebuilt).
     revision = revision_of(session)
@@ -417,18 +462,18 @@ def visible_vacancy_ids(session: Session, authorities: Iterable[str]) -> set[str
     filed = dict(
         session.execute(select(VacancyRecord.vacancy_id, VacancyRecord.authority_code)).all()
     )
-    return _visible_ids(stored_folder(session), filed, frozenset(authorities))
+    return _visible_ids(keyed_folder(session), filed, frozenset(authorities))
 
 
 def _view_ids(
     folder: CaseFolder, ids: Mapping[str, str], authorities: frozenset[str] | None
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """The ids the view of ``authorities`` shows for the internal keys of its children and
-    of its sibling groups: each one's own id, unless two of the view's authorities use it
-    (then the key). A view of every authority (``authorities`` ``None``) shows the keys."""
-    if authorities is None:
-        return {}, {}
-    mine = [c for c in folder.children if c.authority.ons_code in authorities]
+    """The ids the view of ``authorities`` (``None``: every authority) shows for the
+    internal keys of its children and of its sibling groups: each one's own id, unless two
+    of the view's authorities use it (then the key)."""
+    mine = [
+        c for c in folder.children if authorities is None or c.authority.ons_code in authorities
+    ]
 
     def shown(keys: set[str]) -> dict[str, str]:
         uses = Counter(ids.get(k, k) for k in keys)
@@ -446,9 +491,12 @@ def _available_of(
     today: dt.date | None,
     authorities: frozenset[str] | None = None,
 ) -> CaseFolder:
-    """The folder of what can be matched now, as the view of ``authorities`` shows it
-    (their children only, under their own ids, :func:`_view_ids`); ``wanted``: ids of that
-    view. ``authorities`` ``None``: every authority's children, under their keys."""
+    """The folder of what can be matched now, as the view of ``authorities`` shows it:
+    their children under their own ids (:func:`_view_ids`), any other authority's under
+    its internal key (in the folder, as in the command line's, so that a ranking's points
+    are the same; never named in an answer about one's own children). ``wanted``: ids of
+    that view. ``authorities`` ``None``: every authority's view (the keys only of ids that
+    two authorities use)."""
     status = {
         key(code, cid): st
         for code, cid, st in session.execute(
@@ -472,8 +520,7 @@ def _available_of(
     children = tuple(
         c
         for c in folder.children
-        if (authorities is None or c.authority.ons_code in authorities)
-        and (
+        if (
             view(c.child_id) in wanted
             if wanted is not None
             else status.get(c.child_id) == "waiting"
@@ -497,17 +544,7 @@ def _available_of(
         for r in stored_responses(session)
         if r.child_id in keep and r.vacancy_id in present
     )
-    if shown:
-        children = tuple(
-            dataclasses.replace(
-                c,
-                child_id=view(c.child_id),
-                sibling_group=None
-                if c.sibling_group is None
-                else groups.get(c.sibling_group, c.sibling_group),
-            )
-            for c in children
-        )
+    children = _renamed(children, shown, groups)
     policy = folder.policy
     if authorities is not None and len(authorities) == 1 and policy.overrides:
         # One authority's view: its children are scored under its own policy (its
@@ -980,8 +1017,9 @@ def put_record(
     if is_child:
         code = resolved_code(str(row.get("la") or ""))
         if code not in ok:
-            # Checked on the row alone: the answer cannot depend on another authority's rows.
-            validate_rows([dict(row)], [], policy)
+            # Checked without any stored child: the answer cannot depend on another
+            # authority's rows (nor on carers, which name children).
+            validate_rows([dict(row)], [r for r in vacancies if not r.get("connected_to")], policy)
             raise CaseFolderError(
                 [Problem(file, 2, "la", "expected one of the authorities you work for")]
             )
