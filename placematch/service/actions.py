@@ -466,7 +466,8 @@ def rank_body(
     authority, revision = visible_child_authority(session, who, request, child_id, "rank")
     today = clock()
     kept = answers_of(session.get_bind())
-    question = (child_id, top, on, urgency, within_days)
+    # The child is the authority's: ids are per authority, so the authority is part of it.
+    question = (authority, child_id, top, on, urgency, within_days)
     body = kept.get(revision, today, question)
     hit = body is not None
     if body is None:
