@@ -309,7 +309,7 @@ def child_page(request: Request, session: DB, child_id: str, why_not: str = "") 
     # pool (another authority's kept-back vacancy is never named on the page).
     seen = store.visible_vacancy_ids(session, [record.authority_code])
     vacancies = {
-        v.vacancy_id: v for v in store.keyed_folder(session).vacancies if v.vacancy_id in seen
+        v.vacancy_id: v for v in store.stored_folder(session).vacancies if v.vacancy_id in seen
     }
     all_ids = sorted(vacancies)
     page = render(
@@ -611,7 +611,7 @@ def job_page(request: Request, session: DB, job_id: str) -> HTMLResponse:
         result=job.result,
         decided=decided,
         message=message,
-        vacancies={v.vacancy_id: v for v in store.keyed_folder(session).vacancies},
+        vacancies={v.vacancy_id: v for v in store.stored_folder(session).vacancies},
         places=places,
     )
     return flash.shown(page) if message else page

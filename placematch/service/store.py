@@ -122,13 +122,7 @@ def validate_rows(children: Rows, vacancies: Rows, policy_toml: str | None) -> C
 
 
 # Per engine (weakly: a closed store's folder goes with it): (revision, folder).
-_cache: weakref.WeakKeyDictionary[Any, tuple[int, CaseFolder, dict[str, str]]] = (
-    weakref.WeakKeyDictionary()
-)
-#: Per engine: (revision, the keyed folder it was made of, :func:`stored_folder`'s view).
-_cache_view: weakref.WeakKeyDictionary[Any, tuple[int, CaseFolder, CaseFolder]] = (
-    weakref.WeakKeyDictionary()
-)
+_cache: weakref.WeakKeyDictionary[Any, tuple[int, CaseFolder, Keys]] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 # Per engine: ((revision, today), {(authority or None, child ranked though not waiting, or
 # None): folder}). Only
@@ -151,11 +145,13 @@ STORE = "store"
 # --------------------------------------------------------------------------- keys
 #
 # Ids are per authority: two authorities may each have a child ``C0001`` (and a sibling
-# group ``S1``), and neither can tell that the other has one. The store's whole case folder
-# (every authority's children, read by the region's views and checked on every write) holds
-# each child under an internal key, its authority's ONS code and its id (:func:`key`); an
-# officer's view (:func:`waiting_folder`, :func:`available_folder` with ``authorities``)
-# holds only that officer's children, under their own ids again.
+# group ``S1``), and neither can tell that the other has one. Every write is checked against
+# the store with each child and sibling group under an internal key, its authority's ONS
+# code and its id (:func:`key`), so that no authority's ids meet another's. The store's
+# whole case folder (:func:`stored_folder`, read by the region's views and the officers'
+# views) keys only the ids that two authorities use; an officer's view (:func:`waiting_folder`,
+# :func:`available_folder` with ``authorities``) shows their own children under their own
+# ids again.
 
 
 def key(code: str, ident: str) -> str:
@@ -185,28 +181,56 @@ def _unkeyed_problems(error: CaseFolderError) -> CaseFolderError:
     )
 
 
-def _keyed_children(rows: Rows, code_of: Sequence[str]) -> tuple[Rows, dict[str, str]]:
-    """Children rows under their internal keys (id and sibling group); and each key's id."""
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """How the store's folder names children: the child ids and sibling groups two or more
+    authorities use (``shared``, ``shared_groups``) under :func:`key`, the others as they
+    are; ``ids``: each key's own id."""
+
+    shared: frozenset[str] = frozenset()
+    shared_groups: frozenset[str] = frozenset()
+    ids: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def child(self, code: str, child_id: str) -> str:
+        """The folder's id of an authority's child."""
+        return key(code, child_id) if child_id in self.shared else child_id
+
+    def group(self, code: str, group: str) -> str:
+        """The folder's id of an authority's sibling group."""
+        return key(code, group) if group in self.shared_groups else group
+
+
+def _keyed_children(
+    rows: Rows, code_of: Sequence[str], keys: Keys | None = None
+) -> tuple[Rows, dict[str, str]]:
+    """Children rows under their internal keys (id and sibling group; with ``keys``, only
+    those it keys); and each key's own id."""
     out, ids = [], {}
     for row, code in zip(rows, code_of, strict=True):
         r = dict(row)
-        r["child_id"] = key(code, row["child_id"])
-        ids[r["child_id"]] = row["child_id"]
-        if row.get("sibling_group"):
-            r["sibling_group"] = key(code, row["sibling_group"])
-            ids[r["sibling_group"]] = row["sibling_group"]
+        cid = row["child_id"]
+        r["child_id"] = key(code, cid) if keys is None else keys.child(code, cid)
+        if r["child_id"] != cid:
+            ids[r["child_id"]] = cid
+        group = row.get("sibling_group")
+        if group:
+            r["sibling_group"] = key(code, group) if keys is None else keys.group(code, group)
+            if r["sibling_group"] != group:
+                ids[r["sibling_group"]] = group
         out.append(r)
     return out, ids
 
 
-def _keyed_vacancies(rows: Rows, code_of: Sequence[str]) -> Rows:
-    """Vacancy rows whose ``connected_to`` names children by internal key: the children of
-    the authority the carer is filed under (its owner)."""
+def _keyed_vacancies(rows: Rows, code_of: Sequence[str], keys: Keys | None = None) -> Rows:
+    """Vacancy rows whose ``connected_to`` names children by internal key (with ``keys``,
+    as it names them): the children of the authority the carer is filed under (its owner)."""
     out = []
     for row, code in zip(rows, code_of, strict=True):
         r = dict(row)
         if row.get("connected_to"):
-            r["connected_to"] = LIST_SEPARATOR.join(key(code, i) for i in sorted(_named(row)))
+            r["connected_to"] = LIST_SEPARATOR.join(
+                key(code, i) if keys is None else keys.child(code, i) for i in sorted(_named(row))
+            )
         out.append(r)
     return out
 
@@ -252,12 +276,24 @@ def _stored(session: Session) -> tuple[Rows, list[str], Rows, list[str], str | N
     return children, codes, vacancies, vcodes, None if state is None else state.policy_toml
 
 
-def keyed_rows(session: Session) -> tuple[Rows, Rows, str | None, dict[str, str]]:
-    """The store's rows as one valid case folder's: children and sibling groups under their
-    internal keys (:func:`key`), carers' ``connected_to`` too; and each key's own id."""
+def keyed_rows(session: Session) -> tuple[Rows, Rows, str | None, Keys]:
+    """The store's rows as one valid case folder's: the children and sibling groups whose
+    ids two authorities use under their internal keys (:func:`key`), carers'
+    ``connected_to`` likewise; and how they are named (:class:`Keys`)."""
     children, codes, vacancies, vcodes, policy = _stored(session)
-    keyed, ids = _keyed_children(children, codes)
-    return keyed, _keyed_vacancies(vacancies, vcodes), policy, ids
+    by_id: dict[str, set[str]] = {}
+    by_group: dict[str, set[str]] = {}
+    for row, code in zip(children, codes, strict=True):
+        by_id.setdefault(row["child_id"], set()).add(code)
+        if row.get("sibling_group"):
+            by_group.setdefault(row["sibling_group"], set()).add(code)
+    keys = Keys(
+        frozenset(i for i, c in by_id.items() if len(c) > 1),
+        frozenset(g for g, c in by_group.items() if len(c) > 1),
+    )
+    keyed, ids = _keyed_children(children, codes, keys)
+    keys = dataclasses.replace(keys, ids=ids)
+    return keyed, _keyed_vacancies(vacancies, vcodes, keys), policy, keys
 
 
 def _validate_keyed(
@@ -339,33 +375,19 @@ def authority_and_revision(
 
 def stored_folder(session: Session) -> CaseFolder:
     """The store's whole case folder (cached per revision): every child and vacancy, each
-    child under its own id, but a child (or sibling group) whose id two authorities use
-    under its internal key (:func:`key`). For the region's views and the command line."""
-    folder, ids = _stored_folder(session)
-    revision = revision_of(session)
-    bind = session.get_bind()
-    with _cache_lock:
-        hit = _cache_view.get(bind)
-    if hit is not None and hit[0] == revision and hit[1] is folder:
-        return hit[2]
-    shown, groups = _view_ids(folder, ids, None)
-    view = dataclasses.replace(
-        folder,
-        children=_renamed(folder.children, shown, groups),
-        vacancies=tuple(
-            dataclasses.replace(v, connected_to=frozenset(shown[k] for k in v.connected_to))
-            for v in folder.vacancies
-        ),
-    )
-    with _cache_lock:
-        _cache_view[bind] = (revision, folder, view)
-    return view
-
-
-def keyed_folder(session: Session) -> CaseFolder:
-    """The store's whole case folder with every child under its internal key (:func:`key`),
-    as the store checks it: the region's views read it by ``key(authority, child_id)``."""
+    child (and sibling group) under its own id, but one whose id two authorities use under
+    its internal key (:func:`key`; :func:`folder_keys` names them)."""
     return _stored_folder(session)[0]
+
+
+def folder_keys(session: Session) -> Keys:
+    """How :func:`stored_folder` names the children (read for the same revision)."""
+    return _stored_folder(session)[1]
+
+
+def folder_and_keys(session: Session) -> tuple[CaseFolder, Keys]:
+    """:func:`stored_folder` and :func:`folder_keys`, of one revision."""
+    return _stored_folder(session)
 
 
 def _renamed(
@@ -373,7 +395,9 @@ def _renamed(
 ) -> tuple[Child, ...]:
     """``children`` under the ids a view shows (:func:`_view_ids`)."""
     return tuple(
-        dataclasses.replace(
+        c
+        if c.child_id not in shown and c.sibling_group not in groups
+        else dataclasses.replace(
             c,
             child_id=shown.get(c.child_id, c.child_id),
             sibling_group=None
@@ -384,8 +408,8 @@ def _renamed(
     )
 
 
-def _stored_folder(session: Session) -> tuple[CaseFolder, dict[str, str]]:
-    """:func:`keyed_folder` and the own id of each internal key in it."""
+def _stored_folder(session: Session) -> tuple[CaseFolder, Keys]:
+    """:func:`stored_folder` and its :class:`Keys`."""
     # The revision is read before the rows: a folder is never filed under a revision newer
     # than the rows it was built from (at worst under an older one, and then rebuilt).
     revision = revision_of(session)
@@ -394,11 +418,11 @@ def _stored_folder(session: Session) -> tuple[CaseFolder, dict[str, str]]:
         hit = _cache.get(bind)
     if hit is not None and hit[0] == revision:
         return hit[1], hit[2]
-    children, vacancies, policy, ids = keyed_rows(session)
+    children, vacancies, policy, keys = keyed_rows(session)
     folder = validate_rows(children, vacancies, policy)
     with _cache_lock:
-        _cache[bind] = (revision, folder, ids)
-    return folder, ids
+        _cache[bind] = (revision, folder, keys)
+    return folder, keys
 
 
 def available_folder(
@@ -418,10 +442,10 @@ def available_folder(
     ``authorities`` (ONS codes; ``None``: every vacancy): only the vacancies those
     authorities may see (:func:`visible_to`).
     """
-    folder, ids = _stored_folder(session)
+    folder, keys = _stored_folder(session)
     codes = None if authorities is None else frozenset(authorities)
     wanted = None if child_ids is None else set(child_ids)
-    return _available_of(session, folder, ids, wanted, today, codes)
+    return _available_of(session, folder, keys, wanted, today, codes)
 
 
 def offered(data: Mapping[str, Any]) -> bool:
@@ -462,31 +486,32 @@ def visible_vacancy_ids(session: Session, authorities: Iterable[str]) -> set[str
     filed = dict(
         session.execute(select(VacancyRecord.vacancy_id, VacancyRecord.authority_code)).all()
     )
-    return _visible_ids(keyed_folder(session), filed, frozenset(authorities))
+    return _visible_ids(stored_folder(session), filed, frozenset(authorities))
 
 
 def _view_ids(
-    folder: CaseFolder, ids: Mapping[str, str], authorities: frozenset[str] | None
+    folder: CaseFolder, keys: Keys, authorities: frozenset[str] | None
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """The ids the view of ``authorities`` (``None``: every authority) shows for the
-    internal keys of its children and of its sibling groups: each one's own id, unless two
-    of the view's authorities use it (then the key)."""
-    mine = [
-        c for c in folder.children if authorities is None or c.authority.ons_code in authorities
-    ]
+    """The ids the view of ``authorities`` shows for the keyed children and sibling groups
+    of those authorities (:class:`Keys`): each one's own id, unless two of the view's
+    authorities use it (then the key). A view of every authority (``None``) shows keys."""
+    if authorities is None or not keys.ids:
+        return {}, {}
+    mine = [c for c in folder.children if c.authority.ons_code in authorities]
 
-    def shown(keys: set[str]) -> dict[str, str]:
-        uses = Counter(ids.get(k, k) for k in keys)
-        return {k: ids.get(k, k) if uses[ids.get(k, k)] == 1 else k for k in keys}
+    def shown(keyed: set[str]) -> dict[str, str]:
+        uses = Counter(keys.ids[k] for k in keyed)
+        return {k: keys.ids[k] if uses[keys.ids[k]] == 1 else k for k in keyed}
 
     groups = {c.sibling_group for c in mine if c.sibling_group is not None}
-    return shown({c.child_id for c in mine}), shown(groups)
+    groups &= set(keys.ids)
+    return shown({c.child_id for c in mine if c.child_id in keys.ids}), shown(groups)
 
 
 def _available_of(
     session: Session,
     folder: CaseFolder,
-    ids: Mapping[str, str],
+    keys: Keys,
     wanted: set[str] | None,
     today: dt.date | None,
     authorities: frozenset[str] | None = None,
@@ -498,7 +523,7 @@ def _available_of(
     that view. ``authorities`` ``None``: every authority's view (the keys only of ids that
     two authorities use)."""
     status = {
-        key(code, cid): st
+        keys.child(code, cid): st
         for code, cid, st in session.execute(
             select(ChildRecord.authority_code, ChildRecord.child_id, ChildRecord.status)
         )
@@ -512,7 +537,7 @@ def _available_of(
         if authorities is None
         else _visible_ids(folder, {vid: code for vid, _, code in rows}, authorities)
     )
-    shown, groups = _view_ids(folder, ids, authorities)
+    shown, groups = _view_ids(folder, keys, authorities)
 
     def view(k: str) -> str:
         return shown.get(k, k)
@@ -541,10 +566,11 @@ def _available_of(
     present = {v.vacancy_id for v in vacancies}
     answers = tuple(
         dataclasses.replace(r, child_id=view(r.child_id))
-        for r in stored_responses(session)
+        for r in stored_responses(session, keys)
         if r.child_id in keep and r.vacancy_id in present
     )
-    children = _renamed(children, shown, groups)
+    if shown or groups:
+        children = _renamed(children, shown, groups)
     policy = folder.policy
     if authorities is not None and len(authorities) == 1 and policy.overrides:
         # One authority's view: its children are scored under its own policy (its
@@ -563,9 +589,10 @@ def _available_of(
     )
 
 
-def stored_responses(session: Session) -> list[ReferralResponse]:
+def stored_responses(session: Session, keys: Keys | None = None) -> list[ReferralResponse]:
     """Every recorded answer to a referral, as the case folder's responses (each child
-    under its internal key, :func:`key`)."""
+    named as :func:`stored_folder` names it: ``keys``, by default :func:`folder_keys`)."""
+    keys = folder_keys(session) if keys is None else keys
     from matcher.vocabulary import Response, ResponseReason
 
     rows = session.execute(
@@ -578,7 +605,9 @@ def stored_responses(session: Session) -> list[ReferralResponse]:
         )
     ).all()
     return [
-        ReferralResponse(v, key(code, c), Response(r), None if why is None else ResponseReason(why))
+        ReferralResponse(
+            v, keys.child(code, c), Response(r), None if why is None else ResponseReason(why)
+        )
         for v, c, code, r, why in rows
     ]
 
