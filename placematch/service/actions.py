@@ -87,11 +87,13 @@ def visible_child(
 ) -> ChildRecord:
     """The child, if it is of one of the user's authorities (404 otherwise, audited)."""
     _no_child_for(who)
-    record = store.child_record(session, child_id)
-    if record is None or who.regional or not who.may_see(record.authority_code):
-        # Filed under the child's authority when there is one, so that its officers see
-        # the attempt; the answer is the same 404 either way.
-        owner = None if record is None else record.authority_code
+    record = None if who.regional else store.child_record(session, child_id, who.authorities)
+    if record is None:
+        # Ids are per authority: only the user's authorities' children are looked up, so
+        # another authority's child of this id is an unknown one. The attempt is filed under
+        # an authority with a child of that id when there is one, so that its officers see
+        # it; the answer is the same 404 either way.
+        owner = store.any_child_authority(session, child_id)
         audit.record(
             session, who, request, action, "child", child_id, authority=owner, outcome="denied"
         )
@@ -109,8 +111,11 @@ def visible_child_authority(
     need nothing else of it, such as a ranking.
     """
     _no_child_for(who)
-    owner, revision = store.authority_and_revision(session, child_id)
-    if owner is None or who.regional or not who.may_see(owner):
+    owner, revision = store.authority_and_revision(
+        session, child_id, () if who.regional else who.authorities
+    )
+    if owner is None:
+        owner = store.any_child_authority(session, child_id)  # to file the attempt
         audit.record(
             session, who, request, action, "child", child_id, authority=owner, outcome="denied"
         )
@@ -161,12 +166,20 @@ def vacancy_dict(record: VacancyRecord, who: Principal, session: Session) -> dic
     if data.get("connected_to") and who.regional:
         data["connected_to"] = ""  # child ids: a regional commissioner sees none
     elif data.get("connected_to"):
+        # The carer's children are of the authority it is filed under (ids are per authority).
         ids = [i for i in str(data["connected_to"]).split(";") if i]
-        mine = {
-            c.child_id
-            for c in session.scalars(select(ChildRecord).where(ChildRecord.child_id.in_(ids)))
-            if who.may_see(c.authority_code)
-        }
+        mine = (
+            set(
+                session.scalars(
+                    select(ChildRecord.child_id).where(
+                        ChildRecord.authority_code == record.authority_code,
+                        ChildRecord.child_id.in_(ids),
+                    )
+                )
+            )
+            if who.may_see(record.authority_code)
+            else set()
+        )
         data["connected_to"] = ";".join(i for i in ids if i in mine)
     owner = store.vacancy_owner(record.data, record.authority_code)
     return {
@@ -452,7 +465,8 @@ def rank_body(
     authority, revision = visible_child_authority(session, who, request, child_id, "rank")
     today = clock()
     kept = answers_of(session.get_bind())
-    question = (child_id, top, on, urgency, within_days)
+    # The child is the authority's: ids are per authority, so the authority is part of it.
+    question = (authority, child_id, top, on, urgency, within_days)
     body = kept.get(revision, today, question)
     hit = body is not None
     if body is None:
@@ -580,7 +594,9 @@ def decide(
                 [{"field": "vacancy_id", "message": f"excluded by {answer.exclusion.rule}"}],
             )
         try:
-            decision = store.record_decision(session, child_id, vacancy_id, who.user_id, reason)
+            decision = store.record_decision(
+                session, record.authority_code, child_id, vacancy_id, who.user_id, reason
+            )
         except store.ConflictError as exc:
             raise ProblemError(409, str(exc)) from None
     except ProblemError as exc:
@@ -632,7 +648,7 @@ def withdraw(
         raise ProblemError(409, f"child {child_id} has no recorded decision to withdraw")
     log("ok", False)  # committed with the withdrawal, or rolled back with it
     try:
-        return store.withdraw_decision(session, child_id)
+        return store.withdraw_decision(session, record.authority_code, child_id)
     except store.ConflictError as exc:
         log("conflict", True)
         raise ProblemError(409, str(exc)) from None
@@ -797,7 +813,7 @@ def list_responses(
 ) -> list[ProviderResponse]:
     """The recorded answers to the child's referrals (audited as a read)."""
     record = visible_child(session, who, request, child_id, "read")
-    rows = store.responses_of_child(session, child_id)
+    rows = store.responses_of_child(session, child_id, record.authority_code)
     audit.record(
         session,
         who,

@@ -1,11 +1,12 @@
 """Serialised rankings kept per store revision, date and question.
 
 A child's ranking depends only on what the store holds (its revision), the date it is asked
-on and the question (the child, ``top``): never on who asks, whose access is checked and
-audited on every request before the kept answer is read. So the JSON body of an answer is
-kept and sent again to the next request that asks the same question between two changes of
-the store. Any change (a load, an upload, a put, a decision, a provider's answer) bumps the
-store's revision, and the next request finds nothing kept; so does another date.
+on and the question (the child, by authority and id, ``top``): never on who asks, whose
+access is checked and audited on every request before the kept answer is read. So the JSON
+body of an answer is kept and sent again to the next request that asks the same question
+between two changes of the store. Any change (a load, an upload, a put, a decision, a
+provider's answer) bumps the store's revision, and the next request finds nothing kept; so
+does another date.
 
 The bodies of one store are kept for one (revision, date) at a time, up to
 :data:`BUDGET_BYTES` in all; past that the least recently read goes first.
@@ -26,7 +27,7 @@ __all__ = ["BUDGET_BYTES", "Answers", "answers_of"]
 #: 280 of the largest were kept), far more than the children an office works on in a day.
 BUDGET_BYTES = 256 * 1024 * 1024
 
-#: A question: (child id, ``top``, and the ranking's other query parameters).
+#: A question: (the child's authority and id, ``top``, and the ranking's other parameters).
 Question = tuple[object, ...]
 
 

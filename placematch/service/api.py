@@ -272,7 +272,10 @@ def list_children(
 def create_child(body: ChildIn, request: Request, who: User, session: DB) -> dict[str, Any]:
     """Add a child (validated with everything stored; all problems listed)."""
     require(who, OFFICER)
-    existing = store.child_record(session, body.child_id)
+    # Ids are per authority: only the child's own authority's ids are looked at (one the
+    # user does not work for is refused by the store as for any child of that authority).
+    code = store.resolved_code(body.la)
+    existing = store.child_record(session, body.child_id, (code,)) if who.may_see(code) else None
     if existing is not None:
         raise ProblemError(
             409,
@@ -286,7 +289,7 @@ def _put_child(
     body: ChildIn, request: Request, who: User, session: DB, action: str
 ) -> dict[str, Any]:
     store.put_record(session, "child", body.row(), owner="", allowed=who.authorities)
-    record = store.child_record(session, body.child_id)
+    record = store.child_record(session, body.child_id, (store.resolved_code(body.la),))
     assert record is not None
     audit.record(
         session,

@@ -146,13 +146,18 @@ class Decision(Base):
 class ProviderResponse(Base):
     """A provider's answer to a child's referral for a vacancy, as an officer recorded it.
 
-    One row per child and vacancy (the latest answer; the database enforces it); every answer
-    recorded, earlier ones included, is in the audit log. ``response`` and ``reason`` take the
-    values of ``responses.csv`` (:class:`matcher.vocabulary.Response`, ``ResponseReason``).
+    One row per authority's child and vacancy (the latest answer; the database enforces it);
+    every answer recorded, earlier ones included, is in the audit log. ``response`` and
+    ``reason`` take the values of ``responses.csv`` (:class:`matcher.vocabulary.Response`,
+    ``ResponseReason``).
     """
 
     __tablename__ = "provider_responses"
-    __table_args__ = (UniqueConstraint("child_id", "vacancy_id", name="uq_provider_response_pair"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "authority_code", "child_id", "vacancy_id", name="uq_provider_response_child"
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     authority_code: Mapped[str] = mapped_column(String(9))
     child_id: Mapped[str] = mapped_column(String(64))

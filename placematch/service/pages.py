@@ -246,7 +246,7 @@ def child_page(request: Request, session: DB, child_id: str, why_not: str = "") 
     record, decision = actions.read_child(
         session, who, request, child_id, reason="opened in the officer page"
     )
-    answers = store.responses_of_child(session, child_id)
+    answers = store.responses_of_child(session, child_id, record.authority_code)
     message = flash.take(request, auth.server_secret(session))
     common: dict[str, Any] = {
         "record": record,

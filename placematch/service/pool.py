@@ -332,7 +332,7 @@ def region_summary(session: Session, who: Principal) -> dict[str, Any]:
         per[code][f"children_{status}"] += 1
     vacancies = list(session.scalars(select(VacancyRecord)))
     owner_of = {v.vacancy_id: store.vacancy_owner(v.data, v.authority_code) for v in vacancies}
-    folder = store.stored_folder(session)
+    folder, named = store.folder_and_keys(session)
     decisions = session.execute(
         select(Decision.authority_code, Decision.child_id, Decision.vacancy_id).where(
             Decision.authority_code.in_(codes)
@@ -341,7 +341,7 @@ def region_summary(session: Session, who: Principal) -> dict[str, Any]:
     for code, child_id, vacancy_id in decisions:
         counts = per[code]
         try:
-            child, vacancy = folder.child(child_id), folder.vacancy(vacancy_id)
+            child, vacancy = folder.child(named.child(code, child_id)), folder.vacancy(vacancy_id)
         except KeyError:
             continue
         owner = owner_of.get(vacancy_id, "")

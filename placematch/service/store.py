@@ -18,9 +18,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import hashlib
 import io
+import re
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +41,7 @@ from matcher.contract import (
     VACANCIES_FILE,
     column_names,
 )
-from matcher.domain import CaseFolder, ReferralResponse
+from matcher.domain import CaseFolder, Child, ReferralResponse
 from matcher.files import MAX_POLICY_BYTES, read_text
 from matcher.problems import CaseFolderError, Problem
 from matcher.vocabulary import LIST_SEPARATOR
@@ -121,7 +124,7 @@ def validate_rows(children: Rows, vacancies: Rows, policy_toml: str | None) -> C
 
 
 # Per engine (weakly: a closed store's folder goes with it): (revision, folder).
-_cache: weakref.WeakKeyDictionary[Any, tuple[int, CaseFolder]] = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[Any, tuple[int, CaseFolder, Keys]] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 # Per engine: ((revision, today), {(authority or None, child ranked though not waiting, or
 # None): folder}). Only
@@ -139,6 +142,99 @@ AVAILABLE_KEPT = 32
 
 #: The key of the store's row in ``authority_state`` (its revision and policy).
 STORE = "store"
+
+
+# --------------------------------------------------------------------------- keys
+#
+# Ids are per authority: two authorities may each have a child ``C0001`` (and a sibling
+# group ``S1``), and neither can tell that the other has one. Every write is checked against
+# the store with each child and sibling group under an internal key, its authority's ONS
+# code and its id (:func:`key`), so that no authority's ids meet another's. The store's
+# whole case folder (:func:`stored_folder`, read by the region's views and the officers'
+# views) keys only the ids that two authorities use; an officer's view (:func:`waiting_folder`,
+# :func:`available_folder` with ``authorities``) shows their own children under their own
+# ids again.
+
+
+def key(code: str, ident: str) -> str:
+    """The internal key of an authority's id (``E10000012:C0001``): unique in the store.
+
+    Still a valid case-folder id (at most 64 characters): a key that would be longer ends
+    with a digest of the id instead of the id itself.
+    """
+    out = f"{code}:{ident}"
+    if len(out) <= 64:
+        return out
+    return f"{code}:{hashlib.sha256(ident.encode('utf-8')).hexdigest()[:48]}"
+
+
+_KEY_PREFIX = re.compile(r"\b[A-Z][0-9]{8}:")
+
+
+def unkeyed(text: str) -> str:
+    """``text`` with the authority prefix of every internal key taken out (a problem's
+    message about an officer's own rows names them by their own ids)."""
+    return _KEY_PREFIX.sub("", text)
+
+
+def _unkeyed_problems(error: CaseFolderError) -> CaseFolderError:
+    return CaseFolderError(
+        [dataclasses.replace(p, message=unkeyed(p.message)) for p in error.problems]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """How the store's folder names children: the child ids and sibling groups two or more
+    authorities use (``shared``, ``shared_groups``) under :func:`key`, the others as they
+    are; ``ids``: each key's own id."""
+
+    shared: frozenset[str] = frozenset()
+    shared_groups: frozenset[str] = frozenset()
+    ids: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def child(self, code: str, child_id: str) -> str:
+        """The folder's id of an authority's child."""
+        return key(code, child_id) if child_id in self.shared else child_id
+
+    def group(self, code: str, group: str) -> str:
+        """The folder's id of an authority's sibling group."""
+        return key(code, group) if group in self.shared_groups else group
+
+
+def _keyed_children(
+    rows: Rows, code_of: Sequence[str], keys: Keys | None = None
+) -> tuple[Rows, dict[str, str]]:
+    """Children rows under their internal keys (id and sibling group; with ``keys``, only
+    those it keys); and each key's own id."""
+    out, ids = [], {}
+    for row, code in zip(rows, code_of, strict=True):
+        r = dict(row)
+        cid = row["child_id"]
+        r["child_id"] = key(code, cid) if keys is None else keys.child(code, cid)
+        if r["child_id"] != cid:
+            ids[r["child_id"]] = cid
+        group = row.get("sibling_group")
+        if group:
+            r["sibling_group"] = key(code, group) if keys is None else keys.group(code, group)
+            if r["sibling_group"] != group:
+                ids[r["sibling_group"]] = group
+        out.append(r)
+    return out, ids
+
+
+def _keyed_vacancies(rows: Rows, code_of: Sequence[str], keys: Keys | None = None) -> Rows:
+    """Vacancy rows whose ``connected_to`` names children by internal key (with ``keys``,
+    as it names them): the children of the authority the carer is filed under (its owner)."""
+    out = []
+    for row, code in zip(rows, code_of, strict=True):
+        r = dict(row)
+        if row.get("connected_to"):
+            r["connected_to"] = LIST_SEPARATOR.join(
+                key(code, i) if keys is None else keys.child(code, i) for i in sorted(_named(row))
+            )
+        out.append(r)
+    return out
 
 
 def _state(session: Session) -> AuthorityState:
@@ -160,16 +256,81 @@ def _bump(session: Session) -> None:
 
 
 def stored_rows(session: Session) -> tuple[Rows, Rows, str | None]:
-    """The store's children rows, vacancy rows and policy text."""
-    children = [
-        dict(r.data) for r in session.scalars(select(ChildRecord).order_by(ChildRecord.child_id))
-    ]
-    vacancies = [
-        dict(r.data)
-        for r in session.scalars(select(VacancyRecord).order_by(VacancyRecord.vacancy_id))
-    ]
+    """The store's children rows, vacancy rows and policy text, as stored (each child under
+    its own id: two authorities' rows may share one; see :func:`keyed_rows`)."""
+    children, _, vacancies, _, policy = _stored(session)
+    return children, vacancies, policy
+
+
+def _stored(session: Session) -> tuple[Rows, list[str], Rows, list[str], str | None]:
+    """Children rows and their authorities, vacancy rows and theirs, and the policy text."""
+    children, codes = [], []
+    for r in session.scalars(
+        select(ChildRecord).order_by(ChildRecord.authority_code, ChildRecord.child_id)
+    ):
+        children.append(dict(r.data))
+        codes.append(r.authority_code)
+    vacancies, vcodes = [], []
+    for v in session.scalars(select(VacancyRecord).order_by(VacancyRecord.vacancy_id)):
+        vacancies.append(dict(v.data))
+        vcodes.append(v.authority_code)
     state = session.get(AuthorityState, STORE)
-    return children, vacancies, None if state is None else state.policy_toml
+    return children, codes, vacancies, vcodes, None if state is None else state.policy_toml
+
+
+def keyed_rows(session: Session) -> tuple[Rows, Rows, str | None, Keys]:
+    """The store's rows as one valid case folder's: the children and sibling groups whose
+    ids two authorities use under their internal keys (:func:`key`), carers'
+    ``connected_to`` likewise; and how they are named (:class:`Keys`)."""
+    children, codes, vacancies, vcodes, policy = _stored(session)
+    by_id: dict[str, set[str]] = {}
+    by_group: dict[str, set[str]] = {}
+    for row, code in zip(children, codes, strict=True):
+        by_id.setdefault(row["child_id"], set()).add(code)
+        if row.get("sibling_group"):
+            by_group.setdefault(row["sibling_group"], set()).add(code)
+    keys = Keys(
+        frozenset(i for i, c in by_id.items() if len(c) > 1),
+        frozenset(g for g, c in by_group.items() if len(c) > 1),
+    )
+    keyed, ids = _keyed_children(children, codes, keys)
+    keys = dataclasses.replace(keys, ids=ids)
+    return keyed, _keyed_vacancies(vacancies, vcodes, keys), policy, keys
+
+
+def _validate_keyed(
+    children: Sequence[tuple[str, dict[str, str]]],
+    vacancies: Sequence[tuple[str, dict[str, str]]],
+    policy: str | None,
+) -> CaseFolder:
+    """Validate ``(authority, row)`` pairs as the store's case folder, each child under its
+    internal key, so that no authority's ids meet another's; problems name the ids without
+    the keys' prefixes (:func:`unkeyed`)."""
+    keyed, _ = _keyed_children([r for _, r in children], [c for c, _ in children])
+    try:
+        return validate_rows(
+            keyed,
+            _keyed_vacancies([r for _, r in vacancies], [c for c, _ in vacancies]),
+            policy,
+        )
+    except CaseFolderError as exc:
+        raise _unkeyed_problems(exc) from None
+
+
+def _vacancy_code(row: Mapping[str, str], filed: Mapping[str, str], owner: str) -> str:
+    """The authority a vacancy row is (or would be) filed under: its ``owner_la``, else the
+    authority it is stored under, else ``owner``."""
+    return row.get("owner_la") or filed.get(row["vacancy_id"]) or owner
+
+
+def resolved_code(la: str) -> str:
+    """An ``la`` cell's ONS code (blank when it names no authority: the validation says so)."""
+    from geography.authorities import resolve_authority
+
+    try:
+        return resolve_authority(la).ons_code
+    except Exception:
+        return ""
 
 
 def revision_of(session: Session) -> int:
@@ -188,33 +349,82 @@ _REVISION = select(AuthorityState.revision).where(AuthorityState.authority_code 
 #: A child's authority and the store's revision, in one query (both on every ranking).
 _AUTHORITY_AND_REVISION = select(
     select(ChildRecord.authority_code)
-    .where(ChildRecord.child_id == bindparam("child_id"))
+    .where(
+        ChildRecord.child_id == bindparam("child_id"),
+        ChildRecord.authority_code.in_(bindparam("codes", expanding=True)),
+    )
+    .order_by(ChildRecord.authority_code)
+    .limit(1)
     .scalar_subquery(),
     _REVISION.scalar_subquery(),
 )
 
 
-def authority_and_revision(session: Session, child_id: str) -> tuple[str | None, int]:
-    """The child's authority (ONS code; ``None`` if no such child) and the store's revision
-    (as :func:`revision_of`), read together in one query."""
-    row = session.connection().execute(_AUTHORITY_AND_REVISION, {"child_id": child_id}).one()
+def authority_and_revision(
+    session: Session, child_id: str, authorities: Iterable[str]
+) -> tuple[str | None, int]:
+    """The authority (ONS code) of the child with this id among ``authorities`` (``None``
+    if none of them has one; another authority's child of that id is not looked at) and the
+    store's revision (as :func:`revision_of`), read together in one query."""
+    codes = sorted(set(authorities)) or [""]
+    row = (
+        session.connection()
+        .execute(_AUTHORITY_AND_REVISION, {"child_id": child_id, "codes": codes})
+        .one()
+    )
     return row[0], -1 if row[1] is None else int(row[1])
 
 
 def stored_folder(session: Session) -> CaseFolder:
-    """The store's whole case folder (cached per revision)."""
+    """The store's whole case folder (cached per revision): every child and vacancy, each
+    child (and sibling group) under its own id, but one whose id two authorities use under
+    its internal key (:func:`key`; :func:`folder_keys` names them)."""
+    return _stored_folder(session)[0]
+
+
+def folder_keys(session: Session) -> Keys:
+    """How :func:`stored_folder` names the children (read for the same revision)."""
+    return _stored_folder(session)[1]
+
+
+def folder_and_keys(session: Session) -> tuple[CaseFolder, Keys]:
+    """:func:`stored_folder` and :func:`folder_keys`, of one revision."""
+    return _stored_folder(session)
+
+
+def _renamed(
+    children: Iterable[Child], shown: Mapping[str, str], groups: Mapping[str, str]
+) -> tuple[Child, ...]:
+    """``children`` under the ids a view shows (:func:`_view_ids`)."""
+    return tuple(
+        c
+        if c.child_id not in shown and c.sibling_group not in groups
+        else dataclasses.replace(
+            c,
+            child_id=shown.get(c.child_id, c.child_id),
+            sibling_group=None
+            if c.sibling_group is None
+            else groups.get(c.sibling_group, c.sibling_group),
+        )
+        for c in children
+    )
+
+
+def _stored_folder(session: Session) -> tuple[CaseFolder, Keys]:
+    """:func:`stored_folder` and its :class:`Keys`."""
     # The revision is read before the rows: a folder is never filed under a revision newer
     # than the rows it was built from (at worst under an older one, and then rebuilt).
     revision = revision_of(session)
-    key = session.get_bind()
+    bind = session.get_bind()
     with _cache_lock:
-        hit = _cache.get(key)
+        hit = _cache.get(bind)
     if hit is not None and hit[0] == revision:
-        return hit[1]
-    folder = validate_rows(*stored_rows(session))
+        return hit[1], hit[2]
+    children, vacancies, policy, keys = keyed_rows(session)
+    folder = validate_rows(children, vacancies, policy)
     with _cache_lock:
-        _cache[key] = (revision, folder)
-    return folder
+        _cache[bind] = (revision, folder, keys)
+    return folder, keys
 
 
 def available_folder(
@@ -234,10 +444,10 @@ def available_folder(
     ``authorities`` (ONS codes; ``None``: every vacancy): only the vacancies those
     authorities may see (:func:`visible_to`).
     """
-    folder = stored_folder(session)
+    folder, keys = _stored_folder(session)
     codes = None if authorities is None else frozenset(authorities)
     wanted = None if child_ids is None else set(child_ids)
-    return _available_of(session, folder, wanted, today, codes)
+    return _available_of(session, folder, keys, wanted, today, codes)
 
 
 def offered(data: Mapping[str, Any]) -> bool:
@@ -281,14 +491,45 @@ def visible_vacancy_ids(session: Session, authorities: Iterable[str]) -> set[str
     return _visible_ids(stored_folder(session), filed, frozenset(authorities))
 
 
+def _view_ids(
+    folder: CaseFolder, keys: Keys, authorities: frozenset[str] | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The ids the view of ``authorities`` shows for the keyed children and sibling groups
+    of those authorities (:class:`Keys`): each one's own id, unless two of the view's
+    authorities use it (then the key). A view of every authority (``None``) shows keys."""
+    if authorities is None or not keys.ids:
+        return {}, {}
+    mine = [c for c in folder.children if c.authority.ons_code in authorities]
+
+    def shown(keyed: set[str]) -> dict[str, str]:
+        uses = Counter(keys.ids[k] for k in keyed)
+        return {k: keys.ids[k] if uses[keys.ids[k]] == 1 else k for k in keyed}
+
+    groups = {c.sibling_group for c in mine if c.sibling_group is not None}
+    groups &= set(keys.ids)
+    return shown({c.child_id for c in mine if c.child_id in keys.ids}), shown(groups)
+
+
 def _available_of(
     session: Session,
     folder: CaseFolder,
+    keys: Keys,
     wanted: set[str] | None,
     today: dt.date | None,
     authorities: frozenset[str] | None = None,
 ) -> CaseFolder:
-    status = dict(session.execute(select(ChildRecord.child_id, ChildRecord.status)).all())
+    """The folder of what can be matched now, as the view of ``authorities`` shows it:
+    their children under their own ids (:func:`_view_ids`), any other authority's under
+    its internal key (in the folder, as in the command line's, so that a ranking's points
+    are the same; never named in an answer about one's own children). ``wanted``: ids of
+    that view. ``authorities`` ``None``: every authority's view (the keys only of ids that
+    two authorities use)."""
+    status = {
+        keys.child(code, cid): st
+        for code, cid, st in session.execute(
+            select(ChildRecord.authority_code, ChildRecord.child_id, ChildRecord.status)
+        )
+    }
     rows = session.execute(
         select(VacancyRecord.vacancy_id, VacancyRecord.beds_taken, VacancyRecord.authority_code)
     ).all()
@@ -298,10 +539,19 @@ def _available_of(
         if authorities is None
         else _visible_ids(folder, {vid: code for vid, _, code in rows}, authorities)
     )
+    shown, groups = _view_ids(folder, keys, authorities)
+
+    def view(k: str) -> str:
+        return shown.get(k, k)
+
     children = tuple(
         c
         for c in folder.children
-        if (c.child_id in wanted if wanted is not None else status.get(c.child_id) == "waiting")
+        if (
+            view(c.child_id) in wanted
+            if wanted is not None
+            else status.get(c.child_id) == "waiting"
+        )
     )
     keep = {c.child_id for c in children}
     vacancies = []
@@ -312,11 +562,17 @@ def _available_of(
         connected = v.connected_to & keep
         if v.connected_to and not connected:
             continue
-        vacancies.append(dataclasses.replace(v, beds=free, connected_to=frozenset(connected)))
+        vacancies.append(
+            dataclasses.replace(v, beds=free, connected_to=frozenset(view(k) for k in connected))
+        )
     present = {v.vacancy_id for v in vacancies}
     answers = tuple(
-        r for r in stored_responses(session) if r.child_id in keep and r.vacancy_id in present
+        dataclasses.replace(r, child_id=view(r.child_id))
+        for r in stored_responses(session, keys)
+        if r.child_id in keep and r.vacancy_id in present
     )
+    if shown or groups:
+        children = _renamed(children, shown, groups)
     policy = folder.policy
     if authorities is not None and len(authorities) == 1 and policy.overrides:
         # One authority's view: its children are scored under its own policy (its
@@ -335,21 +591,26 @@ def _available_of(
     )
 
 
-def stored_responses(session: Session) -> list[ReferralResponse]:
-    """Every recorded answer to a referral, as the case folder's responses."""
+def stored_responses(session: Session, keys: Keys | None = None) -> list[ReferralResponse]:
+    """Every recorded answer to a referral, as the case folder's responses (each child
+    named as :func:`stored_folder` names it: ``keys``, by default :func:`folder_keys`)."""
+    keys = folder_keys(session) if keys is None else keys
     from matcher.vocabulary import Response, ResponseReason
 
     rows = session.execute(
         select(
             ProviderResponse.vacancy_id,
             ProviderResponse.child_id,
+            ProviderResponse.authority_code,
             ProviderResponse.response,
             ProviderResponse.reason,
         )
     ).all()
     return [
-        ReferralResponse(v, c, Response(r), None if why is None else ResponseReason(why))
-        for v, c, r, why in rows
+        ReferralResponse(
+            v, keys.child(code, c), Response(r), None if why is None else ResponseReason(why)
+        )
+        for v, c, code, r, why in rows
     ]
 
 
@@ -365,6 +626,7 @@ def record_response(
     now = utcnow()
     row = session.scalar(
         select(ProviderResponse).where(
+            ProviderResponse.authority_code == authority,
             ProviderResponse.child_id == response.child_id,
             ProviderResponse.vacancy_id == response.vacancy_id,
         )
@@ -393,12 +655,15 @@ def record_response(
     return row, created
 
 
-def responses_of_child(session: Session, child_id: str) -> list[ProviderResponse]:
-    """The recorded answers to a child's referrals, by vacancy."""
+def responses_of_child(session: Session, child_id: str, authority: str) -> list[ProviderResponse]:
+    """The recorded answers to the referrals of an authority's child, by vacancy."""
     return list(
         session.scalars(
             select(ProviderResponse)
-            .where(ProviderResponse.child_id == child_id)
+            .where(
+                ProviderResponse.authority_code == authority,
+                ProviderResponse.child_id == child_id,
+            )
             .order_by(ProviderResponse.vacancy_id)
         )
     )
@@ -445,14 +710,14 @@ def waiting_folder(
         base = folders.get((authority, None))
         if base is None:
             # Built from rows at least as new as `revision`, so never staler than its key.
-            base = _available_of(session, stored_folder(session), None, today, codes)
+            base = _available_of(session, *_stored_folder(session), None, today, codes)
             folders[(authority, None)] = base
         if child_id is None or _has_child(base, child_id):
             return base
         extra = folders.get((authority, child_id))
         if extra is None:
             wanted = {c.child_id for c in base.children} | {child_id}
-            extra = _available_of(session, stored_folder(session), wanted, today, codes)
+            extra = _available_of(session, *_stored_folder(session), wanted, today, codes)
             if len(folders) > AVAILABLE_KEPT:
                 del folders[next(k for k in folders if k[1] is not None)]
             folders[(authority, child_id)] = extra
@@ -462,27 +727,35 @@ def waiting_folder(
 # --------------------------------------------------------------------------- writing
 
 
-def _merge(old: Rows, new: Rows, key: str) -> Rows:
-    by_id = {r[key]: r for r in old}
-    for r in new:
-        by_id[r[key]] = r
-    return [by_id[k] for k in sorted(by_id)]
+def child_record(session: Session, child_id: str, authorities: Iterable[str]) -> ChildRecord | None:
+    """The stored child with this id among ``authorities`` (ONS codes; ids are per
+    authority: another authority's child of that id is never returned). With several
+    authorities using the id, the first by code."""
+    return session.scalar(
+        select(ChildRecord)
+        .where(
+            ChildRecord.child_id == child_id,
+            ChildRecord.authority_code.in_(sorted(set(authorities))),
+        )
+        .order_by(ChildRecord.authority_code)
+        .limit(1)
+    )
 
 
-def child_record(session: Session, child_id: str) -> ChildRecord | None:
-    """The stored child with this id (of any authority)."""
-    return session.scalar(select(ChildRecord).where(ChildRecord.child_id == child_id))
+def any_child_authority(session: Session, child_id: str) -> str | None:
+    """The first authority (by code) with a child of this id, whatever the user: only to
+    file an audit entry of a refused attempt where that authority's officers see it."""
+    return session.scalar(
+        select(ChildRecord.authority_code)
+        .where(ChildRecord.child_id == child_id)
+        .order_by(ChildRecord.authority_code)
+        .limit(1)
+    )
 
 
 def vacancy_record(session: Session, vacancy_id: str) -> VacancyRecord | None:
     """The stored vacancy with this id."""
     return session.scalar(select(VacancyRecord).where(VacancyRecord.vacancy_id == vacancy_id))
-
-
-def _authorities_of(session: Session) -> dict[str, str]:
-    """Each stored child's authority (ONS code), by child id."""
-    rows = session.execute(select(ChildRecord.child_id, ChildRecord.authority_code))
-    return {cid: code for cid, code in rows}
 
 
 def _check_authorities(folder: CaseFolder, allowed: Iterable[str] | None, file: str) -> None:
@@ -505,7 +778,7 @@ def _check_authorities(folder: CaseFolder, allowed: Iterable[str] | None, file: 
 
 
 def _upsert_child(session: Session, row: Mapping[str, str], authority: str) -> bool:
-    record = child_record(session, row["child_id"])
+    record = child_record(session, row["child_id"], (authority,))
     now = utcnow()
     if record is None:
         session.add(
@@ -618,36 +891,36 @@ def store_folder(
     vacancy_rows = rows[VACANCIES_FILE] if VACANCIES_FILE in written else []
     rows[VACANCIES_FILE] = vacancy_rows
     _refuse_other_owners(vacancy_rows, allowed, None)
-    old_children, old_vacancies, old_policy = stored_rows(session)
-    if allowed is not None:
-        # An officer may not overwrite another authority's child by reusing its id.
-        ok = set(allowed)
-        theirs = sorted(
-            r["child_id"]
-            for r in rows[CHILDREN_FILE]
-            if (rec := child_record(session, r["child_id"])) is not None
-            and rec.authority_code not in ok
-        )
-        if theirs:
-            raise CaseFolderError(
-                [
-                    Problem(
-                        CHILDREN_FILE,
-                        None,
-                        "child_id",
-                        f"{len(theirs)} child_id(s) are already used in this store; expected "
-                        "ids not used by another authority",
-                    )
-                ]
-            )
-    merged_children = _merge(old_children, rows[CHILDREN_FILE], "child_id")
-    merged_vacancies = _merge(old_vacancies, rows[VACANCIES_FILE], "vacancy_id")
+    old_children, codes, old_vacancies, vcodes, old_policy = _stored(session)
+    filed = {r["vacancy_id"]: c for r, c in zip(old_vacancies, vcodes, strict=True)}
+    # Each child under its own authority: an officer's child C0001 is another child than
+    # another authority's C0001, so that nothing here depends on which ids others use.
+    new_children = [
+        (c.authority.ons_code, r) for c, r in zip(folder.children, rows[CHILDREN_FILE], strict=True)
+    ]
+    new_vacancies = [(_vacancy_code(r, filed, owner), r) for r in rows[VACANCIES_FILE]]
+    fresh = {(c, r["child_id"]) for c, r in new_children}
+    fresh_v = {r["vacancy_id"] for r in rows[VACANCIES_FILE]}
     policy = policy_toml if policy_toml is not None else old_policy
-    validate_rows(merged_children, merged_vacancies, policy)
+    # The rows written come first, so that a problem's line is the line of the file sent.
+    _validate_keyed(
+        [
+            *new_children,
+            *(
+                (c, r)
+                for c, r in zip(codes, old_children, strict=True)
+                if (c, r["child_id"]) not in fresh
+            ),
+        ],
+        [
+            *new_vacancies,
+            *((filed[r["vacancy_id"]], r) for r in old_vacancies if r["vacancy_id"] not in fresh_v),
+        ],
+        policy,
+    )
     added_c = added_v = 0
-    for child in folder.children:
-        row = next(r for r in rows[CHILDREN_FILE] if r["child_id"] == child.child_id)
-        added_c += _upsert_child(session, row, child.authority.ons_code)
+    for code, row in new_children:
+        added_c += _upsert_child(session, row, code)
     for row in rows[VACANCIES_FILE]:
         added_v += _upsert_vacancy(session, row, owner)
     state = _state(session)
@@ -721,13 +994,13 @@ def load_files(
     ``children.csv`` and ``vacancies.csv`` may each be left out (an empty file is used).
     """
     folder: dict[str, str | bytes] = dict(files)
-    stored_children, stored_vacancies, _ = stored_rows(session)
+    stored_children, codes, stored_vacancies, _, _ = _stored(session)
     if allowed is not None:
-        # Uploaded carers are checked against the uploader's own children only: one
-        # naming another authority's child is refused as naming an unknown one.
-        codes = _authorities_of(session)
+        # The upload is checked against the uploader's own children only: another
+        # authority's ids are unknown here (a carer naming one is refused as naming an
+        # unknown child; a child of that id is another child).
         ok = set(allowed)
-        stored_children = [r for r in stored_children if codes.get(r["child_id"]) in ok]
+        stored_children = [r for r, c in zip(stored_children, codes, strict=True) if c in ok]
     # Stand-in vacancies only check the children's file: carers naming children drop
     # out (they may name stored children not in it). The whole store with the upload
     # is validated again before anything is written.
@@ -752,76 +1025,58 @@ def _named(row: Mapping[str, str]) -> set[str]:
     return {i for i in str(row.get("connected_to") or "").split(LIST_SEPARATOR) if i}
 
 
-def _refuse_hidden_children(
-    session: Session,
-    vacancies: Rows,
-    children: Rows,
-    policy: str | None,
-    allowed: Iterable[str] | None,
-) -> None:
-    """Refuse a vacancy (the first row) whose ``connected_to`` names another authority's
-    child exactly as one naming a child that does not exist.
-
-    The rows are validated as though those children, and the stored carers that name them,
-    were not in the store: the problems are then those of an unknown id, so that a carer's
-    ``connected_to`` cannot be used to find out which ids other authorities use.
-    """
-    if allowed is None:
-        return
-    named = _named(vacancies[0])
-    if not named:
-        return
-    ok = set(allowed)
-    hidden = {
-        cid
-        for cid, code in session.execute(
-            select(ChildRecord.child_id, ChildRecord.authority_code).where(
-                ChildRecord.child_id.in_(sorted(named))
-            )
-        )
-        if code not in ok
-    }
-    if not hidden:
-        return
-    kids = [r for r in children if r.get("child_id") not in hidden]
-    others = [r for r in vacancies[1:] if not _named(r) & hidden]
-    validate_rows(kids, [vacancies[0], *others], policy)  # raises: the ids are unknown there
-    raise CaseFolderError(  # not reached; never store a carer for a child not one's own
-        [Problem(VACANCIES_FILE, 2, "connected_to", "expected child_ids of your children")]
-    )
-
-
 def put_record(
     session: Session, kind: str, row: Mapping[str, str], *, owner: str, allowed: Iterable[str]
 ) -> bool:
     """Create or replace one child (``kind`` ``"child"``) or vacancy from its CSV cells.
 
     Validated with everything stored; problems on the new row are on line 2. A child must be
-    of an ``allowed`` authority. Returns whether it was created (flushed, not committed).
+    of an ``allowed`` authority, and replaces only that authority's child of its id; a
+    carer's ``connected_to`` names children of the authority it is filed under. Returns
+    whether it was created (flushed, not committed).
     """
     is_child = kind == "child"
-    file, key = (CHILDREN_FILE, "child_id") if is_child else (VACANCIES_FILE, "vacancy_id")
-    children, vacancies, policy = stored_rows(session)
-    mine = children if is_child else vacancies
-    merged = [dict(row), *(r for r in mine if r.get(key) != row.get(key))]
-    if not is_child:
-        _refuse_hidden_children(session, merged, children, policy, allowed)
-    folder = validate_rows(
-        merged if is_child else children, vacancies if is_child else merged, policy
-    )
+    file, ident = (CHILDREN_FILE, "child_id") if is_child else (VACANCIES_FILE, "vacancy_id")
+    children, codes, vacancies, vcodes, policy = _stored(session)
+    filed = {r["vacancy_id"]: c for r, c in zip(vacancies, vcodes, strict=True)}
+    stored_c = list(zip(codes, children, strict=True))
+    stored_v = [(c, r) for r, c in zip(vacancies, vcodes, strict=True)]
+    ok = set(allowed)
     if is_child:
-        child = folder.child(row[key])
-        if child.authority.ons_code not in set(allowed):
+        code = resolved_code(str(row.get("la") or ""))
+        if code not in ok:
+            # Checked without any stored child: the answer cannot depend on another
+            # authority's rows (nor on carers, which name children).
+            validate_rows([dict(row)], [r for r in vacancies if not r.get("connected_to")], policy)
             raise CaseFolderError(
                 [Problem(file, 2, "la", "expected one of the authorities you work for")]
             )
+        merged_c = [
+            (code, dict(row)),
+            *((c, r) for c, r in stored_c if (c, r["child_id"]) != (code, row.get(ident))),
+        ]
+        folder = _validate_keyed(merged_c, stored_v, policy)
+        child = folder.child(key(code, row[ident].strip()))
         canonical = case_folder_rows(CaseFolder(children=(child,), vacancies=()))[file][0]
-        created = _upsert_child(session, canonical, child.authority.ons_code)
+        canonical["child_id"] = row[ident].strip()  # its own id and group, not their keys
+        canonical["sibling_group"] = str(row.get("sibling_group") or "").strip()
+        created = _upsert_child(session, canonical, code)
     else:
-        vacancy = folder.vacancy(row[key])
+        code = _vacancy_code(row, filed, owner)
+        merged_v = [
+            (code, dict(row)),
+            *((c, r) for c, r in stored_v if r["vacancy_id"] != row.get(ident)),
+        ]
+        folder = _validate_keyed(stored_c, merged_v, policy)
+        vacancy = folder.vacancy(row[ident])
         canonical = case_folder_rows(CaseFolder(children=folder.children, vacancies=(vacancy,)))[
             file
         ][0]
+        if vacancy.connected_to:  # the carer's children by their own ids again
+            own = {key(code, i.strip()): i.strip() for i in _named(row)}
+            canonical["connected_to"] = LIST_SEPARATOR.join(
+                sorted(own[k] for k in vacancy.connected_to)
+            )
         _refuse_other_owners([canonical], allowed, 2)
         created = _upsert_vacancy(session, canonical, owner)
     session.flush()
@@ -831,6 +1086,7 @@ def put_record(
 
 def record_decision(
     session: Session,
+    authority: str,
     child_id: str,
     vacancy_id: str,
     user_id: int,
@@ -860,6 +1116,7 @@ def record_decision(
         placed = session.execute(
             update(ChildRecord)
             .where(
+                ChildRecord.authority_code == authority,
                 ChildRecord.child_id == child_id,
                 ChildRecord.status == "waiting",
             )
@@ -868,10 +1125,8 @@ def record_decision(
         )
         if placed.rowcount != 1:  # type: ignore[attr-defined]
             raise ConflictError(f"child {child_id} is already placed: a decision is recorded")
-        record = child_record(session, child_id)
-        assert record is not None
         decision = Decision(
-            authority_code=record.authority_code,
+            authority_code=authority,
             child_id=child_id,
             vacancy_id=vacancy_id,
             user_id=user_id,
@@ -891,7 +1146,7 @@ def record_decision(
     return decision
 
 
-def withdraw_decision(session: Session, child_id: str) -> Decision:
+def withdraw_decision(session: Session, authority: str, child_id: str) -> Decision:
     """Withdraw a child's recorded decision, atomically, and commit: the bed is free again.
 
     The child is waiting again, the vacancy has one bed more, and the decision row goes (the
@@ -910,11 +1165,19 @@ def withdraw_decision(session: Session, child_id: str) -> Decision:
         # once cannot both free the bed (the second finds the child waiting).
         back = session.execute(
             update(ChildRecord)
-            .where(ChildRecord.child_id == child_id, ChildRecord.status == "placed")
+            .where(
+                ChildRecord.authority_code == authority,
+                ChildRecord.child_id == child_id,
+                ChildRecord.status == "placed",
+            )
             .values(status="waiting", updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        decision = session.scalar(select(Decision).where(Decision.child_id == child_id))
+        decision = session.scalar(
+            select(Decision).where(
+                Decision.authority_code == authority, Decision.child_id == child_id
+            )
+        )
         if back.rowcount != 1 or decision is None:  # type: ignore[attr-defined]
             raise ConflictError(f"child {child_id} has no recorded decision to withdraw")
         freed = session.execute(

@@ -41,7 +41,7 @@ def is_problem(r: Any, status: int) -> dict[str, Any]:
 def test_healthz_and_openapi(service: Service) -> None:
     r = service.client.get("/healthz")
     assert r.status_code == 200
-    assert r.json()["status"] == "ok" and r.json()["schema"] == "0004"
+    assert r.json()["status"] == "ok" and r.json()["schema"] == "0005"
     spec = service.client.get(f"{API}/openapi.json").json()
     paths = spec["paths"]
     for p in (

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from servicekit import DEMO, PASSWORD, PERSONAL, Service
+from servicekit import DEMO, ESSEX, PASSWORD, PERSONAL, Service
 
 from placematch.service import auth, db, store
 
@@ -267,7 +267,7 @@ def test_load_stores_the_folder_s_answers(empty_url: str, tmp_path: Path) -> Non
         assert report.responses == 2 and report.to_dict()["responses"] == 2
         stored = {
             (r.child_id, r.vacancy_id, r.response, r.reason, r.user_id)
-            for r in store.responses_of_child(s, "C05")
+            for r in store.responses_of_child(s, "C05", ESSEX)
         }
         assert stored == {
             ("C05", "V05", "decline", "no_capacity", None),
@@ -278,5 +278,5 @@ def test_load_stores_the_folder_s_answers(empty_url: str, tmp_path: Path) -> Non
         # loading the folder again replaces, never repeats, the answers
         store.load_path(s, case)
         s.commit()
-        assert len(store.responses_of_child(s, "C05")) == 2
+        assert len(store.responses_of_child(s, "C05", ESSEX)) == 2
     engine.dispose()

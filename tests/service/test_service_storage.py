@@ -22,7 +22,7 @@ def test_migrate_creates_every_table_and_matches_the_models(empty_url: str) -> N
     from alembic.runtime.migration import MigrationContext
 
     engine = db.connect(empty_url)
-    assert db.migrate(engine) == db.head_revision() == "0004"
+    assert db.migrate(engine) == db.head_revision() == "0005"
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
     with engine.connect() as connection:
@@ -186,6 +186,7 @@ def test_record_decision_is_atomic_between_two_sessions(empty_url: str) -> None:
         user = auth.add_user(s, "o", "password123", "placement_officer", ["Essex"])
         s.commit()
         uid = user.id
+        codes = dict(s.execute(select(ChildRecord.child_id, ChildRecord.authority_code)).all())
     # V03, V04, V07, V10 and V16 have one bed each; C-children race in pairs for them.
     races = [("V03", "C01", "C11"), ("V07", "C07", "C12"), ("V16", "C06", "C03")]
     for vacancy, a, b in races:
@@ -201,7 +202,7 @@ def test_record_decision_is_atomic_between_two_sessions(empty_url: str) -> None:
             with factory() as s:
                 barrier.wait()
                 try:
-                    store.record_decision(s, child, vacancy, uid, "race")
+                    store.record_decision(s, codes[child], child, vacancy, uid, "race")
                     outcome[child] = "ok"
                 except store.ConflictError as exc:
                     outcome[child] = str(exc)

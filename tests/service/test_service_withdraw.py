@@ -12,7 +12,7 @@ import re
 import time
 from typing import Any
 
-from servicekit import DEMO, PASSWORD, Service
+from servicekit import DEMO, ESSEX, PASSWORD, Service
 
 from placematch.cli import main
 
@@ -313,7 +313,7 @@ def test_two_withdrawals_at_once_free_the_bed_once(empty_url: str) -> None:
         store.load_path(s, DEMO)
         uid = auth.add_user(s, "o", "password123", "placement_officer", ["Essex"]).id
         s.commit()
-        store.record_decision(s, "C06", "V02", uid, "first")  # V02 has three beds
+        store.record_decision(s, ESSEX, "C06", "V02", uid, "first")  # V02 has three beds
     for _ in range(3):
         barrier = threading.Barrier(2)
         outcome: list[str] = []
@@ -322,7 +322,7 @@ def test_two_withdrawals_at_once_free_the_bed_once(empty_url: str) -> None:
             with factory() as s:
                 barrier.wait()
                 try:
-                    store.withdraw_decision(s, "C06")
+                    store.withdraw_decision(s, ESSEX, "C06")
                     outcome.append("ok")
                 except store.ConflictError as exc:
                     outcome.append(str(exc))
@@ -337,6 +337,6 @@ def test_two_withdrawals_at_once_free_the_bed_once(empty_url: str) -> None:
             v = store.vacancy_record(s, "V02")
             assert v is not None and v.beds_taken == 0
             assert s.scalar(select(func.count()).select_from(Decision)) == 0
-            assert store.child_record(s, "C06").status == "waiting"  # type: ignore[union-attr]
-            store.record_decision(s, "C06", "V02", uid, "again")  # and the next round
+            assert store.child_record(s, "C06", [ESSEX]).status == "waiting"  # type: ignore[union-attr]
+            store.record_decision(s, ESSEX, "C06", "V02", uid, "again")  # and the next round
     engine.dispose()
