@@ -33,10 +33,12 @@ import orjson
 
 __all__ = ["BUDGET_BYTES", "Answers", "Cuts", "answers_of", "dumps_with_options"]
 
-#: Bytes of kept answers per store: about 600 whole-list answers of a county (a whole list is
-#: 100-460 KB of JSON since each option carries its factors' references; at 128 MB only about
-#: 280 of the largest were kept), far more than the children an office works on in a day.
-BUDGET_BYTES = 256 * 1024 * 1024
+#: Bytes of kept answers per store (per server process): a county's whole lists, ranked ahead
+#: of requests (:mod:`placematch.service.warm`), with room to spare. A whole list is 100-500 KB
+#: of JSON since each option carries its factors' references; the Essex whole cohort's 1,131
+#: children take 292 MB (at 256 MB the warming stopped short of them and requests evicted
+#: each other's).
+BUDGET_BYTES = 512 * 1024 * 1024
 
 #: A question: (child id, ``top``, and the ranking's other query parameters).
 Question = tuple[object, ...]
