@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -101,10 +102,12 @@ class Answers:
         self.hits = 0
         self.misses = 0
         self._answering = 0
+        self._answered = 0.0  # time.monotonic() when the last ranking was answered
 
     @contextmanager
     def asked(self) -> Iterator[None]:
-        """Marks a ranking being answered (the warming waits while any is)."""
+        """Marks a ranking being answered (the warming waits while any is, and a little
+        after: :meth:`quiet`)."""
         with self._lock:
             self._answering += 1
         try:
@@ -112,11 +115,17 @@ class Answers:
         finally:
             with self._lock:
                 self._answering -= 1
+                self._answered = time.monotonic()
 
     @property
     def answering(self) -> int:
         """Rankings being answered now."""
         return self._answering
+
+    def quiet(self, seconds: float) -> bool:
+        """Whether no ranking is being answered, nor was in the last ``seconds``."""
+        with self._lock:
+            return not self._answering and time.monotonic() - self._answered >= seconds
 
     def get(
         self, revision: int, today: dt.date | None, question: Question, top: int | None = None

@@ -7,10 +7,11 @@ keeps its body (:mod:`placematch.service.answers`): the first officer to look at
 then gets a kept answer, and a question for the child's first options is cut from it.
 
 Nobody reads a child's data here, so nothing is audited: the request that sends a kept answer
-is checked and audited as any other. The thread ranks one child at a time and only while no
-ranking is being answered in its process (:meth:`Answers.answering`), so that a request never
-waits for it for longer than one child's ranking; it stops when the kept answers fill
-:data:`FILL` of their budget, and starts again from the first child not kept after a change.
+is checked and audited as any other. The thread ranks one child at a time and only when no
+ranking has been answered in its process for :data:`QUIET` seconds (:meth:`Answers.quiet`),
+so that requests asked back to back are not held up by it, and a request waits at most for
+one child's ranking; it stops when the kept answers fill :data:`FILL` of their budget, and
+starts again from the first child not kept after a change.
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ __all__ = ["FILL", "Warmer", "start_warming"]
 FILL = 0.9
 #: Seconds between two looks at the store's revision when everything is warm.
 INTERVAL = 0.5
-#: Seconds to wait while a ranking is being answered.
-BUSY_WAIT = 0.002
+#: Seconds without a ranking to answer before the next child is ranked ahead: an officer's
+#: clicks are seconds apart, while clients asking back to back leave gaps of a millisecond
+#: or less, in which a child's ranking (10-30 ms) would hold up the next request.
+QUIET = 0.1
+#: Seconds between two looks while rankings are being answered.
+BUSY_WAIT = 0.005
 
 
 class Warmer(threading.Thread):
@@ -75,7 +80,7 @@ class Warmer(threading.Thread):
                 .order_by(ChildRecord.authority_code, ChildRecord.child_id)
             ).all()
         for authority, child_id in waiting:
-            while kept.answering and not self.stopping.is_set():
+            while not kept.quiet(QUIET) and not self.stopping.is_set():
                 time.sleep(BUSY_WAIT)
             if self.stopping.is_set():
                 return False
