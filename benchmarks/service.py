@@ -7,7 +7,9 @@ The work is fixed and seeded. For each tier, in a fresh temporary folder:
    new SQLite store;
 2. one placement officer of Essex is added with ``placematch user add`` (argon2id, as always);
 3. the real server is started in its own process, ``placematch serve --db sqlite:///… --host
-   127.0.0.1 --port P`` (uvicorn, one process, as users run it), from this tree's code;
+   127.0.0.1 --port P --workers N`` with :data:`WORKERS` processes, one per core, as
+   docs/service.md recommends (``$PLACEMATCH_BENCH_WORKERS`` sets another number, e.g. 1 to
+   compare), from this tree's code;
 4. :data:`CLIENTS` clients, one thread each with its own keep-alive connection and its own
    bearer token (``POST /api/v1/tokens``), ask ``GET /api/v1/children/{id}/rank``, each for its
    own share of one seeded sequence of the store's children, in each of the tier's
@@ -63,6 +65,9 @@ TARGET_P95_SECONDS = 0.030
 #: The officer the clients sign in as, and their (synthetic) password.
 USERNAME = "bench_officer"
 PASSWORD = "benchmark password"  # a throwaway user of a throwaway store
+#: Server processes (``placematch serve --workers``): one per core, as docs/service.md
+#: recommends; ``$PLACEMATCH_BENCH_WORKERS`` overrides it (e.g. 1, to compare).
+WORKERS = int(os.environ.get("PLACEMATCH_BENCH_WORKERS") or os.cpu_count() or 1)
 #: Seed of the sequence of children asked for.
 ORDER_SEED = 20261206
 
@@ -208,24 +213,70 @@ def _wait_for(port: int, server: subprocess.Popen[bytes], timeout: float = 120.0
     raise RuntimeError(f"placematch serve did not answer on port {port} within {timeout:.0f} s")
 
 
-def _peak_rss(pid: int) -> int | None:
-    """The process's resident-memory high-water mark (Linux ``VmHWM``), in bytes."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+def _tree(pid: int) -> list[int]:
+    """The process and all its descendants (the server's worker processes), from ``/proc``."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(parents.get(p, []))
+    return found
+
+
+def _wait_warm(port: int, timeout: float = 900.0) -> float:
+    """Wait until the server has ranked every waiting child ahead of requests
+    (``placematch.service.warm``): ``/healthz`` says ``warm`` on new connections, which each
+    worker process may take, :data:`WORKERS` × 4 times in a row. The seconds it took."""
+    start = time.perf_counter()
+    deadline = time.monotonic() + timeout
+    in_a_row = 0
+    while in_a_row < 4 * WORKERS:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server was not warm within {timeout:.0f} s")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        status, body = _request(conn, "GET", "/healthz", None)
+        conn.close()
+        in_a_row = in_a_row + 1 if status == 200 and json.loads(body).get("warm") else 0
+        if not in_a_row:
+            time.sleep(0.25)
+    return time.perf_counter() - start
+
+
+def _peak_rss(pid: int, descendants: bool = True) -> int | None:
+    """The resident-memory high-water marks (Linux ``VmHWM``) of the process and (unless
+    ``descendants`` is false) its descendants (a server's worker processes), added up, in
+    bytes."""
+    total = None
+    for p in _tree(pid) if descendants else [pid]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total = (total or 0) + int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
 
 
 def _cpu_seconds(pid: int) -> float | None:
-    """User and system CPU time the process has used (Linux ``/proc``), in seconds."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU time used by the process and its descendants (a server's worker
+    processes; Linux ``/proc``), in seconds."""
+    total = None
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total = (total or 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _percentile(ordered: list[float], q: float) -> float:
@@ -455,7 +506,7 @@ def service_records(tier_name: str, work: Path) -> list[dict[str, Any]]:
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "placematch", "serve", "--db", url),
-            *("--host", "127.0.0.1", "--port", str(port)),
+            *("--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS)),
         ],
         env=env,
         stdout=log,
@@ -467,6 +518,10 @@ def service_records(tier_name: str, work: Path) -> list[dict[str, Any]]:
         _wait_for(port, server)
         start_seconds = time.perf_counter() - started
         tokens = [_sign_in(port) for _ in range(CLIENTS)]
+        # The server's steady state: every waiting child's whole list ranked ahead of
+        # requests, as after a start or a change once the service has had the time (the
+        # cold phases measure the first looks right after a change).
+        warm_seconds = _wait_warm(port)
         answer = _check_answer(port, tokens[0], child_ids[0])
         asked = 1
         for w in tier.workloads:
@@ -496,8 +551,10 @@ def service_records(tier_name: str, work: Path) -> list[dict[str, Any]]:
         "order_seed": ORDER_SEED,
         "load_seconds": load_seconds,
         "server_start_seconds": start_seconds,
-        "server": "placematch serve (uvicorn, one process), SQLite",
-        "max_rss_bytes": _peak_rss(os.getpid()),
+        "server_warm_seconds": warm_seconds,
+        "server": f"placematch serve --workers {WORKERS} (uvicorn), SQLite",
+        "server_workers": WORKERS,
+        "max_rss_bytes": _peak_rss(os.getpid(), descendants=False),
     }
     return [{**r, **common} for r in records]
 

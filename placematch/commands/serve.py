@@ -1,6 +1,7 @@
 """``placematch serve``: the placement service (API and page) on uvicorn.
 
-``serve [--db URL] [--host H] [--port P]``: with no ``--db`` the store is an SQLite file in the
+``serve [--db URL] [--host H] [--port P] [--workers N]``: with no ``--db`` the store is an SQLite
+file in the
 data folder (``$PLACEMATCH_DATA``, else ``$XDG_DATA_HOME/placematch``, else
 ``~/.local/share/placematch``), created and migrated on first start; ``--db
 postgresql://USER@HOST/DB`` uses PostgreSQL. Migrations run on every start and never drop
@@ -34,6 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes answering on the one port (default 1); one per core is "
+        "recommended: each answers in turn (Python), and every process reads the store's "
+        "revision on each request, so a change made through one is seen by all",
+    )
     p.set_defaults(func=run)
 
 
@@ -74,6 +84,15 @@ def _users(app: object) -> int:
         return int(session.scalar(select(func.count()).select_from(User)) or 0)
 
 
+def _check_workers(workers: int, url: str) -> None:
+    if not 1 <= workers <= 64:
+        raise ValueError(f"--workers {workers}: expected a whole number from 1 to 64")
+    if workers > 1 and url.startswith("sqlite") and ":memory:" in url:
+        raise ValueError(
+            "--workers: an in-memory SQLite store is one per process; give a file or PostgreSQL"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``placematch serve`` until interrupted."""
     import uvicorn
@@ -81,8 +100,11 @@ def run(args: argparse.Namespace) -> int:
     from placematch.service.app import create_app, settle_memory
     from placematch.service.db import normalise_url
 
-    sock = _listen(args.host, args.port)
+    workers = int(getattr(args, "workers", 1))
     url = normalise_url(args.db)
+    _check_workers(workers, url)
+    sock = _listen(args.host, args.port)
+    # Migrated once here, before any worker starts (each worker's own start finds it done).
     app = create_app(url)
     shown = url if url.startswith("sqlite") else url.split("@")[-1]
     print(f"placematch: store {shown}, schema {app.state.revision}", flush=True)
@@ -92,8 +114,50 @@ def run(args: argparse.Namespace) -> int:
             "`placematch user add NAME --role admin` (see `placematch user add --help`)",
             flush=True,
         )
-    print(f"placematch: serving on http://{args.host}:{args.port}/", flush=True)
-    settle_memory()  # the server's own garbage-collector settings (see there)
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
-    uvicorn.Server(config).run(sockets=[sock])
+    many = f" by {workers} processes" if workers > 1 else ""
+    print(f"placematch: serving on http://{args.host}:{args.port}/{many}", flush=True)
+    if workers == 1:
+        from placematch.service.warm import start_warming
+
+        settle_memory()  # the server's own garbage-collector settings (see there)
+        start_warming(app)  # every waiting child's whole list ranked ahead of requests
+        config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.Server(config).run(sockets=[sock])
+        return 0
+    app.state.engine.dispose()  # the workers open their own connections
+    del app
+    _serve_workers(url, sock, workers, args.host, args.port)
     return 0
+
+
+def _serve_workers(url: str, sock: socket.socket, workers: int, host: str, port: int) -> None:
+    """``workers`` uvicorn processes on the one socket, each making its own application.
+
+    uvicorn's supervisor starts each worker afresh (not forked), so a worker imports the
+    application by name, :func:`placematch.service.app.worker_app`, which finds the store's
+    URL in ``PLACEMATCH_SERVE_URL``; it restarts a worker that dies. Every cache a worker keeps
+    (the store's folders, the kept answers) is filed under the store's revision, which each
+    request reads from the database, so a change made through one worker is seen by every
+    worker's next request.
+    """
+    import inspect
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from placematch.service.app import URL_VARIABLE
+
+    os.environ[URL_VARIABLE] = url
+    config = uvicorn.Config(
+        "placematch.service.app:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+    if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.36
+        server = uvicorn.Server(config)
+        Multiprocess(config, target=server.run, sockets=[sock]).run()  # type: ignore[call-arg]
+    else:
+        Multiprocess(config, sockets=[sock]).run()

@@ -38,7 +38,7 @@ from matcher.rank import (
 )
 from matcher.vocabulary import Response, ResponseReason, Urgency, VocabularyError
 from placematch.service import audit, store
-from placematch.service.answers import answers_of
+from placematch.service.answers import answers_of, dumps_with_options
 from placematch.service.auth import Principal
 from placematch.service.models import (
     AuditEntry,
@@ -461,41 +461,21 @@ def rank_body(
     second request for the same child between two changes of the store is answered without
     ranking again.
     """
-    # The revision is read with the access check, before the folder: see answers.Answers.
-    authority, revision = visible_child_authority(session, who, request, child_id, "rank")
-    today = clock()
-    kept = answers_of(session.get_bind())
-    # The child is the authority's: ids are per authority, so the authority is part of it.
-    question = (authority, child_id, top, on, urgency, within_days)
-    body = kept.get(revision, today, question)
-    hit = body is not None
-    if body is None:
-        folder = store.waiting_folder(session, child_id, today=today, authority=authority)
-        folder = asked_folder(folder, child_id, today, on, urgency)
-        data = ranking_data(folder, child_id, top)  # rank_child(...).to_dict(), faster
-        data["declined"] = declined(folder, child_id)
-        child = folder.child(child_id)
-        days = within_days
-        if days is None:
-            days = EMERGENCY_WITHIN_DAYS if child.is_emergency else 0
-        day, found = soon_free(folder, child_id, days)
-        data["date"] = None if day is None else day.isoformat()
-        data["urgency"] = None if child.urgency is None else child.urgency.value
-        data["within_days"] = days
-        data["free_within_days"] = [s.to_dict() for s in found]
-        # A placed child is ranked too (a planned move is ranked before the decision is
-        # withdrawn), and the answer says where the child lives now; a decision or its
-        # withdrawal changes the store's revision, so a kept answer never holds a stale one.
-        placed = session.scalar(
-            select(Decision).where(
-                Decision.authority_code == authority, Decision.child_id == child_id
-            )
+    # While it is answered the warming (placematch.service.warm) waits.
+    with answers_of(session.get_bind()).asked():
+        # The revision is read with the access check, before the folder: answers.Answers.
+        authority, revision = visible_child_authority(session, who, request, child_id, "rank")
+        body, hit = rank_answer(
+            session,
+            child_id,
+            authority,
+            revision,
+            clock(),
+            top,
+            on=on,
+            urgency=urgency,
+            within_days=within_days,
         )
-        data["decision"] = None if placed is None else decision_dict(placed)
-        # Compact UTF-8, as Starlette's JSONResponse writes it (json.dumps took a quarter of
-        # a built answer); the data holds no NaN (distances unknown are None).
-        body = orjson.dumps(data)
-        kept.put(revision, today, question, body)
     audit.record(
         session,
         who,
@@ -507,6 +487,78 @@ def rank_body(
         reason=reason,
     )
     return body, hit
+
+
+def answer_key(
+    authority: str,
+    child_id: str,
+    top: int | None = None,
+    on: dt.date | None = None,
+    urgency: Urgency | None = None,
+    within_days: int | None = None,
+) -> tuple[object, ...]:
+    """The question a kept ranking answers (:class:`answers.Answers`): the child of
+    ``authority`` (ids are per authority) and what was asked."""
+    return (authority, child_id, top, on, urgency, within_days)
+
+
+def rank_answer(
+    session: Session,
+    child_id: str,
+    authority: str,
+    revision: int,
+    today: dt.date,
+    top: int | None = None,
+    *,
+    on: dt.date | None = None,
+    urgency: Urgency | None = None,
+    within_days: int | None = None,
+) -> tuple[bytes, bool]:
+    """The body of :func:`rank_body` for a child of ``authority``, kept or built (and then
+    kept), and whether it was kept; no access check and no audit entry (the caller's).
+
+    ``revision`` is the store's, read before the folder (see :class:`answers.Answers`). A
+    whole list is kept with where its options lie, so that it answers any ``top`` too.
+    """
+    kept = answers_of(session.get_bind())
+    # Ids are per authority, so the authority is part of the question.
+    whole = answer_key(authority, child_id, None, on, urgency, within_days)
+    asked = answer_key(authority, child_id, top, on, urgency, within_days)
+    if top is not None and kept.has(revision, today, whole):
+        body = kept.get(revision, today, whole, top)
+    else:
+        body = kept.get(revision, today, asked)
+    if body is not None:
+        return body, True
+    folder = store.waiting_folder(session, child_id, today=today, authority=authority)
+    folder = asked_folder(folder, child_id, today, on, urgency)
+    data = ranking_data(folder, child_id, top)  # rank_child(...).to_dict(), faster
+    data["declined"] = declined(folder, child_id)
+    child = folder.child(child_id)
+    days = within_days
+    if days is None:
+        days = EMERGENCY_WITHIN_DAYS if child.is_emergency else 0
+    day, found = soon_free(folder, child_id, days)
+    data["date"] = None if day is None else day.isoformat()
+    data["urgency"] = None if child.urgency is None else child.urgency.value
+    data["within_days"] = days
+    data["free_within_days"] = [s.to_dict() for s in found]
+    # A placed child is ranked too (a planned move is ranked before the decision is
+    # withdrawn), and the answer says where the child lives now; a decision or its
+    # withdrawal changes the store's revision, so a kept answer never holds a stale one.
+    placed = session.scalar(
+        select(Decision).where(Decision.authority_code == authority, Decision.child_id == child_id)
+    )
+    data["decision"] = None if placed is None else decision_dict(placed)
+    # Compact UTF-8, as Starlette's JSONResponse writes it (json.dumps took a quarter of a
+    # built answer); the data holds no NaN (distances unknown are None).
+    if top is None:
+        body, cuts = dumps_with_options(data)
+        kept.put(revision, today, whole, body, cuts)
+    else:
+        body = orjson.dumps(data)
+        kept.put(revision, today, asked, body)
+    return body, False
 
 
 def explain_why_not(

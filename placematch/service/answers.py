@@ -10,25 +10,79 @@ does another date.
 
 The bodies of one store are kept for one (revision, date) at a time, up to
 :data:`BUDGET_BYTES` in all; past that the least recently read goes first.
+
+A whole list (no ``top``) is kept with where each option lies in its bytes
+(:func:`dumps_with_options`), so that a question for its first ``top`` options is answered
+from it by cutting bytes (:meth:`Answers.get` with ``top``): byte for byte what ranking with
+that ``top`` writes, since ``top`` only shortens the options.
+
+The whole lists are also made ahead of any request (:mod:`placematch.service.warm`), one
+child at a time while no ranking is being answered.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import weakref
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
-__all__ = ["BUDGET_BYTES", "Answers", "answers_of"]
+import orjson
 
-#: Bytes of kept answers per store: about 600 whole-list answers of a county (a whole list is
-#: 100-460 KB of JSON since each option carries its factors' references; at 128 MB only about
-#: 280 of the largest were kept), far more than the children an office works on in a day.
-BUDGET_BYTES = 256 * 1024 * 1024
+__all__ = ["BUDGET_BYTES", "Answers", "Cuts", "answers_of", "dumps_with_options"]
+
+#: Bytes of kept answers per store (per server process): a county's whole lists, ranked ahead
+#: of requests (:mod:`placematch.service.warm`), with room to spare. A whole list is 100-500 KB
+#: of JSON since each option carries its factors' references; the Essex whole cohort's 1,131
+#: children take 292 MB (at 256 MB the warming stopped short of them and requests evicted
+#: each other's).
+BUDGET_BYTES = 512 * 1024 * 1024
 
 #: A question: (the child's authority and id, ``top``, and the ranking's other parameters).
 Question = tuple[object, ...]
+
+
+class Cuts(NamedTuple):
+    """Where the options of a kept body lie: each option's first and last-but-one byte
+    (``starts``, ``ends``) and the ``]`` that closes the list (``close``)."""
+
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    close: int
+
+
+def dumps_with_options(data: dict[str, Any]) -> tuple[bytes, Cuts]:
+    """``orjson.dumps(data)``, byte for byte, and where each item of ``data["options"]`` lies.
+
+    Compact JSON is the keys in order, so the body is the keys before ``options``, then the
+    options each written alone and joined by commas, then the keys after.
+    """
+    keys = list(data)
+    at = keys.index("options")
+    before = orjson.dumps({k: data[k] for k in keys[:at]})[:-1]  # without its "}"
+    after = orjson.dumps({k: data[k] for k in keys[at + 1 :]})[1:]  # without its "{"
+    head = before + (b"," if at else b"") + b'"options":['
+    parts = [orjson.dumps(o) for o in data["options"]]
+    starts, ends, position = [], [], len(head)
+    for part in parts:
+        starts.append(position)
+        ends.append(position + len(part))
+        position += len(part) + 1
+    close = ends[-1] if parts else len(head)
+    body = head + b",".join(parts) + b"]" + (b"," if len(after) > 1 else b"") + after
+    return body, Cuts(tuple(starts), tuple(ends), close)
+
+
+def first_options(body: bytes, cuts: Cuts, top: int) -> bytes:
+    """The body with only its first ``top`` options (``body`` itself if it has no more)."""
+    if top >= len(cuts.starts):
+        return body
+    end = cuts.ends[top - 1] if top > 0 else cuts.starts[0]
+    return body[:end] + body[cuts.close :]
 
 
 class Answers:
@@ -43,24 +97,70 @@ class Answers:
         self.budget = budget
         self._key: tuple[int, dt.date | None] | None = None
         self._bodies: OrderedDict[Question, bytes] = OrderedDict()
+        self._cuts: dict[Question, Cuts] = {}
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self._answering = 0
+        self._answered = 0.0  # time.monotonic() when the last ranking was answered
 
-    def get(self, revision: int, today: dt.date | None, question: Question) -> bytes | None:
-        """The kept body, or ``None`` (counted as a miss)."""
+    @contextmanager
+    def asked(self) -> Iterator[None]:
+        """Marks a ranking being answered (the warming waits while any is, and a little
+        after: :meth:`quiet`)."""
+        with self._lock:
+            self._answering += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._answering -= 1
+                self._answered = time.monotonic()
+
+    @property
+    def answering(self) -> int:
+        """Rankings being answered now."""
+        return self._answering
+
+    def quiet(self, seconds: float) -> bool:
+        """Whether no ranking is being answered, nor was in the last ``seconds``."""
+        with self._lock:
+            return not self._answering and time.monotonic() - self._answered >= seconds
+
+    def get(
+        self, revision: int, today: dt.date | None, question: Question, top: int | None = None
+    ) -> bytes | None:
+        """The kept body, or ``None`` (counted as a miss).
+
+        With ``top``, the first ``top`` options of the body kept with its cuts
+        (:meth:`put` with ``cuts``) under ``question``: ``None`` if there is none.
+        """
         with self._lock:
             body = self._bodies.get(question) if self._key == (revision, today) else None
-            if body is None:
+            cuts = None if body is None or top is None else self._cuts.get(question)
+            if body is None or (top is not None and cuts is None):
                 self.misses += 1
                 return None
             self._bodies.move_to_end(question)
             self.hits += 1
-            return body
+        return body if cuts is None or top is None else first_options(body, cuts, top)
 
-    def put(self, revision: int, today: dt.date | None, question: Question, body: bytes) -> None:
-        """Keep a body (dropping every body of another revision or date first)."""
+    def has(self, revision: int, today: dt.date | None, question: Question) -> bool:
+        """Whether a body is kept for the question (neither a hit nor a miss)."""
+        with self._lock:
+            return self._key == (revision, today) and question in self._bodies
+
+    def put(
+        self,
+        revision: int,
+        today: dt.date | None,
+        question: Question,
+        body: bytes,
+        cuts: Cuts | None = None,
+    ) -> None:
+        """Keep a body (dropping every body of another revision or date first); ``cuts``
+        (:func:`dumps_with_options`) let it answer for its first options too."""
         if len(body) > self.budget:
             return
         with self._lock:
@@ -69,14 +169,19 @@ class Answers:
                     return  # built on an older revision than the kept ones: not kept
                 self._key = (revision, today)
                 self._bodies.clear()
+                self._cuts.clear()
                 self._bytes = 0
             old = self._bodies.pop(question, None)
             if old is not None:
                 self._bytes -= len(old)
             self._bodies[question] = body
+            self._cuts.pop(question, None)
+            if cuts is not None:
+                self._cuts[question] = cuts
             self._bytes += len(body)
             while self._bytes > self.budget:
-                _, dropped = self._bodies.popitem(last=False)
+                gone, dropped = self._bodies.popitem(last=False)
+                self._cuts.pop(gone, None)
                 self._bytes -= len(dropped)
 
     def __len__(self) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -79,15 +80,43 @@ def create_app(url: str | None = None, *, migrate: bool = True, workers: int = 1
             ok = True
         except Exception:
             ok = False
+        warmer = getattr(request.app.state, "warmer", None)
         body: dict[str, Any] = {
             "status": "ok" if ok else "unavailable",
             "database": engine.dialect.name,
             "schema": request.app.state.revision,
             "version": __version__,
+            # this process has ranked every waiting child's whole list for the store as it
+            # is now (placematch.service.warm); null where nothing warms (not served)
+            "warm": None if warmer is None else warmer.warm is not None and ok,
         }
         return JSONResponse(body, status_code=200 if ok else 503)
 
     app.add_middleware(SecurityHeaders)
+    return app
+
+
+#: The environment variable through which ``serve --workers N`` hands the store's URL to its
+#: worker processes (started afresh, they import the application by name: :func:`worker_app`).
+URL_VARIABLE = "PLACEMATCH_SERVE_URL"
+
+
+def worker_app() -> FastAPI:
+    """The application of one worker process of ``placematch serve --workers N``.
+
+    The store's URL comes from the environment (``PLACEMATCH_SERVE_URL``, set by the serve
+    command, which migrated the store before starting the workers). Each worker sets its own
+    garbage collector for a long run (:func:`settle_memory`) and ranks the waiting children
+    ahead of requests (:mod:`placematch.service.warm`).
+    """
+    from placematch.service.warm import start_warming
+
+    url = os.environ.get(URL_VARIABLE)
+    if not url:
+        raise RuntimeError(f"{URL_VARIABLE} is not set: start workers with placematch serve")
+    app = create_app(url)
+    settle_memory()
+    start_warming(app)
     return app
 
 

@@ -16,6 +16,12 @@ from placematch.service.answers import Answers, answers_of
 API = "/api/v1"
 
 
+def orjson_loads(body: bytes) -> dict[str, object]:
+    import orjson
+
+    return dict(orjson.loads(body))
+
+
 def _rank(s: Service, child: str, user: str = "officer", query: str = "") -> tuple[int, str, bytes]:
     r = s.client.get(f"{API}/children/{child}/rank{query}", headers=s.h(user))
     return r.status_code, r.headers.get("x-placematch-cache", ""), r.content
@@ -27,11 +33,73 @@ def test_the_second_request_is_the_kept_answer(fresh: Service) -> None:
     status, cache, second = _rank(fresh, "C05")
     assert (status, cache) == (200, "hit")
     assert second == first
-    # another question is another answer
+    # the first options are cut from the kept whole list: kept, and byte for byte what a
+    # server that never kept anything answers for that question
     status, cache, top = _rank(fresh, "C05", query="?top=1")
-    assert (status, cache) == (200, "miss") and top != first
-    assert _rank(fresh, "C05", query="?top=1")[1:] == ("hit", top)
+    assert (status, cache) == (200, "hit") and top != first
+    with running(fresh.url) as other:
+        r = other.client.get(f"{API}/children/C05/rank?top=1", headers=other.h("officer"))
+        assert r.headers["x-placematch-cache"] == "miss" and r.content == top
+    # another question is another answer
+    status, cache, other_day = _rank(fresh, "C05", query="?within_days=3")
+    assert (status, cache) == (200, "miss")
+    assert _rank(fresh, "C05", query="?within_days=3")[1:] == ("hit", other_day)
     assert _rank(fresh, "C07")[1] == "miss"
+
+
+def test_a_top_first_is_kept_for_itself() -> None:
+    """Asked first, ``?top=K`` is ranked and kept as such (the whole list is not made)."""
+    kept = Answers()
+    day = dt.date(2026, 12, 6)
+    kept.put(1, day, ("A", 2, None, None, None), b"two")
+    assert not kept.has(1, day, ("A", None, None, None, None))
+    assert kept.get(1, day, ("A", None, None, None, None), 2) is None
+    assert kept.get(1, day, ("A", 2, None, None, None)) == b"two"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"child_id": "A", "eligible": 3, "options": [{"v": "é"}, {"v": [1, 2]}, {}], "x": None},
+        {"child_id": "A", "eligible": 0, "options": [], "excluded": {}},
+        {"options": [1, 2]},
+        {"child_id": "A", "options": [{"a": 1}]},
+    ],
+)
+def test_a_whole_list_is_cut_to_its_first_options(data: dict[str, object]) -> None:
+    """The body kept with its cuts is ``orjson.dumps`` of the data, and cut to its first K
+    options it is ``orjson.dumps`` of the data with only those, for every K."""
+    import orjson
+
+    from placematch.service.answers import dumps_with_options, first_options
+
+    body, cuts = dumps_with_options(data)
+    assert body == orjson.dumps(data)
+    options = data["options"]
+    assert isinstance(options, list)
+    for k in range(len(options) + 2):
+        assert first_options(body, cuts, k) == orjson.dumps({**data, "options": options[:k]})
+
+
+def test_every_top_cut_from_a_whole_list_is_a_fresh_ranking(fresh: Service) -> None:
+    """For every child of the demo and every ``top`` up to past its list, the answer cut from
+    the kept whole list is what a server that never kept anything ranks afresh."""
+    ids = [
+        c["child_id"]
+        for c in fresh.client.get(f"{API}/children", headers=fresh.h("officer")).json()
+    ]
+    with running(fresh.url) as other:
+        for child in ids[:6]:
+            status, _, whole = _rank(fresh, child)
+            assert status == 200
+            n = len(orjson_loads(whole)["options"])
+            for k in sorted({0, 1, 2, n - 1, n, n + 1} - {-1}):
+                status, cache, cut = _rank(fresh, child, query=f"?top={k}")
+                assert (status, cache) == (200, "hit")
+                r = other.client.get(
+                    f"{API}/children/{child}/rank?top={k}", headers=other.h("officer")
+                )
+                assert r.headers["x-placematch-cache"] == "miss" and r.content == cut, (child, k)
 
 
 def test_a_change_is_seen_by_the_next_request(fresh: Service) -> None:
