@@ -68,6 +68,10 @@ def test_a_step_change_in_entries_is_followed(tmp_path: Path) -> None:
     assert abs(mean - new_level) < 2.5 * sd
     old = float(window.entries_per_month[0].sum())
     assert abs(old - new_level) > 2.5 * sd
+    with pytest.raises(ValueError, match="entry_change"):
+        generate_returns(
+            example_rates(), first_year=2018, last_year=2018, seed=1, entry_change=(CHANGE, -1.0)
+        )
 
 
 def test_a_steady_level_is_the_whole_windows(tmp_path: Path) -> None:
