@@ -9,7 +9,10 @@ The work is fixed and seeded. For each tier, in a fresh temporary folder:
 3. the real server is started in its own process, ``placematch serve --db sqlite:///… --host
    127.0.0.1 --port P --workers N`` with :data:`WORKERS` processes, one per core, as
    docs/service.md recommends (``$PLACEMATCH_BENCH_WORKERS`` sets another number, e.g. 1 to
-   compare), from this tree's code;
+   compare), from this tree's code; the suite waits until the server says it is warm (every
+   waiting child's whole list ranked ahead of requests by each process,
+   ``placematch.service.warm``): the steady state of a server after a start or a change (the
+   cold phases measure the first looks right after a change);
 4. :data:`CLIENTS` clients, one thread each with its own keep-alive connection and its own
    bearer token (``POST /api/v1/tokens``), ask ``GET /api/v1/children/{id}/rank``, each for its
    own share of one seeded sequence of the store's children, in each of the tier's
@@ -23,12 +26,12 @@ The work is fixed and seeded. For each tier, in a fresh temporary folder:
    that does not answer 200 counts as an error.
 
 Reported per phase: p50, p95, p99 and max latency, requests per second, errors, the server's
-CPU time per request (``/proc``: what an answer costs, whatever else the machine is doing) and
-its peak resident memory (``VmHWM``), the load average around the phase (the machine may be
-shared), and the issue's target (p95 at most 30 ms with 20 clients) as met or missed. After
-the server stops, the store's audit log is read back: every request, warm-up included, must
-have left one ``rank`` entry (``audit_complete``), so that a faster path that skipped the
-audit could not pass unseen.
+CPU time per request (``/proc``, the serve process and its workers: what an answer costs,
+whatever else the machine is doing) and its peak resident memory (``VmHWM``), the load
+average around the phase (the machine may be shared), and the issue's target (p95 at most 30
+ms with 20 clients) as met or missed. After the server stops, the store's audit log is read
+back: every request, warm-up included, must have left one ``rank`` entry
+(``audit_complete``), so that a faster path that skipped the audit could not pass unseen.
 
 Tiers: ``smoke`` (the 150-child Essex cohort, 81 vacancies, 200 timed requests per phase;
 for CI, about 30 s) and ``county`` (the Essex whole cohort, ``placematch synth --la Essex

@@ -48,3 +48,43 @@ def test_the_summary_gives_p95_and_the_target_per_phase() -> None:
     assert lines[-1].endswith(
         "p95 <= 30 ms with 20 concurrent clients; errors 2; every request audited: True"
     )
+
+
+def test_the_servers_cpu_and_memory_are_those_of_all_its_processes() -> None:
+    """``serve --workers N`` answers in child processes: the CPU time and peak memory the
+    suite reports are of the process and all its descendants, not of the parent alone."""
+    import subprocess
+    import sys
+
+    from benchmarks.service import _cpu_seconds, _peak_rss, _tree
+
+    burn = (
+        "import time\n"
+        "t = time.process_time()\n"
+        "while time.process_time() - t < 0.5: pass\n"
+        "print('done', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    # a parent that uses no CPU of its own and waits for its child (the worker)
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burn!r}])",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "done"
+        assert len(_tree(parent.pid)) == 2
+        cpu = _cpu_seconds(parent.pid)
+        assert cpu is not None and cpu >= 0.5
+        rss = _peak_rss(parent.pid)
+        alone = _peak_rss(parent.pid, descendants=False)
+        assert rss is not None and alone is not None and rss > alone
+    finally:
+        for pid in _tree(parent.pid)[1:]:
+            subprocess.run(["kill", str(pid)], check=False)
+        parent.kill()
+        parent.wait()

@@ -174,3 +174,16 @@ def test_serve_with_two_workers_answers_every_change(fresh_sqlite: Service, tmp_
         proc.terminate()
         out = proc.communicate(timeout=30)[0]
     assert "by 2 processes" in out and "Traceback" not in out
+
+
+def test_serve_refuses_a_bad_number_of_workers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from placematch.cli import main
+
+    db = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    assert main(["serve", "--workers", "0", "--db", db, "--port", str(_free_port())]) == 2
+    assert "--workers 0: expected a whole number from 1 to 64" in capsys.readouterr().err
+    assert main(["serve", "--workers", "2", "--db", "sqlite:///:memory:"]) == 2
+    assert "in-memory SQLite store is one per process" in capsys.readouterr().err
+    assert not (tmp_path / "store.sqlite3").exists()  # refused before the store is opened
