@@ -104,6 +104,11 @@ class KnownRates:
         ):
             raise ValueError("no under-16 may arrive in or move to supported accommodation")
 
+    @property
+    def entries_a_month(self) -> np.ndarray:
+        """Mean arrivals a month by stream."""
+        return self.entries_per_month.sum(axis=(1, 2))
+
 
 def example_rates(
     *, children_a_month: float = 8.0, separated_a_month: float = 1.0, exit_scale: float = 1.3
