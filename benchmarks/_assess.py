@@ -5,14 +5,14 @@ machine, each with its own checkout first on ``PYTHONPATH``::
 
     python -m benchmarks._assess --out results.json [--repeat N]
 
-Fixed, seeded work:
+Fixed, seeded work, timed as wall-clock and as this process's CPU time (the steadier of the
+two on a shared machine):
 
 * ``rank_child`` of 300 children against 5,000 vacancies (the matching suite's county
-  ``rank_child`` records: Essex seed 2), and ``placematch rank --top 3`` as the command
-  renders it (``rank_child(top=3)`` then the table), p50 and p95;
+  ``rank_child`` folder: Essex seed 2), and ``placematch rank --top 3`` as the command
+  renders it (``rank_child(top=3)`` then the table): p50, p95 and min;
 * the batch match of ``examples/essex_referrals``: the whole ``match``, its candidates, its
-  solve, and its extraction (the rest: options of the chosen pairs, unplaced reasons,
-  metrics, the validator);
+  solve, and its extraction (the match given its candidates and its solution);
 * one run of ``examples/essex_supply.toml`` (run 0: the baseline and both scenarios).
 """
 
@@ -32,52 +32,88 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _quantiles(times: list[float]) -> dict[str, float]:
+def _quantiles(times: list[float], unit: str = "seconds") -> dict[str, float]:
     times = sorted(times)
     p95 = times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)]
-    return {"p50_seconds": statistics.median(times), "p95_seconds": p95, "max_seconds": times[-1]}
+    return {
+        f"p50_{unit}": statistics.median(times),
+        f"p95_{unit}": p95,
+        f"min_{unit}": times[0],
+    }
 
 
 def _timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
+    """Wall and CPU time of ``fn`` over ``repeat`` calls, after one warm call. CPU time (this
+    process's) is the steadier measure on a shared machine."""
     fn()  # warm: imports, caches
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        w, c = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return _quantiles(times)
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return {**_quantiles(wall), **_quantiles(cpu, "cpu_seconds"), "repeats": repeat}
 
 
-def rank_records(workdir: Path) -> list[dict[str, Any]]:
-    """``rank_child`` (the matching suite's county records) and ``rank --top 3`` as shown."""
-    from benchmarks.matching import rank_records as matching_rank
+def _rank_folder(workdir: Path, want: int) -> Path:
+    """The matching suite's county ``rank_child`` folder: Essex seed 2, cut to ``want``
+    vacancies (benchmarks/matching.py ``rank_records``)."""
+    import pandas as pd
+
+    from scenarios.cohorts import generate, write_case_folder
+
+    children = 1131
+    while True:
+        case = generate("Essex", 2, children=children)
+        if len(case.vacancies) >= want:
+            break
+        children = int(children * want / max(len(case.vacancies), 1) * 1.1) + 1
+    out = workdir / "rank"
+    write_case_folder(case, out)
+    vac = pd.read_csv(out / "vacancies.csv", dtype=str, keep_default_na=False)
+    vac.iloc[:want].to_csv(out / "vacancies.csv", index=False)
+    return out
+
+
+def rank_records(workdir: Path, timed: int) -> list[dict[str, Any]]:
+    """``rank_child`` of ``timed`` children against 5,000 vacancies, and ``rank --top 3`` as
+    the command shows it (``rank_child(top=3)``, then the table)."""
     from matcher.casefolder import load_case_folder
     from matcher.rank import rank_child
     from placematch.commands.rank import render_ranking
 
-    records = matching_rank("county", workdir)
-    folder = load_case_folder(workdir / "rank")  # with residents.csv, as the last record
+    folder = load_case_folder(_rank_folder(workdir, 5000))
     ids = [c.child_id for c in folder.children]
-    sample = ids[:: max(1, len(ids) // 300)][:300]
-    render_ranking(rank_child(folder, sample[0], 3))
-    times = []
-    for cid in sample:
-        start = time.perf_counter()
-        render_ranking(rank_child(folder, cid, 3))
-        times.append(time.perf_counter() - start)
-    records.append(
-        {
-            "name": "rank_top3_rendered",
-            **_quantiles(times),
-            "children_timed": len(times),
-            "vacancies": len(folder.vacancies),
-        }
-    )
-    return records
+    sample = ids[:: max(1, len(ids) // timed)][:timed]
+    out = []
+    for name, call in (
+        ("rank_child", lambda cid: rank_child(folder, cid)),
+        ("rank_top3_shown", lambda cid: render_ranking(rank_child(folder, cid, 3))),
+    ):
+        call(sample[0])  # warm
+        wall, cpu = [], []
+        for cid in sample:
+            w, c = time.perf_counter(), time.process_time()
+            call(cid)
+            cpu.append(time.process_time() - c)
+            wall.append(time.perf_counter() - w)
+        out.append(
+            {
+                "name": name,
+                **_quantiles(wall),
+                **_quantiles(cpu, "cpu_seconds"),
+                "children_timed": len(sample),
+                "vacancies": len(folder.vacancies),
+            }
+        )
+    return out
 
 
 def match_records(repeat: int) -> list[dict[str, Any]]:
-    """The example's match, whole and in parts."""
+    """The example's match: whole, its candidates, its solve, and its extraction (the match
+    given its candidates and its solution: build_problem, the chosen pairs' options, the
+    unplaced reasons, metrics; with and without the validator)."""
+    import matcher.match as match_module
     from matcher.candidates import build_candidates
     from matcher.casefolder import load_case_folder
     from matcher.match import build_problem, match
@@ -87,40 +123,51 @@ def match_records(repeat: int) -> list[dict[str, Any]]:
     params = SolverParameters()
     cands = build_candidates(folder)
     problem = build_problem(folder, cands)
-    whole = _timed(lambda: match(folder, params), repeat)
-    built = _timed(lambda: build_candidates(folder), repeat)
-    solved = _timed(lambda: solve(build_problem(folder, cands), params), repeat)
-    given = _timed(lambda: match(folder, params, candidates=cands), repeat)
-    return [
-        {"name": "match_example", **whole, "repeats": repeat, "pairs": problem.n_pairs},
-        {"name": "match_example_candidates", **built, "repeats": repeat},
-        {"name": "match_example_solve", **solved, "repeats": repeat},
-        {
-            "name": "match_example_extraction",
-            # the match given its candidates, less the solve: build_problem, options of the
-            # chosen pairs, unplaced reasons, metrics and the validator
-            "p50_seconds": given["p50_seconds"] - solved["p50_seconds"],
-            "repeats": repeat,
-        },
+    solution = solve(problem, params)
+    records = [
+        {"name": "match_example", **_timed(lambda: match(folder, params), repeat)},
+        {"name": "match_example_candidates", **_timed(lambda: build_candidates(folder), repeat)},
+        {"name": "match_example_solve", **_timed(lambda: solve(problem, params), repeat)},
     ]
+    real = match_module.solve
+    match_module.solve = lambda *_: solution  # type: ignore[assignment]
+    try:
+        records += [
+            {
+                "name": "match_example_extraction",
+                **_timed(lambda: match(folder, params, candidates=cands, validate=False), repeat),
+            },
+            {
+                "name": "match_example_extraction_validated",
+                **_timed(lambda: match(folder, params, candidates=cands), repeat),
+            },
+        ]
+    finally:
+        match_module.solve = real
+    for r in records:
+        r["pairs"] = problem.n_pairs
+    return records
 
 
 def scenario_records() -> list[dict[str, Any]]:
-    """One run of the Essex supply scenarios."""
+    """One run of the Essex supply scenarios (run 0: the baseline and both scenarios)."""
     from scenarios.whatif.config import load_scenario_file
     from scenarios.whatif.runner import run_one
 
     file = load_scenario_file(ROOT / "examples" / "essex_supply.toml")
-    start = time.perf_counter()
+    w, c = time.perf_counter(), time.process_time()
     run_one(file, 0)
-    wall = time.perf_counter() - start
-    return [{"name": "scenario_run_essex_supply", "wall_seconds": wall, "runs": 1}]
+    cpu, wall = time.process_time() - c, time.perf_counter() - w
+    return [
+        {"name": "scenario_run_essex_supply", "wall_seconds": wall, "cpu_seconds": cpu, "runs": 1}
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--children", type=int, default=300, help="children ranked")
     parser.add_argument("--only", choices=("rank", "match", "scenario"), action="append")
     args = parser.parse_args(argv)
     only = set(args.only or ("rank", "match", "scenario"))
@@ -131,12 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         if "scenario" in only:
             records += scenario_records()
         if "rank" in only:
-            records += rank_records(Path(tmp))
-    for r in records:
-        r.pop("max_rss_bytes", None)
+            records += rank_records(Path(tmp), args.children)
     args.out.write_text(json.dumps(records, indent=2) + "\n", encoding="utf-8")
     for r in records:
-        print(r["name"], r.get("p50_seconds", r.get("wall_seconds")), file=sys.stderr)
+        cpu = r.get("p50_cpu_seconds", r.get("cpu_seconds"))
+        print(r["name"], f"cpu {cpu:.5f} s", file=sys.stderr)
     return 0
 
 

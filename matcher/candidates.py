@@ -15,6 +15,11 @@ that the order is exact for the folder's size (:class:`Folding`): maximising the
 the lexicographic optimum. The bases depend only on the folder's counts and the policy's
 bounds of each factor, never on which pairs are eligible, so one child's ranking
 (:mod:`matcher.rank`) gives the same numbers without building the whole folder.
+
+The rules, the scoring and the folding are :mod:`matcher.assess`'s (one assessment path for
+candidates, rankings and explanations; :class:`Folding`, :func:`options_of` and the sign-off
+helpers are re-exported here); the factors and rules are a
+:class:`~matcher.scoring.Scoring` passed in, the folder's default when none is.
 """
 
 from __future__ import annotations
