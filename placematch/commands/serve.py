@@ -121,7 +121,11 @@ def run(args: argparse.Namespace) -> int:
 
         settle_memory()  # the server's own garbage-collector settings (see there)
         start_warming(app)  # every waiting child's whole list ranked ahead of requests
-        config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
+        # No access log: its lines carry children's ids in the paths. Every read and write of
+        # a child's record is in the audit log instead, with who and why.
+        config = uvicorn.Config(
+            app, host=args.host, port=args.port, log_level="info", access_log=False
+        )
         uvicorn.Server(config).run(sockets=[sock])
         return 0
     app.state.engine.dispose()  # the workers open their own connections
@@ -155,6 +159,7 @@ def _serve_workers(url: str, sock: socket.socket, workers: int, host: str, port:
         port=port,
         workers=workers,
         log_level="info",
+        access_log=False,  # as for one process: the paths carry children's ids
     )
     if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.36
         server = uvicorn.Server(config)

@@ -174,6 +174,8 @@ def test_serve_with_two_workers_answers_every_change(fresh_sqlite: Service, tmp_
         proc.terminate()
         out = proc.communicate(timeout=30)[0]
     assert "by 2 processes" in out and "Traceback" not in out
+    # Children's ids never reach the server's log (no access log; the audit log has them).
+    assert "C05" not in out
 
 
 def test_serve_refuses_a_bad_number_of_workers(
