@@ -893,6 +893,25 @@ def store_folder(
     _refuse_other_owners(vacancy_rows, allowed, None)
     old_children, codes, old_vacancies, vcodes, old_policy = _stored(session)
     filed = {r["vacancy_id"]: c for r, c in zip(old_vacancies, vcodes, strict=True)}
+    if allowed is not None:
+        # Vacancy ids are one list for the store: an officer's row with the id of another
+        # authority's vacancy would overwrite that vacancy, so it is refused.
+        ok = set(allowed)
+        theirs = [
+            r for r in vacancy_rows if r["vacancy_id"] in filed and filed[r["vacancy_id"]] not in ok
+        ]
+        if theirs:
+            raise CaseFolderError(
+                [
+                    Problem(
+                        VACANCIES_FILE,
+                        None,
+                        "vacancy_id",
+                        f"{len(theirs)} vacancy_id(s) are already used in this store by a "
+                        "vacancy you do not hold; expected ids not used by another authority",
+                    )
+                ]
+            )
     # Each child under its own authority: an officer's child C0001 is another child than
     # another authority's C0001, so that nothing here depends on which ids others use.
     new_children = [

@@ -311,3 +311,27 @@ def test_the_migration_keeps_the_data_and_lets_ids_repeat(empty_url: str, head: 
         s.commit()
         assert s.scalar(select(func.count()).select_from(ProviderResponse)) == 2
     engine.dispose()
+
+
+def test_an_upload_never_overwrites_another_authoritys_vacancy(fresh: Service) -> None:
+    """Vacancy ids are one list for the store: Thurrock's officer uploading a row with the
+    id of Essex's vacancy is refused, naming the file and field, and Essex's vacancy is
+    unchanged; the same row under a new id is stored."""
+    c, h = fresh.client, fresh.h("officer_thurrock")
+    before = c.get(f"{API}/vacancies/V01", headers=fresh.h("officer")).json()["record"]
+    header = "vacancy_id,provider_id,placement_type,postcode,beds,age_min,age_max,sex,"
+    header += "capabilities,ofsted,weekly_cost\n"
+
+    def upload(vacancy_id: str) -> Any:
+        row = f"{vacancy_id},PT9,inhouse_foster,RM17 6SL,2,0,17,any,,good,350\n"
+        files = {"file": ("vacancies.csv", header + row)}
+        return c.post(f"{API}/vacancies/upload", files=files, headers=h)
+
+    refused = upload("V01")
+    assert refused.status_code == 422, refused.text
+    assert [(e["file"], e["field"]) for e in refused.json()["errors"]] == [
+        ("vacancies.csv", "vacancy_id")
+    ]
+    after = c.get(f"{API}/vacancies/V01", headers=fresh.h("officer")).json()["record"]
+    assert after == before
+    assert upload("VT9").status_code == 201
