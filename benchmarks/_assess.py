@@ -29,6 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.matching import rank_folder
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -55,26 +57,6 @@ def _timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
     return {**_quantiles(wall), **_quantiles(cpu, "cpu_seconds"), "repeats": repeat}
 
 
-def _rank_folder(workdir: Path, want: int) -> Path:
-    """The matching suite's county ``rank_child`` folder: Essex seed 2, cut to ``want``
-    vacancies (benchmarks/matching.py ``rank_records``)."""
-    import pandas as pd
-
-    from scenarios.cohorts import generate, write_case_folder
-
-    children = 1131
-    while True:
-        case = generate("Essex", 2, children=children)
-        if len(case.vacancies) >= want:
-            break
-        children = int(children * want / max(len(case.vacancies), 1) * 1.1) + 1
-    out = workdir / "rank"
-    write_case_folder(case, out)
-    vac = pd.read_csv(out / "vacancies.csv", dtype=str, keep_default_na=False)
-    vac.iloc[:want].to_csv(out / "vacancies.csv", index=False)
-    return out
-
-
 def rank_records(workdir: Path, timed: int) -> list[dict[str, Any]]:
     """``rank_child`` of ``timed`` children against 5,000 vacancies, and ``rank --top 3`` as
     the command shows it (``rank_child(top=3)``, then the table)."""
@@ -82,7 +64,7 @@ def rank_records(workdir: Path, timed: int) -> list[dict[str, Any]]:
     from matcher.rank import rank_child
     from placematch.commands.rank import render_ranking
 
-    folder = load_case_folder(_rank_folder(workdir, 5000))
+    folder = load_case_folder(rank_folder(workdir, 5000)[0])
     ids = [c.child_id for c in folder.children]
     sample = ids[:: max(1, len(ids) // timed)][:timed]
     out = []

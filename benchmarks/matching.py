@@ -476,17 +476,14 @@ def national_records(limit: float, workdir: Path) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------- rank
 
 
-def rank_records(tier: str, workdir: Path) -> list[dict[str, Any]]:
-    """``rank_child`` of one child against ``RANK[tier][0]`` vacancies, warm, over many
-    children: p50 and p95."""
+def rank_folder(workdir: Path, want: int) -> tuple[Path, int]:
+    """The ``rank_child`` folder: an Essex cohort (seed 2) large enough that its supply has at
+    least ``want`` vacancies, cut to ``want``; written under ``workdir/rank``. Returns the
+    folder and the cohort's size asked of ``generate``."""
     import pandas as pd
 
-    from matcher.casefolder import load_case_folder
-    from matcher.rank import rank_child
     from scenarios.cohorts import generate, write_case_folder
 
-    want, timed = RANK[tier]
-    # a larger Essex cohort, so that its supply has at least `want` vacancies; then cut to `want`
     children = 1131
     while True:
         case = generate("Essex", 2, children=children)
@@ -497,6 +494,19 @@ def rank_records(tier: str, workdir: Path) -> list[dict[str, Any]]:
     write_case_folder(case, out)
     vac = pd.read_csv(out / "vacancies.csv", dtype=str, keep_default_na=False)
     vac.iloc[:want].to_csv(out / "vacancies.csv", index=False)
+    return out, children
+
+
+def rank_records(tier: str, workdir: Path) -> list[dict[str, Any]]:
+    """``rank_child`` of one child against ``RANK[tier][0]`` vacancies, warm, over many
+    children: p50 and p95."""
+    import pandas as pd
+
+    from matcher.casefolder import load_case_folder
+    from matcher.rank import rank_child
+
+    want, timed = RANK[tier]
+    out, children = rank_folder(workdir, want)
     folder = load_case_folder(out)
     ids = [c.child_id for c in folder.children]
     step = max(1, len(ids) // timed)
@@ -529,7 +539,8 @@ def rank_records(tier: str, workdir: Path) -> list[dict[str, Any]]:
     plain = timed_ranking("rank_child", folder)
     # The same folder with the children already living in its children's homes
     # (residents.csv): the residents' rules and factors at work on the same sample.
-    _write_residents(vac.iloc[:want], out / "residents.csv")
+    vac = pd.read_csv(out / "vacancies.csv", dtype=str, keep_default_na=False)
+    _write_residents(vac, out / "residents.csv")
     lived_in = load_case_folder(out)
     return [
         plain,
