@@ -58,8 +58,8 @@ def run_withdraw(args: argparse.Namespace) -> int:
     from starlette.requests import Request
 
     from placematch.service import actions, auth, db
+    from placematch.service.errors import ProblemError
     from placematch.service.models import User
-    from placematch.service.problems import ProblemError
 
     engine = db.connect(args.db)
     db.migrate(engine)

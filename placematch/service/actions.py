@@ -1,9 +1,12 @@
-"""What the API and the page both do: access checks, the engine, the audit log.
+"""What the API and the page both do: every verb of the service, with its access check,
+its work on the store and the engine, and its audit entry.
 
 Every function takes the signed-in :class:`~placematch.service.auth.Principal` and checks,
-on every call, the role and the authority. A child outside the user's authorities answers
-exactly as a child that does not exist (404), so ids cannot be probed; the attempt is audited
-as ``denied``.
+on every call, the role and the authority (:mod:`placematch.service.access`, the rules in
+one place). A child outside the user's authorities answers exactly as a child that does not
+exist (404), so ids cannot be probed; the attempt is audited as ``denied``. The API
+(:mod:`placematch.service.api`) and the page (:mod:`placematch.service.pages`) turn these
+verbs' answers into JSON or HTML, and nothing else.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from matcher.domain import CaseFolder, InvalidFieldError, ReferralResponse
 from matcher.explain import Ranking, WhyNot
-from matcher.policy import Policy
 from matcher.rank import (
     EMERGENCY_WITHIN_DAYS,
     SoonFree,
@@ -37,9 +39,25 @@ from matcher.rank import (
     why_not,
 )
 from matcher.vocabulary import Response, ResponseReason, Urgency, VocabularyError
-from placematch.service import audit, store
+from placematch.service import audit, auth, store
+from placematch.service.access import (
+    ADMIN,
+    COMMISSIONER,
+    OFFICER,
+    audit_scope,
+    connected_to_shown,
+    may_change_vacancy,
+    may_see_vacancy,
+    not_found,
+    require,
+    visible_child,
+    visible_child_authority,
+    visible_job,
+    visible_vacancy,
+)
 from placematch.service.answers import answers_of, dumps_with_options
 from placematch.service.auth import Principal
+from placematch.service.errors import ProblemError
 from placematch.service.models import (
     AuditEntry,
     ChildRecord,
@@ -47,104 +65,14 @@ from placematch.service.models import (
     Forecast,
     Job,
     ProviderResponse,
+    UserAuthority,
     VacancyRecord,
     utcnow,
 )
-from placematch.service.problems import ProblemError
+from placematch.service.models import User as UserRow
 
 #: Today's date, the date the service ranks and matches on (replaced in tests).
 clock: Callable[[], dt.date] = dt.date.today
-
-OFFICER = "placement_officer"
-COMMISSIONER = "commissioner"
-REGIONAL = "regional_commissioner"
-ADMIN = "admin"
-
-
-def require(who: Principal, *roles: str) -> None:
-    """403 unless the user has one of the roles."""
-    if who.role not in roles:
-        raise ProblemError(
-            403, f"your role ({who.role}) may not do this; it needs: {', '.join(roles)}"
-        )
-
-
-def not_found(what: str, ident: str) -> ProblemError:
-    """The 404 for a record that is missing or outside the user's authorities."""
-    return ProblemError(404, f"{what} {ident!r} is not among the records you may see")
-
-
-def _no_child_for(who: Principal) -> None:
-    """The role check of a child route: a regional commissioner sees no child's record of
-    any authority, and is answered as for an id that does not exist (404), so that the
-    child routes cannot even tell which ids are in use; other roles but officers get 403."""
-    if not who.regional:
-        require(who, OFFICER)
-
-
-def visible_child(
-    session: Session, who: Principal, request: Request, child_id: str, action: str
-) -> ChildRecord:
-    """The child, if it is of one of the user's authorities (404 otherwise, audited)."""
-    _no_child_for(who)
-    record = None if who.regional else store.child_record(session, child_id, who.authorities)
-    if record is None:
-        # Ids are per authority: only the user's authorities' children are looked up, so
-        # another authority's child of this id is an unknown one. The attempt is filed under
-        # an authority with a child of that id when there is one, so that its officers see
-        # it; the answer is the same 404 either way.
-        owner = store.any_child_authority(session, child_id)
-        audit.record(
-            session, who, request, action, "child", child_id, authority=owner, outcome="denied"
-        )
-        raise not_found("child", child_id)
-    return record
-
-
-def visible_child_authority(
-    session: Session, who: Principal, request: Request, child_id: str, action: str
-) -> tuple[str, int]:
-    """:func:`visible_child`'s check, answering only the child's authority (ONS code), and
-    the store's revision read in the same query (:func:`store.authority_and_revision`).
-
-    Reads one column rather than the child's record (and its JSON): for the requests that
-    need nothing else of it, such as a ranking.
-    """
-    _no_child_for(who)
-    owner, revision = store.authority_and_revision(
-        session, child_id, () if who.regional else who.authorities
-    )
-    if owner is None:
-        owner = store.any_child_authority(session, child_id)  # to file the attempt
-        audit.record(
-            session, who, request, action, "child", child_id, authority=owner, outcome="denied"
-        )
-        raise not_found("child", child_id)
-    return owner, revision
-
-
-def may_see_vacancy(who: Principal, record: VacancyRecord) -> bool:
-    """Whether the user may see a stored vacancy: an officer, one of their authorities' own
-    or one offered to the pool (:func:`store.visible_to`); a regional commissioner, one
-    offered to the pool by an authority of their region; nobody else."""
-    if who.regional:
-        owner = store.vacancy_owner(record.data, record.authority_code)
-        return who.may_see(owner) and store.offered(record.data)
-    if who.role != OFFICER:
-        return False
-    return store.visible_to(record.data, record.authority_code, who.authorities)
-
-
-def visible_vacancy(session: Session, who: Principal, vacancy_id: str) -> VacancyRecord:
-    """A vacancy the user may see (:func:`may_see_vacancy`): officers and regional
-    commissioners; a vacancy kept back by another authority answers as one that does not
-    exist (404)."""
-    if not who.regional:
-        require(who, OFFICER)
-    record = store.vacancy_record(session, vacancy_id)
-    if record is None or not may_see_vacancy(who, record):
-        raise not_found("vacancy", vacancy_id)
-    return record
 
 
 def child_dict(record: ChildRecord, decision: Decision | None = None) -> dict[str, Any]:
@@ -163,24 +91,8 @@ def child_dict(record: ChildRecord, decision: Decision | None = None) -> dict[st
 def vacancy_dict(record: VacancyRecord, who: Principal, session: Session) -> dict[str, Any]:
     """A vacancy as the API returns it; ``connected_to`` only names children the user may see."""
     data = dict(record.data)
-    if data.get("connected_to") and who.regional:
-        data["connected_to"] = ""  # child ids: a regional commissioner sees none
-    elif data.get("connected_to"):
-        # The carer's children are of the authority it is filed under (ids are per authority).
-        ids = [i for i in str(data["connected_to"]).split(";") if i]
-        mine = (
-            set(
-                session.scalars(
-                    select(ChildRecord.child_id).where(
-                        ChildRecord.authority_code == record.authority_code,
-                        ChildRecord.child_id.in_(ids),
-                    )
-                )
-            )
-            if who.may_see(record.authority_code)
-            else set()
-        )
-        data["connected_to"] = ";".join(i for i in ids if i in mine)
+    if data.get("connected_to"):
+        data["connected_to"] = connected_to_shown(session, who, record)
     owner = store.vacancy_owner(record.data, record.authority_code)
     return {
         "vacancy_id": record.vacancy_id,
@@ -313,18 +225,98 @@ def read_child(
     return record, decision_of(session, record)
 
 
-def rank(
+def create_child(
+    session: Session, who: Principal, request: Request, row: Mapping[str, str]
+) -> ChildRecord:
+    """Add a child from its case-folder cells (validated with everything stored; 409 for an
+    id its authority uses already; audited as ``create``)."""
+    require(who, OFFICER)
+    child_id = row["child_id"]
+    # Ids are per authority: only the child's own authority's ids are looked at (one the
+    # user does not work for is refused by the store as for any child of that authority).
+    code = store.resolved_code(row["la"])
+    existing = store.child_record(session, child_id, (code,)) if who.may_see(code) else None
+    if existing is not None:
+        raise ProblemError(
+            409,
+            f"child_id {child_id!r} is already used; PUT /children/{{id}} to change it",
+            [{"field": "child_id", "message": "already used"}],
+        )
+    return _put_child(session, who, request, row, "create")
+
+
+def update_child(
+    session: Session, who: Principal, request: Request, child_id: str, row: Mapping[str, str]
+) -> ChildRecord:
+    """Replace a child's record (a child the user may see; validated; audited as
+    ``update``)."""
+    visible_child(session, who, request, child_id, "update")
+    if row["child_id"] != child_id:
+        raise ProblemError(
+            422,
+            "child_id in the body differs from the path",
+            [{"field": "child_id", "message": "expected the id in the path"}],
+        )
+    return _put_child(session, who, request, row, "update")
+
+
+def _put_child(
+    session: Session, who: Principal, request: Request, row: Mapping[str, str], action: str
+) -> ChildRecord:
+    store.put_record(session, "child", row, owner="", allowed=who.authorities)
+    record = store.child_record(session, row["child_id"], (store.resolved_code(row["la"]),))
+    assert record is not None
+    audit.record(
+        session,
+        who,
+        request,
+        action,
+        "child",
+        row["child_id"],
+        authority=record.authority_code,
+    )
+    return record
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChildOptions:
+    """What an officer's page shows of a child it ranks, all from one case folder.
+
+    ``ranking`` (every option, best first), ``own_carers`` (whether the child's authority's
+    policy puts its own carers first, so that their points get a column), ``within_days``,
+    ``date`` and ``soon`` (for an emergency: the days looked ahead, the child's date and the
+    vacancies that free within them, as ``placematch rank`` lists them; ``(0, date, ())``
+    otherwise), and the why-not asked about: ``why_not`` (the answer) or ``why_not_problem``
+    (why there is none: the vacancy's beds are all taken, or it is not one the user may see).
+    """
+
+    ranking: Ranking
+    own_carers: bool
+    within_days: int
+    date: dt.date | None
+    soon: tuple[SoonFree, ...]
+    why_not: WhyNot | None = None
+    why_not_problem: str = ""
+
+
+def child_options(
     session: Session,
     who: Principal,
     request: Request,
-    child_id: str,
-    top: int | None = None,
-    reason: str = "",
-) -> Ranking:
-    """The child's ranked options among the free beds (audited)."""
-    record = visible_child(session, who, request, child_id, "rank")
+    record: ChildRecord,
+    why_not_id: str = "",
+    reason: str = "officer page",
+) -> ChildOptions:
+    """The child's ranked options and what goes with them on its page (audited as a ranking,
+    and as a why-not when ``why_not_id`` is asked), on one case folder ranked once.
+
+    ``record`` is the child as :func:`read_child` answered it (access checked). A why-not on
+    a vacancy with no free bed (409) or one the user may not see (404) is answered in
+    ``why_not_problem``, beside the options, not instead of them.
+    """
+    child_id = record.child_id
     folder = store.waiting_folder(session, child_id, today=clock(), authority=record.authority_code)
-    ranking = rank_child(folder, child_id, top)
+    ranking = rank_child(folder, child_id, None)
     audit.record(
         session,
         who,
@@ -335,31 +327,23 @@ def rank(
         authority=record.authority_code,
         reason=reason,
     )
-    return ranking
-
-
-def child_policy(session: Session, child_id: str, authority: str) -> Policy:
-    """The policy the child is scored under: its own authority's (``[authority."NAME"]`` of
-    a pooled folder), as in its ranking. The caller has checked access."""
-    folder = store.waiting_folder(session, child_id, today=clock(), authority=authority)
-    return folder.policy
-
-
-def free_soon(
-    session: Session, child_id: str, authority: str
-) -> tuple[int, dt.date | None, tuple[SoonFree, ...]]:
-    """For an emergency: the days looked ahead, its date and the vacancies that free then.
-
-    What ``placematch rank`` lists below an emergency's ranking (:func:`matcher.rank.soon_free`
-    over :data:`~matcher.rank.EMERGENCY_WITHIN_DAYS`), on the folder the ranking was asked
-    on; ``(0, date, ())`` for a child that is not an emergency. The caller has checked that
-    the user may see the child (and audited the ranking this goes with); ``authority`` is
-    the child's.
-    """
-    folder = store.waiting_folder(session, child_id, today=clock(), authority=authority)
+    # A pooled folder scores the child under its own authority's policy: its own in-house
+    # carers' points (own_carers) get a column when that policy turns them on.
+    own_carers = (
+        any(f.factor == "own_carers" for o in ranking.options for f in o.factors)
+        and folder.policy.own_carers_first
+    )
     days = EMERGENCY_WITHIN_DAYS if folder.child(child_id).is_emergency else 0
     day, found = soon_free(folder, child_id, days)
-    return days, day, found
+    answer, problem = None, ""
+    if why_not_id:
+        try:
+            answer = _why_not_on(session, who, request, folder, record, why_not_id, "")
+        except ProblemError as exc:
+            if exc.status not in (404, 409):
+                raise
+            problem = exc.detail
+    return ChildOptions(ranking, own_carers, days, day, found, answer, problem)
 
 
 #: Most days ahead a ranking may look for vacancies that free up (``within_days``).
@@ -572,6 +556,20 @@ def explain_why_not(
     """Why a vacancy is not the child's best option (audited)."""
     record = visible_child(session, who, request, child_id, "why_not")
     folder = store.waiting_folder(session, child_id, today=clock(), authority=record.authority_code)
+    return _why_not_on(session, who, request, folder, record, vacancy_id, reason)
+
+
+def _why_not_on(
+    session: Session,
+    who: Principal,
+    request: Request,
+    folder: CaseFolder,
+    record: ChildRecord,
+    vacancy_id: str,
+    reason: str,
+) -> WhyNot:
+    """:func:`explain_why_not` on the child's folder (access checked by the caller)."""
+    child_id = record.child_id
     try:
         answer = why_not(folder, child_id, vacancy_id)
     except UnknownIdError:
@@ -950,6 +948,109 @@ def locality(points: list[Any]) -> tuple[tuple[float, float, float, float] | Non
     return (e - half, e + half, n - half, n + half), near
 
 
+# --------------------------------------------------------------------------- vacancies
+
+
+def list_vacancies(session: Session, who: Principal) -> list[dict[str, Any]]:
+    """The vacancies the user may see (officers), by id: their authorities' own and those
+    other authorities offer to the pool; never one kept back by another."""
+    require(who, OFFICER)
+    rows = session.scalars(select(VacancyRecord).order_by(VacancyRecord.vacancy_id))
+    return [vacancy_dict(r, who, session) for r in rows if may_see_vacancy(who, r)]
+
+
+def read_vacancy(session: Session, who: Principal, vacancy_id: str) -> dict[str, Any]:
+    """One vacancy the user may see (:func:`access.visible_vacancy`)."""
+    return vacancy_dict(visible_vacancy(session, who, vacancy_id), who, session)
+
+
+def create_vacancy(
+    session: Session, who: Principal, request: Request, row: Mapping[str, str]
+) -> dict[str, Any]:
+    """Add a vacancy from its case-folder cells (officers; validated with everything stored;
+    409 for a vacancy id in use; audited as ``create``)."""
+    require(who, OFFICER)
+    vacancy_id = row["vacancy_id"]
+    if store.vacancy_record(session, vacancy_id) is not None:
+        raise ProblemError(
+            409,
+            f"vacancy_id {vacancy_id!r} is already used; PUT to change it",
+            [{"field": "vacancy_id", "message": "already used"}],
+        )
+    return _put_vacancy(session, who, request, row, "create")
+
+
+def update_vacancy(
+    session: Session, who: Principal, request: Request, vacancy_id: str, row: Mapping[str, str]
+) -> dict[str, Any]:
+    """Replace a vacancy of the user's authorities (404 for one the user may not see, 403
+    for a pooled one of another authority; validated; audited as ``update``)."""
+    record = visible_vacancy(session, who, vacancy_id)
+    may_change_vacancy(who, record)
+    if row["vacancy_id"] != vacancy_id:
+        raise ProblemError(
+            422,
+            "vacancy_id in the body differs from the path",
+            [{"field": "vacancy_id", "message": "expected the id in the path"}],
+        )
+    return _put_vacancy(session, who, request, row, "update")
+
+
+def _put_vacancy(
+    session: Session, who: Principal, request: Request, row: Mapping[str, str], action: str
+) -> dict[str, Any]:
+    store.put_record(session, "vacancy", row, owner=who.authorities[0], allowed=who.authorities)
+    record = store.vacancy_record(session, row["vacancy_id"])
+    assert record is not None
+    audit.record(
+        session,
+        who,
+        request,
+        action,
+        "vacancy",
+        row["vacancy_id"],
+        authority=record.authority_code,
+    )
+    return vacancy_dict(record, who, session)
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+def upload(
+    session: Session, who: Principal, request: Request, files: Mapping[str, bytes]
+) -> store.LoadReport:
+    """Validate and store a case folder's files, by their case-folder names (officers).
+
+    Every problem is listed (:class:`~matcher.problems.CaseFolderError`) and then nothing is
+    stored; a stored upload is audited under each of the user's authorities.
+
+    Raises
+    ------
+    ProblemError
+        403 for a role but an officer's; 422 naming ``files`` when no file is given.
+    """
+    require(who, OFFICER)
+    if not files:
+        raise ProblemError(
+            422, "send at least one file", [{"field": "files", "message": "no file sent"}]
+        )
+    report = store.load_files(session, files, owner=who.authorities[0], allowed=who.authorities)
+    for code in who.authorities:
+        audit.record(
+            session,
+            who,
+            request,
+            "upload",
+            "case_folder",
+            ",".join(sorted(files)),
+            authority=code,
+            commit=False,
+        )
+    session.commit()
+    return report
+
+
 # --------------------------------------------------------------------------- match jobs
 
 
@@ -1036,25 +1137,16 @@ def run_match_job(factory: Any, job_id: str) -> None:
         step("failed", 1.0, f"failed: {type(exc).__name__}")
 
 
-def visible_job(session: Session, who: Principal, job_id: str, *, request: Request) -> Job:
-    """A job the user started (404 otherwise, the same for another officer's job; audited as
-    ``denied``, under the job's authority when there is one)."""
-    require(who, OFFICER)
-    job = session.get(Job, job_id)
-    if job is None or job.user_id != who.user_id:
-        audit.record(
-            session,
-            who,
-            request,
-            "read",
-            "job",
-            job_id,
-            authority=None if job is None else job.authority_code,
-            reason="" if job is None else "a job another user started",
-            outcome="denied",
-        )
-        raise not_found("job", job_id)
-    return job
+def match_result(session: Session, who: Principal, request: Request, job_id: str) -> dict[str, Any]:
+    """A finished match's result, as :meth:`matcher.match.MatchResult.to_dict` made it
+    (the user's own job; 409 while it is not done; audited as a read)."""
+    job = visible_job(session, who, job_id, request=request)
+    if job.status != "done" or job.result is None:
+        raise ProblemError(409, f"job {job_id} is {job.status}, not done")
+    audit.record(
+        session, who, request, "read", "match_result", job_id, authority=job.authority_code
+    )
+    return dict(job.result)
 
 
 def job_dict(job: Job) -> dict[str, Any]:
@@ -1100,6 +1192,96 @@ def summary(session: Session, who: Principal) -> dict[str, Any]:
         "beds_by_type": dict(sorted(by_type.items())),
         "free_beds_by_type": dict(sorted(free.items())),
     }
+
+
+# --------------------------------------------------------------------------- audit log
+
+
+def audit_entries(
+    session: Session, who: Principal, limit: int, offset: int = 0
+) -> list[AuditEntry]:
+    """Audit entries, newest first: all for an admin, the user's authorities' for an officer
+    (:func:`access.audit_scope`)."""
+    q = audit.query(audit_scope(who))
+    return list(session.scalars(q.limit(limit).offset(offset)))
+
+
+def audit_export(session: Session, who: Principal) -> str:
+    """The whole audit log as CSV, oldest first (admins only)."""
+    require(who, ADMIN)
+    entries = list(session.scalars(audit.query(None)))
+    entries.reverse()
+    return audit.export_csv(entries)
+
+
+# --------------------------------------------------------------------------- users
+
+
+def list_users(session: Session, who: Principal) -> list[dict[str, Any]]:
+    """Every user, by name (admins only): ``username``, ``role``, ``active`` and
+    ``authorities`` (ONS codes, sorted)."""
+    require(who, ADMIN)
+    out = []
+    for u in session.scalars(select(UserRow).order_by(UserRow.username)):
+        codes = session.scalars(
+            select(UserAuthority.authority_code).where(UserAuthority.user_id == u.id)
+        ).all()
+        out.append(
+            {
+                "username": u.username,
+                "role": u.role,
+                "active": u.active,
+                "authorities": sorted(codes),
+            }
+        )
+    return out
+
+
+def create_user(
+    session: Session,
+    who: Principal,
+    request: Request,
+    username: str,
+    password: str,
+    role: str,
+    authorities: list[str],
+    *,
+    region: str | None = None,
+) -> dict[str, Any]:
+    """Create a user (admins only; audited as ``create``): ``username``, ``role`` and
+    ``authorities`` (ONS codes).
+
+    Raises
+    ------
+    auth.UserError
+        Naming the field (:func:`auth.add_user`), for each face to answer in its own way.
+    """
+    require(who, ADMIN)
+    user = auth.add_user(session, username, password, role, authorities, region=region)
+    audit.record(session, who, request, "create", "user", user.username)
+    principal = auth.principal_for(session, user)
+    return {
+        "username": user.username,
+        "role": user.role,
+        "authorities": list(principal.authorities),
+    }
+
+
+def set_user_active(
+    session: Session, who: Principal, request: Request, username: str, active: bool
+) -> dict[str, Any]:
+    """Enable or disable a user (admins only; disabling revokes their tokens at once;
+    audited as ``enable`` or ``disable``): ``username``, ``role``, ``active``.
+
+    Raises
+    ------
+    auth.UserError
+        For a user not in the store.
+    """
+    require(who, ADMIN)
+    user = auth.set_active(session, username, active)
+    audit.record(session, who, request, "enable" if active else "disable", "user", user.username)
+    return {"username": user.username, "role": user.role, "active": user.active}
 
 
 # --------------------------------------------------------------------------- forecasts
@@ -1202,13 +1384,15 @@ def run_forecast(
     return forecast
 
 
-def visible_forecast(session: Session, who: Principal, forecast_id: int) -> Forecast:
-    """A forecast of one of the user's authorities (404 otherwise)."""
+def list_forecasts(session: Session, who: Principal, limit: int | None = None) -> list[Forecast]:
+    """Forecasts of the user's authorities, newest first (commissioners)."""
     require(who, COMMISSIONER)
-    f = session.get(Forecast, forecast_id)
-    if f is None or not who.may_see(f.authority_code):
-        raise not_found("forecast", str(forecast_id))
-    return f
+    q = (
+        select(Forecast)
+        .where(Forecast.authority_code.in_(who.authorities))
+        .order_by(Forecast.id.desc())
+    )
+    return list(session.scalars(q if limit is None else q.limit(limit)))
 
 
 def forecast_dict(f: Forecast, *, full: bool = True) -> dict[str, Any]:

@@ -15,18 +15,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE
 from matcher.rank import EMERGENCY_WITHIN_DAYS
 from matcher.vocabulary import Urgency
-from placematch.service import actions, audit, auth, pool, store
-from placematch.service.actions import ADMIN, OFFICER, require
+from placematch.service import access, actions, audit, auth, pool
 from placematch.service.deps import DB, User, current_user
-from placematch.service.models import ROLES, Job, UserAuthority
-from placematch.service.models import User as UserRow
-from placematch.service.problems import ProblemError
+from placematch.service.errors import ProblemError
+from placematch.service.models import ROLES
 
 router = APIRouter(prefix="/api/v1")
 
@@ -271,36 +268,7 @@ def list_children(
 @router.post("/children", status_code=201, tags=["children"])
 def create_child(body: ChildIn, request: Request, who: User, session: DB) -> dict[str, Any]:
     """Add a child (validated with everything stored; all problems listed)."""
-    require(who, OFFICER)
-    # Ids are per authority: only the child's own authority's ids are looked at (one the
-    # user does not work for is refused by the store as for any child of that authority).
-    code = store.resolved_code(body.la)
-    existing = store.child_record(session, body.child_id, (code,)) if who.may_see(code) else None
-    if existing is not None:
-        raise ProblemError(
-            409,
-            f"child_id {body.child_id!r} is already used; PUT /children/{{id}} to change it",
-            [{"field": "child_id", "message": "already used"}],
-        )
-    return _put_child(body, request, who, session, "create")
-
-
-def _put_child(
-    body: ChildIn, request: Request, who: User, session: DB, action: str
-) -> dict[str, Any]:
-    store.put_record(session, "child", body.row(), owner="", allowed=who.authorities)
-    record = store.child_record(session, body.child_id, (store.resolved_code(body.la),))
-    assert record is not None
-    audit.record(
-        session,
-        who,
-        request,
-        action,
-        "child",
-        body.child_id,
-        authority=record.authority_code,
-    )
-    return actions.child_dict(record)
+    return actions.child_dict(actions.create_child(session, who, request, body.row()))
 
 
 @router.get("/children/{child_id}", tags=["children"])
@@ -328,14 +296,7 @@ def update_child(
     child_id: str, body: ChildIn, request: Request, who: User, session: DB
 ) -> dict[str, Any]:
     """Replace a child's record (validated; all problems listed)."""
-    actions.visible_child(session, who, request, child_id, "update")
-    if body.child_id != child_id:
-        raise ProblemError(
-            422,
-            "child_id in the body differs from the path",
-            [{"field": "child_id", "message": "expected the id in the path"}],
-        )
-    return _put_child(body, request, who, session, "update")
+    return actions.child_dict(actions.update_child(session, who, request, child_id, body.row()))
 
 
 @router.get("/children/{child_id}/rank", tags=["matching"], response_model=dict[str, Any])
@@ -492,27 +453,10 @@ async def _read(upload: UploadFile | None) -> bytes | None:
 async def _upload(
     request: Request, who: User, session: DB, files: dict[str, UploadFile | None]
 ) -> dict[str, Any]:
-    require(who, OFFICER)
+    access.require(who, access.OFFICER)  # before the files are read
     contents = {name: await _read(f) for name, f in files.items()}
     given = {k: v for k, v in contents.items() if v is not None}
-    if not given:
-        raise ProblemError(
-            422, "send at least one file", [{"field": "files", "message": "no file sent"}]
-        )
-    report = store.load_files(session, given, owner=who.authorities[0], allowed=who.authorities)
-    for code in who.authorities:
-        audit.record(
-            session,
-            who,
-            request,
-            "upload",
-            "case_folder",
-            ",".join(sorted(given)),
-            authority=code,
-            commit=False,
-        )
-    session.commit()
-    return report.to_dict()
+    return actions.upload(session, who, request, given).to_dict()
 
 
 @router.post("/children/upload", status_code=201, tags=["children"])
@@ -548,50 +492,19 @@ async def upload_folder(
 def list_vacancies(who: User, session: DB) -> list[dict[str, Any]]:
     """The vacancies you may see, with free beds: your authorities' own and those other
     authorities offer to the pool (``pooled``: true); never one kept back by another."""
-    require(who, OFFICER)
-    from placematch.service.models import VacancyRecord
-
-    rows = session.scalars(select(VacancyRecord).order_by(VacancyRecord.vacancy_id))
-    return [actions.vacancy_dict(r, who, session) for r in rows if actions.may_see_vacancy(who, r)]
+    return actions.list_vacancies(session, who)
 
 
 @router.post("/vacancies", status_code=201, tags=["vacancies"])
 def create_vacancy(body: VacancyIn, request: Request, who: User, session: DB) -> dict[str, Any]:
     """Add a vacancy (validated with everything stored)."""
-    require(who, OFFICER)
-    if store.vacancy_record(session, body.vacancy_id) is not None:
-        raise ProblemError(
-            409,
-            f"vacancy_id {body.vacancy_id!r} is already used; PUT to change it",
-            [{"field": "vacancy_id", "message": "already used"}],
-        )
-    return _put_vacancy(body, request, who, session, "create")
-
-
-def _put_vacancy(
-    body: VacancyIn, request: Request, who: User, session: DB, action: str
-) -> dict[str, Any]:
-    store.put_record(
-        session, "vacancy", body.row(), owner=who.authorities[0], allowed=who.authorities
-    )
-    record = store.vacancy_record(session, body.vacancy_id)
-    assert record is not None
-    audit.record(
-        session,
-        who,
-        request,
-        action,
-        "vacancy",
-        body.vacancy_id,
-        authority=record.authority_code,
-    )
-    return actions.vacancy_dict(record, who, session)
+    return actions.create_vacancy(session, who, request, body.row())
 
 
 @router.get("/vacancies/{vacancy_id}", tags=["vacancies"])
 def get_vacancy(vacancy_id: str, who: User, session: DB) -> dict[str, Any]:
     """One vacancy."""
-    return actions.vacancy_dict(actions.visible_vacancy(session, who, vacancy_id), who, session)
+    return actions.read_vacancy(session, who, vacancy_id)
 
 
 @router.post("/vacancies/{vacancy_id}/requests", status_code=201, tags=["pool"])
@@ -648,16 +561,7 @@ def update_vacancy(
     vacancy_id: str, body: VacancyIn, request: Request, who: User, session: DB
 ) -> dict[str, Any]:
     """Replace a vacancy of your authorities (validated)."""
-    record = actions.visible_vacancy(session, who, vacancy_id)
-    if not who.may_see(record.authority_code):
-        raise ProblemError(403, f"vacancy {vacancy_id} is kept by another authority")
-    if body.vacancy_id != vacancy_id:
-        raise ProblemError(
-            422,
-            "vacancy_id in the body differs from the path",
-            [{"field": "vacancy_id", "message": "expected the id in the path"}],
-        )
-    return _put_vacancy(body, request, who, session, "update")
+    return actions.update_vacancy(session, who, request, vacancy_id, body.row())
 
 
 @router.post("/vacancies/upload", status_code=201, tags=["vacancies"])
@@ -684,19 +588,13 @@ def start_match(body: MatchIn, request: Request, who: User, session: DB) -> JSON
 @router.get("/jobs/{job_id}", tags=["matching"])
 def get_job(job_id: str, request: Request, who: User, session: DB) -> dict[str, Any]:
     """A job's status and progress (0 to 1); another user's job is a 404 (audited)."""
-    return actions.job_dict(actions.visible_job(session, who, job_id, request=request))
+    return actions.job_dict(access.visible_job(session, who, job_id, request=request))
 
 
 @router.get("/jobs/{job_id}/result", tags=["matching"])
 def job_result(job_id: str, request: Request, who: User, session: DB) -> dict[str, Any]:
     """A finished match: assignments with points per factor, unplaced children and why."""
-    job: Job = actions.visible_job(session, who, job_id, request=request)
-    if job.status != "done" or job.result is None:
-        raise ProblemError(409, f"job {job_id} is {job.status}, not done")
-    audit.record(
-        session, who, request, "read", "match_result", job_id, authority=job.authority_code
-    )
-    return dict(job.result)
+    return actions.match_result(session, who, request, job_id)
 
 
 @router.post("/jobs/{job_id}/accept", status_code=201, tags=["matching"])
@@ -729,15 +627,7 @@ def create_forecast(body: ForecastIn, request: Request, who: User, session: DB) 
 @router.get("/forecasts", tags=["forecasts"])
 def list_forecasts(who: User, session: DB) -> list[dict[str, Any]]:
     """Forecasts of your authorities, newest first."""
-    require(who, actions.COMMISSIONER)
-    from placematch.service.models import Forecast
-
-    rows = session.scalars(
-        select(Forecast)
-        .where(Forecast.authority_code.in_(who.authorities))
-        .order_by(Forecast.id.desc())
-    )
-    return [actions.forecast_dict(f, full=False) for f in rows]
+    return [actions.forecast_dict(f, full=False) for f in actions.list_forecasts(session, who)]
 
 
 @router.get("/forecasts/{forecast_id}", tags=["forecasts"])
@@ -745,7 +635,7 @@ def get_forecast(
     forecast_id: Annotated[int, Path(ge=1, le=2**31 - 1)], who: User, session: DB
 ) -> dict[str, Any]:
     """One forecast with its result."""
-    return actions.forecast_dict(actions.visible_forecast(session, who, forecast_id))
+    return actions.forecast_dict(access.visible_forecast(session, who, forecast_id))
 
 
 # --------------------------------------------------------------------------- admin
@@ -759,19 +649,14 @@ def audit_log(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     """Audit entries, newest first: all for an admin, your authorities' for an officer."""
-    require(who, ADMIN, OFFICER)
-    q = audit.query(None if who.role == ADMIN else who.authorities)
-    return [audit.entry_dict(e) for e in session.scalars(q.limit(limit).offset(offset))]
+    return [audit.entry_dict(e) for e in actions.audit_entries(session, who, limit, offset)]
 
 
 @router.get("/audit/export.csv", tags=["audit"], response_class=Response)
 def audit_export(who: User, session: DB) -> Response:
     """The whole audit log as CSV (admins only)."""
-    require(who, ADMIN)
-    entries = list(session.scalars(audit.query(None)))
-    entries.reverse()
     return Response(
-        audit.export_csv(entries),
+        actions.audit_export(session, who),
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="placematch-audit.csv"'},
     )
@@ -780,43 +665,28 @@ def audit_export(who: User, session: DB) -> Response:
 @router.get("/users", tags=["admin"])
 def list_users(who: User, session: DB) -> list[dict[str, Any]]:
     """Every user (admins only)."""
-    require(who, ADMIN)
-    out = []
-    for u in session.scalars(select(UserRow).order_by(UserRow.username)):
-        codes = session.scalars(
-            select(UserAuthority.authority_code).where(UserAuthority.user_id == u.id)
-        ).all()
-        out.append(
-            {
-                "username": u.username,
-                "role": u.role,
-                "active": u.active,
-                "authorities": sorted(codes),
-            }
-        )
-    return out
+    return actions.list_users(session, who)
 
 
 @router.post("/users", status_code=201, tags=["admin"])
 def create_user(body: UserIn, request: Request, who: User, session: DB) -> dict[str, Any]:
     """Create a user (admins only)."""
-    require(who, ADMIN)
     try:
-        user = auth.add_user(
-            session, body.username, body.password, body.role, body.authorities, region=body.region
+        return actions.create_user(
+            session,
+            who,
+            request,
+            body.username,
+            body.password,
+            body.role,
+            body.authorities,
+            region=body.region,
         )
     except auth.UserError as exc:
         field, _, message = str(exc).partition(": ")
         # The command line's option is --authority; the body's field is "authorities".
         field = {"authority": "authorities"}.get(field, field)
         raise ProblemError(422, str(exc), [{"field": field, "message": message}]) from None
-    audit.record(session, who, request, "create", "user", user.username)
-    principal = auth.principal_for(session, user)
-    return {
-        "username": user.username,
-        "role": user.role,
-        "authorities": list(principal.authorities),
-    }
 
 
 class UserPatch(_In):
@@ -834,16 +704,12 @@ def patch_user(
     session: DB,
 ) -> dict[str, Any]:
     """Enable or disable a user (admins only); disabling revokes their tokens at once."""
-    require(who, ADMIN)
+    access.require(who, access.ADMIN)
     if username == who.username and not body.active:
         raise ProblemError(
             422, "you cannot disable yourself", [{"field": "active", "message": "your own user"}]
         )
     try:
-        user = auth.set_active(session, username, body.active)
+        return actions.set_user_active(session, who, request, username, body.active)
     except auth.UserError:
         raise ProblemError(404, f"user {username!r} is not in this store") from None
-    audit.record(
-        session, who, request, "enable" if body.active else "disable", "user", user.username
-    )
-    return {"username": user.username, "role": user.role, "active": user.active}

@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from placematch import __version__
-from placematch.service import db, problems
+from placematch.service import audit, db, errors
 
 STATIC = Path(__file__).parent / "data" / "static"
 
@@ -65,7 +66,7 @@ def create_app(url: str | None = None, *, migrate: bool = True, workers: int = 1
             server_secret(session)
     app.state.revision = revision
     app.state.jobs = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="placematch-job")
-    problems.install(app, error_page=pages.error_page, sign_in=pages.SignIn)
+    install_errors(app)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -94,6 +95,28 @@ def create_app(url: str | None = None, *, migrate: bool = True, workers: int = 1
 
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def install_errors(app: FastAPI) -> None:
+    """Register the handler of every error the service answers (:data:`errors.HANDLED`).
+
+    Each error is turned into its problem (:func:`errors.problem_of`); a write that failed or
+    was refused is audited (:func:`audit.record_refusal`); a web page's request is shown the
+    error as a page (:func:`pages.error_page`, where :func:`errors.shown_as_page`), any other
+    gets the problem details.
+    """
+    from placematch.service import pages
+
+    async def answer(request: Request, exc: Exception) -> Response:
+        problem = errors.problem_of(request, exc)
+        if problem.audited:
+            await run_in_threadpool(audit.record_refusal, request, problem.status, problem.detail)
+        if errors.shown_as_page(request, exc, problem.status):
+            return pages.error_page(request, problem.status, problem.detail)
+        return problem.response()
+
+    for kind in errors.HANDLED:
+        app.add_exception_handler(kind, answer)
 
 
 #: The environment variable through which ``serve --workers N`` hands the store's URL to its
@@ -194,14 +217,12 @@ class SecurityHeaders:
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception as exc:
-            problems.log.error(
+            errors.log.error(
                 "internal error %s on %s %s", type(exc).__name__, scope.get("method"), path
             )
             if started:  # too late for a problem: the answer is cut short, still untold
                 return
-            response = problems.problem(
-                500, "an internal error; it has been logged without personal data"
-            )
+            response = errors.problem(500, errors.INTERNAL)
             await response(scope, receive, send_with_headers)
 
 

@@ -145,11 +145,11 @@ def record_sign_in_failure(session: Session, request: Request, username: str, ou
 def record_refusal(request: Request, status: int, detail: str) -> None:
     """Audit a write that failed (``failed``) or was refused (``denied``: 403 or 404).
 
-    Called for every error answer (:mod:`placematch.service.problems`); it writes only for
-    a write (``POST``, ``PUT``, ``PATCH``, ``DELETE``) by a signed-in user that has not
-    written an entry of its own (a decision, for one, audits its own outcome). The entry is
-    filed under each of the user's authorities (an admin's: none); its reason is the status
-    and the problem's detail, which never holds a child's personal data.
+    Called for every error answer (:func:`placematch.service.app.install_errors`); it
+    writes only for a write (``POST``, ``PUT``, ``PATCH``, ``DELETE``) by a signed-in user
+    that has not written an entry of its own (a decision, for one, audits its own outcome).
+    The entry is filed under each of the user's authorities (an admin's: none); its reason
+    is the status and the problem's detail, which never holds a child's personal data.
     """
     if request.method not in WRITES or getattr(request.state, "audited", False):
         return

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from placematch.service.auth import COOKIE as COOKIE  # the pages read it here
 from placematch.service.auth import Principal, check_csrf, principal_of, server_secret
-from placematch.service.problems import ProblemError
+from placematch.service.errors import ProblemError
 
 #: Methods that change something: a cookie-signed request must carry the CSRF token.
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -22,33 +22,24 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
-from sqlalchemy import select
 
 from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE
 from matcher.factors import DEFAULT_FACTORS, FACTOR_LABELS, RESIDENT_FACTORS
 from matcher.problems import CaseFolderError
 from matcher.vocabulary import RESPONSE_REASON_MEANING, ResponseReason
 from matcher.vocabulary import Response as Answer
-from placematch.service import actions, audit, auth, flash, places, pool, store
-from placematch.service.actions import ADMIN, COMMISSIONER, OFFICER, REGIONAL
+from placematch.service import access, actions, audit, auth, flash, places, pool, store
+from placematch.service.access import ADMIN, COMMISSIONER, OFFICER, REGIONAL
 from placematch.service.auth import Principal
 from placematch.service.deps import COOKIE, DB
-from placematch.service.models import Forecast
+from placematch.service.errors import ProblemError, SignIn
+from placematch.service.models import ROLES
 from placematch.service.models import User as UserRow
-from placematch.service.problems import ProblemError
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 EXAMPLE_FORECAST = Path(__file__).parent / "data" / "essex_2026.toml"
-
-
-class SignIn(Exception):
-    """The page needs a signed-in user: redirect to the login form."""
-
-    def __init__(self, next_url: str) -> None:
-        super().__init__(next_url)
-        self.next_url = next_url
 
 
 def _page_user(request: Request, session: DB) -> tuple[Principal, str]:
@@ -271,25 +262,10 @@ def child_page(request: Request, session: DB, child_id: str, why_not: str = "") 
             decided_by=None if decided_by is None else decided_by.username,
         )
         return flash.shown(placed) if message else placed
-    ranking = actions.rank(session, who, request, child_id, reason="officer page")
-    # A pooled folder scores the child under its own authority's policy: its own in-house
-    # carers' points (own_carers) get a column when that policy turns them on.
-    own_carers = any(f.factor == "own_carers" for o in ranking.options for f in o.factors) and (
-        actions.child_policy(session, child_id, record.authority_code).own_carers_first
-    )
-    within_days, child_date, soon = actions.free_soon(session, child_id, record.authority_code)
-    answer = None
-    why_not_problem = ""
-    if why_not:
-        try:
-            answer = actions.explain_why_not(session, who, request, child_id, why_not)
-        except ProblemError as exc:
-            # A vacancy whose beds are all taken (409) or that is not in the store (404; the
-            # child itself was checked above) is answered beside the question, not instead
-            # of the child's page.
-            if exc.status not in (404, 409):
-                raise
-            why_not_problem = exc.detail
+    # One case folder, ranked once, for the options, the emergency's look-ahead and the
+    # why-not asked about (a vacancy with no free bed or not in the store is answered
+    # beside the question, not instead of the child's page).
+    options = actions.child_options(session, who, request, record, why_not)
     # Only the vacancies the child's authority may see: its own and those offered to the
     # pool (another authority's kept-back vacancy is never named on the page).
     seen = store.visible_vacancy_ids(session, [record.authority_code])
@@ -303,20 +279,20 @@ def child_page(request: Request, session: DB, child_id: str, why_not: str = "") 
         who,
         csrf,
         **common,
-        ranking=ranking,
-        within_days=within_days,
-        child_date=child_date,
-        soon=soon,
-        answer=answer,
+        ranking=options.ranking,
+        within_days=options.within_days,
+        child_date=options.date,
+        soon=options.soon,
+        answer=options.why_not,
         # The service does not store residents.csv yet, so the factors about residents are
         # always 0 here: no column for them.
         factors=[f.name for f in DEFAULT_FACTORS if f.name not in RESIDENT_FACTORS]
-        + (["own_carers"] if own_carers else []),
+        + (["own_carers"] if options.own_carers else []),
         labels=FACTOR_LABELS,
         vacancies=vacancies,
         vacancy_ids=all_ids,
         why_not=why_not,
-        why_not_problem=why_not_problem,
+        why_not_problem=options.why_not_problem,
         response_values=[r.value for r in Answer],
         reason_meanings={r.value: RESPONSE_REASON_MEANING[r] for r in ResponseReason},
     )
@@ -501,7 +477,7 @@ def _vacancy_missing(exc: ProblemError) -> bool:
 def upload_form(request: Request, session: DB) -> HTMLResponse:
     """Upload a case folder's files."""
     who, csrf = _page_user(request, session)
-    actions.require(who, OFFICER)
+    access.require(who, OFFICER)
     return render(request, "upload.html", who, csrf, problems=None, report=None)
 
 
@@ -517,12 +493,12 @@ async def upload(
     """Validate and store the files, or list every problem (nothing stored)."""
     who, token = _page_user(request, session)
     _check_csrf(request, csrf)
-    actions.require(who, OFFICER)
+    access.require(who, OFFICER)  # before the files are read
     files = {}
     for name, f in ((CHILDREN_FILE, children), (VACANCIES_FILE, vacancies), (POLICY_FILE, policy)):
         if f is not None and f.filename:
             files[name] = await f.read()
-    if not files:
+    if not files:  # said in the form's words; actions.upload would refuse it too
         return render(
             request,
             "upload.html",
@@ -535,7 +511,7 @@ async def upload(
             ],
         )
     try:
-        report = store.load_files(session, files, owner=who.authorities[0], allowed=who.authorities)
+        report = actions.upload(session, who, request, files)
     except CaseFolderError as exc:
         session.rollback()
         _refused(request, session, who, "upload", "case_folder", ",".join(sorted(files)), exc)
@@ -548,18 +524,6 @@ async def upload(
             report=None,
             problems=[store.problem_dict(p) for p in exc.problems],
         )
-    for code in who.authorities:
-        audit.record(
-            session,
-            who,
-            request,
-            "upload",
-            "case_folder",
-            ",".join(sorted(files)),
-            authority=code,
-            commit=False,
-        )
-    session.commit()
     return render(request, "upload.html", who, token, problems=None, report=report.to_dict())
 
 
@@ -578,7 +542,7 @@ def job_page(request: Request, session: DB, job_id: str) -> HTMLResponse:
     """A match job: progress while it runs (the page refreshes itself), then the proposals,
     each with its own form to accept it (through the confirmation page)."""
     who, csrf = _page_user(request, session)
-    job = actions.visible_job(session, who, job_id, request=request)
+    job = access.visible_job(session, who, job_id, request=request)
     decided: dict[str, str] = {}
     if job.result is not None:
         audit.record(
@@ -608,7 +572,7 @@ def pool_page(request: Request, session: DB) -> HTMLResponse:
     with a form to hold or request each free one, and the holds and requests their
     authorities made or received, with the moves each side may make."""
     who, csrf = _page_user(request, session)
-    actions.require(who, OFFICER)
+    access.require(who, OFFICER)
     message = flash.take(request, auth.server_secret(session))
     page = render(
         request,
@@ -707,7 +671,7 @@ def move_claim_form(
 def region_page(request: Request, session: DB) -> HTMLResponse:
     """A regional commissioner's view: the region's aggregates and its pooled vacancies."""
     who, csrf = _page_user(request, session)
-    actions.require(who, REGIONAL)
+    access.require(who, REGIONAL)
     return render(
         request,
         "region.html",
@@ -722,24 +686,15 @@ def region_page(request: Request, session: DB) -> HTMLResponse:
 def audit_page(request: Request, session: DB) -> HTMLResponse:
     """The newest audit entries (an officer sees their authorities'; an admin all)."""
     who, csrf = _page_user(request, session)
-    actions.require(who, ADMIN, OFFICER)
-    q = audit.query(None if who.role == ADMIN else who.authorities).limit(200)
-    return render(request, "audit.html", who, csrf, entries=list(session.scalars(q)))
+    entries = actions.audit_entries(session, who, 200)
+    return render(request, "audit.html", who, csrf, entries=entries)
 
 
 @router.get("/forecasts", response_class=HTMLResponse)
 def forecasts_page(request: Request, session: DB) -> HTMLResponse:
     """Run a forecast; the forecasts run before; the authority's counts."""
     who, csrf = _page_user(request, session)
-    actions.require(who, COMMISSIONER)
-    past = list(
-        session.scalars(
-            select(Forecast)
-            .where(Forecast.authority_code.in_(who.authorities))
-            .order_by(Forecast.id.desc())
-            .limit(20)
-        )
-    )
+    past = actions.list_forecasts(session, who, limit=20)
     return render(
         request,
         "forecasts.html",
@@ -793,7 +748,7 @@ async def forecast_form(
 def forecast_page(request: Request, session: DB, forecast_id: int) -> HTMLResponse:
     """A forecast's table and charts."""
     who, csrf = _page_user(request, session)
-    f = actions.visible_forecast(session, who, forecast_id)
+    f = access.visible_forecast(session, who, forecast_id)
     return render(
         request,
         "forecast.html",
@@ -808,23 +763,11 @@ def forecast_page(request: Request, session: DB, forecast_id: int) -> HTMLRespon
 @router.get("/users", response_class=HTMLResponse)
 def users_page(request: Request, session: DB) -> HTMLResponse:
     """Users: create, enable, disable (admins)."""
-    from placematch.service.models import ROLES, User, UserAuthority
-
     who, csrf = _page_user(request, session)
-    actions.require(who, ADMIN)
-    users = []
-    for u in session.scalars(select(User).order_by(User.username)):
-        codes = session.scalars(
-            select(UserAuthority.authority_code).where(UserAuthority.user_id == u.id)
-        ).all()
-        users.append(
-            {
-                "username": u.username,
-                "role": u.role,
-                "active": u.active,
-                "authorities": ", ".join(sorted(codes)) or "-",
-            }
-        )
+    users = [
+        {**u, "authorities": ", ".join(u["authorities"]) or "-"}
+        for u in actions.list_users(session, who)
+    ]
     message = flash.take(request, auth.server_secret(session))
     page = render(request, "users.html", who, csrf, users=users, roles_list=ROLES, message=message)
     return flash.shown(page) if message else page
@@ -844,23 +787,21 @@ def users_form(
     """Create, enable or disable a user; back to the list with the outcome."""
     who, _ = _page_user(request, session)
     _check_csrf(request, csrf)
-    actions.require(who, ADMIN)
+    access.require(who, ADMIN)
     try:
         if action == "create":
             names = [a.strip() for a in authorities.split(",") if a.strip()]
-            user = auth.add_user(session, username, password, role, names)
-            message = f"Added {user.username}."
+            user = actions.create_user(session, who, request, username, password, role, names)
+            message = f"Added {user['username']}."
         elif action in ("enable", "disable"):
             if username == who.username:
                 raise auth.UserError("username: you cannot change your own user here")
-            user = auth.set_active(session, username, action == "enable")
-            message = f"{user.username} is now {'enabled' if user.active else 'disabled'}."
+            user = actions.set_user_active(session, who, request, username, action == "enable")
+            message = f"{user['username']} is now {'enabled' if user['active'] else 'disabled'}."
         else:
             raise auth.UserError("action: expected create, enable or disable")
     except auth.UserError as exc:
         session.rollback()
         _refused(request, session, who, action[:32], "user", username, exc)
         message = f"Not done: {exc}"
-    else:
-        audit.record(session, who, request, action, "user", username)
     return flash.redirect(request, "/users", message)

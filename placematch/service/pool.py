@@ -42,16 +42,21 @@ from sqlalchemy.orm import Session
 
 from geography.authorities import resolve_authority
 from placematch.service import audit, store
-from placematch.service.actions import (
+from placematch.service.access import (
     OFFICER,
     REGIONAL,
+    may_move_claim,
     may_see_vacancy,
     not_found,
     require,
-    vacancy_dict,
+    sees_claim_child,
+    vacancy_reader,
     visible_child,
+    visible_claim,
 )
+from placematch.service.actions import vacancy_dict
 from placematch.service.auth import Principal
+from placematch.service.errors import ProblemError
 from placematch.service.models import (
     POOL_REQUEST_OPEN,
     ChildRecord,
@@ -60,7 +65,6 @@ from placematch.service.models import (
     VacancyRecord,
     utcnow,
 )
-from placematch.service.problems import ProblemError
 
 #: Who may move a claim to each state: the requesting or the owning authority's officers.
 MOVED_BY = {"requested": "requester", "accepted": "owner", "released": "either"}
@@ -91,7 +95,7 @@ def name_of(code: str) -> str:
 
 def request_dict(r: PoolRequest, who: Principal) -> dict[str, Any]:
     """A claim as JSON-ready data; its child id only for the requesting authority's officers."""
-    mine = who.role == OFFICER and who.may_see(r.requester_code)
+    mine = sees_claim_child(who, r)
     return {
         "id": r.id,
         "vacancy_id": r.vacancy_id,
@@ -117,8 +121,7 @@ def pooled_vacancies(session: Session, who: Principal) -> list[dict[str, Any]]:
     """The vacancies of other authorities offered to the pool that the user may see, with
     their open claim (``claim``, or ``None``): for an officer, those of every authority but
     their own; for a regional commissioner, every pooled vacancy of the region."""
-    if not who.regional:
-        require(who, OFFICER)
+    vacancy_reader(who)
     claims = open_claims(session)
     out = []
     for record in session.scalars(select(VacancyRecord).order_by(VacancyRecord.vacancy_id)):
@@ -138,8 +141,7 @@ def pooled_vacancies(session: Session, who: Principal) -> list[dict[str, Any]]:
 def list_requests(session: Session, who: Principal) -> list[dict[str, Any]]:
     """The claims the user's authorities made or received (an officer), or every claim on
     the region's vacancies (a regional commissioner), newest first."""
-    if not who.regional:
-        require(who, OFFICER)
+    vacancy_reader(who)
     mine = list(who.authorities)
     rows = session.scalars(
         select(PoolRequest)
@@ -277,16 +279,8 @@ def move_claim(
         raise ProblemError(
             422, f"state: expected one of {expected}", [{"field": "state", "message": expected}]
         )
-    claim = session.get(PoolRequest, request_id)
-    if claim is None or not (who.may_see(claim.owner_code) or who.may_see(claim.requester_code)):
-        raise not_found("request", str(request_id))
-    side = MOVED_BY[state]
-    allowed = (side in ("either", "requester") and who.may_see(claim.requester_code)) or (
-        side in ("either", "owner") and who.may_see(claim.owner_code)
-    )
-    if not allowed:
-        whose = "the owning" if side == "owner" else "the requesting"
-        raise ProblemError(403, f"only {whose} authority's officers may make it {state}")
+    claim = visible_claim(session, who, request_id)
+    may_move_claim(who, claim, state, MOVED_BY[state])
     if claim.state not in MOVES_FROM[state]:
         raise ProblemError(409, f"request {request_id} is {claim.state}: it cannot become {state}")
     # A conditional update, so that two officers moving one claim at once cannot both do it.

@@ -24,8 +24,8 @@ from sqlalchemy import select
 
 from placematch.service import actions, store
 from placematch.service.answers import answers_of
+from placematch.service.errors import log
 from placematch.service.models import ChildRecord
-from placematch.service.problems import log
 
 __all__ = ["FILL", "Warmer", "start_warming"]
 
