@@ -21,9 +21,11 @@ from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE
 from matcher.rank import EMERGENCY_WITHIN_DAYS
 from matcher.vocabulary import Urgency
 from placematch.service import access, actions, audit, auth, pool
+from placematch.service import schemas as S
 from placematch.service.deps import DB, User, current_user
 from placematch.service.errors import ProblemError
 from placematch.service.models import ROLES
+from placematch.service.schemas import answers
 
 router = APIRouter(prefix="/api/v1")
 
@@ -207,7 +209,7 @@ class ClaimMove(_In):
 # --------------------------------------------------------------------------- tokens, me
 
 
-@router.post("/tokens", status_code=201, tags=["auth"])
+@router.post("/tokens", status_code=201, tags=["auth"], **answers(S.TokenOut, 201))
 def create_token(body: TokenIn, request: Request, session: DB) -> dict[str, Any]:
     """Exchange a username and password for a bearer token (30 days).
 
@@ -236,7 +238,7 @@ def revoke_token(request: Request, who: User, session: DB) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", tags=["auth"])
+@router.get("/me", tags=["auth"], **answers(S.Me))
 def me(who: User) -> dict[str, Any]:
     """The signed-in user."""
     return {"username": who.username, "role": who.role, "authorities": list(who.authorities)}
@@ -245,7 +247,7 @@ def me(who: User) -> dict[str, Any]:
 # --------------------------------------------------------------------------- children
 
 
-@router.get("/children", tags=["children"])
+@router.get("/children", tags=["children"], **answers(list[S.ChildListItem]))
 def list_children(
     request: Request,
     who: User,
@@ -265,13 +267,13 @@ def list_children(
     ]
 
 
-@router.post("/children", status_code=201, tags=["children"])
+@router.post("/children", status_code=201, tags=["children"], **answers(S.ChildOut, 201))
 def create_child(body: ChildIn, request: Request, who: User, session: DB) -> dict[str, Any]:
     """Add a child (validated with everything stored; all problems listed)."""
     return actions.child_dict(actions.create_child(session, who, request, body.row()))
 
 
-@router.get("/children/{child_id}", tags=["children"])
+@router.get("/children/{child_id}", tags=["children"], **answers(S.ChildOut))
 def get_child(
     child_id: str, request: Request, who: User, session: DB, reason: Reason = ""
 ) -> dict[str, Any]:
@@ -280,7 +282,7 @@ def get_child(
     return actions.child_dict(record, decision)
 
 
-@router.get("/children/{child_id}/history", tags=["children"])
+@router.get("/children/{child_id}/history", tags=["children"], **answers(list[S.HistoryItem]))
 def child_history(
     child_id: str, request: Request, who: User, session: DB, reason: Reason = ""
 ) -> list[dict[str, Any]]:
@@ -291,7 +293,7 @@ def child_history(
     return actions.placement_history(session, record)
 
 
-@router.put("/children/{child_id}", tags=["children"])
+@router.put("/children/{child_id}", tags=["children"], **answers(S.ChildOut))
 def update_child(
     child_id: str, body: ChildIn, request: Request, who: User, session: DB
 ) -> dict[str, Any]:
@@ -299,7 +301,7 @@ def update_child(
     return actions.child_dict(actions.update_child(session, who, request, child_id, body.row()))
 
 
-@router.get("/children/{child_id}/rank", tags=["matching"], response_model=dict[str, Any])
+@router.get("/children/{child_id}/rank", tags=["matching"], **answers(S.RankingOut))
 async def rank(
     child_id: str,
     request: Request,
@@ -382,7 +384,7 @@ def _rank(
         )
 
 
-@router.get("/children/{child_id}/why-not/{vacancy_id}", tags=["matching"])
+@router.get("/children/{child_id}/why-not/{vacancy_id}", tags=["matching"], **answers(S.WhyNotOut))
 def why_not(
     child_id: str, vacancy_id: str, request: Request, who: User, session: DB, reason: Reason = ""
 ) -> dict[str, Any]:
@@ -390,14 +392,24 @@ def why_not(
     return actions.explain_why_not(session, who, request, child_id, vacancy_id, reason).to_dict()
 
 
-@router.get("/children/{child_id}/map.svg", tags=["matching"], response_class=Response)
+@router.get(
+    "/children/{child_id}/map.svg",
+    tags=["matching"],
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
+)
 def child_map(child_id: str, request: Request, who: User, session: DB) -> Response:
     """An offline SVG map of the child's home, school and best options."""
     svg = actions.child_map(session, who, request, child_id)
     return Response(svg, media_type="image/svg+xml")
 
 
-@router.post("/children/{child_id}/decision", status_code=201, tags=["matching"])
+@router.post(
+    "/children/{child_id}/decision",
+    status_code=201,
+    tags=["matching"],
+    **answers(S.DecisionOut, 201),
+)
 def decide(
     child_id: str, body: DecisionIn, request: Request, who: User, session: DB
 ) -> dict[str, Any]:
@@ -406,7 +418,7 @@ def decide(
     return actions.decision_dict(decision)
 
 
-@router.post("/children/{child_id}/decision/withdraw", tags=["matching"])
+@router.post("/children/{child_id}/decision/withdraw", tags=["matching"], **answers(S.WithdrawnOut))
 def withdraw(
     child_id: str, body: WithdrawIn, request: Request, who: User, session: DB
 ) -> dict[str, Any]:
@@ -420,7 +432,12 @@ def withdraw(
     }
 
 
-@router.post("/children/{child_id}/responses", status_code=201, tags=["matching"])
+@router.post(
+    "/children/{child_id}/responses",
+    status_code=201,
+    tags=["matching"],
+    **answers(S.ResponseOut, 201),
+)
 def record_response(
     child_id: str, body: ResponseIn, request: Request, who: User, session: DB
 ) -> dict[str, Any]:
@@ -433,7 +450,7 @@ def record_response(
     return actions.response_dict(row)
 
 
-@router.get("/children/{child_id}/responses", tags=["matching"])
+@router.get("/children/{child_id}/responses", tags=["matching"], **answers(list[S.ResponseOut]))
 def list_responses(child_id: str, request: Request, who: User, session: DB) -> list[dict[str, Any]]:
     """The providers' answers recorded for the child's referrals, by vacancy (audited)."""
     return [
@@ -459,7 +476,12 @@ async def _upload(
     return actions.upload(session, who, request, given).to_dict()
 
 
-@router.post("/children/upload", status_code=201, tags=["children"])
+@router.post(
+    "/children/upload",
+    status_code=201,
+    tags=["children"],
+    **answers(S.LoadReportOut, 201),
+)
 async def upload_children(
     request: Request, who: User, session: DB, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
@@ -467,7 +489,7 @@ async def upload_children(
     return await _upload(request, who, session, {CHILDREN_FILE: file})
 
 
-@router.post("/upload", status_code=201, tags=["children"])
+@router.post("/upload", status_code=201, tags=["children"], **answers(S.LoadReportOut, 201))
 async def upload_folder(
     request: Request,
     who: User,
@@ -488,26 +510,31 @@ async def upload_folder(
 # --------------------------------------------------------------------------- vacancies
 
 
-@router.get("/vacancies", tags=["vacancies"])
+@router.get("/vacancies", tags=["vacancies"], **answers(list[S.VacancyOut]))
 def list_vacancies(who: User, session: DB) -> list[dict[str, Any]]:
     """The vacancies you may see, with free beds: your authorities' own and those other
     authorities offer to the pool (``pooled``: true); never one kept back by another."""
     return actions.list_vacancies(session, who)
 
 
-@router.post("/vacancies", status_code=201, tags=["vacancies"])
+@router.post("/vacancies", status_code=201, tags=["vacancies"], **answers(S.VacancyOut, 201))
 def create_vacancy(body: VacancyIn, request: Request, who: User, session: DB) -> dict[str, Any]:
     """Add a vacancy (validated with everything stored)."""
     return actions.create_vacancy(session, who, request, body.row())
 
 
-@router.get("/vacancies/{vacancy_id}", tags=["vacancies"])
+@router.get("/vacancies/{vacancy_id}", tags=["vacancies"], **answers(S.VacancyOut))
 def get_vacancy(vacancy_id: str, who: User, session: DB) -> dict[str, Any]:
     """One vacancy."""
     return actions.read_vacancy(session, who, vacancy_id)
 
 
-@router.post("/vacancies/{vacancy_id}/requests", status_code=201, tags=["pool"])
+@router.post(
+    "/vacancies/{vacancy_id}/requests",
+    status_code=201,
+    tags=["pool"],
+    **answers(S.ClaimOut, 201),
+)
 def claim_vacancy(
     vacancy_id: str, body: ClaimIn, request: Request, who: User, session: DB
 ) -> dict[str, Any]:
@@ -519,7 +546,7 @@ def claim_vacancy(
     return pool.request_dict(claim, who)
 
 
-@router.get("/pool", tags=["pool"])
+@router.get("/pool", tags=["pool"], **answers(list[S.PooledVacancyOut]))
 def pooled_vacancies(who: User, session: DB) -> list[dict[str, Any]]:
     """Other authorities' vacancies offered to the pool, each with its open hold or request
     (``claim``): an officer's view; a regional commissioner's, every pooled vacancy of the
@@ -527,14 +554,14 @@ def pooled_vacancies(who: User, session: DB) -> list[dict[str, Any]]:
     return pool.pooled_vacancies(session, who)
 
 
-@router.get("/pool/requests", tags=["pool"])
+@router.get("/pool/requests", tags=["pool"], **answers(list[S.ClaimOut]))
 def pool_requests(who: User, session: DB) -> list[dict[str, Any]]:
     """Holds and requests your authorities made or received, newest first (the child id
     only to the requesting authority)."""
     return pool.list_requests(session, who)
 
 
-@router.patch("/pool/requests/{request_id}", tags=["pool"])
+@router.patch("/pool/requests/{request_id}", tags=["pool"], **answers(S.ClaimOut))
 def move_pool_request(
     request_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     body: ClaimMove,
@@ -548,7 +575,7 @@ def move_pool_request(
     return pool.request_dict(claim, who)
 
 
-@router.get("/region", tags=["aggregates"])
+@router.get("/region", tags=["aggregates"], **answers(S.RegionOut))
 def region(who: User, session: DB) -> dict[str, Any]:
     """The region's aggregates (regional commissioners): per authority and for the region,
     children waiting and placed and the placements' outcomes; vacancies by type and owner;
@@ -556,7 +583,7 @@ def region(who: User, session: DB) -> dict[str, Any]:
     return pool.region_summary(session, who)
 
 
-@router.put("/vacancies/{vacancy_id}", tags=["vacancies"])
+@router.put("/vacancies/{vacancy_id}", tags=["vacancies"], **answers(S.VacancyOut))
 def update_vacancy(
     vacancy_id: str, body: VacancyIn, request: Request, who: User, session: DB
 ) -> dict[str, Any]:
@@ -564,7 +591,12 @@ def update_vacancy(
     return actions.update_vacancy(session, who, request, vacancy_id, body.row())
 
 
-@router.post("/vacancies/upload", status_code=201, tags=["vacancies"])
+@router.post(
+    "/vacancies/upload",
+    status_code=201,
+    tags=["vacancies"],
+    **answers(S.LoadReportOut, 201),
+)
 async def upload_vacancies(
     request: Request, who: User, session: DB, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
@@ -575,7 +607,7 @@ async def upload_vacancies(
 # --------------------------------------------------------------------------- match jobs
 
 
-@router.post("/match", status_code=202, tags=["matching"])
+@router.post("/match", status_code=202, tags=["matching"], **answers(S.JobOut, 202))
 def start_match(body: MatchIn, request: Request, who: User, session: DB) -> JSONResponse:
     """Start a batch match (a background job); poll the job, then fetch its result."""
     job = actions.start_match(session, who, request, body.child_ids)
@@ -585,19 +617,24 @@ def start_match(body: MatchIn, request: Request, who: User, session: DB) -> JSON
     )
 
 
-@router.get("/jobs/{job_id}", tags=["matching"])
+@router.get("/jobs/{job_id}", tags=["matching"], **answers(S.JobOut))
 def get_job(job_id: str, request: Request, who: User, session: DB) -> dict[str, Any]:
     """A job's status and progress (0 to 1); another user's job is a 404 (audited)."""
     return actions.job_dict(access.visible_job(session, who, job_id, request=request))
 
 
-@router.get("/jobs/{job_id}/result", tags=["matching"])
+@router.get("/jobs/{job_id}/result", tags=["matching"], **answers(S.MatchResultOut))
 def job_result(job_id: str, request: Request, who: User, session: DB) -> dict[str, Any]:
     """A finished match: assignments with points per factor, unplaced children and why."""
     return actions.match_result(session, who, request, job_id)
 
 
-@router.post("/jobs/{job_id}/accept", status_code=201, tags=["matching"])
+@router.post(
+    "/jobs/{job_id}/accept",
+    status_code=201,
+    tags=["matching"],
+    **answers(S.DecisionOut, 201),
+)
 def accept_proposal(
     job_id: str, body: AcceptIn, request: Request, who: User, session: DB
 ) -> dict[str, Any]:
@@ -611,26 +648,26 @@ def accept_proposal(
 # --------------------------------------------------------------------------- aggregates
 
 
-@router.get("/summary", tags=["aggregates"])
+@router.get("/summary", tags=["aggregates"], **answers(S.SummaryOut))
 def summary(who: User, session: DB) -> dict[str, Any]:
     """Counts for your authorities (no child's record)."""
     return actions.summary(session, who)
 
 
-@router.post("/forecasts", status_code=201, tags=["forecasts"])
+@router.post("/forecasts", status_code=201, tags=["forecasts"], **answers(S.ForecastOut, 201))
 def create_forecast(body: ForecastIn, request: Request, who: User, session: DB) -> dict[str, Any]:
     """Run a forecast (statement or stochastic; docs/forecast.md) and keep it."""
     f = actions.run_forecast(session, who, request, body.config_toml, body.data_files)
     return actions.forecast_dict(f)
 
 
-@router.get("/forecasts", tags=["forecasts"])
+@router.get("/forecasts", tags=["forecasts"], **answers(list[S.ForecastItem]))
 def list_forecasts(who: User, session: DB) -> list[dict[str, Any]]:
     """Forecasts of your authorities, newest first."""
     return [actions.forecast_dict(f, full=False) for f in actions.list_forecasts(session, who)]
 
 
-@router.get("/forecasts/{forecast_id}", tags=["forecasts"])
+@router.get("/forecasts/{forecast_id}", tags=["forecasts"], **answers(S.ForecastOut))
 def get_forecast(
     forecast_id: Annotated[int, Path(ge=1, le=2**31 - 1)], who: User, session: DB
 ) -> dict[str, Any]:
@@ -641,7 +678,7 @@ def get_forecast(
 # --------------------------------------------------------------------------- admin
 
 
-@router.get("/audit", tags=["audit"])
+@router.get("/audit", tags=["audit"], **answers(list[S.AuditEntryOut]))
 def audit_log(
     who: User,
     session: DB,
@@ -652,7 +689,12 @@ def audit_log(
     return [audit.entry_dict(e) for e in actions.audit_entries(session, who, limit, offset)]
 
 
-@router.get("/audit/export.csv", tags=["audit"], response_class=Response)
+@router.get(
+    "/audit/export.csv",
+    tags=["audit"],
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def audit_export(who: User, session: DB) -> Response:
     """The whole audit log as CSV (admins only)."""
     return Response(
@@ -662,13 +704,13 @@ def audit_export(who: User, session: DB) -> Response:
     )
 
 
-@router.get("/users", tags=["admin"])
+@router.get("/users", tags=["admin"], **answers(list[S.UserOut]))
 def list_users(who: User, session: DB) -> list[dict[str, Any]]:
     """Every user (admins only)."""
     return actions.list_users(session, who)
 
 
-@router.post("/users", status_code=201, tags=["admin"])
+@router.post("/users", status_code=201, tags=["admin"], **answers(S.UserCreatedOut, 201))
 def create_user(body: UserIn, request: Request, who: User, session: DB) -> dict[str, Any]:
     """Create a user (admins only)."""
     try:
@@ -695,7 +737,7 @@ class UserPatch(_In):
     active: bool
 
 
-@router.patch("/users/{username}", tags=["admin"])
+@router.patch("/users/{username}", tags=["admin"], **answers(S.UserActiveOut))
 def patch_user(
     username: Annotated[str, Path(max_length=64)],
     body: UserPatch,

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from placematch import __version__
 from placematch.service import audit, db, errors
+from placematch.service.schemas import HealthOut, answers
 
 STATIC = Path(__file__).parent / "data" / "static"
 
@@ -72,7 +73,7 @@ def create_app(url: str | None = None, *, migrate: bool = True, workers: int = 1
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], **answers(HealthOut))
     def healthz(request: Request) -> JSONResponse:
         """Alive, the database answers, and the schema revision."""
         try:
