@@ -26,8 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from matcher.domain import CaseFolder, InvalidFieldError, ReferralResponse
-from matcher.explain import Ranking, WhyNot
+from matcher.domain import CaseFolder, InvalidFieldError, ReferralResponse, Vacancy
+from matcher.explain import Option, Ranking, WhyNot
 from matcher.rank import (
     EMERGENCY_WITHIN_DAYS,
     SoonFree,
@@ -346,6 +346,79 @@ def child_options(
     return ChildOptions(ranking, own_carers, days, day, found, answer, problem)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChildPage:
+    """Everything an officer's page of one child shows (:func:`child_page`).
+
+    ``record`` and ``decision`` (the child and its placement, if placed), ``answers`` (the
+    providers' answers to its referrals), ``siblings``, ``history`` (its decisions and
+    withdrawals); for a placed child, ``placement`` (the vacancy's cells) and
+    ``decided_by`` (the officer's user name); for a waiting one, ``options``
+    (:class:`ChildOptions`) and ``vacancies`` (the vacancies its authority may see, by id:
+    its own and those offered to the pool, never another's kept back).
+    """
+
+    record: ChildRecord
+    decision: Decision | None
+    answers: list[ProviderResponse]
+    siblings: list[ChildRecord]
+    history: list[dict[str, Any]]
+    placement: Mapping[str, Any] | None = None
+    decided_by: str | None = None
+    options: ChildOptions | None = None
+    vacancies: Mapping[str, Vacancy] = dataclasses.field(default_factory=dict)
+
+
+def child_page(
+    session: Session, who: Principal, request: Request, child_id: str, why_not_id: str = ""
+) -> ChildPage:
+    """A child's page (audited as a read, and for a waiting child as a ranking and the
+    why-not asked): a placed child's placement, not a ranking of beds it no longer needs; a
+    waiting child's options from one folder ranked once (:func:`child_options`)."""
+    record, decision = read_child(
+        session, who, request, child_id, reason="opened in the officer page"
+    )
+    page = ChildPage(
+        record,
+        decision,
+        store.responses_of_child(session, child_id, record.authority_code),
+        siblings_of(session, record),
+        placement_history(session, record),
+    )
+    if decision is not None:
+        vacancy = store.vacancy_record(session, decision.vacancy_id)
+        decided_by = session.get(UserRow, decision.user_id)
+        return dataclasses.replace(
+            page,
+            placement=None if vacancy is None else vacancy.data,
+            decided_by=None if decided_by is None else decided_by.username,
+        )
+    options = child_options(session, who, request, record, why_not_id)
+    seen = store.visible_vacancy_ids(session, [record.authority_code])
+    vacancies = {
+        v.vacancy_id: v for v in store.stored_folder(session).vacancies if v.vacancy_id in seen
+    }
+    return dataclasses.replace(page, options=options, vacancies=vacancies)
+
+
+def match_page(
+    session: Session, who: Principal, request: Request, job_id: str
+) -> tuple[Job, dict[str, str], dict[str, Vacancy]]:
+    """A batch match's page: the job (the user's own, :func:`access.visible_job`), the
+    children of its proposals already decided (child -> vacancy) and the stored vacancies by
+    id; its result, once there, is audited as read."""
+    job = visible_job(session, who, job_id, request=request)
+    decided: dict[str, str] = {}
+    if job.result is not None:
+        audit.record(
+            session, who, request, "read", "match_result", job_id, authority=job.authority_code
+        )
+        ids = [str(a["child_id"]) for a in job.result.get("assignments", [])]
+        decided = decided_children(session, who, ids)
+    vacancies = {v.vacancy_id: v for v in store.stored_folder(session).vacancies}
+    return job, decided, vacancies
+
+
 #: Most days ahead a ranking may look for vacancies that free up (``within_days``).
 MAX_WITHIN_DAYS = 366
 
@@ -591,6 +664,63 @@ def _why_not_on(
         reason=reason,
     )
     return answer
+
+
+def decision_preview(
+    session: Session,
+    who: Principal,
+    request: Request,
+    child_id: str,
+    vacancy_id: str,
+    reason: str,
+) -> tuple[ChildRecord, Option | None, VacancyRecord | None]:
+    """What taking the bed would mean, before the decision is confirmed (nothing recorded):
+    the child, the vacancy as its option and the vacancy's record (audited as a read and a
+    why-not, reason ``decision confirmation``).
+
+    Refused as the decision would be: 422 without a reason, 409 for a child placed already
+    or a bed taken; a vacancy the rules exclude is refused by :func:`decide` itself, with the
+    rule, and the attempt audited as ``ineligible``.
+    """
+    if not reason.strip():
+        raise ProblemError(422, "give the reason for the decision")
+    record, decision = read_child(session, who, request, child_id, reason="decision confirmation")
+    if decision is not None:
+        raise ProblemError(409, f"child {child_id} is already placed")
+    answer = explain_why_not(
+        session, who, request, child_id, vacancy_id, reason="decision confirmation"
+    )
+    if answer.exclusion is not None:
+        decide(session, who, request, child_id, vacancy_id, reason)
+    return record, answer.option, store.vacancy_record(session, vacancy_id)
+
+
+def record_failed(
+    session: Session,
+    who: Principal,
+    request: Request,
+    action: str,
+    resource: str,
+    resource_id: str,
+    reason: str,
+) -> None:
+    """Audit a write that failed and is answered on the page beside its form (not as an
+    error, which :func:`audit.record_refusal` audits), under each of the user's authorities
+    (an admin's: none)."""
+    for code in who.authorities or (None,):
+        audit.record(
+            session,
+            who,
+            request,
+            action,
+            resource,
+            resource_id,
+            authority=code,
+            reason=reason,
+            outcome="failed",
+            commit=False,
+        )
+    session.commit()
 
 
 def decide(

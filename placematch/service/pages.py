@@ -34,7 +34,6 @@ from placematch.service.auth import Principal
 from placematch.service.deps import COOKIE, DB
 from placematch.service.errors import ProblemError, SignIn
 from placematch.service.models import ROLES
-from placematch.service.models import User as UserRow
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -234,44 +233,34 @@ def child_page(request: Request, session: DB, child_id: str, why_not: str = "") 
     """A waiting child's ranked options, why-not, map and the decision form; a placed
     child's placement and the form to withdraw it."""
     who, csrf = _page_user(request, session)
-    record, decision = actions.read_child(
-        session, who, request, child_id, reason="opened in the officer page"
-    )
-    answers = store.responses_of_child(session, child_id, record.authority_code)
+    shown = actions.child_page(session, who, request, child_id, why_not)
     message = flash.take(request, auth.server_secret(session))
     common: dict[str, Any] = {
-        "record": record,
-        "decision": decision,
+        "record": shown.record,
+        "decision": shown.decision,
         "message": message,
-        "answers": answers,
-        "siblings": actions.siblings_of(session, record),
+        "answers": shown.answers,
+        "siblings": shown.siblings,
         "places": places,
-        "history": actions.placement_history(session, record),
+        "history": shown.history,
     }
-    if decision is not None:
+    if shown.options is None:
         # A placed child: the placement, not a ranking of beds it no longer needs.
-        vacancy = store.vacancy_record(session, decision.vacancy_id)
-        decided_by = session.get(UserRow, decision.user_id)
         placed = render(
             request,
             "child.html",
             who,
             csrf,
             **common,
-            placement=None if vacancy is None else vacancy.data,
-            decided_by=None if decided_by is None else decided_by.username,
+            placement=shown.placement,
+            decided_by=shown.decided_by,
         )
         return flash.shown(placed) if message else placed
     # One case folder, ranked once, for the options, the emergency's look-ahead and the
     # why-not asked about (a vacancy with no free bed or not in the store is answered
-    # beside the question, not instead of the child's page).
-    options = actions.child_options(session, who, request, record, why_not)
-    # Only the vacancies the child's authority may see: its own and those offered to the
-    # pool (another authority's kept-back vacancy is never named on the page).
-    seen = store.visible_vacancy_ids(session, [record.authority_code])
-    vacancies = {
-        v.vacancy_id: v for v in store.stored_folder(session).vacancies if v.vacancy_id in seen
-    }
+    # beside the question, not instead of the child's page). Only the vacancies the
+    # child's authority may see are named: its own and those offered to the pool.
+    options, vacancies = shown.options, shown.vacancies
     all_ids = sorted(vacancies)
     page = render(
         request,
@@ -337,28 +326,16 @@ def decision_form(
                     422, f"the batch match proposed vacancy {proposed}, not {vacancy_id}"
                 )
         if confirm != "yes":
-            if not reason.strip():
-                raise ProblemError(422, "give the reason for the decision")
-            record, decision = actions.read_child(
-                session, who, request, child_id, reason="decision confirmation"
+            record, option, vacancy = actions.decision_preview(
+                session, who, request, child_id, vacancy_id, reason
             )
-            if decision is not None:
-                raise ProblemError(409, f"child {child_id} is already placed")
-            answer = actions.explain_why_not(
-                session, who, request, child_id, vacancy_id, reason="decision confirmation"
-            )
-            if answer.exclusion is not None:
-                # no confirmation for a bed the rules exclude: the decision refuses it, with
-                # the rule, and audits the attempt as ineligible
-                actions.decide(session, who, request, child_id, vacancy_id, reason)
-            vacancy = store.vacancy_record(session, vacancy_id)
             return render(
                 request,
                 "confirm.html",
                 who,
                 token,
                 record=record,
-                option=answer.option,
+                option=option,
                 vacancy=None if vacancy is None else vacancy.data,
                 beds_free=0 if vacancy is None else vacancy.beds - vacancy.beds_taken,
                 reason=reason,
@@ -452,20 +429,7 @@ def _refused(
         why = f"{n} problem{'s' if n != 1 else ''}: nothing was stored"
     else:
         why = exc.detail if isinstance(exc, ProblemError) else str(exc)
-    for code in who.authorities or (None,):
-        audit.record(
-            session,
-            who,
-            request,
-            action,
-            resource,
-            resource_id,
-            authority=code,
-            reason=f"422: {why}",
-            outcome="failed",
-            commit=False,
-        )
-    session.commit()
+    actions.record_failed(session, who, request, action, resource, resource_id, f"422: {why}")
 
 
 def _vacancy_missing(exc: ProblemError) -> bool:
@@ -542,14 +506,7 @@ def job_page(request: Request, session: DB, job_id: str) -> HTMLResponse:
     """A match job: progress while it runs (the page refreshes itself), then the proposals,
     each with its own form to accept it (through the confirmation page)."""
     who, csrf = _page_user(request, session)
-    job = access.visible_job(session, who, job_id, request=request)
-    decided: dict[str, str] = {}
-    if job.result is not None:
-        audit.record(
-            session, who, request, "read", "match_result", job_id, authority=job.authority_code
-        )
-        ids = [str(a["child_id"]) for a in job.result.get("assignments", [])]
-        decided = actions.decided_children(session, who, ids)
+    job, decided, vacancies = actions.match_page(session, who, request, job_id)
     message = flash.take(request, auth.server_secret(session))
     page = render(
         request,
@@ -560,7 +517,7 @@ def job_page(request: Request, session: DB, job_id: str) -> HTMLResponse:
         result=job.result,
         decided=decided,
         message=message,
-        vacancies={v.vacancy_id: v for v in store.stored_folder(session).vacancies},
+        vacancies=vacancies,
         places=places,
     )
     return flash.shown(page) if message else page
