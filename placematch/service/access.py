@@ -1,9 +1,11 @@
 """Who may see and do what: every role and authority check of the service, in one place.
 
 Each function takes the signed-in :class:`~placematch.service.auth.Principal` (who the user
-is is :mod:`placematch.service.deps`'s question; what they may do is this module's), and is
-called on every request by the actions (:mod:`placematch.service.actions`,
-:mod:`placematch.service.pool`), which the API and the page share.
+is is :mod:`placematch.service.deps`'s question; what they may do is this module's). The
+actions (:mod:`placematch.service.actions`, :mod:`placematch.service.pool`), which the API
+and the page share, call them on every request; a face calls one itself only to refuse a
+role before it reads an upload's files, or for a read that needs nothing else (a job's
+status, a forecast).
 
 The rules:
 

@@ -58,3 +58,12 @@ def test_an_upload_through_the_page_and_the_api_is_one_action(
     assert page.status_code == 200
     assert "Stored: 0 children added, 1 updated; 0 vacancies added, 0 updated." in page.text
     assert calls["upload"] == 2
+
+
+def test_the_application_answers_every_error_of_the_service(fresh_sqlite: Service) -> None:
+    from placematch.service import errors
+
+    handled = set(fresh_sqlite.app.exception_handlers)
+    assert set(errors.HANDLED) <= handled
+    # one handler for all: the problem, the audit and the page are decided in one place
+    assert len({fresh_sqlite.app.exception_handlers[k] for k in errors.HANDLED}) == 1
