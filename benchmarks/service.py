@@ -13,15 +13,16 @@ The work is fixed and seeded. For each tier, in a fresh temporary folder:
    waiting child's whole list ranked ahead of requests by each process,
    ``placematch.service.warm``): the steady state of a server after a start or a change (the
    cold phases measure the first looks right after a change);
-4. :data:`CLIENTS` clients, one thread each with its own keep-alive connection and its own
-   bearer token (``POST /api/v1/tokens``), ask ``GET /api/v1/children/{id}/rank``, each for its
-   own share of one seeded sequence of the store's children, in each of the tier's
-   :class:`Workload` phases: back to back (a closed loop, the issue's measurement), for the
-   whole list (the endpoint's default, what the officer's page shows) and for ``?top=10``;
-   and, at the county tier, one client alone (the time of one answer, without a queue) and
-   the whole list paced at one request per client per second. A warm-up round comes first in
-   each phase and is not timed;
-5. every request's latency is timed on the client (another process than the server), from
+4. :data:`CLIENTS` clients, each a process of its own (:data:`CLIENTS_AS`; they share the
+   machine's cores with the server, but not an interpreter lock with each other), with its
+   own keep-alive connection and its own bearer token (``POST /api/v1/tokens``), ask ``GET
+   /api/v1/children/{id}/rank``, each for its own share of one seeded sequence of the
+   store's children, in each of the tier's :class:`Workload` phases: back to back (a closed
+   loop, the issue's measurement), for the whole list (the endpoint's default, what the
+   officer's page shows) and for ``?top=10``; and, at the county tier, one client alone (the
+   time of one answer, without a queue) and the whole list paced at one request per client
+   per second. A warm-up round comes first in each phase and is not timed;
+5. every request's latency is timed on the client (a process other than the server's), from
    sending the request (or, paced, from when it was due) to reading the whole body; a request
    that does not answer 200 counts as an error.
 
