@@ -188,11 +188,7 @@ class _Writer(threading.Thread):
                 with self.engine.begin() as connection:
                     for statement in dict.fromkeys(p.statement for p in batch):
                         rows = [p.values for p in batch if p.statement is statement]
-                        # One INSERT of many rows, not one per row: each call into SQLite
-                        # lets go of the interpreter, and taking it back among a server's
-                        # busy threads could cost milliseconds.
-                        for at in range(0, len(rows), ROWS_PER_INSERT):
-                            connection.execute(statement.values(rows[at : at + ROWS_PER_INSERT]))
+                        connection.execute(statement, rows)
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
         except Exception as exc:
@@ -205,8 +201,6 @@ class _Writer(threading.Thread):
             pending.done.set()
 
 
-#: Rows in one INSERT of the writer (11 columns each, well within SQLite's 32,766 values).
-ROWS_PER_INSERT = 500
 #: Seconds a writer thread waits for a row before it ends (the next row starts another).
 WRITER_IDLE = 5.0
 _writers: dict[Engine, _Writer] = {}
