@@ -13,15 +13,16 @@ The work is fixed and seeded. For each tier, in a fresh temporary folder:
    waiting child's whole list ranked ahead of requests by each process,
    ``placematch.service.warm``): the steady state of a server after a start or a change (the
    cold phases measure the first looks right after a change);
-4. :data:`CLIENTS` clients, one thread each with its own keep-alive connection and its own
-   bearer token (``POST /api/v1/tokens``), ask ``GET /api/v1/children/{id}/rank``, each for its
-   own share of one seeded sequence of the store's children, in each of the tier's
-   :class:`Workload` phases: back to back (a closed loop, the issue's measurement), for the
-   whole list (the endpoint's default, what the officer's page shows) and for ``?top=10``;
-   and, at the county tier, one client alone (the time of one answer, without a queue) and
-   the whole list paced at one request per client per second. A warm-up round comes first in
-   each phase and is not timed;
-5. every request's latency is timed on the client (another process than the server), from
+4. :data:`CLIENTS` clients, each a process of its own (:data:`CLIENTS_AS`; they share the
+   machine's cores with the server, but not an interpreter lock with each other), with its
+   own keep-alive connection and its own bearer token (``POST /api/v1/tokens``), ask ``GET
+   /api/v1/children/{id}/rank``, each for its own share of one seeded sequence of the
+   store's children, in each of the tier's :class:`Workload` phases: back to back (a closed
+   loop, the issue's measurement), for the whole list (the endpoint's default, what the
+   officer's page shows) and for ``?top=10``; and, at the county tier, one client alone (the
+   time of one answer, without a queue) and the whole list paced at one request per client
+   per second. A warm-up round comes first in each phase and is not timed;
+5. every request's latency is timed on the client (a process other than the server's), from
    sending the request (or, paced, from when it was due) to reading the whole body; a request
    that does not answer 200 counts as an error.
 
@@ -45,6 +46,7 @@ from __future__ import annotations
 import http.client
 import json
 import math
+import multiprocessing
 import os
 import random
 import socket
@@ -55,6 +57,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +74,12 @@ PASSWORD = "benchmark password"  # a throwaway user of a throwaway store
 #: Server processes (``placematch serve --workers``): one per core, as docs/service.md
 #: recommends; ``$PLACEMATCH_BENCH_WORKERS`` overrides it (e.g. 1, to compare).
 WORKERS = int(os.environ.get("PLACEMATCH_BENCH_WORKERS") or os.cpu_count() or 1)
+#: How the clients run: ``processes``, each client a process of its own (as clients elsewhere
+#: would be; they still share the machine's cores with the server), or ``threads`` of the
+#: benchmark's process (how it ran until Dec 2026: the clients then also waited for each
+#: other's turn at the interpreter lock, which added to the tail what no server caused).
+#: ``$PLACEMATCH_BENCH_CLIENTS_AS`` chooses.
+CLIENTS_AS = os.environ.get("PLACEMATCH_BENCH_CLIENTS_AS") or "processes"
 #: Seed of the sequence of children asked for.
 ORDER_SEED = 20261206
 
@@ -287,7 +296,7 @@ def _percentile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-class _Client(threading.Thread):
+class _Client:
     """One client: its own connection and token; its share of the requests."""
 
     def __init__(
@@ -298,16 +307,14 @@ class _Client(threading.Thread):
         timed: list[str],
         work: Workload,
         phase: float,
-        start: threading.Barrier,
     ):
-        super().__init__(daemon=True)
         self.port, self.token, self.work, self.phase = port, token, work, phase
-        self.warmup, self.timed, self.start_line = warmup, timed, start
+        self.warmup, self.timed = warmup, timed
         self.latencies: list[float] = []
         self.kept: list[bool] = []  # per timed request: answered from the kept answers
         self.errors: list[str] = []
         self.warmup_errors = 0
-        self.conn = self._connect()
+        self.conn = self._connect()  # connects on the first request, in the client's process
 
     def _connect(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
@@ -325,10 +332,11 @@ class _Client(threading.Thread):
             return type(exc).__name__
         return None if status == 200 else str(status)
 
-    def run(self) -> None:
+    def run(self, start_line: Any) -> None:
+        """The warm-up, then (once every client is at ``start_line``) the timed requests."""
         for cid in self.warmup:
             self.warmup_errors += self._ask(cid) is not None
-        self.start_line.wait()
+        start_line.wait()
         began = time.perf_counter()
         for i, cid in enumerate(self.timed):
             due = time.perf_counter()
@@ -342,6 +350,57 @@ class _Client(threading.Thread):
             if error is not None:
                 self.errors.append(error)
         self.conn.close()
+
+    def results(self) -> tuple[list[float], list[bool], list[str], int]:
+        return self.latencies, self.kept, self.errors, self.warmup_errors
+
+
+def _client_process(client: _Client, start_line: Any, out: Any) -> None:
+    """A client in a process of its own (:data:`CLIENTS_AS`): its results into ``out``."""
+    client.run(start_line)
+    out.put(client.results())
+
+
+def _run_clients(
+    clients: list[_Client], started: Callable[[], None]
+) -> tuple[float, list[tuple[Any, ...]]]:
+    """Run the clients at once (as :data:`CLIENTS_AS` says), calling ``started`` when every
+    client has finished its warm-up: the seconds from then to when the last finished, and
+    each client's results (:meth:`_Client.results`)."""
+    n = len(clients)
+    if CLIENTS_AS == "threads":
+        line: Any = threading.Barrier(n + 1)
+        threads = [threading.Thread(target=c.run, args=(line,), daemon=True) for c in clients]
+        for t in threads:
+            t.start()
+        line.wait()  # every client has finished its warm-up
+        started()
+        began = time.perf_counter()
+        for t in threads:
+            t.join()
+        return time.perf_counter() - began, [c.results() for c in clients]
+    # Each client a process of its own, forked from this one (nothing more to import); each
+    # connects on its first request, in its own process.
+    context = multiprocessing.get_context("fork")
+    line = context.Barrier(n + 1)
+    out = context.Queue()
+    processes = []
+    for k, c in enumerate(clients):
+        processes.append(
+            context.Process(target=_client_process, args=(c, line, out), name=f"client-{k}")
+        )
+    for p in processes:
+        p.start()
+    line.wait()
+    started()
+    began = time.perf_counter()
+    results = [out.get() for _ in processes]  # before join: a full pipe would block it
+    elapsed = time.perf_counter() - began
+    for p in processes:
+        p.join()
+    if any(p.exitcode for p in processes):
+        raise RuntimeError("a client process failed")
+    return elapsed, results
 
 
 def _sign_in(port: int) -> str:
@@ -425,25 +484,21 @@ def _drive(
         warm = [rng.choice(child_ids) for _ in range(n * warmup)]
         timed = [rng.choice(child_ids) for _ in range(work.requests)]
     phases = [rng.uniform(0.0, work.interval or 0.0) for _ in range(n)]
-    line = threading.Barrier(n + 1)
-    clients = [
-        _Client(port, tokens[k], warm[k::n], timed[k::n], work, phases[k], line) for k in range(n)
-    ]
-    for c in clients:
-        c.start()
-    line.wait()  # every client has finished its warm-up
-    load_before = os.getloadavg()
-    cpu_before = _cpu_seconds(server)
-    began = time.perf_counter()
-    for c in clients:
-        c.join()
-    elapsed = time.perf_counter() - began
+    clients = [_Client(port, tokens[k], warm[k::n], timed[k::n], work, phases[k]) for k in range(n)]
+    before: dict[str, Any] = {}
+
+    def started() -> None:
+        before["load"] = os.getloadavg()
+        before["cpu"] = _cpu_seconds(server)
+
+    elapsed, results = _run_clients(clients, started)
+    load_before, cpu_before = before["load"], before["cpu"]
     cpu_after = _cpu_seconds(server)
     load_after = os.getloadavg()
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
-    latencies = sorted(x for c in clients for x in c.latencies)
-    marked = [(x, k) for c in clients for x, k in zip(c.latencies, c.kept, strict=True)]
-    errors = [e for c in clients for e in c.errors]
+    latencies = sorted(x for times, _, _, _ in results for x in times)
+    marked = [(x, k) for times, kept, _, _ in results for x, k in zip(times, kept, strict=True)]
+    errors = [e for _, _, errs, _ in results for e in errs]
     p95 = _percentile(latencies, 0.95)
     return {
         "name": work.name,
@@ -472,7 +527,8 @@ def _drive(
         **_split(marked, False),
         "errors": len(errors),
         "error_kinds": sorted(set(errors)),
-        "warmup_errors": sum(c.warmup_errors for c in clients),
+        "warmup_errors": sum(r[3] for r in results),
+        "clients_as": CLIENTS_AS,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         "target": f"p95 <= {TARGET_P95_SECONDS * 1000:.0f} ms with {CLIENTS} concurrent clients",

@@ -17,6 +17,7 @@ from fastapi import Request
 from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.orm import Session
 
+from placematch.service import db
 from placematch.service.auth import Principal
 from placematch.service.models import AuditEntry, utcnow
 
@@ -63,25 +64,29 @@ def record(
     commit: bool = True,
 ) -> None:
     """Append one entry (and commit, unless ``commit`` is false)."""
-    # A plain INSERT on the session's connection (its transaction), not an ORM object to
-    # flush: every read of a child writes one, and the unit of work was a tenth of a kept
-    # ranking's answer.
-    session.connection().execute(
-        _INSERT,
-        {
-            "at": utcnow(),
-            "user_id": who.user_id,
-            "username": who.username,
-            "role": who.role,
-            "action": action,
-            "authority_code": authority,
-            "resource": resource,
-            "resource_id": resource_id[:200],
-            "client": client_of(request)[:64],
-            "reason": reason[:2000],
-            "outcome": outcome,
-        },
-    )
+    values = {
+        "at": utcnow(),
+        "user_id": who.user_id,
+        "username": who.username,
+        "role": who.role,
+        "action": action,
+        "authority_code": authority,
+        "resource": resource,
+        "resource_id": resource_id[:200],
+        "client": client_of(request)[:64],
+        "reason": reason[:2000],
+        "outcome": outcome,
+    }
+    # Committed at once, with the entries of other requests made at the same time, by the
+    # store's writer (db.insert_committed: on SQLite they otherwise slept waiting for each
+    # other); else a plain INSERT on the session's connection (its transaction), not an ORM
+    # object to flush: every read of a child writes one, and the unit of work was a tenth of
+    # a kept ranking's answer.
+    if commit and db.insert_committed(session, _INSERT, values):
+        request.state.audited = True
+        session.commit()  # ends the session's reads, as before
+        return
+    session.connection().execute(_INSERT, values)
     # A request that wrote its own entry is not audited again if it then fails
     # (record_refusal).
     request.state.audited = True

@@ -8,11 +8,14 @@ Migrations only ever add: there is no downgrade, and nothing is dropped.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import queue
+import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -74,6 +77,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _no_checkpoint_in_commits(dbapi_connection: Any, _record: Any) -> None:
+    # The server's commits no longer checkpoint at SQLite's 1,000 pages: its checkpointing
+    # thread does (Checkpointer). Only past this many does a commit still do it itself,
+    # should that thread ever fall behind.
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
+    # The log file is cut back to nothing when it starts again after a checkpoint (rather
+    # than reused at its largest size), so that its size says how much it holds.
+    cursor.execute("PRAGMA journal_size_limit=0")
+    cursor.close()
+
+
 def connect(url: str | None = None) -> Engine:
     """An engine for the store (creating the SQLite file's folder if needed)."""
     full = normalise_url(url)
@@ -91,6 +106,204 @@ def connect(url: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(full, pool_pre_ping=True)
+
+
+#: Pages of write-ahead log after which the checkpointing thread of a server
+#: (:class:`Checkpointer`) copies it into the database: SQLite's own default for a commit,
+#: so that the log is synced to disk as often as before.
+CHECKPOINT_PAGES = 1000
+#: Pages after which a commit checkpoints all the same (SQLite's ``wal_autocheckpoint``)
+#: where a checkpointing thread runs: only if that thread fell this far behind.
+BACKSTOP_PAGES = 10 * CHECKPOINT_PAGES
+#: Seconds between two looks at the log's size.
+CHECKPOINT_EVERY = 0.1
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The SQLite file of the store, or ``None`` (PostgreSQL, or SQLite in memory)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+class _Pending:
+    """One row to insert, and, once the writer is done with it, its error (if any)."""
+
+    __slots__ = ("done", "error", "statement", "values")
+
+    def __init__(self, statement: Any, values: dict[str, Any]) -> None:
+        self.statement, self.values = statement, values
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+
+class _Writer(threading.Thread):
+    """The thread that commits the rows of :func:`insert_committed` on one SQLite file, many
+    in one transaction, one process of a server at a time (``flock`` on a file beside the
+    store, ``…-writer.lock``; never the store's own file, since closing a descriptor of it
+    would drop the locks SQLite holds on it in this process)."""
+
+    def __init__(self, engine: Engine, store: Path) -> None:
+        super().__init__(daemon=True, name="placematch-writer")
+        self.engine = engine
+        self.rows: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        # Read-only is enough to lock it; OSError if it can be neither made nor read.
+        path = store.with_name(store.name + "-writer.lock")
+        self.handle = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+
+    def run(self) -> None:
+        handle = self.handle
+        try:
+            while True:
+                try:
+                    first = self.rows.get(timeout=WRITER_IDLE)
+                except queue.Empty:
+                    with _writers_guard:  # no row can come in between: it is put under it
+                        if self.rows.empty():
+                            del _writers[self.engine]
+                            return
+                    continue
+                batch = [first]
+                while True:
+                    try:
+                        batch.append(self.rows.get_nowait())
+                    except queue.Empty:
+                        break
+                try:
+                    self._write(handle, batch)
+                except BaseException as exc:  # never leave a request waiting
+                    for pending in batch:
+                        if not pending.done.is_set():
+                            pending.error = exc
+                            pending.done.set()
+                    raise
+        finally:
+            os.close(handle)
+
+    def _write(self, handle: int, batch: list[_Pending]) -> None:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                with self.engine.begin() as connection:
+                    for statement in dict.fromkeys(p.statement for p in batch):
+                        rows = [p.values for p in batch if p.statement is statement]
+                        connection.execute(statement, rows)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        except Exception as exc:
+            if len(batch) > 1:  # each row again on its own: one bad row fails only itself
+                for pending in batch:
+                    self._write(handle, [pending])
+                return
+            batch[0].error = exc
+        for pending in batch:
+            pending.done.set()
+
+
+#: Seconds a writer thread waits for a row before it ends (the next row starts another).
+WRITER_IDLE = 5.0
+_writers: dict[Engine, _Writer] = {}
+_writers_guard = threading.Lock()
+
+
+def insert_committed(session: Session, statement: Any, values: dict[str, Any]) -> bool:
+    """Insert one row and commit it, on an SQLite file, with the rows other requests insert
+    at the same time; whether it was done here (``False``: the caller inserts it itself).
+
+    SQLite lets one connection write at a time, and one that finds another writing sleeps
+    and tries again 1, 2, 5, 10 … 100 ms later (its busy handler): with 20 clients a
+    server's audit entries, one per read, waited up to a second for each other, although
+    each takes a fraction of a millisecond. Here a thread per store and process writes the
+    rows that have come in, many in one transaction, while each request waits until its own
+    row is committed: the answer is still sent only once its audit entry is in the store.
+
+    Done only when the session has nothing of its own to commit (it is not writing and holds
+    no changed objects), so that the row is committed alone as it would have been; on
+    PostgreSQL (which queues its writers itself) and an in-memory SQLite store never.
+
+    Raises
+    ------
+    Exception
+        The error of the row's insert or commit, as the caller's own would have raised it.
+    """
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    store = sqlite_file(engine)
+    if store is None or session.new or session.dirty or session.deleted:
+        return False
+    dbapi = session.connection().connection.dbapi_connection
+    if dbapi is None or dbapi.in_transaction:
+        return False
+    pending = _Pending(statement, values)
+    with _writers_guard:
+        writer = _writers.get(engine)
+        if writer is None:
+            try:
+                writer = _Writer(engine, store)
+            except OSError:  # no lock file beside the store: the caller writes it itself
+                return False
+            _writers[engine] = writer
+            writer.start()
+        writer.rows.put(pending)
+    pending.done.wait()
+    if pending.error is not None:
+        raise pending.error
+    return True
+
+
+class Checkpointer(threading.Thread):
+    """Copies a server's SQLite write-ahead log into the database outside any request.
+
+    SQLite checkpoints in the commit that takes the log past 1,000 pages: with every read
+    audited, about every 1,000th answer waited for it (the copy and two syncs to disk).
+    Here a thread of the server does it, at the same size (:data:`CHECKPOINT_PAGES`), so the
+    log reaches the disk as often as before, and commits only do it past
+    :data:`BACKSTOP_PAGES`. A checkpoint copies rows already committed to the log into the
+    database file; it never holds up a reader or a writer and never drops a row.
+    """
+
+    def __init__(self, engine: Engine, every: float = CHECKPOINT_EVERY) -> None:
+        super().__init__(daemon=True, name="placematch-checkpoint")
+        store = sqlite_file(engine)
+        if store is None:
+            raise ValueError("only an SQLite file has a write-ahead log to checkpoint")
+        self.engine = engine
+        self.wal = store.with_name(store.name + "-wal")
+        self.every = every
+        self.stopping = threading.Event()
+        self.checkpoints = 0  # checkpoints run by this thread
+        event.listen(engine, "connect", _no_checkpoint_in_commits)
+        # the connections opened before (the start's) checkpoint in their commits no more
+        engine.dispose()
+        with engine.connect() as connection:
+            self.page_size = int(connection.exec_driver_sql("PRAGMA page_size").scalar_one())
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.every):
+            try:
+                self.checkpoint_if_due()
+            except Exception as exc:  # the next look all the same; commits are the backstop
+                from placematch.service.problems import log
+
+                log.error("checkpointing the store failed: %s", type(exc).__name__)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def checkpoint_if_due(self) -> bool:
+        """Checkpoint if the log holds :data:`CHECKPOINT_PAGES` pages or more; whether it did."""
+        try:
+            size = self.wal.stat().st_size
+        except FileNotFoundError:
+            return False
+        if size < CHECKPOINT_PAGES * self.page_size:
+            return False
+        with self.engine.connect() as connection:
+            # PASSIVE: as far as no reader still needs, never waiting (as a commit's own).
+            connection.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).all()
+        self.checkpoints += 1
+        return True
 
 
 def migrations_folder() -> Path:

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from placematch.service import actions, store
+from placematch.service import actions, db, store
 from placematch.service.answers import answers_of
 from placematch.service.errors import log
 from placematch.service.models import ChildRecord
@@ -104,7 +104,13 @@ class Warmer(threading.Thread):
 
 
 def start_warming(app: Any) -> Warmer:
-    """Start the warming thread of a server process (``placematch serve``, each worker)."""
+    """Start the warming thread of a server process (``placematch serve``, each worker), and
+    on an SQLite file its checkpointing thread (:class:`placematch.service.db.Checkpointer`):
+    the write-ahead log copied into the store outside the requests."""
+    if db.sqlite_file(app.state.engine) is not None:
+        checkpointer = db.Checkpointer(app.state.engine)
+        app.state.checkpointer = checkpointer
+        checkpointer.start()
     warmer = Warmer(app.state.sessions)
     app.state.warmer = warmer
     warmer.start()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from benchmarks.service import summary
 
 
@@ -88,3 +90,47 @@ def test_the_servers_cpu_and_memory_are_those_of_all_its_processes() -> None:
             subprocess.run(["kill", str(pid)], check=False)
         parent.kill()
         parent.wait()
+
+
+@pytest.mark.parametrize("clients_as", ["processes", "threads"])
+def test_clients_run_as_processes_or_threads_and_report_each_request(
+    clients_as: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import http.server
+    import threading
+
+    from benchmarks import service
+
+    class Kept(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            body = self.path.encode()
+            self.send_response(200 if "bad" not in self.path else 404)
+            self.send_header("X-Placematch-Cache", "hit")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Kept)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(service, "CLIENTS_AS", clients_as)
+    work = service.Workload("x", None, None, 6, clients=3)
+    port = server.server_address[1]
+    clients = [
+        service._Client(port, "t", ["w"], [f"c{k}", "bad" if k == 1 else "c"], work, 0.0)
+        for k in range(3)
+    ]
+    calls: list[int] = []
+    try:
+        elapsed, results = service._run_clients(clients, lambda: calls.append(1))
+    finally:
+        server.shutdown()
+    assert calls == [1] and elapsed >= 0
+    assert sorted(len(times) for times, _, _, _ in results) == [2, 2, 2]
+    assert all(all(kept) for _, kept, _, _ in results)
+    assert sorted(e for _, _, errors, _ in results for e in errors) == ["404"]
+    assert sum(warm for _, _, _, warm in results) == 0

@@ -33,14 +33,17 @@ def _waiting(s: Service, user: str = "officer") -> list[str]:
     return [c["child_id"] for c in r.json()]
 
 
-def _audit_count(s: Service) -> int:
-    """Entries in the store's audit log."""
+def _audit_count(s: Service, action: str | None = None) -> int:
+    """Entries in the store's audit log (of one action)."""
     from sqlalchemy import func, select
 
     from placematch.service.models import AuditEntry
 
+    query = select(func.count()).select_from(AuditEntry)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
     with s.app.state.sessions() as session:
-        return int(session.scalar(select(func.count()).select_from(AuditEntry)) or 0)
+        return int(session.scalar(query) or 0)
 
 
 def test_warming_ranks_every_waiting_child_without_auditing(fresh: Service) -> None:
@@ -145,6 +148,7 @@ def test_serve_with_two_workers_answers_every_change(fresh_sqlite: Service, tmp_
         with httpx.Client(base_url=base, timeout=30) as c:  # a new connection each time
             return c.get(path, headers=h)
 
+    ranks = _audit_count(s, "rank")
     try:
         warm = 0
         for _ in range(600):
@@ -167,6 +171,10 @@ def test_serve_with_two_workers_answers_every_change(fresh_sqlite: Service, tmp_
             )
             assert r.status_code == 201, r.text
         after = [ask(f"{API}/children/C05/rank") for _ in range(10)]
+        # every read audited, by the processes' writers (db.insert_committed)
+        assert _audit_count(s, "rank") == ranks + 20
+        store = Path(s.url.removeprefix("sqlite:///"))
+        assert store.with_name(store.name + "-writer.lock").exists()
         expected = s.client.get(f"{API}/children/C05/rank", headers=h)
         assert expected.json()["decision"]["vacancy_id"] == vacancy
         assert all(r.status_code == 200 and r.content == expected.content for r in after)
