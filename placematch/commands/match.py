@@ -176,10 +176,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"Match of {args.folder}")
         # Long reasons wrap under their indent on a terminal (a pipe keeps whole lines).
-        print("\n".join(fit_lines(result.summary().split("\n"), terminal_width())))
+        print("\n".join(fit_lines(result.text().split("\n"), terminal_width())))
         if pooled:
             print()
-            print("\n".join(fit_lines(region.summary().split("\n"), terminal_width())))
+            print("\n".join(fit_lines(region.text().split("\n"), terminal_width())))
         if args.out is not None:
             print(f"\nResult written to {args.out}")
         if recharges is not None:

@@ -178,4 +178,4 @@ def test_a_solution_from_the_steps_passes_the_validator() -> None:
     problem = random_problem(**SMOKE, seed=5, split_penalty=40)
     solution = solve(problem, _PARAMS)
     assert check_solution(problem, solution) == []
-    assert solution.summary().startswith("status")
+    assert solution.text().startswith("status")
