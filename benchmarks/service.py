@@ -626,11 +626,11 @@ def run(tier: str) -> list[dict[str, Any]]:
         )
     with tempfile.TemporaryDirectory(prefix="placematch-bench-service-") as tmp:
         records = service_records(tier, Path(tmp))
-    print(summary(records), flush=True)
+    print(report(records), flush=True)
     return records
 
 
-def summary(records: list[dict[str, Any]]) -> str:
+def report(records: list[dict[str, Any]]) -> str:
     """The issue's measure per phase: p95 (and p50) with the clients, the target met or
     missed (20 clients only), the server's CPU per answer and the load average around it.
 

@@ -564,7 +564,21 @@ class PooledResult:
                 w.writerow(r.to_dict())
         return out
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """The headline figures as plain data (JSON-ready): each authority's outcome and the
+        region's, the children placed in another authority's vacancies with their weekly
+        cost, and (if run) the dividend (:meth:`to_dict` is the whole of it, :meth:`text`
+        prints it for people)."""
+        across = [r for r in self.recharges if r.placing != r.owner]
+        return {
+            "authorities": {a.name: self.outcomes[a].to_dict() for a in self.authorities},
+            "region": self.region.to_dict(),
+            "recharged_children": sum(r.children for r in across),
+            "recharged_weekly_cost": sum(r.weekly_cost for r in across),
+            "dividend": self.dividend(),
+        }
+
+    def text(self) -> str:
         """The per-authority table, the recharges and (if run) the dividend, as text."""
 
         def pct(v: float | None) -> str:

@@ -1,4 +1,5 @@
-"""The result of a batch match: plain, JSON-ready data with a one-screen :meth:`summary`.
+"""The result of a batch match: plain, JSON-ready data with a :meth:`~MatchResult.summary`
+(its headline figures) and a one-screen :meth:`~MatchResult.text`.
 
 A :class:`MatchResult` is what :func:`matcher.match.match` returns and what
 ``placematch match --out FILE`` writes (the *assignment file* that ``placematch export-903``
@@ -542,10 +543,28 @@ class MatchResult:
             ),
         )
 
+    def summary(self) -> dict[str, Any]:
+        """The headline figures as plain data (JSON-ready): status, objective, bound, gap,
+        seed, the outcome measures and how many were assigned, unplaced, split and declined
+        (:meth:`text` prints them for people; :meth:`to_dict` is the whole result)."""
+        return {
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "seed": self.seed,
+            "metrics": asdict(self.metrics),
+            "assignments": len(self.assignments),
+            "unplaced": len(self.unplaced),
+            "splits": len(self.splits),
+            "declined": len(self.declined),
+        }
+
     # ------------------------------------------------------------------ people
 
-    def summary(self, *, max_unplaced: int = 50) -> str:
-        """A one-screen summary: status, objective, bound, gap, metrics and the unplaced."""
+    def text(self, *, max_unplaced: int = 50) -> str:
+        """A one-screen summary for people: status, objective, bound, gap, metrics and the
+        unplaced (what ``placematch match`` prints)."""
         m = self.metrics
 
         def pct(value: float | None) -> str:

@@ -45,7 +45,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -195,7 +195,22 @@ class Import903Result:
                 )
         return what
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """The counts as plain data (JSON-ready; ``placematch import-903 --json`` prints them
+        with the folder written and the issues counted): the authority, the date, children
+        in an open episode, children and vacancies imported, the authorities of the extract
+        and the children kept without a home postcode."""
+        return {
+            "la": {"ons_code": self.la_code, "name": self.la_name},
+            "at": self.at.isoformat(),
+            "open_children": self.open_children,
+            "children": len(self.children),
+            "vacancies": len(self.vacancies),
+            "authorities": list(self.authorities),
+            "kept_without_home_postcode": self.kept_without_home_postcode,
+        }
+
+    def text(self) -> str:
         """A few lines for a person: counts imported, skipped and blanked."""
         skipped = sum(1 for i in self.issues if i.action == "child_skipped")
         blanked = sum(1 for i in self.issues if i.action == "field_blanked")
@@ -636,7 +651,7 @@ def write_import(result: Import903Result, out: str | os.PathLike[str]) -> Path:
                 "placements (one vacancy per placement, beds = children there).",
                 "",
                 "```",
-                result.summary(),
+                result.text(),
                 "```",
                 "",
                 "`import_report.csv` lists every value that was not imported as it was "

@@ -96,6 +96,11 @@ class Validation903:
         """Rows flagged, added up over the rules."""
         return sum(f.count for f in self.flags)
 
+    @property
+    def rules_flagged(self) -> int:
+        """Rules that flag a row."""
+        return len({f.rule for f in self.flags})
+
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` form."""
         return {
@@ -109,7 +114,7 @@ class Validation903:
             "rules_run": self.rules_run,
             "rules_skipped": list(self.rules_skipped),
             "rules_failed": list(self.rules_failed),
-            "rules_flagged": len({f.rule for f in self.flags}),
+            "rules_flagged": self.rules_flagged,
             "errors": self.errors,
             "flags": [
                 {
@@ -125,7 +130,22 @@ class Validation903:
             ],
         }
 
-    def summary(self, *, max_lines: int = 10) -> str:
+    def summary(self) -> dict[str, Any]:
+        """The counts as plain data (JSON-ready): the authority, the year and ruleset, rules
+        run, skipped and failed, rules that flag rows and rows flagged (:meth:`to_dict` adds
+        every flag, :meth:`text` prints the report)."""
+        return {
+            "la": {"ons_code": self.la_code, "name": self.la_name},
+            "year": self.year,
+            "ruleset": self.ruleset,
+            "rules_run": self.rules_run,
+            "rules_skipped": len(self.rules_skipped),
+            "rules_failed": len(self.rules_failed),
+            "rules_flagged": self.rules_flagged,
+            "errors": self.errors,
+        }
+
+    def text(self, *, max_lines: int = 10) -> str:
         """The text report: one block per rule and table, counts first."""
         first = self.year - 1
         lines = [
@@ -156,9 +176,8 @@ class Validation903:
             shown = ", ".join(str(n) for n in f.lines[:max_lines])
             more = f" and {f.count - max_lines} more" if f.count > max_lines else ""
             lines.append(f"{'':>6}  lines {shown}{more} of {Path(f.file).name}")
-        rules = len({f.rule for f in self.flags})
         lines.append("")
-        lines.append(f"{rules} rule(s) flag {self.errors} row(s)")
+        lines.append(f"{self.rules_flagged} rule(s) flag {self.errors} row(s)")
         return "\n".join(lines)
 
 

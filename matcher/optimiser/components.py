@@ -39,6 +39,7 @@ __all__ = [
     "CPSAT_MAX_POINTS",
     "HOUSEHOLD_MAX_PAIRS",
     "HULL_START_POINTS",
+    "ComponentInputs",
     "Components",
     "solve_components",
 ]
@@ -124,44 +125,42 @@ class _Part:
     lb: int  # incumbent value (points)
 
 
-def solve_components(
-    problem: AssignmentProblem,
-    units: UnitModel,
-    relaxation: Relaxation,
-    incumbent: Incumbent,
-    fixing: Fixing,
-    parts: Decomposition,
-    params: SolverParameters,
-    elapsed: Callable[[], float],
-) -> Components:
-    """Solve (or prove) every component of ``parts``; ``elapsed()`` is the solve's clock so
-    far (each search gets what is left of ``params.time_limit_s``)."""
-    return _Search(problem, units, relaxation, incumbent, fixing, parts, params, elapsed).run()
+@dataclass(frozen=True, slots=True, eq=False)
+class ComponentInputs:
+    """What step 5 takes: the problem and its units, the results of steps 1-4, the
+    parameters and the solve's clock (``elapsed()``: seconds so far; each search gets what
+    is left of ``params.time_limit_s``)."""
+
+    problem: AssignmentProblem
+    units: UnitModel
+    relaxation: Relaxation
+    incumbent: Incumbent
+    fixing: Fixing
+    parts: Decomposition
+    params: SolverParameters
+    elapsed: Callable[[], float]
+
+
+def solve_components(inputs: ComponentInputs) -> Components:
+    """Solve (or prove) every component of ``inputs.parts``."""
+    return _Search(inputs).run()
 
 
 class _Search:
     """The component loop: the state every component's search shares."""
 
-    def __init__(
-        self,
-        problem: AssignmentProblem,
-        units: UnitModel,
-        relaxation: Relaxation,
-        incumbent: Incumbent,
-        fixing: Fixing,
-        parts: Decomposition,
-        params: SolverParameters,
-        elapsed: Callable[[], float],
-    ) -> None:
+    def __init__(self, inputs: ComponentInputs) -> None:
+        problem, units, params = inputs.problem, inputs.units, inputs.params
+        incumbent = inputs.incumbent
         assert problem.vacancy_group is not None and problem.group_capacity is not None
         assert problem.group_siblings_exempt is not None
         self.problem = problem
         self.units = units
-        self.relaxation = relaxation
-        self.fixing = fixing.active
-        self.parts = parts
+        self.relaxation = inputs.relaxation
+        self.fixing = inputs.fixing.active
+        self.parts = inputs.parts
         self.params = params
-        self.elapsed = elapsed
+        self.elapsed = inputs.elapsed
         self.k = units.scale
         self.capacity = problem.capacity.astype(np.int64)
         self.vacancy_group = problem.vacancy_group.astype(np.int64)

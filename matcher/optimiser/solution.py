@@ -1,4 +1,5 @@
-"""The optimiser's answer: :class:`Solution`, plain data with a :meth:`~Solution.summary`."""
+"""The optimiser's answer: :class:`Solution`, plain data with a :meth:`~Solution.summary`
+(a dict) and a :meth:`~Solution.text` (lines for people)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,21 @@ class Solution:
         """Number of children placed."""
         return int((self.vacancy_of_child >= 0).sum())
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, float | int | str]:
+        """The headline figures as plain data (JSON-ready): status, objective, bound, gap,
+        children placed, seed and what stopped an unproven search (:meth:`text` prints them)."""
+        return {
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "placed": self.n_placed,
+            "children": len(self.vacancy_of_child),
+            "seed": self.parameters.seed,
+            "stopped_by": str(self.stats.get("stopped_by", "")),
+        }
+
+    def text(self) -> str:
         """A few lines for people: status, objective, bound, placements, time, method."""
         s = self.stats
         lines = [

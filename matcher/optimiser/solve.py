@@ -28,7 +28,7 @@ frozen result:
    (:func:`~matcher.optimiser.components.solve_components` -> ``Components``).
 6. **Canonicalise.** The children outside sibling groups are re-placed by one exact
    min-cost flow, so the answer never depends on which worker found it
-   (:func:`canonicalise`).
+   (:func:`canonicalise` -> ``Canonical``).
 
 Objective and bound add up over components. The validator
 (:func:`~matcher.optimiser.validate.check_solution`) runs before anything is returned.
@@ -37,11 +37,12 @@ Objective and bound add up over components. The validator
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from matcher.optimiser.components import solve_components
+from matcher.optimiser.components import ComponentInputs, solve_components
 from matcher.optimiser.decompose import decompose, fix, fix_by_component
 from matcher.optimiser.flow import max_weight_flow
 from matcher.optimiser.incumbent import find_incumbent
@@ -52,7 +53,7 @@ from matcher.optimiser.solution import Solution
 from matcher.optimiser.units import build_units
 from matcher.optimiser.validate import check_solution, objective_of
 
-__all__ = ["canonicalise", "solve"]
+__all__ = ["Canonical", "canonicalise", "solve"]
 
 
 class _Timer:
@@ -114,11 +115,11 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
             break
         fixing = refixed
     components = solve_components(
-        problem, units, relaxation, incumbent, fixing, parts, params, timer.elapsed
+        ComponentInputs(problem, units, relaxation, incumbent, fixing, parts, params, timer.elapsed)
     )
     vacancy_of_child = units.vacancy_of_child(components.choice, problem.n_children)
     timer.lap("cpsat")
-    vacancy_of_child = canonicalise(problem, vacancy_of_child)
+    vacancy_of_child = canonicalise(problem, vacancy_of_child).vacancy_of_child
     timer.lap("canonical")
     objective = objective_of(problem, vacancy_of_child)
     bound = min(components.bound, relaxation.lp_bound)
@@ -165,9 +166,24 @@ def solve(problem: AssignmentProblem, params: SolverParameters | None = None) ->
     return solution
 
 
-def canonicalise(
-    problem: AssignmentProblem, vacancy_of_child: npt.NDArray[np.int32]
-) -> npt.NDArray[np.int32]:
+@dataclass(frozen=True, slots=True, eq=False)
+class Canonical:
+    """Step 6's answer.
+
+    Attributes
+    ----------
+    vacancy_of_child
+        ``int32 [n_children]``: the vacancy of each child, ``-1`` if unplaced.
+    reflowed
+        The children the flow placed afresh: those outside sibling groups and exclusive
+        pairs that have a pair (0 when there are none: the answer is the one given).
+    """
+
+    vacancy_of_child: npt.NDArray[np.int32]
+    reflowed: int
+
+
+def canonicalise(problem: AssignmentProblem, vacancy_of_child: npt.NDArray[np.int32]) -> Canonical:
     """Step 6: re-place the children outside sibling groups by one exact min-cost flow.
 
     Sibling groups keep their vacancies; the other children get the flow's optimum on
@@ -204,7 +220,7 @@ def canonicalise(
     remaining[closed_vacancy] = 0
     free_pair = ~fixed[problem.pair_child] & ~problem.pair_exclusive
     if not free_pair.any():
-        return out
+        return Canonical(out, 0)
     pair_child = problem.pair_child[free_pair].astype(np.int64)
     pair_vacancy = problem.pair_vacancy[free_pair].astype(np.int64)
     order = np.lexsort((pair_vacancy, pair_child))
@@ -224,4 +240,4 @@ def canonicalise(
     out[~fixed] = -1
     used_arc = result.flow > 0
     out[pair_child[used_arc]] = pair_vacancy[used_arc].astype(np.int32)
-    return out
+    return Canonical(out, len(children))

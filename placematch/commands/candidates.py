@@ -18,6 +18,7 @@ import json
 
 from matcher.candidates import build_candidates
 from matcher.casefolder import load_case_folder
+from placematch.commands._args import add_scoring
 from placematch.commands._paths import output_file
 
 
@@ -35,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("folder", metavar="DIR", help="the case folder")
     parser.add_argument("--out", required=True, metavar="FILE.csv", help="the CSV to write")
+    add_scoring(parser)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
 
@@ -47,9 +49,16 @@ def run(args: argparse.Namespace) -> int:
 
     folder = load_case_folder(args.folder)
     if folder.policy.overrides and is_pooled(folder):
+        if args.scoring is not None:
+            raise ValueError(
+                "--scoring is not taken for a pooled folder with authority tables yet: "
+                f"{args.folder} has [authority] tables in its policy"
+            )
         candidates = pooled_candidates(folder)
     else:
-        candidates = build_candidates(folder)
+        candidates = build_candidates(
+            folder, None if args.scoring is None else args.scoring(folder)
+        )
     paths = candidates.to_files(args.out)
     summary = candidates.summary()
     summary["out"] = str(args.out)

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         # line, what to correct in the return) and leave any earlier case files alone.
         stale = [name for name in ("children.csv", "vacancies.csv") if name in taken]
         report = write_report(result, out)
-        print(result.summary(), file=sys.stderr)
+        print(result.text(), file=sys.stderr)
         _print_issues(result.issues, counts, report)
         # With --force over an earlier import, its case files stay: say they are not this one.
         earlier = f" ({' and '.join(stale)} there are an earlier import's)" if stale else ""
@@ -103,22 +103,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(
             json.dumps(
-                {
-                    "out": str(folder),
-                    "la": {"ons_code": result.la_code, "name": result.la_name},
-                    "at": result.at.isoformat(),
-                    "open_children": result.open_children,
-                    "children": len(result.children),
-                    "vacancies": len(result.vacancies),
-                    "authorities": list(result.authorities),
-                    "kept_without_home_postcode": result.kept_without_home_postcode,
-                    "issues": counts,
-                },
+                {"out": str(folder), **result.summary(), "issues": counts},
                 indent=2,
             )
         )
     else:
-        print(result.summary())
+        print(result.text())
         print(f"wrote {folder}")
     _print_issues(result.issues, counts, folder / "import_report.csv")
     return 0

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matcher.casefolder import load_case_folder
-from placematch.commands._args import seconds, whole_number, work_units
+from placematch.commands._args import add_scoring, seconds, whole_number, work_units
 from placematch.commands._dates import add_on, dated
 from placematch.commands._paths import input_file, output_file
 from placematch.commands._table import fit_lines, terminal_width
@@ -78,6 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="solver workers (default 1: faster than 2 on two cores)",
     )
     add_on(parser)
+    add_scoring(parser)
     parser.add_argument(
         "--dividend",
         action="store_true",
@@ -159,6 +160,11 @@ def run(args: argparse.Namespace) -> int:
         len(region_of(folder)) > 1 or bool(folder.policy.overrides) or args.dividend
     )
     recharges = None
+    if pooled and args.scoring is not None:
+        raise ValueError(
+            f"--scoring is not taken for a pooled match yet: {args.folder} pools several "
+            "authorities' supply"
+        )
     if pooled:
         region = match_pooled(folder, params, dividend=args.dividend)
         result = region.result
@@ -167,7 +173,9 @@ def run(args: argparse.Namespace) -> int:
             out = Path(args.out)
             recharges = region.write_recharges(out.with_name(f"{out.stem}.recharges.csv"))
     else:
-        result = match(folder, params)
+        result = match(
+            folder, params, scoring=None if args.scoring is None else args.scoring(folder)
+        )
         text = result.to_json()
     if args.out is not None:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
@@ -176,10 +184,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"Match of {args.folder}")
         # Long reasons wrap under their indent on a terminal (a pipe keeps whole lines).
-        print("\n".join(fit_lines(result.summary().split("\n"), terminal_width())))
+        print("\n".join(fit_lines(result.text().split("\n"), terminal_width())))
         if pooled:
             print()
-            print("\n".join(fit_lines(region.summary().split("\n"), terminal_width())))
+            print("\n".join(fit_lines(region.text().split("\n"), terminal_width())))
         if args.out is not None:
             print(f"\nResult written to {args.out}")
         if recharges is not None:

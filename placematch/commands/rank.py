@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from matcher.casefolder import load_case_folder
+from matcher.domain import CaseFolder
 from matcher.explain import Option, Ranking, WhyNot
 from matcher.factors import DEFAULT_FACTORS, FACTOR_REFERENCES, FACTOR_SHORT, Factor
 from matcher.rank import (
@@ -30,7 +31,8 @@ from matcher.rank import (
     why_not,
 )
 from matcher.rules import DeclinedByProvider
-from placematch.commands._args import whole_number
+from matcher.scoring import Scoring
+from placematch.commands._args import add_scoring, whole_number
 from placematch.commands._dates import add_on, dated
 from placematch.commands._table import fit_lines, render_table, terminal_width
 
@@ -88,6 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"within N days of the child's date (default {EMERGENCY_WITHIN_DAYS} for an "
         "emergency, else 0): a bridging placement now and a planned move then",
     )
+    add_scoring(rank)
     rank.add_argument("--json", action="store_true", help="print the ranking as JSON")
     rank.set_defaults(func=run_rank)
 
@@ -103,8 +106,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     why.add_argument("--child", required=True, metavar="ID", help="the child's child_id")
     why.add_argument("--vacancy", required=True, metavar="ID", help="the vacancy_id")
     add_on(why)
+    add_scoring(why)
     why.add_argument("--json", action="store_true", help="print the answer as JSON")
     why.set_defaults(func=run_why_not)
+
+
+def _scoring(args: argparse.Namespace, folder: CaseFolder) -> Scoring | None:
+    """``--scoring``'s set for the folder, or ``None`` (the folder's own)."""
+    return None if args.scoring is None else args.scoring(folder)
 
 
 def _where(exc: UnknownIdError, folder: str) -> UnknownIdError:
@@ -338,16 +347,18 @@ def run_rank(args: argparse.Namespace) -> int:
     from matcher.pooled import folder_for_child
 
     folder = dated(load_case_folder(args.folder), args.on)
+    # a pooled folder's child is scored under its own authority's policy table
+    own = folder_for_child(folder, args.child)
+    scoring = _scoring(args, own)
     try:
-        # a pooled folder's child is scored under its own authority's policy table
-        ranking = rank_child(folder_for_child(folder, args.child), args.child, args.top)
+        ranking = rank_child(own, args.child, args.top, scoring=scoring)
     except UnknownIdError as exc:
         raise _where(exc, args.folder) from None
     child = folder.child(args.child)
     days = args.within_days
     if days is None:
         days = EMERGENCY_WITHIN_DAYS if child.is_emergency else 0
-    day, found = soon_free(folder, args.child, days)
+    day, found = soon_free(folder, args.child, days, scoring=scoring)
     cost = {v.vacancy_id: v.weekly_cost for v in folder.vacancies}
     if args.json:
         data = ranking.to_dict()
@@ -363,7 +374,11 @@ def run_rank(args: argparse.Namespace) -> int:
     else:
         print(
             render_ranking(
-                ranking, excluded=args.excluded, weekly_cost=cost, width=terminal_width()
+                ranking,
+                excluded=args.excluded,
+                weekly_cost=cost,
+                width=terminal_width(),
+                factors=Scoring.of(own, scoring).factors,
             )
         )
         if days:
@@ -376,18 +391,20 @@ def run_why_not(args: argparse.Namespace) -> int:
     from matcher.pooled import folder_for_child
 
     folder = dated(load_case_folder(args.folder), args.on)
+    own = folder_for_child(folder, args.child)
+    scoring = _scoring(args, own)
     try:
-        own = folder_for_child(folder, args.child)
         if own is not folder and not any(v.vacancy_id == args.vacancy for v in own.vacancies):
             # Another authority's connected-person carer, left out of the child's authority's
             # folder: excluded by a hard rule under any policy, so asked of the whole folder;
             # the best option is still scored under the child's authority's policy.
-            ranked = rank_child(own, args.child, 1).options
+            ranked = rank_child(own, args.child, 1, scoring=scoring).options
             answer = dataclasses.replace(
-                why_not(folder, args.child, args.vacancy), best=ranked[0] if ranked else None
+                why_not(folder, args.child, args.vacancy, scoring=scoring),
+                best=ranked[0] if ranked else None,
             )
         else:
-            answer = why_not(own, args.child, args.vacancy)
+            answer = why_not(own, args.child, args.vacancy, scoring=scoring)
     except UnknownIdError as exc:
         raise _where(exc, args.folder) from None
     if args.json:

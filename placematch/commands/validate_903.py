@@ -89,5 +89,5 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
-        print(result.summary())
+        print(result.text())
     return EXIT_FLAGGED if result.flags else 0

@@ -52,16 +52,13 @@ _LABELS = {
 def statement_json(result: StatementForecast) -> dict[str, Any]:
     """A statement forecast as plain JSON-ready data."""
     spec = result.spec
+    counts = result.summary()
+    head = ("name", "start", "end", "horizon_months")
     return {
         "mode": "statement",
-        "name": spec.name,
-        "start": result.dates[0].isoformat(),
-        "end": result.dates[-1].isoformat(),
-        "horizon_months": spec.horizon_months,
+        **{k: counts[k] for k in head},
         "additional_places": {g.value: result.additional_places[g] for g in PLACE_GROUPS},
-        "start_counts": {g.value: int(result.counts[g][0]) for g in GROUPS},
-        "end_counts": {g.value: int(result.counts[g][-1]) for g in GROUPS},
-        "total": {"start": int(result.rounded_total[0]), "end": int(result.rounded_total[-1])},
+        **{k: v for k, v in counts.items() if k not in head},
         "remainder_group": spec.remainder.value,
         "rules": {
             g.value: {"rule": spec.shares[g].kind.value, "note": spec.shares[g].note}
@@ -697,12 +694,8 @@ def _tuning_keys(tuning: Tuning | None) -> dict[str, Any]:
     """The level-of-entries window and the averaged candidates chosen at an origin."""
     if tuning is None:
         return {}
-    return {
-        "entry_months": tuning.entry_months,
-        "averaged": [
-            {"prior_weight": w, "fit_months": m, "entry_months": e} for w, m, e in tuning.members
-        ],
-    }
+    chosen = tuning.summary()
+    return {"entry_months": chosen["entry_months"], "averaged": chosen["averaged"]}
 
 
 def rolling_table(result: RollingBacktest, *, name: str = "") -> str:

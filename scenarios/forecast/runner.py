@@ -289,7 +289,7 @@ def stochastic_setup(
     rates = fitted.scaled(
         entries=r.entry_multiplier, uasc=r.uasc_multiplier, exits=r.exit_multiplier
     )
-    chosen = (tuning.summary(),) if tuning is not None else ()
+    chosen = (tuning.text(),) if tuning is not None else ()
     rates = replace(rates, notes=(*chosen, *hist.notes, *clipped, *rates.notes))
     unadjusted: FlowRates | None = None
     if config.assumptions:
@@ -465,7 +465,7 @@ def _backtest_at(
         progress=progress,
         entry_months=tuning.entry_months if tuning is not None else None,
         members=tuning.members if tuning is not None else (),
-        notes=(tuning.summary(),) if tuning is not None else (),
+        notes=(tuning.text(),) if tuning is not None else (),
     )
     return result, prior_weight, fit_months, tuning
 

@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -210,15 +211,27 @@ class StatementForecast:
         """The total rounded at each date."""
         return np.array([round_half_up(x) for x in self.total], dtype=np.int64)
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """Start and end counts by group and in total, as plain data (JSON-ready; the
+        ``scenario forecast --json`` of a statement carries them, :meth:`text` prints them)."""
+        return {
+            "name": self.spec.name,
+            "start": self.dates[0].isoformat(),
+            "end": self.dates[-1].isoformat(),
+            "horizon_months": self.spec.horizon_months,
+            "start_counts": {g.value: int(self.counts[g][0]) for g in GROUPS},
+            "end_counts": {g.value: int(self.counts[g][-1]) for g in GROUPS},
+            "total": {"start": int(self.rounded_total[0]), "end": int(self.rounded_total[-1])},
+        }
+
+    def text(self) -> str:
         """A short text summary (start and end counts by group)."""
-        end = self.dates[-1]
-        lines = [f"{self.spec.name or 'forecast'}: {self.dates[0]} -> {end}"]
-        for g in GROUPS:
-            a, b = int(self.counts[g][0]), int(self.counts[g][-1])
-            lines.append(f"  {g.value:<24} {a:>6} -> {b:>6}  ({b - a:+d})")
-        t0, t1 = self.rounded_total[0], self.rounded_total[-1]
-        lines.append(f"  {'total':<24} {t0:>6} -> {t1:>6}  ({t1 - t0:+d})")
+        s = self.summary()
+        lines = [f"{s['name'] or 'forecast'}: {s['start']} -> {s['end']}"]
+        rows = [(g, s["start_counts"][g], s["end_counts"][g]) for g in s["start_counts"]]
+        rows.append(("total", s["total"]["start"], s["total"]["end"]))
+        for name, a, b in rows:
+            lines.append(f"  {name:<24} {a:>6} -> {b:>6}  ({b - a:+d})")
         return "\n".join(lines)
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +120,23 @@ class Tuning:
         if self.prior_weight < 0 or self.fit_months < 1:
             raise ValueError("prior_weight must be >= 0 and fit_months >= 1")
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """The choice as plain data (JSON-ready): prior weight, fitting window, the window of
+        the level of entries, the candidates averaged, the back-test origins and the reason
+        (:meth:`text` is the report's note)."""
+        return {
+            "prior_weight": self.prior_weight,
+            "fit_months": self.fit_months,
+            "entry_months": self.entry_months,
+            "averaged": [
+                {"prior_weight": w, "fit_months": m, "entry_months": e} for w, m, e in self.members
+            ],
+            "origins": [o.isoformat() for o in self.origins],
+            "horizon_months": self.horizon_months,
+            "reason": self.reason,
+        }
+
+    def text(self) -> str:
         """One line for the report's notes."""
         level = (
             ""

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.service import summary
+from benchmarks.service import report
 
 
 def _record(name: str, clients: int, p95: float, met: bool | None, **extra: Any) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def _record(name: str, clients: int, p95: float, met: bool | None, **extra: Any)
 
 
 def test_the_summary_gives_p95_and_the_target_per_phase() -> None:
-    text = summary(
+    text = report(
         [
             _record("rank_full_1_client", 1, 0.012, None),
             _record("rank_full_20_clients", 20, 0.0734, False, errors=2),

@@ -127,7 +127,7 @@ def test_json_round_trip(demo_result: MatchResult) -> None:
 
 
 def test_summary_names_status_and_metrics(demo_result: MatchResult) -> None:
-    text = demo_result.summary()
+    text = demo_result.text()
     assert "optimal" in text and f"objective {demo_result.objective}" in text
     assert "Placed     12 of 12" in text
     assert "C06        -> V01" in text

@@ -84,7 +84,7 @@ def test_a_proven_optimum_is_closed_at_every_level(optimum: MatchResult) -> None
     assert placed == optimum.metrics.placed
     assert kin == sum(a.connected_person for a in optimum.assignments)
     assert points == sum(a.points for a in optimum.assignments)
-    assert "Gap " not in optimum.summary()
+    assert "Gap " not in optimum.text()
 
 
 def test_a_stopped_search_gives_each_level_its_own_bound(
@@ -105,7 +105,7 @@ def test_a_stopped_search_gives_each_level_its_own_bound(
 
 
 def test_the_summary_prints_every_level_and_never_a_zero_gap(stopped: MatchResult) -> None:
-    text = stopped.summary()
+    text = stopped.text()
     assert "0.0000 %" not in text and "0.0000%" not in text
     block = text[text.index("Gap ") :].splitlines()[:4]
     assert block[1].split()[:2] == ["children", "placed"]
@@ -237,7 +237,7 @@ def test_a_points_gap_under_proven_children_is_shown_as_such() -> None:
     assert stopped.levels[0].achieved == proven.metrics.placed
     assert points.achieved < proven.levels[-1].achieved <= points.bound
     # one folded figure would hide it: a small share of the whole bound, a real points gap
-    text = stopped.summary()
+    text = stopped.text()
     assert f"points {points.shortfall:,} short" not in text  # the level line, not the status
     assert f"{points.bound:,}: {points.shortfall:,} short" in text
     assert "children placed" in text and ": proven" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from pathlib import Path
 
@@ -335,10 +336,25 @@ def test_a_solo_match_not_proven_is_said_so(pooled: CaseFolder) -> None:
         return dataclasses.replace(match(folder), status="feasible")
 
     region = match_pooled(pooled, dividend=True, solo_match=unproven)
-    text = region.summary()
+    text = region.text()
     assert "Alone: Essex feasible" in text and "not a proven best" in text
     assert {s["status"] for s in region.to_dict()["solo"]} == {"feasible"}
-    assert "not a proven best" not in match_pooled(pooled, dividend=True).summary()
+    assert "not a proven best" not in match_pooled(pooled, dividend=True).text()
+
+
+def test_the_summary_is_the_texts_figures_as_data(pooled: CaseFolder) -> None:
+    region = match_pooled(pooled, dividend=True)
+    summary = region.summary()
+    assert json.loads(json.dumps(summary)) == summary
+    assert summary["region"] == region.region.to_dict()
+    assert summary["dividend"] == region.dividend()
+    outcomes = summary["authorities"]
+    assert list(outcomes) == [a.name for a in region.authorities]
+    across = [r for r in region.recharges if r.placing != r.owner]
+    assert summary["recharged_children"] == sum(r.children for r in across)
+    text = region.text()
+    for r in across:
+        assert f"{r.placing.name} -> {r.owner.name}: {r.children} children" in text
 
 
 def test_tables_in_a_folder_that_is_not_pooled_are_refused(tmp_path: Path) -> None:

@@ -162,8 +162,8 @@ def test_the_match_never_assigns_a_declined_pair_and_reports_it(tmp_path: Path) 
     assert [(d.child_id, d.vacancy_id, d.provider_id, d.reason) for d in result.declined] == [
         ("C05", "V05", f.vacancy("V05").provider_id, "cannot_meet_needs")
     ]
-    assert "Declined by the provider" in result.summary()
-    assert "cannot_meet_needs" in result.summary()
+    assert "Declined by the provider" in result.text()
+    assert "cannot_meet_needs" in result.text()
     assert result.to_dict()["declined"][0]["reason"] == "cannot_meet_needs"
     assert type(result).from_dict(result.to_dict()).declined == result.declined
 

@@ -142,11 +142,11 @@ def test_match_reports_the_cut_and_stays_valid(folder: CaseFolder) -> None:
 
     full = match(folder)
     assert "candidate_cut" not in full.stats
-    assert "candidate_radius_miles" not in full.summary()
+    assert "candidate_radius_miles" not in full.text()
     cut = match(_with(folder, candidate_radius_miles=12.0, candidate_min_options=2))
     report = cut.stats["candidate_cut"]
     assert report["candidate_radius_miles"] == 12.0 and report["pairs_not_evaluated"] > 0
-    assert "policy candidate_radius_miles" in cut.summary()
+    assert "policy candidate_radius_miles" in cut.text()
     # fewer pairs can never give a better optimum than the whole grid's
     assert cut.objective <= full.bound
     full_up = [r for c in cut.unplaced for r in c.reasons if r.code == "capacity_taken"]

@@ -202,12 +202,12 @@ def test_multi_authority_extract_lists_its_authorities(result: Import903Result) 
     assert len(las) > 1
     r = import_903(REGIONAL / "header.csv", REGIONAL / "episodes.csv", la="Hillingdon")
     assert r.authorities == tuple(las)
-    assert f"{len(las)} authorities in its LA column: {', '.join(las)}" in r.summary()
+    assert f"{len(las)} authorities in its LA column: {', '.join(las)}" in r.text()
     with pytest.raises(LookupError) as info:
         import_903(REGIONAL / "header.csv", REGIONAL / "episodes.csv", la="Essex")
     assert str(info.value).endswith(f"authorities in the extract: {', '.join(las)}")
     # A single-authority return has no LA column and says nothing of it.
-    assert result.authorities == () and "LA column" not in result.summary()
+    assert result.authorities == () and "LA column" not in result.text()
 
 
 # -- the reference date -----------------------------------------------------------------
@@ -467,7 +467,7 @@ def test_keep_unknown_postcodes_keeps_the_children_and_reports_them(tmp_path: Pa
     assert c.loc["1001", "home_postcode"] == "CM2 0HU"
     assert c.loc["1001", "home_postcode_unknown"] == ""
     assert _issues(r, "field_blanked") == {"1015": "HOME_POST"}
-    assert "of which kept without a home postcode 2 (--keep-unknown-postcodes" in r.summary()
+    assert "of which kept without a home postcode 2 (--keep-unknown-postcodes" in r.text()
     for issue in r.issues:
         assert "V28 5OY" not in str(issue) and "NOTAPOSTCODE" not in str(issue)
     # The folder loads: the contract allows the blank postcode because the folder says why.
@@ -495,7 +495,7 @@ def test_without_the_flag_the_skip_message_names_it() -> None:
     why = {i.child: i.message for i in r.issues if i.action == "child_skipped"}
     assert "(--keep-unknown-postcodes keeps such children)" in why["1007"]
     assert r.kept_without_home_postcode == 0
-    assert "kept without a home postcode" not in r.summary()
+    assert "kept without a home postcode" not in r.text()
 
 
 def test_cli_keep_unknown_postcodes_json_and_rank(

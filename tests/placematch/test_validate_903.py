@@ -134,6 +134,18 @@ def test_the_environment_variable_names_the_environment(
     assert {f.rule for f in result.flags} == {"9001", "9002"}
 
 
+def test_the_summary_is_the_reports_counts(tmp_path: Path) -> None:
+    env = _fake_env(tmp_path)
+    result = validate_903(_return(tmp_path), la="Essex", year=2025, env=env)
+    summary = result.summary()
+    assert json.loads(json.dumps(summary)) == summary
+    data = result.to_dict()
+    for key in ("la", "year", "ruleset", "rules_run", "rules_flagged", "errors"):
+        assert summary[key] == data[key], key
+    assert (summary["rules_skipped"], summary["rules_failed"]) == (1, 0)
+    assert result.text().endswith(f"{summary['rules_flagged']} rule(s) flag 3 row(s)")
+
+
 def test_default_environment_is_in_the_user_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

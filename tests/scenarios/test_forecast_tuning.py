@@ -124,7 +124,7 @@ def test_auto_is_the_default_and_the_report_notes_name_the_choice(tmp_path: Path
     assert config.data.fit_months == "auto"
     setup = stochastic_setup(config, tmp_path)
     assert setup.tuning is not None
-    assert setup.rates.notes[0] == setup.tuning.summary()
+    assert setup.rates.notes[0] == setup.tuning.text()
     # The table of what was assumed names the level of entries and the averaged candidates.
     rows = dict(what_was_assumed(setup, config))
     assert setup.tuning.entry_months is None

@@ -167,7 +167,7 @@ def test_a_tiny_time_limit_still_returns_a_valid_answer() -> None:
 def test_summary_reports_status_bound_and_method() -> None:
     problem = random_problem(**SMOKE, seed=0)
     solution = solve(problem, SolverParameters(seed=5))
-    text = solution.summary()
+    text = solution.text()
     assert text.splitlines()[0] == "status     optimal (gap 0.0000%)"
     assert f"objective  {solution.objective}" in text
     assert f"placed     {solution.n_placed} of {problem.n_children} children" in text
@@ -246,7 +246,7 @@ def test_a_deterministic_limit_stops_the_search_at_the_same_place_every_time() -
     assert {r.stats["stopped_by"] for r in runs} == {"work_limit"}
     assert runs[0].stats["work_used"] == runs[1].stats["work_used"] >= 0.01
     assert unlimited.stats["stopped_by"] == ""
-    assert "stopped by work_limit" in runs[0].summary()
+    assert "stopped by work_limit" in runs[0].text()
 
 
 def test_a_search_the_wall_clock_stops_says_so() -> None:
@@ -261,7 +261,7 @@ def test_a_search_the_wall_clock_stops_says_so() -> None:
     solution = solve(problem, params)
     assert solution.status == "feasible"
     assert solution.stats["stopped_by"] == "wall_clock"
-    assert "stopped by wall_clock" in solution.summary()
+    assert "stopped by wall_clock" in solution.text()
     assert check_solution(problem, solution) == []
 
 

@@ -1,0 +1,153 @@
+"""``--scoring MODULE:NAME``: a scoring set of the user's own (one factor module and one tuple
+entry, ``examples/scoring/in_house_first.py``) scores rank, why-not, candidates and match, and
+a bad name is one clear line."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from placematch.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = str(ROOT / "examples" / "demo")
+POOLED = str(ROOT / "examples" / "east_of_england" / "greater_essex")
+SCORING = "in_house_first:scoring"
+
+
+@pytest.fixture
+def example(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "examples" / "scoring"))
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _header(out: str) -> list[str]:
+    return next(line for line in out.splitlines() if line.startswith("#")).split()
+
+
+def test_rank_is_changed_by_the_added_factor_and_shows_its_column(
+    example: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, plain, _ = run(["rank", DEMO, "--child", "C04"], capsys)
+    assert status == 0 and "inh" not in _header(plain)
+    assert plain.splitlines()[2].split()[1:3] == ["V13", "supported_accommodation"]
+    status, out, err = run(["rank", DEMO, "--child", "C04", "--scoring", SCORING], capsys)
+    assert status == 0 and err == ""
+    head = _header(out)
+    assert head[head.index("miles") - 1] == "inh"  # the added factor's column, last
+    best = out.splitlines()[2].split()
+    assert best[1:4] == ["V02", "inhouse_foster", "250"] and best[head.index("inh")] == "150"
+    assert "  inh     in_house_first    Children Act 1989 s22G (sufficiency)" in out
+    status, out, _ = run(["rank", DEMO, "--child", "C04", "--json", "--scoring", SCORING], capsys)
+    first = json.loads(out)["options"][0]
+    assert first["vacancy_id"] == "V02" and first["factors"]["in_house_first"] == 150
+    assert first["points"] == sum(first["factors"].values())
+
+
+def test_why_not_weighs_the_added_factor(example: None, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["why-not", DEMO, "--child", "C04", "--vacancy", "V13", "--json"]
+    _, out, _ = run(argv, capsys)
+    assert json.loads(out)["best"]["vacancy_id"] == "V13"
+    _, out, _ = run([*argv, "--scoring", SCORING], capsys)
+    data = json.loads(out)
+    assert data["best"]["vacancy_id"] == "V02" and data["losses"]["in_house_first"] == -150
+
+
+def test_candidates_and_match_take_the_set(
+    example: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_csv = tmp_path / "pairs.csv"
+    status, _, _ = run(["candidates", DEMO, "--out", str(out_csv), "--scoring", SCORING], capsys)
+    assert status == 0
+    with out_csv.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["points_in_house_first"] for r in rows} == {"0", "150"}
+    status, out, _ = run(["match", DEMO, "--json", "--scoring", SCORING], capsys)
+    assert status == 0
+    for a in json.loads(out)["assignments"]:
+        assert a["factors"][-1]["factor"] == "in_house_first"
+        assert sum(f["points"] for f in a["factors"]) == a["points"]
+
+
+def test_a_scoring_set_in_the_current_directory_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "only_rules.py").write_text(
+        "from matcher.factors import DEFAULT_FACTORS\n"
+        "from matcher.rules import DEFAULT_RULES\n"
+        "from matcher.scoring import Scoring\n"
+        "NO_TYPE_RULE = Scoring(DEFAULT_FACTORS[:6], tuple(r for r in DEFAULT_RULES\n"
+        "    if r.name != 'placement_type_suits_child'))\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    _, plain, _ = run(["rank", DEMO, "--child", "C04", "--json"], capsys)
+    argv = ["rank", DEMO, "--child", "C04", "--json", "--scoring", "only_rules:NO_TYPE_RULE"]
+    _, out, _ = run(argv, capsys)
+    before, after = json.loads(plain), json.loads(out)
+    assert "placement_type_suits_child" in before["excluded"]
+    assert "placement_type_suits_child" not in after["excluded"]
+    assert after["eligible"] + sum(after["excluded"].values()) == (
+        before["eligible"] + sum(before["excluded"].values())
+    )
+    assert list(after["options"][0]["factors"]) == [
+        "connected_person", "near_home", "education", "siblings", "disability", "in_area"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("in_house_first", "expected MODULE:NAME (e.g. my_factors:SCORING), not 'in_house_first'"),
+        (":scoring", "expected MODULE:NAME"),
+        ("no_such_module_here:X", "'no_such_module_here:X': no module named no_such_module_here"),
+        (
+            "in_house_first:SCORING",
+            "'in_house_first:SCORING': module in_house_first has no SCORING",
+        ),
+        ("in_house_first:InHouseFirst", "InHouseFirst is a type, not a matcher.scoring.Scoring"),
+        ("in_house_first:np", "np is a module, not a matcher.scoring.Scoring"),
+    ],
+)
+def test_a_bad_scoring_name_is_one_clear_line(
+    value: str, says: str, example: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["rank", DEMO, "--child", "C04", "--scoring", value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --scoring: " in err and says in err and "Traceback" not in err
+
+
+def test_a_module_that_fails_or_a_function_that_returns_no_set_is_said_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken_set.py").write_text("import no_such_dependency\n", encoding="utf-8")
+    (tmp_path / "odd_set.py").write_text("def scoring(folder):\n    return 42\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        main(["match", DEMO, "--scoring", "broken_set:scoring"])
+    err = capsys.readouterr().err
+    assert "importing broken_set failed: No module named 'no_such_dependency'" in err
+    status, out, err = run(["match", DEMO, "--scoring", "odd_set:scoring"], capsys)
+    assert status == 2 and out == ""
+    assert err == (
+        "placematch: error: --scoring 'odd_set:scoring': scoring(folder) returned a int, not a "
+        "matcher.scoring.Scoring\n"
+    )
+
+
+def test_a_pooled_match_refuses_the_option(
+    example: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(["match", POOLED, "--scoring", SCORING], capsys)
+    assert status == 2 and out == ""
+    assert "--scoring is not taken for a pooled match yet" in err
