@@ -25,7 +25,9 @@ When no origin fits (too little history) the fallback pair is used and the reaso
 recorded. The deterministic twin is used because it is what the median of the runs
 follows (the benchmark records the gap) and it costs one run, not a thousand.
 
-5. **Calibration of the band** (:func:`calibrate_spread`), at the same origins: the best
+5. **Calibration of the band** (:func:`calibrate_spread`; only with ``calibrate``, which
+   ``rates.rate_spread = "auto"`` asks for: not the default, since on the accuracy
+   benchmark it made the band worse, see docs/forecast.md), at the same origins: the best
    candidates' averaged rates, fitted on the data known at each origin, are run
    (:data:`CALIBRATION_RUNS` runs, a fixed seed) with the rates' posterior variances
    multiplied by each factor in :data:`SPREADS` (0: no rate uncertainty, only the
