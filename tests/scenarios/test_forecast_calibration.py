@@ -13,7 +13,8 @@ import pytest
 from matcher.ssda903 import read_episodes, read_header, read_uasc
 from scenarios.forecast.config import ForecastConfigError, load_config
 from scenarios.forecast.rates import CareHistory, care_history, census
-from scenarios.forecast.runner import stochastic_setup, what_was_assumed
+from scenarios.forecast.report import rolling_json
+from scenarios.forecast.runner import run_rolling_backtest, stochastic_setup, what_was_assumed
 from scenarios.forecast.stock_flow import SimulationSpec, _draw_rates, expected_path
 from scenarios.forecast.tuning import (
     SPREADS,
@@ -146,3 +147,10 @@ uasc = ["{YEARLY}/*-uasc.csv"]
     assert given.rates.rate_spread == 0.5
     with pytest.raises(ForecastConfigError, match=r"rates\.rate_spread"):
         load_config(config("rate_spread = -1"))
+    # A rolling back-test chooses it at each origin and its JSON says which.
+    rolling = run_rolling_backtest(load_config(config('rate_spread = "auto"')), tmp_path)
+    spreads = [o.get("rate_spread") for o in rolling_json(rolling)["origins"]]
+    assert spreads == [t.rate_spread if t is not None else None for t in rolling.tunings]
+    assert all(x in SPREADS for x in spreads)
+    plain = run_rolling_backtest(load_config(config("")), tmp_path)
+    assert all("rate_spread" not in o for o in rolling_json(plain)["origins"])
