@@ -7,8 +7,10 @@ where the model is exactly right) and the whole public sample of Social Finance'
 licence), at origins every 6 months (see
 :func:`scenarios.forecast.backtest.rolling_origins`):
 
-- placematch with the defaults chosen from the data (``"auto"``) and with the old fixed
-  ones (``prior_weight`` 1,200, ``fit_months`` 36): 1,000 runs; the median's percentage
+- placematch with the defaults chosen from the data (``"auto"``), with the old fixed
+  ones (``prior_weight`` 1,200, ``fit_months`` 36), and with the defaults and the rates'
+  spread chosen too (``rate_spread = "auto"``, the band's calibration by back-tests; not
+  the default): 1,000 runs; the median's percentage
   error 12 and 24 months ahead on the total and by placement type (DfE pupil-forecast
   scorecard style), and the share of months inside P10-P90;
 - the peer, ``cs-demand-model`` 0.5.1, deterministic, in its OWN virtual environment
@@ -114,10 +116,12 @@ def _samples() -> list[tuple[str, dict[str, Any], Path | None, str]]:
     return out
 
 
-def _config(data: dict[str, Any], *, auto: bool, horizon: int = 24) -> Any:
+def _config(data: dict[str, Any], *, auto: bool, horizon: int = 24, spread: bool = False) -> Any:
     from scenarios.forecast.config import parse_config
 
     rates: dict[str, Any] = {} if auto else {"prior_weight": 1200.0}
+    if spread:
+        rates["rate_spread"] = "auto"
     table = dict(data) if auto else {**data, "fit_months": 36}
     return parse_config(
         {
@@ -230,7 +234,8 @@ KNOWN_RATE_SEEDS = (1, 2, 3, 4, 5)
 def known_rates_over_seeds() -> dict[str, Any]:
     """Rolling back-tests on several histories drawn from the same known rates.
 
-    placematch only (``"auto"`` and the old fixed 1,200 / 36): error 12 months ahead and
+    placematch only (``"auto"``, the old fixed 1,200 / 36, and ``"auto"`` with
+    ``rate_spread = "auto"``): error 12 months ahead and
     P10-P90 cover, pooled over seeds and origins, and the cover of each seed.
     """
     from scenarios.forecast.runner import run_rolling_backtest
@@ -238,7 +243,11 @@ def known_rates_over_seeds() -> dict[str, Any]:
 
     started = time.perf_counter()
     out: dict[str, Any] = {"name": "accuracy_synthetic_known_rates_seeds"}
-    for label, auto in (("placematch", True), ("placematch_fixed_1200_36", False)):
+    for label, auto, spread in (
+        ("placematch", True, False),
+        ("placematch_fixed_1200_36", False, False),
+        ("placematch_rate_spread_auto", True, True),
+    ):
         totals: list[float] = []
         types: list[float] = []
         cover: list[float] = []
@@ -254,7 +263,7 @@ def known_rates_over_seeds() -> dict[str, Any]:
                 "header": [str(folder / "*-header.csv")],
                 "uasc": [str(folder / "*-uasc.csv")],
             }
-            rolling = run_rolling_backtest(_config(data, auto=auto), ROOT)
+            rolling = run_rolling_backtest(_config(data, auto=auto, spread=spread), ROOT)
             err = np.abs(rolling.errors(12))
             scored = np.isfinite(err[:, -1])
             totals.extend(err[scored, -1].tolist())
@@ -297,6 +306,7 @@ def run_accuracy() -> list[dict[str, Any]]:
         )
         rolling = auto.pop("value")
         fixed = run_rolling_backtest(_config(data, auto=False), ROOT)
+        calibrated = run_rolling_backtest(_config(data, auto=True, spread=True), ROOT)
         e12, e24 = rolling.errors(12), rolling.errors(24)
         f12, f24 = fixed.errors(12), fixed.errors(24)
         cover = rolling.coverage()
@@ -335,6 +345,19 @@ def run_accuracy() -> list[dict[str, Any]]:
             "placematch_fixed_1200_36": {
                 **_scores(f12, f24),
                 "coverage_p10_p90_total": round(float(fixed.coverage()[-1]), 3),
+            },
+            "placematch_rate_spread_auto": {
+                **_scores(calibrated.errors(12), calibrated.errors(24)),
+                "coverage_p10_p90_total": round(float(calibrated.coverage()[-1]), 3),
+                "coverage_p10_p90_total_per_origin": [
+                    round(float(r.coverage_p90[-1]), 3) for r in calibrated.results
+                ],
+                "rate_spread_per_origin": [
+                    t.rate_spread if t is not None else None for t in calibrated.tunings
+                ],
+                "per_origin": _per_origin(
+                    calibrated.origins, calibrated.errors(12), calibrated.errors(24)
+                ),
             },
         }
         if folder is None:

@@ -139,6 +139,7 @@ def backtest(
     notes: tuple[str, ...] = (),
     entry_months: int | None = None,
     members: tuple[tuple[float, int, int | None], ...] = (),
+    rate_spread: float = 1.0,
 ) -> BacktestResult:
     """Fit on the data known at ``at``, forecast to the end of the data, and score it.
 
@@ -146,7 +147,8 @@ def backtest(
     ``entry_months``: fit the level of entries on the last months only (see
     :func:`scenarios.forecast.rates.estimate_rates`). ``members``: average the rates of
     several ``(prior_weight, fit_months, entry_months)`` instead (see
-    :func:`scenarios.forecast.tuning.fit_members`).
+    :func:`scenarios.forecast.tuning.fit_members`). ``rate_spread``: the multiplier of the
+    rates' posterior variances in the runs (see :class:`scenarios.forecast.rates.FlowRates`).
     """
     at = dt.date(at.year, at.month, 1)
     last = history.data_end
@@ -190,7 +192,7 @@ def backtest(
             entry_months=entry_months,
         )
     rates = fitted.scaled(entries=multipliers[0], uasc=multipliers[1], exits=multipliers[2])
-    rates = replace(rates, notes=(*history.notes, *notes, *rates.notes))
+    rates = replace(rates, notes=(*history.notes, *notes, *rates.notes), rate_spread=rate_spread)
     population = census(known, at)
     run_spec = SimulationSpec(
         at,

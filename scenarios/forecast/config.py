@@ -196,6 +196,9 @@ class RatesSection(_Model):
     randomness: bool = True
     #: Child-months of national prior behind each rate; ``"auto"``: chosen by back-tests.
     prior_weight: Annotated[float, Field(ge=0.0)] | Literal["auto"] = "auto"
+    #: Multiplier of the rates' posterior variances in the runs (0: none; 1: as fitted);
+    #: ``"auto"``: chosen by the P10-P90 band's interval score in back-tests.
+    rate_spread: Annotated[float, Field(ge=0.0, le=100.0)] | Literal["auto"] = 1.0
     entry_trend: Literal["fitted", "none"] | float = "none"
     max_trend_percent: Annotated[float, Field(ge=0.0)] = 25.0
     seasonality: bool = True

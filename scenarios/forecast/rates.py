@@ -592,6 +592,12 @@ class FlowRates:
         ``(stream,)`` the discount of the local level of entries (1: a fixed level, the
         whole window's; see :func:`local_entry_level`). Below 1 the level goes on moving
         after the window, in each run (:mod:`scenarios.forecast.stock_flow`).
+    rate_spread : float
+        How far the runs' rates spread: every posterior's variance is multiplied by it
+        when rates are drawn (shape and rate divided by it, the mean kept); 0 draws none
+        (each run has the posterior means). 1 (the default) is the posteriors as fitted;
+        ``"auto"`` defaults choose it by calibration
+        (:func:`scenarios.forecast.tuning.calibrate_spread`).
     """
 
     exit_shape: np.ndarray = field(repr=False)
@@ -609,8 +615,11 @@ class FlowRates:
     entry_scale: np.ndarray = field(default_factory=lambda: np.ones(2), repr=False)
     exit_scale: float = 1.0
     entry_discount: np.ndarray = field(default_factory=lambda: np.ones(2), repr=False)
+    rate_spread: float = 1.0
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.rate_spread) and self.rate_spread >= 0):
+            raise ValueError("rate_spread must be finite and non-negative")
         if self.entry_scale.shape != (2,) or np.any(self.entry_scale < 0) or self.exit_scale < 0:
             raise ValueError("scales must be non-negative (two entry streams, one exit)")
         if self.entry_discount.shape != (2,) or np.any(
@@ -667,6 +676,7 @@ class FlowRates:
             self.entry_scale * np.array([entries, uasc]),
             self.exit_scale * exits,
             self.entry_discount,
+            self.rate_spread,
         )
 
 
@@ -1081,4 +1091,5 @@ def average_rates(members: tuple[FlowRates, ...]) -> FlowRates:
         best.entry_scale,
         best.exit_scale,
         best.entry_discount,
+        best.rate_spread,
     )

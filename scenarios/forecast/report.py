@@ -691,11 +691,19 @@ def rolling_json(result: RollingBacktest) -> dict[str, Any]:
 
 
 def _tuning_keys(tuning: Tuning | None) -> dict[str, Any]:
-    """The level-of-entries window and the averaged candidates chosen at an origin."""
+    """The level-of-entries window, the averaged candidates and (when chosen) the rates'
+    spread at an origin."""
     if tuning is None:
         return {}
-    chosen = tuning.summary()
-    return {"entry_months": chosen["entry_months"], "averaged": chosen["averaged"]}
+    keys: dict[str, Any] = {
+        "entry_months": tuning.entry_months,
+        "averaged": [
+            {"prior_weight": w, "fit_months": m, "entry_months": e} for w, m, e in tuning.members
+        ],
+    }
+    if tuning.spread_scores:  # rate_spread = "auto": the spread chosen there
+        keys["rate_spread"] = tuning.rate_spread
+    return keys
 
 
 def rolling_table(result: RollingBacktest, *, name: str = "") -> str:

@@ -211,7 +211,7 @@ def tuned_defaults(
     assert data is not None
     r = config.rates
     fixed_window = data.fit_from is not None or data.fit_months != "auto"
-    if r.prior_weight != "auto" and fixed_window:
+    if r.prior_weight != "auto" and fixed_window and r.rate_spread != "auto":
         months = data.fit_months if isinstance(data.fit_months, int) else 36
         return float(r.prior_weight), months, None
     start = _month(at)
@@ -228,8 +228,17 @@ def tuned_defaults(
         entry_trend=r.entry_trend,
         max_trend_percent=r.max_trend_percent,
         seasonality=r.seasonality,
+        calibrate=r.rate_spread == "auto" and r.rate_uncertainty and r.randomness,
     )
     return tuning.prior_weight, tuning.fit_months, tuning
+
+
+def rate_spread(config: ForecastFile, tuning: Tuning | None) -> float:
+    """``rates.rate_spread``, or the one the back-tests chose when it is ``"auto"``."""
+    given = config.rates.rate_spread
+    if given != "auto":
+        return float(given)
+    return tuning.rate_spread if tuning is not None else 1.0
 
 
 def stochastic_setup(
@@ -286,6 +295,7 @@ def stochastic_setup(
             max_trend_percent=r.max_trend_percent,
             seasonality=r.seasonality,
         )
+    fitted = replace(fitted, rate_spread=rate_spread(config, tuning))
     rates = fitted.scaled(
         entries=r.entry_multiplier, uasc=r.uasc_multiplier, exits=r.exit_multiplier
     )
@@ -388,6 +398,15 @@ def what_was_assumed(setup: StochasticSetup, config: ForecastFile) -> tuple[tupl
         ),
     ]
     tuning = setup.tuning
+    if config.rates.rate_spread != 1.0:
+        how = (
+            "chosen by the P10-P90 band's interval score in back-tests"
+            if config.rates.rate_spread == "auto"
+            else "given"
+        )
+        rows.append(
+            ("spread of the rates in the runs", f"x{rates.rate_spread:g} the variance ({how})")
+        )
     if tuning is not None and tuning.entry_months is not None:
         rows.append(("level of entries", f"the last {tuning.entry_months} months"))
     else:
@@ -466,6 +485,7 @@ def _backtest_at(
         entry_months=tuning.entry_months if tuning is not None else None,
         members=tuning.members if tuning is not None else (),
         notes=(tuning.text(),) if tuning is not None else (),
+        rate_spread=rate_spread(config, tuning),
     )
     return result, prior_weight, fit_months, tuning
 

@@ -253,18 +253,21 @@ class _RunRates:
 
 
 def _draw_rates(rates: FlowRates, runs: int, seed: int, uncertain: bool) -> _RunRates:
-    if not uncertain:
+    # ``rate_spread`` multiplies each posterior's variance (shape and rate divided by it).
+    spread = rates.rate_spread
+    if not uncertain or spread <= 0.0:
         exit_h = np.broadcast_to(rates.exit_hazard, (runs, *rates.exit_shape.shape))
         move_h = np.broadcast_to(rates.move_hazard, (runs, *rates.move_shape.shape))
         entry = np.broadcast_to(rates.entries_per_month.reshape(-1), (runs, _N_CELLS))
         return _RunRates(exit_h, move_h, entry)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 903])))
-    exit_h = rng.gamma(np.broadcast_to(rates.exit_shape, (runs, *rates.exit_shape.shape)))
-    exit_h = exit_h / rates.exit_rate * rates.exit_scale
-    move_h = rng.gamma(np.broadcast_to(rates.move_shape, (runs, *rates.move_shape.shape)))
-    move_h = move_h / rates.move_rate
-    shape = rates.entry_shape.reshape(-1)
-    scale = np.repeat(rates.entry_scale / rates.entry_rate, len(AGE_BANDS) * len(GROUPS))
+    c = 1.0 / spread
+    exit_h = rng.gamma(np.broadcast_to(rates.exit_shape * c, (runs, *rates.exit_shape.shape)))
+    exit_h = exit_h / (rates.exit_rate * c) * rates.exit_scale
+    move_h = rng.gamma(np.broadcast_to(rates.move_shape * c, (runs, *rates.move_shape.shape)))
+    move_h = move_h / (rates.move_rate * c)
+    shape = rates.entry_shape.reshape(-1) * c
+    scale = np.repeat(rates.entry_scale / (rates.entry_rate * c), len(AGE_BANDS) * len(GROUPS))
     entry = rng.gamma(np.broadcast_to(shape, (runs, _N_CELLS))) * scale
     return _RunRates(exit_h, move_h, entry)
 
@@ -289,12 +292,13 @@ def _level_paths(
     spread stops growing when its coefficient of variation reaches 100 %), so that a
     long horizon does not draw levels many times any seen (the discount model does not
     revert to a mean, and its spread grows without bound). ``None`` when every discount
-    is 1 or the rates are not uncertain.
+    is 1 or the rates are not uncertain. A ``rate_spread`` other than 1 divides the shape
+    (the level's variance and each step's are multiplied by it).
     """
     discount = rates.entry_discount
-    if not uncertain or np.all(discount >= 1.0):
+    if not uncertain or rates.rate_spread <= 0.0 or np.all(discount >= 1.0):
         return None
-    shape = rates.entry_shape.sum(axis=(1, 2))  # (stream,)
+    shape = rates.entry_shape.sum(axis=(1, 2)) / rates.rate_spread  # (stream,)
     months = np.diff([d.toordinal() for d in dates]) / DAYS_PER_MONTH  # (steps,)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 904])))
     out = np.ones((runs, len(months), 2))
