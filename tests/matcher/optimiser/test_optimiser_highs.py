@@ -150,3 +150,34 @@ def test_the_mode_model_columns_of_a_solution_satisfy_every_row() -> None:
     assert np.all(row <= model.hi + 1e-9)
     assert float(model.cost @ x) == 5 + 3 + 10
     assert np.array_equal(model.chosen(x, np.arange(len(x))), chosen)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_rows_that_zero_satisfies_enter_with_a_column_that_can_break_them(seed: int) -> None:
+    """Rows ``x <= z`` (the hull's links) and covering rows stay out until a column could
+    take them out of their limits; the LP's optimum and duals are the whole LP's."""
+    rng = np.random.default_rng(seed)
+    n_rows, n_cols = 8, 12
+    dense = rng.integers(-2, 3, size=(n_rows, n_cols)).astype(np.float64)
+    dense[rng.random((n_rows, n_cols)) < 0.6] = 0.0
+    dense[0] = -1.0  # only negative: "<= hi" with hi >= 0 holds for every x >= 0
+    lo = np.where(rng.random(n_rows) < 0.4, 0.0, -np.inf)
+    hi = rng.integers(0, 3, size=n_rows).astype(np.float64)
+    lo[0], hi[0] = -np.inf, 0.0
+    lo[1], hi[1], dense[1] = 1.0, float(n_cols), np.where(rng.random(n_cols) < 0.5, 1.0, 0.0)
+    dense[1, 0] = 1.0  # a covering row x_0 + ... >= 1: in the LP from the start
+    cost = -rng.integers(1, 20, size=n_cols).astype(np.float64)
+    matrix = sparse.csc_matrix(dense)
+    lp = IncrementalLP(matrix, lo, hi, cost)
+    assert lp.rows_in_lp == 1  # only the row that x = 0 breaks
+    order = np.concatenate([[0], rng.permutation(np.arange(1, n_cols))])
+    lp.add(order[:4])
+    assert lp.rows_in_lp <= n_rows - 1  # row 0 never enters: no column breaks it
+    lp.add(order[4:])
+    status, duals, value = lp.solve(10.0)
+    assert status == "optimal"
+    assert value == pytest.approx(_scipy_value(matrix, lo, hi, cost), abs=1e-7)
+    assert len(duals) == n_rows and duals[0] == 0.0
+    reduced = cost - matrix.T @ duals
+    row_term = np.where(duals > 0, np.where(np.isfinite(lo), lo, 0.0), hi) * duals
+    assert value == pytest.approx(float(row_term.sum() + np.minimum(reduced, 0.0).sum()))
