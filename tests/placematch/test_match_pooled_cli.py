@@ -183,6 +183,27 @@ def test_rank_and_why_not_score_a_child_under_its_authoritys_table(
     assert "Kept by Essex" in answer["reason"]
 
 
+def test_the_rank_table_of_a_pooled_folder_shows_the_own_carers_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "pooled"
+    shutil.copytree(POOLED, folder)
+    (folder / "policy.toml").write_text(
+        '[authority."Essex"]\nown_carers_first = true\n', encoding="utf-8"
+    )
+    assert main(["rank", str(folder), "--child", "E1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = lines[1].split()
+    factors = head[head.index("total") + 1 : head.index("miles")]
+    assert factors[-1] == "own"  # the pooled set's last factor, under its short name
+    rows = [line.split() for line in lines[2:9]]
+    assert rows[0][1] == "EV1" and rows[0][head.index("own")] == "40"
+    for row in rows:  # every point of the total is in a column
+        total = int(row[head.index("total")])
+        assert total == sum(int(row[head.index(f)]) for f in factors), row
+    assert any("  own " in line and "own_carers" in line for line in lines)  # the legend
+
+
 def test_candidates_of_a_pooled_folder_with_tables_are_the_matchs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
