@@ -60,7 +60,7 @@ class OwnCarers:
     )
     kind: ClassVar[Literal["soft"]] = "soft"
     label: ClassVar[str] = "Own carers"
-    short: ClassVar[str] = "own_carers"
+    short: ClassVar[str] = "own"
     weight_key: ClassVar[str | None] = "own_carers"
 
     def weight(self, policy: Policy) -> int:

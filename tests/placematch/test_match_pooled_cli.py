@@ -34,6 +34,16 @@ def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
     return data
 
 
+def _own_carers_first_in_essex(tmp_path: Path) -> Path:
+    """The pooled folder with a table for Essex: its own in-house carers first."""
+    folder = tmp_path / "pooled"
+    shutil.copytree(POOLED, folder)
+    (folder / "policy.toml").write_text(
+        '[authority."Essex"]\nown_carers_first = true\n', encoding="utf-8"
+    )
+    return folder
+
+
 def _solo_copy(tmp_path: Path, name: str) -> Path:
     """One authority's own folder, cut from the pooled CSVs by hand (not by placematch)."""
     out = tmp_path / f"solo-{name}"
@@ -123,11 +133,7 @@ def test_an_authority_table_changes_only_its_childrens_points(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     plain = _json(capsys, str(POOLED))
-    folder = tmp_path / "pooled"
-    shutil.copytree(POOLED, folder)
-    (folder / "policy.toml").write_text(
-        '[authority."Essex"]\nown_carers_first = true\n', encoding="utf-8"
-    )
+    folder = _own_carers_first_in_essex(tmp_path)
     changed = _json(capsys, str(folder))
     la = {r["child_id"]: r["la"] for r in _rows(POOLED / "children.csv")}
     before = {a["child_id"]: a for a in plain["assignments"]}
@@ -163,11 +169,7 @@ def test_dividend_and_tables_need_a_pooled_folder(
 def test_rank_and_why_not_score_a_child_under_its_authoritys_table(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = tmp_path / "pooled"
-    shutil.copytree(POOLED, folder)
-    (folder / "policy.toml").write_text(
-        '[authority."Essex"]\nown_carers_first = true\n', encoding="utf-8"
-    )
+    folder = _own_carers_first_in_essex(tmp_path)
 
     def own_carers(child: str) -> dict[str, int]:
         assert main(["rank", str(folder), "--child", child, "--json"]) == 0
@@ -183,14 +185,27 @@ def test_rank_and_why_not_score_a_child_under_its_authoritys_table(
     assert "Kept by Essex" in answer["reason"]
 
 
+def test_the_rank_table_of_a_pooled_folder_shows_the_own_carers_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _own_carers_first_in_essex(tmp_path)
+    assert main(["rank", str(folder), "--child", "E1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = lines[1].split()
+    factors = head[head.index("total") + 1 : head.index("miles")]
+    assert factors[-1] == "own"  # the pooled set's last factor, under its short name
+    rows = [line.split() for line in lines[2:9]]
+    assert rows[0][1] == "EV1" and rows[0][head.index("own")] == "40"
+    for row in rows:  # every point of the total is in a column
+        total = int(row[head.index("total")])
+        assert total == sum(int(row[head.index(f)]) for f in factors), row
+    assert any("  own " in line and "own_carers" in line for line in lines)  # the legend
+
+
 def test_candidates_of_a_pooled_folder_with_tables_are_the_matchs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = tmp_path / "pooled"
-    shutil.copytree(POOLED, folder)
-    (folder / "policy.toml").write_text(
-        '[authority."Essex"]\nown_carers_first = true\n', encoding="utf-8"
-    )
+    folder = _own_carers_first_in_essex(tmp_path)
     out = tmp_path / "pairs.csv"
     assert main(["candidates", str(folder), "--out", str(out)]) == 0
     capsys.readouterr()
