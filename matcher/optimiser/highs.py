@@ -212,6 +212,31 @@ class IncrementalLP:
         _add_columns(self._highs, sub, self._cost[columns])
         self.columns.append(columns)
 
+    def add_rows(
+        self,
+        rows: sparse.csr_matrix,
+        lo: npt.NDArray[np.float64],
+        hi: npt.NDArray[np.float64],
+    ) -> None:
+        """Append rows to ``A`` (coefficients over all of its columns, in the LP or not)
+        and to the LP at once, keeping the basis (their slacks enter it)."""
+        from scipy import sparse as sp
+
+        first = self._matrix.shape[0]
+        self._by_row = sp.vstack([self._by_row, rows.tocsr()]).tocsr()
+        self._matrix = self._by_row.tocsc()
+        self._lo = np.concatenate([self._lo, np.asarray(lo, np.float64)])
+        self._hi = np.concatenate([self._hi, np.asarray(hi, np.float64)])
+        self._lp_row = np.concatenate([self._lp_row, np.full(rows.shape[0], -1, np.int64)])
+        self._add_rows(first + np.arange(rows.shape[0]))
+
+    def primal(self) -> npt.NDArray[np.float64]:
+        """The last solution's value of every column of ``A`` (0 for a column not in)."""
+        x = np.zeros(self._matrix.shape[1])
+        if self.columns:
+            x[np.concatenate(self.columns)] = self._highs.getSolution().col_value
+        return x
+
     def solve(self, seconds: float) -> tuple[str, npt.NDArray[np.float64], float]:
         """Solve from the last basis: the status, the row duals ``y`` of every row of ``A``
         (``reduced cost = cost - A^T y``; 0 for a row not in the LP yet; empty unless
