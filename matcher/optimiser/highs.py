@@ -120,7 +120,8 @@ class IncrementalLP:
     """``min cost . x`` s.t. ``lo <= A x <= hi``, ``0 <= x <= 1``, over a growing set of
     columns of ``A``, solved by HiGHS's dual simplex from the last basis.
 
-    :meth:`add` appends columns by their index in ``A``. A row that ``x = 0`` satisfies
+    :meth:`add` appends columns by their index in ``A``. With ``lazy_rows`` (off by
+    default: see docs/optimiser.md, step 7c), a row that ``x = 0`` satisfies
     (``lo <= 0 <= hi``) enters the LP only with the first column that could take it out of
     its limits (a positive coefficient under a finite ``hi``, a negative one above a finite
     ``lo``): until then every ``x >= 0`` of the LP's columns satisfies it, so leaving it
@@ -140,8 +141,11 @@ class IncrementalLP:
         lo: npt.NDArray[np.float64],
         hi: npt.NDArray[np.float64],
         cost: npt.NDArray[np.float64],
+        *,
+        lazy_rows: bool = False,
     ) -> None:
         self._matrix = matrix.tocsc()
+        self._lazy = lazy_rows
         self._by_row = self._matrix.tocsr()
         self._cost = cost
         self._lo, self._hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
@@ -153,7 +157,8 @@ class IncrementalLP:
         self._lp_row = np.full(n_rows, -1, dtype=np.int64)
         self._lp_col = np.full(n_cols, -1, dtype=np.int64)
         self._rows: list[npt.NDArray[np.int64]] = []
-        self._add_rows(np.flatnonzero(~((self._lo <= 0.0) & (self._hi >= 0.0))))
+        zero_fits = (self._lo <= 0.0) & (self._hi >= 0.0)
+        self._add_rows(np.flatnonzero(~zero_fits if lazy_rows else np.ones(n_rows, np.bool_)))
 
     def _add_rows(self, rows: npt.NDArray[np.int64]) -> None:
         """Append the rows ``rows`` of ``A`` with their entries in the LP's columns."""

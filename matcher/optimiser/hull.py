@@ -466,6 +466,10 @@ CUT_ROUNDS = 10
 CUT_STALL = 2
 #: Whether the hull LP of a residual model is tightened by {0, 1/2}-cuts before fixing.
 ZERO_HALF_CUTS = False
+#: Whether the hull LP takes a row only once a column could break it
+#: (:class:`matcher.optimiser.highs.IncrementalLP`): a faster LP, but other (equally
+#: optimal) duals, and on Essex seed 4 a slower residual MIP; off until that is understood.
+LAZY_ROWS = False
 
 
 def _gf2_solve(
@@ -635,7 +639,7 @@ def _hull_duals(
         has_copy[model.copy_unit[active[: model.n_copies]]] = True
         lacking = model.unit_exact & ~has_copy
         active[: model.n_copies] |= lacking[model.copy_unit]
-    lp = IncrementalLP(model.matrix, model.lo, model.hi, cost)
+    lp = IncrementalLP(model.matrix, model.lo, model.hi, cost, lazy_rows=LAZY_ROWS)
     lp.add(np.flatnonzero(active))
     rounds = cut_rounds = stalled = 0
     best: npt.NDArray[np.float64] = np.zeros(0)

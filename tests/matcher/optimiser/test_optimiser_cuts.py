@@ -103,3 +103,15 @@ def test_the_hull_path_with_cuts_agrees_with_brute_force(
     assert check_solution(problem, solution) == []
     assert solution.status == "optimal"
     assert solution.objective == solution.bound == optimum
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_hull_path_with_lazy_lp_rows_agrees_with_brute_force(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hull, "LAZY_ROWS", True)
+    problem = _fostering(seed, n_children=8, n_vacancies=5)
+    optimum, _ = brute_force(problem)
+    solution = solve(problem, HULL)
+    assert check_solution(problem, solution) == []
+    assert solution.objective == solution.bound == optimum
