@@ -120,7 +120,8 @@ class IncrementalLP:
     """``min cost . x`` s.t. ``lo <= A x <= hi``, ``0 <= x <= 1``, over a growing set of
     columns of ``A``, solved by HiGHS's dual simplex from the last basis.
 
-    :meth:`add` appends columns by their index in ``A``. A row that ``x = 0`` satisfies
+    :meth:`add` appends columns by their index in ``A``. With ``lazy_rows`` (off by
+    default: see docs/optimiser.md, step 7c), a row that ``x = 0`` satisfies
     (``lo <= 0 <= hi``) enters the LP only with the first column that could take it out of
     its limits (a positive coefficient under a finite ``hi``, a negative one above a finite
     ``lo``): until then every ``x >= 0`` of the LP's columns satisfies it, so leaving it
@@ -140,8 +141,11 @@ class IncrementalLP:
         lo: npt.NDArray[np.float64],
         hi: npt.NDArray[np.float64],
         cost: npt.NDArray[np.float64],
+        *,
+        lazy_rows: bool = False,
     ) -> None:
         self._matrix = matrix.tocsc()
+        self._lazy = lazy_rows
         self._by_row = self._matrix.tocsr()
         self._cost = cost
         self._lo, self._hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
@@ -153,7 +157,8 @@ class IncrementalLP:
         self._lp_row = np.full(n_rows, -1, dtype=np.int64)
         self._lp_col = np.full(n_cols, -1, dtype=np.int64)
         self._rows: list[npt.NDArray[np.int64]] = []
-        self._add_rows(np.flatnonzero(~((self._lo <= 0.0) & (self._hi >= 0.0))))
+        zero_fits = (self._lo <= 0.0) & (self._hi >= 0.0)
+        self._add_rows(np.flatnonzero(~zero_fits if lazy_rows else np.ones(n_rows, np.bool_)))
 
     def _add_rows(self, rows: npt.NDArray[np.int64]) -> None:
         """Append the rows ``rows`` of ``A`` with their entries in the LP's columns."""
@@ -211,6 +216,31 @@ class IncrementalLP:
         self._lp_col[columns] = self._highs.getNumCol() + np.arange(len(columns))
         _add_columns(self._highs, sub, self._cost[columns])
         self.columns.append(columns)
+
+    def add_rows(
+        self,
+        rows: sparse.csr_matrix,
+        lo: npt.NDArray[np.float64],
+        hi: npt.NDArray[np.float64],
+    ) -> None:
+        """Append rows to ``A`` (coefficients over all of its columns, in the LP or not)
+        and to the LP at once, keeping the basis (their slacks enter it)."""
+        from scipy import sparse as sp
+
+        first = self._matrix.shape[0]
+        self._by_row = sp.vstack([self._by_row, rows.tocsr()]).tocsr()
+        self._matrix = self._by_row.tocsc()
+        self._lo = np.concatenate([self._lo, np.asarray(lo, np.float64)])
+        self._hi = np.concatenate([self._hi, np.asarray(hi, np.float64)])
+        self._lp_row = np.concatenate([self._lp_row, np.full(rows.shape[0], -1, np.int64)])
+        self._add_rows(first + np.arange(rows.shape[0]))
+
+    def primal(self) -> npt.NDArray[np.float64]:
+        """The last solution's value of every column of ``A`` (0 for a column not in)."""
+        x = np.zeros(self._matrix.shape[1])
+        if self.columns:
+            x[np.concatenate(self.columns)] = self._highs.getSolution().col_value
+        return x
 
     def solve(self, seconds: float) -> tuple[str, npt.NDArray[np.float64], float]:
         """Solve from the last basis: the status, the row duals ``y`` of every row of ``A``

@@ -196,9 +196,20 @@ class _RowModel:
         cols = np.flatnonzero(active)
         sub = self.matrix[:, cols].tocsr()
         keep_row = np.ones(len(self.lo), dtype=np.bool_)
-        keep_row[self.link_row0 :] = active[self.link_copy]
+        # link rows go with their copy; cut rows (after them) stay while they hold a column
+        links_end = self.link_row0 + len(self.link_copy)
+        keep_row[self.link_row0 : links_end] = active[self.link_copy]
         rows = np.flatnonzero(keep_row & (np.diff(sub.indptr) > 0))
         return sub[rows].tocsc(), cols, rows
+
+    def add_cut(self, row: sparse.csr_matrix, rhs: float) -> None:
+        """Append a valid inequality ``row . x <= rhs`` (every 0-1 solution of the model
+        satisfies it) after every other row."""
+        from scipy import sparse as sp
+
+        self.matrix = sp.vstack([self.matrix.tocsr(), row]).tocsc()
+        self.lo = np.append(self.lo, -np.inf)
+        self.hi = np.append(self.hi, rhs)
 
     def columns_of(self, chosen: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
         """The 0-1 column vector of the solution that takes the ``chosen`` pairs (one
@@ -347,6 +358,15 @@ class _Model(_RowModel):
         self.link_row0 = r_link
         self.link_copy = link
 
+    def add_cut(self, row: sparse.csr_matrix, rhs: float) -> None:
+        """Append a valid inequality ``row . x <= rhs`` (every 0-1 solution of the model
+        satisfies it) after every other row."""
+        from scipy import sparse as sp
+
+        self.matrix = sp.vstack([self.matrix.tocsr(), row]).tocsc()
+        self.lo = np.append(self.lo, -np.inf)
+        self.hi = np.append(self.hi, rhs)
+
     def columns_of(self, chosen: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
         """The column vector of the solution that takes the ``chosen`` pairs: each
         vacancy's mode is the size of the sibling unit it holds (0 for none), and a single
@@ -440,8 +460,160 @@ class _ExclusiveModel(_RowModel):
         self.link_copy = np.zeros(0, dtype=np.int64)
 
 
+#: {0, 1/2}-cut rounds after the hull LP is priced (each: separate, add, re-solve, price),
+#: and how many rounds in a row may leave the whole-number bound where it was.
+CUT_ROUNDS = 10
+CUT_STALL = 2
+#: Whether the hull LP of a residual model is tightened by {0, 1/2}-cuts before fixing.
+ZERO_HALF_CUTS = False
+#: Whether the hull LP takes a row only once a column could break it
+#: (:class:`matcher.optimiser.highs.IncrementalLP`): a faster LP, but other (equally
+#: optimal) duals, and on Essex seed 4 a slower residual MIP; off until that is understood.
+LAZY_ROWS = False
+
+
+def _gf2_solve(
+    system: npt.NDArray[np.uint8], target: npt.NDArray[np.uint8]
+) -> npt.NDArray[np.uint8] | None:
+    """A solution ``s`` of ``system @ s = target`` over GF(2) (free unknowns 0), or None."""
+    a, t = system.copy(), target.copy()
+    m, n = a.shape
+    pivots: list[int] = []
+    row = 0
+    for col in range(n):
+        if row == m:
+            break
+        nonzero = np.flatnonzero(a[row:, col])
+        if not len(nonzero):
+            continue
+        p = row + int(nonzero[0])
+        if p != row:
+            a[[row, p]] = a[[p, row]]
+            t[[row, p]] = t[[p, row]]
+        others = np.flatnonzero(a[:, col])
+        others = others[others != row]
+        a[others] ^= a[row]
+        t[others] ^= t[row]
+        pivots.append(col)
+        row += 1
+    if t[row:].any():
+        return None
+    out = np.zeros(n, dtype=np.uint8)
+    out[pivots] = t[: len(pivots)]
+    return out
+
+
+def zero_half_cuts(
+    matrix: sparse.csr_matrix,
+    lo: npt.NDArray[np.float64],
+    hi: npt.NDArray[np.float64],
+    x: npt.NDArray[np.float64],
+) -> list[tuple[sparse.csr_matrix, float]]:
+    """{0, 1/2}-Chvatal-Gomory cuts that the LP point ``x`` violates, for ``0 <= x <= 1``.
+
+    Every row is read as ``a x <= b`` (``hi``), or ``-a x <= -lo``. A set ``S`` of them
+    summed, halved and rounded down, ``sum_j floor(sum_S a_j / 2) x_j <= floor(sum_S b /
+    2)``, holds for every integer ``x >= 0`` that satisfies the rows (Chvatal-Gomory with
+    multipliers 1/2; the bounds ``x_j <= 1`` may be in ``S``). When every row of ``S`` is
+    tight at ``x``, each column with ``0 < x_j`` has an even sum over ``S``, and the sum of
+    ``b`` over ``S`` is odd, the cut is violated by 1/2. Such an ``S`` is a solution of a
+    linear system over GF(2) on the tight rows (and the bounds of the columns at 1); it is
+    solved per connected part of the fractional columns, one cut each. Rows or bounds with
+    coefficients that are not integers are never used. Deterministic: no randomness, rows
+    and columns in index order.
+    """
+    from scipy import sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    tol = 1e-7
+    frac = (x > tol) & (x < 1.0 - tol)
+    if not frac.any():
+        return []
+    csr = matrix.tocsr()
+    activity = csr @ x
+    integral = np.ones(csr.shape[0], dtype=np.bool_)
+    bad = np.abs(csr.data - np.round(csr.data)) > 1e-9
+    integral[np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))[bad]] = False
+    finite_hi, finite_lo = np.isfinite(hi), np.isfinite(lo)
+    for side, finite in ((hi, finite_hi), (lo, finite_lo)):
+        whole = np.ones(len(side), dtype=np.bool_)
+        whole[finite] = np.abs(side[finite] - np.round(side[finite])) < 1e-9
+        integral &= whole
+    tight_hi = finite_hi & (np.abs(activity - hi) <= tol) & integral
+    tight_lo = finite_lo & ~tight_hi & (np.abs(activity - lo) <= tol) & integral
+    touch = np.asarray(np.abs(csr) @ frac.astype(np.float64)).ravel() > 0
+    rows = np.flatnonzero((tight_hi | tight_lo) & touch)
+    if not len(rows):
+        return []
+    sign = np.where(tight_hi[rows], 1.0, -1.0)
+    rhs = np.where(tight_hi[rows], hi[rows], -lo[rows])
+    sub = sp.diags(sign) @ csr[rows]  # the rows as "<=", over every column
+    sub = sub.tocsc()
+    one = x >= 1.0 - tol
+    # the columns whose parity matters: fractional, and at 1 (their bound x_j <= 1 may
+    # join S at no cost); columns at 0 lose nothing when rounded down
+    used = np.flatnonzero(np.diff(sub.indptr) > 0)
+    parity_cols = used[frac[used] | one[used]]
+    ones = parity_cols[one[parity_cols]]
+    # unknowns: the rows, then the bounds of the columns at 1
+    n_rows, n_bounds = len(rows), len(ones)
+    block = sub[:, parity_cols].tocsr()
+    odd = sp.csr_matrix(
+        (np.mod(np.round(block.data), 2).astype(np.int64), block.indices, block.indptr),
+        shape=block.shape,
+    )
+    odd.eliminate_zeros()
+    bound_block = sp.csr_matrix(
+        (np.ones(n_bounds), (np.searchsorted(parity_cols, ones), np.arange(n_bounds))),
+        shape=(len(parity_cols), n_bounds),
+    )
+    # connected parts of unknowns <-> parity columns
+    unknown_col = sp.hstack([odd.T.tocsr(), bound_block]).tocsr()  # columns x unknowns
+    graph = sp.bmat(
+        [[None, unknown_col], [unknown_col.T, None]], format="csr"
+    )  # parity columns first, then unknowns
+    _, label = connected_components(graph, directed=False)
+    col_label, unknown_label = label[: len(parity_cols)], label[len(parity_cols) :]
+    b_parity = np.concatenate([np.mod(np.round(rhs), 2), np.ones(n_bounds)]).astype(np.uint8)
+    dense = unknown_col.toarray().astype(np.uint8)
+    sub_rows = sub.tocsr()
+    cuts: list[tuple[sparse.csr_matrix, float]] = []
+    for part in np.unique(col_label[np.isin(col_label, unknown_label)]):
+        cols_in = np.flatnonzero(col_label == part)
+        unknowns = np.flatnonzero(unknown_label == part)
+        if not frac[parity_cols[cols_in]].any():
+            continue
+        system = np.vstack([dense[np.ix_(cols_in, unknowns)], b_parity[unknowns][None, :]])
+        target = np.zeros(len(cols_in) + 1, dtype=np.uint8)
+        target[-1] = 1
+        chosen = _gf2_solve(system, target)
+        if chosen is None:
+            continue
+        picked = unknowns[chosen.astype(np.bool_)]
+        row_pick, bound_pick = picked[picked < n_rows], picked[picked >= n_rows] - n_rows
+        total = np.asarray(sub_rows[row_pick].sum(axis=0)).ravel()
+        total[ones[bound_pick]] += 1.0
+        b = float(rhs[row_pick].sum() + len(bound_pick))
+        coef = np.floor(total / 2.0 + 1e-9)
+        bound = math.floor(b / 2.0 + 1e-9)
+        if float(coef @ x) - bound <= 1e-6:
+            continue
+        nz = np.flatnonzero(coef)
+        cuts.append(
+            (
+                sp.csr_matrix((coef[nz], (np.zeros(len(nz), np.int64), nz)), shape=(1, len(x))),
+                float(bound),
+            )
+        )
+    return cuts
+
+
 def _hull_duals(
-    model: _RowModel, start: npt.NDArray[np.bool_] | None, deadline: float
+    model: _RowModel,
+    start: npt.NDArray[np.bool_] | None,
+    deadline: float,
+    *,
+    cuts: bool = False,
 ) -> tuple[npt.NDArray[np.float64], int] | None:
     """Row duals of the hull LP (minimising ``-points``) by column generation, and rounds.
 
@@ -467,9 +639,11 @@ def _hull_duals(
         has_copy[model.copy_unit[active[: model.n_copies]]] = True
         lacking = model.unit_exact & ~has_copy
         active[: model.n_copies] |= lacking[model.copy_unit]
-    lp = IncrementalLP(model.matrix, model.lo, model.hi, cost)
+    lp = IncrementalLP(model.matrix, model.lo, model.hi, cost, lazy_rows=LAZY_ROWS)
     lp.add(np.flatnonzero(active))
-    rounds = 0
+    rounds = cut_rounds = stalled = 0
+    best: npt.NDArray[np.float64] = np.zeros(0)
+    best_whole = math.inf
     while True:
         rounds += 1
         status, duals, value = lp.solve(deadline - time.perf_counter())
@@ -483,14 +657,33 @@ def _hull_duals(
             return None
         reduced = cost - model.matrix.T @ duals
         enter = ~active & (reduced < -1e-9)
-        if not enter.any():
-            return duals, rounds
-        restricted = -value  # the restricted LP's value (maximisation)
         bound, _ = model.lagrangian(cost, duals)
-        if math.floor(bound + 1e-6) <= math.floor(restricted + 1e-6):
-            return duals, rounds
-        lp.add(np.flatnonzero(enter))
-        active |= enter
+        whole = math.floor(bound + 1e-6)
+        if enter.any() and whole > math.floor(-value + 1e-6):  # -value: the restricted LP's
+            lp.add(np.flatnonzero(enter))
+            active |= enter
+            continue
+        # priced: more columns cannot lower the whole-number bound; cuts may. The duals
+        # of the best bound are kept (0 on the cuts added after them: still valid)
+        if whole < best_whole:
+            best, best_whole, stalled = duals, whole, 0
+        else:
+            stalled += 1
+        found = []
+        if cuts and cut_rounds < CUT_ROUNDS and stalled < CUT_STALL:
+            found = zero_half_cuts(model.matrix, model.lo, model.hi, lp.primal())
+        if not found:
+            padded = np.zeros(len(model.lo))
+            padded[: len(best)] = best
+            return padded, rounds
+        cut_rounds += 1
+        from scipy import sparse as sp
+
+        rows = sp.vstack([row for row, _ in found]).tocsr()
+        rhs = np.array([b for _, b in found])
+        lp.add_rows(rows, np.full(len(rhs), -np.inf), rhs)
+        for row, b in found:
+            model.add_cut(row, b)
 
 
 def _solve_residual(
@@ -635,7 +828,7 @@ def _prove(
     started = time.perf_counter()
     if int(np.abs(residual).sum()) >= RESIDUAL_LIMIT:
         return None  # the floating-point LP could not be trusted to the point
-    priced = _hull_duals(model, start, deadline)
+    priced = _hull_duals(model, start, deadline, cuts=ZERO_HALF_CUTS)
     if priced is None:
         return None
     duals, lp_rounds = priced

@@ -168,7 +168,8 @@ def test_rows_that_zero_satisfies_enter_with_a_column_that_can_break_them(seed: 
     dense[1, 0] = 1.0  # a covering row x_0 + ... >= 1: in the LP from the start
     cost = -rng.integers(1, 20, size=n_cols).astype(np.float64)
     matrix = sparse.csc_matrix(dense)
-    lp = IncrementalLP(matrix, lo, hi, cost)
+    assert IncrementalLP(matrix, lo, hi, cost).rows_in_lp == n_rows  # by default: all
+    lp = IncrementalLP(matrix, lo, hi, cost, lazy_rows=True)
     assert lp.rows_in_lp == 1  # only the row that x = 0 breaks
     order = np.concatenate([[0], rng.permutation(np.arange(1, n_cols))])
     lp.add(order[:4])
