@@ -318,9 +318,14 @@ def _validate_keyed(
 
 
 def _vacancy_code(row: Mapping[str, str], filed: Mapping[str, str], owner: str) -> str:
-    """The authority a vacancy row is (or would be) filed under: its ``owner_la``, else the
-    authority it is stored under, else ``owner``."""
-    return row.get("owner_la") or filed.get(row["vacancy_id"]) or owner
+    """The authority a vacancy row is (or would be) filed under: its ``owner_la`` (a name such
+    as "Essex" resolved to its ONS code, as the folder resolves it; left as written when it
+    names no authority, which the validation then reports), else the authority it is stored
+    under, else ``owner``."""
+    la = row.get("owner_la")
+    if la:
+        return resolved_code(la) or la
+    return filed.get(row["vacancy_id"]) or owner
 
 
 def resolved_code(la: str) -> str:

@@ -664,3 +664,32 @@ def _claim_race(region: Service) -> None:
     assert len(rows) == 2 and all(r.state == "released" and r.open_vacancy is None for r in rows)
     refused = _audit(region, resource="request", resource_id=f"{API}/vacancies/SV2/requests")
     assert len(refused) == 2 and all(e["reason"].startswith("409: ") for e in refused)
+
+
+def test_a_carer_s_owner_may_be_named_or_coded(region: Service) -> None:
+    """``owner_la`` may name the authority ("Thurrock") or give its ONS code: either way a
+    carer's ``connected_to`` is checked against that authority's children, so Thurrock's
+    officer may file a carer for Thurrock's own child (under the name it was refused as a
+    child not in children.csv)."""
+    c, h = region.client, region.h("officer_thurrock")
+    body = {
+        "provider_id": "TPK",
+        "placement_type": "connected_person_foster",
+        "postcode": "RM17 6SL",
+        "beds": 1,
+        "age_min": 0,
+        "age_max": 17,
+        "ofsted": "good",
+        "weekly_cost": 300,
+        "offered_to_pool": "false",
+        "connected_to": ["T1"],
+    }
+    for vacancy_id, owner in (("TK1", THURROCK), ("TK2", "Thurrock")):
+        r = c.post(
+            f"{API}/vacancies",
+            json={**body, "vacancy_id": vacancy_id, "owner_la": owner},
+            headers=h,
+        )
+        assert r.status_code == 201, r.text
+        got = c.get(f"{API}/vacancies/{vacancy_id}", headers=h).json()
+        assert got["record"]["connected_to"] == "T1"
