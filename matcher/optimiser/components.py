@@ -346,6 +346,11 @@ class _Search:
         remaining_time = self.params.time_limit_s - self.elapsed()
         if self._by_households(part, exact, remaining_time):
             return
+        # a household model may have been stopped by the clock (its LP returns nothing
+        # then): CP-SAT gets what is left now, and the result says the clock had a hand in it
+        remaining_time = self.params.time_limit_s - self.elapsed()
+        if remaining_time <= 0:
+            self.budget.note_stop("wall_clock")
         if 0 < self.params.cpsat_max_pairs < len(part.pairs) or _beyond_cpsat(exact.pair_points):
             # too large for an exact CP-SAT model (building one for the 3.4 million pairs
             # of the East of England's pooled component took most of two minutes), or its

@@ -8,6 +8,9 @@ must agree with the hull path, and the validator must accept every answer.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -263,3 +266,46 @@ def test_residual_slabs_below_a_target_set_too_high_reach_the_optimum(
     assert solution.objective == solution.bound == optimum
     if solution.stats["components_hull"]:
         assert solution.stats["hull_rounds"] >= 2
+
+
+def test_a_hull_stopped_by_the_clock_leaves_cpsat_only_what_is_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the clock stops the hull's LP (it then returns nothing), CP-SAT gets only what
+    is left of the time limit, not the whole of it again, and an unproven result says the
+    wall clock stopped it. (A pooled match once ran 128 s against its 120 s net and called
+    itself stopped by the deterministic work limit.)"""
+    import time
+
+    from matcher.optimiser import components
+
+    limit = 0.3
+    taken = [s for s in range(80) if solve(_fostering(s), HULL).stats["components_hull"]][:4]
+    assert taken  # the hull path is taken on some of these instances
+
+    def clock_stops_the_lp(*args: object, **kwargs: object) -> None:
+        time.sleep(limit)  # the LP ran until the deadline and was stopped there
+        return None
+
+    given: list[float] = []
+    real = components.solve_component
+
+    def cpsat_unfinished(exact: Any, *, time_limit_s: float, **kwargs: Any) -> Any:
+        given.append(time_limit_s)
+        result = real(exact, time_limit_s=time_limit_s, **kwargs)
+        return dataclasses.replace(result, status="unknown")  # as if stopped too
+
+    monkeypatch.setattr(components, "solve_hull", clock_stops_the_lp)
+    monkeypatch.setattr(components, "solve_component", cpsat_unfinished)
+    params = SolverParameters(
+        household_hull=True,
+        household_hull_min_pairs=0,
+        time_limit_s=limit,  # and the default work limit
+    )
+    for seed in taken:
+        given.clear()
+        solution = solve(_fostering(seed), params)
+        assert given and all(t <= 0 for t in given), given
+        assert solution.status == "feasible"  # CP-SAT did not finish
+        assert solution.stats["stopped_by"] == "wall_clock"
+        assert check_solution(_fostering(seed), solution) == []
