@@ -9,6 +9,7 @@ Migrations only ever add: there is no downgrade, and nothing is dropped.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import queue
 import threading
@@ -294,9 +295,10 @@ class Checkpointer(threading.Thread):
             try:
                 self.checkpoint_if_due()
             except Exception as exc:  # the next look all the same; commits are the backstop
-                from placematch.service.problems import log
-
-                log.error("checkpointing the store failed: %s", type(exc).__name__)
+                # the service's log (problems.log), by name: this module imports no other
+                logging.getLogger("placematch.service").error(
+                    "checkpointing the store failed: %s", type(exc).__name__
+                )
 
     def stop(self) -> None:
         self.stopping.set()
