@@ -15,8 +15,8 @@ The work is fixed and seeded. For each tier, in a fresh temporary folder:
    cold phases measure the first looks right after a change);
 4. :data:`CLIENTS` clients, each a process of its own (:data:`CLIENTS_AS`; they share the
    machine's cores with the server, but not an interpreter lock with each other), with its
-   own keep-alive connection and its own bearer token (``POST /api/v1/tokens``), ask ``GET
-   /api/v1/children/{id}/rank``, each for its own share of one seeded sequence of the
+   own keep-alive connection and its own bearer token (``POST /api/v1/tokens``), ask
+   ``GET /api/v1/children/{id}/rank``, each for its own share of one seeded sequence of the
    store's children, in each of the tier's :class:`Workload` phases: back to back (a closed
    loop, the issue's measurement), for the whole list (the endpoint's default, what the
    officer's page shows) and for ``?top=10``; and, at the county tier, one client alone (the

@@ -208,6 +208,16 @@ _writers: dict[Engine, _Writer] = {}
 _writers_guard = threading.Lock()
 
 
+def _forget_writers() -> None:
+    """In a child made by ``fork``: the parent's writer threads are not there."""
+    global _writers_guard
+    _writers.clear()
+    _writers_guard = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_writers)
+
+
 def insert_committed(session: Session, statement: Any, values: dict[str, Any]) -> bool:
     """Insert one row and commit it, on an SQLite file, with the rows other requests insert
     at the same time; whether it was done here (``False``: the caller inserts it itself).
@@ -285,6 +295,7 @@ class Checkpointer(threading.Thread):
             try:
                 self.checkpoint_if_due()
             except Exception as exc:  # the next look all the same; commits are the backstop
+                # the service's log (errors.log), by name: this module imports no other
                 logging.getLogger("placematch.service").error(
                     "checkpointing the store failed: %s", type(exc).__name__
                 )

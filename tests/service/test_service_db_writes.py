@@ -238,3 +238,29 @@ def test_every_entry_answered_survives_a_killed_server(empty_sqlite: str, tmp_pa
     stored = set(_ids(empty_sqlite))
     assert set(answered) <= stored
     assert len(stored) >= 400
+
+
+def test_a_forked_child_writes_with_a_writer_of_its_own(fresh_sqlite: Service) -> None:
+    import multiprocessing
+
+    sessions = fresh_sqlite.app.state.sessions
+    with sessions() as session:  # the parent's writer thread is running
+        assert db.insert_committed(session, _INSERT, _entry(1))
+
+    def child() -> None:
+        fresh_sqlite.app.state.engine.dispose(close=False)  # not the parent's connections
+        with sessions() as session:
+            assert db.insert_committed(session, _INSERT, _entry(2))
+
+    process = multiprocessing.get_context("fork").Process(target=child)
+    process.start()
+    process.join(60)
+    alive = process.is_alive()
+    if alive:
+        process.kill()
+    assert not alive and process.exitcode == 0
+    with sessions() as session:
+        written = session.scalars(
+            select(AuditEntry.resource_id).where(AuditEntry.resource_id.in_(["R1", "R2"]))
+        ).all()
+    assert sorted(written) == ["R1", "R2"]
