@@ -251,13 +251,18 @@ def update_child(
     """Replace a child's record (a child the user may see; validated; audited as
     ``update``)."""
     visible_child(session, who, request, child_id, "update")
-    if row["child_id"] != child_id:
+    _id_as_in_path(row, "child_id", child_id)
+    return _put_child(session, who, request, row, "update")
+
+
+def _id_as_in_path(row: Mapping[str, str], key: str, in_path: str) -> None:
+    """Refuse a body whose id differs from the path's (422 naming the field)."""
+    if row[key] != in_path:
         raise ProblemError(
             422,
-            "child_id in the body differs from the path",
-            [{"field": "child_id", "message": "expected the id in the path"}],
+            f"{key} in the body differs from the path",
+            [{"field": key, "message": "expected the id in the path"}],
         )
-    return _put_child(session, who, request, row, "update")
 
 
 def _put_child(
@@ -1117,12 +1122,7 @@ def update_vacancy(
     for a pooled one of another authority; validated; audited as ``update``)."""
     record = visible_vacancy(session, who, vacancy_id)
     may_change_vacancy(who, record)
-    if row["vacancy_id"] != vacancy_id:
-        raise ProblemError(
-            422,
-            "vacancy_id in the body differs from the path",
-            [{"field": "vacancy_id", "message": "expected the id in the path"}],
-        )
+    _id_as_in_path(row, "vacancy_id", vacancy_id)
     return _put_vacancy(session, who, request, row, "update")
 
 

@@ -324,6 +324,12 @@ def test_create_update_child_and_all_problems_listed(fresh: Service) -> None:
     assert {"sex", "placement_types", "ethnicity"} <= fields
     assert all(e["line"] == 2 for e in problem["errors"])
     assert c.get(f"{API}/children/N1", headers=h).json()["record"]["age"] == "11"
+    # The body's id must be the path's.
+    problem = is_problem(
+        c.put(f"{API}/children/N1", json={**body, "child_id": "N9"}, headers=h), 422
+    )
+    assert [e["field"] for e in problem["errors"]] == ["child_id"]
+    assert c.get(f"{API}/children/N9", headers=h).status_code == 404
     # Schema errors name the field.
     problem = is_problem(c.post(f"{API}/children", json={**body, "age": "old"}, headers=h), 422)
     assert problem["errors"][0]["field"] == "age"
@@ -369,6 +375,11 @@ def test_create_and_update_vacancy(fresh: Service) -> None:
         c.put(f"{API}/vacancies/V50", json={**body, "ofsted": "superb"}, headers=h), 422
     )
     assert problem["errors"][0]["field"] == "ofsted"
+    problem = is_problem(
+        c.put(f"{API}/vacancies/V50", json={**body, "vacancy_id": "V51"}, headers=h), 422
+    )
+    assert [e["field"] for e in problem["errors"]] == ["vacancy_id"]
+    assert c.get(f"{API}/vacancies/V51", headers=h).status_code == 404
     ranked = c.get(f"{API}/children/C11/rank", headers=h).json()
     assert "V50" in [o["vacancy_id"] for o in ranked["options"]]
 
