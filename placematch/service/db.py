@@ -174,13 +174,26 @@ class _Writer(threading.Thread):
                 try:
                     self._write(handle, batch)
                 except BaseException as exc:  # never leave a request waiting
-                    for pending in batch:
-                        if not pending.done.is_set():
-                            pending.error = exc
-                            pending.done.set()
+                    self._abandon(batch, exc)
                     raise
         finally:
             os.close(handle)
+
+    def _abandon(self, batch: list[_Pending], exc: BaseException) -> None:
+        """On the way out of a writer that cannot go on: no later row is queued to it (the
+        next starts another writer), and every row it holds fails with ``exc``."""
+        with _writers_guard:
+            if _writers.get(self.engine) is self:
+                del _writers[self.engine]
+            while True:
+                try:
+                    batch.append(self.rows.get_nowait())
+                except queue.Empty:
+                    break
+        for pending in batch:
+            if not pending.done.is_set():
+                pending.error = exc
+                pending.done.set()
 
     def _write(self, handle: int, batch: list[_Pending]) -> None:
         try:

@@ -138,6 +138,44 @@ def test_rows_queued_together_are_each_committed_and_a_bad_one_fails_alone(
         assert sorted(written) == sorted(f"R{n}" for n in range(8) if n != 3)
 
 
+class _Halt(BaseException):
+    """What no writer catches (as ``SystemExit`` in its thread would be)."""
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_writer_that_dies_leaves_no_request_waiting(
+    fresh_sqlite: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer thread ended by an exception it does not catch fails the rows it holds and
+    is no longer used: the next entry starts another writer and is committed (it waited
+    for ever on the dead writer's queue)."""
+    sessions = fresh_sqlite.app.state.sessions
+    real = db._Writer._write
+
+    def halt(self: Any, handle: int, batch: list[Any]) -> None:
+        raise _Halt
+
+    monkeypatch.setattr(db._Writer, "_write", halt)
+    with sessions() as session, pytest.raises(_Halt):
+        db.insert_committed(session, _INSERT, _entry(1, "d"))
+    monkeypatch.setattr(db._Writer, "_write", real)
+    outcome: list[bool] = []
+
+    def write() -> None:
+        with sessions() as session:
+            outcome.append(db.insert_committed(session, _INSERT, _entry(2, "d")))
+
+    after = threading.Thread(target=write, daemon=True)
+    after.start()
+    after.join(60)
+    assert outcome == [True]
+    with fresh_sqlite.app.state.engine.connect() as connection:
+        written = connection.execute(
+            select(AuditEntry.resource_id).where(AuditEntry.username == "d")
+        ).scalars()
+        assert list(written) == ["R2"]
+
+
 def test_a_session_with_writes_of_its_own_commits_its_entry_itself(
     fresh_sqlite: Service,
 ) -> None:
