@@ -449,6 +449,8 @@ class _Search:
                 start=start,
                 placed=count,
                 incumbent=exact.hint,
+                cuts=params.hull_zero_half_cuts,
+                lazy_rows=params.hull_lazy_rows,
             )
             tally.components_hull_count += int(outcome is not None and not exact.must_place.all())
         elif _lexicographic_base(units, part.pairs) is not None and hull_applies_exclusive(
@@ -468,6 +470,8 @@ class _Search:
                 ),
                 count_proven=count is not None,
                 incumbent=exact.hint,
+                cuts=params.hull_zero_half_cuts,
+                lazy_rows=params.hull_lazy_rows,
                 lower_bound=part.lb,
                 upper_bound=part.ub,
                 time_limit_s=remaining_time,

@@ -464,12 +464,6 @@ class _ExclusiveModel(_RowModel):
 #: and how many rounds in a row may leave the whole-number bound where it was.
 CUT_ROUNDS = 10
 CUT_STALL = 2
-#: Whether the hull LP of a residual model is tightened by {0, 1/2}-cuts before fixing.
-ZERO_HALF_CUTS = False
-#: Whether the hull LP takes a row only once a column could break it
-#: (:class:`matcher.optimiser.highs.IncrementalLP`): a faster LP, but other (equally
-#: optimal) duals, and on Essex seed 4 a slower residual MIP; off until that is understood.
-LAZY_ROWS = False
 
 
 def _gf2_solve(
@@ -614,6 +608,7 @@ def _hull_duals(
     deadline: float,
     *,
     cuts: bool = False,
+    lazy_rows: bool = False,
 ) -> tuple[npt.NDArray[np.float64], int] | None:
     """Row duals of the hull LP (minimising ``-points``) by column generation, and rounds.
 
@@ -639,7 +634,7 @@ def _hull_duals(
         has_copy[model.copy_unit[active[: model.n_copies]]] = True
         lacking = model.unit_exact & ~has_copy
         active[: model.n_copies] |= lacking[model.copy_unit]
-    lp = IncrementalLP(model.matrix, model.lo, model.hi, cost, lazy_rows=LAZY_ROWS)
+    lp = IncrementalLP(model.matrix, model.lo, model.hi, cost, lazy_rows=lazy_rows)
     lp.add(np.flatnonzero(active))
     rounds = cut_rounds = stalled = 0
     best: npt.NDArray[np.float64] = np.zeros(0)
@@ -735,6 +730,8 @@ def solve_hull(
     start: npt.NDArray[np.bool_] | None = None,
     placed: int | None = None,
     incumbent: npt.NDArray[np.bool_] | None = None,
+    cuts: bool = False,
+    lazy_rows: bool = False,
 ) -> HullOutcome | None:
     """Solve a component that :func:`applies` to, exactly; ``None`` if HiGHS cannot help.
 
@@ -747,6 +744,9 @@ def solve_hull(
     feasible); the others are priced in until none would improve it (column generation),
     so the LP's answer is the whole model's. ``None``: all pairs from the start.
     ``incumbent``: the incumbent's pairs, which the residual MIP starts from.
+    ``cuts``, ``lazy_rows``: {0, 1/2}-cuts on the hull LP and its rows entered lazily
+    (``SolverParameters.hull_zero_half_cuts`` and ``hull_lazy_rows``; the answer is the
+    same either way).
 
     The number of children placed is fixed, so the least points per child are a constant:
     the floating-point solver sees only the residual points (a few hundred a child), never
@@ -773,7 +773,7 @@ def solve_hull(
     )
     return _prove(
         model, residual, pair_points, lower_bound - offset, offset, upper_bound, start, deadline,
-        incumbent,
+        incumbent, cuts=cuts, lazy_rows=lazy_rows,
     )  # fmt: skip
 
 
@@ -818,17 +818,22 @@ def _prove(
     start: npt.NDArray[np.bool_] | None,
     deadline: float,
     incumbent_pairs: npt.NDArray[np.bool_] | None = None,
+    *,
+    cuts: bool = False,
+    lazy_rows: bool = False,
 ) -> HullOutcome | None:
     """Bound, fix and solve an exact model of a component whose count is fixed.
 
     ``residual`` are the model's points per pair (``pair_points`` less the constant
     ``offset`` share); ``incumbent`` is the incumbent's residual value, and
     ``incumbent_pairs`` (optional) its pairs, which the residual MIP starts from.
+    ``cuts`` and ``lazy_rows``: :class:`~matcher.optimiser.SolverParameters`'
+    ``hull_zero_half_cuts`` and ``hull_lazy_rows``.
     """
     started = time.perf_counter()
     if int(np.abs(residual).sum()) >= RESIDUAL_LIMIT:
         return None  # the floating-point LP could not be trusted to the point
-    priced = _hull_duals(model, start, deadline, cuts=ZERO_HALF_CUTS)
+    priced = _hull_duals(model, start, deadline, cuts=cuts, lazy_rows=lazy_rows)
     if priced is None:
         return None
     duals, lp_rounds = priced
@@ -920,6 +925,8 @@ def solve_exclusive(
     start: npt.NDArray[np.bool_] | None = None,
     count_proven: bool = False,
     incumbent: npt.NDArray[np.bool_] | None = None,
+    cuts: bool = False,
+    lazy_rows: bool = False,
 ) -> HullOutcome | None:
     """Solve a component that :func:`applies_exclusive` to, exactly, when the count is
     settled by its LP; ``None`` otherwise (the caller goes on with CP-SAT).
@@ -931,7 +938,8 @@ def solve_exclusive(
     fixed, the residual points are bounded, fixed and solved as in :func:`solve_hull`.
     ``lower_bound`` is the incumbent's value, ``upper_bound`` the flow's bound;
     ``count_proven``: the caller has already proven the count (the LP count is skipped);
-    ``incumbent``: the incumbent's pairs, which the residual MIP starts from.
+    ``incumbent``: the incumbent's pairs, which the residual MIP starts from;
+    ``cuts``, ``lazy_rows``: as for :func:`solve_hull`.
     """
     deadline = time.perf_counter() + time_limit_s
     household = vacancy_household.astype(np.int64).copy()
@@ -943,7 +951,7 @@ def solve_exclusive(
             size, capacity, pair_unit, pair_vacancy, pair_size, household, pair_exclusive,
             must_place,
         )  # fmt: skip
-        priced = _hull_duals(counting, start, deadline)
+        priced = _hull_duals(counting, start, deadline, lazy_rows=lazy_rows)
         if priced is None:
             return None
         most, _ = counting.lagrangian(-counting.cost, priced[0])
@@ -958,5 +966,5 @@ def solve_exclusive(
     )  # fmt: skip
     return _prove(
         model, residual, pair_points, lower_bound - offset, offset, upper_bound, start, deadline,
-        incumbent,
+        incumbent, cuts=cuts, lazy_rows=lazy_rows,
     )  # fmt: skip

@@ -62,6 +62,17 @@ class SolverParameters:
         unit must be placed) by its households' convex hull: a stronger LP bound, fixing
         from its duals and an exact residual model solved by HiGHS
         (:mod:`matcher.optimiser.hull`); otherwise CP-SAT solves it. Default on.
+    hull_zero_half_cuts
+        Tighten the hull LP by {0, 1/2}-cuts before fixing (``docs/optimiser.md``, step 7f).
+        Default off: on the whole synthetic Essex cohort the bound tightens (seed 5 206,090.5
+        to 206,085.75 residual points, optimum 206,083) but the cut rounds cost 2-4 s of LP
+        and the residual models keep as many pairs. The answer is the same either way.
+    hull_lazy_rows
+        Let a row of the hull LP enter only once a column could break it
+        (:class:`matcher.optimiser.highs.IncrementalLP`). Default off: the LP is faster
+        (Essex seed 5: 0.19-0.36 s CPU against 0.72 s) but returns other, equally optimal
+        duals, and on Essex seed 4 the residual model they leave took longer. The answer is
+        the same either way.
     household_hull_min_pairs
         The fewest kept pairs for which a component goes the household-hull way (default
         1,000). Smaller components are proven by CP-SAT in a fraction of a second, quicker
@@ -116,6 +127,8 @@ class SolverParameters:
     log_search: bool = False
     household_hull: bool = True
     household_hull_min_pairs: int = 1_000
+    hull_zero_half_cuts: bool = False
+    hull_lazy_rows: bool = False
     flow_dive: bool = True
     flow_dive_min_pairs: int = 5_000
     flow_dive_pairs_per_unit: int = 40

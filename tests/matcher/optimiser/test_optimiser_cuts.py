@@ -8,6 +8,7 @@ the cuts on the hull path must still agree with brute force.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -93,25 +94,49 @@ def test_a_cut_never_removes_a_zero_one_solution_and_cuts_its_lp_point(seed: int
 
 
 @pytest.mark.parametrize("seed", range(60))
-def test_the_hull_path_with_cuts_agrees_with_brute_force(
-    seed: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(hull, "ZERO_HALF_CUTS", True)
+def test_the_hull_path_with_cuts_agrees_with_brute_force(seed: int) -> None:
     problem = _fostering(seed, n_children=8, n_vacancies=5)
     optimum, _ = brute_force(problem)
-    solution = solve(problem, HULL)
+    solution = solve(problem, replace(HULL, hull_zero_half_cuts=True))
     assert check_solution(problem, solution) == []
     assert solution.status == "optimal"
     assert solution.objective == solution.bound == optimum
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_the_hull_path_with_lazy_lp_rows_agrees_with_brute_force(
-    seed: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(hull, "LAZY_ROWS", True)
+def test_the_hull_path_with_lazy_lp_rows_agrees_with_brute_force(seed: int) -> None:
     problem = _fostering(seed, n_children=8, n_vacancies=5)
     optimum, _ = brute_force(problem)
-    solution = solve(problem, HULL)
+    solution = solve(problem, replace(HULL, hull_lazy_rows=True))
     assert check_solution(problem, solution) == []
     assert solution.objective == solution.bound == optimum
+
+
+@pytest.mark.parametrize(("cuts", "lazy"), [(False, False), (True, False), (False, True)])
+def test_the_solver_parameters_reach_the_hull_lp(
+    cuts: bool, lazy: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``hull_zero_half_cuts`` and ``hull_lazy_rows`` are what the hull LP runs with (they
+    were module constants, reachable only by patching the module)."""
+    separated: list[int] = []
+    lazy_seen: list[bool] = []
+    real_cuts, real_lp_init = hull.zero_half_cuts, IncrementalLP.__init__
+
+    def counting_cuts(*args: object, **kwargs: object) -> list[tuple[sparse.csr_matrix, float]]:
+        separated.append(1)
+        return real_cuts(*args, **kwargs)  # type: ignore[arg-type]
+
+    def recording_init(self: IncrementalLP, *args: object, lazy_rows: bool = False) -> None:
+        lazy_seen.append(lazy_rows)
+        real_lp_init(self, *args, lazy_rows=lazy_rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hull, "zero_half_cuts", counting_cuts)
+    monkeypatch.setattr(IncrementalLP, "__init__", recording_init)
+    params = replace(HULL, hull_zero_half_cuts=cuts, hull_lazy_rows=lazy)
+    for seed in range(40):
+        problem = _fostering(seed, n_children=8, n_vacancies=5)
+        assert check_solution(problem, solve(problem, params)) == []
+    assert lazy_seen and set(lazy_seen) == {lazy}
+    assert bool(separated) == cuts
+    assert params.to_mapping()["hull_zero_half_cuts"] is cuts
+    assert SolverParameters.from_mapping({"hull_lazy_rows": lazy}).hull_lazy_rows is lazy
