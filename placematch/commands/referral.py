@@ -32,7 +32,7 @@ from matcher.rank import UnknownIdError
 from matcher.referral import Referral, build_referrals, need_meaning
 from matcher.vocabulary import RESPONSE_REASON_MEANING, ResponseReason
 from placematch.commands import _dates
-from placematch.commands._args import whole_number
+from placematch.commands._args import add_scoring, whole_number
 from placematch.commands._dates import add_on, dated
 from placematch.commands._paths import output_folder
 
@@ -69,6 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the referrals")
     add_on(p)
+    add_scoring(p, "shortlist the best K under your own factors and rules, as rank --scoring does")
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
     p.set_defaults(func=run)
 
@@ -215,9 +216,15 @@ def _index_rows(out: Path) -> list[dict[str, str]]:
 def run(args: argparse.Namespace) -> int:
     """Run ``placematch referral``."""
     out = output_folder(args.out, "--out")
+    from matcher.pooled import folder_for_child
+
     folder = dated(load_case_folder(args.folder), args.on)
+    # the child is ranked as placematch rank ranks it: a pooled folder's child under its own
+    # authority's policy table, and under --scoring's set when given
+    own = folder_for_child(folder, args.child)
+    scoring = None if args.scoring is None else args.scoring(own)
     try:
-        referrals = list(build_referrals(folder, args.child, args.top))
+        referrals = list(build_referrals(own, args.child, args.top, scoring=scoring))
     except UnknownIdError as exc:
         message = str(exc.args[0]).replace("this case folder", f"case folder {args.folder}")
         raise UnknownIdError(message) from None
