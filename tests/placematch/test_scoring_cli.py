@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -167,12 +168,37 @@ def test_a_module_that_fails_or_a_function_that_returns_no_set_is_said_so(
     assert not (tmp_path / "out").exists()  # no referral written
 
 
-def test_a_pooled_match_refuses_the_option(
-    example: None, capsys: pytest.CaptureFixture[str]
+def _pooled_with_a_table(tmp_path: Path) -> Path:
+    """The small pooled test folder with a table for Essex: its own in-house carers first."""
+    folder = tmp_path / "pooled"
+    shutil.copytree(ROOT / "tests" / "data" / "casefolders" / "pooled", folder)
+    (folder / "policy.toml").write_text(
+        '[authority."Essex"]\nown_carers_first = true\n', encoding="utf-8"
+    )
+    return folder
+
+
+def test_a_pooled_match_and_its_candidates_take_the_set(
+    example: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, err = run(["match", POOLED, "--scoring", SCORING], capsys)
-    assert status == 2 and out == ""
-    assert "--scoring is not taken for a pooled match yet" in err
+    folder = str(_pooled_with_a_table(tmp_path))
+    argv = ["match", folder, "--json", "--dividend", "--scoring", SCORING]
+    status, out, err = run(argv, capsys)
+    assert status == 0 and err == ""
+    data = json.loads(out)
+    assert data["assignments"] and data["pooling"]["dividend"] is not None
+    for a in data["assignments"]:
+        names = [f["factor"] for f in a["factors"]]
+        assert names[-2:] == ["own_carers", "in_house_first"]  # the table's and the set's
+        assert sum(f["points"] for f in a["factors"]) == a["points"]
+    assert {a["factors"][-1]["points"] for a in data["assignments"]} == {0, 150}
+    out_csv = tmp_path / "pairs.csv"
+    status, _, _ = run(["candidates", folder, "--out", str(out_csv), "--scoring", SCORING], capsys)
+    assert status == 0
+    with out_csv.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["points_in_house_first"] for r in rows} == {"0", "150"}
+    assert {r["points_own_carers"] for r in rows} == {"0", "40"}  # Essex's table still holds
 
 
 def _sent(out: Path) -> list[tuple[str, str]]:
