@@ -437,7 +437,9 @@ def _same_sets(
                 raise ValueError(
                     f"the scoring sets of {seen[0].name} and {a.name} differ in their {what} "
                     f"({', '.join(theirs)} against {', '.join(mine)}): a pooled folder's "
-                    "authorities are scored under one set of factors and rules"
+                    "authorities are scored under one set of factors and rules; return the "
+                    "same ones for every authority's folder (their weights may still follow "
+                    "each authority's policy)"
                 )
 
 

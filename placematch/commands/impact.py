@@ -1,10 +1,11 @@
 """``placematch impact``: the matching and impact-risk summary of a child and a vacancy.
 
-``impact DIR --child ID --vacancy ID [--on DATE] [--json]`` prints what the case folder
-knows about placing the child there with the children already living with the provider
-(``residents.csv``): the hard rules and the ``age_gap`` and ``shared_needs`` points as
-``rank`` gives them, then each resident by reference, age and sex with the needs and risks
-that meet the child's, and an overall impact risk. It is meant to be attached to the
+``impact DIR --child ID --vacancy ID [--on DATE] [--scoring MODULE:NAME] [--json]`` prints
+what the case folder knows about placing the child there with the children already living
+with the provider (``residents.csv``): the hard rules and the ``age_gap`` and ``shared_needs``
+points as ``rank`` gives them (under ``--scoring``'s set when given), then each resident by
+reference, age and sex with the needs and risks that meet the child's, and an overall impact
+risk. It is meant to be attached to the
 referral; it holds no names (see :mod:`matcher.impact`).
 """
 
@@ -27,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="matching and impact-risk summary of a child and a vacancy (residents.csv)",
         description=(
             "Summarise placing a child in a vacancy with the children already living there: "
-            "the hard rules, the age-gap and shared-needs points, each resident (by "
+            "the hard rules and the age-gap and shared-needs points as why-not gives them "
+            "(with --scoring, under your own set), each resident (by "
             "reference, age and sex; no names) with the needs and risks that meet the "
             "child's, and the impact risk. For the officer to attach to a referral."
         ),

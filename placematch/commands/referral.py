@@ -1,8 +1,9 @@
 """``placematch referral DIR --child ID --top K --out DIR``: referrals to a shortlist.
 
 Takes the child's best K eligible vacancies (``rank``: terms of approval, registration and
-the capabilities the child needs all fit; no provider that declined the child) and writes one
-referral per provider among them, never one to every provider:
+the capabilities the child needs all fit; no provider that declined the child; a pooled
+folder's child under its authority's policy table, and under ``--scoring``'s set when given)
+and writes one referral per provider among them, never one to every provider:
 
 * ``referral_<child>_<provider>.md`` and ``.json``: the provider's copy, a non-identifying
   summary (age, sex, needs, placing authority and home district, dates, sibling group) and
@@ -50,8 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "referral",
         help="write referrals for one child to the providers of its best K eligible vacancies",
         description=(
-            "Shortlist the child's best K eligible vacancies (hard rules passed: the "
-            "provider's terms and capabilities fit; no provider that declined) and write one "
+            "Shortlist the child's best K eligible vacancies as placematch rank ranks them "
+            "(hard rules passed: the provider's terms and capabilities fit; no provider that "
+            "declined; with --scoring, under your own set) and write one "
             "referral per provider among them: a non-identifying summary (no name, postcode "
             "or school), the officer's shortlist with points, and referrals.csv, the record "
             "of what was sent to whom."
