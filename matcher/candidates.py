@@ -195,6 +195,10 @@ class CandidateSet:
         :meth:`options` builds the chosen pairs' explanations from it, without assessing
         them again. ``None`` for a set put together otherwise (each pair then explained on
         its own, :func:`explain_pairs`).
+    scoring : Scoring or None
+        The factors and rules the pairs were scored with (``None``: the folder's own,
+        :meth:`Scoring.for_folder`): :meth:`option` and :meth:`options` explain a pair under
+        the same set, so a pair's explanation always adds up to its ``score``.
     """
 
     folder: CaseFolder
@@ -217,6 +221,7 @@ class CandidateSet:
     provider_fostering_room: npt.NDArray[np.int64] = field(repr=False)
     screen: dict[str, int | float] = field(default_factory=dict, repr=False)
     assessment: Assessment | None = field(default=None, repr=False, compare=False)
+    scoring: Scoring | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.child_index)
@@ -227,10 +232,11 @@ class CandidateSet:
         return len(self.child_index)
 
     def option(self, k: int) -> Option:
-        """Full explanation of pair ``k``, recomputed for this pair alone."""
+        """Full explanation of pair ``k``, recomputed for this pair alone under the set the
+        pairs were scored with (:attr:`scoring`)."""
         child = self.folder.children[int(self.child_index[k])]
         vacancy = self.folder.vacancies[int(self.vacancy_index[k])]
-        found = explain_pair(self.folder, child, vacancy)
+        found = explain_pair(self.folder, child, vacancy, self.scoring)
         if isinstance(found, Exclusion):  # pragma: no cover - the tests prove it cannot happen
             raise AssertionError(f"pair {k} is in the candidate set but {found.rule} excludes it")
         return found
@@ -271,6 +277,7 @@ class CandidateSet:
                 (children[int(self.child_index[k])], vacancies[int(self.vacancy_index[k])])
                 for k in rows
             ],
+            self.scoring,
         )
         return only_options(rows, found)
 
@@ -496,6 +503,7 @@ def build_candidates(folder: CaseFolder, scoring: Scoring | None = None) -> Cand
         provider_fostering_room=room,
         screen=screened.summary(),
         assessment=assessment,
+        scoring=scoring,
     )
 
 

@@ -36,6 +36,7 @@ from matcher.domain import CaseFolder, Child, Resident
 from matcher.explain import Option
 from matcher.factors.shared_needs import SHAREABLE
 from matcher.rank import why_not
+from matcher.scoring import Scoring
 from matcher.vocabulary import PEER_RISKS, RISKS_TO_OTHERS, Need
 
 __all__ = ["ImpactSummary", "ResidentImpact", "impact_summary"]
@@ -241,15 +242,19 @@ def _level(
     return "low"
 
 
-def impact_summary(folder: CaseFolder, child_id: str, vacancy_id: str) -> ImpactSummary:
-    """The matching and impact-risk summary of ``child_id`` and ``vacancy_id``.
+def impact_summary(
+    folder: CaseFolder, child_id: str, vacancy_id: str, *, scoring: Scoring | None = None
+) -> ImpactSummary:
+    """The matching and impact-risk summary of ``child_id`` and ``vacancy_id``, the hard
+    rules and points under ``scoring`` (default the folder's own set), as
+    :func:`~matcher.rank.why_not` gives them.
 
     Raises
     ------
     matcher.rank.UnknownIdError
         (a ``LookupError``) if the child or the vacancy is not in the folder.
     """
-    answer = why_not(folder, child_id, vacancy_id)
+    answer = why_not(folder, child_id, vacancy_id, scoring=scoring)
     child = folder.child(child_id)
     vacancy = folder.vacancy(vacancy_id)
     living = folder.residents_of(vacancy.provider_id)

@@ -175,7 +175,7 @@ def _exclusion_counts(
         kept = {cid: a.excluded_for(index[cid]) for cid in child_ids if cid in index}
         if len(kept) == len(child_ids):
             return {cid: counts for cid, counts in kept.items() if counts is not None}
-    return exclusion_counts(folder, child_ids, a.scoring if a is not None else None)
+    return exclusion_counts(folder, child_ids, a.scoring if a is not None else candidates.scoring)
 
 
 def _assignment(folder: CaseFolder, option: Option) -> Assignment:

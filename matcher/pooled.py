@@ -11,6 +11,12 @@ A pooled folder names on every vacancy the authority that owns or commissions it
   set whose folding bases hold for every authority's bounds at once, so the joint optimum
   still places the most children first. Without tables the folder is matched as it is.
   In-area is always the child's own authority (s22C(9)) unless the policy fixes one.
+* **A scoring set of the user's own** (``scoring=``, :class:`matcher.scoring.Scoring` or a
+  function of a folder returning one, ``--scoring``) applies to every authority's part: each
+  authority's folder is scored under it (the function is called with that folder, as
+  ``placematch rank`` calls it for a child of that authority), and the folding is widened to
+  its factors' bounds under every authority's policy. The parts must agree on the factors
+  (one column each in the joined candidates) and on the rules.
 * **Outcomes per authority and for the region** (:class:`Outcome`), counted from the
   assignments with the same denominators as :mod:`matcher.metrics`.
 * **Who pays** (:class:`Recharge`): the placing authority (the child's ``la``) pays the weekly
@@ -54,6 +60,7 @@ from matcher.metrics import WITHIN_MILES, pl_distance_of
 from matcher.optimiser import SolverParameters
 from matcher.policy import Policy
 from matcher.result import Assignment, MatchResult, metrics_pct
+from matcher.scoring import Scoring, ScoringOf, scoring_for
 
 __all__ = [
     "Outcome",
@@ -182,11 +189,15 @@ def solo_folder(folder: CaseFolder, authority: Authority) -> CaseFolder:
 
 @dataclass(frozen=True)
 class _Envelope:
-    """A factor whose bounds hold under every authority's policy (for the folding only)."""
+    """A factor whose bounds hold under every authority's policy (for the folding only):
+    ``members`` are the factor as each authority scores it, with that authority's policy."""
 
-    factor: Factor
-    policies: tuple[Policy, ...]
+    members: tuple[tuple[Factor, Policy], ...]
     kind: ClassVar[Literal["soft"]] = "soft"
+
+    @property
+    def factor(self) -> Factor:
+        return self.members[0][0]
 
     @property
     def name(self) -> str:
@@ -209,11 +220,11 @@ class _Envelope:
         return self.factor.weight_key
 
     def weight(self, policy: Policy) -> int:
-        return max(self.factor.weight(p) for p in self.policies)
+        return max(f.weight(p) for f, p in self.members)
 
     def bounds(self, policy: Policy) -> tuple[int, int]:
-        low = min(self.factor.bounds(p)[0] for p in self.policies)
-        high = max(self.factor.bounds(p)[1] for p in self.policies)
+        low = min(f.bounds(p)[0] for f, p in self.members)
+        high = max(f.bounds(p)[1] for f, p in self.members)
         return low, high
 
     def assess(self, pairs: Pairs) -> IntArray:  # pragma: no cover - never scores
@@ -223,19 +234,34 @@ class _Envelope:
         return self.factor.reason(pairs, k, points)
 
 
-def pooled_folding(folder: CaseFolder, policies: Sequence[Policy]) -> Folding:
+def pooled_folding(
+    folder: CaseFolder,
+    policies: Sequence[Policy],
+    factor_sets: Sequence[Sequence[Factor]] | None = None,
+) -> Folding:
     """:meth:`Folding.for_folder` of the whole folder with each factor's bounds widened to
     every authority's policy: one more child placed still outweighs any points of any
-    authority, so the joint optimum is the statutory order for every child."""
-    factors = [_Envelope(f, tuple(policies)) for f in factors_for(folder)]
+    authority, so the joint optimum is the statutory order for every child.
+
+    ``factor_sets[i]`` are the factors scored under ``policies[i]`` (default: the folder's
+    own, :func:`~matcher.factors.factors_for`, under every policy); the sets hold the same
+    factors in the same order."""
+    if factor_sets is None:
+        factor_sets = [factors_for(folder)] * len(policies)
+    if len(factor_sets) != len(policies):
+        raise ValueError("pooled_folding: one factor set per policy expected")
+    columns = zip(*factor_sets, strict=True)
+    factors = [_Envelope(tuple(zip(column, policies, strict=True))) for column in columns]
     return Folding.for_folder(folder, factors)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, eq=False)
 class _PooledCandidates(CandidateSet):
-    """The region's candidates, each child's pairs scored in its authority's folder."""
+    """The region's candidates, each child's pairs scored in its authority's folder (under
+    its authority's scoring set, ``scorings``: ``None`` for the folder's own)."""
 
     folders: Mapping[str, CaseFolder] = field(default_factory=dict, repr=False)
+    scorings: Mapping[str, Scoring | None] = field(default_factory=dict, repr=False)
 
     def options(self, rows: Sequence[int]) -> list[Option]:
         """Each pair explained in its child's authority folder, with the pooled folding."""
@@ -247,7 +273,9 @@ class _PooledCandidates(CandidateSet):
             )
             for k in rows
         ]
-        return only_options(rows, explain_in_authority(self.folders, self.folding, asked))
+        return only_options(
+            rows, explain_in_authority(self.folders, self.folding, asked, self.scorings)
+        )
 
     def option(self, k: int) -> Option:
         """Full explanation of pair ``k`` in its child's authority folder."""
@@ -255,18 +283,23 @@ class _PooledCandidates(CandidateSet):
 
 
 def explain_in_authority(
-    folders: Mapping[str, CaseFolder], folding: Folding, asked: Sequence[tuple[str, str]]
+    folders: Mapping[str, CaseFolder],
+    folding: Folding,
+    asked: Sequence[tuple[str, str]],
+    scorings: Mapping[str, Scoring | None] | None = None,
 ) -> list[Option | Exclusion]:
     """Each ``(child_id, vacancy_id)`` explained in the child's authority folder (its
-    policy), its objective points and tier re-folded with the region's ``folding``."""
+    policy, and its scoring set in ``scorings`` by child id: the folder's own when none),
+    its objective points and tier re-folded with the region's ``folding``."""
     by_folder: dict[int, list[int]] = defaultdict(list)
     for i, (child_id, _) in enumerate(asked):
         by_folder[id(folders[child_id])].append(i)
     out: list[Option | Exclusion | None] = [None] * len(asked)
     for rows in by_folder.values():
         sub = folders[asked[rows[0]][0]]
+        scoring = None if scorings is None else scorings.get(asked[rows[0]][0])
         found = explain_pairs(
-            sub, [(sub.child(asked[i][0]), sub.vacancy(asked[i][1])) for i in rows]
+            sub, [(sub.child(asked[i][0]), sub.vacancy(asked[i][1])) for i in rows], scoring
         )
         for i, one in zip(rows, found, strict=True):
             if isinstance(one, Option):
@@ -291,16 +324,33 @@ def _merge_screens(screens: Sequence[Mapping[str, int | float]]) -> dict[str, in
     return merged
 
 
-def pooled_candidates(folder: CaseFolder) -> CandidateSet:
+def pooled_candidates(folder: CaseFolder, scoring: ScoringOf | None = None) -> CandidateSet:
     """The region's candidates: :func:`build_candidates` of each authority's folder
-    (:func:`authority_folder`), joined, ordered by child then vacancy, folded once."""
+    (:func:`authority_folder`), joined, ordered by child then vacancy, folded once.
+
+    ``scoring`` (a set, or a function of a folder returning one) scores every authority's
+    folder; default each folder's own set.
+
+    Raises
+    ------
+    ValueError
+        If two authorities' sets differ in their factors or rules (a function of the folder
+        may give each authority its own set; the joined candidates need one).
+    """
     region = [a for a in region_of(folder) if any(c.authority == a for c in folder.children)]
     subs = {a: authority_folder(folder, a) for a in region}
-    folding = pooled_folding(folder, [s.policy for s in subs.values()] or [folder.policy])
+    sets = {a: scoring_for(sub, scoring) for a, sub in subs.items()}
+    _same_sets(subs, sets)
+    factor_sets = [Scoring.of(sub, sets[a]).factors for a, sub in subs.items()]
+    folding = pooled_folding(
+        folder,
+        [s.policy for s in subs.values()] or [folder.policy],
+        factor_sets if scoring is not None and factor_sets else None,
+    )
     child_pos = {c.child_id: i for i, c in enumerate(folder.children)}
-    parts = [(sub, build_candidates(sub)) for sub in subs.values()]
+    parts = [(sub, build_candidates(sub, sets[a])) for a, sub in subs.items()]
     if not parts:
-        return build_candidates(folder)
+        return build_candidates(folder, scoring_for(folder, scoring))
 
     def cat(name: str) -> Any:
         return np.concatenate([np.asarray(getattr(c, name)) for _, c in parts])
@@ -332,6 +382,7 @@ def pooled_candidates(folder: CaseFolder) -> CandidateSet:
             counts[rule] += n
     first = parts[0][1]
     folders = {c.child_id: subs[c.authority] for c in folder.children if c.authority in subs}
+    scorings = {c.child_id: sets[c.authority] for c in folder.children if c.authority in subs}
     # providers of the whole folder (an authority's folder may hold fewer)
     providers = folder.providers
     provider_pos = {p.provider_id: i for i, p in enumerate(providers)}
@@ -362,8 +413,34 @@ def pooled_candidates(folder: CaseFolder) -> CandidateSet:
         vacancy_provider=vacancy_provider,
         provider_fostering_room=room,
         screen=_merge_screens([c.screen for _, c in parts]),
+        # the whole folder's set (match counts an unplaced child's exclusions under it):
+        # every part's rules, which _same_sets checked are one
+        scoring=None if scoring is None else first.scoring,
         folders=folders,
+        scorings=scorings,
     )
+
+
+def _same_sets(
+    subs: Mapping[Authority, CaseFolder], sets: Mapping[Authority, Scoring | None]
+) -> None:
+    """Refuse authorities' scoring sets that differ in their factors or rules, naming them."""
+    seen: tuple[Authority, tuple[str, ...], tuple[str, ...]] | None = None
+    for a, sub in subs.items():
+        s = Scoring.of(sub, sets[a])
+        names = (s.factor_names, tuple(r.name for r in s.rules))
+        if seen is None:
+            seen = (a, *names)
+            continue
+        for what, mine, theirs in (("factors", names[0], seen[1]), ("rules", names[1], seen[2])):
+            if mine != theirs:
+                raise ValueError(
+                    f"the scoring sets of {seen[0].name} and {a.name} differ in their {what} "
+                    f"({', '.join(theirs)} against {', '.join(mine)}): a pooled folder's "
+                    "authorities are scored under one set of factors and rules; return the "
+                    "same ones for every authority's folder (their weights may still follow "
+                    "each authority's policy)"
+                )
 
 
 # ----------------------------------------------------------------------------- outcomes
@@ -689,6 +766,7 @@ def match_pooled(
     *,
     dividend: bool = False,
     solo_match: Callable[[CaseFolder, SolverParameters | None], MatchResult] | None = None,
+    scoring: ScoringOf | None = None,
 ) -> PooledResult:
     """Match a pooled folder, each child under its own authority's policy, and report per
     authority, the recharges and (``dividend``) the pooling dividend.
@@ -702,13 +780,20 @@ def match_pooled(
     dividend
         Also match each authority alone on its own supply (:func:`solo_folder`).
     solo_match
-        How a solo folder is matched (default :func:`matcher.match.match`).
+        How a solo folder is matched (default :func:`matcher.match.match`, under
+        ``scoring``).
+    scoring
+        The scoring set of every authority's part (a :class:`~matcher.scoring.Scoring`, or
+        a function of a folder returning one, called with each authority's folder, the
+        whole folder without policy tables and each solo folder); default each folder's
+        own.
 
     Raises
     ------
     ValueError
-        If the folder is not pooled, a sibling group spans authorities, or a policy table
-        names an authority outside the region.
+        If the folder is not pooled, a sibling group spans authorities, a policy table
+        names an authority outside the region, or the authorities' scoring sets differ in
+        their factors or rules.
     MatchError
         If the result fails the validator.
     """
@@ -718,15 +803,15 @@ def match_pooled(
     region = region_of(folder)
     if folder.policy.overrides:
         _overrides(folder)  # refuse a bad table before any work
-        candidates = pooled_candidates(folder)
+        candidates = pooled_candidates(folder, scoring)
         result = match(folder, params, candidates=candidates, validate=False)
         from matcher.validate_result import validate_result
 
         assert isinstance(candidates, _PooledCandidates)
-        subs, folding = candidates.folders, candidates.folding
+        subs, folding, sets = candidates.folders, candidates.folding, candidates.scorings
 
         def check(_: CaseFolder, child_id: str, vacancy_id: str) -> Option | Exclusion:
-            return explain_in_authority(subs, folding, [(child_id, vacancy_id)])[0]
+            return explain_in_authority(subs, folding, [(child_id, vacancy_id)], sets)[0]
 
         errors = validate_result(folder, candidates, result, pair_check=check)
         if errors:
@@ -734,10 +819,14 @@ def match_pooled(
                 f"the match failed its validator ({len(errors)} problems): " + "; ".join(errors[:5])
             )
     else:
-        result = match(folder, params)
+        result = match(folder, params, scoring=scoring_for(folder, scoring))
     solo: dict[Authority, tuple[Outcome, str]] | None = None
     if dividend:
-        run = solo_match or match
+
+        def scored_alone(alone: CaseFolder, params: SolverParameters | None) -> MatchResult:
+            return match(alone, params, scoring=scoring_for(alone, scoring))
+
+        run = solo_match or scored_alone
         solo = {}
         for a in region:
             alone = solo_folder(folder, a)

@@ -26,6 +26,7 @@ from typing import Any
 from matcher.domain import CaseFolder, Child
 from matcher.explain import Option
 from matcher.rank import rank_child
+from matcher.scoring import Scoring
 from matcher.vocabulary import (
     NEED_MEANING,
     REQUIRED_CAPABILITY,
@@ -157,12 +158,16 @@ def _referred(child: Child) -> ReferredChild:
     return ReferredChild(child.age, child.sex.value, tuple(sorted(n.value for n in child.needs)))
 
 
-def build_referrals(folder: CaseFolder, child_id: str, top: int) -> tuple[Referral, ...]:
+def build_referrals(
+    folder: CaseFolder, child_id: str, top: int, *, scoring: Scoring | None = None
+) -> tuple[Referral, ...]:
     """One referral per provider among the child's best ``top`` eligible vacancies.
 
     Providers come in the order of their best vacancy; a provider with several of the
     vacancies gets one referral listing them all. Nothing is referred that a hard rule
-    excludes (including ``declined_by_provider``).
+    excludes (including ``declined_by_provider``). ``scoring`` is the set the child is ranked
+    under (default the folder's own): the shortlist is :func:`~matcher.rank.rank_child`'s
+    under the same set.
 
     Raises
     ------
@@ -173,7 +178,7 @@ def build_referrals(folder: CaseFolder, child_id: str, top: int) -> tuple[Referr
     """
     if top < 1:
         raise ValueError(f"top: expected a whole number >= 1, got {top}")
-    ranking = rank_child(folder, child_id, top)
+    ranking = rank_child(folder, child_id, top, scoring=scoring)
     child = folder.child(child_id)
     by_provider: dict[str, list[tuple[int, Option]]] = {}
     for place, option in enumerate(ranking.options, start=1):

@@ -7,19 +7,24 @@ A :class:`Scoring` is frozen and passed in: assessment (:mod:`matcher.assess`), 
 :data:`matcher.rules.DEFAULT_RULES`) when given none. A factor brings its own name, label,
 short column header, statutory reference and weight, so adding one is its module and one
 entry in a tuple of factors.
+
+Where a folder is cut into parts (a pooled folder's authorities, :mod:`matcher.pooled`), a
+set may also be given as a function of the folder (:data:`ScoringOf`): each part is then
+scored under the set the function returns for it (:func:`scoring_for`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from matcher.domain import CaseFolder
 from matcher.factors import factors_for
 from matcher.factors.base import Factor
 from matcher.rules import DEFAULT_RULES, Rule
 
-__all__ = ["Scoring"]
+__all__ = ["Scoring", "ScoringOf", "scoring_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,29 @@ class Scoring:
     def with_factors(self, factors: Sequence[Factor]) -> Scoring:
         """The same rules with other factors."""
         return Scoring(tuple(factors), self.rules)
+
+
+#: A scoring set, or a function of a case folder returning one (``--scoring MODULE:NAME``).
+ScoringOf: TypeAlias = Scoring | Callable[[CaseFolder], Scoring]
+
+
+def scoring_for(folder: CaseFolder, given: ScoringOf | None) -> Scoring | None:
+    """The set ``given`` means for ``folder``: itself, what the function returns for the
+    folder, or ``None`` (the folder's own) when none is given.
+
+    Raises
+    ------
+    TypeError
+        If the function returns something else than a :class:`Scoring`.
+    """
+    if given is None or isinstance(given, Scoring):
+        return given
+    got = given(folder)
+    if not isinstance(got, Scoring):
+        raise TypeError(
+            f"a scoring function returned a {type(got).__name__}, not a matcher.scoring.Scoring"
+        )
+    return got
 
 
 def _default(folder: CaseFolder) -> Scoring:

@@ -172,7 +172,9 @@ def validate_result(
     pair_of = {(a.child_id, a.vacancy_id): int(r) for a, r in zip(known, rows, strict=True)}
     fixed_area = resolve_authority(policy.authority) if policy.authority else None
     if pair_check is None:
-        scoring = None if candidates.assessment is None else candidates.assessment.scoring
+        scoring = (
+            candidates.scoring if candidates.assessment is None else candidates.assessment.scoring
+        )
         check_pair = _batch_check(folder, result, children, vacancies, scoring)
     points_total = 0
     for a in result.assignments:

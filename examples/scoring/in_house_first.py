@@ -5,7 +5,8 @@ Adding a factor is this module (one class) and one tuple entry (in :func:`scorin
     PYTHONPATH=examples/scoring placematch rank examples/demo --child C04 \\
         --scoring in_house_first:scoring
 
-``--scoring`` is taken by ``rank``, ``why-not``, ``candidates`` and ``match``; see
+``--scoring`` is taken by ``rank``, ``why-not``, ``candidates``, ``match``, ``referral`` and
+``impact`` (on a pooled folder, :func:`scoring` is called with each authority's folder); see
 docs/matching.md ("Your own scoring set").
 """
 

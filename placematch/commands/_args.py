@@ -101,17 +101,18 @@ def return_date(text: str) -> dt.date:
 ScoringOf = Callable[["CaseFolder"], "Scoring"]
 
 
-def add_scoring(parser: argparse.ArgumentParser) -> None:
+def add_scoring(parser: argparse.ArgumentParser, what: str | None = None) -> None:
     """Add ``--scoring MODULE:NAME`` (the command's ``args.scoring``: ``None`` or a
-    :data:`ScoringOf`)."""
+    :data:`ScoringOf`); ``what`` says what the set changes for this command."""
     parser.add_argument(
         "--scoring",
         type=scoring_set,
         default=None,
         metavar="MODULE:NAME",
-        help="score with your own factors and rules: NAME in the importable MODULE (on "
-        "PYTHONPATH or in the current directory) is a matcher.scoring.Scoring, or a function "
-        "of the case folder returning one (default: the folder's own set)",
+        help=(what or "score with your own factors and rules")
+        + ": NAME in the importable MODULE (on PYTHONPATH or in the current directory) is a "
+        "matcher.scoring.Scoring, or a function of the case folder returning one (default: "
+        "the folder's own set)",
     )
 
 

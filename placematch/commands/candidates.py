@@ -8,7 +8,8 @@ and one column per factor. Beside it, ``FILE.vacancies.csv`` (beds, provider, pl
 sum of ``points`` under the model ``docs/match.md`` states gives the value ``placematch
 match`` reports. A pooled folder with ``[authority."NAME"]`` policy tables is scored as
 ``placematch match`` scores it: each child under its authority's policy, folded for the
-region (:func:`matcher.pooled.pooled_candidates`).
+region (:func:`matcher.pooled.pooled_candidates`), under ``--scoring``'s set when given
+(every authority's part).
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("folder", metavar="DIR", help="the case folder")
     parser.add_argument("--out", required=True, metavar="FILE.csv", help="the CSV to write")
-    add_scoring(parser)
+    add_scoring(
+        parser,
+        "score with your own factors and rules (a pooled folder with [authority] tables: "
+        "every authority's children, under its own policy table)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
 
@@ -49,12 +54,8 @@ def run(args: argparse.Namespace) -> int:
 
     folder = load_case_folder(args.folder)
     if folder.policy.overrides and is_pooled(folder):
-        if args.scoring is not None:
-            raise ValueError(
-                "--scoring is not taken for a pooled folder with authority tables yet: "
-                f"{args.folder} has [authority] tables in its policy"
-            )
-        candidates = pooled_candidates(folder)
+        # each authority's children scored in its own folder, under --scoring's set if given
+        candidates = pooled_candidates(folder, args.scoring)
     else:
         candidates = build_candidates(
             folder, None if args.scoring is None else args.scoring(folder)

@@ -78,7 +78,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="solver workers (default 1: faster than 2 on two cores)",
     )
     add_on(parser)
-    add_scoring(parser)
+    add_scoring(
+        parser,
+        "score with your own factors and rules (a pooled folder: every authority's children, "
+        "under its own policy table, and each authority alone for --dividend)",
+    )
     parser.add_argument(
         "--dividend",
         action="store_true",
@@ -160,13 +164,10 @@ def run(args: argparse.Namespace) -> int:
         len(region_of(folder)) > 1 or bool(folder.policy.overrides) or args.dividend
     )
     recharges = None
-    if pooled and args.scoring is not None:
-        raise ValueError(
-            f"--scoring is not taken for a pooled match yet: {args.folder} pools several "
-            "authorities' supply"
-        )
     if pooled:
-        region = match_pooled(folder, params, dividend=args.dividend)
+        # --scoring's set scores every authority's part (each authority's folder, and each
+        # authority alone for --dividend)
+        region = match_pooled(folder, params, dividend=args.dividend, scoring=args.scoring)
         result = region.result
         text = json.dumps({**result.to_dict(), "pooling": region.to_dict()}, indent=2)
         if args.out is not None:

@@ -1,8 +1,9 @@
 """``placematch referral DIR --child ID --top K --out DIR``: referrals to a shortlist.
 
 Takes the child's best K eligible vacancies (``rank``: terms of approval, registration and
-the capabilities the child needs all fit; no provider that declined the child) and writes one
-referral per provider among them, never one to every provider:
+the capabilities the child needs all fit; no provider that declined the child; a pooled
+folder's child under its authority's policy table, and under ``--scoring``'s set when given)
+and writes one referral per provider among them, never one to every provider:
 
 * ``referral_<child>_<provider>.md`` and ``.json``: the provider's copy, a non-identifying
   summary (age, sex, needs, placing authority and home district, dates, sibling group) and
@@ -32,7 +33,7 @@ from matcher.rank import UnknownIdError
 from matcher.referral import Referral, build_referrals, need_meaning
 from matcher.vocabulary import RESPONSE_REASON_MEANING, ResponseReason
 from placematch.commands import _dates
-from placematch.commands._args import whole_number
+from placematch.commands._args import add_scoring, whole_number
 from placematch.commands._dates import add_on, dated
 from placematch.commands._paths import output_folder
 
@@ -50,8 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "referral",
         help="write referrals for one child to the providers of its best K eligible vacancies",
         description=(
-            "Shortlist the child's best K eligible vacancies (hard rules passed: the "
-            "provider's terms and capabilities fit; no provider that declined) and write one "
+            "Shortlist the child's best K eligible vacancies as placematch rank ranks them "
+            "(hard rules passed: the provider's terms and capabilities fit; no provider that "
+            "declined; with --scoring, under your own set) and write one "
             "referral per provider among them: a non-identifying summary (no name, postcode "
             "or school), the officer's shortlist with points, and referrals.csv, the record "
             "of what was sent to whom."
@@ -69,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the referrals")
     add_on(p)
+    add_scoring(p, "shortlist the best K under your own factors and rules, as rank --scoring does")
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
     p.set_defaults(func=run)
 
@@ -215,9 +218,15 @@ def _index_rows(out: Path) -> list[dict[str, str]]:
 def run(args: argparse.Namespace) -> int:
     """Run ``placematch referral``."""
     out = output_folder(args.out, "--out")
+    from matcher.pooled import folder_for_child
+
     folder = dated(load_case_folder(args.folder), args.on)
+    # the child is ranked as placematch rank ranks it: a pooled folder's child under its own
+    # authority's policy table, and under --scoring's set when given
+    own = folder_for_child(folder, args.child)
+    scoring = None if args.scoring is None else args.scoring(own)
     try:
-        referrals = list(build_referrals(folder, args.child, args.top))
+        referrals = list(build_referrals(own, args.child, args.top, scoring=scoring))
     except UnknownIdError as exc:
         message = str(exc.args[0]).replace("this case folder", f"case folder {args.folder}")
         raise UnknownIdError(message) from None

@@ -157,3 +157,26 @@ def test_rules_are_passed_in_too(folder: CaseFolder) -> None:
     assert fewer.n_eligible >= plain.n_eligible
     assert sum(fewer.excluded.values()) + fewer.n_eligible == len(folder.vacancies)
     assert {e.rule for e in fewer.exclusions} <= {r.name for r in without.rules}
+
+
+def test_a_candidate_pair_is_explained_under_the_set_it_was_scored_with(
+    folder: CaseFolder,
+) -> None:
+    # option(k) recomputes the pair alone; it used to do so under the folder's own set, so
+    # the added factor was missing and the points did not add up to the pair's score
+    scoring = _with_factor(folder)
+    cands = build_candidates(folder, scoring)
+    rows = np.flatnonzero(cands.factor_points[:, -1] == 7)[:5].tolist()
+    rows += np.flatnonzero(cands.factor_points[:, -1] == 0)[:5].tolist()
+    assert len(rows) == 10, "the folder has in-house and other eligible pairs"
+    unassessed = dataclasses.replace(cands, assessment=None)  # the batch fallback path
+    for k, batch in zip(rows, unassessed.options(rows), strict=True):
+        alone = cands.option(k)
+        assert alone == batch
+        assert [f.factor for f in alone.factors] == list(cands.factor_names)
+        assert [f.points for f in alone.factors] == cands.factor_points[k].tolist()
+        assert alone.score == cands.score[k]
+        assert alone.objective_points == cands.objective_points[k]
+    # a set put together without one explains under the folder's own, as before
+    plain = build_candidates(folder)
+    assert dataclasses.replace(plain, scoring=None).option(0) == plain.option(0)

@@ -117,3 +117,17 @@ def test_candidates_csv_has_the_resident_columns_only_with_residents(
             header = next(csv.reader(fh))
         assert ("points_age_gap" in header) is expected
         assert ("points_shared_needs" in header) is expected
+
+
+def test_impact_of_a_pooled_child_is_scored_as_why_not_scores_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # greater_essex: Thurrock's table puts its own carers first (own_carers points); impact
+    # used to score under the pool's policy, without them
+    pooled = str(ROOT / "examples" / "east_of_england" / "greater_essex")
+    ask = [pooled, "--child", "R02C0001", "--vacancy", "R02V0030", "--json"]
+    _, out, _ = run(["why-not", *ask], capsys)
+    answer = json.loads(out)
+    assert answer["eligible"] and answer["factors"]["own_carers"] == 40
+    _, out, _ = run(["impact", *ask], capsys)
+    assert json.loads(out)["points"] == answer["points"]

@@ -259,3 +259,20 @@ def test_rank_and_why_not_show_the_answers(
     status, out, _ = run(["match", str(case)], capsys)
     assert status == 0 and "Declined by the provider (never offered)" in out
     assert "C07        -> V05        provider P04: impact_on_residents" in out
+
+
+def test_a_pooled_childs_shortlist_is_its_ranking_under_its_authoritys_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # greater_essex: Thurrock's table puts its own carers first; R02C0001 is Thurrock's.
+    # The referral used to rank under the pool's policy, shortlisting another authority's
+    # vacancy first where placematch rank (and the match) put a Thurrock carer.
+    pooled = str(DEMO.parents[1] / "examples" / "east_of_england" / "greater_essex")
+    argv = ["referral", pooled, "--child", "R02C0001", "--top", "3", "--out", str(tmp_path)]
+    status, _, _ = run(argv, capsys)
+    assert status == 0
+    _, out, _ = run(["rank", pooled, "--child", "R02C0001", "--top", "3", "--json"], capsys)
+    ranked = [o["vacancy_id"] for o in json.loads(out)["options"]]
+    assert json.loads(out)["options"][0]["factors"]["own_carers"] > 0
+    sent = sorted((int(r["rank"]), r["vacancy_id"]) for r in _index(tmp_path))
+    assert sent == list(enumerate(ranked, start=1))

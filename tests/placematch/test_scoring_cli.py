@@ -1,11 +1,12 @@
 """``--scoring MODULE:NAME``: a scoring set of the user's own (one factor module and one tuple
-entry, ``examples/scoring/in_house_first.py``) scores rank, why-not, candidates and match, and
-a bad name is one clear line."""
+entry, ``examples/scoring/in_house_first.py``) scores rank, why-not, candidates, match,
+referral and impact, and a bad name is one clear line."""
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ from placematch.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = str(ROOT / "examples" / "demo")
 POOLED = str(ROOT / "examples" / "east_of_england" / "greater_essex")
+RESIDENTS = str(ROOT / "tests" / "data" / "casefolders" / "residents")
 SCORING = "in_house_first:scoring"
+ON = "2026-03-01"
 
 
 @pytest.fixture
@@ -118,13 +121,30 @@ def test_a_scoring_set_in_the_current_directory_is_found(
     ],
 )
 def test_a_bad_scoring_name_is_one_clear_line(
-    value: str, says: str, example: None, capsys: pytest.CaptureFixture[str]
+    value: str, says: str, example: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["rank", DEMO, "--child", "C04", "--scoring", value])
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "argument --scoring: " in err and says in err and "Traceback" not in err
+    for argv in _every_command(tmp_path):
+        with pytest.raises(SystemExit) as exc:
+            main([*argv, "--scoring", value])
+        assert exc.value.code == 2, argv[0]
+        err = capsys.readouterr().err
+        assert "argument --scoring: " in err and says in err and "Traceback" not in err
+        # the usage, then one line: the error
+        last = err.strip().splitlines()[-1]
+        assert last.startswith(f"placematch {argv[0]}: error: argument --scoring: "), argv[0]
+        assert err.count("error") == 1, argv[0]
+    assert not (tmp_path / "out").exists()
+
+
+def _every_command(tmp_path: Path) -> list[list[str]]:
+    return [
+        ["rank", DEMO, "--child", "C04"],
+        ["why-not", DEMO, "--child", "C04", "--vacancy", "V13"],
+        ["candidates", DEMO, "--out", str(tmp_path / "pairs.csv")],
+        ["match", DEMO],
+        ["referral", DEMO, "--child", "C04", "--out", str(tmp_path / "out")],
+        ["impact", DEMO, "--child", "C04", "--vacancy", "V13"],
+    ]
 
 
 def test_a_module_that_fails_or_a_function_that_returns_no_set_is_said_so(
@@ -133,21 +153,108 @@ def test_a_module_that_fails_or_a_function_that_returns_no_set_is_said_so(
     (tmp_path / "broken_set.py").write_text("import no_such_dependency\n", encoding="utf-8")
     (tmp_path / "odd_set.py").write_text("def scoring(folder):\n    return 42\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit):
-        main(["match", DEMO, "--scoring", "broken_set:scoring"])
-    err = capsys.readouterr().err
-    assert "importing broken_set failed: No module named 'no_such_dependency'" in err
-    status, out, err = run(["match", DEMO, "--scoring", "odd_set:scoring"], capsys)
-    assert status == 2 and out == ""
-    assert err == (
-        "placematch: error: --scoring 'odd_set:scoring': scoring(folder) returned a int, not a "
-        "matcher.scoring.Scoring\n"
+    for argv in _every_command(tmp_path):
+        with pytest.raises(SystemExit) as exc:
+            main([*argv, "--scoring", "broken_set:scoring"])
+        assert exc.value.code == 2, argv[0]
+        err = capsys.readouterr().err
+        assert "importing broken_set failed: No module named 'no_such_dependency'" in err
+        status, out, err = run([*argv, "--scoring", "odd_set:scoring"], capsys)
+        assert status == 2 and out == "", argv[0]
+        assert err == (
+            "placematch: error: --scoring 'odd_set:scoring': scoring(folder) returned a int, "
+            "not a matcher.scoring.Scoring\n"
+        ), argv[0]
+    assert not (tmp_path / "out").exists()  # no referral written
+
+
+def _pooled_with_a_table(tmp_path: Path) -> Path:
+    """The small pooled test folder with a table for Essex: its own in-house carers first."""
+    folder = tmp_path / "pooled"
+    shutil.copytree(ROOT / "tests" / "data" / "casefolders" / "pooled", folder)
+    (folder / "policy.toml").write_text(
+        '[authority."Essex"]\nown_carers_first = true\n', encoding="utf-8"
+    )
+    return folder
+
+
+def test_a_pooled_match_and_its_candidates_take_the_set(
+    example: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = str(_pooled_with_a_table(tmp_path))
+    argv = ["match", folder, "--json", "--dividend", "--scoring", SCORING]
+    status, out, err = run(argv, capsys)
+    assert status == 0 and err == ""
+    data = json.loads(out)
+    assert data["assignments"] and data["pooling"]["dividend"] is not None
+    for a in data["assignments"]:
+        names = [f["factor"] for f in a["factors"]]
+        assert names[-2:] == ["own_carers", "in_house_first"]  # the table's and the set's
+        assert sum(f["points"] for f in a["factors"]) == a["points"]
+    assert {a["factors"][-1]["points"] for a in data["assignments"]} == {0, 150}
+    out_csv = tmp_path / "pairs.csv"
+    status, _, _ = run(["candidates", folder, "--out", str(out_csv), "--scoring", SCORING], capsys)
+    assert status == 0
+    with out_csv.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["points_in_house_first"] for r in rows} == {"0", "150"}
+    assert {r["points_own_carers"] for r in rows} == {"0", "40"}  # Essex's table still holds
+
+
+def _sent(out: Path) -> list[tuple[str, str]]:
+    with (out / "referrals.csv").open(encoding="utf-8") as fh:
+        return [(r["rank"], r["vacancy_id"]) for r in csv.DictReader(fh)]
+
+
+def test_referral_shortlists_the_ranking_of_the_set(
+    example: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["referral", DEMO, "--child", "C04", "--top", "2", "--on", ON, "--json"]
+    status, _, _ = run([*argv, "--out", str(tmp_path / "plain")], capsys)
+    assert status == 0 and _sent(tmp_path / "plain")[0] == ("1", "V13")
+    status, out, err = run([*argv, "--out", str(tmp_path / "own"), "--scoring", SCORING], capsys)
+    assert status == 0 and err == ""
+    _, ranked, _ = run(["rank", DEMO, "--child", "C04", "--top", "2", "--json", "--scoring",
+                        SCORING], capsys)  # fmt: skip
+    best = [o["vacancy_id"] for o in json.loads(ranked)["options"]]
+    assert best[0] == "V02"
+    assert _sent(tmp_path / "own") == [("1", best[0]), ("2", best[1])]
+    assert [v for r in json.loads(out)["referrals"] for v in r["vacancy_ids"]] == best
+    shortlist = (tmp_path / "own" / "shortlist_C04.md").read_text(encoding="utf-8")
+    assert "| 1 | V02 | P02 | inhouse_foster | 250 |" in shortlist
+    assert "- in_house_first: 150 (An in-house foster carer of the authority: 150 points.)" in (
+        shortlist
     )
 
 
-def test_a_pooled_match_refuses_the_option(
-    example: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    status, out, err = run(["match", POOLED, "--scoring", SCORING], capsys)
-    assert status == 2 and out == ""
-    assert "--scoring is not taken for a pooled match yet" in err
+def test_impact_gives_the_rules_and_points_of_the_set(
+    example: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    argv = ["impact", DEMO, "--child", "C04", "--vacancy", "V02", "--json"]
+    _, plain, _ = run(argv, capsys)
+    _, own, err = run([*argv, "--scoring", SCORING], capsys)
+    assert err == "" and json.loads(plain)["points"] + 150 == json.loads(own)["points"] == 250
+    # a set without the age-gap factor and without the risk rule, on a folder with residents
+    (tmp_path / "lenient.py").write_text(
+        "from matcher.factors import factors_for\n"
+        "from matcher.rules import DEFAULT_RULES\n"
+        "from matcher.scoring import Scoring\n"
+        "def lenient(folder):\n"
+        "    return Scoring(tuple(f for f in factors_for(folder) if f.name != 'age_gap'),\n"
+        "                   tuple(r for r in DEFAULT_RULES if r.name != 'risk_not_manageable'))\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    argv = ["impact", RESIDENTS, "--child", "C12", "--vacancy", "V11", "--on", ON, "--json"]
+    _, plain, _ = run(argv, capsys)
+    _, own, _ = run([*argv, "--scoring", "lenient:lenient"], capsys)
+    before, after = json.loads(plain), json.loads(own)
+    assert before["factors"]["age_gap"]["points"] == -20 and "age_gap" not in after["factors"]
+    assert after["points"] == before["points"] + 20
+    argv[argv.index("V11")] = "V02"  # an in-house carer who does not say it manages aggression
+    _, plain, _ = run(argv, capsys)
+    _, own, _ = run([*argv, "--scoring", "lenient:lenient"], capsys)
+    before, after = json.loads(plain), json.loads(own)
+    assert before["rule"] == "risk_not_manageable" and before["points"] is None
+    assert after["eligible"] and after["rule"] is None and after["points"] is not None
