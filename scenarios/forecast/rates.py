@@ -926,7 +926,7 @@ class HazardRecency:
 
 
 def _council_level(
-    observed: np.ndarray, expected: np.ndarray, exposure: np.ndarray, weight: float
+    observed: np.ndarray, expected: np.ndarray, exposure: np.ndarray, weight: float | np.ndarray
 ) -> np.ndarray:
     """The council's events over those national rates would give on its exposure (an
     indirectly standardised ratio), pulled towards 1 by ``weight`` child-months at the
@@ -948,47 +948,52 @@ def _council_level(
 
 
 def _exit_posterior(
-    events: np.ndarray, exposure: np.ndarray, weight: float, national: np.ndarray
+    events: np.ndarray, exposure: np.ndarray, weight: float | np.ndarray, national: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exit chances' gamma ``(shape, rate)`` by (route, age, tic): national (route, age) →
-    council (route, age) → council cell, ``weight`` child-months at each step. Leading axes
-    (months) broadcast: ``events (..., route, age, tic)``, ``exposure (..., age, tic)``."""
+    """Exit chances' gamma ``(shape, rate)`` by (route, age, tic): national (route, age) at
+    the council's level (:func:`_council_level`) → council (route, age) → council cell,
+    ``weight`` child-months at each step. Leading axes (months) broadcast: ``events (...,
+    route, age, tic)``, ``exposure (..., age, tic)``, ``weight`` a number or ``(...)``."""
+    wt = np.asarray(weight, dtype=float)
     exp_age = exposure.sum(axis=-1)  # (..., age)
     ev_age = events.sum(axis=-1)  # (..., route, age)
     level = _council_level(
         ev_age.sum(axis=(-2, -1)),
         (national * exp_age[..., None, :]).sum(axis=(-2, -1)),
         exp_age.sum(axis=-1),
-        weight,
+        wt,
     )
-    council_age = (ev_age + weight * level[..., None, None] * national) / (
-        exp_age[..., None, :] + weight
-    )
-    shape = events + weight * council_age[..., None]
-    rate = np.broadcast_to(exposure[..., None, :, :] + weight, shape.shape).copy()
-    return shape, rate
+    w2 = wt[..., None, None]
+    council_age = (ev_age + w2 * level[..., None, None] * national) / (exp_age[..., None, :] + w2)
+    shape = events + wt[..., None, None, None] * council_age[..., None]
+    rate = np.broadcast_to(exposure[..., None, :, :] + wt[..., None, None, None], shape.shape)
+    return shape, rate.copy()
 
 
 def _move_posterior(
-    events: np.ndarray, exposure: np.ndarray, weight: float, national: np.ndarray
+    events: np.ndarray, exposure: np.ndarray, weight: float | np.ndarray, national: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Move chances' gamma ``(shape, rate)`` by (age, from, to): national → council cell;
-    under-16s never into supported accommodation. ``events (..., age, from, to)``,
-    ``exposure (..., age, from)``."""
+    """Move chances' gamma ``(shape, rate)`` by (age, from, to): national at the council's
+    level → council cell; under-16s never into supported accommodation. ``events (...,
+    age, from, to)``, ``exposure (..., age, from)``, ``weight`` a number or ``(...)``."""
+    wt = np.asarray(weight, dtype=float)
     level = _council_level(
         events.sum(axis=(-3, -2, -1)),
         (national * exposure[..., None]).sum(axis=(-3, -2, -1)),
         exposure.sum(axis=(-2, -1)),
-        weight,
+        wt,
     )
-    shape = events + weight * level[..., None, None, None] * national
+    w3 = wt[..., None, None, None]
+    shape = events + w3 * level[..., None, None, None] * national
     shape[..., :_AGE_16, :, _SUPPORTED] = 0.0
-    rate = np.broadcast_to(exposure[..., None] + weight, shape.shape).copy()
+    rate = np.broadcast_to(exposure[..., None] + w3, shape.shape).copy()
     return shape, rate
 
 
 def _discounted(by_month: np.ndarray, discount: float) -> np.ndarray:
     """The months' sum with month ``t`` of ``T`` weighted ``discount ** (T - 1 - t)``."""
+    if discount >= 1.0:
+        return by_month.sum(axis=0)
     n = by_month.shape[0]
     weights = discount ** np.arange(n - 1, -1, -1, dtype=float)
     return np.tensordot(weights, by_month, axes=1)
@@ -997,7 +1002,7 @@ def _discounted(by_month: np.ndarray, discount: float) -> np.ndarray:
 def recency_discount(
     events_by_month: np.ndarray,
     exposure_by_month: np.ndarray,
-    posterior: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    posterior: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
     cell_exposure: Callable[[np.ndarray], np.ndarray],
     *,
     discounts: tuple[float, ...] = HAZARD_DISCOUNTS,
@@ -1006,12 +1011,16 @@ def recency_discount(
     """Choose how much more a fit window's recent months count for a family of hazards.
 
     With discount ``d`` a month ``m`` months before the window's last counts ``d**m`` in the
-    events and the exposure of every cell (so the posterior's weight of evidence shrinks
-    with the memory; the national prior keeps its weight). ``d`` = 1 is the window's
-    plain sum, the estimator before this choice. As for the level of entries
+    events and the exposure of every cell, so the posterior's weight of evidence shrinks
+    with the memory, and the national prior's weight shrinks in the same proportion
+    (``share``, the discounted exposure over the plain one): the discount changes how the
+    months are weighted, not how far the council is pulled towards the prior. (With the
+    prior's weight kept, a short memory won on steady histories drawn at the prior's own
+    rates, by leaning on the prior: the tests of a steady history found it.) ``d`` = 1 is
+    the window's plain sum, the estimator before this choice. As for the level of entries
     (:func:`local_entry_level`), each ``d`` in ``discounts`` predicts each month's events
-    in every cell from the months before it (the posterior ``posterior(events, exposure)``
-    of their discounted sums; events in a cell are negative binomial, a Poisson count of
+    in every cell from the months before it (the posterior ``posterior(events, exposure,
+    share)`` of their discounted sums; events in a cell are negative binomial, a Poisson count of
     ``cell_exposure(exposure)`` child-months at a gamma rate), and the highest sum of log
     predictive probabilities over cells and months wins, after the first ``burn_in``
     months (at most a third of the window) and less 1 for a discount below 1 (Akaike's
@@ -1033,13 +1042,17 @@ def recency_discount(
     e = cell_exposure(exposure[skip:])
     scores: list[float] = []
     best_score, best = -np.inf, 1.0
+    monthly_exposure = exposure.reshape(n, -1).sum(axis=1)
+    plain = np.concatenate([[0.0], np.cumsum(monthly_exposure)[:-1]])[skip:]
     for d in discounts:
         before_ev = np.zeros_like(events)
         before_ex = np.zeros_like(exposure)
         for t in range(1, n):
             before_ev[t] = d * before_ev[t - 1] + events[t - 1]
             before_ex[t] = d * before_ex[t - 1] + exposure[t - 1]
-        shape, rate = posterior(before_ev[skip:], before_ex[skip:])
+        seen = before_ex[skip:].reshape(n - skip, -1).sum(axis=1)
+        share = np.where(plain > 0, seen / np.where(plain > 0, plain, 1.0), 1.0)
+        shape, rate = posterior(before_ev[skip:], before_ex[skip:], share)
         scored = (shape > 0) & (e > 0)
         a = np.where(scored, shape, 1.0)
         b = np.where(scored, rate, 1.0)
@@ -1119,6 +1132,7 @@ def estimate_rates(
     exit_events, exit_exposure = obs.exit_events, obs.exit_exposure
     move_events, move_exposure = obs.move_events, obs.move_exposure
     exit_discount = move_discount = 1.0
+    exit_weight = move_weight = w
     by_month = (
         obs.exits_by_month,
         obs.exit_exposure_by_month,
@@ -1132,21 +1146,22 @@ def estimate_rates(
         exit_discount = recency_discount(
             exits_m,
             exit_exp_m,
-            lambda ev, ex: _exit_posterior(ev, ex, w, nat.exit_hazard),
+            lambda ev, ex, share: _exit_posterior(ev, ex, w * share, nat.exit_hazard),
             lambda ex: np.repeat(ex[:, None, :, :], len(ROUTES), axis=1),
         ).discount
         move_discount = recency_discount(
             moves_m,
             move_exp_m,
-            lambda ev, ex: _move_posterior(ev, ex, w, nat.move_hazard),
+            lambda ev, ex, share: _move_posterior(ev, ex, w * share, nat.move_hazard),
             lambda ex: np.repeat(ex[..., None], len(GROUPS), axis=-1),
         ).discount
-        if exit_discount < 1.0:
-            exit_events = _discounted(exits_m, exit_discount)
-            exit_exposure = _discounted(exit_exp_m, exit_discount)
-        if move_discount < 1.0:
-            move_events = _discounted(moves_m, move_discount)
-            move_exposure = _discounted(move_exp_m, move_discount)
+        # The prior's weight shrinks with the evidence (see recency_discount).
+        exit_events = _discounted(exits_m, exit_discount)
+        exit_exposure = _discounted(exit_exp_m, exit_discount)
+        exit_weight = w * exit_exposure.sum() / max(float(exit_exp_m.sum()), 1e-12)
+        move_events = _discounted(moves_m, move_discount)
+        move_exposure = _discounted(move_exp_m, move_discount)
+        move_weight = w * move_exposure.sum() / max(float(move_exp_m.sum()), 1e-12)
         if min(exit_discount, move_discount) < 1.0:
             notes.append(
                 "leaving care and moves between placement types: recent months weighted more, "
@@ -1154,10 +1169,14 @@ def estimate_rates(
                 "chosen by one-step-ahead forecasts in the fit window"
             )
     # Exits: national (route, age) -> council (route, age) -> council (route, age, tic).
-    exit_shape, exit_rate = _exit_posterior(exit_events, exit_exposure, w, nat.exit_hazard)
+    exit_shape, exit_rate = _exit_posterior(
+        exit_events, exit_exposure, exit_weight, nat.exit_hazard
+    )
     # Moves: national (age, from, to) -> council (age, from, to); the under-16s' moves into
     # supported accommodation are zeroed there (below, the note).
-    move_shape, move_rate = _move_posterior(move_events, move_exposure, w, nat.move_hazard)
+    move_shape, move_rate = _move_posterior(
+        move_events, move_exposure, move_weight, nat.move_hazard
+    )
     # Entries: per child-month in care, then turned into entries a month at the mean stock.
     n_months = max(obs.monthly_entries.shape[1], 1)
     child_months = max(obs.child_months, 1.0)
