@@ -17,7 +17,9 @@ placement group, separated migrant or not). Between ``t`` and the next month sta
 Exposure is census rows (child-months). Each rate is a Poisson rate with a gamma posterior
 whose prior is the parent rate (national → council by age band → council cell), with
 ``prior_weight`` child-months of pseudo-exposure, so a small authority's rates are pulled
-towards national ones and a large authority's barely move. Simulation runs draw rates from
+towards national ones and a large authority's barely move. For exits and moves the national
+rates lend the shape, not the level: they are scaled by the council's own events over those
+they would give on its exposure (:func:`_council_level`). Simulation runs draw rates from
 these posteriors: the uncertainty in the rates as well as the randomness of events.
 
 National prior rates are in :data:`NATIONAL`. The bundled citations
