@@ -1121,8 +1121,8 @@ def estimate_rates(
         move hazards; ``"auto"``: the months are weighted for exit hazards, and apart for
         move hazards, by a recency discount each chooses by its own one-step-ahead
         forecasts in the window (:func:`recency_discount`; 1 when the recent months do not
-        predict better). Not the default: on the accuracy benchmark it lowered the error
-        by type but raised it on the total (docs/forecast.md).
+        predict better). Not the default: on the accuracy benchmark it was better on some
+        samples and worse on others, worse on the public sample (docs/forecast.md).
     """
     if entry_level not in ("local", "window"):
         raise ValueError(f"entry_level must be 'local' or 'window', not {entry_level!r}")
@@ -1143,8 +1143,7 @@ def estimate_rates(
     )
     if hazard_recency == "auto" and w > 0 and all(x is not None and len(x) >= 3 for x in by_month):
         exits_m, exit_exp_m, moves_m, move_exp_m = (np.asarray(x) for x in by_month)
-        # Exits and moves are weighted apart: one may change while the other holds (the
-        # public sample's moves out of residential quickened in 2020-21, its exits did not).
+        # Exits and moves are weighted apart: one may change while the other holds.
         exit_discount = recency_discount(
             exits_m,
             exit_exp_m,
