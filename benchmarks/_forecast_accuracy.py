@@ -8,9 +8,10 @@ licence), at origins every 6 months (see
 :func:`scenarios.forecast.backtest.rolling_origins`):
 
 - placematch with the defaults chosen from the data (``"auto"``), with the old fixed
-  ones (``prior_weight`` 1,200, ``fit_months`` 36), and with the defaults and the rates'
+  ones (``prior_weight`` 1,200, ``fit_months`` 36), with the defaults and the rates'
   spread chosen too (``rate_spread = "auto"``, the band's calibration by back-tests; not
-  the default): 1,000 runs; the median's percentage
+  the default), and with the defaults and recent months weighted more for exit and move
+  hazards (``hazard_recency = "auto"``; not the default): 1,000 runs; the median's percentage
   error 12 and 24 months ahead on the total and by placement type (DfE pupil-forecast
   scorecard style), and the share of months inside P10-P90;
 - the peer, ``cs-demand-model`` 0.5.1, deterministic, in its OWN virtual environment
@@ -116,12 +117,21 @@ def _samples() -> list[tuple[str, dict[str, Any], Path | None, str]]:
     return out
 
 
-def _config(data: dict[str, Any], *, auto: bool, horizon: int = 24, spread: bool = False) -> Any:
+def _config(
+    data: dict[str, Any],
+    *,
+    auto: bool,
+    horizon: int = 24,
+    spread: bool = False,
+    recency: bool = False,
+) -> Any:
     from scenarios.forecast.config import parse_config
 
     rates: dict[str, Any] = {} if auto else {"prior_weight": 1200.0}
     if spread:
         rates["rate_spread"] = "auto"
+    if recency:
+        rates["hazard_recency"] = "auto"
     table = dict(data) if auto else {**data, "fit_months": 36}
     return parse_config(
         {
@@ -243,10 +253,11 @@ def known_rates_over_seeds() -> dict[str, Any]:
 
     started = time.perf_counter()
     out: dict[str, Any] = {"name": "accuracy_synthetic_known_rates_seeds"}
-    for label, auto, spread in (
-        ("placematch", True, False),
-        ("placematch_fixed_1200_36", False, False),
-        ("placematch_rate_spread_auto", True, True),
+    for label, auto, spread, recency in (
+        ("placematch", True, False, False),
+        ("placematch_fixed_1200_36", False, False, False),
+        ("placematch_rate_spread_auto", True, True, False),
+        ("placematch_hazard_recency_auto", True, False, True),
     ):
         totals: list[float] = []
         types: list[float] = []
@@ -263,7 +274,9 @@ def known_rates_over_seeds() -> dict[str, Any]:
                 "header": [str(folder / "*-header.csv")],
                 "uasc": [str(folder / "*-uasc.csv")],
             }
-            rolling = run_rolling_backtest(_config(data, auto=auto, spread=spread), ROOT)
+            rolling = run_rolling_backtest(
+                _config(data, auto=auto, spread=spread, recency=recency), ROOT
+            )
             err = np.abs(rolling.errors(12))
             scored = np.isfinite(err[:, -1])
             totals.extend(err[scored, -1].tolist())
@@ -307,6 +320,7 @@ def run_accuracy() -> list[dict[str, Any]]:
         rolling = auto.pop("value")
         fixed = run_rolling_backtest(_config(data, auto=False), ROOT)
         calibrated = run_rolling_backtest(_config(data, auto=True, spread=True), ROOT)
+        recent = run_rolling_backtest(_config(data, auto=True, recency=True), ROOT)
         e12, e24 = rolling.errors(12), rolling.errors(24)
         f12, f24 = fixed.errors(12), fixed.errors(24)
         cover = rolling.coverage()
@@ -358,6 +372,15 @@ def run_accuracy() -> list[dict[str, Any]]:
                 "per_origin": _per_origin(
                     calibrated.origins, calibrated.errors(12), calibrated.errors(24)
                 ),
+            },
+            "placematch_hazard_recency_auto": {
+                **_scores(recent.errors(12), recent.errors(24)),
+                "coverage_p10_p90_total": round(float(recent.coverage()[-1]), 3),
+                "coverage_p10_p90_total_per_origin": [
+                    round(float(r.coverage_p90[-1]), 3) for r in recent.results
+                ],
+                "hazard_discount_per_origin": [list(r.hazard_discount) for r in recent.results],
+                "per_origin": _per_origin(recent.origins, recent.errors(12), recent.errors(24)),
             },
         }
         if folder is None:

@@ -69,6 +69,9 @@ class BacktestResult:
         score (a calibrated band holds about 80 % of the months).
     entry_discount : tuple[float, ...]
         The local level of entries' discount by stream (1: one level for the window).
+    hazard_discount : tuple[float, float]
+        The recency discounts of exit and of move hazards (1: every month of the window
+        the same; below 1 only with ``rates.hazard_recency = "auto"``).
     """
 
     at: dt.date
@@ -81,6 +84,7 @@ class BacktestResult:
     coverage: np.ndarray = field(repr=False)
     coverage_p90: np.ndarray = field(repr=False)
     entry_discount: tuple[float, ...] = (1.0, 1.0)
+    hazard_discount: tuple[float, float] = (1.0, 1.0)
 
     def error_at(self, months: int) -> np.ndarray | None:
         """Signed error of the median ``months`` after the cut-off, in per cent of the
@@ -140,6 +144,7 @@ def backtest(
     entry_months: int | None = None,
     members: tuple[tuple[float, int, int | None], ...] = (),
     rate_spread: float = 1.0,
+    hazard_recency: str = "none",
 ) -> BacktestResult:
     """Fit on the data known at ``at``, forecast to the end of the data, and score it.
 
@@ -149,6 +154,8 @@ def backtest(
     several ``(prior_weight, fit_months, entry_months)`` instead (see
     :func:`scenarios.forecast.tuning.fit_members`). ``rate_spread``: the multiplier of the
     rates' posterior variances in the runs (see :class:`scenarios.forecast.rates.FlowRates`).
+    ``hazard_recency``: ``"auto"`` weights recent months more for exit and move hazards
+    (see :func:`scenarios.forecast.rates.estimate_rates`).
     """
     at = dt.date(at.year, at.month, 1)
     last = history.data_end
@@ -181,6 +188,7 @@ def backtest(
             entry_trend=entry_trend,
             max_trend_percent=max_trend_percent,
             seasonality=seasonality,
+            hazard_recency=hazard_recency,
         )
     else:
         fitted = estimate_rates(
@@ -189,6 +197,7 @@ def backtest(
             entry_trend=entry_trend,
             max_trend_percent=max_trend_percent,
             seasonality=seasonality,
+            hazard_recency=hazard_recency,
             entry_months=entry_months,
         )
     rates = fitted.scaled(entries=multipliers[0], uasc=multipliers[1], exits=multipliers[2])
@@ -224,6 +233,7 @@ def backtest(
         inside.mean(axis=0),
         inside_p90.mean(axis=0),
         tuple(float(d) for d in rates.entry_discount),
+        (float(rates.exit_discount), float(rates.move_discount)),
     )
 
 

@@ -200,6 +200,10 @@ class RatesSection(_Model):
     #: ``"auto"``: chosen by the P10-P90 band's interval score in back-tests.
     rate_spread: Annotated[float, Field(ge=0.0, le=100.0)] | Literal["auto"] = 1.0
     entry_trend: Literal["fitted", "none"] | float = "none"
+    #: ``"auto"``: exit and move hazards weight the fit window's recent months more, each
+    #: family by a discount chosen by one-step-ahead forecasts in the window; ``"none"``:
+    #: every month the same (the default; see docs/forecast.md for why).
+    hazard_recency: Literal["none", "auto"] = "none"
     max_trend_percent: Annotated[float, Field(ge=0.0)] = 25.0
     seasonality: bool = True
     entry_multiplier: Annotated[float, Field(ge=0.0)] = 1.0

@@ -669,6 +669,7 @@ def rolling_json(result: RollingBacktest) -> dict[str, Any]:
             "entry_discount": {
                 stream: d for stream, d in zip(STREAMS, r.entry_discount, strict=True)
             },
+            "hazard_discount": {"exits": r.hazard_discount[0], "moves": r.hazard_discount[1]},
             "months_tested": len(r.dates) - 1,
             "coverage_p10_p90": {
                 n: round(float(r.coverage_p90[j]), 3) for j, n in enumerate(names)

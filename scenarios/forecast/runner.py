@@ -229,6 +229,7 @@ def tuned_defaults(
         max_trend_percent=r.max_trend_percent,
         seasonality=r.seasonality,
         calibrate=r.rate_spread == "auto" and r.rate_uncertainty and r.randomness,
+        hazard_recency=r.hazard_recency,
     )
     return tuning.prior_weight, tuning.fit_months, tuning
 
@@ -285,6 +286,7 @@ def stochastic_setup(
             entry_trend=r.entry_trend,
             max_trend_percent=r.max_trend_percent,
             seasonality=r.seasonality,
+            hazard_recency=r.hazard_recency,
         )
     else:
         fitted = estimate_rates(
@@ -294,6 +296,7 @@ def stochastic_setup(
             entry_trend=r.entry_trend,
             max_trend_percent=r.max_trend_percent,
             seasonality=r.seasonality,
+            hazard_recency=r.hazard_recency,
         )
     fitted = replace(fitted, rate_spread=rate_spread(config, tuning))
     rates = fitted.scaled(
@@ -385,6 +388,19 @@ def entry_level_text(rates: FlowRates) -> str:
     )
 
 
+def hazard_recency_text(rates: FlowRates) -> str:
+    """How the fit window's months were weighted for exit and move hazards, in words."""
+    if rates.exit_discount >= 1.0 and rates.move_discount >= 1.0:
+        return (
+            "every month of the window the same (one-step-ahead forecasts in the window "
+            "chose no discount)"
+        )
+    return (
+        f"recent months weighted more: discount {rates.exit_discount:.2f} a month for exits, "
+        f"{rates.move_discount:.2f} for moves, chosen by one-step-ahead forecasts in the window"
+    )
+
+
 def what_was_assumed(setup: StochasticSetup, config: ForecastFile) -> tuple[tuple[str, str], ...]:
     """The report's "what the model assumed" rows: the fitted rates at the start."""
     rates, pop = setup.rates, setup.population
@@ -411,6 +427,8 @@ def what_was_assumed(setup: StochasticSetup, config: ForecastFile) -> tuple[tupl
         rows.append(("level of entries", f"the last {tuning.entry_months} months"))
     else:
         rows.append(("level of entries", entry_level_text(rates)))
+    if config.rates.hazard_recency == "auto":
+        rows.append(("recency of exit and move hazards", hazard_recency_text(rates)))
     if tuning is not None and tuning.origins and len(tuning.members) > 1:
         rows.append(
             (
@@ -486,6 +504,7 @@ def _backtest_at(
         members=tuning.members if tuning is not None else (),
         notes=(tuning.text(),) if tuning is not None else (),
         rate_spread=rate_spread(config, tuning),
+        hazard_recency=r.hazard_recency,
     )
     return result, prior_weight, fit_months, tuning
 

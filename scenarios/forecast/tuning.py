@@ -208,6 +208,7 @@ def choose_defaults(
     max_trend_percent: float = 25.0,
     seasonality: bool = True,
     calibrate: bool = False,
+    hazard_recency: str = "none",
 ) -> Tuning:
     """Choose ``prior_weight`` and ``fit_months`` by rolling-origin back-tests before ``at``.
 
@@ -260,6 +261,7 @@ def choose_defaults(
                         max_trend_percent=max_trend_percent,
                         seasonality=seasonality,
                         entry_months=level,
+                        hazard_recency=hazard_recency,
                     )
                     path = expected_path(rates, population, spec)[1:]
                     err = np.abs(path - actual)
@@ -319,6 +321,7 @@ def choose_defaults(
             entry_trend=entry_trend,
             max_trend_percent=max_trend_percent,
             seasonality=seasonality,
+            hazard_recency=hazard_recency,
         )
         reason += (
             f"; the rates' uncertainty x{spread:g} (variance), chosen by the P10-P90 band's "
@@ -362,6 +365,7 @@ def calibrate_spread(
     entry_trend: str | float = "none",
     max_trend_percent: float = 25.0,
     seasonality: bool = True,
+    hazard_recency: str = "none",
 ) -> tuple[float, tuple[tuple[float, float], ...]]:
     """The multiplier of the rates' posterior variances whose band scores best.
 
@@ -385,6 +389,7 @@ def calibrate_spread(
             entry_trend=entry_trend,
             max_trend_percent=max_trend_percent,
             seasonality=seasonality,
+            hazard_recency=hazard_recency,
         )
         population = census(seen, origin)
         spec = SimulationSpec(origin, len(actual), "month", runs, seed, True)
@@ -410,6 +415,7 @@ def fit_members(
     entry_trend: str | float = "none",
     max_trend_percent: float = 25.0,
     seasonality: bool = True,
+    hazard_recency: str = "none",
 ) -> FlowRates:
     """The averaged rates of ``members`` (:func:`scenarios.forecast.rates.average_rates`).
 
@@ -434,6 +440,7 @@ def fit_members(
                 max_trend_percent=max_trend_percent,
                 seasonality=seasonality,
                 entry_months=level,
+                hazard_recency=hazard_recency,
             )
         )
     return average_rates(tuple(fitted))
