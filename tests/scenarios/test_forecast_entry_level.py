@@ -122,3 +122,31 @@ def test_a_local_level_widens_the_band_and_keeps_the_expected_path(tmp_path: Pat
     assert width > 1.1 * still_width
     np.testing.assert_array_equal(expected_path(rates, pop, spec), expected_path(fixed, pop, spec))
     np.testing.assert_array_equal(simulate(rates, pop, spec).counts, moving.counts)
+
+
+def test_the_level_spreads_linearly_with_the_horizon(tmp_path: Path) -> None:
+    """After the window the level's evolution variance stays at its first month's (West and
+    Harrison's k-step-ahead forecasts): ``t`` months on, its squared coefficient of variation
+    is ``(1 + t (1 - d) / d) / a``, not ``1 / (d^t a)``, which with ``d = 0.7`` reached the
+    floor of 100 % within a year. The first month is the same either way; the mean is kept."""
+    from scenarios.forecast.stock_flow import _level_paths
+
+    rates = dataclasses.replace(_fit(_history(tmp_path, None)), entry_discount=np.array([0.7, 1.0]))
+    d = 0.7
+    a = float(rates.entry_shape[0].sum())
+    dates = tuple(add_months(AT, m) for m in range(25))
+    paths = _level_paths(rates, dates, 40_000, 3, True)
+    assert paths is not None
+    np.testing.assert_array_equal(paths[:, :, 1], 1.0)  # a discount of 1 does not move
+    months = np.diff([x.toordinal() for x in dates]) / (365.25 / 12)
+    elapsed = np.cumsum(months)
+    for step in (0, 11, 23):
+        shape = max(a / (1.0 + elapsed[step] * (1.0 - d) / d), 1.0)
+        # base level ~ Gamma(a) times the multiplier ~ Gamma(shape): the multiplier's CV^2
+        expected = (1.0 + 1.0 / shape) / (1.0 + 1.0 / a) - 1.0
+        level = paths[:, step, 0]
+        assert abs(level.mean() - 1.0) < 0.02
+        assert level.var() == pytest.approx(expected, rel=0.1)
+    # a year on, the compounded discount would have put the level at the floor (CV 100 %)
+    compounded = (1.0 + 1.0 / max(a * d**12, 1.0)) / (1.0 + 1.0 / a) - 1.0
+    assert paths[:, 11, 0].var() < 0.5 * compounded
