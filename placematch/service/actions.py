@@ -55,7 +55,7 @@ from placematch.service.access import (
     visible_job,
     visible_vacancy,
 )
-from placematch.service.answers import answers_of, dumps_with_options
+from placematch.service.answers import Answers, answers_of, dumps_with_options
 from placematch.service.auth import Principal
 from placematch.service.errors import ProblemError
 from placematch.service.models import (
@@ -564,6 +564,30 @@ def answer_key(
     return (authority, child_id, top, on, urgency, within_days)
 
 
+def kept_rank(
+    kept: Answers,
+    child_id: str,
+    authority: str,
+    revision: int,
+    today: dt.date,
+    top: int | None = None,
+    on: dt.date | None = None,
+    urgency: Urgency | None = None,
+    within_days: int | None = None,
+    *,
+    count_miss: bool = True,
+) -> bytes | None:
+    """The kept body of :func:`rank_answer`, or ``None`` if none is kept (a miss, unless
+    ``count_miss`` is false): a question for the first ``top`` options is cut from the kept
+    whole list when there is one."""
+    # Ids are per authority, so the authority is part of the question.
+    whole = answer_key(authority, child_id, None, on, urgency, within_days)
+    if top is not None and kept.has(revision, today, whole):
+        return kept.get(revision, today, whole, top, count_miss=count_miss)
+    asked = answer_key(authority, child_id, top, on, urgency, within_days)
+    return kept.get(revision, today, asked, count_miss=count_miss)
+
+
 def rank_answer(
     session: Session,
     child_id: str,
@@ -583,15 +607,11 @@ def rank_answer(
     whole list is kept with where its options lie, so that it answers any ``top`` too.
     """
     kept = answers_of(session.get_bind())
-    # Ids are per authority, so the authority is part of the question.
-    whole = answer_key(authority, child_id, None, on, urgency, within_days)
-    asked = answer_key(authority, child_id, top, on, urgency, within_days)
-    if top is not None and kept.has(revision, today, whole):
-        body = kept.get(revision, today, whole, top)
-    else:
-        body = kept.get(revision, today, asked)
+    body = kept_rank(kept, child_id, authority, revision, today, top, on, urgency, within_days)
     if body is not None:
         return body, True
+    whole = answer_key(authority, child_id, None, on, urgency, within_days)
+    asked = answer_key(authority, child_id, top, on, urgency, within_days)
     folder = store.waiting_folder(session, child_id, today=today, authority=authority)
     folder = asked_folder(folder, child_id, today, on, urgency)
     data = ranking_data(folder, child_id, top)  # rank_child(...).to_dict(), faster
