@@ -236,13 +236,17 @@ def create_child(
     # user does not work for is refused by the store as for any child of that authority).
     code = store.resolved_code(row["la"])
     existing = store.child_record(session, child_id, (code,)) if who.may_see(code) else None
+    used = ProblemError(
+        409,
+        f"child_id {child_id!r} is already used; PUT /children/{{id}} to change it",
+        [{"field": "child_id", "message": "already used"}],
+    )
     if existing is not None:
-        raise ProblemError(
-            409,
-            f"child_id {child_id!r} is already used; PUT /children/{{id}} to change it",
-            [{"field": "child_id", "message": "already used"}],
-        )
-    return _put_child(session, who, request, row, "create")
+        raise used
+    try:
+        return _put_child(session, who, request, row, "create")
+    except store.IdUsedError:  # stored by another request since the look above
+        raise used from None
 
 
 def update_child(
@@ -268,7 +272,9 @@ def _id_as_in_path(row: Mapping[str, str], key: str, in_path: str) -> None:
 def _put_child(
     session: Session, who: Principal, request: Request, row: Mapping[str, str], action: str
 ) -> ChildRecord:
-    store.put_record(session, "child", row, owner="", allowed=who.authorities)
+    store.put_record(
+        session, "child", row, owner="", allowed=who.authorities, create=action == "create"
+    )
     record = store.child_record(session, row["child_id"], (store.resolved_code(row["la"]),))
     assert record is not None
     audit.record(
@@ -1126,13 +1132,17 @@ def create_vacancy(
     409 for a vacancy id in use; audited as ``create``)."""
     require(who, OFFICER)
     vacancy_id = row["vacancy_id"]
+    used = ProblemError(
+        409,
+        f"vacancy_id {vacancy_id!r} is already used; PUT to change it",
+        [{"field": "vacancy_id", "message": "already used"}],
+    )
     if store.vacancy_record(session, vacancy_id) is not None:
-        raise ProblemError(
-            409,
-            f"vacancy_id {vacancy_id!r} is already used; PUT to change it",
-            [{"field": "vacancy_id", "message": "already used"}],
-        )
-    return _put_vacancy(session, who, request, row, "create")
+        raise used
+    try:
+        return _put_vacancy(session, who, request, row, "create")
+    except store.IdUsedError:  # stored by another request since the look above
+        raise used from None
 
 
 def update_vacancy(
@@ -1149,7 +1159,14 @@ def update_vacancy(
 def _put_vacancy(
     session: Session, who: Principal, request: Request, row: Mapping[str, str], action: str
 ) -> dict[str, Any]:
-    store.put_record(session, "vacancy", row, owner=who.authorities[0], allowed=who.authorities)
+    store.put_record(
+        session,
+        "vacancy",
+        row,
+        owner=who.authorities[0],
+        allowed=who.authorities,
+        create=action == "create",
+    )
     record = store.vacancy_record(session, row["vacancy_id"])
     assert record is not None
     audit.record(
