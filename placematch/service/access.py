@@ -110,13 +110,19 @@ def visible_child_authority(
     Reads one column rather than the child's record (and its JSON): for the requests that
     need nothing else of it, such as a ranking.
     """
-    child_route(who)
-    owner, revision = store.authority_and_revision(
-        session, child_id, () if who.regional else who.authorities
-    )
+    owner, revision = child_authority_if_visible(session, who, child_id)
     if owner is None:
         raise _denied_child(session, who, request, child_id, action)
     return owner, revision
+
+
+def child_authority_if_visible(
+    session: Session, who: Principal, child_id: str
+) -> tuple[str | None, int]:
+    """:func:`visible_child_authority`'s lookup without its answer to a child the user may
+    not see: the authority is ``None`` then, and nothing is audited (the caller's part)."""
+    child_route(who)
+    return store.authority_and_revision(session, child_id, () if who.regional else who.authorities)
 
 
 def may_see_vacancy(who: Principal, record: VacancyRecord) -> bool:

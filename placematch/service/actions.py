@@ -55,7 +55,7 @@ from placematch.service.access import (
     visible_job,
     visible_vacancy,
 )
-from placematch.service.answers import answers_of, dumps_with_options
+from placematch.service.answers import Answers, answers_of, dumps_with_options
 from placematch.service.auth import Principal
 from placematch.service.errors import ProblemError
 from placematch.service.models import (
@@ -236,13 +236,17 @@ def create_child(
     # user does not work for is refused by the store as for any child of that authority).
     code = store.resolved_code(row["la"])
     existing = store.child_record(session, child_id, (code,)) if who.may_see(code) else None
+    used = ProblemError(
+        409,
+        f"child_id {child_id!r} is already used; PUT /children/{{id}} to change it",
+        [{"field": "child_id", "message": "already used"}],
+    )
     if existing is not None:
-        raise ProblemError(
-            409,
-            f"child_id {child_id!r} is already used; PUT /children/{{id}} to change it",
-            [{"field": "child_id", "message": "already used"}],
-        )
-    return _put_child(session, who, request, row, "create")
+        raise used
+    try:
+        return _put_child(session, who, request, row, "create")
+    except store.IdUsedError:  # stored by another request since the look above
+        raise used from None
 
 
 def update_child(
@@ -268,7 +272,9 @@ def _id_as_in_path(row: Mapping[str, str], key: str, in_path: str) -> None:
 def _put_child(
     session: Session, who: Principal, request: Request, row: Mapping[str, str], action: str
 ) -> ChildRecord:
-    store.put_record(session, "child", row, owner="", allowed=who.authorities)
+    store.put_record(
+        session, "child", row, owner="", allowed=who.authorities, create=action == "create"
+    )
     record = store.child_record(session, row["child_id"], (store.resolved_code(row["la"]),))
     assert record is not None
     audit.record(
@@ -564,6 +570,30 @@ def answer_key(
     return (authority, child_id, top, on, urgency, within_days)
 
 
+def kept_rank(
+    kept: Answers,
+    child_id: str,
+    authority: str,
+    revision: int,
+    today: dt.date,
+    top: int | None = None,
+    on: dt.date | None = None,
+    urgency: Urgency | None = None,
+    within_days: int | None = None,
+    *,
+    count_miss: bool = True,
+) -> bytes | None:
+    """The kept body of :func:`rank_answer`, or ``None`` if none is kept (a miss, unless
+    ``count_miss`` is false): a question for the first ``top`` options is cut from the kept
+    whole list when there is one."""
+    # Ids are per authority, so the authority is part of the question.
+    whole = answer_key(authority, child_id, None, on, urgency, within_days)
+    if top is not None and kept.has(revision, today, whole):
+        return kept.get(revision, today, whole, top, count_miss=count_miss)
+    asked = answer_key(authority, child_id, top, on, urgency, within_days)
+    return kept.get(revision, today, asked, count_miss=count_miss)
+
+
 def rank_answer(
     session: Session,
     child_id: str,
@@ -583,15 +613,11 @@ def rank_answer(
     whole list is kept with where its options lie, so that it answers any ``top`` too.
     """
     kept = answers_of(session.get_bind())
-    # Ids are per authority, so the authority is part of the question.
-    whole = answer_key(authority, child_id, None, on, urgency, within_days)
-    asked = answer_key(authority, child_id, top, on, urgency, within_days)
-    if top is not None and kept.has(revision, today, whole):
-        body = kept.get(revision, today, whole, top)
-    else:
-        body = kept.get(revision, today, asked)
+    body = kept_rank(kept, child_id, authority, revision, today, top, on, urgency, within_days)
     if body is not None:
         return body, True
+    whole = answer_key(authority, child_id, None, on, urgency, within_days)
+    asked = answer_key(authority, child_id, top, on, urgency, within_days)
     folder = store.waiting_folder(session, child_id, today=today, authority=authority)
     folder = asked_folder(folder, child_id, today, on, urgency)
     data = ranking_data(folder, child_id, top)  # rank_child(...).to_dict(), faster
@@ -1106,13 +1132,17 @@ def create_vacancy(
     409 for a vacancy id in use; audited as ``create``)."""
     require(who, OFFICER)
     vacancy_id = row["vacancy_id"]
+    used = ProblemError(
+        409,
+        f"vacancy_id {vacancy_id!r} is already used; PUT to change it",
+        [{"field": "vacancy_id", "message": "already used"}],
+    )
     if store.vacancy_record(session, vacancy_id) is not None:
-        raise ProblemError(
-            409,
-            f"vacancy_id {vacancy_id!r} is already used; PUT to change it",
-            [{"field": "vacancy_id", "message": "already used"}],
-        )
-    return _put_vacancy(session, who, request, row, "create")
+        raise used
+    try:
+        return _put_vacancy(session, who, request, row, "create")
+    except store.IdUsedError:  # stored by another request since the look above
+        raise used from None
 
 
 def update_vacancy(
@@ -1129,7 +1159,14 @@ def update_vacancy(
 def _put_vacancy(
     session: Session, who: Principal, request: Request, row: Mapping[str, str], action: str
 ) -> dict[str, Any]:
-    store.put_record(session, "vacancy", row, owner=who.authorities[0], allowed=who.authorities)
+    store.put_record(
+        session,
+        "vacancy",
+        row,
+        owner=who.authorities[0],
+        allowed=who.authorities,
+        create=action == "create",
+    )
     record = store.vacancy_record(session, row["vacancy_id"])
     assert record is not None
     audit.record(

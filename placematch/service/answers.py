@@ -129,9 +129,16 @@ class Answers:
             return not self._answering and time.monotonic() - self._answered >= seconds
 
     def get(
-        self, revision: int, today: dt.date | None, question: Question, top: int | None = None
+        self,
+        revision: int,
+        today: dt.date | None,
+        question: Question,
+        top: int | None = None,
+        *,
+        count_miss: bool = True,
     ) -> bytes | None:
-        """The kept body, or ``None`` (counted as a miss).
+        """The kept body, or ``None`` (counted as a miss unless ``count_miss`` is false:
+        a look before the one that builds the answer).
 
         With ``top``, the first ``top`` options of the body kept with its cuts
         (:meth:`put` with ``cuts``) under ``question``: ``None`` if there is none.
@@ -140,7 +147,7 @@ class Answers:
             body = self._bodies.get(question) if self._key == (revision, today) else None
             cuts = None if body is None or top is None else self._cuts.get(question)
             if body is None or (top is not None and cuts is None):
-                self.misses += 1
+                self.misses += count_miss
                 return None
             self._bodies.move_to_end(question)
             self.hits += 1

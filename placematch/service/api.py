@@ -20,8 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from matcher.contract import CHILDREN_FILE, POLICY_FILE, VACANCIES_FILE
 from matcher.rank import EMERGENCY_WITHIN_DAYS
 from matcher.vocabulary import Urgency
-from placematch.service import access, actions, audit, auth, pool
+from placematch.service import access, actions, audit, auth, db, pool
 from placematch.service import schemas as S
+from placematch.service.answers import answers_of
 from placematch.service.deps import DB, User, current_user
 from placematch.service.errors import ProblemError
 from placematch.service.models import ROLES
@@ -345,12 +346,16 @@ async def rank(
     for a planned move)."""
     day = actions.parse_on(on)
     kind = actions.parse_urgency(urgency)
-    # The session, the sign-in check, the ranking and the audit entry in one worker thread:
-    # as plain dependencies each was its own hand-over between the event loop and the
-    # thread pool (four per request), a third of the server's time for a kept answer.
-    body, hit = await run_in_threadpool(
-        _rank, request, child_id, top, reason, day, kind, within_days
-    )
+    # A kept answer is checked, read and audited on the event loop (_rank_kept). Anything
+    # else (an answer to build, a refusal, PostgreSQL) in one worker thread: the session, the
+    # sign-in check, the ranking and the audit entry (as plain dependencies each was its own
+    # hand-over between the event loop and the thread pool).
+    body = await _rank_kept(request, child_id, top, reason, day, kind, within_days)
+    hit = body is not None
+    if body is None:
+        body, hit = await run_in_threadpool(
+            _rank, request, child_id, top, reason, day, kind, within_days
+        )
     # Written out once as JSON bytes and kept until the store changes (actions.rank_body);
     # X-Placematch-Cache says whether this answer was kept (hit) or built (miss).
     return Response(
@@ -358,6 +363,59 @@ async def rank(
         media_type="application/json",
         headers={"X-Placematch-Cache": "hit" if hit else "miss"},
     )
+
+
+async def _rank_kept(
+    request: Request,
+    child_id: str,
+    top: int | None,
+    reason: str,
+    on: dt.date | None,
+    urgency: Urgency | None,
+    within_days: int | None,
+) -> bytes | None:
+    """A kept ranking, checked, read and audited on the event loop; ``None`` when there is
+    none to answer so (the caller ranks in a worker thread, which answers a refusal too).
+
+    The sign-in check, the access check with the store's revision and the kept body are a
+    few tenths of a millisecond of work. In a worker thread, with 20 clients, they waited
+    for the interpreter lock among a dozen request threads (5 ms at the median to start, as
+    much again for the audit entry's writer thread and back): most of a kept answer's time
+    in the server. The entry is still committed before the answer is sent, by the store's
+    writer on this loop (:class:`placematch.service.db.LoopWriter`), with the entries of the
+    other requests of the same turn of the loop.
+    """
+    state = request.app.state
+    writer = db.loop_writer(state.engine)
+    if writer is None:  # not an SQLite file: PostgreSQL queues its writers itself
+        return None
+    kept = answers_of(state.engine)
+    with kept.asked(), state.sessions() as session:  # the warming waits while it is asked
+        try:
+            who = current_user(request, session)
+            authority, revision = access.child_authority_if_visible(session, who, child_id)
+        except ProblemError:
+            return None  # not signed in, or a role without children: answered in the thread
+        if authority is None:
+            return None  # not the user's to see: refused (and audited) in the thread
+        body = actions.kept_rank(
+            kept,
+            child_id,
+            authority,
+            revision,
+            actions.clock(),
+            top,
+            on,
+            urgency,
+            within_days,
+            count_miss=False,
+        )
+    if body is None:
+        return None
+    await audit.record_on_loop(
+        writer, who, request, "rank", "child", child_id, authority=authority, reason=reason
+    )
+    return body
 
 
 def _rank(

@@ -50,6 +50,52 @@ _AUDIT_TABLE = cast(Table, AuditEntry.__table__)
 _INSERT = insert(_AUDIT_TABLE)
 
 
+def _values(
+    who: Principal,
+    request: Request,
+    action: str,
+    resource: str,
+    resource_id: str,
+    authority: str | None,
+    reason: str,
+    outcome: str,
+) -> dict[str, object]:
+    """An entry's columns."""
+    return {
+        "at": utcnow(),
+        "user_id": who.user_id,
+        "username": who.username,
+        "role": who.role,
+        "action": action,
+        "authority_code": authority,
+        "resource": resource,
+        "resource_id": resource_id[:200],
+        "client": client_of(request)[:64],
+        "reason": reason[:2000],
+        "outcome": outcome,
+    }
+
+
+async def record_on_loop(
+    writer: db.LoopWriter,
+    who: Principal,
+    request: Request,
+    action: str,
+    resource: str,
+    resource_id: str,
+    *,
+    authority: str | None = None,
+    reason: str = "",
+) -> None:
+    """Append one entry, as :func:`record`, for a request answered on the event loop:
+    returns once the entry is committed (by ``writer``, with the entries of other requests
+    of the same turn of the loop), and raises the error of its insert or commit if it was
+    not."""
+    values = _values(who, request, action, resource, resource_id, authority, reason, "ok")
+    await writer.insert(_INSERT, values)
+    request.state.audited = True
+
+
 def record(
     session: Session,
     who: Principal,
@@ -64,19 +110,7 @@ def record(
     commit: bool = True,
 ) -> None:
     """Append one entry (and commit, unless ``commit`` is false)."""
-    values = {
-        "at": utcnow(),
-        "user_id": who.user_id,
-        "username": who.username,
-        "role": who.role,
-        "action": action,
-        "authority_code": authority,
-        "resource": resource,
-        "resource_id": resource_id[:200],
-        "client": client_of(request)[:64],
-        "reason": reason[:2000],
-        "outcome": outcome,
-    }
+    values = _values(who, request, action, resource, resource_id, authority, reason, outcome)
     # Committed at once, with the entries of other requests made at the same time, by the
     # store's writer (db.insert_committed: on SQLite they otherwise slept waiting for each
     # other); else a plain INSERT on the session's connection (its transaction), not an ORM

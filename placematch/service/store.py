@@ -1049,8 +1049,22 @@ def _named(row: Mapping[str, str]) -> set[str]:
     return {i for i in str(row.get("connected_to") or "").split(LIST_SEPARATOR) if i}
 
 
+class IdUsedError(ConflictError):
+    """A record to create has an id used already (``field`` names it)."""
+
+    def __init__(self, field: str, value: str) -> None:
+        super().__init__(f"{field} {value!r} is already used")
+        self.field = field
+
+
 def put_record(
-    session: Session, kind: str, row: Mapping[str, str], *, owner: str, allowed: Iterable[str]
+    session: Session,
+    kind: str,
+    row: Mapping[str, str],
+    *,
+    owner: str,
+    allowed: Iterable[str],
+    create: bool = False,
 ) -> bool:
     """Create or replace one child (``kind`` ``"child"``) or vacancy from its CSV cells.
 
@@ -1058,6 +1072,12 @@ def put_record(
     of an ``allowed`` authority, and replaces only that authority's child of its id; a
     carer's ``connected_to`` names children of the authority it is filed under. Returns
     whether it was created (flushed, not committed).
+
+    Raises
+    ------
+    IdUsedError
+        With ``create``, when the id is used by then (rolled back): another request stored
+        it after the caller looked, and it is never replaced by a create.
     """
     is_child = kind == "child"
     file, ident = (CHILDREN_FILE, "child_id") if is_child else (VACANCIES_FILE, "vacancy_id")
@@ -1085,6 +1105,9 @@ def put_record(
         canonical["child_id"] = row[ident].strip()  # its own id and group, not their keys
         canonical["sibling_group"] = str(row.get("sibling_group") or "").strip()
         created = _upsert_child(session, canonical, code)
+        if create and not created:
+            session.rollback()
+            raise IdUsedError(ident, row[ident])
     else:
         code = _vacancy_code(row, filed, owner)
         merged_v = [
@@ -1103,7 +1126,16 @@ def put_record(
             )
         _refuse_other_owners([canonical], allowed, 2)
         created = _upsert_vacancy(session, canonical, owner)
-    session.flush()
+        if create and not created:
+            session.rollback()
+            raise IdUsedError(ident, row[ident])
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        if create:  # inserted by another request since the look above
+            raise IdUsedError(ident, row[ident]) from None
+        raise
     _bump(session)
     return created
 

@@ -309,6 +309,51 @@ def test_get_and_unknown_child(service: Service) -> None:
 # --------------------------------------------------------------------------- writes
 
 
+def _conflict_names(r: Any, field: str) -> None:
+    """A 409 problem naming the field, as every refusal of input does."""
+    problem = is_problem(r, 409)
+    assert problem["errors"] == [{"field": field, "message": "already used"}]
+    assert problem["type"].endswith("/409") and problem["title"] == "Conflict"
+
+
+@pytest.mark.parametrize("kind", ["child", "vacancy"])
+def test_a_create_that_loses_a_race_for_its_id_is_a_409_naming_it(
+    fresh: Service, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Two officers add the same id at once: both find it free, the first stores it. The
+    second is refused as if it had come later (409 naming the id), and the first's record
+    stays: it replaced it (201) with no word."""
+    from placematch.service import store
+
+    c, h = fresh.client, fresh.h("officer")
+    if kind == "child":
+        path, field, look = f"{API}/children", "child_id", "child_record"
+        body: dict[str, Any] = {"child_id": "N2", "age": 10, "sex": "M", "la": "Essex"}
+        body["home_postcode"] = "CM1 1QH"
+    else:
+        path, field, look = f"{API}/vacancies", "vacancy_id", "vacancy_record"
+        body = {
+            **{"vacancy_id": "NV2", "provider_id": "P1", "placement_type": "inhouse_foster"},
+            **{"postcode": "CM1 1QH", "beds": 1, "age_min": 0, "age_max": 17, "sex": "any"},
+            **{"ofsted": "good", "weekly_cost": 500},
+        }
+    assert c.post(path, json=body, headers=h).status_code == 201
+    real, looks = getattr(store, look), []
+
+    def first_look_misses(*args: Any, **kwargs: Any) -> Any:
+        looks.append(1)  # the create's own check ran before the other's commit
+        return None if len(looks) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(store, look, first_look_misses)
+    second = {**body, "age": 11} if kind == "child" else {**body, "beds": 2}
+    _conflict_names(c.post(path, json=second, headers=h), field)
+    monkeypatch.setattr(store, look, real)
+    stored = c.get(f"{path}/{body[field]}", headers=h).json()["record"]
+    assert stored["age" if kind == "child" else "beds"] in ("10", "1")
+    # and the plain case, the id used before the request came
+    _conflict_names(c.post(path, json=body, headers=h), field)
+
+
 def test_create_update_child_and_all_problems_listed(fresh: Service) -> None:
     c, h = fresh.client, fresh.h("officer")
     body = {"child_id": "N1", "age": 10, "sex": "M", "la": "Essex", "home_postcode": "CM1 1QH"}

@@ -302,3 +302,115 @@ def test_a_forked_child_writes_with_a_writer_of_its_own(fresh_sqlite: Service) -
             select(AuditEntry.resource_id).where(AuditEntry.resource_id.in_(["R1", "R2"]))
         ).all()
     assert sorted(written) == ["R1", "R2"]
+
+
+def _ask(s: Service, child: str = "C05") -> tuple[int, str]:
+    r = s.client.get(f"{API}/children/{child}/rank", headers=s.h("officer"))
+    return r.status_code, r.headers.get("x-placematch-cache", "")
+
+
+def test_a_kept_answer_is_answered_and_audited_without_a_worker_thread(
+    fresh_sqlite: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept ranking is checked, read and audited on the event loop (``api._rank_kept``):
+    a dozen request threads waited for each other's turn at the interpreter lock."""
+    from placematch.service import api
+
+    assert _ask(fresh_sqlite) == (200, "miss")  # built, in a worker thread
+    before = _audit_count(fresh_sqlite)
+
+    def no_thread(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a kept answer went to a worker thread")
+
+    monkeypatch.setattr(api, "run_in_threadpool", no_thread)
+    assert _ask(fresh_sqlite) == (200, "hit")
+    assert _audit_count(fresh_sqlite) == before + 1
+    # a child the officer may not see is still refused (in the thread: here, an error)
+    assert (
+        fresh_sqlite.client.get(
+            f"{API}/children/C05/rank", headers=fresh_sqlite.h("officer_thurrock")
+        ).status_code
+        == 500
+    )
+
+
+def test_a_kept_answer_waits_for_its_audit_entry_in_turn_with_other_processes(
+    fresh_sqlite: Service,
+) -> None:
+    assert _ask(fresh_sqlite) == (200, "miss")
+    before = _audit_count(fresh_sqlite)
+    store = Path(fresh_sqlite.url.removeprefix("sqlite:///"))
+    handle = os.open(store.with_name(store.name + "-writer.lock"), os.O_RDONLY | os.O_CREAT)
+    fcntl.flock(handle, fcntl.LOCK_EX)  # as another server process writing
+    answered: list[tuple[int, str]] = []
+    try:
+        asking = threading.Thread(target=lambda: answered.append(_ask(fresh_sqlite)))
+        asking.start()
+        asking.join(0.5)
+        assert asking.is_alive() and not answered  # not sent before its entry is committed
+        assert _audit_count(fresh_sqlite) == before
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        os.close(handle)
+    asking.join(60)
+    assert answered == [(200, "hit")]
+    assert _audit_count(fresh_sqlite) == before + 1
+
+
+def test_a_kept_answer_whose_entry_is_not_committed_is_not_sent(
+    fresh_sqlite: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _ask(fresh_sqlite) == (200, "miss")
+    before = _audit_count(fresh_sqlite)
+
+    def fails(self: Any, batch: list[Any]) -> list[BaseException | None]:
+        return [OSError("disk full")] * len(batch)
+
+    monkeypatch.setattr(db.LoopWriter, "_write", fails)
+    r = fresh_sqlite.client.get(f"{API}/children/C05/rank", headers=fresh_sqlite.h("officer"))
+    assert r.status_code == 500 and b"options" not in r.content
+    assert _audit_count(fresh_sqlite) == before
+
+
+def test_the_entries_of_one_turn_of_the_loop_are_one_transaction_and_a_bad_one_fails_alone(
+    empty_sqlite: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    engine = db.connect(empty_sqlite)
+    store = db.sqlite_file(engine)
+    assert store is not None
+    writer = db.LoopWriter(engine, store)
+    batches: list[int] = []
+    real = db.LoopWriter._write
+
+    def counted(self: Any, batch: list[Any]) -> list[BaseException | None]:
+        batches.append(len(batch))
+        return real(self, batch)
+
+    monkeypatch.setattr(db.LoopWriter, "_write", counted)
+
+    async def turn(names: list[str | None]) -> list[object]:
+        waits = [writer.insert(_INSERT, _entry(n, name)) for n, name in enumerate(names)]
+        return await asyncio.gather(*waits, return_exceptions=True)
+
+    assert asyncio.run(turn(["a"] * 5)) == [None] * 5
+    assert batches == [5]  # one transaction for the five
+    batches.clear()
+    outcomes = asyncio.run(turn(["b", "b", None, "b"]))  # a user name is required
+    assert [type(o).__name__ for o in outcomes] == ["NoneType"] * 2 + ["IntegrityError", "NoneType"]
+    assert batches == [4, 1, 1, 1, 1]  # then each row on its own
+    with engine.connect() as connection:
+        rows = connection.execute(select(AuditEntry.username, AuditEntry.resource_id)).all()
+    assert sorted(rows) == [("a", f"R{n}") for n in range(5)] + [
+        ("b", "R0"),
+        ("b", "R1"),
+        ("b", "R3"),
+    ]
+    engine.dispose()
+
+
+def test_postgresql_and_memory_stores_have_no_loop_writer() -> None:
+    engine = db.connect("sqlite://")
+    assert db.loop_writer(engine) is None
+    engine.dispose()

@@ -125,8 +125,9 @@ def _free_port() -> int:
 
 
 def test_serve_with_two_workers_answers_every_change(fresh_sqlite: Service, tmp_path: Path) -> None:
-    """``placematch serve --workers 2`` on a copy of the demo store: both processes warm;
-    after a decision written through the server, every answer (new connections, spread over
+    """``placematch serve --workers 2`` on a copy of the demo store: both processes warm; a
+    keep-alive connection is closed after ten answers, so that the processes share the
+    clients; after a decision written through the server, every answer (new connections, spread over
     both processes) is the one a server that never kept anything gives."""
     s = fresh_sqlite
     port = _free_port()
@@ -159,6 +160,11 @@ def test_serve_with_two_workers_answers_every_change(fresh_sqlite: Service, tmp_
             time.sleep(0.1)
         else:
             pytest.fail("placematch serve --workers 2 did not warm")
+        with httpx.Client(base_url=base, timeout=30) as c:  # one keep-alive connection
+            said = [c.get("/healthz").headers.get("connection") for _ in range(12)]
+        # the tenth answer closes it (app.ConnectionTurnover): the client's next connection
+        # goes to whichever process takes it first, the less busy one
+        assert said[9] == "close" and said.count("close") == 1
         first = [ask(f"{API}/children/C05/rank") for _ in range(10)]
         assert {r.headers["x-placematch-cache"] for r in first} == {"hit"}
         assert len({r.content for r in first}) == 1 and first[0].json()["decision"] is None
