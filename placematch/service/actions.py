@@ -18,7 +18,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
@@ -70,6 +70,8 @@ from placematch.service.models import (
     utcnow,
 )
 from placematch.service.models import User as UserRow
+
+_T = TypeVar("_T")
 
 #: Today's date, the date the service ranks and matches on (replaced in tests).
 clock: Callable[[], dt.date] = dt.date.today
@@ -236,16 +238,24 @@ def create_child(
     # user does not work for is refused by the store as for any child of that authority).
     code = store.resolved_code(row["la"])
     existing = store.child_record(session, child_id, (code,)) if who.may_see(code) else None
-    used = ProblemError(
-        409,
+    return _create_new(
+        existing is not None,
+        lambda: _put_child(session, who, request, row, "create"),
+        "child_id",
         f"child_id {child_id!r} is already used; PUT /children/{{id}} to change it",
-        [{"field": "child_id", "message": "already used"}],
     )
-    if existing is not None:
+
+
+def _create_new(exists: bool, put: Callable[[], _T], field: str, detail: str) -> _T:
+    """``put()`` a new record, or the 409 naming ``field`` when its id is used: found
+    before (``exists``) or stored by another request between that look and the put (the
+    store's :class:`~placematch.service.store.IdUsedError`)."""
+    used = ProblemError(409, detail, [{"field": field, "message": "already used"}])
+    if exists:
         raise used
     try:
-        return _put_child(session, who, request, row, "create")
-    except store.IdUsedError:  # stored by another request since the look above
+        return put()
+    except store.IdUsedError:
         raise used from None
 
 
@@ -1132,17 +1142,12 @@ def create_vacancy(
     409 for a vacancy id in use; audited as ``create``)."""
     require(who, OFFICER)
     vacancy_id = row["vacancy_id"]
-    used = ProblemError(
-        409,
+    return _create_new(
+        store.vacancy_record(session, vacancy_id) is not None,
+        lambda: _put_vacancy(session, who, request, row, "create"),
+        "vacancy_id",
         f"vacancy_id {vacancy_id!r} is already used; PUT to change it",
-        [{"field": "vacancy_id", "message": "already used"}],
     )
-    if store.vacancy_record(session, vacancy_id) is not None:
-        raise used
-    try:
-        return _put_vacancy(session, who, request, row, "create")
-    except store.IdUsedError:  # stored by another request since the look above
-        raise used from None
 
 
 def update_vacancy(
