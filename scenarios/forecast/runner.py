@@ -233,6 +233,7 @@ def tuned_defaults(
         hazard_recency=r.hazard_recency,
         calibrate_band=calibrate_band,
         rate_uncertainty=r.rate_uncertainty,
+        rate_spread=1.0 if r.rate_spread == "auto" else float(r.rate_spread),
     )
     return tuning.prior_weight, tuning.fit_months, tuning
 

@@ -208,7 +208,7 @@ class Tuning:
         averaged, best first (empty: the best alone).
     rate_spread : float
         The multiplier of the rates' posterior variances chosen by
-        :func:`calibrate_spread` (1 when not calibrated).
+        :func:`calibrate_spread` (when not calibrated, the one given: 1 by default).
     spread_scores : tuple[tuple[float, float], ...]
         ``(spread, interval score)`` of every spread compared, in :data:`SPREADS` order
         (empty: not calibrated).
@@ -300,13 +300,16 @@ def choose_defaults(
     hazard_recency: str = "none",
     calibrate_band: bool = False,
     rate_uncertainty: bool = True,
+    rate_spread: float = 1.0,
 ) -> Tuning:
     """Choose ``prior_weight`` and ``fit_months`` by rolling-origin back-tests before ``at``.
 
     See the module docstring for the method. Only data known at ``at`` are used. With
     ``calibrate`` the spread of the rates in the runs is chosen too
     (:func:`calibrate_spread`); without it (no runs, or no rate uncertainty) it stays 1.
-    With ``calibrate_band`` the reported band's scale is found too (:func:`calibrate_band`).
+    With ``calibrate_band`` the reported band's scale is found too (:func:`calibrate_band_at`),
+    its back-tests' runs drawn as the forecast's are (``rate_uncertainty``, and ``rate_spread``
+    unless ``calibrate`` chooses it).
     """
     if not prior_weights or not fit_months or not entry_months:
         raise ValueError("give at least one candidate prior weight and fitting window")
@@ -404,7 +407,7 @@ def choose_defaults(
     members = tuple((c.prior_weight, c.fit_months, c.entry_months) for c in scores[:ensemble])
     if len(members) > 1:
         reason += f"; the rates of the best {len(members)} are averaged"
-    spread = 1.0
+    spread = rate_spread
     spread_scores: tuple[tuple[float, float], ...] = ()
     if calibrate:
         spread, spread_scores = calibrate_spread(

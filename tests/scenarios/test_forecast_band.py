@@ -201,5 +201,11 @@ uasc = ["{YEARLY}/*-uasc.csv"]
     assert all(k is not None for k in keys)
     for r, t in zip(rolling.results, rolling.tunings, strict=True):
         assert t is not None and r.forecast.band_scale == t.band_scale
+    # The back-tests' runs are drawn as the forecast's: a given spread of the rates reaches them.
+    wide = stochastic_setup(
+        load_config(config('band_calibration = "auto"\nrate_spread = 25')), tmp_path
+    )
+    assert wide.tuning is not None and wide.tuning.band is not None
+    assert wide.tuning.band.scale < band.scale
     with pytest.raises(ForecastConfigError, match=r"rates\.band_calibration"):
         load_config(config('band_calibration = "yes"'))
