@@ -145,6 +145,7 @@ def backtest(
     members: tuple[tuple[float, int, int | None], ...] = (),
     rate_spread: float = 1.0,
     hazard_recency: str = "none",
+    band_scale: float = 1.0,
 ) -> BacktestResult:
     """Fit on the data known at ``at``, forecast to the end of the data, and score it.
 
@@ -155,7 +156,8 @@ def backtest(
     :func:`scenarios.forecast.tuning.fit_members`). ``rate_spread``: the multiplier of the
     rates' posterior variances in the runs (see :class:`scenarios.forecast.rates.FlowRates`).
     ``hazard_recency``: ``"auto"`` weights recent months more for exit and move hazards
-    (see :func:`scenarios.forecast.rates.estimate_rates`).
+    (see :func:`scenarios.forecast.rates.estimate_rates`). ``band_scale``: the reported
+    band's calibration (:attr:`StochasticForecast.band_scale`), which the coverage scores.
     """
     at = dt.date(at.year, at.month, 1)
     last = history.data_end
@@ -213,7 +215,9 @@ def backtest(
         spec.service_level,
         spec.quantiles,
     )
-    forecast = simulate(rates, population, run_spec, progress=progress)
+    forecast = replace(
+        simulate(rates, population, run_spec, progress=progress), band_scale=band_scale
+    )
     dates = forecast.dates
     actual = _with_total(stock_series(history, list(dates)).astype(float))
     past = month_starts(max(add_months(at, -(naive_months - 1)), first), at)

@@ -204,6 +204,10 @@ class RatesSection(_Model):
     #: family by a discount chosen by one-step-ahead forecasts in the window; ``"none"``:
     #: every month the same (the default; see docs/forecast.md for why).
     hazard_recency: Literal["none", "auto"] = "none"
+    #: ``"auto"``: the reported P10-P90 band (and every quantile but the median) is
+    #: scaled around the median by where the actuals fell in the runs of back-tests made
+    #: inside the fit; ``"none"``: the runs as drawn (the default; see docs/forecast.md).
+    band_calibration: Literal["none", "auto"] = "none"
     max_trend_percent: Annotated[float, Field(ge=0.0)] = 25.0
     seasonality: bool = True
     entry_multiplier: Annotated[float, Field(ge=0.0)] = 1.0

@@ -704,6 +704,8 @@ def _tuning_keys(tuning: Tuning | None) -> dict[str, Any]:
     }
     if tuning.spread_scores:  # rate_spread = "auto": the spread chosen there
         keys["rate_spread"] = tuning.rate_spread
+    if tuning.band is not None:  # band_calibration = "auto": the band's scale there
+        keys["band_calibration"] = tuning.band.summary()
     return keys
 
 

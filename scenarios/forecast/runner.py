@@ -211,7 +211,8 @@ def tuned_defaults(
     assert data is not None
     r = config.rates
     fixed_window = data.fit_from is not None or data.fit_months != "auto"
-    if r.prior_weight != "auto" and fixed_window and r.rate_spread != "auto":
+    calibrate_band = r.band_calibration == "auto" and r.randomness
+    if r.prior_weight != "auto" and fixed_window and r.rate_spread != "auto" and not calibrate_band:
         months = data.fit_months if isinstance(data.fit_months, int) else 36
         return float(r.prior_weight), months, None
     start = _month(at)
@@ -230,6 +231,9 @@ def tuned_defaults(
         seasonality=r.seasonality,
         calibrate=r.rate_spread == "auto" and r.rate_uncertainty and r.randomness,
         hazard_recency=r.hazard_recency,
+        calibrate_band=calibrate_band,
+        rate_uncertainty=r.rate_uncertainty,
+        rate_spread=1.0 if r.rate_spread == "auto" else float(r.rate_spread),
     )
     return tuning.prior_weight, tuning.fit_months, tuning
 
@@ -349,6 +353,7 @@ def run_stochastic(
         )
     else:
         result = simulate(setup.rates, setup.population, setup.spec, progress=progress)
+        result = replace(result, band_scale=band_scale_of(setup.tuning))
         # The same seed: the difference is the assumptions', not the dice's.
         without = (
             None
@@ -363,6 +368,11 @@ def run_stochastic(
         history_dates=history_dates,
         assumed=what_was_assumed(setup, config),
     )
+
+
+def band_scale_of(tuning: Tuning | None) -> float:
+    """The reported band's scale chosen by ``rates.band_calibration = "auto"`` (else 1)."""
+    return 1.0 if tuning is None else tuning.band_scale
 
 
 def _history(
@@ -429,6 +439,8 @@ def what_was_assumed(setup: StochasticSetup, config: ForecastFile) -> tuple[tupl
         rows.append(("level of entries", entry_level_text(rates)))
     if config.rates.hazard_recency == "auto":
         rows.append(("recency of exit and move hazards", hazard_recency_text(rates)))
+    if tuning is not None and tuning.band is not None:
+        rows.append(("P10-P90 band", tuning.band.text()))
     if tuning is not None and tuning.origins and len(tuning.members) > 1:
         rows.append(
             (
@@ -505,6 +517,7 @@ def _backtest_at(
         notes=(tuning.text(),) if tuning is not None else (),
         rate_spread=rate_spread(config, tuning),
         hazard_recency=r.hazard_recency,
+        band_scale=band_scale_of(tuning),
     )
     return result, prior_weight, fit_months, tuning
 

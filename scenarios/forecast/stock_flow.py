@@ -134,6 +134,13 @@ class StochasticForecast:
     history_dates : tuple[datetime.date, ...]
     assumed : tuple[tuple[str, str], ...]
         What the model assumed: ``(quantity, value)`` rows for the report.
+    band_scale : float
+        The calibration of the reported band (1: the runs as drawn). Every reported
+        quantile ``q`` other than the median becomes ``median + band_scale * (q - median)``
+        (never below 0), at each date and group and for the places needed; the runs
+        themselves (``counts``) and the median are not changed. Chosen from in-fit
+        back-tests by :func:`scenarios.forecast.tuning.calibrate_band` when
+        ``rates.band_calibration = "auto"``.
     """
 
     spec: SimulationSpec
@@ -146,6 +153,19 @@ class StochasticForecast:
     history: np.ndarray | None = field(default=None, repr=False)
     history_dates: tuple[dt.date, ...] = ()
     assumed: tuple[tuple[str, str], ...] = ()
+    band_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.band_scale) and self.band_scale > 0):
+            raise ValueError(f"band_scale must be finite and positive, got {self.band_scale}")
+
+    def _calibrated(self, runs: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
+        """Quantiles ``qs`` over axis 0 of ``runs``, calibrated by :attr:`band_scale`."""
+        q = np.quantile(runs, qs, axis=0, method="inverted_cdf")
+        if self.band_scale == 1.0:
+            return q
+        median = np.quantile(runs, 0.5, axis=0, method="inverted_cdf")
+        return np.maximum(median + self.band_scale * (q - median), 0.0)
 
     @property
     def totals(self) -> np.ndarray:
@@ -153,10 +173,11 @@ class StochasticForecast:
         return self.counts.sum(axis=2)
 
     def quantile_counts(self, qs: tuple[float, ...] | None = None) -> np.ndarray:
-        """``(quantile, dates, group + total)`` quantiles over runs (last column: total)."""
+        """``(quantile, dates, group + total)`` quantiles over runs (last column: total),
+        calibrated by :attr:`band_scale`."""
         qs = qs or self.spec.quantiles
         both = np.concatenate([self.counts, self.totals[:, :, None]], axis=2).astype(float)
-        return np.quantile(both, qs, axis=0, method="inverted_cdf")
+        return self._calibrated(both, qs)
 
     def start_counts(self) -> dict[SufficiencyGroup, int]:
         """Children in each group at the start."""
@@ -166,14 +187,14 @@ class StochasticForecast:
         """Places that cover each group's demand at the end date with probability ``level``."""
         lv = self.spec.service_level if level is None else level
         end = self.counts[:, -1, :].astype(float)
-        q = np.quantile(end, lv, axis=0, method="inverted_cdf")
+        q = self._calibrated(end, (lv,))[0]
         return {g: int(np.ceil(q[i])) for i, g in enumerate(GROUPS)}
 
     def peak_places_needed(self, level: float | None = None) -> dict[SufficiencyGroup, int]:
         """Places that cover demand at every date up to the end with probability ``level``."""
         lv = self.spec.service_level if level is None else level
         peak = self.counts.max(axis=1).astype(float)
-        q = np.quantile(peak, lv, axis=0, method="inverted_cdf")
+        q = self._calibrated(peak, (lv,))[0]
         return {g: int(np.ceil(q[i])) for i, g in enumerate(GROUPS)}
 
     def additional_places(self, level: float | None = None) -> dict[SufficiencyGroup, int]:

@@ -36,6 +36,18 @@ follows (the benchmark records the gap) and it costs one run, not a thousand.
    outside it; a proper score, lowest on average for the true 10th and 90th percentiles)
    on the total and the four groups, as a share of the children in care, averaged over
    months and origins, is kept as the forecast's ``rate_spread``.
+6. **Calibration of the reported band** (:func:`calibrate_band`; only with
+   ``calibrate_band``, which ``rates.band_calibration = "auto"`` asks for: not the default,
+   see docs/forecast.md), at the same origins: at each, the forecast is made as the
+   forecast itself is made (its own defaults chosen by back-tests on the data known
+   there, the best candidates' rates averaged, :data:`CALIBRATION_RUNS` runs) and where
+   the actual fell in the runs is recorded for every month after it, in the total and the
+   four groups: its distance from the median in units of the P10-P90 band's half on its
+   side. The 80th percentile of those distances is the scale that would have made the
+   band hold 80 % of them; it is shrunk towards 1 by :data:`BAND_PRIOR_ORIGINS` origins'
+   weight (``scale ** (n / (n + 2))`` with ``n`` origins) and kept within
+   :data:`BAND_LIMITS`. The forecast's reported quantiles are then moved away from (or
+   towards) the median by that factor; the runs and the median are not changed.
 """
 
 from __future__ import annotations
@@ -78,6 +90,15 @@ SPREADS: tuple[float, ...] = (1.0, 0.5, 2.0, 0.25, 4.0, 0.0)
 #: give the same choice whatever the forecast's seed).
 CALIBRATION_RUNS = 200
 CALIBRATION_SEED = 17
+#: How many back-test origins' weight the band's scale of 1 has in :func:`calibrate_band`
+#: (the scale found at ``n`` origins counts ``n / (n + 2)`` on a log scale). Two: one
+#: origin moves the band a third of the way, three (the most the back-tests take) 60 %.
+BAND_PRIOR_ORIGINS = 2.0
+#: The band's calibrated scale is kept within these.
+BAND_LIMITS = (0.25, 4.0)
+#: A side of the band narrower than this (children) counts as this wide when an actual's
+#: distance from the median is measured in it (small groups' bands can be a single count).
+_MIN_HALF_WIDTH = 0.5
 #: The interval score's penalty for an actual outside the P10-P90 band, ``2 / alpha``.
 _OUTSIDE_PENALTY = 2.0 / 0.2
 
@@ -106,6 +127,65 @@ class CandidateScore:
 
 
 @dataclass(frozen=True, slots=True)
+class BandCalibration:
+    """The reported P10-P90 band's scale, found where the actuals fell in back-tests.
+
+    Attributes
+    ----------
+    scale : float
+        The factor the reported quantiles' distances from the median are multiplied by.
+    raw : float
+        The 80th percentile of the actuals' distances from the median in units of the
+        band's half on their side: the scale that would have held 80 % of them.
+    origins : int
+        The back-test origins it was measured at (0: none, scale 1).
+    months : int
+        Months after those origins (each counted for the total and the four groups).
+    cover_before, cover_after : float
+        The share of those months whose total fell in the P10-P90 band as drawn, and in
+        the band scaled by ``scale``.
+    """
+
+    scale: float = 1.0
+    raw: float = 1.0
+    origins: int = 0
+    months: int = 0
+    cover_before: float = float("nan")
+    cover_after: float = float("nan")
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.scale) and self.scale > 0):
+            raise ValueError("the band's scale must be finite and positive")
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data (JSON-ready)."""
+
+        def r(x: float) -> float | None:
+            return round(x, 3) if np.isfinite(x) else None
+
+        return {
+            "scale": r(self.scale),
+            "unshrunk": r(self.raw),
+            "origins": self.origins,
+            "months": self.months,
+            "cover_total_as_drawn": r(self.cover_before),
+            "cover_total_scaled": r(self.cover_after),
+        }
+
+    def text(self) -> str:
+        """One clause for the report."""
+        if self.origins == 0:
+            return "the P10-P90 band as drawn (too little history to calibrate it)"
+        return (
+            f"the P10-P90 band x{self.scale:.2f} around the median, from where the actual fell "
+            f"in back-tests at {self.origins} origin{'s' if self.origins != 1 else ''} "
+            f"({self.months} months; the total inside the band as drawn "
+            f"{100 * self.cover_before:.0f}%, scaled {100 * self.cover_after:.0f}%; "
+            f"x{self.raw:.2f} unshrunk)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Tuning:
     """The chosen prior strength and fitting window, with the evidence.
 
@@ -128,10 +208,12 @@ class Tuning:
         averaged, best first (empty: the best alone).
     rate_spread : float
         The multiplier of the rates' posterior variances chosen by
-        :func:`calibrate_spread` (1 when not calibrated).
+        :func:`calibrate_spread` (when not calibrated, the one given: 1 by default).
     spread_scores : tuple[tuple[float, float], ...]
         ``(spread, interval score)`` of every spread compared, in :data:`SPREADS` order
         (empty: not calibrated).
+    band : BandCalibration or None
+        The reported band's calibration (:func:`calibrate_band`; ``None``: not calibrated).
     """
 
     prior_weight: float
@@ -144,6 +226,12 @@ class Tuning:
     members: tuple[tuple[float, int, int | None], ...] = ()
     rate_spread: float = 1.0
     spread_scores: tuple[tuple[float, float], ...] = ()
+    band: BandCalibration | None = None
+
+    @property
+    def band_scale(self) -> float:
+        """The reported band's scale (1 when not calibrated)."""
+        return 1.0 if self.band is None else self.band.scale
 
     def __post_init__(self) -> None:
         if self.prior_weight < 0 or self.fit_months < 1:
@@ -165,6 +253,7 @@ class Tuning:
             "origins": [o.isoformat() for o in self.origins],
             "horizon_months": self.horizon_months,
             "rate_spread": self.rate_spread,
+            "band_calibration": None if self.band is None else self.band.summary(),
             "reason": self.reason,
         }
 
@@ -209,12 +298,18 @@ def choose_defaults(
     seasonality: bool = True,
     calibrate: bool = False,
     hazard_recency: str = "none",
+    calibrate_band: bool = False,
+    rate_uncertainty: bool = True,
+    rate_spread: float = 1.0,
 ) -> Tuning:
     """Choose ``prior_weight`` and ``fit_months`` by rolling-origin back-tests before ``at``.
 
     See the module docstring for the method. Only data known at ``at`` are used. With
     ``calibrate`` the spread of the rates in the runs is chosen too
     (:func:`calibrate_spread`); without it (no runs, or no rate uncertainty) it stays 1.
+    With ``calibrate_band`` the reported band's scale is found too (:func:`calibrate_band_at`),
+    its back-tests' runs drawn as the forecast's are (``rate_uncertainty``, and ``rate_spread``
+    unless ``calibrate`` chooses it).
     """
     if not prior_weights or not fit_months or not entry_months:
         raise ValueError("give at least one candidate prior weight and fitting window")
@@ -232,6 +327,7 @@ def choose_defaults(
                 f"the fallback: the data known at {at} are complete from {first}, too short "
                 f"for a back-test ({min_fit_months} months to fit and a month to test)"
             ),
+            band=BandCalibration() if calibrate_band else None,
         )
     # One pass over the data gives the stock at every month start (as stock_series would).
     stock = observe(known, origins[-1], at).stock.astype(float)
@@ -311,7 +407,7 @@ def choose_defaults(
     members = tuple((c.prior_weight, c.fit_months, c.entry_months) for c in scores[:ensemble])
     if len(members) > 1:
         reason += f"; the rates of the best {len(members)} are averaged"
-    spread = 1.0
+    spread = rate_spread
     spread_scores: tuple[tuple[float, float], ...] = ()
     if calibrate:
         spread, spread_scores = calibrate_spread(
@@ -327,6 +423,26 @@ def choose_defaults(
             f"; the rates' uncertainty x{spread:g} (variance), chosen by the P10-P90 band's "
             "interval score at the same origins"
         )
+    band: BandCalibration | None = None
+    if calibrate_band:
+        band = calibrate_band_at(
+            tested,
+            horizon,
+            prior_weights=prior_weights,
+            fit_months=fit_months,
+            entry_months=entry_months,
+            ensemble=ensemble,
+            every_months=every_months,
+            min_fit_months=min_fit_months,
+            max_origins=max_origins,
+            entry_trend=entry_trend,
+            max_trend_percent=max_trend_percent,
+            seasonality=seasonality,
+            hazard_recency=hazard_recency,
+            rate_spread=spread,
+            rate_uncertainty=rate_uncertainty,
+        )
+        reason += f"; {band.text()}"
     return Tuning(
         best.prior_weight,
         best.fit_months,
@@ -338,6 +454,132 @@ def choose_defaults(
         members,
         spread,
         spread_scores,
+        band,
+    )
+
+
+def band_distances(runs: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Where ``actual`` fell in ``runs``: its distance from the runs' median in units of
+    the P10-P90 band's half on its side (0: at the median; 1: on the band's edge).
+
+    ``runs`` is ``(run, ...)`` and ``actual`` the rest of its shape. A half narrower than
+    half a child counts as half a child (a small group's band can be one count wide).
+    """
+    q10, median, q90 = np.quantile(runs, (0.1, 0.5, 0.9), axis=0, method="inverted_cdf")
+    above = (actual - median) / np.maximum(q90 - median, _MIN_HALF_WIDTH)
+    below = (median - actual) / np.maximum(median - q10, _MIN_HALF_WIDTH)
+    return np.asarray(np.where(actual >= median, above, below), dtype=float)
+
+
+def band_scale(
+    distances: np.ndarray, origins: int, *, prior_origins: float = BAND_PRIOR_ORIGINS
+) -> tuple[float, float]:
+    """The band's scale from the actuals' :func:`band_distances` at ``origins`` back-test
+    origins: ``(shrunk, raw)``.
+
+    ``raw`` is the distances' 80th percentile (the factor that would have held 80 % of
+    them); the scale is ``raw ** (origins / (origins + prior_origins))``, within
+    :data:`BAND_LIMITS`. No distances or no origins give 1.
+    """
+    d = np.asarray(distances, dtype=float).ravel()
+    d = d[np.isfinite(d)]
+    if origins < 1 or not len(d):
+        return 1.0, 1.0
+    lo, hi = BAND_LIMITS
+    raw = float(np.clip(np.quantile(d, 0.8), lo, hi))
+    weight = origins / (origins + prior_origins)
+    return float(np.clip(raw**weight, lo, hi)), raw
+
+
+def calibrate_band_at(
+    tested: list[tuple[CareHistory, dt.date, np.ndarray]],
+    horizon: int,
+    *,
+    prior_weights: tuple[float, ...] = PRIOR_WEIGHTS,
+    fit_months: tuple[int, ...] = FIT_MONTHS,
+    entry_months: tuple[int | None, ...] = ENTRY_MONTHS,
+    ensemble: int = ENSEMBLE,
+    every_months: int = 6,
+    min_fit_months: int = 9,
+    max_origins: int = 3,
+    entry_trend: str | float = "none",
+    max_trend_percent: float = 25.0,
+    seasonality: bool = True,
+    hazard_recency: str = "none",
+    rate_spread: float = 1.0,
+    rate_uncertainty: bool = True,
+    runs: int = CALIBRATION_RUNS,
+    seed: int = CALIBRATION_SEED,
+) -> BandCalibration:
+    """The reported band's scale, from where the actuals fell in back-tests' runs.
+
+    ``tested`` holds, per back-test origin, the data known there, the origin and the
+    actual counts ``(months, group)`` after it. At each origin the forecast is made as the
+    forecast itself is (:func:`choose_defaults` on the data known there, with the same
+    candidates, then the best ``ensemble`` candidates' rates averaged; so the origin's own
+    months never choose its rates), run ``runs`` times with a fixed seed (with the rates'
+    posteriors spread by ``rate_spread``, or drawn at their means without
+    ``rate_uncertainty``, as the forecast's runs are), and the actuals'
+    :func:`band_distances` are recorded for the total and the four groups in every month;
+    :func:`band_scale` turns them into the scale.
+    """
+    distances: list[np.ndarray] = []
+    inside_before: list[np.ndarray] = []
+    months = 0
+    for seen, origin, actual in tested:
+        inner = choose_defaults(
+            seen,
+            origin,
+            prior_weights=prior_weights,
+            fit_months=fit_months,
+            entry_months=entry_months,
+            ensemble=ensemble,
+            horizon_months=horizon,
+            every_months=every_months,
+            min_fit_months=min_fit_months,
+            max_origins=max_origins,
+            entry_trend=entry_trend,
+            max_trend_percent=max_trend_percent,
+            seasonality=seasonality,
+            hazard_recency=hazard_recency,
+        )
+        members = inner.members or ((inner.prior_weight, inner.fit_months, inner.entry_months),)
+        rates = fit_members(
+            seen,
+            origin,
+            members,
+            entry_trend=entry_trend,
+            max_trend_percent=max_trend_percent,
+            seasonality=seasonality,
+            hazard_recency=hazard_recency,
+        )
+        population = census(seen, origin)
+        spec = SimulationSpec(origin, len(actual), "month", runs, seed, rate_uncertainty)
+        run = simulate(replace(rates, rate_spread=rate_spread), population, spec)
+        both = np.concatenate([run.counts, run.totals[:, :, None]], axis=2)[:, 1:].astype(float)
+        truth = np.concatenate([actual, actual.sum(axis=1, keepdims=True)], axis=1)
+        # Counts are whole children: an actual equal to a band's edge would count as exactly
+        # on it, and the 80th percentile of the distances would stick at 1. Spread each
+        # count uniformly over its unit (jittering, as quantiles of counts are taken;
+        # Machado and Santos Silva 2005), with a fixed seed.
+        rng = np.random.default_rng([seed, origin.toordinal()])
+        both = both + rng.uniform(-0.5, 0.5, both.shape)
+        truth = truth + rng.uniform(-0.5, 0.5, truth.shape)
+        d = band_distances(both, truth)
+        distances.append(d)
+        inside_before.append(d[:, -1] <= 1.0)
+        months += len(actual)
+    if not distances:
+        return BandCalibration()
+    scale, raw = band_scale(np.concatenate(distances), len(distances))
+    totals = np.concatenate([d[:, -1] for d in distances])
+    return BandCalibration(
+        scale,
+        raw,
+        len(distances),
+        months,
+        float(np.concatenate(inside_before).mean()),
+        float((totals <= scale).mean()),
     )
 
 
@@ -447,14 +689,20 @@ def fit_members(
 
 
 __all__ = [
+    "BAND_LIMITS",
+    "BAND_PRIOR_ORIGINS",
     "ENSEMBLE",
     "ENTRY_MONTHS",
     "FALLBACK",
     "FIT_MONTHS",
     "PRIOR_WEIGHTS",
     "SPREADS",
+    "BandCalibration",
     "CandidateScore",
     "Tuning",
+    "band_distances",
+    "band_scale",
+    "calibrate_band_at",
     "calibrate_spread",
     "choose_defaults",
     "fit_members",
