@@ -287,12 +287,13 @@ def _exclusion_data(
     kept = folder.derived(_vacancy_sentences)
     by_vacancy = [bool(getattr(r, "reason_of_vacancy", False)) for r in rules]
     vacancies = pairs.arrays.vacancies
-    vi = pairs.vi
+    excluded = np.flatnonzero(first >= 0)
     out = []
-    for k in np.flatnonzero(first >= 0).tolist():
-        at = int(first[k])
+    for k, at, j in zip(
+        excluded.tolist(), first[excluded].tolist(), pairs.vi[excluded].tolist(), strict=True
+    ):
         rule = rules[at]
-        vacancy_id = vacancies[int(vi[k])].vacancy_id
+        vacancy_id = vacancies[j].vacancy_id
         if by_vacancy[at]:
             key = (type(rule).__name__, vacancy_id)
             reason = kept.get(key)
