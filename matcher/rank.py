@@ -256,7 +256,6 @@ def ranking_data(
     """
     a, first, counts = _ranked(folder, child_id, top, scoring)
     rows = a.order if top is None else a.order[:top]
-    pairs = a.pairs
     rules = a.result.rules
     return {
         "child_id": child_id,
@@ -264,15 +263,46 @@ def ranking_data(
         "options": _option_data(a, rows),
         "excluded": counts,
         "excluded_sources": {r.name: r.source for r in rules if r.name in counts},
-        "exclusions": [
-            {
-                "vacancy_id": pairs.vacancy(k).vacancy_id,
-                "rule": rule.name,
-                "reason": rule.reason(pairs, k),
-            }
-            for k, rule in ((k, rules[int(first[k])]) for k in np.flatnonzero(first >= 0).tolist())
-        ],
+        "exclusions": _exclusion_data(folder, a, first),
     }
+
+
+def _vacancy_sentences(folder: CaseFolder) -> dict[tuple[str, str], str]:
+    """The folder's sentences of the rules whose sentence depends only on the vacancy
+    (``reason_of_vacancy``), by rule and vacancy id, filled as the rankings need them."""
+    return {}
+
+
+def _exclusion_data(
+    folder: CaseFolder, a: _Assessment, first: npt.NDArray[np.int64]
+) -> list[dict[str, str]]:
+    """:meth:`Exclusion.to_dict` of each vacancy excluded for the child, in folder order.
+
+    A county's child is excluded from most of its vacancies, mostly by the placement type
+    or the age range, whose sentences name only the vacancy's type or range: those are made
+    once per folder (:func:`_vacancy_sentences`), not once per child.
+    """
+    pairs = a.pairs
+    rules = a.result.rules
+    kept = folder.derived(_vacancy_sentences)
+    by_vacancy = [bool(getattr(r, "reason_of_vacancy", False)) for r in rules]
+    vacancies = pairs.arrays.vacancies
+    excluded = np.flatnonzero(first >= 0)
+    out = []
+    for k, at, j in zip(
+        excluded.tolist(), first[excluded].tolist(), pairs.vi[excluded].tolist(), strict=True
+    ):
+        rule = rules[at]
+        vacancy_id = vacancies[j].vacancy_id
+        if by_vacancy[at]:
+            key = (type(rule).__name__, vacancy_id)
+            reason = kept.get(key)
+            if reason is None:
+                reason = kept[key] = rule.reason(pairs, k)
+        else:
+            reason = rule.reason(pairs, k)
+        out.append({"vacancy_id": vacancy_id, "rule": rule.name, "reason": reason})
+    return out
 
 
 def _miles(value: float) -> float | None:
@@ -302,28 +332,47 @@ def _option_data(a: _Assessment, rows: npt.NDArray[np.int64]) -> list[dict[str, 
     vacancies = mine.arrays.vacancies
     child_id = mine.arrays.children[0].child_id  # the rows are the child's own pairs
     vi = mine.vi[rows].tolist()
+    ks = rows.tolist()
+    # The sentences a factor at a time (one loop per factor, not a comprehension per option:
+    # a third of the options' time went on the comprehensions themselves).
+    sentences = list(
+        zip(
+            *(
+                [f.reason(mine, k, p) for k, p in zip(ks, column, strict=True)]
+                for f, column in zip(factors, pts.T.tolist(), strict=True)
+            ),
+            strict=True,
+        )
+    ) or [()] * len(ks)
+    cp_list = cp.tolist()
+    ia_list = ia.tolist()
+    signoffs: dict[tuple[bool, ...], list[str]] = {}
     out = []
-    for r, (k, row) in enumerate(zip(rows.tolist(), pts.tolist(), strict=True)):
+    for r, row in enumerate(pts.tolist()):
         vacancy = vacancies[vi[r]]
         answer = folder.response(child_id, vacancy.vacancy_id) if folder.responses else None
+        flagged = tuple(flags[r])
+        shown = signoffs.get(flagged)
+        if shown is None:
+            shown = signoffs[flagged] = [
+                c for c, on in zip(SIGNOFF_ORDER, flagged, strict=True) if on
+            ]
         out.append(
             {
                 "vacancy_id": vacancy.vacancy_id,
                 "placement_type": vacancy.placement_type.value,
                 "points": sum(row),
                 "tier": tier[r],
-                "connected_person": bool(cp[r]),
+                "connected_person": cp_list[r],
                 "objective_points": objective[r],
                 "factors": dict(zip(names, row, strict=True)),
-                "reasons": {
-                    f.name: f.reason(mine, k, p) for f, p in zip(factors, row, strict=True)
-                },
+                "reasons": dict(zip(names, sentences[r], strict=True)),
                 "references": dict(references),
                 "distance_miles": _miles(home[r]),
                 "school_distance_miles": _miles(school[r]),
-                "in_area": bool(ia[r]),
+                "in_area": ia_list[r],
                 "adjoining": adjoining[r],
-                "signoffs": [c for c, on in zip(SIGNOFF_ORDER, flags[r], strict=True) if on],
+                "signoffs": list(shown),
                 "response": None if answer is None else answer.response.value,
                 "response_reason": None
                 if answer is None or answer.reason is None

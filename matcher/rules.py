@@ -121,6 +121,8 @@ class ConnectedPersonOnlyForConnected:
         "Care Planning, Placement and Case Review (England) Regulations 2010 reg 24"
     )
     kind: ClassVar[Literal["hard"]] = "hard"
+    #: The sentence names only the vacancy (made once per folder and vacancy: matcher.rank).
+    reason_of_vacancy: ClassVar[bool] = True
 
     def excludes(self, pairs: Pairs) -> BoolArray:
         """A connected-person vacancy whose ``connected_to`` does not name the child."""
@@ -170,6 +172,8 @@ class NoSupportedAccommodationUnder16:
     name: ClassVar[str] = "no_supported_accommodation_under_16"
     source: ClassVar[str] = "Supported Accommodation (England) Regulations 2023"
     kind: ClassVar[Literal["hard"]] = "hard"
+    #: The sentence names only the vacancy (made once per folder and vacancy: matcher.rank).
+    reason_of_vacancy: ClassVar[bool] = True
 
     def excludes(self, pairs: Pairs) -> BoolArray:
         """Supported accommodation and the child is under 16."""
@@ -187,6 +191,8 @@ class PlacementTypeSuitsChild:
     name: ClassVar[str] = "placement_type_suits_child"
     source: ClassVar[str] = "Children Act 1989 s22C(6); the child's care plan (placement_types)"
     kind: ClassVar[Literal["hard"]] = "hard"
+    #: The sentence names only the vacancy (made once per folder and vacancy: matcher.rank).
+    reason_of_vacancy: ClassVar[bool] = True
 
     def excludes(self, pairs: Pairs) -> BoolArray:
         """The type's bit is not in the child's acceptable types."""
@@ -218,6 +224,8 @@ class AgeWithinApproval:
     name: ClassVar[str] = "age_within_approval"
     source: ClassVar[str] = _APPROVAL_SOURCE
     kind: ClassVar[Literal["hard"]] = "hard"
+    #: The sentence names only the vacancy (made once per folder and vacancy: matcher.rank).
+    reason_of_vacancy: ClassVar[bool] = True
 
     def excludes(self, pairs: Pairs) -> BoolArray:
         """Age outside ``age_min``..``age_max``."""

@@ -58,23 +58,69 @@ class Cuts(NamedTuple):
 def dumps_with_options(data: dict[str, Any]) -> tuple[bytes, Cuts]:
     """``orjson.dumps(data)``, byte for byte, and where each item of ``data["options"]`` lies.
 
-    Compact JSON is the keys in order, so the body is the keys before ``options``, then the
-    options each written alone and joined by commas, then the keys after.
+    Compact JSON is the keys in order, so the body is the keys before ``options``, the
+    options list, then the keys after. The list is written in one call and each option found
+    in it by its first key (:func:`_option_starts`); options that cannot be found so are
+    written each alone and joined by commas (a county's whole list took 0.7 ms so, against
+    0.2 ms in one call).
     """
     keys = list(data)
     at = keys.index("options")
+    options = data["options"]
     before = orjson.dumps({k: data[k] for k in keys[:at]})[:-1]  # without its "}"
     after = orjson.dumps({k: data[k] for k in keys[at + 1 :]})[1:]  # without its "{"
     head = before + (b"," if at else b"") + b'"options":['
-    parts = [orjson.dumps(o) for o in data["options"]]
-    starts, ends, position = [], [], len(head)
-    for part in parts:
-        starts.append(position)
-        ends.append(position + len(part))
-        position += len(part) + 1
-    close = ends[-1] if parts else len(head)
-    body = head + b",".join(parts) + b"]" + (b"," if len(after) > 1 else b"") + after
+    tail = b"]" + (b"," if len(after) > 1 else b"") + after
+    listed = orjson.dumps(options)
+    found = _option_starts(options, listed)
+    if found is not None:
+        # listed[0] is the "[" that ends head: listed[i] is body[len(head) - 1 + i]
+        shift = len(head) - 1
+        starts = [shift + i for i in found]
+        # each option ends at the comma before the next, the last at the list's "]"
+        ends = [s - 1 for s in starts[1:]] + [shift + len(listed) - 1]
+        body = b"".join((head, memoryview(listed)[1:-1], tail))  # one copy of the list
+    else:
+        parts = [orjson.dumps(o) for o in options]
+        starts, ends, position = [], [], len(head)
+        for part in parts:
+            starts.append(position)
+            ends.append(position + len(part))
+            position += len(part) + 1
+        body = head + b",".join(parts) + tail
+    close = ends[-1] if starts else len(head)
     return body, Cuts(tuple(starts), tuple(ends), close)
+
+
+def _option_starts(options: Any, listed: bytes) -> list[int] | None:
+    """Where each option begins in ``listed`` (``orjson.dumps(options)``), or ``None`` when
+    they cannot be told apart by their first key.
+
+    Every option a ranking writes is an object whose first key is the same
+    (``vacancy_id``), so each begins with ``{"vacancy_id":``. Inside a JSON string a quote is
+    written ``\\"``, so those bytes occur nowhere else but where an object begins with that
+    key: if they occur exactly once per option, the occurrences are the options' starts.
+    """
+    if not isinstance(options, list) or not options:
+        return [] if isinstance(options, list) else None
+    first = options[0]
+    if not isinstance(first, dict) or not first:
+        return None
+    key = next(iter(first))
+    if not isinstance(key, str):
+        return None
+    for option in options:
+        if type(option) is not dict or not option or next(iter(option)) != key:
+            return None
+    mark = b"{" + orjson.dumps(key) + b":"
+    found = []
+    at = listed.find(mark)
+    while at >= 0:
+        found.append(at)
+        at = listed.find(mark, at + len(mark))
+    if len(found) != len(options):
+        return None
+    return found
 
 
 def first_options(body: bytes, cuts: Cuts, top: int) -> bytes:

@@ -9,6 +9,7 @@ are RFC 9457 problem details naming the field.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
@@ -346,15 +347,34 @@ async def rank(
     for a planned move)."""
     day = actions.parse_on(on)
     kind = actions.parse_urgency(urgency)
-    # A kept answer is checked, read and audited on the event loop (_rank_kept). Anything
-    # else (an answer to build, a refusal, PostgreSQL) in one worker thread: the session, the
-    # sign-in check, the ranking and the audit entry (as plain dependencies each was its own
+    # On an SQLite file the sign-in and access checks run on the event loop (_rank_checked),
+    # and so do a kept answer's read and every answer's audit entry. An answer to build is
+    # ranked in a worker thread with what the loop found (the checks are not made twice).
+    # Anything else (a refusal, PostgreSQL) in one worker thread: the session, the sign-in
+    # check, the ranking and the audit entry (as plain dependencies each was its own
     # hand-over between the event loop and the thread pool).
-    body = await _rank_kept(request, child_id, top, reason, day, kind, within_days)
-    hit = body is not None
-    if body is None:
+    checked = await _rank_checked(request, child_id, top, day, kind, within_days)
+    if checked is None:
         body, hit = await run_in_threadpool(
             _rank, request, child_id, top, reason, day, kind, within_days
+        )
+    else:
+        if checked.body is not None:
+            body, hit = checked.body, True
+        else:
+            body, hit = await run_in_threadpool(
+                _rank_checked_answer, request, checked, child_id, top, day, kind, within_days
+            )
+        # committed before the answer is sent, with the other entries of this turn of the loop
+        await audit.record_on_loop(
+            checked.writer,
+            checked.who,
+            request,
+            "rank",
+            "child",
+            child_id,
+            authority=checked.authority,
+            reason=reason,
         )
     # Written out once as JSON bytes and kept until the store changes (actions.rank_body);
     # X-Placematch-Cache says whether this answer was kept (hit) or built (miss).
@@ -365,25 +385,36 @@ async def rank(
     )
 
 
-async def _rank_kept(
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Checked:
+    """A ranking request checked on the event loop: the user, the child's authority, the
+    store's revision read with it, the kept body if there is one, and the store's writer."""
+
+    who: auth.Principal
+    authority: str
+    revision: int
+    body: bytes | None
+    writer: db.LoopWriter
+
+
+async def _rank_checked(
     request: Request,
     child_id: str,
     top: int | None,
-    reason: str,
     on: dt.date | None,
     urgency: Urgency | None,
     within_days: int | None,
-) -> bytes | None:
-    """A kept ranking, checked, read and audited on the event loop; ``None`` when there is
-    none to answer so (the caller ranks in a worker thread, which answers a refusal too).
+) -> _Checked | None:
+    """The sign-in and access checks of a ranking, on the event loop, and its kept body if
+    there is one; ``None`` when the request is to be answered in a worker thread (not an
+    SQLite file, or a refusal: the thread answers and audits it).
 
-    The sign-in check, the access check with the store's revision and the kept body are a
-    few tenths of a millisecond of work. In a worker thread, with 20 clients, they waited
-    for the interpreter lock among a dozen request threads (5 ms at the median to start, as
-    much again for the audit entry's writer thread and back): most of a kept answer's time
-    in the server. The entry is still committed before the answer is sent, by the store's
-    writer on this loop (:class:`placematch.service.db.LoopWriter`), with the entries of the
-    other requests of the same turn of the loop.
+    The checks and the kept body are a few tenths of a millisecond of work. In a worker
+    thread, with 20 clients, they waited for the interpreter lock among a dozen request
+    threads (5 ms at the median to start, as much again for the audit entry's writer thread
+    and back): most of a kept answer's time in the server. The caller commits the audit
+    entry on this loop too (:class:`placematch.service.db.LoopWriter`), with the entries of
+    the other requests of the same turn of the loop, before the answer is sent.
     """
     state = request.app.state
     writer = db.loop_writer(state.engine)
@@ -410,12 +441,33 @@ async def _rank_kept(
             within_days,
             count_miss=False,
         )
-    if body is None:
-        return None
-    await audit.record_on_loop(
-        writer, who, request, "rank", "child", child_id, authority=authority, reason=reason
-    )
-    return body
+    return _Checked(who, authority, revision, body, writer)
+
+
+def _rank_checked_answer(
+    request: Request,
+    checked: _Checked,
+    child_id: str,
+    top: int | None,
+    on: dt.date | None,
+    urgency: Urgency | None,
+    within_days: int | None,
+) -> tuple[bytes, bool]:
+    """The ranking of a request checked on the loop, built (or kept meanwhile); the caller
+    audits it."""
+    state = request.app.state
+    with answers_of(state.engine).asked(), state.sessions() as session:
+        return actions.rank_answer(
+            session,
+            child_id,
+            checked.authority,
+            checked.revision,
+            actions.clock(),
+            top,
+            on=on,
+            urgency=urgency,
+            within_days=within_days,
+        )
 
 
 def _rank(

@@ -82,3 +82,25 @@ def test_culture_language_names_the_parts_its_points_come_from(folder: CaseFolde
             assert sentence.startswith(f"Shared {', '.join(matched)}: {int(points[k])} points")
         else:
             assert sentence.startswith("No shared ethnicity, religion or language recorded")
+
+
+@given(folders(policy=True))
+def test_a_rule_whose_sentence_names_only_the_vacancy_says_the_same_to_every_child(
+    folder: CaseFolder,
+) -> None:
+    """The rules marked ``reason_of_vacancy`` (their sentences are made once per folder and
+    vacancy by ``ranking_data``) give the same sentence for a vacancy whichever child is
+    excluded from it."""
+    from matcher.rules import DEFAULT_RULES
+
+    marked = [r for r in DEFAULT_RULES if getattr(r, "reason_of_vacancy", False)]
+    assert marked  # the rules that make most of a county's exclusions
+    arrays = FolderArrays.build(folder)
+    n_c, n_v = arrays.n_children, arrays.n_vacancies
+    pairs = Pairs(arrays, np.repeat(np.arange(n_c), n_v), np.tile(np.arange(n_v), n_c))
+    for rule in marked:
+        excluded = np.asarray(rule.excludes(pairs), dtype=bool)
+        said: dict[int, str] = {}
+        for k in np.flatnonzero(excluded).tolist():
+            sentence = rule.reason(pairs, k)
+            assert said.setdefault(int(pairs.vi[k]), sentence) == sentence, rule.name

@@ -64,6 +64,21 @@ def test_a_top_first_is_kept_for_itself() -> None:
         {"child_id": "A", "eligible": 0, "options": [], "excluded": {}},
         {"options": [1, 2]},
         {"child_id": "A", "options": [{"a": 1}]},
+        # found by their first key, in one write of the list
+        {
+            "child_id": "A",
+            "options": [
+                {"vacancy_id": "V1", "reasons": {"x": 'say {"vacancy_id":"V9"} here'}},
+                {"vacancy_id": "V2", "f": [1, {"g": None}]},
+                {"vacancy_id": "V3"},
+            ],
+            "exclusions": [{"vacancy_id": "V4"}],
+        },
+        # a nested object with the same first key, another first key, an option not an
+        # object: each option written alone instead
+        {"options": [{"vacancy_id": "V1", "n": {"vacancy_id": "V2"}}, {"vacancy_id": "V3"}]},
+        {"options": [{"vacancy_id": "V1"}, {"other": 1, "vacancy_id": "V2"}]},
+        {"options": [{"vacancy_id": "V1"}, ["vacancy_id"]], "after": 1},
     ],
 )
 def test_a_whole_list_is_cut_to_its_first_options(data: dict[str, object]) -> None:

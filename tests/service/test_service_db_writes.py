@@ -312,7 +312,7 @@ def _ask(s: Service, child: str = "C05") -> tuple[int, str]:
 def test_a_kept_answer_is_answered_and_audited_without_a_worker_thread(
     fresh_sqlite: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A kept ranking is checked, read and audited on the event loop (``api._rank_kept``):
+    """A kept ranking is checked, read and audited on the event loop (``api._rank_checked``):
     a dozen request threads waited for each other's turn at the interpreter lock."""
     from placematch.service import api
 
@@ -370,6 +370,45 @@ def test_a_kept_answer_whose_entry_is_not_committed_is_not_sent(
     r = fresh_sqlite.client.get(f"{API}/children/C05/rank", headers=fresh_sqlite.h("officer"))
     assert r.status_code == 500 and b"options" not in r.content
     assert _audit_count(fresh_sqlite) == before
+
+
+def test_a_built_answer_whose_entry_is_not_committed_is_not_sent(
+    fresh_sqlite: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer ranked afresh is audited by the loop's writer too, before it is sent."""
+    before = _audit_count(fresh_sqlite)
+
+    def fails(self: Any, batch: list[Any]) -> list[BaseException | None]:
+        return [OSError("disk full")] * len(batch)
+
+    monkeypatch.setattr(db.LoopWriter, "_write", fails)
+    r = fresh_sqlite.client.get(f"{API}/children/C05/rank", headers=fresh_sqlite.h("officer"))
+    assert r.status_code == 500 and b"options" not in r.content
+    assert _audit_count(fresh_sqlite) == before
+    monkeypatch.undo()
+    assert _ask(fresh_sqlite) == (200, "hit")  # built and kept all the same; now audited
+    assert _audit_count(fresh_sqlite) == before + 1
+
+
+def test_a_built_answer_is_checked_once(
+    fresh_sqlite: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sign-in and access checks made on the loop are not made again in the worker
+    thread that ranks the child."""
+    from placematch.service import store
+
+    looked: list[str] = []
+    look = store.authority_and_revision
+
+    def counted(session: Any, child_id: str, authorities: Any) -> tuple[str | None, int]:
+        looked.append(child_id)
+        return look(session, child_id, authorities)
+
+    monkeypatch.setattr(store, "authority_and_revision", counted)
+    assert _ask(fresh_sqlite) == (200, "miss")
+    assert looked == ["C05"]
+    assert _ask(fresh_sqlite) == (200, "hit")
+    assert looked == ["C05", "C05"]
 
 
 def test_the_entries_of_one_turn_of_the_loop_are_one_transaction_and_a_bad_one_fails_alone(
