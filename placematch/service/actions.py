@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 import tomllib
 import uuid
 from collections import Counter
@@ -30,14 +31,19 @@ from matcher.domain import CaseFolder, InvalidFieldError, ReferralResponse, Vaca
 from matcher.explain import Option, Ranking, WhyNot
 from matcher.rank import (
     EMERGENCY_WITHIN_DAYS,
+    FolderChange,
     SoonFree,
     UnknownIdError,
     declined,
+    folder_change,
+    part_arrays,
     rank_child,
     ranking_data,
+    ranking_part,
     soon_free,
     why_not,
 )
+from matcher.scoring import Scoring
 from matcher.vocabulary import Response, ResponseReason, Urgency, VocabularyError
 from placematch.service import audit, auth, store
 from placematch.service.access import (
@@ -55,7 +61,15 @@ from placematch.service.access import (
     visible_job,
     visible_vacancy,
 )
-from placematch.service.answers import Answers, answers_of, dumps_with_options
+from placematch.service.answers import (
+    Answers,
+    Stale,
+    answers_of,
+    dumps_with_options,
+    first_options,
+    layout_of,
+    spliced,
+)
 from placematch.service.auth import Principal
 from placematch.service.errors import ProblemError
 from placematch.service.models import (
@@ -636,6 +650,9 @@ def rank_answer(
 
     ``revision`` is the store's, read before the folder (see :class:`answers.Answers`). A
     whole list is kept with where its options lie, so that it answers any ``top`` too.
+    After a change of the store, the child's whole list kept from before is spliced when
+    only some vacancies differ for it (:meth:`answers.Answers.stale`,
+    :func:`matcher.rank.folder_change`): byte for byte the list ranked afresh.
     """
     kept = answers_of(session.get_bind())
     body = kept_rank(kept, child_id, authority, revision, today, top, on, urgency, within_days)
@@ -643,19 +660,53 @@ def rank_answer(
         return body, True
     whole = answer_key(authority, child_id, None, on, urgency, within_days)
     asked = answer_key(authority, child_id, top, on, urgency, within_days)
+    plain = on is None and urgency is None  # the question whose lists are spliced
+    stale = kept.stale(whole) if plain else None
     folder = store.waiting_folder(session, child_id, today=today, authority=authority)
     folder = asked_folder(folder, child_id, today, on, urgency)
+    made = None
+    if stale is not None:
+        made = _spliced(
+            stale,
+            folder,
+            child_id,
+            lambda: _after_options(session, folder, child_id, authority, within_days),
+        )
+    if made is not None:
+        body, cuts, layout = made
+        kept.spliced += 1
+        kept.put(revision, today, whole, body, cuts, layout)
+        return (body if top is None else first_options(body, cuts, top)), False
     data = ranking_data(folder, child_id, top)  # rank_child(...).to_dict(), faster
-    data["declined"] = declined(folder, child_id)
+    data.update(_after_options(session, folder, child_id, authority, within_days))
+    # Compact UTF-8, as Starlette's JSONResponse writes it (json.dumps took a quarter of a
+    # built answer); the data holds no NaN (distances unknown are None).
+    if top is None:
+        body, cuts = dumps_with_options(data)
+        kept.put(
+            revision,
+            today,
+            whole,
+            body,
+            cuts,
+            layout_of(body, cuts, data, folder) if plain else None,
+        )
+    else:
+        body = orjson.dumps(data)
+        kept.put(revision, today, asked, body)
+    return body, False
+
+
+def _after_options(
+    session: Session, folder: CaseFolder, child_id: str, authority: str, within_days: int | None
+) -> dict[str, Any]:
+    """The keys of a ranking's answer after its exclusions: ``declined``, ``date``,
+    ``urgency``, ``within_days``, ``free_within_days`` and ``decision``."""
     child = folder.child(child_id)
     days = within_days
     if days is None:
         days = EMERGENCY_WITHIN_DAYS if child.is_emergency else 0
     day, found = soon_free(folder, child_id, days)
-    data["date"] = None if day is None else day.isoformat()
-    data["urgency"] = None if child.urgency is None else child.urgency.value
-    data["within_days"] = days
-    data["free_within_days"] = [s.to_dict() for s in found]
     # A placed child is ranked too (a planned move is ranked before the decision is
     # withdrawn), and the answer says where the child lives now; a decision or its
     # withdrawal changes the store's revision, so a kept answer never holds a stale one.
@@ -664,16 +715,51 @@ def rank_answer(
         .execute(_DECISION_OF_CHILD, {"authority": authority, "child_id": child_id})
         .first()
     )
-    data["decision"] = None if placed is None else decision_dict(placed)
-    # Compact UTF-8, as Starlette's JSONResponse writes it (json.dumps took a quarter of a
-    # built answer); the data holds no NaN (distances unknown are None).
-    if top is None:
-        body, cuts = dumps_with_options(data)
-        kept.put(revision, today, whole, body, cuts)
-    else:
-        body = orjson.dumps(data)
-        kept.put(revision, today, asked, body)
-    return body, False
+    return {
+        "declined": declined(folder, child_id),
+        "date": None if day is None else day.isoformat(),
+        "urgency": None if child.urgency is None else child.urgency.value,
+        "within_days": days,
+        "free_within_days": [s.to_dict() for s in found],
+        "decision": None if placed is None else decision_dict(placed),
+    }
+
+
+#: The last few folder changes worked out (:func:`_change`), newest last: (old folder, new
+#: folder, the change, the arrays of its vacancies in the new folder).
+_changes: list[tuple[CaseFolder, CaseFolder, FolderChange | None, Any]] = []
+_changes_lock = threading.Lock()
+#: How many folder changes are kept (a few authorities' views after one change).
+CHANGES_KEPT = 8
+
+
+def _change(old: CaseFolder, new: CaseFolder) -> tuple[FolderChange | None, Any]:
+    """:func:`matcher.rank.folder_change` from ``old`` to ``new`` and the arrays of its
+    vacancies in ``new`` (:func:`matcher.rank.part_arrays`): worked out once for every
+    child whose kept list is spliced from one to the other."""
+    with _changes_lock:  # the other requests of the moment wait for the first one's
+        for o, n, change, arrays in _changes:
+            if o is old and n is new:
+                return change, arrays
+        change = folder_change(old, new)
+        arrays = None if change is None else part_arrays(new, change.vacancies)
+        _changes.append((old, new, change, arrays))
+        del _changes[:-CHANGES_KEPT]
+        return change, arrays
+
+
+def _spliced(
+    stale: Stale, folder: CaseFolder, child_id: str, rest: Callable[[], dict[str, Any]]
+) -> tuple[bytes, Any, Any] | None:
+    """The child's whole list on ``folder`` spliced from the one kept before a change
+    (:func:`answers.spliced`), or ``None`` when it must be ranked afresh (the folders differ
+    in what every ranking depends on, or in the child or what is ranked with it)."""
+    change, arrays = _change(stale.layout.folder, folder)
+    if change is None or child_id in change.children:
+        return None
+    part = ranking_part(folder, child_id, arrays)
+    rules = Scoring.for_folder(folder).rules
+    return spliced(stale, folder, child_id, change.vacancies, part, rules, rest())
 
 
 def explain_why_not(

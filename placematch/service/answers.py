@@ -18,6 +18,18 @@ that ``top`` writes, since ``top`` only shortens the options.
 
 The whole lists are also made ahead of any request (:mod:`placematch.service.warm`), one
 child at a time while no ranking is being answered.
+
+**After a change.** A whole list is kept with its :class:`Layout`: the folder it was ranked
+on and where each option and exclusion lies in its bytes. When the store's revision moves,
+the kept whole lists are not dropped at once but kept aside as the last revision's
+(:meth:`Answers.stale`), and a child's first request after the change finds its old answer
+there. :func:`matcher.rank.folder_change` says what differs between the old folder and the
+new: when only some vacancies (and other children) differ, the new answer is the old one
+with the pairs of those vacancies assessed again (:func:`matcher.rank.ranking_part`), their
+options and exclusions spliced in where they belong (:func:`spliced`), the rest of the bytes
+copied: byte for byte what ranking afresh writes (a test checks it for every kind of write).
+Anything else (the child itself changed, a change to the whole folder's objective, a
+policy) is ranked afresh.
 """
 
 from __future__ import annotations
@@ -33,7 +45,17 @@ from typing import Any, NamedTuple
 
 import orjson
 
-__all__ = ["BUDGET_BYTES", "Answers", "Cuts", "answers_of", "dumps_with_options"]
+__all__ = [
+    "BUDGET_BYTES",
+    "Answers",
+    "Cuts",
+    "Layout",
+    "Stale",
+    "answers_of",
+    "dumps_with_options",
+    "layout_of",
+    "spliced",
+]
 
 #: Bytes of kept answers per store (per server process): a county's whole lists, ranked ahead
 #: of requests (:mod:`placematch.service.warm`), with room to spare. A whole list is 100-500 KB
@@ -131,6 +153,194 @@ def first_options(body: bytes, cuts: Cuts, top: int) -> bytes:
     return body[:end] + body[cuts.close :]
 
 
+class Layout(NamedTuple):
+    """Where the parts of a kept whole list lie in its bytes, and what it was ranked on.
+
+    ``options``: per option, its vacancy id and :func:`matcher.rank.option_order`;
+    ``exclusions``: per exclusion its vacancy id and rule; ``*_spans``: each one's first
+    byte and the byte after its last (so that ``body[start:end]`` is its JSON).
+    """
+
+    folder: Any  # the CaseFolder it was ranked on
+    options: tuple[tuple[str, tuple[int, int, int]], ...]
+    option_spans: tuple[tuple[int, int], ...]
+    exclusions: tuple[tuple[str, str], ...]
+    exclusion_spans: tuple[tuple[int, int], ...]
+
+
+class Stale(NamedTuple):
+    """A whole list kept from the last revision (:meth:`Answers.stale`)."""
+
+    body: bytes
+    layout: Layout
+
+
+#: How an option or exclusion of a ranking's JSON begins (its first key is ``vacancy_id``).
+_ITEM = b'{"vacancy_id":'
+
+
+def _item_spans(body: bytes, start: int, end: int, n: int) -> tuple[tuple[int, int], ...] | None:
+    """The spans of the ``n`` items of the JSON list whose items lie in ``body[start:end]``
+    (``end``: its closing ``]``), each found by its first key, or ``None`` if they cannot be
+    told apart so (see :func:`_option_starts`)."""
+    starts = []
+    at = body.find(_ITEM, start, end)
+    while at >= 0:
+        starts.append(at)
+        at = body.find(_ITEM, at + len(_ITEM), end)
+    if len(starts) != n:
+        return None
+    if not starts:
+        return ()
+    ends = [s - 1 for s in starts[1:]] + [end]
+    return tuple(zip(starts, ends, strict=True))
+
+
+def layout_of(body: bytes, cuts: Cuts, data: dict[str, Any], folder: Any) -> Layout | None:
+    """The :class:`Layout` of a whole list (``body``, ``cuts``: :func:`dumps_with_options`
+    of ``data``, ranked on ``folder``), or ``None`` if its parts cannot be found."""
+    from matcher.rank import option_order
+
+    options = data["options"]
+    exclusions = data["exclusions"]
+    if len(cuts.starts) != len(options) or list(data)[-7:-6] != ["exclusions"]:
+        return None
+    opening = body.find(b',"exclusions":[', cuts.close)
+    closing = body.find(b'],"declined":', opening)
+    if opening < 0 or closing < 0:
+        return None
+    spans = _item_spans(body, opening, closing, len(exclusions))
+    if spans is None:
+        return None
+    return Layout(
+        folder,
+        tuple((o["vacancy_id"], option_order(o)) for o in options),
+        # (with no options, cuts.ends holds the list's "]" alone)
+        tuple(zip(cuts.starts, cuts.ends[: len(cuts.starts)], strict=True)),
+        tuple((e["vacancy_id"], e["rule"]) for e in exclusions),
+        spans,
+    )
+
+
+def _merged(
+    body: bytes, kept: list[tuple[Any, int, int, Any]], made: list[tuple[Any, bytes, Any]]
+) -> tuple[list[Any], list[tuple[int, int]], list[Any]]:
+    """The items of a JSON list in order of their keys: ``kept`` (key, span in ``body``,
+    what the layout says of it) and ``made`` (key, bytes, the same). Returns the pieces to
+    join with commas (adjacent kept items in one piece, their commas and all), each item's
+    span from where the list's items begin, and what the layout says of each, in order."""
+    items: list[tuple[Any, int, int, bytes | None, Any]] = [
+        (k, s, e, None, m) for k, s, e, m in kept
+    ]
+    items += [(k, 0, len(b), b, m) for k, b, m in made]
+    items.sort(key=lambda x: x[0])
+    view = memoryview(body)
+    pieces: list[Any] = []
+    spans: list[tuple[int, int]] = []
+    at = 0  # bytes written so far, commas included
+    run_start = run_end = -1
+    for n, (_, s, e, own, _) in enumerate(items):
+        if n:
+            at += 1  # the comma before this item
+        spans.append((at, at + e - s))
+        at += e - s
+        if own is None and run_start >= 0 and s == run_end + 1:
+            run_end = e  # the kept item right after the last (past its comma): one piece
+            continue
+        if run_start >= 0:
+            pieces.append(view[run_start:run_end])
+            run_start = -1
+        if own is None:
+            run_start, run_end = s, e
+        else:
+            pieces.append(own)
+    if run_start >= 0:
+        pieces.append(view[run_start:run_end])
+    return pieces, spans, [x[4] for x in items]
+
+
+def spliced(
+    stale: Stale,
+    folder: Any,
+    child_id: str,
+    vacancies: frozenset[str],
+    part: tuple[list[dict[str, Any]], list[dict[str, str]]],
+    rules: Any,
+    rest: dict[str, Any],
+) -> tuple[bytes, Cuts, Layout]:
+    """The whole list of ``child_id`` on ``folder``, from the one kept on another folder
+    (``stale``) where only the pairs of ``vacancies`` differ: its options and exclusions of
+    those vacancies replaced by ``part`` (:func:`matcher.rank.ranking_part` on ``folder``),
+    the counts by rule (in the order of ``rules``) counted again, and the keys after the
+    exclusions (``declined`` ... ``decision``) written from ``rest``.
+
+    Byte for byte what :func:`dumps_with_options` writes of the ranking made afresh on
+    ``folder`` (a test checks it); with its cuts and layout, to be kept in turn.
+    """
+    from matcher.rank import option_order
+
+    body, layout = stale.body, stale.layout
+    index = folder.derived(_vacancy_index)
+    new_options, new_exclusions = part
+    o_pieces, o_spans, options = _merged(
+        body,
+        [
+            ((*order, index[vid]), s, e, (vid, order))
+            for (vid, order), (s, e) in zip(layout.options, layout.option_spans, strict=True)
+            if vid not in vacancies
+        ],
+        [
+            ((*order, index[o["vacancy_id"]]), orjson.dumps(o), (o["vacancy_id"], order))
+            for o in new_options
+            for order in (option_order(o),)
+        ],
+    )
+    e_pieces, e_spans, exclusions = _merged(
+        body,
+        [
+            (index[vid], s, e, (vid, rule))
+            for (vid, rule), (s, e) in zip(layout.exclusions, layout.exclusion_spans, strict=True)
+            if vid not in vacancies
+        ],
+        [
+            (index[x["vacancy_id"]], orjson.dumps(x), (x["vacancy_id"], x["rule"]))
+            for x in new_exclusions
+        ],
+    )
+    counted: dict[str, int] = {}
+    for _, rule in exclusions:
+        counted[rule] = counted.get(rule, 0) + 1
+    counts = {r.name: counted[r.name] for r in rules if r.name in counted}
+    sources = {r.name: r.source for r in rules if r.name in counts}
+    head = orjson.dumps({"child_id": child_id, "eligible": len(options)})[:-1] + b',"options":['
+    listed = b",".join(o_pieces)
+    middle = (
+        b"],"
+        + orjson.dumps({"excluded": counts, "excluded_sources": sources})[1:-1]
+        + b',"exclusions":['
+    )
+    out = b"".join((head, listed, middle, b",".join(e_pieces), b"],", orjson.dumps(rest)[1:]))
+    o_at = len(head)
+    e_at = o_at + len(listed) + len(middle)
+    option_spans = tuple((o_at + s, o_at + e) for s, e in o_spans)
+    cuts = Cuts(
+        tuple(s for s, _ in option_spans),
+        tuple(e for _, e in option_spans),
+        o_at + len(listed),
+    )
+    exclusion_spans = tuple((e_at + s, e_at + e) for s, e in e_spans)
+    return (
+        out,
+        cuts,
+        Layout(folder, tuple(options), option_spans, tuple(exclusions), exclusion_spans),
+    )
+
+
+def _vacancy_index(folder: Any) -> dict[str, int]:
+    """Vacancy id -> its place in the folder (kept per folder)."""
+    return {v.vacancy_id: j for j, v in enumerate(folder.vacancies)}
+
+
 class Answers:
     """The kept answers of one store: bodies per question, for one (revision, date).
 
@@ -144,10 +354,14 @@ class Answers:
         self._key: tuple[int, dt.date | None] | None = None
         self._bodies: OrderedDict[Question, bytes] = OrderedDict()
         self._cuts: dict[Question, Cuts] = {}
+        self._layouts: dict[Question, Layout] = {}
+        # the whole lists of the last (revision, date) kept, with their layouts: stale
+        self._stale: dict[Question, Stale] = {}
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.spliced = 0  # answers made from the last revision's (counted by the caller)
         self._answering = 0
         self._answered = 0.0  # time.monotonic() when the last ranking was answered
 
@@ -204,6 +418,16 @@ class Answers:
         with self._lock:
             return self._key == (revision, today) and question in self._bodies
 
+    def stale(self, question: Question) -> Stale | None:
+        """The whole list kept for ``question`` before the last change of revision or date,
+        with its layout (taken: asked once), or ``None``. Never an answer as it is: the
+        folder it was ranked on is in its layout, to be compared with the folder now."""
+        with self._lock:
+            found = self._stale.pop(question, None)
+            if found is not None:
+                self._bytes -= len(found.body)
+            return found
+
     def put(
         self,
         revision: int,
@@ -211,9 +435,12 @@ class Answers:
         question: Question,
         body: bytes,
         cuts: Cuts | None = None,
+        layout: Layout | None = None,
     ) -> None:
-        """Keep a body (dropping every body of another revision or date first); ``cuts``
-        (:func:`dumps_with_options`) let it answer for its first options too."""
+        """Keep a body (putting every body of another revision or date aside first: the
+        whole lists with a layout as :meth:`stale`, the rest dropped); ``cuts``
+        (:func:`dumps_with_options`) let it answer for its first options too, and ``layout``
+        (:func:`layout_of`) lets the next revision splice it."""
         if len(body) > self.budget:
             return
         with self._lock:
@@ -221,20 +448,33 @@ class Answers:
                 if self._key is not None and revision < self._key[0]:
                     return  # built on an older revision than the kept ones: not kept
                 self._key = (revision, today)
+                self._stale = {
+                    q: Stale(b, self._layouts[q])
+                    for q, b in self._bodies.items()
+                    if q in self._layouts
+                }
                 self._bodies.clear()
                 self._cuts.clear()
-                self._bytes = 0
+                self._layouts.clear()
+                self._bytes = sum(len(x.body) for x in self._stale.values())
             old = self._bodies.pop(question, None)
             if old is not None:
                 self._bytes -= len(old)
             self._bodies[question] = body
             self._cuts.pop(question, None)
+            self._layouts.pop(question, None)
             if cuts is not None:
                 self._cuts[question] = cuts
+            if layout is not None:
+                self._layouts[question] = layout
             self._bytes += len(body)
+            while self._bytes > self.budget and self._stale:
+                gone_stale = self._stale.pop(next(iter(self._stale)))
+                self._bytes -= len(gone_stale.body)
             while self._bytes > self.budget:
                 gone, dropped = self._bodies.popitem(last=False)
                 self._cuts.pop(gone, None)
+                self._layouts.pop(gone, None)
                 self._bytes -= len(dropped)
 
     def __len__(self) -> int:
