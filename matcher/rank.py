@@ -53,6 +53,7 @@ __all__ = [
     "rank_child",
     "ranking_data",
     "ranking_part",
+    "ranking_parts",
     "soon_free",
     "why_not",
 ]
@@ -335,7 +336,8 @@ def _option_data(a: _Assessment, rows: npt.NDArray[np.int64]) -> list[dict[str, 
     adjoining = np.asarray(mine.adjoining, dtype=bool)[rows].tolist()
     flags = signoff_flags(mine)[rows].tolist()
     vacancies = mine.arrays.vacancies
-    child_id = mine.arrays.children[0].child_id  # the rows are the child's own pairs
+    children = mine.arrays.children  # one child's own pairs, or a grid's (ranking_parts)
+    child_of = mine.ci[rows].tolist()
     vi = mine.vi[rows].tolist()
     ks = rows.tolist()
     # The sentences a factor at a time (one loop per factor, not a comprehension per option:
@@ -355,7 +357,11 @@ def _option_data(a: _Assessment, rows: npt.NDArray[np.int64]) -> list[dict[str, 
     out = []
     for r, row in enumerate(pts.tolist()):
         vacancy = vacancies[vi[r]]
-        answer = folder.response(child_id, vacancy.vacancy_id) if folder.responses else None
+        answer = (
+            folder.response(children[child_of[r]].child_id, vacancy.vacancy_id)
+            if folder.responses
+            else None
+        )
         flagged = tuple(flags[r])
         shown = signoffs.get(flagged)
         if shown is None:
@@ -657,6 +663,47 @@ def ranking_part(
     )
     mine = np.arange(len(a.mine), dtype=np.int64)
     return _option_data(a, mine), _exclusion_data(folder, a, a.result.first[:n_v])
+
+
+def ranking_parts(
+    folder: CaseFolder, vacancies: VacancyArrays | None
+) -> dict[str, tuple[list[dict[str, Any]], list[dict[str, str]]]]:
+    """:func:`ranking_part` of every child of the folder, from one assessment of all of
+    them against ``vacancies`` (:func:`part_arrays`; ``None``: none): child id -> its
+    options and exclusions among those vacancies, in folder order.
+
+    One grid of every child against the vacancies holds every sibling of each child (each
+    group whole), and no rule of a pair depends on the other rows except the sibling-group
+    rule, which looks only at the rows of the same group and vacancy: each child's rows are
+    what assessing it with its siblings alone gives.
+    """
+    from matcher.assess import assess
+    from matcher.factors.base import FolderArrays
+
+    out: dict[str, tuple[list[dict[str, Any]], list[dict[str, str]]]] = {
+        c.child_id: ([], []) for c in folder.children
+    }
+    if vacancies is None or not folder.children:
+        return out
+    children = folder.children
+    tables = folder.derived(_tables)
+    arrays = FolderArrays.build(folder, children, vacancy_arrays=vacancies)
+    n_v = arrays.n_vacancies
+    ci = np.repeat(np.arange(len(children), dtype=np.int64), n_v)
+    vi = np.tile(np.arange(n_v, dtype=np.int64), len(children))
+    a = _Assessment(
+        assess(Pairs(arrays, ci, vi), tables.folding, None),
+        n_v,
+        np.arange(0, dtype=np.int64),
+    )
+    eligible = np.arange(len(a.mine), dtype=np.int64)
+    for child, option in zip(a.mine.ci.tolist(), _option_data(a, eligible), strict=True):
+        out[children[child].child_id][0].append(option)
+    first = a.result.first
+    excluded = np.flatnonzero(first >= 0)
+    for row, exclusion in zip(excluded.tolist(), _exclusion_data(folder, a, first), strict=True):
+        out[children[row // n_v].child_id][1].append(exclusion)
+    return out
 
 
 def option_order(option: Mapping[str, Any]) -> tuple[int, int, int]:

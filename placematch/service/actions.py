@@ -36,10 +36,11 @@ from matcher.rank import (
     UnknownIdError,
     declined,
     folder_change,
+    option_order,
     part_arrays,
     rank_child,
     ranking_data,
-    ranking_part,
+    ranking_parts,
     soon_free,
     why_not,
 )
@@ -63,6 +64,7 @@ from placematch.service.access import (
 )
 from placematch.service.answers import (
     Answers,
+    Part,
     Stale,
     answers_of,
     dumps_with_options,
@@ -726,26 +728,36 @@ def _after_options(
 
 
 #: The last few folder changes worked out (:func:`_change`), newest last: (old folder, new
-#: folder, the change, the arrays of its vacancies in the new folder).
-_changes: list[tuple[CaseFolder, CaseFolder, FolderChange | None, Any]] = []
+#: folder, the change, every child's part of it).
+_changes: list[tuple[CaseFolder, CaseFolder, FolderChange | None, dict[str, Part]]] = []
 _changes_lock = threading.Lock()
 #: How many folder changes are kept (a few authorities' views after one change).
 CHANGES_KEPT = 8
 
 
-def _change(old: CaseFolder, new: CaseFolder) -> tuple[FolderChange | None, Any]:
-    """:func:`matcher.rank.folder_change` from ``old`` to ``new`` and the arrays of its
-    vacancies in ``new`` (:func:`matcher.rank.part_arrays`): worked out once for every
-    child whose kept list is spliced from one to the other."""
+def _change(old: CaseFolder, new: CaseFolder) -> tuple[FolderChange | None, dict[str, Part]]:
+    """:func:`matcher.rank.folder_change` from ``old`` to ``new``, and every child's options
+    and exclusions among its vacancies in ``new`` (:func:`matcher.rank.ranking_parts`, as
+    JSON): worked out once, in one assessment, for every child whose kept list is spliced
+    from one folder to the other."""
     with _changes_lock:  # the other requests of the moment wait for the first one's
-        for o, n, change, arrays in _changes:
+        for o, n, change, parts in _changes:
             if o is old and n is new:
-                return change, arrays
+                return change, parts
         change = folder_change(old, new)
-        arrays = None if change is None else part_arrays(new, change.vacancies)
-        _changes.append((old, new, change, arrays))
+        parts = {}
+        if change is not None:
+            made = ranking_parts(new, part_arrays(new, change.vacancies))
+            parts = {
+                child: Part(
+                    [(o["vacancy_id"], option_order(o), orjson.dumps(o)) for o in options],
+                    [(e["vacancy_id"], e["rule"], orjson.dumps(e)) for e in exclusions],
+                )
+                for child, (options, exclusions) in made.items()
+            }
+        _changes.append((old, new, change, parts))
         del _changes[:-CHANGES_KEPT]
-        return change, arrays
+        return change, parts
 
 
 def _spliced(
@@ -754,12 +766,11 @@ def _spliced(
     """The child's whole list on ``folder`` spliced from the one kept before a change
     (:func:`answers.spliced`), or ``None`` when it must be ranked afresh (the folders differ
     in what every ranking depends on, or in the child or what is ranked with it)."""
-    change, arrays = _change(stale.layout.folder, folder)
-    if change is None or child_id in change.children:
+    change, parts = _change(stale.layout.folder, folder)
+    if change is None or child_id in change.children or child_id not in parts:
         return None
-    part = ranking_part(folder, child_id, arrays)
     rules = Scoring.for_folder(folder).rules
-    return spliced(stale, folder, child_id, change.vacancies, part, rules, rest())
+    return spliced(stale, folder, child_id, change.vacancies, parts[child_id], rules, rest())
 
 
 def explain_why_not(

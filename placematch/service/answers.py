@@ -34,15 +34,18 @@ policy) is ranked afresh.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "Answers",
     "Cuts",
     "Layout",
+    "Part",
     "Stale",
     "answers_of",
     "dumps_with_options",
@@ -156,16 +160,19 @@ def first_options(body: bytes, cuts: Cuts, top: int) -> bytes:
 class Layout(NamedTuple):
     """Where the parts of a kept whole list lie in its bytes, and what it was ranked on.
 
-    ``options``: per option, its vacancy id and :func:`matcher.rank.option_order`;
-    ``exclusions``: per exclusion its vacancy id and rule; ``*_spans``: each one's first
-    byte and the byte after its last (so that ``body[start:end]`` is its JSON).
+    Per option its vacancy id and :func:`matcher.rank.option_order`; per exclusion its
+    vacancy id and rule; ``*_spans``: each one's first byte and the byte after its last, as
+    an ``(n, 2)`` array (``body[start:end]`` is its JSON); ``counts``: exclusions per rule.
     """
 
     folder: Any  # the CaseFolder it was ranked on
-    options: tuple[tuple[str, tuple[int, int, int]], ...]
-    option_spans: tuple[tuple[int, int], ...]
-    exclusions: tuple[tuple[str, str], ...]
-    exclusion_spans: tuple[tuple[int, int], ...]
+    option_ids: tuple[str, ...]
+    option_orders: tuple[tuple[int, int, int], ...]
+    option_spans: npt.NDArray[np.int64]
+    exclusion_ids: tuple[str, ...]
+    exclusion_rules: tuple[str, ...]
+    exclusion_spans: npt.NDArray[np.int64]
+    counts: dict[str, int]
 
 
 class Stale(NamedTuple):
@@ -175,11 +182,24 @@ class Stale(NamedTuple):
     layout: Layout
 
 
+class Part(NamedTuple):
+    """A child's options and exclusions among the vacancies that changed, as JSON:
+    ``options`` (vacancy id, :func:`matcher.rank.option_order`, bytes) and ``exclusions``
+    (vacancy id, rule, bytes), each in folder order."""
+
+    options: list[tuple[str, tuple[int, int, int], bytes]]
+    exclusions: list[tuple[str, str, bytes]]
+
+
 #: How an option or exclusion of a ranking's JSON begins (its first key is ``vacancy_id``).
 _ITEM = b'{"vacancy_id":'
 
 
-def _item_spans(body: bytes, start: int, end: int, n: int) -> tuple[tuple[int, int], ...] | None:
+def _spans(starts: list[int], ends: list[int]) -> npt.NDArray[np.int64]:
+    return np.asarray([starts, ends], dtype=np.int64).T.reshape(-1, 2)
+
+
+def _item_spans(body: bytes, start: int, end: int, n: int) -> npt.NDArray[np.int64] | None:
     """The spans of the ``n`` items of the JSON list whose items lie in ``body[start:end]``
     (``end``: its closing ``]``), each found by its first key, or ``None`` if they cannot be
     told apart so (see :func:`_option_starts`)."""
@@ -190,10 +210,7 @@ def _item_spans(body: bytes, start: int, end: int, n: int) -> tuple[tuple[int, i
         at = body.find(_ITEM, at + len(_ITEM), end)
     if len(starts) != n:
         return None
-    if not starts:
-        return ()
-    ends = [s - 1 for s in starts[1:]] + [end]
-    return tuple(zip(starts, ends, strict=True))
+    return _spans(starts, [s - 1 for s in starts[1:]] + [end] if starts else [])
 
 
 def layout_of(body: bytes, cuts: Cuts, data: dict[str, Any], folder: Any) -> Layout | None:
@@ -214,49 +231,80 @@ def layout_of(body: bytes, cuts: Cuts, data: dict[str, Any], folder: Any) -> Lay
         return None
     return Layout(
         folder,
-        tuple((o["vacancy_id"], option_order(o)) for o in options),
+        tuple(o["vacancy_id"] for o in options),
+        tuple(option_order(o) for o in options),
         # (with no options, cuts.ends holds the list's "]" alone)
-        tuple(zip(cuts.starts, cuts.ends[: len(cuts.starts)], strict=True)),
-        tuple((e["vacancy_id"], e["rule"]) for e in exclusions),
+        _spans(list(cuts.starts), list(cuts.ends[: len(cuts.starts)])),
+        tuple(e["vacancy_id"] for e in exclusions),
+        tuple(e["rule"] for e in exclusions),
         spans,
+        dict(data["excluded"]),
     )
 
 
-def _merged(
-    body: bytes, kept: list[tuple[Any, int, int, Any]], made: list[tuple[Any, bytes, Any]]
-) -> tuple[list[Any], list[tuple[int, int]], list[Any]]:
-    """The items of a JSON list in order of their keys: ``kept`` (key, span in ``body``,
-    what the layout says of it) and ``made`` (key, bytes, the same). Returns the pieces to
-    join with commas (adjacent kept items in one piece, their commas and all), each item's
-    span from where the list's items begin, and what the layout says of each, in order."""
-    items: list[tuple[Any, int, int, bytes | None, Any]] = [
-        (k, s, e, None, m) for k, s, e, m in kept
-    ]
-    items += [(k, 0, len(b), b, m) for k, b, m in made]
-    items.sort(key=lambda x: x[0])
+def _spliced_list(
+    body: bytes,
+    spans: npt.NDArray[np.int64],
+    columns: tuple[Sequence[Any], ...],
+    removed: list[int],
+    added: list[tuple[int, bytes, tuple[Any, ...]]],
+) -> tuple[list[Any], npt.NDArray[np.int64], tuple[list[Any], ...]]:
+    """A JSON list of ``body`` (its items at ``spans``, described by ``columns``) less the
+    items ``removed`` (indices), with ``added`` items (place among the items kept, bytes,
+    their values of the columns; sorted) put in.
+
+    Returns the pieces to join with commas (runs of adjacent kept items as one piece, their
+    commas and all), each item's span from where the items begin, and the columns, in the
+    new order.
+    """
+    n = len(spans)
+    keep = np.ones(n, dtype=bool)
+    keep[removed] = False
+    kept = np.flatnonzero(keep)
+    # kept items in runs: a run breaks where an item was removed or one is added
+    breaks = set((np.flatnonzero(np.diff(kept) != 1) + 1).tolist())
+    breaks.update(at for at, _, _ in added)
+    bounds = sorted(b for b in breaks if 0 < b < len(kept))
+    runs = list(zip([0, *bounds], [*bounds, len(kept)], strict=True))
     view = memoryview(body)
     pieces: list[Any] = []
-    spans: list[tuple[int, int]] = []
+    out_spans = []
+    out: tuple[list[Any], ...] = tuple([] for _ in columns)
     at = 0  # bytes written so far, commas included
-    run_start = run_end = -1
-    for n, (_, s, e, own, _) in enumerate(items):
-        if n:
-            at += 1  # the comma before this item
-        spans.append((at, at + e - s))
-        at += e - s
-        if own is None and run_start >= 0 and s == run_end + 1:
-            run_end = e  # the kept item right after the last (past its comma): one piece
-            continue
-        if run_start >= 0:
-            pieces.append(view[run_start:run_end])
-            run_start = -1
-        if own is None:
-            run_start, run_end = s, e
-        else:
+    new = iter(added)
+    upcoming = next(new, None)
+    for lo, hi in [*runs, (len(kept), len(kept))]:
+        while upcoming is not None and upcoming[0] <= lo:
+            if pieces:
+                at += 1
+            own = upcoming[1]
             pieces.append(own)
-    if run_start >= 0:
-        pieces.append(view[run_start:run_end])
-    return pieces, spans, [x[4] for x in items]
+            out_spans.append(np.asarray([[at, at + len(own)]], dtype=np.int64))
+            for column, value in zip(out, upcoming[2], strict=True):
+                column.append(value)
+            at += len(own)
+            upcoming = next(new, None)
+        if hi <= lo:
+            continue
+        if pieces:
+            at += 1
+        first, last = int(kept[lo]), int(kept[hi - 1])  # a run is of adjacent items
+        start, end = int(spans[first, 0]), int(spans[last, 1])
+        pieces.append(view[start:end])
+        out_spans.append(spans[first : last + 1] + (at - start))
+        for column, values in zip(out, columns, strict=True):
+            column.extend(values[first : last + 1])
+        at += end - start
+    joined = np.concatenate(out_spans) if out_spans else np.zeros((0, 2), dtype=np.int64)
+    return pieces, joined, out
+
+
+def _left(n: int, gone: list[int]) -> Sequence[int]:
+    """The indices below ``n`` but ``gone``."""
+    if not gone:
+        return range(n)
+    out = set(gone)
+    return [i for i in range(n) if i not in out]
 
 
 def spliced(
@@ -264,55 +312,70 @@ def spliced(
     folder: Any,
     child_id: str,
     vacancies: frozenset[str],
-    part: tuple[list[dict[str, Any]], list[dict[str, str]]],
+    part: Part,
     rules: Any,
     rest: dict[str, Any],
 ) -> tuple[bytes, Cuts, Layout]:
     """The whole list of ``child_id`` on ``folder``, from the one kept on another folder
     (``stale``) where only the pairs of ``vacancies`` differ: its options and exclusions of
-    those vacancies replaced by ``part`` (:func:`matcher.rank.ranking_part` on ``folder``),
+    those vacancies replaced by ``part`` (:func:`matcher.rank.ranking_parts` on ``folder``),
     the counts by rule (in the order of ``rules``) counted again, and the keys after the
     exclusions (``declined`` ... ``decision``) written from ``rest``.
 
     Byte for byte what :func:`dumps_with_options` writes of the ranking made afresh on
     ``folder`` (a test checks it); with its cuts and layout, to be kept in turn.
     """
-    from matcher.rank import option_order
-
     body, layout = stale.body, stale.layout
     index = folder.derived(_vacancy_index)
-    new_options, new_exclusions = part
-    o_pieces, o_spans, options = _merged(
-        body,
-        [
-            ((*order, index[vid]), s, e, (vid, order))
-            for (vid, order), (s, e) in zip(layout.options, layout.option_spans, strict=True)
-            if vid not in vacancies
-        ],
-        [
-            ((*order, index[o["vacancy_id"]]), orjson.dumps(o), (o["vacancy_id"], order))
-            for o in new_options
-            for order in (option_order(o),)
-        ],
+    # options: best first by (tier, points, answer), then the vacancy's place in the folder
+    o_ids, o_orders = layout.option_ids, layout.option_orders
+    o_gone = [i for i, v in enumerate(o_ids) if v in vacancies]
+    o_left = _left(len(o_ids), o_gone)
+
+    def o_key(i: int) -> tuple[int, int, int, int]:
+        return (*o_orders[i], index[o_ids[i]])
+
+    o_added = sorted(
+        (bisect.bisect_left(o_left, key, key=o_key), key, b, (vid, order))
+        for vid, order, b in part.options
+        for key in ((*order, index[vid]),)
     )
-    e_pieces, e_spans, exclusions = _merged(
+    o_pieces, o_spans, (o_ids_out, o_orders_out) = _spliced_list(
         body,
-        [
-            (index[vid], s, e, (vid, rule))
-            for (vid, rule), (s, e) in zip(layout.exclusions, layout.exclusion_spans, strict=True)
-            if vid not in vacancies
-        ],
-        [
-            (index[x["vacancy_id"]], orjson.dumps(x), (x["vacancy_id"], x["rule"]))
-            for x in new_exclusions
-        ],
+        layout.option_spans,
+        (o_ids, o_orders),
+        o_gone,
+        [(at, b, meta) for at, _, b, meta in o_added],
     )
-    counted: dict[str, int] = {}
-    for _, rule in exclusions:
+    # exclusions: in folder order
+    e_ids, e_rules = layout.exclusion_ids, layout.exclusion_rules
+    e_gone = [i for i, v in enumerate(e_ids) if v in vacancies]
+    e_left = _left(len(e_ids), e_gone)
+    e_added = sorted(
+        (
+            bisect.bisect_left(e_left, index[vid], key=lambda i: index[e_ids[i]]),
+            index[vid],
+            b,
+            (vid, rule),
+        )
+        for vid, rule, b in part.exclusions
+    )
+    e_pieces, e_spans, (e_ids_out, e_rules_out) = _spliced_list(
+        body,
+        layout.exclusion_spans,
+        (e_ids, e_rules),
+        e_gone,
+        [(at, b, meta) for at, _, b, meta in e_added],
+    )
+    counted = dict(layout.counts)
+    for i in e_gone:
+        counted[e_rules[i]] -= 1
+    for _, rule, _ in part.exclusions:
         counted[rule] = counted.get(rule, 0) + 1
-    counts = {r.name: counted[r.name] for r in rules if r.name in counted}
+    counts = {r.name: counted[r.name] for r in rules if counted.get(r.name)}
     sources = {r.name: r.source for r in rules if r.name in counts}
-    head = orjson.dumps({"child_id": child_id, "eligible": len(options)})[:-1] + b',"options":['
+    head = orjson.dumps({"child_id": child_id, "eligible": len(o_ids_out)})[:-1]
+    head += b',"options":['
     listed = b",".join(o_pieces)
     middle = (
         b"],"
@@ -322,17 +385,25 @@ def spliced(
     out = b"".join((head, listed, middle, b",".join(e_pieces), b"],", orjson.dumps(rest)[1:]))
     o_at = len(head)
     e_at = o_at + len(listed) + len(middle)
-    option_spans = tuple((o_at + s, o_at + e) for s, e in o_spans)
+    option_spans = o_spans + o_at
     cuts = Cuts(
-        tuple(s for s, _ in option_spans),
-        tuple(e for _, e in option_spans),
+        tuple(option_spans[:, 0].tolist()),
+        tuple(option_spans[:, 1].tolist()),
         o_at + len(listed),
     )
-    exclusion_spans = tuple((e_at + s, e_at + e) for s, e in e_spans)
     return (
         out,
         cuts,
-        Layout(folder, tuple(options), option_spans, tuple(exclusions), exclusion_spans),
+        Layout(
+            folder,
+            tuple(o_ids_out),
+            tuple(o_orders_out),
+            option_spans,
+            tuple(e_ids_out),
+            tuple(e_rules_out),
+            e_spans + e_at,
+            counts,
+        ),
     )
 
 
