@@ -39,7 +39,7 @@ import datetime as dt
 import threading
 import time
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -67,6 +67,10 @@ __all__ = [
 #: children take 292 MB (at 256 MB the warming stopped short of them and requests evicted
 #: each other's).
 BUDGET_BYTES = 512 * 1024 * 1024
+
+#: Revisions whose whole lists are kept aside after a change (:meth:`Answers.stale`): the
+#: lists of the last few not asked for since, each spliced from the folder it was ranked on.
+STALE_REVISIONS = 3
 
 #: A question: (the child's authority and id, ``top``, and the ranking's other parameters).
 Question = tuple[object, ...]
@@ -428,6 +432,8 @@ class Answers:
         self._layouts: dict[Question, Layout] = {}
         # the whole lists of the last (revision, date) kept, with their layouts: stale
         self._stale: dict[Question, Stale] = {}
+        # the folders of the whole lists of the last few revisions (ids)
+        self._generations: deque[set[int]] = deque(maxlen=STALE_REVISIONS)
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
@@ -519,11 +525,17 @@ class Answers:
                 if self._key is not None and revision < self._key[0]:
                     return  # built on an older revision than the kept ones: not kept
                 self._key = (revision, today)
-                self._stale = {
-                    q: Stale(b, self._layouts[q])
+                # the whole lists of this revision, and those of older ones not asked for
+                # since (each is spliced from the folder it was ranked on)
+                stale = dict(self._stale)
+                stale.update(
+                    (q, Stale(b, self._layouts[q]))
                     for q, b in self._bodies.items()
                     if q in self._layouts
-                }
+                )
+                self._generations.append({id(x.folder) for x in self._layouts.values()})
+                recent = set().union(*self._generations)
+                self._stale = {q: x for q, x in stale.items() if id(x.layout.folder) in recent}
                 self._bodies.clear()
                 self._cuts.clear()
                 self._layouts.clear()

@@ -153,3 +153,30 @@ def test_an_answer_after_a_write_is_the_fresh_ranking(fresh: Service, kind: str)
     if kind in ("vacancy_cost", "vacancy_dates", "vacancy_sex", "vacancy_provider", "response"):
         # the write was seen
         assert any(after[key] != body for key, body in before.items() if key in after)
+
+
+def test_a_list_not_asked_for_since_two_writes_is_spliced_from_its_own_folder(
+    fresh: Service,
+) -> None:
+    """Lists kept before the first write and not asked for between two writes are spliced
+    from the folder they were ranked on: byte for byte a fresh server's answers."""
+    kept = answers_of(fresh.app.state.engine)
+    children = _waiting(fresh)
+    for user, child in children:
+        fresh.client.get(f"{API}/children/{child}/rank", headers=fresh.h(user))
+    _write(fresh, "vacancy_cost")
+    asked = children[:2]  # two asked for between the writes, the rest not
+    for user, child in asked:
+        fresh.client.get(f"{API}/children/{child}/rank", headers=fresh.h(user))
+    _write(fresh, "vacancy_sex")
+    spliced = kept.spliced
+    after = {}
+    for user, child in children:
+        r = fresh.client.get(f"{API}/children/{child}/rank", headers=fresh.h(user))
+        assert (r.status_code, r.headers["x-placematch-cache"]) == (200, "miss")
+        after[user, child] = r.content
+    assert kept.spliced - spliced == len(children)
+    with running(fresh.url) as other:
+        for (user, child), body in after.items():
+            r = other.client.get(f"{API}/children/{child}/rank", headers=other.h(user))
+            assert r.content == body, (user, child)
