@@ -495,6 +495,11 @@ class Answers:
         with self._lock:
             return self._key == (revision, today) and question in self._bodies
 
+    def peek_stale(self, question: Question) -> Stale | None:
+        """What :meth:`stale` would give, left in place."""
+        with self._lock:
+            return self._stale.get(question)
+
     def stale(self, question: Question) -> Stale | None:
         """The whole list kept for ``question`` before the last change of revision or date,
         with its layout (taken: asked once), or ``None``. Never an answer as it is: the

@@ -729,6 +729,22 @@ def waiting_folder(
         return extra
 
 
+def kept_waiting_folder(
+    session: Session, child_id: str, *, today: dt.date | None, authority: str, revision: int
+) -> CaseFolder | None:
+    """The folder :func:`waiting_folder` gives for a waiting child of ``authority`` at
+    ``revision`` (read with the caller's access check) and ``today``, if it is built
+    already; ``None`` otherwise (nothing is built here, nothing waited for)."""
+    with _available_lock:
+        kept = _available.get(session.get_bind())
+        if kept is None or kept[0] != (revision, today):
+            return None
+        base = kept[1].get((authority, None))
+    if base is None or not _has_child(base, child_id):
+        return None
+    return base
+
+
 # --------------------------------------------------------------------------- writing
 
 
