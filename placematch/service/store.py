@@ -423,13 +423,86 @@ def _stored_folder(session: Session) -> tuple[CaseFolder, Keys]:
     bind = session.get_bind()
     with _cache_lock:
         hit = _cache.get(bind)
+        last = _rows.get(bind)
     if hit is not None and hit[0] == revision:
         return hit[1], hit[2]
     children, vacancies, policy, keys = keyed_rows(session)
-    folder = validate_rows(children, vacancies, policy)
+    folder = None
+    if last is not None and hit is not None and last[0] == hit[0]:
+        folder = _with_vacancy_rows(hit[1], last[1:], (children, vacancies, policy, keys))
+    if folder is None:
+        folder = validate_rows(children, vacancies, policy)
     with _cache_lock:
         _cache[bind] = (revision, folder, keys)
+        _rows[bind] = (revision, children, vacancies, policy, keys)
     return folder, keys
+
+
+#: The rows the kept folder of :func:`_stored_folder` was made from (per engine, weakly).
+_rows: weakref.WeakKeyDictionary[Any, tuple[int, Rows, Rows, str | None, Keys]] = (
+    weakref.WeakKeyDictionary()
+)
+#: At most this many changed vacancy rows are read into the last folder
+#: (:func:`_with_vacancy_rows`); more, and every row is validated.
+VACANCY_ROWS_READ = 16
+
+
+def _with_vacancy_rows(
+    folder: CaseFolder,
+    before: tuple[Rows, Rows, str | None, Keys],
+    after: tuple[Rows, Rows, str | None, Keys],
+) -> CaseFolder | None:
+    """The store's folder of the rows ``after``, from ``folder`` (made from the rows
+    ``before``) when only a few vacancy rows differ: those read alone, the others' vacancies
+    taken as they are; ``None`` when anything else differs (a row more or fewer, a child,
+    the policy, the keys) or when the rows read alone are not a valid folder.
+
+    A vacancy row is read the same whatever the other rows (a row's cells, the policy and
+    the children its ``connected_to`` names, which are read with it), and every stored row
+    was checked with all the others when written; the folder is made anew from its
+    children and vacancies, so its own checks run again. Equal to validating every row
+    (tests/service/test_service_folder_cache.py); only its ``warnings`` (a parse report,
+    never read from the store's folder: a load or an upload reports its own) are those
+    of the last folder validated whole.
+    """
+    children, vacancies, policy, keys = after
+    old_children, old_vacancies, old_policy, old_keys = before
+    if (
+        policy != old_policy
+        or keys != old_keys
+        or len(vacancies) != len(old_vacancies)
+        or len(vacancies) != len(folder.vacancies)
+        or children != old_children
+    ):
+        return None
+    changed = [i for i, (a, b) in enumerate(zip(old_vacancies, vacancies, strict=True)) if a != b]
+    if not changed or len(changed) > VACANCY_ROWS_READ:
+        return None
+    if any(vacancies[i]["vacancy_id"] != old_vacancies[i]["vacancy_id"] for i in changed):
+        return None
+    rows = [vacancies[i] for i in changed]
+    named = {c for r in rows for c in r.get("connected_to", "").split(LIST_SEPARATOR) if c}
+    # with the children they name (a folder has at least one child: the first, if none)
+    some = [r for r in children if r["child_id"] in named] or children[:1]
+    try:
+        alone = validate_rows(some, rows, policy)
+    except CaseFolderError:
+        return None
+    replaced = list(folder.vacancies)
+    for i in changed:
+        if replaced[i].vacancy_id != vacancies[i]["vacancy_id"]:
+            return None
+        replaced[i] = alone.vacancy(vacancies[i]["vacancy_id"])
+    return CaseFolder(
+        children=folder.children,
+        vacancies=tuple(replaced),
+        policy=folder.policy,
+        warnings=folder.warnings,
+        on=folder.on,
+        today=folder.today,
+        responses=folder.responses,
+        residents=folder.residents,
+    )
 
 
 def available_folder(
