@@ -380,20 +380,32 @@ def spliced(
     sources = {r.name: r.source for r in rules if r.name in counts}
     head = orjson.dumps({"child_id": child_id, "eligible": len(o_ids_out)})[:-1]
     head += b',"options":['
-    listed = b",".join(o_pieces)
     middle = (
         b"],"
         + orjson.dumps({"excluded": counts, "excluded_sources": sources})[1:-1]
         + b',"exclusions":['
     )
-    out = b"".join((head, listed, middle, b",".join(e_pieces), b"],", orjson.dumps(rest)[1:]))
+    # one copy of the bytes: the pieces of both lists, commas between, joined at once
+    parts: list[Any] = [head]
+    for piece in o_pieces:
+        parts += (piece, b",")
+    if o_pieces:
+        parts.pop()
+    listed = sum(len(x) for x in parts) - len(head)
+    parts.append(middle)
+    for piece in e_pieces:
+        parts += (piece, b",")
+    if e_pieces:
+        parts.pop()
+    parts += (b"],", orjson.dumps(rest)[1:])
+    out = b"".join(parts)
     o_at = len(head)
-    e_at = o_at + len(listed) + len(middle)
+    e_at = o_at + listed + len(middle)
     option_spans = o_spans + o_at
     cuts = Cuts(
         tuple(option_spans[:, 0].tolist()),
         tuple(option_spans[:, 1].tolist()),
-        o_at + len(listed),
+        o_at + listed,
     )
     return (
         out,
