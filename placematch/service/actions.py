@@ -663,7 +663,7 @@ def rank_answer(
     whole = answer_key(authority, child_id, None, on, urgency, within_days)
     asked = answer_key(authority, child_id, top, on, urgency, within_days)
     plain = on is None and urgency is None  # the question whose lists are spliced
-    stale = kept.stale(whole) if plain else None
+    stale = kept.stale(revision, today, whole) if plain else None
     folder = store.waiting_folder(session, child_id, today=today, authority=authority)
     folder = asked_folder(folder, child_id, today, on, urgency)
     made = None
@@ -791,7 +791,7 @@ def spliced_now(
     )
     if folder is None:
         return None
-    peek = kept.peek_stale(whole)
+    peek = kept.peek_stale(revision, today, whole)
     if peek is None:
         return None
     known = _known_change(peek.layout.folder, folder)
@@ -800,7 +800,7 @@ def spliced_now(
     change, parts = known
     if change is None or child_id in change.children or child_id not in parts:
         return None
-    stale = kept.stale(whole)
+    stale = kept.stale(revision, today, whole)
     if stale is not peek:  # taken by another thread meanwhile: ranked there
         return None
     rules = Scoring.for_folder(folder).rules

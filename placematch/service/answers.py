@@ -507,20 +507,47 @@ class Answers:
         with self._lock:
             return self._key == (revision, today) and question in self._bodies
 
-    def peek_stale(self, question: Question) -> Stale | None:
+    def peek_stale(self, revision: int, today: dt.date | None, question: Question) -> Stale | None:
         """What :meth:`stale` would give, left in place."""
         with self._lock:
+            self._turn(revision, today)
             return self._stale.get(question)
 
-    def stale(self, question: Question) -> Stale | None:
-        """The whole list kept for ``question`` before the last change of revision or date,
-        with its layout (taken: asked once), or ``None``. Never an answer as it is: the
-        folder it was ranked on is in its layout, to be compared with the folder now."""
+    def stale(self, revision: int, today: dt.date | None, question: Question) -> Stale | None:
+        """The whole list kept for ``question`` before the store moved to ``revision`` (or
+        the date to ``today``), with its layout (taken: asked once), or ``None``. Never an
+        answer as it is: the folder it was ranked on is in its layout, to be compared with
+        the folder now."""
         with self._lock:
+            self._turn(revision, today)
             found = self._stale.pop(question, None)
             if found is not None:
                 self._bytes -= len(found.body)
             return found
+
+    def _turn(self, revision: int, today: dt.date | None) -> bool:
+        """Move to ``(revision, today)`` if it is not older than the kept answers' (the
+        whole lists kept so far put aside as stale); whether the kept answers are of it
+        now. Called with the lock held."""
+        if self._key == (revision, today):
+            return True
+        if self._key is not None and revision < self._key[0]:
+            return False
+        self._key = (revision, today)
+        # the whole lists of this revision, and those of older ones not asked for
+        # since (each is spliced from the folder it was ranked on)
+        stale = dict(self._stale)
+        stale.update(
+            (q, Stale(b, self._layouts[q])) for q, b in self._bodies.items() if q in self._layouts
+        )
+        self._generations.append({id(x.folder) for x in self._layouts.values()})
+        recent = set().union(*self._generations)
+        self._stale = {q: x for q, x in stale.items() if id(x.layout.folder) in recent}
+        self._bodies.clear()
+        self._cuts.clear()
+        self._layouts.clear()
+        self._bytes = sum(len(x.body) for x in self._stale.values())
+        return True
 
     def put(
         self,
@@ -538,25 +565,8 @@ class Answers:
         if len(body) > self.budget:
             return
         with self._lock:
-            if self._key != (revision, today):
-                if self._key is not None and revision < self._key[0]:
-                    return  # built on an older revision than the kept ones: not kept
-                self._key = (revision, today)
-                # the whole lists of this revision, and those of older ones not asked for
-                # since (each is spliced from the folder it was ranked on)
-                stale = dict(self._stale)
-                stale.update(
-                    (q, Stale(b, self._layouts[q]))
-                    for q, b in self._bodies.items()
-                    if q in self._layouts
-                )
-                self._generations.append({id(x.folder) for x in self._layouts.values()})
-                recent = set().union(*self._generations)
-                self._stale = {q: x for q, x in stale.items() if id(x.layout.folder) in recent}
-                self._bodies.clear()
-                self._cuts.clear()
-                self._layouts.clear()
-                self._bytes = sum(len(x.body) for x in self._stale.values())
+            if not self._turn(revision, today):
+                return  # built on an older revision than the kept ones: not kept
             old = self._bodies.pop(question, None)
             if old is not None:
                 self._bytes -= len(old)

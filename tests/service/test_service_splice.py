@@ -142,6 +142,8 @@ def test_an_answer_after_a_write_is_the_fresh_ranking(fresh: Service, kind: str)
         assert top.headers["x-placematch-cache"] == "hit"  # cut from the list just made
         after[user, child, 2] = top.content
     assert (kept.spliced > spliced) is SPLICED[kind]
+    if kind.startswith("vacancy") and SPLICED[kind]:  # every list, the first one too
+        assert kept.spliced - spliced == len(_waiting(fresh))
     with running(fresh.url) as other:  # its own engine: nothing kept, nothing spliced
         # the first options asked first: ranked with ?top= on their own, not cut
         for (user, child, top_), body in sorted(after.items(), key=lambda x: x[0][2] is None):
