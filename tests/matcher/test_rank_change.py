@@ -79,6 +79,7 @@ def changed(draw: st.DrawFn) -> tuple[CaseFolder, CaseFolder]:
             )
     except ValueError:  # not a valid vacancy or child
         assume(False)
+    assume(vacancies)  # a folder has a vacancy
     responses = draw(responses_st(kids, vacancies)) if draw(st.booleans()) else old.responses
     try:
         new = CaseFolder(
