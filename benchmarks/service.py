@@ -94,10 +94,12 @@ class Workload:
     (phases seeded) and latency is counted from when a request was *due*, so that a server
     that falls behind is not hidden by clients that wait for it.
 
-    ``cold``: the phase starts with a write to the store (a vacancy put back unchanged through
-    the API, which bumps the store's revision as any change does), then asks for distinct
-    children (a seeded shuffle), with no warm-up: every answer is built afresh, none is
-    kept, and the first also rebuilds the store's folder. The service's worst case.
+    ``cold``: the phase starts with a write to the store (one vacancy's weekly cost raised
+    through the API, :func:`_touch_store`: the store's revision moves, as with any change),
+    then asks for distinct children (a seeded shuffle), with no warm-up: no answer is kept
+    for the new revision, so each is made anew (spliced from the child's answer before the
+    write where only that vacancy's pairs differ, else ranked afresh), and the first also
+    rebuilds the store's folder: the first look at each child after a change.
     """
 
     name: str
@@ -426,8 +428,18 @@ def _check_answer(port: int, token: str, child_id: str) -> dict[str, Any]:
     return {"eligible": answer["eligible"], "response_bytes": len(body)}
 
 
+#: The write before each cold phase: one vacancy's weekly cost raised by this many pounds.
+COLD_WRITE_POUNDS = 5
+#: What the write before each cold phase changes (``cold_write`` of each cold record).
+COLD_WRITE = f"one vacancy's weekly_cost raised by {COLD_WRITE_POUNDS} through PUT /vacancies/ID"
+
+
 def _touch_store(port: int, token: str, vacancy_id: str) -> None:
-    """A write through the API: the vacancy put back as it is (the store's revision moves)."""
+    """A write through the API: the vacancy put back with its weekly cost raised by
+    :data:`COLD_WRITE_POUNDS` (the store's revision moves, and every child's pair with the
+    vacancy is assessed again). Until 2026-12-08 it was put back unchanged, which moved the
+    revision as well; since the service splices a kept answer with the pairs that differ
+    (``placematch.service.answers``), a write that changes nothing would change no pair."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     status, body = _request(conn, "GET", f"/api/v1/vacancies/{vacancy_id}", token)
     if status != 200:
@@ -435,12 +447,13 @@ def _touch_store(port: int, token: str, vacancy_id: str) -> None:
     record = json.loads(body)["record"]
     lists = ("capabilities", "connected_to", "ethnicity", "languages")
     put = {k: [x for x in v.split(";") if x] if k in lists else v for k, v in record.items()}
+    put["weekly_cost"] = str(int(float(record["weekly_cost"])) + COLD_WRITE_POUNDS)
     status, _ = _request(
         conn, "PUT", f"/api/v1/vacancies/{vacancy_id}", token, json.dumps(put).encode()
     )
     conn.close()
     if status != 200:
-        raise RuntimeError(f"putting vacancy {vacancy_id} back answered {status}")
+        raise RuntimeError(f"changing vacancy {vacancy_id} answered {status}")
 
 
 def _split(latencies: list[tuple[float, bool]], kept: bool) -> dict[str, Any]:
@@ -507,6 +520,7 @@ def _drive(
         "top": work.top,
         "loop": "closed" if work.interval is None else "paced",
         "cold": work.cold,
+        "cold_write": COLD_WRITE if work.cold else None,
         "interval_seconds": work.interval,
         "wall_seconds": statistics.median(latencies),
         "p50_seconds": statistics.median(latencies),
@@ -559,7 +573,7 @@ def service_records(tier_name: str, work: Path) -> list[dict[str, Any]]:
         stdin=PASSWORD + "\n",
     )
     child_ids = sorted(str(c) for c in case.children["child_id"])
-    vacancy = str(sorted(case.vacancies["vacancy_id"])[0])  # put back before a cold phase
+    vacancy = str(sorted(case.vacancies["vacancy_id"])[0])  # changed before a cold phase
     port = _free_port()
     log = (work / "serve.log").open("wb")
     server = subprocess.Popen(

@@ -15,7 +15,7 @@ it breaks), or with the points the vacancy gains and loses against the best opti
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -43,11 +43,17 @@ from matcher.vocabulary import Response
 
 __all__ = [
     "EMERGENCY_WITHIN_DAYS",
+    "FolderChange",
     "SoonFree",
     "UnknownIdError",
     "declined",
+    "folder_change",
+    "option_order",
+    "part_arrays",
     "rank_child",
     "ranking_data",
+    "ranking_part",
+    "ranking_parts",
     "soon_free",
     "why_not",
 ]
@@ -330,7 +336,8 @@ def _option_data(a: _Assessment, rows: npt.NDArray[np.int64]) -> list[dict[str, 
     adjoining = np.asarray(mine.adjoining, dtype=bool)[rows].tolist()
     flags = signoff_flags(mine)[rows].tolist()
     vacancies = mine.arrays.vacancies
-    child_id = mine.arrays.children[0].child_id  # the rows are the child's own pairs
+    children = mine.arrays.children  # one child's own pairs, or a grid's (ranking_parts)
+    child_of = mine.ci[rows].tolist()
     vi = mine.vi[rows].tolist()
     ks = rows.tolist()
     # The sentences a factor at a time (one loop per factor, not a comprehension per option:
@@ -350,7 +357,11 @@ def _option_data(a: _Assessment, rows: npt.NDArray[np.int64]) -> list[dict[str, 
     out = []
     for r, row in enumerate(pts.tolist()):
         vacancy = vacancies[vi[r]]
-        answer = folder.response(child_id, vacancy.vacancy_id) if folder.responses else None
+        answer = (
+            folder.response(children[child_of[r]].child_id, vacancy.vacancy_id)
+            if folder.responses
+            else None
+        )
         flagged = tuple(flags[r])
         shown = signoffs.get(flagged)
         if shown is None:
@@ -514,3 +525,191 @@ def soon_free(
             found.append(SoonFree(v.vacancy_id, v.placement_type.value, start, v.available_until))
     found.sort(key=lambda f: (f.available_from, f.vacancy_id))
     return day, tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class FolderChange:
+    """What differs between two case folders, for rankings kept from the first
+    (:func:`folder_change`).
+
+    A ranking of a child of ``children`` must be made afresh. Any other child's ranking in
+    the new folder is its ranking in the old one with the pairs of ``vacancies`` assessed
+    again (:func:`ranking_part`): every other pair is the same pair, through the same rules
+    and factors, on the same folded objective.
+    """
+
+    vacancies: frozenset[str]  # ids whose pairs may differ (changed, added, removed)
+    children: frozenset[str]  # ids whose rankings may differ in any way
+
+
+def _same_items(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def folder_change(old: CaseFolder, new: CaseFolder) -> FolderChange | None:
+    """What differs from ``old`` to ``new`` for the rankings of one child
+    (:class:`FolderChange`), or ``None`` when every ranking must be made afresh.
+
+    Rankings depend on the whole folder only through its policy and dates, its scoring set,
+    its folded objective (:class:`~matcher.assess.Folding`: the beds, the children and the
+    connected persons of the whole folder), the numbering of its authorities, providers and
+    sibling groups, a provider's vacancies taken together (its beds, its youngest age) and
+    the providers' recorded answers; a child's ranking also on its siblings (assessed with
+    it). ``None`` when any of the folder-wide ones differ. Otherwise the vacancies that
+    differ (and every vacancy of a provider whose vacancies differ), and the children that
+    differ, whose answers differ, or who share a sibling group with one of those.
+    """
+    if old is new:
+        return FolderChange(frozenset(), frozenset())
+    if (
+        old.policy != new.policy
+        or old.on != new.on
+        or old.today != new.today
+        or old.residents != new.residents
+        or old.sibling_groups != new.sibling_groups
+        or [p.provider_id for p in old.providers] != [p.provider_id for p in new.providers]
+    ):
+        return None
+    before, after = Scoring.for_folder(old), Scoring.for_folder(new)
+    if not (_same_items(before.factors, after.factors) and _same_items(before.rules, after.rules)):
+        return None
+    if old.derived(_folding) != new.derived(_folding):
+        return None
+    if old.derived(_authority_numbers) != new.derived(_authority_numbers):
+        return None
+    # children: any that differ, or are only in one of the two
+    old_children = {c.child_id: c for c in old.children}
+    new_children = {c.child_id: c for c in new.children}
+    changed = {i for i in old_children.keys() ^ new_children.keys()}
+    changed |= {i for i, c in new_children.items() if i in old_children and old_children[i] != c}
+    # the providers' answers: the children they name
+    answers = set(old.responses) ^ set(new.responses)
+    changed |= {r.child_id for r in answers}
+    # and those placed with them as a unit (the sibling-group rule assesses them together)
+    for folder, by_id in ((old, old_children), (new, new_children)):
+        for cid in list(changed):
+            child = by_id.get(cid)
+            if child is not None and child.sibling_group is not None:
+                changed.update(folder.sibling_group(child.sibling_group).child_ids)
+    # vacancies: any that differ, or are only in one, and the rest of their providers'
+    old_vacancies = {v.vacancy_id: v for v in old.vacancies}
+    new_vacancies = {v.vacancy_id: v for v in new.vacancies}
+    differ = old_vacancies.keys() ^ new_vacancies.keys()
+    differ |= {i for i, v in new_vacancies.items() if i in old_vacancies and old_vacancies[i] != v}
+    providers = {
+        v.provider_id for i in differ for v in (old_vacancies.get(i), new_vacancies.get(i)) if v
+    }
+    for folder in (old, new):
+        for p in providers:
+            try:
+                differ.update(v.vacancy_id for v in folder.provider(p).vacancies)
+            except KeyError:
+                continue
+    return FolderChange(frozenset(differ), frozenset(changed))
+
+
+def _folding(folder: CaseFolder) -> Any:
+    from matcher.assess import default_folding
+
+    return default_folding(folder)
+
+
+def _authority_numbers(folder: CaseFolder) -> Any:
+    from matcher.rules import _authority_numbers as numbers
+
+    return folder.derived(numbers)
+
+
+def part_arrays(folder: CaseFolder, vacancy_ids: Collection[str]) -> VacancyArrays | None:
+    """The arrays of the folder's vacancies among ``vacancy_ids`` (in folder order; ids not
+    in the folder left out) for :func:`ranking_part`, or ``None`` if there are none: built
+    once for every child ranked on them."""
+    wanted = set(vacancy_ids)
+    vacancies = tuple(v for v in folder.vacancies if v.vacancy_id in wanted)
+    return VacancyArrays.build(folder, vacancies) if vacancies else None
+
+
+def ranking_part(
+    folder: CaseFolder, child_id: str, vacancies: VacancyArrays | None
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The options and exclusions of :func:`ranking_data` among ``vacancies`` only (of the
+    folder, :func:`part_arrays`; ``None``: none), each as :func:`ranking_data` writes it, in
+    folder order: the child (and its siblings) assessed against those vacancies alone, with
+    the whole folder's context (its folded objective, providers and sentences).
+
+    Raises
+    ------
+    UnknownIdError
+        (a ``LookupError``) if the child is not in the folder.
+    """
+    from matcher.assess import assess
+    from matcher.factors.base import FolderArrays
+
+    child = _child(folder, child_id)
+    if vacancies is None:
+        return [], []
+    members = group_members(folder, child)
+    tables = folder.derived(_tables)
+    arrays = FolderArrays.build(folder, members, vacancy_arrays=vacancies)
+    n_v = arrays.n_vacancies
+    ci = np.repeat(np.arange(len(members), dtype=np.int64), n_v)
+    vi = np.tile(np.arange(n_v, dtype=np.int64), len(members))
+    rows = np.zeros(len(ci), dtype=bool)
+    rows[:n_v] = True
+    a = _Assessment(
+        assess(Pairs(arrays, ci, vi), tables.folding, None, score_rows=rows),
+        n_v,
+        np.arange(0, dtype=np.int64),
+    )
+    mine = np.arange(len(a.mine), dtype=np.int64)
+    return _option_data(a, mine), _exclusion_data(folder, a, a.result.first[:n_v])
+
+
+def ranking_parts(
+    folder: CaseFolder, vacancies: VacancyArrays | None
+) -> dict[str, tuple[list[dict[str, Any]], list[dict[str, str]]]]:
+    """:func:`ranking_part` of every child of the folder, from one assessment of all of
+    them against ``vacancies`` (:func:`part_arrays`; ``None``: none): child id -> its
+    options and exclusions among those vacancies, in folder order.
+
+    One grid of every child against the vacancies holds every sibling of each child (each
+    group whole), and no rule of a pair depends on the other rows except the sibling-group
+    rule, which looks only at the rows of the same group and vacancy: each child's rows are
+    what assessing it with its siblings alone gives.
+    """
+    from matcher.assess import assess
+    from matcher.factors.base import FolderArrays
+
+    out: dict[str, tuple[list[dict[str, Any]], list[dict[str, str]]]] = {
+        c.child_id: ([], []) for c in folder.children
+    }
+    if vacancies is None or not folder.children:
+        return out
+    children = folder.children
+    tables = folder.derived(_tables)
+    arrays = FolderArrays.build(folder, children, vacancy_arrays=vacancies)
+    n_v = arrays.n_vacancies
+    ci = np.repeat(np.arange(len(children), dtype=np.int64), n_v)
+    vi = np.tile(np.arange(n_v, dtype=np.int64), len(children))
+    a = _Assessment(
+        assess(Pairs(arrays, ci, vi), tables.folding, None),
+        n_v,
+        np.arange(0, dtype=np.int64),
+    )
+    eligible = np.arange(len(a.mine), dtype=np.int64)
+    for child, option in zip(a.mine.ci.tolist(), _option_data(a, eligible), strict=True):
+        out[children[child].child_id][0].append(option)
+    first = a.result.first
+    excluded = np.flatnonzero(first >= 0)
+    for row, exclusion in zip(excluded.tolist(), _exclusion_data(folder, a, first), strict=True):
+        out[children[row // n_v].child_id][1].append(exclusion)
+    return out
+
+
+def option_order(option: Mapping[str, Any]) -> tuple[int, int, int]:
+    """The first three keys an option of :func:`ranking_data` is ordered by (its tier,
+    then its points, both higher first, then the provider's answer: an offer first, then
+    one considering it, then none); the fourth is the vacancy's place in the folder."""
+    answer = option.get("response")
+    order = _NO_ANSWER if answer is None else _ANSWER_ORDER.get(Response(answer), _NO_ANSWER)
+    return (-int(option["tier"]), -int(option["points"]), order)

@@ -18,22 +18,48 @@ that ``top`` writes, since ``top`` only shortens the options.
 
 The whole lists are also made ahead of any request (:mod:`placematch.service.warm`), one
 child at a time while no ranking is being answered.
+
+**After a change.** A whole list is kept with its :class:`Layout`: the folder it was ranked
+on and where each option and exclusion lies in its bytes. When the store's revision moves,
+the kept whole lists are not dropped at once but kept aside as the last revision's
+(:meth:`Answers.stale`), and a child's first request after the change finds its old answer
+there. :func:`matcher.rank.folder_change` says what differs between the old folder and the
+new: when only some vacancies (and other children) differ, the new answer is the old one
+with the pairs of those vacancies assessed again (:func:`matcher.rank.ranking_part`), their
+options and exclusions spliced in where they belong (:func:`spliced`), the rest of the bytes
+copied: byte for byte what ranking afresh writes (a test checks it for every kind of write).
+Anything else (the child itself changed, a change to the whole folder's objective, a
+policy) is ranked afresh.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import threading
 import time
 import weakref
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections import OrderedDict, deque
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 
-__all__ = ["BUDGET_BYTES", "Answers", "Cuts", "answers_of", "dumps_with_options"]
+__all__ = [
+    "BUDGET_BYTES",
+    "Answers",
+    "Cuts",
+    "Layout",
+    "Part",
+    "Stale",
+    "answers_of",
+    "dumps_with_options",
+    "layout_of",
+    "spliced",
+]
 
 #: Bytes of kept answers per store (per server process): a county's whole lists, ranked ahead
 #: of requests (:mod:`placematch.service.warm`), with room to spare. A whole list is 100-500 KB
@@ -41,6 +67,10 @@ __all__ = ["BUDGET_BYTES", "Answers", "Cuts", "answers_of", "dumps_with_options"
 #: children take 292 MB (at 256 MB the warming stopped short of them and requests evicted
 #: each other's).
 BUDGET_BYTES = 512 * 1024 * 1024
+
+#: Revisions whose whole lists are kept aside after a change (:meth:`Answers.stale`): the
+#: lists of the last few not asked for since, each spliced from the folder it was ranked on.
+STALE_REVISIONS = 3
 
 #: A question: (the child's authority and id, ``top``, and the ranking's other parameters).
 Question = tuple[object, ...]
@@ -131,6 +161,273 @@ def first_options(body: bytes, cuts: Cuts, top: int) -> bytes:
     return body[:end] + body[cuts.close :]
 
 
+class Layout(NamedTuple):
+    """Where the parts of a kept whole list lie in its bytes, and what it was ranked on.
+
+    Per option its vacancy id and :func:`matcher.rank.option_order`; per exclusion its
+    vacancy id and rule; ``*_spans``: each one's first byte and the byte after its last, as
+    an ``(n, 2)`` array (``body[start:end]`` is its JSON); ``counts``: exclusions per rule.
+    """
+
+    folder: Any  # the CaseFolder it was ranked on
+    option_ids: tuple[str, ...]
+    option_orders: tuple[tuple[int, int, int], ...]
+    option_spans: npt.NDArray[np.int64]
+    exclusion_ids: tuple[str, ...]
+    exclusion_rules: tuple[str, ...]
+    exclusion_spans: npt.NDArray[np.int64]
+    counts: dict[str, int]
+
+
+class Stale(NamedTuple):
+    """A whole list kept from the last revision (:meth:`Answers.stale`)."""
+
+    body: bytes
+    layout: Layout
+
+
+class Part(NamedTuple):
+    """A child's options and exclusions among the vacancies that changed, as JSON:
+    ``options`` (vacancy id, :func:`matcher.rank.option_order`, bytes) and ``exclusions``
+    (vacancy id, rule, bytes), each in folder order."""
+
+    options: list[tuple[str, tuple[int, int, int], bytes]]
+    exclusions: list[tuple[str, str, bytes]]
+
+
+#: How an option or exclusion of a ranking's JSON begins (its first key is ``vacancy_id``).
+_ITEM = b'{"vacancy_id":'
+
+
+def _spans(starts: list[int], ends: list[int]) -> npt.NDArray[np.int64]:
+    return np.asarray([starts, ends], dtype=np.int64).T.reshape(-1, 2)
+
+
+def _item_spans(body: bytes, start: int, end: int, n: int) -> npt.NDArray[np.int64] | None:
+    """The spans of the ``n`` items of the JSON list whose items lie in ``body[start:end]``
+    (``end``: its closing ``]``), each found by its first key, or ``None`` if they cannot be
+    told apart so (see :func:`_option_starts`)."""
+    starts = []
+    at = body.find(_ITEM, start, end)
+    while at >= 0:
+        starts.append(at)
+        at = body.find(_ITEM, at + len(_ITEM), end)
+    if len(starts) != n:
+        return None
+    return _spans(starts, [s - 1 for s in starts[1:]] + [end] if starts else [])
+
+
+def layout_of(body: bytes, cuts: Cuts, data: dict[str, Any], folder: Any) -> Layout | None:
+    """The :class:`Layout` of a whole list (``body``, ``cuts``: :func:`dumps_with_options`
+    of ``data``, ranked on ``folder``), or ``None`` if its parts cannot be found."""
+    from matcher.rank import option_order
+
+    options = data["options"]
+    exclusions = data["exclusions"]
+    if len(cuts.starts) != len(options) or list(data)[-7:-6] != ["exclusions"]:
+        return None
+    opening = body.find(b',"exclusions":[', cuts.close)
+    closing = body.find(b'],"declined":', opening)
+    if opening < 0 or closing < 0:
+        return None
+    spans = _item_spans(body, opening, closing, len(exclusions))
+    if spans is None:
+        return None
+    return Layout(
+        folder,
+        tuple(o["vacancy_id"] for o in options),
+        tuple(option_order(o) for o in options),
+        # (with no options, cuts.ends holds the list's "]" alone)
+        _spans(list(cuts.starts), list(cuts.ends[: len(cuts.starts)])),
+        tuple(e["vacancy_id"] for e in exclusions),
+        tuple(e["rule"] for e in exclusions),
+        spans,
+        dict(data["excluded"]),
+    )
+
+
+def _spliced_list(
+    body: bytes,
+    spans: npt.NDArray[np.int64],
+    columns: tuple[Sequence[Any], ...],
+    removed: list[int],
+    added: list[tuple[int, bytes, tuple[Any, ...]]],
+) -> tuple[list[Any], npt.NDArray[np.int64], tuple[list[Any], ...]]:
+    """A JSON list of ``body`` (its items at ``spans``, described by ``columns``) less the
+    items ``removed`` (indices), with ``added`` items (place among the items kept, bytes,
+    their values of the columns; sorted) put in.
+
+    Returns the pieces to join with commas (runs of adjacent kept items as one piece, their
+    commas and all), each item's span from where the items begin, and the columns, in the
+    new order.
+    """
+    n = len(spans)
+    keep = np.ones(n, dtype=bool)
+    keep[removed] = False
+    kept = np.flatnonzero(keep)
+    # kept items in runs: a run breaks where an item was removed or one is added
+    breaks = set((np.flatnonzero(np.diff(kept) != 1) + 1).tolist())
+    breaks.update(at for at, _, _ in added)
+    bounds = sorted(b for b in breaks if 0 < b < len(kept))
+    runs = list(zip([0, *bounds], [*bounds, len(kept)], strict=True))
+    view = memoryview(body)
+    pieces: list[Any] = []
+    out_spans = []
+    out: tuple[list[Any], ...] = tuple([] for _ in columns)
+    at = 0  # bytes written so far, commas included
+    new = iter(added)
+    upcoming = next(new, None)
+    for lo, hi in [*runs, (len(kept), len(kept))]:
+        while upcoming is not None and upcoming[0] <= lo:
+            if pieces:
+                at += 1
+            own = upcoming[1]
+            pieces.append(own)
+            out_spans.append(np.asarray([[at, at + len(own)]], dtype=np.int64))
+            for column, value in zip(out, upcoming[2], strict=True):
+                column.append(value)
+            at += len(own)
+            upcoming = next(new, None)
+        if hi <= lo:
+            continue
+        if pieces:
+            at += 1
+        first, last = int(kept[lo]), int(kept[hi - 1])  # a run is of adjacent items
+        start, end = int(spans[first, 0]), int(spans[last, 1])
+        pieces.append(view[start:end])
+        out_spans.append(spans[first : last + 1] + (at - start))
+        for column, values in zip(out, columns, strict=True):
+            column.extend(values[first : last + 1])
+        at += end - start
+    joined = np.concatenate(out_spans) if out_spans else np.zeros((0, 2), dtype=np.int64)
+    return pieces, joined, out
+
+
+def _left(n: int, gone: list[int]) -> Sequence[int]:
+    """The indices below ``n`` but ``gone``."""
+    if not gone:
+        return range(n)
+    out = set(gone)
+    return [i for i in range(n) if i not in out]
+
+
+def spliced(
+    stale: Stale,
+    folder: Any,
+    child_id: str,
+    vacancies: frozenset[str],
+    part: Part,
+    rules: Any,
+    rest: dict[str, Any],
+) -> tuple[bytes, Cuts, Layout]:
+    """The whole list of ``child_id`` on ``folder``, from the one kept on another folder
+    (``stale``) where only the pairs of ``vacancies`` differ: its options and exclusions of
+    those vacancies replaced by ``part`` (:func:`matcher.rank.ranking_parts` on ``folder``),
+    the counts by rule (in the order of ``rules``) counted again, and the keys after the
+    exclusions (``declined`` ... ``decision``) written from ``rest``.
+
+    Byte for byte what :func:`dumps_with_options` writes of the ranking made afresh on
+    ``folder`` (a test checks it); with its cuts and layout, to be kept in turn.
+    """
+    body, layout = stale.body, stale.layout
+    index = folder.derived(_vacancy_index)
+    # options: best first by (tier, points, answer), then the vacancy's place in the folder
+    o_ids, o_orders = layout.option_ids, layout.option_orders
+    o_gone = [i for i, v in enumerate(o_ids) if v in vacancies]
+    o_left = _left(len(o_ids), o_gone)
+
+    def o_key(i: int) -> tuple[int, int, int, int]:
+        return (*o_orders[i], index[o_ids[i]])
+
+    o_added = sorted(
+        (bisect.bisect_left(o_left, key, key=o_key), key, b, (vid, order))
+        for vid, order, b in part.options
+        for key in ((*order, index[vid]),)
+    )
+    o_pieces, o_spans, (o_ids_out, o_orders_out) = _spliced_list(
+        body,
+        layout.option_spans,
+        (o_ids, o_orders),
+        o_gone,
+        [(at, b, meta) for at, _, b, meta in o_added],
+    )
+    # exclusions: in folder order
+    e_ids, e_rules = layout.exclusion_ids, layout.exclusion_rules
+    e_gone = [i for i, v in enumerate(e_ids) if v in vacancies]
+    e_left = _left(len(e_ids), e_gone)
+    e_added = sorted(
+        (
+            bisect.bisect_left(e_left, index[vid], key=lambda i: index[e_ids[i]]),
+            index[vid],
+            b,
+            (vid, rule),
+        )
+        for vid, rule, b in part.exclusions
+    )
+    e_pieces, e_spans, (e_ids_out, e_rules_out) = _spliced_list(
+        body,
+        layout.exclusion_spans,
+        (e_ids, e_rules),
+        e_gone,
+        [(at, b, meta) for at, _, b, meta in e_added],
+    )
+    counted = dict(layout.counts)
+    for i in e_gone:
+        counted[e_rules[i]] -= 1
+    for _, rule, _ in part.exclusions:
+        counted[rule] = counted.get(rule, 0) + 1
+    counts = {r.name: counted[r.name] for r in rules if counted.get(r.name)}
+    sources = {r.name: r.source for r in rules if r.name in counts}
+    head = orjson.dumps({"child_id": child_id, "eligible": len(o_ids_out)})[:-1]
+    head += b',"options":['
+    middle = (
+        b"],"
+        + orjson.dumps({"excluded": counts, "excluded_sources": sources})[1:-1]
+        + b',"exclusions":['
+    )
+    # one copy of the bytes: the pieces of both lists, commas between, joined at once
+    parts: list[Any] = [head]
+    for piece in o_pieces:
+        parts += (piece, b",")
+    if o_pieces:
+        parts.pop()
+    listed = sum(len(x) for x in parts) - len(head)
+    parts.append(middle)
+    for piece in e_pieces:
+        parts += (piece, b",")
+    if e_pieces:
+        parts.pop()
+    parts += (b"],", orjson.dumps(rest)[1:])
+    out = b"".join(parts)
+    o_at = len(head)
+    e_at = o_at + listed + len(middle)
+    option_spans = o_spans + o_at
+    cuts = Cuts(
+        tuple(option_spans[:, 0].tolist()),
+        tuple(option_spans[:, 1].tolist()),
+        o_at + listed,
+    )
+    return (
+        out,
+        cuts,
+        Layout(
+            folder,
+            tuple(o_ids_out),
+            tuple(o_orders_out),
+            option_spans,
+            tuple(e_ids_out),
+            tuple(e_rules_out),
+            e_spans + e_at,
+            counts,
+        ),
+    )
+
+
+def _vacancy_index(folder: Any) -> dict[str, int]:
+    """Vacancy id -> its place in the folder (kept per folder)."""
+    return {v.vacancy_id: j for j, v in enumerate(folder.vacancies)}
+
+
 class Answers:
     """The kept answers of one store: bodies per question, for one (revision, date).
 
@@ -144,10 +441,16 @@ class Answers:
         self._key: tuple[int, dt.date | None] | None = None
         self._bodies: OrderedDict[Question, bytes] = OrderedDict()
         self._cuts: dict[Question, Cuts] = {}
+        self._layouts: dict[Question, Layout] = {}
+        # the whole lists of the last (revision, date) kept, with their layouts: stale
+        self._stale: dict[Question, Stale] = {}
+        # the folders of the whole lists of the last few revisions (ids)
+        self._generations: deque[set[int]] = deque(maxlen=STALE_REVISIONS)
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.spliced = 0  # answers made from the last revision's (counted by the caller)
         self._answering = 0
         self._answered = 0.0  # time.monotonic() when the last ranking was answered
 
@@ -204,6 +507,48 @@ class Answers:
         with self._lock:
             return self._key == (revision, today) and question in self._bodies
 
+    def peek_stale(self, revision: int, today: dt.date | None, question: Question) -> Stale | None:
+        """What :meth:`stale` would give, left in place."""
+        with self._lock:
+            self._turn(revision, today)
+            return self._stale.get(question)
+
+    def stale(self, revision: int, today: dt.date | None, question: Question) -> Stale | None:
+        """The whole list kept for ``question`` before the store moved to ``revision`` (or
+        the date to ``today``), with its layout (taken: asked once), or ``None``. Never an
+        answer as it is: the folder it was ranked on is in its layout, to be compared with
+        the folder now."""
+        with self._lock:
+            self._turn(revision, today)
+            found = self._stale.pop(question, None)
+            if found is not None:
+                self._bytes -= len(found.body)
+            return found
+
+    def _turn(self, revision: int, today: dt.date | None) -> bool:
+        """Move to ``(revision, today)`` if it is not older than the kept answers' (the
+        whole lists kept so far put aside as stale); whether the kept answers are of it
+        now. Called with the lock held."""
+        if self._key == (revision, today):
+            return True
+        if self._key is not None and revision < self._key[0]:
+            return False
+        self._key = (revision, today)
+        # the whole lists of this revision, and those of older ones not asked for
+        # since (each is spliced from the folder it was ranked on)
+        stale = dict(self._stale)
+        stale.update(
+            (q, Stale(b, self._layouts[q])) for q, b in self._bodies.items() if q in self._layouts
+        )
+        self._generations.append({id(x.folder) for x in self._layouts.values()})
+        recent = set().union(*self._generations)
+        self._stale = {q: x for q, x in stale.items() if id(x.layout.folder) in recent}
+        self._bodies.clear()
+        self._cuts.clear()
+        self._layouts.clear()
+        self._bytes = sum(len(x.body) for x in self._stale.values())
+        return True
+
     def put(
         self,
         revision: int,
@@ -211,30 +556,35 @@ class Answers:
         question: Question,
         body: bytes,
         cuts: Cuts | None = None,
+        layout: Layout | None = None,
     ) -> None:
-        """Keep a body (dropping every body of another revision or date first); ``cuts``
-        (:func:`dumps_with_options`) let it answer for its first options too."""
+        """Keep a body (putting every body of another revision or date aside first: the
+        whole lists with a layout as :meth:`stale`, the rest dropped); ``cuts``
+        (:func:`dumps_with_options`) let it answer for its first options too, and ``layout``
+        (:func:`layout_of`) lets the next revision splice it."""
         if len(body) > self.budget:
             return
         with self._lock:
-            if self._key != (revision, today):
-                if self._key is not None and revision < self._key[0]:
-                    return  # built on an older revision than the kept ones: not kept
-                self._key = (revision, today)
-                self._bodies.clear()
-                self._cuts.clear()
-                self._bytes = 0
+            if not self._turn(revision, today):
+                return  # built on an older revision than the kept ones: not kept
             old = self._bodies.pop(question, None)
             if old is not None:
                 self._bytes -= len(old)
             self._bodies[question] = body
             self._cuts.pop(question, None)
+            self._layouts.pop(question, None)
             if cuts is not None:
                 self._cuts[question] = cuts
+            if layout is not None:
+                self._layouts[question] = layout
             self._bytes += len(body)
+            while self._bytes > self.budget and self._stale:
+                gone_stale = self._stale.pop(next(iter(self._stale)))
+                self._bytes -= len(gone_stale.body)
             while self._bytes > self.budget:
                 gone, dropped = self._bodies.popitem(last=False)
                 self._cuts.pop(gone, None)
+                self._layouts.pop(gone, None)
                 self._bytes -= len(dropped)
 
     def __len__(self) -> int:

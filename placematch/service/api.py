@@ -360,7 +360,7 @@ async def rank(
         )
     else:
         if checked.body is not None:
-            body, hit = checked.body, True
+            body, hit = checked.body, checked.hit
         else:
             body, hit = await run_in_threadpool(
                 _rank_checked_answer, request, checked, child_id, top, day, kind, within_days
@@ -395,6 +395,7 @@ class _Checked:
     revision: int
     body: bytes | None
     writer: db.LoopWriter
+    hit: bool = True  # the body was kept (else spliced on the loop)
 
 
 async def _rank_checked(
@@ -441,7 +442,13 @@ async def _rank_checked(
             within_days,
             count_miss=False,
         )
-    return _Checked(who, authority, revision, body, writer)
+        hit = body is not None
+        if body is None and on is None and urgency is None and within_days is None:
+            # the child's list kept before a change, spliced if all it takes is at hand
+            body = actions.spliced_now(
+                session, kept, child_id, authority, revision, actions.clock(), top
+            )
+    return _Checked(who, authority, revision, body, writer, hit)
 
 
 def _rank_checked_answer(

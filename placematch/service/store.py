@@ -264,16 +264,21 @@ def stored_rows(session: Session) -> tuple[Rows, Rows, str | None]:
 
 def _stored(session: Session) -> tuple[Rows, list[str], Rows, list[str], str | None]:
     """Children rows and their authorities, vacancy rows and theirs, and the policy text."""
+    # the columns alone (not the records: a third of the time for a county's rows)
     children, codes = [], []
-    for r in session.scalars(
-        select(ChildRecord).order_by(ChildRecord.authority_code, ChildRecord.child_id)
+    for data, code in session.execute(
+        select(ChildRecord.data, ChildRecord.authority_code).order_by(
+            ChildRecord.authority_code, ChildRecord.child_id
+        )
     ):
-        children.append(dict(r.data))
-        codes.append(r.authority_code)
+        children.append(dict(data))
+        codes.append(code)
     vacancies, vcodes = [], []
-    for v in session.scalars(select(VacancyRecord).order_by(VacancyRecord.vacancy_id)):
-        vacancies.append(dict(v.data))
-        vcodes.append(v.authority_code)
+    for data, code in session.execute(
+        select(VacancyRecord.data, VacancyRecord.authority_code).order_by(VacancyRecord.vacancy_id)
+    ):
+        vacancies.append(dict(data))
+        vcodes.append(code)
     state = session.get(AuthorityState, STORE)
     return children, codes, vacancies, vcodes, None if state is None else state.policy_toml
 
@@ -423,13 +428,86 @@ def _stored_folder(session: Session) -> tuple[CaseFolder, Keys]:
     bind = session.get_bind()
     with _cache_lock:
         hit = _cache.get(bind)
+        last = _rows.get(bind)
     if hit is not None and hit[0] == revision:
         return hit[1], hit[2]
     children, vacancies, policy, keys = keyed_rows(session)
-    folder = validate_rows(children, vacancies, policy)
+    folder = None
+    if last is not None and hit is not None and last[0] == hit[0]:
+        folder = _with_vacancy_rows(hit[1], last[1:], (children, vacancies, policy, keys))
+    if folder is None:
+        folder = validate_rows(children, vacancies, policy)
     with _cache_lock:
         _cache[bind] = (revision, folder, keys)
+        _rows[bind] = (revision, children, vacancies, policy, keys)
     return folder, keys
+
+
+#: The rows the kept folder of :func:`_stored_folder` was made from (per engine, weakly).
+_rows: weakref.WeakKeyDictionary[Any, tuple[int, Rows, Rows, str | None, Keys]] = (
+    weakref.WeakKeyDictionary()
+)
+#: At most this many changed vacancy rows are read into the last folder
+#: (:func:`_with_vacancy_rows`); more, and every row is validated.
+VACANCY_ROWS_READ = 16
+
+
+def _with_vacancy_rows(
+    folder: CaseFolder,
+    before: tuple[Rows, Rows, str | None, Keys],
+    after: tuple[Rows, Rows, str | None, Keys],
+) -> CaseFolder | None:
+    """The store's folder of the rows ``after``, from ``folder`` (made from the rows
+    ``before``) when only a few vacancy rows differ: those read alone, the others' vacancies
+    taken as they are; ``None`` when anything else differs (a row more or fewer, a child,
+    the policy, the keys) or when the rows read alone are not a valid folder.
+
+    A vacancy row is read the same whatever the other rows (a row's cells, the policy and
+    the children its ``connected_to`` names, which are read with it), and every stored row
+    was checked with all the others when written; the folder is made anew from its
+    children and vacancies, so its own checks run again. Equal to validating every row
+    (tests/service/test_service_folder_cache.py); only its ``warnings`` (a parse report,
+    never read from the store's folder: a load or an upload reports its own) are those
+    of the last folder validated whole.
+    """
+    children, vacancies, policy, keys = after
+    old_children, old_vacancies, old_policy, old_keys = before
+    if (
+        policy != old_policy
+        or keys != old_keys
+        or len(vacancies) != len(old_vacancies)
+        or len(vacancies) != len(folder.vacancies)
+        or children != old_children
+    ):
+        return None
+    changed = [i for i, (a, b) in enumerate(zip(old_vacancies, vacancies, strict=True)) if a != b]
+    if not changed or len(changed) > VACANCY_ROWS_READ:
+        return None
+    if any(vacancies[i]["vacancy_id"] != old_vacancies[i]["vacancy_id"] for i in changed):
+        return None
+    rows = [vacancies[i] for i in changed]
+    named = {c for r in rows for c in r.get("connected_to", "").split(LIST_SEPARATOR) if c}
+    # with the children they name (a folder has at least one child: the first, if none)
+    some = [r for r in children if r["child_id"] in named] or children[:1]
+    try:
+        alone = validate_rows(some, rows, policy)
+    except CaseFolderError:
+        return None
+    replaced = list(folder.vacancies)
+    for i in changed:
+        if replaced[i].vacancy_id != vacancies[i]["vacancy_id"]:
+            return None
+        replaced[i] = alone.vacancy(vacancies[i]["vacancy_id"])
+    return CaseFolder(
+        children=folder.children,
+        vacancies=tuple(replaced),
+        policy=folder.policy,
+        warnings=folder.warnings,
+        on=folder.on,
+        today=folder.today,
+        responses=folder.responses,
+        residents=folder.residents,
+    )
 
 
 def available_folder(
@@ -567,9 +645,11 @@ def _available_of(
         connected = v.connected_to & keep
         if v.connected_to and not connected:
             continue
-        vacancies.append(
-            dataclasses.replace(v, beds=free, connected_to=frozenset(view(k) for k in connected))
-        )
+        shown_to = frozenset(view(k) for k in connected)
+        if free == v.beds and shown_to == v.connected_to:
+            vacancies.append(v)  # as stored: the same object from one revision to the next
+        else:
+            vacancies.append(dataclasses.replace(v, beds=free, connected_to=shown_to))
     present = {v.vacancy_id for v in vacancies}
     answers = tuple(
         dataclasses.replace(r, child_id=view(r.child_id))
@@ -727,6 +807,22 @@ def waiting_folder(
                 del folders[next(k for k in folders if k[1] is not None)]
             folders[(authority, child_id)] = extra
         return extra
+
+
+def kept_waiting_folder(
+    session: Session, child_id: str, *, today: dt.date | None, authority: str, revision: int
+) -> CaseFolder | None:
+    """The folder :func:`waiting_folder` gives for a waiting child of ``authority`` at
+    ``revision`` (read with the caller's access check) and ``today``, if it is built
+    already; ``None`` otherwise (nothing is built here, nothing waited for)."""
+    with _available_lock:
+        kept = _available.get(session.get_bind())
+        if kept is None or kept[0] != (revision, today):
+            return None
+        base = kept[1].get((authority, None))
+    if base is None or not _has_child(base, child_id):
+        return None
+    return base
 
 
 # --------------------------------------------------------------------------- writing

@@ -303,3 +303,24 @@ def test_cache_dir_follows_environment(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert found is not None and found.parent == tmp_path
     monkeypatch.setenv("PLACEMATCH_CACHE_DIR", "")
     assert postcodes_module.cache_dir() is None
+
+
+def test_points_seen_before_are_not_transformed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of points all seen before gets the numbers the transformer gave them (a
+    transformer is made again in each thread, pyproj's: 30 ms for a point or two)."""
+    import numpy as np
+
+    from geography import postcodes
+
+    e = np.array([551234.0, 562345.5])
+    n = np.array([201234.0, 212345.25])
+    lat, lon = postcodes._to_lat_lon(e, n, "OSGB36")
+    fresh_lon, fresh_lat = postcodes._transformer("OSGB36").transform(e, n)
+    assert np.array_equal(lat, fresh_lat) and np.array_equal(lon, fresh_lon)
+
+    def no_transformer(grid: str) -> None:
+        raise AssertionError("transformed again")
+
+    monkeypatch.setattr(postcodes, "_transformer", no_transformer)
+    again = postcodes._to_lat_lon(e[::-1].copy(), n[::-1].copy(), "OSGB36")
+    assert np.array_equal(again[0], lat[::-1]) and np.array_equal(again[1], lon[::-1])

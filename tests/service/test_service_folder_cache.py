@@ -155,3 +155,45 @@ def test_every_ranking_is_still_checked_and_audited(fresh: Service) -> None:
     ranks = [e for e in entries if e["action"] == "rank" and e["resource_id"] == "C06"]
     assert [e["outcome"] for e in ranks].count("ok") == 3
     assert [e["outcome"] for e in ranks].count("denied") == 3
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"V03": {"weekly_cost": "1330"}},
+        {"V02": {"sex": "F"}, "V05": {"available_from": "2099-01-01"}},
+        {"V01": {"connected_to": ["C06", "C07"]}},  # a carer for another child
+        {"V16": {"beds": "2", "capabilities": ["solo_only"]}},
+    ],
+)
+def test_a_few_vacancies_put_are_read_alone_into_the_last_folder(
+    fresh: Service, changes: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a put of a few vacancies, the store's folder is the last one with those rows
+    read alone (store._with_vacancy_rows): equal to every row validated, vacancy by vacancy."""
+    c, h = fresh.client, fresh.h("officer")
+    validate = store.validate_rows
+    read: list[int] = []
+
+    def counted(children: Any, vacancies: Any, policy: Any) -> CaseFolder:
+        read.append(len(vacancies))
+        return validate(children, vacancies, policy)
+
+    with fresh.app.state.sessions() as s:
+        store.stored_folder(s)  # the folder before the puts is kept
+    for vacancy_id, cells in changes.items():
+        record = c.get(f"{API}/vacancies/{vacancy_id}", headers=h).json()["record"]
+        body = {k: [x for x in v.split(";") if x] if k in LISTS else v for k, v in record.items()}
+        r = c.put(f"{API}/vacancies/{vacancy_id}", json={**body, **cells}, headers=h)
+        assert r.status_code == 200, r.text
+        read.clear()
+        monkeypatch.setattr(store, "validate_rows", counted)
+        with fresh.app.state.sessions() as s:
+            folder = store.stored_folder(s)
+            children, vacancies, policy, _ = store.keyed_rows(s)
+        monkeypatch.setattr(store, "validate_rows", validate)
+        assert read == [1]  # the one row put, read alone
+        whole = validate(children, vacancies, policy)
+        assert folder == whole
+        assert folder.vacancies == whole.vacancies and folder.children == whole.children
+        assert [p.provider_id for p in folder.providers] == [p.provider_id for p in whole.providers]
