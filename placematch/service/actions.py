@@ -543,17 +543,43 @@ def asked_folder(
     return folder
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class RankQuestion:
+    """What is asked of a child's ranking, beyond the child: the first ``top`` options
+    (``None``: the whole list), the date ``on`` and the ``urgency`` to rank as (``None``:
+    the child's own, as :func:`asked_folder`), and ``within_days`` (``None``: the default
+    of the child's urgency, as :func:`_after_options`). One value through the kept, spliced
+    and built paths, so that the question a kept body answers is named once
+    (:meth:`key`)."""
+
+    top: int | None = None
+    on: dt.date | None = None
+    urgency: Urgency | None = None
+    within_days: int | None = None
+
+    def whole(self) -> RankQuestion:
+        """The same question for the whole list (which answers any ``top``)."""
+        return dataclasses.replace(self, top=None)
+
+    @property
+    def plain(self) -> bool:
+        """Asked on the child's own date and urgency: the lists that are spliced after a
+        change (:func:`rank_answer`)."""
+        return self.on is None and self.urgency is None
+
+    def key(self, authority: str, child_id: str) -> tuple[object, ...]:
+        """The key of a kept answer (:class:`answers.Answers`): the child of ``authority``
+        (ids are per authority) and this question."""
+        return (authority, child_id, self.top, self.on, self.urgency, self.within_days)
+
+
 def rank_body(
     session: Session,
     who: Principal,
     request: Request,
     child_id: str,
-    top: int | None = None,
+    question: RankQuestion = RankQuestion(),
     reason: str = "",
-    *,
-    on: dt.date | None = None,
-    urgency: Urgency | None = None,
-    within_days: int | None = None,
 ) -> tuple[bytes, bool]:
     """The child's ranking as the API sends it (JSON bytes), and whether it was kept.
 
@@ -564,8 +590,8 @@ def rank_body(
     ``free_within_days`` (the vacancies excluded only because they free up within that many
     days of the date, :func:`matcher.rank.soon_free`; by default
     :data:`~matcher.rank.EMERGENCY_WITHIN_DAYS` for an emergency, else 0), as
-    ``placematch rank --json`` writes them. ``on`` and ``urgency`` as in
-    :func:`asked_folder`. Access is checked and the request audited every time; the body is
+    ``placematch rank --json`` writes them, for the ``question`` asked
+    (:class:`RankQuestion`). Access is checked and the request audited every time; the body is
     kept per store revision, date and question (:mod:`placematch.service.answers`), so a
     second request for the same child between two changes of the store is answered without
     ranking again.
@@ -574,17 +600,7 @@ def rank_body(
     with answers_of(session.get_bind()).asked():
         # The revision is read with the access check, before the folder: answers.Answers.
         authority, revision = visible_child_authority(session, who, request, child_id, "rank")
-        body, hit = rank_answer(
-            session,
-            child_id,
-            authority,
-            revision,
-            clock(),
-            top,
-            on=on,
-            urgency=urgency,
-            within_days=within_days,
-        )
+        body, hit = rank_answer(session, child_id, authority, revision, clock(), question)
     audit.record(
         session,
         who,
@@ -599,16 +615,11 @@ def rank_body(
 
 
 def answer_key(
-    authority: str,
-    child_id: str,
-    top: int | None = None,
-    on: dt.date | None = None,
-    urgency: Urgency | None = None,
-    within_days: int | None = None,
+    authority: str, child_id: str, question: RankQuestion = RankQuestion()
 ) -> tuple[object, ...]:
-    """The question a kept ranking answers (:class:`answers.Answers`): the child of
-    ``authority`` (ids are per authority) and what was asked."""
-    return (authority, child_id, top, on, urgency, within_days)
+    """The key of a kept ranking (:meth:`RankQuestion.key`): the child's whole list by
+    default."""
+    return question.key(authority, child_id)
 
 
 def kept_rank(
@@ -617,10 +628,7 @@ def kept_rank(
     authority: str,
     revision: int,
     today: dt.date,
-    top: int | None = None,
-    on: dt.date | None = None,
-    urgency: Urgency | None = None,
-    within_days: int | None = None,
+    question: RankQuestion = RankQuestion(),
     *,
     count_miss: bool = True,
 ) -> bytes | None:
@@ -628,11 +636,10 @@ def kept_rank(
     ``count_miss`` is false): a question for the first ``top`` options is cut from the kept
     whole list when there is one."""
     # Ids are per authority, so the authority is part of the question.
-    whole = answer_key(authority, child_id, None, on, urgency, within_days)
-    if top is not None and kept.has(revision, today, whole):
-        return kept.get(revision, today, whole, top, count_miss=count_miss)
-    asked = answer_key(authority, child_id, top, on, urgency, within_days)
-    return kept.get(revision, today, asked, count_miss=count_miss)
+    whole = question.whole().key(authority, child_id)
+    if question.top is not None and kept.has(revision, today, whole):
+        return kept.get(revision, today, whole, question.top, count_miss=count_miss)
+    return kept.get(revision, today, question.key(authority, child_id), count_miss=count_miss)
 
 
 def rank_answer(
@@ -641,11 +648,7 @@ def rank_answer(
     authority: str,
     revision: int,
     today: dt.date,
-    top: int | None = None,
-    *,
-    on: dt.date | None = None,
-    urgency: Urgency | None = None,
-    within_days: int | None = None,
+    question: RankQuestion = RankQuestion(),
 ) -> tuple[bytes, bool]:
     """The body of :func:`rank_body` for a child of ``authority``, kept or built (and then
     kept), and whether it was kept; no access check and no audit entry (the caller's).
@@ -657,15 +660,16 @@ def rank_answer(
     :func:`matcher.rank.folder_change`): byte for byte the list ranked afresh.
     """
     kept = answers_of(session.get_bind())
-    body = kept_rank(kept, child_id, authority, revision, today, top, on, urgency, within_days)
+    body = kept_rank(kept, child_id, authority, revision, today, question)
     if body is not None:
         return body, True
-    whole = answer_key(authority, child_id, None, on, urgency, within_days)
-    asked = answer_key(authority, child_id, top, on, urgency, within_days)
-    plain = on is None and urgency is None  # the question whose lists are spliced
+    top, within_days = question.top, question.within_days
+    whole = question.whole().key(authority, child_id)
+    asked = question.key(authority, child_id)
+    plain = question.plain  # the question whose lists are spliced
     stale = kept.stale(revision, today, whole) if plain else None
     folder = store.waiting_folder(session, child_id, today=today, authority=authority)
-    folder = asked_folder(folder, child_id, today, on, urgency)
+    folder = asked_folder(folder, child_id, today, question.on, question.urgency)
     made = None
     if stale is not None:
         made = _spliced(

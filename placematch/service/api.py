@@ -10,7 +10,6 @@ are RFC 9457 problem details naming the field.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Path, Query, Request, Response, UploadFile
@@ -345,25 +344,24 @@ async def rank(
     `free_within_days` (vacancies that free up within `within_days` days), and `decision`
     (the child's recorded placement, or null while it waits: a placed child is ranked too,
     for a planned move)."""
-    day = actions.parse_on(on)
-    kind = actions.parse_urgency(urgency)
+    question = actions.RankQuestion(
+        top, actions.parse_on(on), actions.parse_urgency(urgency), within_days
+    )
     # On an SQLite file the sign-in and access checks run on the event loop (_rank_checked),
     # and so do a kept answer's read and every answer's audit entry. An answer to build is
     # ranked in a worker thread with what the loop found (the checks are not made twice).
     # Anything else (a refusal, PostgreSQL) in one worker thread: the session, the sign-in
     # check, the ranking and the audit entry (as plain dependencies each was its own
     # hand-over between the event loop and the thread pool).
-    checked = await _rank_checked(request, child_id, top, day, kind, within_days)
+    checked = await _rank_checked(request, child_id, question)
     if checked is None:
-        body, hit = await run_in_threadpool(
-            _rank, request, child_id, top, reason, day, kind, within_days
-        )
+        body, hit = await run_in_threadpool(_rank, request, child_id, question, reason)
     else:
         if checked.body is not None:
             body, hit = checked.body, checked.hit
         else:
             body, hit = await run_in_threadpool(
-                _rank_checked_answer, request, checked, child_id, top, day, kind, within_days
+                _rank_checked_answer, request, checked, child_id, question
             )
         # committed before the answer is sent, with the other entries of this turn of the loop
         await audit.record_on_loop(
@@ -399,12 +397,7 @@ class _Checked:
 
 
 async def _rank_checked(
-    request: Request,
-    child_id: str,
-    top: int | None,
-    on: dt.date | None,
-    urgency: Urgency | None,
-    within_days: int | None,
+    request: Request, child_id: str, question: actions.RankQuestion
 ) -> _Checked | None:
     """The sign-in and access checks of a ranking, on the event loop, and its kept body if
     there is one; ``None`` when the request is to be answered in a worker thread (not an
@@ -431,74 +424,35 @@ async def _rank_checked(
         if authority is None:
             return None  # not the user's to see: refused (and audited) in the thread
         body = actions.kept_rank(
-            kept,
-            child_id,
-            authority,
-            revision,
-            actions.clock(),
-            top,
-            on,
-            urgency,
-            within_days,
-            count_miss=False,
+            kept, child_id, authority, revision, actions.clock(), question, count_miss=False
         )
         hit = body is not None
-        if body is None and on is None and urgency is None and within_days is None:
+        if body is None and question.plain and question.within_days is None:
             # the child's list kept before a change, spliced if all it takes is at hand
             body = actions.spliced_now(
-                session, kept, child_id, authority, revision, actions.clock(), top
+                session, kept, child_id, authority, revision, actions.clock(), question.top
             )
     return _Checked(who, authority, revision, body, writer, hit)
 
 
 def _rank_checked_answer(
-    request: Request,
-    checked: _Checked,
-    child_id: str,
-    top: int | None,
-    on: dt.date | None,
-    urgency: Urgency | None,
-    within_days: int | None,
+    request: Request, checked: _Checked, child_id: str, question: actions.RankQuestion
 ) -> tuple[bytes, bool]:
     """The ranking of a request checked on the loop, built (or kept meanwhile); the caller
     audits it."""
     state = request.app.state
     with answers_of(state.engine).asked(), state.sessions() as session:
         return actions.rank_answer(
-            session,
-            child_id,
-            checked.authority,
-            checked.revision,
-            actions.clock(),
-            top,
-            on=on,
-            urgency=urgency,
-            within_days=within_days,
+            session, child_id, checked.authority, checked.revision, actions.clock(), question
         )
 
 
 def _rank(
-    request: Request,
-    child_id: str,
-    top: int | None,
-    reason: str,
-    on: dt.date | None,
-    urgency: Urgency | None,
-    within_days: int | None,
+    request: Request, child_id: str, question: actions.RankQuestion, reason: str
 ) -> tuple[bytes, bool]:
     with request.app.state.sessions() as session:
         who = current_user(request, session)
-        return actions.rank_body(
-            session,
-            who,
-            request,
-            child_id,
-            top,
-            reason,
-            on=on,
-            urgency=urgency,
-            within_days=within_days,
-        )
+        return actions.rank_body(session, who, request, child_id, question, reason)
 
 
 @router.get("/children/{child_id}/why-not/{vacancy_id}", tags=["matching"], **answers(S.WhyNotOut))
