@@ -19,7 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 from fastapi import Request
@@ -65,11 +65,13 @@ from placematch.service.access import (
 from placematch.service.answers import (
     Answers,
     Part,
+    Renumbering,
     Stale,
     answers_of,
     dumps_with_options,
     first_options,
     layout_of,
+    renumbering,
     spliced,
 )
 from placematch.service.auth import Principal
@@ -732,24 +734,41 @@ def _after_options(
 
 
 #: The last few folder changes worked out (:func:`_change`), newest last: (old folder, new
-#: folder, the change, every child's part of it).
-_changes: list[tuple[CaseFolder, CaseFolder, FolderChange | None, dict[str, Part]]] = []
+#: folder, what :func:`_change` gives).
+_changes: list[tuple[CaseFolder, CaseFolder, Change]] = []
 _changes_lock = threading.Lock()
 #: How many folder changes are kept (a few authorities' views after one change).
 CHANGES_KEPT = 8
 
 
-def _change(old: CaseFolder, new: CaseFolder) -> tuple[FolderChange | None, dict[str, Part]]:
+class Change(NamedTuple):
+    """A folder change worked out (:func:`_change`): :func:`matcher.rank.folder_change`
+    (``None``: rank afresh), every child's part of it, and the vacancies renumbered."""
+
+    change: FolderChange | None
+    parts: dict[str, Part]
+    moved: Renumbering | None
+
+    def part(self, child_id: str) -> Part | None:
+        """The child's part, or ``None`` when its list is to be ranked afresh."""
+        change = self.change
+        if change is None or child_id in change.children:
+            return None
+        return self.parts.get(child_id)
+
+
+def _change(old: CaseFolder, new: CaseFolder) -> Change:
     """:func:`matcher.rank.folder_change` from ``old`` to ``new``, and every child's options
     and exclusions among its vacancies in ``new`` (:func:`matcher.rank.ranking_parts`, as
     JSON): worked out once, in one assessment, for every child whose kept list is spliced
     from one folder to the other."""
     with _changes_lock:  # the other requests of the moment wait for the first one's
-        for o, n, change, parts in _changes:
+        for o, n, known in _changes:
             if o is old and n is new:
-                return change, parts
+                return known
         change = folder_change(old, new)
         parts = {}
+        moved = None
         if change is not None:
             made = ranking_parts(new, part_arrays(new, change.vacancies))
             parts = {
@@ -759,19 +778,19 @@ def _change(old: CaseFolder, new: CaseFolder) -> tuple[FolderChange | None, dict
                 )
                 for child, (options, exclusions) in made.items()
             }
-        _changes.append((old, new, change, parts))
+            moved = renumbering(old, new, change.vacancies)
+        known = Change(change, parts, moved)
+        _changes.append((old, new, known))
         del _changes[:-CHANGES_KEPT]
-        return change, parts
+        return known
 
 
-def _known_change(
-    old: CaseFolder, new: CaseFolder
-) -> tuple[FolderChange | None, dict[str, Part]] | None:
+def _known_change(old: CaseFolder, new: CaseFolder) -> Change | None:
     """What :func:`_change` gives, if it was worked out already; else ``None``."""
     with _changes_lock:
-        for o, n, change, parts in _changes:
+        for o, n, known in _changes:
             if o is old and n is new:
-                return change, parts
+                return known
     return None
 
 
@@ -799,19 +818,15 @@ def spliced_now(
     if peek is None:
         return None
     known = _known_change(peek.layout.folder, folder)
-    if known is None:
-        return None
-    change, parts = known
-    if change is None or child_id in change.children or child_id not in parts:
+    part = None if known is None else known.part(child_id)
+    if known is None or known.moved is None or part is None:
         return None
     stale = kept.stale(revision, today, whole)
     if stale is not peek:  # taken by another thread meanwhile: ranked there
         return None
     rules = Scoring.for_folder(folder).rules
     rest = _after_options(session, folder, child_id, authority, None)
-    body, cuts, layout = spliced(
-        stale, folder, child_id, change.vacancies, parts[child_id], rules, rest
-    )
+    body, cuts, layout = spliced(stale, folder, child_id, known.moved, part, rules, rest)
     kept.spliced += 1
     kept.put(revision, today, whole, body, cuts, layout)
     return body if top is None else first_options(body, cuts, top)
@@ -823,11 +838,12 @@ def _spliced(
     """The child's whole list on ``folder`` spliced from the one kept before a change
     (:func:`answers.spliced`), or ``None`` when it must be ranked afresh (the folders differ
     in what every ranking depends on, or in the child or what is ranked with it)."""
-    change, parts = _change(stale.layout.folder, folder)
-    if change is None or child_id in change.children or child_id not in parts:
+    known = _change(stale.layout.folder, folder)
+    part = known.part(child_id)
+    if part is None or known.moved is None:
         return None
     rules = Scoring.for_folder(folder).rules
-    return spliced(stale, folder, child_id, change.vacancies, parts[child_id], rules, rest())
+    return spliced(stale, folder, child_id, known.moved, part, rules, rest())
 
 
 def explain_why_not(

@@ -34,13 +34,12 @@ policy) is ranked afresh.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import threading
 import time
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -54,10 +53,12 @@ __all__ = [
     "Cuts",
     "Layout",
     "Part",
+    "Renumbering",
     "Stale",
     "answers_of",
     "dumps_with_options",
     "layout_of",
+    "renumbering",
     "spliced",
 ]
 
@@ -164,17 +165,24 @@ def first_options(body: bytes, cuts: Cuts, top: int) -> bytes:
 class Layout(NamedTuple):
     """Where the parts of a kept whole list lie in its bytes, and what it was ranked on.
 
-    Per option its vacancy id and :func:`matcher.rank.option_order`; per exclusion its
-    vacancy id and rule; ``*_spans``: each one's first byte and the byte after its last, as
-    an ``(n, 2)`` array (``body[start:end]`` is its JSON); ``counts``: exclusions per rule.
+    Per option its vacancy's place in ``folder`` (``option_at``) and
+    :func:`matcher.rank.option_order` (``option_orders``, an ``(n, 3)`` array); per
+    exclusion its vacancy's place and its rule (``exclusion_rules``: indices into
+    ``rule_names``); ``*_spans``: each one's first byte and the byte after its last, as an
+    ``(n, 2)`` array (``body[start:end]`` is its JSON); ``counts``: exclusions per rule.
+
+    Integer arrays, not tuples of ids: the garbage collector does not look into an array,
+    while it walked every item of every kept layout's tuples (a county's lists after a
+    change made collections of 20-80 ms, in which no request moved).
     """
 
     folder: Any  # the CaseFolder it was ranked on
-    option_ids: tuple[str, ...]
-    option_orders: tuple[tuple[int, int, int], ...]
+    option_at: npt.NDArray[np.int64]
+    option_orders: npt.NDArray[np.int64]
     option_spans: npt.NDArray[np.int64]
-    exclusion_ids: tuple[str, ...]
-    exclusion_rules: tuple[str, ...]
+    exclusion_at: npt.NDArray[np.int64]
+    exclusion_rules: npt.NDArray[np.int64]
+    rule_names: tuple[str, ...]
     exclusion_spans: npt.NDArray[np.int64]
     counts: dict[str, int]
 
@@ -193,6 +201,26 @@ class Part(NamedTuple):
 
     options: list[tuple[str, tuple[int, int, int], bytes]]
     exclusions: list[tuple[str, str, bytes]]
+
+
+class Renumbering(NamedTuple):
+    """From one folder to the next (:func:`renumbering`), per vacancy of the old folder:
+    whether its pairs may differ (``changed``) and its place in the new folder (``new_at``;
+    -1 if it is gone)."""
+
+    changed: npt.NDArray[np.bool_]
+    new_at: npt.NDArray[np.int64]
+
+
+def renumbering(old: Any, new: Any, vacancies: frozenset[str]) -> Renumbering:
+    """The :class:`Renumbering` from folder ``old`` to ``new``, where the pairs of
+    ``vacancies`` (:attr:`matcher.rank.FolderChange.vacancies`) may differ: once per change,
+    for every list spliced across it."""
+    index = new.derived(_vacancy_index)
+    ids = [v.vacancy_id for v in old.vacancies]
+    changed = np.fromiter((i in vacancies for i in ids), dtype=bool, count=len(ids))
+    new_at = np.fromiter((index.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
+    return Renumbering(changed, new_at)
 
 
 #: How an option or exclusion of a ranking's JSON begins (its first key is ``vacancy_id``).
@@ -233,61 +261,63 @@ def layout_of(body: bytes, cuts: Cuts, data: dict[str, Any], folder: Any) -> Lay
     spans = _item_spans(body, opening, closing, len(exclusions))
     if spans is None:
         return None
+    index = folder.derived(_vacancy_index)
+    names = tuple(dict.fromkeys(e["rule"] for e in exclusions))
+    code = {name: k for k, name in enumerate(names)}
     return Layout(
         folder,
-        tuple(o["vacancy_id"] for o in options),
-        tuple(option_order(o) for o in options),
+        _ints(index[o["vacancy_id"]] for o in options),
+        np.asarray([option_order(o) for o in options], dtype=np.int64).reshape(-1, 3),
         # (with no options, cuts.ends holds the list's "]" alone)
         _spans(list(cuts.starts), list(cuts.ends[: len(cuts.starts)])),
-        tuple(e["vacancy_id"] for e in exclusions),
-        tuple(e["rule"] for e in exclusions),
+        _ints(index[e["vacancy_id"]] for e in exclusions),
+        _ints(code[e["rule"]] for e in exclusions),
+        names,
         spans,
         dict(data["excluded"]),
     )
 
 
+def _ints(values: Iterable[int]) -> npt.NDArray[np.int64]:
+    return np.fromiter(values, dtype=np.int64)
+
+
 def _spliced_list(
     body: bytes,
     spans: npt.NDArray[np.int64],
-    columns: tuple[Sequence[Any], ...],
-    removed: list[int],
-    added: list[tuple[int, bytes, tuple[Any, ...]]],
-) -> tuple[list[Any], npt.NDArray[np.int64], tuple[list[Any], ...]]:
-    """A JSON list of ``body`` (its items at ``spans``, described by ``columns``) less the
-    items ``removed`` (indices), with ``added`` items (place among the items kept, bytes,
-    their values of the columns; sorted) put in.
+    keep: npt.NDArray[np.bool_],
+    added: list[tuple[int, bytes]],
+) -> tuple[list[Any], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """A JSON list of ``body`` (its items at ``spans``) with only the items ``keep`` says,
+    and ``added`` items (place among the items kept, bytes; sorted) put in.
 
     Returns the pieces to join with commas (runs of adjacent kept items as one piece, their
-    commas and all), each item's span from where the items begin, and the columns, in the
-    new order.
+    commas and all, each a view of ``body``), each item's span from where the items begin,
+    and where each item comes from: its index in ``spans`` if kept, ``-1 - k`` for the
+    ``k``-th of ``added``.
     """
-    n = len(spans)
-    keep = np.ones(n, dtype=bool)
-    keep[removed] = False
     kept = np.flatnonzero(keep)
     # kept items in runs: a run breaks where an item was removed or one is added
     breaks = set((np.flatnonzero(np.diff(kept) != 1) + 1).tolist())
-    breaks.update(at for at, _, _ in added)
+    breaks.update(at for at, _ in added)
     bounds = sorted(b for b in breaks if 0 < b < len(kept))
     runs = list(zip([0, *bounds], [*bounds, len(kept)], strict=True))
     view = memoryview(body)
     pieces: list[Any] = []
     out_spans = []
-    out: tuple[list[Any], ...] = tuple([] for _ in columns)
+    rows = []
     at = 0  # bytes written so far, commas included
-    new = iter(added)
-    upcoming = next(new, None)
+    k = 0  # the next of added
     for lo, hi in [*runs, (len(kept), len(kept))]:
-        while upcoming is not None and upcoming[0] <= lo:
+        while k < len(added) and added[k][0] <= lo:
             if pieces:
                 at += 1
-            own = upcoming[1]
+            own = added[k][1]
             pieces.append(own)
             out_spans.append(np.asarray([[at, at + len(own)]], dtype=np.int64))
-            for column, value in zip(out, upcoming[2], strict=True):
-                column.append(value)
+            rows.append(np.asarray([-1 - k], dtype=np.int64))
             at += len(own)
-            upcoming = next(new, None)
+            k += 1
         if hi <= lo:
             continue
         if pieces:
@@ -296,34 +326,51 @@ def _spliced_list(
         start, end = int(spans[first, 0]), int(spans[last, 1])
         pieces.append(view[start:end])
         out_spans.append(spans[first : last + 1] + (at - start))
-        for column, values in zip(out, columns, strict=True):
-            column.extend(values[first : last + 1])
+        rows.append(np.arange(first, last + 1, dtype=np.int64))
         at += end - start
-    joined = np.concatenate(out_spans) if out_spans else np.zeros((0, 2), dtype=np.int64)
-    return pieces, joined, out
+    if not out_spans:
+        return pieces, np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return pieces, np.concatenate(out_spans), np.concatenate(rows)
 
 
-def _left(n: int, gone: list[int]) -> Sequence[int]:
-    """The indices below ``n`` but ``gone``."""
-    if not gone:
-        return range(n)
-    out = set(gone)
-    return [i for i in range(n) if i not in out]
+def _column(
+    rows: npt.NDArray[np.int64], kept: npt.NDArray[np.int64], added: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """A column of the items of :func:`_spliced_list`'s ``rows``: ``kept[i]`` for a kept
+    item ``i``, ``added[k]`` for the ``k``-th added."""
+    out = np.empty((len(rows), *kept.shape[1:]), dtype=np.int64)
+    mine = rows >= 0
+    out[mine] = kept[rows[mine]]
+    out[~mine] = added[-1 - rows[~mine]]
+    return out
+
+
+def _before(keys: npt.NDArray[np.int64], key: tuple[int, ...]) -> int:
+    """How many rows of ``keys`` (sorted, an ``(n, m)`` array) are less than ``key``,
+    compared as tuples."""
+    less = np.zeros(len(keys), dtype=bool)
+    equal = np.ones(len(keys), dtype=bool)
+    for j, value in enumerate(key):
+        column = keys[:, j]
+        less |= equal & (column < value)
+        equal &= column == value
+    return int(less.sum())
 
 
 def spliced(
     stale: Stale,
     folder: Any,
     child_id: str,
-    vacancies: frozenset[str],
+    moved: Renumbering,
     part: Part,
     rules: Any,
     rest: dict[str, Any],
 ) -> tuple[bytes, Cuts, Layout]:
     """The whole list of ``child_id`` on ``folder``, from the one kept on another folder
-    (``stale``) where only the pairs of ``vacancies`` differ: its options and exclusions of
-    those vacancies replaced by ``part`` (:func:`matcher.rank.ranking_parts` on ``folder``),
-    the counts by rule (in the order of ``rules``) counted again, and the keys after the
+    (``stale``) where only the pairs of the vacancies ``moved.changed`` differ (``moved``:
+    :func:`renumbering` from its folder to ``folder``): its options and exclusions of those
+    vacancies replaced by ``part`` (:func:`matcher.rank.ranking_parts` on ``folder``), the
+    counts by rule (in the order of ``rules``) counted again, and the keys after the
     exclusions (``declined`` ... ``decision``) written from ``rest``.
 
     Byte for byte what :func:`dumps_with_options` writes of the ranking made afresh on
@@ -332,53 +379,43 @@ def spliced(
     body, layout = stale.body, stale.layout
     index = folder.derived(_vacancy_index)
     # options: best first by (tier, points, answer), then the vacancy's place in the folder
-    o_ids, o_orders = layout.option_ids, layout.option_orders
-    o_gone = [i for i, v in enumerate(o_ids) if v in vacancies]
-    o_left = _left(len(o_ids), o_gone)
-
-    def o_key(i: int) -> tuple[int, int, int, int]:
-        return (*o_orders[i], index[o_ids[i]])
-
-    o_added = sorted(
-        (bisect.bisect_left(o_left, key, key=o_key), key, b, (vid, order))
-        for vid, order, b in part.options
-        for key in ((*order, index[vid]),)
+    o_keep = ~moved.changed[layout.option_at]
+    o_at = moved.new_at[layout.option_at]
+    o_sorted = np.column_stack([layout.option_orders, o_at])[o_keep]
+    o_new = sorted(((*order, index[vid]), b) for vid, order, b in part.options)
+    o_pieces, o_spans, o_rows = _spliced_list(
+        body, layout.option_spans, o_keep, [(_before(o_sorted, key), b) for key, b in o_new]
     )
-    o_pieces, o_spans, (o_ids_out, o_orders_out) = _spliced_list(
-        body,
-        layout.option_spans,
-        (o_ids, o_orders),
-        o_gone,
-        [(at, b, meta) for at, _, b, meta in o_added],
-    )
+    o_added = np.asarray([key for key, _ in o_new], dtype=np.int64).reshape(-1, 4)
+    option_at = _column(o_rows, o_at, o_added[:, 3])
+    option_orders = _column(o_rows, layout.option_orders, o_added[:, :3])
     # exclusions: in folder order
-    e_ids, e_rules = layout.exclusion_ids, layout.exclusion_rules
-    e_gone = [i for i, v in enumerate(e_ids) if v in vacancies]
-    e_left = _left(len(e_ids), e_gone)
-    e_added = sorted(
-        (
-            bisect.bisect_left(e_left, index[vid], key=lambda i: index[e_ids[i]]),
-            index[vid],
-            b,
-            (vid, rule),
-        )
-        for vid, rule, b in part.exclusions
-    )
-    e_pieces, e_spans, (e_ids_out, e_rules_out) = _spliced_list(
+    e_keep = ~moved.changed[layout.exclusion_at]
+    e_at = moved.new_at[layout.exclusion_at]
+    e_places = e_at[e_keep]
+    e_new = sorted((index[vid], rule, b) for vid, rule, b in part.exclusions)
+    e_pieces, e_spans, e_rows = _spliced_list(
         body,
         layout.exclusion_spans,
-        (e_ids, e_rules),
-        e_gone,
-        [(at, b, meta) for at, _, b, meta in e_added],
+        e_keep,
+        [(int(np.searchsorted(e_places, at)), b) for at, _, b in e_new],
+    )
+    names = list(layout.rule_names)
+    names += [rule for rule in dict.fromkeys(r for _, r, _ in e_new) if rule not in names]
+    code = {name: k for k, name in enumerate(names)}
+    exclusion_at = _column(e_rows, e_at, _ints(at for at, _, _ in e_new))
+    exclusion_rules = _column(
+        e_rows, layout.exclusion_rules, _ints(code[rule] for _, rule, _ in e_new)
     )
     counted = dict(layout.counts)
-    for i in e_gone:
-        counted[e_rules[i]] -= 1
-    for _, rule, _ in part.exclusions:
+    gone = np.bincount(layout.exclusion_rules[~e_keep], minlength=len(layout.rule_names))
+    for k in np.flatnonzero(gone).tolist():
+        counted[names[k]] -= int(gone[k])
+    for _, rule, _ in e_new:
         counted[rule] = counted.get(rule, 0) + 1
     counts = {r.name: counted[r.name] for r in rules if counted.get(r.name)}
     sources = {r.name: r.source for r in rules if r.name in counts}
-    head = orjson.dumps({"child_id": child_id, "eligible": len(o_ids_out)})[:-1]
+    head = orjson.dumps({"child_id": child_id, "eligible": len(o_rows)})[:-1]
     head += b',"options":['
     middle = (
         b"],"
@@ -399,25 +436,26 @@ def spliced(
         parts.pop()
     parts += (b"],", orjson.dumps(rest)[1:])
     out = b"".join(parts)
-    o_at = len(head)
-    e_at = o_at + listed + len(middle)
-    option_spans = o_spans + o_at
+    o_at_body = len(head)
+    e_at_body = o_at_body + listed + len(middle)
+    option_spans = o_spans + o_at_body
     cuts = Cuts(
         tuple(option_spans[:, 0].tolist()),
         tuple(option_spans[:, 1].tolist()),
-        o_at + listed,
+        o_at_body + listed,
     )
     return (
         out,
         cuts,
         Layout(
             folder,
-            tuple(o_ids_out),
-            tuple(o_orders_out),
+            option_at,
+            option_orders,
             option_spans,
-            tuple(e_ids_out),
-            tuple(e_rules_out),
-            e_spans + e_at,
+            exclusion_at,
+            exclusion_rules,
+            tuple(names),
+            e_spans + e_at_body,
             counts,
         ),
     )
@@ -524,6 +562,24 @@ class Answers:
             if found is not None:
                 self._bytes -= len(found.body)
             return found
+
+    def stale_heads(
+        self, revision: int, today: dt.date | None, wanted: Callable[[Question], bool]
+    ) -> list[Question]:
+        """One question per folder among the whole lists put aside by the last change (the
+        first ``wanted`` one kept for each): moving to ``(revision, today)`` first, as
+        :meth:`stale` does. Asking each of them once works out each folder's change
+        (:mod:`placematch.service.warm`)."""
+        with self._lock:
+            if not self._turn(revision, today) or not self._generations:
+                return []
+            last = self._generations[-1]
+            heads: dict[int, Question] = {}
+            for question, found in self._stale.items():
+                folder = id(found.layout.folder)
+                if folder in last and folder not in heads and wanted(question):
+                    heads[folder] = question
+            return list(heads.values())
 
     def _turn(self, revision: int, today: dt.date | None) -> bool:
         """Move to ``(revision, today)`` if it is not older than the kept answers' (the

@@ -13,7 +13,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,8 +123,9 @@ class Service:
 
 
 @contextmanager
-def running(url: str) -> Iterator[Service]:
-    """The app on the store, users signed in."""
+def running(url: str, setup: Callable[[Any], object] | None = None) -> Iterator[Service]:
+    """The app on the store, users signed in; ``setup(app)`` first, if given (a middleware
+    must be added before the app serves)."""
     from fastapi.testclient import TestClient
     from sqlalchemy import select
 
@@ -133,6 +134,8 @@ def running(url: str) -> Iterator[Service]:
     from placematch.service.models import User
 
     app = create_app(url)
+    if setup is not None:
+        setup(app)
     with TestClient(app) as client:
         service = Service(url, app, client)
         # Tokens straight from the store: argon2 is slow on purpose, and the password path
