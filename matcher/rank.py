@@ -54,6 +54,7 @@ __all__ = [
     "ranking_data",
     "ranking_part",
     "ranking_parts",
+    "refolded",
     "soon_free",
     "why_not",
 ]
@@ -540,6 +541,26 @@ class FolderChange:
 
     vacancies: frozenset[str]  # ids whose pairs may differ (changed, added, removed)
     children: frozenset[str]  # ids whose rankings may differ in any way
+    #: The new folded objective's bases ``(placement_base, connected_base, in_area_base)``
+    #: when they moved (a child more or fewer, a bed more or fewer, a connected person),
+    #: else ``None``. They never change the order of a ranking (its tiers and points, then
+    #: the answer and the folder's order), only each option's ``objective_points``, which
+    #: is then :func:`refolded` from its points and tier flags.
+    objective: tuple[int, int, int] | None = None
+
+
+def refolded(option: Mapping[str, Any], objective: tuple[int, int, int]) -> int:
+    """An option's ``objective_points`` under the bases ``objective`` of
+    :attr:`FolderChange.objective` (as :meth:`~matcher.assess.Folding.objective` makes
+    it): ``placement_base + connected_person * connected_base + in_area * in_area_base +
+    points``."""
+    placement, connected, in_area = objective
+    return (
+        placement
+        + int(option["connected_person"]) * connected
+        + int(option["in_area"]) * in_area
+        + int(option["points"])
+    )
 
 
 def _same_items(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
@@ -555,9 +576,12 @@ def folder_change(old: CaseFolder, new: CaseFolder) -> FolderChange | None:
     connected persons of the whole folder), the numbering of its authorities, providers and
     sibling groups, a provider's vacancies taken together (its beds, its youngest age) and
     the providers' recorded answers; a child's ranking also on its siblings (assessed with
-    it). ``None`` when any of the folder-wide ones differ. Otherwise the vacancies that
-    differ (and every vacancy of a provider whose vacancies differ), and the children that
-    differ, whose answers differ, or who share a sibling group with one of those.
+    it). ``None`` when any of the folder-wide ones differ, except the folded objective's
+    bases alone (:attr:`FolderChange.objective`: a decision, a withdrawal, a child added or
+    placed, a bed more or fewer change them and nothing else folder-wide). Otherwise the
+    vacancies that differ (and every vacancy of a provider whose vacancies differ), and the
+    children that differ, whose answers differ, or who share a sibling group with one of
+    those.
     """
     if old is new:
         return FolderChange(frozenset(), frozenset())
@@ -573,8 +597,23 @@ def folder_change(old: CaseFolder, new: CaseFolder) -> FolderChange | None:
     before, after = Scoring.for_folder(old), Scoring.for_folder(new)
     if not (_same_items(before.factors, after.factors) and _same_items(before.rules, after.rules)):
         return None
-    if old.derived(_folding) != new.derived(_folding):
-        return None
+    objective = None
+    before_f, after_f = old.derived(_folding), new.derived(_folding)
+    if before_f != after_f:
+        # The bases keep the statutory order lexicographic whatever their size, and the
+        # tiers depend only on which of them are on (the policy's): the order of every
+        # ranking and its exclusions are the same, its objective points are not.
+        same_scale = (before_f.score_min, before_f.score_max) == (
+            after_f.score_min,
+            after_f.score_max,
+        )
+        same_tiers = (before_f.connected_base > 0, before_f.in_area_base > 0) == (
+            after_f.connected_base > 0,
+            after_f.in_area_base > 0,
+        )
+        if not (same_scale and same_tiers):
+            return None
+        objective = (after_f.placement_base, after_f.connected_base, after_f.in_area_base)
     if old.derived(_authority_numbers) != new.derived(_authority_numbers):
         return None
     # children: any that differ, or are only in one of the two
@@ -605,7 +644,7 @@ def folder_change(old: CaseFolder, new: CaseFolder) -> FolderChange | None:
                 differ.update(v.vacancy_id for v in folder.provider(p).vacancies)
             except KeyError:
                 continue
-    return FolderChange(frozenset(differ), frozenset(changed))
+    return FolderChange(frozenset(differ), frozenset(changed), objective)
 
 
 def _folding(folder: CaseFolder) -> Any:

@@ -773,12 +773,20 @@ def _change(old: CaseFolder, new: CaseFolder) -> Change:
             made = ranking_parts(new, part_arrays(new, change.vacancies))
             parts = {
                 child: Part(
-                    [(o["vacancy_id"], option_order(o), orjson.dumps(o)) for o in options],
+                    [
+                        (
+                            o["vacancy_id"],
+                            option_order(o),
+                            orjson.dumps(o),
+                            (int(o["connected_person"]), int(o["in_area"])),
+                        )
+                        for o in options
+                    ],
                     [(e["vacancy_id"], e["rule"], orjson.dumps(e)) for e in exclusions],
                 )
                 for child, (options, exclusions) in made.items()
             }
-            moved = renumbering(old, new, change.vacancies)
+            moved = renumbering(old, new, change.vacancies, change.objective)
         known = Change(change, parts, moved)
         _changes.append((old, new, known))
         del _changes[:-CHANGES_KEPT]

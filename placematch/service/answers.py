@@ -165,8 +165,10 @@ def first_options(body: bytes, cuts: Cuts, top: int) -> bytes:
 class Layout(NamedTuple):
     """Where the parts of a kept whole list lie in its bytes, and what it was ranked on.
 
-    Per option its vacancy's place in ``folder`` (``option_at``) and
-    :func:`matcher.rank.option_order` (``option_orders``, an ``(n, 3)`` array); per
+    Per option its vacancy's place in ``folder`` (``option_at``),
+    :func:`matcher.rank.option_order` (``option_orders``, an ``(n, 3)`` array) and its
+    ``connected_person`` and ``in_area`` (``option_flags``, which with its points make its
+    objective points again when the folded objective moves: :func:`_refolded`); per
     exclusion its vacancy's place and its rule (``exclusion_rules``: indices into
     ``rule_names``); ``*_spans``: each one's first byte and the byte after its last, as an
     ``(n, 2)`` array (``body[start:end]`` is its JSON); ``counts``: exclusions per rule.
@@ -179,6 +181,7 @@ class Layout(NamedTuple):
     folder: Any  # the CaseFolder it was ranked on
     option_at: npt.NDArray[np.int64]
     option_orders: npt.NDArray[np.int64]
+    option_flags: npt.NDArray[np.int64]  # (n, 2): connected_person, in_area
     option_spans: npt.NDArray[np.int64]
     exclusion_at: npt.NDArray[np.int64]
     exclusion_rules: npt.NDArray[np.int64]
@@ -196,31 +199,73 @@ class Stale(NamedTuple):
 
 class Part(NamedTuple):
     """A child's options and exclusions among the vacancies that changed, as JSON:
-    ``options`` (vacancy id, :func:`matcher.rank.option_order`, bytes) and ``exclusions``
-    (vacancy id, rule, bytes), each in folder order."""
+    ``options`` (vacancy id, :func:`matcher.rank.option_order`, bytes, its
+    ``connected_person`` and ``in_area`` as 0 or 1) and ``exclusions`` (vacancy id, rule,
+    bytes), each in folder order."""
 
-    options: list[tuple[str, tuple[int, int, int], bytes]]
+    options: list[tuple[str, tuple[int, int, int], bytes, tuple[int, int]]]
     exclusions: list[tuple[str, str, bytes]]
 
 
 class Renumbering(NamedTuple):
     """From one folder to the next (:func:`renumbering`), per vacancy of the old folder:
     whether its pairs may differ (``changed``) and its place in the new folder (``new_at``;
-    -1 if it is gone)."""
+    -1 if it is gone); and the new folded objective's bases when they moved (``objective``:
+    :attr:`matcher.rank.FolderChange.objective`)."""
 
     changed: npt.NDArray[np.bool_]
     new_at: npt.NDArray[np.int64]
+    objective: tuple[int, int, int] | None = None
 
 
-def renumbering(old: Any, new: Any, vacancies: frozenset[str]) -> Renumbering:
+def renumbering(
+    old: Any,
+    new: Any,
+    vacancies: frozenset[str],
+    objective: tuple[int, int, int] | None = None,
+) -> Renumbering:
     """The :class:`Renumbering` from folder ``old`` to ``new``, where the pairs of
-    ``vacancies`` (:attr:`matcher.rank.FolderChange.vacancies`) may differ: once per change,
-    for every list spliced across it."""
+    ``vacancies`` (:attr:`matcher.rank.FolderChange.vacancies`) may differ and the folded
+    objective's bases are ``objective`` if they moved: once per change, for every list
+    spliced across it."""
     index = new.derived(_vacancy_index)
     ids = [v.vacancy_id for v in old.vacancies]
     changed = np.fromiter((i in vacancies for i in ids), dtype=bool, count=len(ids))
     new_at = np.fromiter((index.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
-    return Renumbering(changed, new_at)
+    return Renumbering(changed, new_at, objective)
+
+
+#: What precedes an option's objective points in its JSON (a ranking writes it before
+#: ``factors``, after ``connected_person``: never inside a string, where a quote is escaped).
+_OBJECTIVE = b'"objective_points":'
+
+
+def _refolded(body: bytes, layout: Layout, objective: tuple[int, int, int]) -> tuple[bytes, Layout]:
+    """``body`` (a whole list and its ``layout``) with every option's objective points
+    written again from the bases ``objective`` (:func:`matcher.rank.refolded`: placement
+    base, plus the connected-person and in-area bases where the option is so, plus its
+    points), the bytes after them moved along."""
+    placement, connected, in_area = objective
+    flags = layout.option_flags
+    points = -layout.option_orders[:, 1]
+    values = (placement + flags[:, 0] * connected + flags[:, 1] * in_area + points).tolist()
+    view = memoryview(body)
+    pieces: list[Any] = []
+    spans = layout.option_spans.copy()
+    at = 0  # bytes of body written so far
+    shift = 0  # how far the bytes after them have moved
+    for i, (start, end) in enumerate(layout.option_spans.tolist()):
+        number = body.find(_OBJECTIVE, start, end) + len(_OBJECTIVE)
+        after = body.find(b",", number, end)
+        written = str(values[i]).encode()
+        pieces += (view[at:number], written)
+        spans[i] = (start + shift, end + shift + len(written) - (after - number))
+        shift += len(written) - (after - number)
+        at = after
+    pieces.append(view[at:])
+    return b"".join(pieces), layout._replace(
+        option_spans=spans, exclusion_spans=layout.exclusion_spans + shift
+    )
 
 
 #: How an option or exclusion of a ranking's JSON begins (its first key is ``vacancy_id``).
@@ -268,6 +313,9 @@ def layout_of(body: bytes, cuts: Cuts, data: dict[str, Any], folder: Any) -> Lay
         folder,
         _ints(index[o["vacancy_id"]] for o in options),
         np.asarray([option_order(o) for o in options], dtype=np.int64).reshape(-1, 3),
+        np.asarray(
+            [(o["connected_person"], o["in_area"]) for o in options], dtype=np.int64
+        ).reshape(-1, 2),
         # (with no options, cuts.ends holds the list's "]" alone)
         _spans(list(cuts.starts), list(cuts.ends[: len(cuts.starts)])),
         _ints(index[e["vacancy_id"]] for e in exclusions),
@@ -377,18 +425,25 @@ def spliced(
     ``folder`` (a test checks it); with its cuts and layout, to be kept in turn.
     """
     body, layout = stale.body, stale.layout
+    if moved.objective is not None:
+        body, layout = _refolded(body, layout, moved.objective)
     index = folder.derived(_vacancy_index)
     # options: best first by (tier, points, answer), then the vacancy's place in the folder
     o_keep = ~moved.changed[layout.option_at]
     o_at = moved.new_at[layout.option_at]
     o_sorted = np.column_stack([layout.option_orders, o_at])[o_keep]
-    o_new = sorted(((*order, index[vid]), b) for vid, order, b in part.options)
+    o_new = sorted(((*order, index[vid]), b, flags) for vid, order, b, flags in part.options)
     o_pieces, o_spans, o_rows = _spliced_list(
-        body, layout.option_spans, o_keep, [(_before(o_sorted, key), b) for key, b in o_new]
+        body, layout.option_spans, o_keep, [(_before(o_sorted, key), b) for key, b, _ in o_new]
     )
-    o_added = np.asarray([key for key, _ in o_new], dtype=np.int64).reshape(-1, 4)
+    o_added = np.asarray([key for key, _, _ in o_new], dtype=np.int64).reshape(-1, 4)
     option_at = _column(o_rows, o_at, o_added[:, 3])
     option_orders = _column(o_rows, layout.option_orders, o_added[:, :3])
+    option_flags = _column(
+        o_rows,
+        layout.option_flags,
+        np.asarray([flags for _, _, flags in o_new], dtype=np.int64).reshape(-1, 2),
+    )
     # exclusions: in folder order
     e_keep = ~moved.changed[layout.exclusion_at]
     e_at = moved.new_at[layout.exclusion_at]
@@ -451,6 +506,7 @@ def spliced(
             folder,
             option_at,
             option_orders,
+            option_flags,
             option_spans,
             exclusion_at,
             exclusion_rules,

@@ -22,16 +22,28 @@ from matcher.rank import (
     part_arrays,
     ranking_data,
     ranking_part,
+    refolded,
 )
 from matcher.vocabulary import Need
 
 
-def _spliced(old: dict[str, Any], folder: CaseFolder, child_id: str, ids: frozenset[str]) -> Any:
+def _spliced(
+    old: dict[str, Any],
+    folder: CaseFolder,
+    child_id: str,
+    ids: frozenset[str],
+    objective: tuple[int, int, int] | None = None,
+) -> Any:
     """The options and exclusions of ``old`` with those of ``ids`` made again on ``folder``,
-    in the ranking's order, and the counts by rule."""
+    in the ranking's order, and the counts by rule; each kept option's objective points
+    made again from ``objective`` (:attr:`FolderChange.objective`) when it is given."""
     index = {v.vacancy_id: j for j, v in enumerate(folder.vacancies)}
     options, exclusions = ranking_part(folder, child_id, part_arrays(folder, ids))
-    options += [o for o in old["options"] if o["vacancy_id"] not in ids]
+    kept = [dict(o) for o in old["options"] if o["vacancy_id"] not in ids]
+    if objective is not None:
+        for o in kept:
+            o["objective_points"] = refolded(o, objective)
+    options += kept
     exclusions += [e for e in old["exclusions"] if e["vacancy_id"] not in ids]
     options.sort(key=lambda o: (*option_order(o), index[o["vacancy_id"]]))
     exclusions.sort(key=lambda e: index[e["vacancy_id"]])
@@ -111,7 +123,9 @@ def test_a_kept_ranking_with_the_changed_vacancies_assessed_again_is_the_fresh_o
             continue
         before = ranking_data(old, child.child_id)
         fresh = ranking_data(new, child.child_id)
-        options, exclusions, counts = _spliced(before, new, child.child_id, change.vacancies)
+        options, exclusions, counts = _spliced(
+            before, new, child.child_id, change.vacancies, change.objective
+        )
         assert options == fresh["options"]
         assert exclusions == fresh["exclusions"]
         assert counts == fresh["excluded"]  # the counts follow the rules' order
@@ -131,7 +145,8 @@ def _check(old: CaseFolder, new: CaseFolder) -> FolderChange:
     for child in new.children:
         if child.child_id not in change.children:
             fresh = ranking_data(new, child.child_id)
-            got = _spliced(ranking_data(old, child.child_id), new, child.child_id, change.vacancies)
+            before = ranking_data(old, child.child_id)
+            got = _spliced(before, new, child.child_id, change.vacancies, change.objective)
             assert got == (fresh["options"], fresh["exclusions"], fresh["excluded"])
     return change
 

@@ -5,13 +5,24 @@ PostgreSQL (see conftest)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from pathlib import Path
 
+import orjson
 import pytest
 from servicekit import Service, running
 
+from matcher.casefolder import load_case_folder
+from matcher.rank import ranking_data, refolded
 from placematch.service import actions
-from placematch.service.answers import Answers, answers_of
+from placematch.service.answers import (
+    Answers,
+    _refolded,
+    answers_of,
+    dumps_with_options,
+    layout_of,
+)
 
 API = "/api/v1"
 
@@ -268,3 +279,36 @@ def test_the_server_settles_its_memory_at_start() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.split() == ["0", "True", "True"]
+
+
+@pytest.mark.parametrize("tiers", [(True, True), (True, False), (False, True), (False, False)])
+def test_kept_bytes_refolded_are_the_objective_points_of_the_new_bases(
+    tiers: tuple[bool, bool],
+) -> None:
+    """The service's rewrite of a kept list's bytes under new bases
+    (``placematch.service.answers._refolded``) writes each option's :func:`refolded` points,
+    with both tiers on or off, and leaves every other byte as it was."""
+    demo = load_case_folder(Path(__file__).resolve().parents[2] / "examples" / "demo")
+    connected, in_area = tiers
+    policy = dataclasses.replace(demo.policy, connected_person_tier=connected, in_area_tier=in_area)
+    folder = dataclasses.replace(demo, policy=policy)
+    bases = (10**12 + 7, 3 * 10**6 + 1 if connected else 0, 987_654 if in_area else 0)
+    for child in folder.children:
+        data = ranking_data(folder, child.child_id)
+        # the keys the service writes after the exclusions (their values do not matter here)
+        data.update(declined=[], date=None, urgency=None, within_days=0)
+        data.update(free_within_days=[], decision=None)
+        body, cuts = dumps_with_options(data)
+        layout = layout_of(body, cuts, data, folder)
+        assert layout is not None
+        written, moved = _refolded(body, layout, bases)
+        expected = dict(data)
+        expected["options"] = [
+            {**o, "objective_points": refolded(o, bases)} for o in data["options"]
+        ]
+        assert written == orjson.dumps(expected)
+        # each option where the layout says it is
+        for option, (start, end) in zip(
+            expected["options"], moved.option_spans.tolist(), strict=True
+        ):
+            assert orjson.loads(written[start:end]) == option

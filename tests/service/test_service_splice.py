@@ -89,17 +89,34 @@ def _write(s: Service, kind: str) -> None:
         child = {**_child(s, "C07"), "age": 4}
         r = c.put(f"{API}/children/C07", json=child, headers=h)
         assert r.status_code == 200, r.text
-    elif kind == "decision":  # a child fewer and a bed taken: the objective moves
-        ranked = c.get(f"{API}/children/C05/rank", headers=h).json()
-        body = {"vacancy_id": ranked["options"][0]["vacancy_id"], "reason": "t"}
-        r = c.post(f"{API}/children/C05/decision", json=body, headers=h)
-        assert r.status_code in (200, 201), r.text
+    elif kind == "decision":  # a child placed (no longer waiting) and a bed taken: the
+        # objective's bases move
+        _decide(s, "C05")
+    elif kind == "withdrawal":  # the child waits again and the bed is free: they move back
+        r = c.post(f"{API}/children/C05/decision/withdraw", json={"reason": "t"}, headers=h)
+        assert r.status_code == 200, r.text
+    elif kind == "child_added":  # a child more waiting: the bases move
+        child = {**_child(s, "C07"), "child_id": "C90", "age": 9}
+        child.pop("sibling_group", None)
+        r = c.post(f"{API}/children", json=child, headers=h)
+        assert r.status_code == 201, r.text
     else:
         raise AssertionError(kind)
 
 
+def _decide(s: Service, child_id: str) -> None:
+    """The child's best option recorded as the decision."""
+    c, h = s.client, s.h("officer")
+    ranked = c.get(f"{API}/children/{child_id}/rank", headers=h).json()
+    body = {"vacancy_id": ranked["options"][0]["vacancy_id"], "reason": "t"}
+    r = c.post(f"{API}/children/{child_id}/decision", json=body, headers=h)
+    assert r.status_code in (200, 201), r.text
+
+
 def _set_up(s: Service, kind: str) -> None:
     """What the write needs first (before the answers are kept)."""
+    if kind == "withdrawal":
+        _decide(s, "C05")
     if kind == "vacancy_provider":  # a child who must be the only one placed there
         child = {**_child(s, "C07"), "needs": ["solo_only"]}
         r = s.client.put(f"{API}/children/C07", json=child, headers=s.h("officer"))
@@ -117,7 +134,9 @@ SPLICED = {
     "vacancy_upload": False,
     "response": True,
     "child_put": True,
-    "decision": False,
+    "decision": True,
+    "withdrawal": True,
+    "child_added": True,
 }
 
 
