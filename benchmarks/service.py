@@ -108,6 +108,9 @@ class Workload:
     requests: int  # over all clients
     clients: int = CLIENTS
     cold: bool = False  # after a write, each child once: no answer is kept
+    #: the cold phase's write: ``cost`` (:func:`_touch_store`) or ``decision``
+    #: (:func:`_record_decision`)
+    write: str = "cost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,9 @@ TIERS: dict[str, Tier] = {
             Workload("rank_full_1_client_cold", None, None, 300, clients=1, cold=True),
             Workload("rank_full_20_clients_cold", None, None, 1000, cold=True),
             Workload("rank_top10_20_clients_cold", 10, None, 1000, cold=True),
+            Workload(
+                "rank_full_20_clients_cold_decision", None, None, 1000, cold=True, write="decision"
+            ),
         ),
     ),
 }
@@ -456,6 +462,44 @@ def _touch_store(port: int, token: str, vacancy_id: str) -> None:
         raise RuntimeError(f"changing vacancy {vacancy_id} answered {status}")
 
 
+#: What the write before a ``decision`` cold phase does (``cold_write`` of its record).
+DECISION_WRITE = (
+    "a placement decision recorded for one waiting child (its best option) through POST "
+    "/children/ID/decision: a child fewer waiting and a bed fewer, so the folded objective's "
+    "bases move"
+)
+
+
+def _record_decision(port: int, token: str, child_ids: list[str]) -> int:
+    """A placement decision through the API for the first of ``child_ids`` with an option:
+    the child no longer waits and the vacancy has a bed fewer, so every ranking's folded
+    objective moves (its order does not). Each run loads a fresh store, so the write is the
+    same from run to run. The rankings read to find the option (audited): how many."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    asked = 0
+    try:
+        for child_id in child_ids:
+            status, body = _request(conn, "GET", f"/api/v1/children/{child_id}/rank?top=1", token)
+            asked += 1
+            options = json.loads(body)["options"] if status == 200 else []
+            if not options:
+                continue
+            payload = {"vacancy_id": options[0]["vacancy_id"], "reason": "benchmark"}
+            status, _ = _request(
+                conn,
+                "POST",
+                f"/api/v1/children/{child_id}/decision",
+                token,
+                json.dumps(payload).encode(),
+            )
+            if status not in (200, 201):
+                raise RuntimeError(f"the decision for {child_id} answered {status}")
+            return asked
+    finally:
+        conn.close()
+    raise RuntimeError("no waiting child has an option to decide")
+
+
 def _split(latencies: list[tuple[float, bool]], kept: bool) -> dict[str, Any]:
     """p50 and p95 of the requests answered from kept answers (or built afresh)."""
     part = sorted(x for x, k in latencies if k == kept)
@@ -483,16 +527,25 @@ def _drive(
     work: Workload,
     warmup: int,
     vacancy_id: str,
+    solo: list[str],
 ) -> dict[str, Any]:
-    """One workload: warm-up, then the timed requests; its record (without the set-up)."""
+    """One workload: warm-up, then the timed requests; its record (without the set-up).
+    ``solo``: the children in no sibling group, of whom one is decided before a
+    ``decision`` cold phase (a sibling group's member placed changes the groups, and then
+    every list is ranked afresh)."""
     rng = random.Random(f"{ORDER_SEED}/{work.name}")
     n = work.clients
+    setup_ranks = 0  # rankings asked by the write itself (audited as the phase's are)
     if work.cold:
         if work.requests > len(child_ids):
             raise ValueError(f"{work.name}: {work.requests} cold requests need as many children")
-        _touch_store(port, tokens[0], vacancy_id)
-        warm: list[str] = []
         timed = rng.sample(child_ids, work.requests)
+        if work.write == "decision":  # a child not asked in the phase
+            asked = set(timed)
+            setup_ranks = _record_decision(port, tokens[0], [c for c in solo if c not in asked])
+        else:
+            _touch_store(port, tokens[0], vacancy_id)
+        warm: list[str] = []
     else:
         warm = [rng.choice(child_ids) for _ in range(n * warmup)]
         timed = [rng.choice(child_ids) for _ in range(work.requests)]
@@ -520,7 +573,10 @@ def _drive(
         "top": work.top,
         "loop": "closed" if work.interval is None else "paced",
         "cold": work.cold,
-        "cold_write": COLD_WRITE if work.cold else None,
+        "cold_write": (DECISION_WRITE if work.write == "decision" else COLD_WRITE)
+        if work.cold
+        else None,
+        "setup_rank_requests": setup_ranks,
         "interval_seconds": work.interval,
         "wall_seconds": statistics.median(latencies),
         "p50_seconds": statistics.median(latencies),
@@ -573,6 +629,8 @@ def service_records(tier_name: str, work: Path) -> list[dict[str, Any]]:
         stdin=PASSWORD + "\n",
     )
     child_ids = sorted(str(c) for c in case.children["child_id"])
+    grouped = case.children["sibling_group"].fillna("").astype(str) != ""
+    solo = sorted(str(c) for c in case.children.loc[~grouped, "child_id"])
     vacancy = str(sorted(case.vacancies["vacancy_id"])[0])  # changed before a cold phase
     port = _free_port()
     log = (work / "serve.log").open("wb")
@@ -599,9 +657,12 @@ def service_records(tier_name: str, work: Path) -> list[dict[str, Any]]:
         asked = 1
         for w in tier.workloads:
             records.append(
-                _drive(server.pid, port, tokens, child_ids, w, tier.warmup_per_client, vacancy)
+                _drive(
+                    server.pid, port, tokens, child_ids, w, tier.warmup_per_client, vacancy, solo
+                )
             )
             asked += w.requests + (0 if w.cold else w.clients * tier.warmup_per_client)
+            asked += records[-1]["setup_rank_requests"]
             records[-1]["server_peak_rss_bytes"] = _peak_rss(server.pid)
     finally:
         server.terminate()

@@ -834,7 +834,10 @@ def spliced_now(
         return None
     rules = Scoring.for_folder(folder).rules
     rest = _after_options(session, folder, child_id, authority, None)
-    body, cuts, layout = spliced(stale, folder, child_id, known.moved, part, rules, rest)
+    made = spliced(stale, folder, child_id, known.moved, part, rules, rest)
+    if made is None:  # ranked afresh in a worker thread
+        return None
+    body, cuts, layout = made
     kept.spliced += 1
     kept.put(revision, today, whole, body, cuts, layout)
     return body if top is None else first_options(body, cuts, top)

@@ -301,7 +301,9 @@ def test_kept_bytes_refolded_are_the_objective_points_of_the_new_bases(
         body, cuts = dumps_with_options(data)
         layout = layout_of(body, cuts, data, folder)
         assert layout is not None
-        written, moved = _refolded(body, layout, bases)
+        made = _refolded(body, layout, bases)
+        assert made is not None
+        written, moved = made
         expected = dict(data)
         expected["options"] = [
             {**o, "objective_points": refolded(o, bases)} for o in data["options"]
