@@ -68,6 +68,9 @@ class Warmer(threading.Thread):
         #: whose start-up objects were frozen: ``placematch serve``)
         self.freeze = freeze
         self.frozen = False  # objects were frozen since the last settle
+        #: the (revision, date) :meth:`prepare` last prepared for
+        self.prepared: tuple[int, Any] | None = None
+        self._preparing = threading.Lock()
         self.stopping = threading.Event()
         #: The (revision, date) every waiting child's whole list was ranked for (or the
         #: budget filled), else ``None``.
@@ -95,10 +98,18 @@ class Warmer(threading.Thread):
         last revision's lists were ranked on, spliced now (:func:`actions.rank_answer`, as
         its first request would), so that the new folder is built and the change worked out
         (:func:`actions._change`) before the requests come; how many. Nothing is audited:
-        nobody reads the lists here, and each request is checked and audited as ever."""
+        nobody reads the lists here, and each request is checked and audited as ever. A
+        second caller meanwhile (the warming and a write's answer) waits for the first."""
+        with self._preparing:
+            return self._prepare()
+
+    def _prepare(self) -> int:
         with self.sessions() as session:
             revision = store.revision_of(session)
             today = actions.clock()
+            if self.prepared == (revision, today):  # a write that changed nothing
+                return 0
+            self.prepared = (revision, today)
             kept = answers_of(session.get_bind())
             heads = kept.stale_heads(revision, today, _plain)
             for question in heads:
