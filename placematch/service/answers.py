@@ -643,19 +643,20 @@ class Answers:
     def stale_heads(
         self, revision: int, today: dt.date | None, wanted: Callable[[Question], bool]
     ) -> list[Question]:
-        """One question per folder among the whole lists put aside by the last change (the
-        first ``wanted`` one kept for each): moving to ``(revision, today)`` first, as
-        :meth:`stale` does. Asking each of them once works out each folder's change
-        (:mod:`placematch.service.warm`)."""
+        """One question per folder among the whole lists put aside (the first ``wanted``
+        one kept for each): moving to ``(revision, today)`` first, as :meth:`stale` does.
+        The lists of the last revision first, then those of older ones not asked for since
+        (each spliced from its own folder). Asking each of them once works out each
+        folder's change (:mod:`placematch.service.warm`)."""
         with self._lock:
-            if not self._turn(revision, today) or not self._generations:
+            if not self._turn(revision, today):
                 return []
-            last = self._generations[-1]
             heads: dict[int, Question] = {}
-            for question, found in self._stale.items():
-                folder = id(found.layout.folder)
-                if folder in last and folder not in heads and wanted(question):
-                    heads[folder] = question
+            for generation in reversed(self._generations):
+                for question, found in self._stale.items():
+                    folder = id(found.layout.folder)
+                    if folder in generation and folder not in heads and wanted(question):
+                        heads[folder] = question
             return list(heads.values())
 
     def _turn(self, revision: int, today: dt.date | None) -> bool:
