@@ -481,8 +481,9 @@ def _record_decision(port: int, token: str, child_ids: list[str]) -> int:
         for child_id in child_ids:
             status, body = _request(conn, "GET", f"/api/v1/children/{child_id}/rank?top=1", token)
             asked += 1
-            options = json.loads(body)["options"] if status == 200 else []
-            if not options:
+            answer = json.loads(body) if status == 200 else {}
+            options = answer.get("options") or []
+            if not options or answer.get("decision") is not None:  # none, or placed already
                 continue
             payload = {"vacancy_id": options[0]["vacancy_id"], "reason": "benchmark"}
             status, _ = _request(
