@@ -191,6 +191,9 @@ class Layout(NamedTuple):
     rule_names: tuple[str, ...]
     exclusion_spans: npt.NDArray[np.int64]
     counts: dict[str, int]
+    #: (n, 2): where each option's objective points (the number) lie from its first byte,
+    #: and their length; ``-1`` rows when they could not be found one per option.
+    option_points: npt.NDArray[np.int64] = np.zeros((0, 2), dtype=np.int64)
 
 
 class Stale(NamedTuple):
@@ -240,48 +243,117 @@ def renumbering(
 
 #: An option's objective points in its JSON (a ranking writes them before ``factors``, after
 #: ``connected_person``): never inside a string, where a quote is written ``\\"``.
-_OBJECTIVE = re.compile(rb'"objective_points":-?[0-9]+')
+_OBJECTIVE = re.compile(rb'"objective_points":(-?[0-9]+)')
+
+
+def _points_at(body: bytes, spans: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Where the objective points of each option (at ``spans`` in ``body``) lie from its
+    first byte, and their length (:attr:`Layout.option_points`): found once, when a list is
+    ranked, so that writing them again is slicing. ``-1`` rows unless each option holds them
+    exactly once."""
+    n = len(spans)
+    out = np.full((n, 2), -1, dtype=np.int64)
+    if not n:
+        return out
+    found = [m.span(1) for m in _OBJECTIVE.finditer(body, int(spans[0, 0]), int(spans[-1, 1]))]
+    if len(found) != n:
+        return out
+    at = np.asarray(found, dtype=np.int64).reshape(-1, 2)
+    if not (np.all(at[:, 0] >= spans[:, 0]) and np.all(at[:, 1] <= spans[:, 1])):
+        return out  # one option holds two, another none
+    out[:, 0] = at[:, 0] - spans[:, 0]
+    out[:, 1] = at[:, 1] - at[:, 0]
+    return out
+
+
+def _part_points(item: bytes) -> tuple[int, int]:
+    """:func:`_points_at` of one option's JSON alone."""
+    found = _OBJECTIVE.findall(item)
+    if len(found) != 1:
+        return (-1, -1)
+    at = _OBJECTIVE.search(item)
+    assert at is not None
+    return (at.start(1), len(found[0]))
+
+
+class Rewrite(NamedTuple):
+    """Every option's objective points written again (:func:`_rewrite`): per option of a
+    kept list, the first byte of its old number and the byte after (``starts``, ``ends``, in
+    the kept body), the new number (``numbers``) and how many bytes longer it is
+    (``grown``)."""
+
+    starts: npt.NDArray[np.int64]
+    ends: npt.NDArray[np.int64]
+    numbers: list[bytes]
+    grown: npt.NDArray[np.int64]
+
+
+def _rewrite(layout: Layout, objective: tuple[int, int, int]) -> Rewrite | None:
+    """The :class:`Rewrite` of a kept list under the folded objective's bases ``objective``
+    (:func:`matcher.rank.refolded`: placement base, plus the connected-person and in-area
+    bases where the option is so, plus its points), or ``None`` if its options' points were
+    not found one per option."""
+    at = layout.option_points
+    if len(at) != len(layout.option_spans) or (len(at) and int(at.min()) < 0):
+        return None
+    placement, connected, in_area = objective
+    flags = layout.option_flags
+    values = placement + flags[:, 0] * connected + flags[:, 1] * in_area
+    values -= layout.option_orders[:, 1]  # an option's order holds minus its points
+    # one call writes every number as the ranking did (orjson), split at the commas
+    numbers = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",")
+    if not len(values):
+        numbers = []
+    starts = layout.option_spans[:, 0] + at[:, 0]
+    ends = starts + at[:, 1]
+    grown = np.fromiter(map(len, numbers), dtype=np.int64, count=len(numbers)) - at[:, 1]
+    return Rewrite(starts, ends, numbers, grown)
+
+
+def _run(
+    view: memoryview, start: int, end: int, first: int, last: int, rewrite: Rewrite | None
+) -> list[Any]:
+    """The bytes ``view[start:end]`` (the items ``first`` to ``last`` of a list, adjacent) as
+    pieces to join: one view, or with ``rewrite`` the views between the items' old numbers
+    and the new numbers between them (no bytes copied before the one join)."""
+    if rewrite is None:
+        return [view[start:end]]
+    lo = [start, *rewrite.ends[first : last + 1].tolist()]
+    hi = [*rewrite.starts[first : last + 1].tolist(), end]
+    pieces: list[Any] = [None] * (2 * len(lo) - 1)
+    pieces[0::2] = [view[a:b] for a, b in zip(lo, hi, strict=True)]
+    pieces[1::2] = rewrite.numbers[first : last + 1]
+    return pieces
 
 
 def _refolded(
     body: bytes, layout: Layout, objective: tuple[int, int, int]
 ) -> tuple[bytes, Layout] | None:
     """``body`` (a whole list and its ``layout``) with every option's objective points
-    written again from the bases ``objective`` (:func:`matcher.rank.refolded`: placement
-    base, plus the connected-person and in-area bases where the option is so, plus its
-    points), the bytes after them moved along; ``None`` if the options' points cannot be
-    found one per option.
+    written again from the bases ``objective`` (:func:`_rewrite`), the bytes after them
+    moved along; ``None`` if the options' points cannot be found one per option.
 
-    One substitution over the options' bytes (a Python loop over a county's 600 options
-    cost 2-3 ms a list, more than ranking afresh saves), spans moved with arrays.
+    :func:`spliced` does the same in its own one join; this is the rewrite alone.
     """
     spans = layout.option_spans
     if not len(spans):
         return body, layout
-    placement, connected, in_area = objective
-    flags = layout.option_flags
-    points = -layout.option_orders[:, 1]
-    values = placement + flags[:, 0] * connected + flags[:, 1] * in_area + points
-    written = [b'"objective_points":' + str(v).encode() for v in values.tolist()]
-    found: list[int] = []
-    new = iter(written)
-
-    def put(match: re.Match[bytes]) -> bytes:
-        found.append(match.end() - match.start())
-        return next(new, b"")
-
-    lo, hi = int(spans[0, 0]), int(spans[-1, 1])
-    options, count = _OBJECTIVE.subn(put, body[lo:hi])
-    if count != len(spans):
+    rewrite = _rewrite(layout, objective)
+    if rewrite is None:
         return None
-    grown = np.fromiter(map(len, written), dtype=np.int64, count=len(written))
-    grown -= np.asarray(found, dtype=np.int64)
+    lo, hi = int(spans[0, 0]), int(spans[-1, 1])
+    view = memoryview(body)
+    out = b"".join([view[:lo], *_run(view, lo, hi, 0, len(spans) - 1, rewrite), view[hi:]])
+    grown = rewrite.grown
     before = np.concatenate(([0], np.cumsum(grown)[:-1]))
     moved = spans + before[:, None]
     moved[:, 1] += grown
-    shift = int(grown.sum())
-    return b"".join((memoryview(body)[:lo], options, memoryview(body)[hi:])), layout._replace(
-        option_spans=moved, exclusion_spans=layout.exclusion_spans + shift
+    points = layout.option_points.copy()
+    points[:, 1] += grown
+    return out, layout._replace(
+        option_spans=moved,
+        exclusion_spans=layout.exclusion_spans + int(grown.sum()),
+        option_points=points,
     )
 
 
@@ -326,6 +398,8 @@ def layout_of(body: bytes, cuts: Cuts, data: dict[str, Any], folder: Any) -> Lay
     index = folder.derived(_vacancy_index)
     names = tuple(dict.fromkeys(e["rule"] for e in exclusions))
     code = {name: k for k, name in enumerate(names)}
+    # (with no options, cuts.ends holds the list's "]" alone)
+    option_spans = _spans(list(cuts.starts), list(cuts.ends[: len(cuts.starts)]))
     return Layout(
         folder,
         _ints(index[o["vacancy_id"]] for o in options),
@@ -333,13 +407,13 @@ def layout_of(body: bytes, cuts: Cuts, data: dict[str, Any], folder: Any) -> Lay
         np.asarray(
             [(o["connected_person"], o["in_area"]) for o in options], dtype=np.int64
         ).reshape(-1, 2),
-        # (with no options, cuts.ends holds the list's "]" alone)
-        _spans(list(cuts.starts), list(cuts.ends[: len(cuts.starts)])),
+        option_spans,
         _ints(index[e["vacancy_id"]] for e in exclusions),
         _ints(code[e["rule"]] for e in exclusions),
         names,
         spans,
         dict(data["excluded"]),
+        _points_at(body, option_spans),
     )
 
 
@@ -352,14 +426,16 @@ def _spliced_list(
     spans: npt.NDArray[np.int64],
     keep: npt.NDArray[np.bool_],
     added: list[tuple[int, bytes]],
-) -> tuple[list[Any], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    rewrite: Rewrite | None = None,
+) -> tuple[list[list[Any]], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """A JSON list of ``body`` (its items at ``spans``) with only the items ``keep`` says,
-    and ``added`` items (place among the items kept, bytes; sorted) put in.
+    and ``added`` items (place among the items kept, bytes; sorted) put in; with
+    ``rewrite``, each kept item's objective points written again (:func:`_rewrite`).
 
     Returns the pieces to join with commas (runs of adjacent kept items as one piece, their
-    commas and all, each a view of ``body``), each item's span from where the items begin,
-    and where each item comes from: its index in ``spans`` if kept, ``-1 - k`` for the
-    ``k``-th of ``added``.
+    commas and all, each a list of views of ``body`` and new numbers: :func:`_run`), each
+    item's span from where the items begin, and where each item comes from: its index in
+    ``spans`` if kept, ``-1 - k`` for the ``k``-th of ``added``.
     """
     kept = np.flatnonzero(keep)
     # kept items in runs: a run breaks where an item was removed or one is added
@@ -368,7 +444,7 @@ def _spliced_list(
     bounds = sorted(b for b in breaks if 0 < b < len(kept))
     runs = list(zip([0, *bounds], [*bounds, len(kept)], strict=True))
     view = memoryview(body)
-    pieces: list[Any] = []
+    pieces: list[list[Any]] = []
     out_spans = []
     rows = []
     at = 0  # bytes written so far, commas included
@@ -378,7 +454,7 @@ def _spliced_list(
             if pieces:
                 at += 1
             own = added[k][1]
-            pieces.append(own)
+            pieces.append([own])
             out_spans.append(np.asarray([[at, at + len(own)]], dtype=np.int64))
             rows.append(np.asarray([-1 - k], dtype=np.int64))
             at += len(own)
@@ -389,8 +465,14 @@ def _spliced_list(
             at += 1
         first, last = int(kept[lo]), int(kept[hi - 1])  # a run is of adjacent items
         start, end = int(spans[first, 0]), int(spans[last, 1])
-        pieces.append(view[start:end])
-        out_spans.append(spans[first : last + 1] + (at - start))
+        pieces.append(_run(view, start, end, first, last, rewrite))
+        run_spans = spans[first : last + 1] + (at - start)
+        if rewrite is not None:  # each item moved by the growth of those before it
+            grown = np.cumsum(rewrite.grown[first : last + 1])
+            run_spans[1:, 0] += grown[:-1]
+            run_spans[:, 1] += grown
+            at += int(grown[-1])
+        out_spans.append(run_spans)
         rows.append(np.arange(first, last + 1, dtype=np.int64))
         at += end - start
     if not out_spans:
@@ -441,15 +523,16 @@ def spliced(
     Byte for byte what :func:`dumps_with_options` writes of the ranking made afresh on
     ``folder`` (a test checks it); with its cuts and layout, to be kept in turn. When the
     folded objective's bases moved (``moved.objective``) every kept option's objective
-    points are written again first (:func:`_refolded`); ``None`` if they cannot be found
-    (then the list is ranked afresh).
+    points are written again in the same join (:func:`_rewrite`: where each option's number
+    lies is kept in the layout, so the rewrite is slicing); ``None`` if they were not found
+    one per option (then the list is ranked afresh).
     """
     body, layout = stale.body, stale.layout
+    rewrite = None
     if moved.objective is not None:
-        refolded = _refolded(body, layout, moved.objective)
-        if refolded is None:
+        rewrite = _rewrite(layout, moved.objective)
+        if rewrite is None:
             return None
-        body, layout = refolded
     index = folder.derived(_vacancy_index)
     # options: best first by (tier, points, answer), then the vacancy's place in the folder
     o_keep = ~moved.changed[layout.option_at]
@@ -457,7 +540,11 @@ def spliced(
     o_sorted = np.column_stack([layout.option_orders, o_at])[o_keep]
     o_new = sorted(((*order, index[vid]), b, flags) for vid, order, b, flags in part.options)
     o_pieces, o_spans, o_rows = _spliced_list(
-        body, layout.option_spans, o_keep, [(_before(o_sorted, key), b) for key, b, _ in o_new]
+        body,
+        layout.option_spans,
+        o_keep,
+        [(_before(o_sorted, key), b) for key, b, _ in o_new],
+        rewrite,
     )
     o_added = np.asarray([key for key, _, _ in o_new], dtype=np.int64).reshape(-1, 4)
     option_at = _column(o_rows, o_at, o_added[:, 3])
@@ -466,6 +553,15 @@ def spliced(
         o_rows,
         layout.option_flags,
         np.asarray([flags for _, _, flags in o_new], dtype=np.int64).reshape(-1, 2),
+    )
+    kept_points = layout.option_points
+    if rewrite is not None:
+        kept_points = kept_points.copy()
+        kept_points[:, 1] += rewrite.grown
+    option_points = _column(
+        o_rows,
+        kept_points,
+        np.asarray([_part_points(b) for _, b, _ in o_new], dtype=np.int64).reshape(-1, 2),
     )
     # exclusions: in folder order
     e_keep = ~moved.changed[layout.exclusion_at]
@@ -503,13 +599,15 @@ def spliced(
     # one copy of the bytes: the pieces of both lists, commas between, joined at once
     parts: list[Any] = [head]
     for piece in o_pieces:
-        parts += (piece, b",")
+        parts += piece
+        parts.append(b",")
     if o_pieces:
         parts.pop()
-    listed = sum(len(x) for x in parts) - len(head)
+    listed = sum(map(len, parts)) - len(head)
     parts.append(middle)
     for piece in e_pieces:
-        parts += (piece, b",")
+        parts += piece
+        parts.append(b",")
     if e_pieces:
         parts.pop()
     parts += (b"],", orjson.dumps(rest)[1:])
@@ -536,6 +634,7 @@ def spliced(
             tuple(names),
             e_spans + e_at_body,
             counts,
+            option_points,
         ),
     )
 

@@ -9,19 +9,25 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 from servicekit import Service, running
 
 from matcher.casefolder import load_case_folder
-from matcher.rank import ranking_data, refolded
+from matcher.rank import option_order, ranking_data, refolded
+from matcher.scoring import Scoring
 from placematch.service import actions
 from placematch.service.answers import (
     Answers,
+    Part,
+    Renumbering,
+    Stale,
     _refolded,
     answers_of,
     dumps_with_options,
     layout_of,
+    spliced,
 )
 
 API = "/api/v1"
@@ -314,3 +320,63 @@ def test_kept_bytes_refolded_are_the_objective_points_of_the_new_bases(
             expected["options"], moved.option_spans.tolist(), strict=True
         ):
             assert orjson.loads(written[start:end]) == option
+
+
+def test_lists_spliced_under_new_bases_are_the_options_refolded_and_splice_again() -> None:
+    """A kept list spliced when the folded objective's bases move (``spliced`` with
+    ``Renumbering.objective``: each kept option's points written again in the same join,
+    one vacancy's option assessed again) is the list with every option's :func:`refolded`
+    points, byte for byte, and its layout says where each option and each option's points
+    lie: so it splices again under other bases, whose numbers are longer, then shorter."""
+    demo = load_case_folder(Path(__file__).resolve().parents[2] / "examples" / "demo")
+    rules = Scoring.for_folder(demo).rules
+    steps = [(10**12 + 7, 3 * 10**6 + 1, 987_654), (10**15 + 3, 0, 12), (5, 2, 1)]
+    ids = [v.vacancy_id for v in demo.vacancies]
+    spliced_some = 0
+    for child in demo.children:
+        data = ranking_data(demo, child.child_id)
+        data.update(declined=[], date=None, urgency=None, within_days=0)
+        data.update(free_within_days=[], decision=None)
+        rest = {k: data[k] for k in ("declined", "date", "urgency", "within_days")}
+        rest.update(free_within_days=[], decision=None)
+        body, cuts = dumps_with_options(data)
+        layout = layout_of(body, cuts, data, demo)
+        assert layout is not None
+        options = data["options"]
+        assert isinstance(options, list)
+        for bases in steps:
+            expected = dict(data)
+            expected["options"] = [{**o, "objective_points": refolded(o, bases)} for o in options]
+            again = {options[1]["vacancy_id"]} if len(options) > 1 else set()  # assessed again
+            part = Part(
+                [
+                    (
+                        o["vacancy_id"],
+                        option_order(o),
+                        orjson.dumps(o),
+                        (int(o["connected_person"]), int(o["in_area"])),
+                    )
+                    for o in expected["options"]
+                    if o["vacancy_id"] in again
+                ],
+                [],
+            )
+            moved = Renumbering(
+                np.asarray([i in again for i in ids], dtype=bool),
+                np.arange(len(ids), dtype=np.int64),
+                bases,
+            )
+            made = spliced(Stale(body, layout), demo, child.child_id, moved, part, rules, rest)
+            assert made is not None
+            body, cuts, layout = made
+            assert body == dumps_with_options(expected)[0], (child.child_id, bases)
+            spliced_some += bool(again)
+            for option, (start, end), (at, size) in zip(
+                expected["options"],
+                layout.option_spans.tolist(),
+                layout.option_points.tolist(),
+                strict=True,
+            ):
+                assert orjson.loads(body[start:end]) == option
+                assert body[start + at : start + at + size] == b"%d" % option["objective_points"]
+    assert spliced_some

@@ -201,3 +201,31 @@ def test_a_list_not_asked_for_since_two_writes_is_spliced_from_its_own_folder(
         for (user, child), body in after.items():
             r = other.client.get(f"{API}/children/{child}/rank", headers=other.h(user))
             assert r.content == body, (user, child)
+
+
+def test_lists_spliced_from_spliced_lists_after_decisions_are_fresh(fresh: Service) -> None:
+    """A list spliced after a decision (its objective points written again) is spliced in
+    turn after the next writes, from where its layout says each option and each option's
+    objective points lie: a decision, its withdrawal, then a vacancy's change, every list
+    asked for after each, and the last ones byte for byte a fresh server's answers."""
+    kept = answers_of(fresh.app.state.engine)
+    for user, child in _waiting(fresh):
+        fresh.client.get(f"{API}/children/{child}/rank", headers=fresh.h(user))
+    after: dict[tuple[str, str, int | None], bytes] = {}
+    for kind in ("decision", "withdrawal", "vacancy_cost"):
+        _write(fresh, kind)
+        spliced = kept.spliced
+        children = _waiting(fresh)
+        after = {}
+        for user, child in children:
+            r = fresh.client.get(f"{API}/children/{child}/rank", headers=fresh.h(user))
+            assert (r.status_code, r.headers["x-placematch-cache"]) == (200, "miss")
+            after[user, child, None] = r.content
+            top = fresh.client.get(f"{API}/children/{child}/rank?top=3", headers=fresh.h(user))
+            after[user, child, 3] = top.content
+        assert kept.spliced - spliced >= len(children) - 1, kind  # C05 itself afresh
+    with running(fresh.url) as other:
+        for (user, child, top_), body in sorted(after.items(), key=lambda x: x[0][2] is None):
+            url = f"{API}/children/{child}/rank" + ("" if top_ is None else f"?top={top_}")
+            r = other.client.get(url, headers=other.h(user))
+            assert r.content == body, (user, child, top_)
