@@ -485,11 +485,9 @@ def _column(
 ) -> npt.NDArray[np.int64]:
     """A column of the items of :func:`_spliced_list`'s ``rows``: ``kept[i]`` for a kept
     item ``i``, ``added[k]`` for the ``k``-th added."""
-    out = np.empty((len(rows), *kept.shape[1:]), dtype=np.int64)
-    mine = rows >= 0
-    out[mine] = kept[rows[mine]]
-    out[~mine] = added[-1 - rows[~mine]]
-    return out
+    # the added after the kept, and one take (masks cost twice as much)
+    both = np.concatenate((kept, added.reshape(-1, *kept.shape[1:]).astype(np.int64)))
+    return both[np.where(rows >= 0, rows, len(kept) - 1 - rows)]
 
 
 def _before(keys: npt.NDArray[np.int64], key: tuple[int, ...]) -> int:
