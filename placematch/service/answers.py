@@ -268,12 +268,11 @@ def _points_at(body: bytes, spans: npt.NDArray[np.int64]) -> npt.NDArray[np.int6
 
 def _part_points(item: bytes) -> tuple[int, int]:
     """:func:`_points_at` of one option's JSON alone."""
-    found = _OBJECTIVE.findall(item)
+    found = [m.span(1) for m in _OBJECTIVE.finditer(item)]
     if len(found) != 1:
         return (-1, -1)
-    at = _OBJECTIVE.search(item)
-    assert at is not None
-    return (at.start(1), len(found[0]))
+    ((start, end),) = found
+    return (start, end - start)
 
 
 class Rewrite(NamedTuple):
@@ -286,6 +285,13 @@ class Rewrite(NamedTuple):
     ends: npt.NDArray[np.int64]
     numbers: list[bytes]
     grown: npt.NDArray[np.int64]
+
+    def points(self, layout: Layout) -> npt.NDArray[np.int64]:
+        """``layout``'s :attr:`Layout.option_points` once the numbers are written again:
+        each from the same byte of its option, its new length."""
+        points = layout.option_points.copy()
+        points[:, 1] += self.grown
+        return points
 
 
 def _rewrite(layout: Layout, objective: tuple[int, int, int]) -> Rewrite | None:
@@ -333,7 +339,8 @@ def _refolded(
     written again from the bases ``objective`` (:func:`_rewrite`), the bytes after them
     moved along; ``None`` if the options' points cannot be found one per option.
 
-    :func:`spliced` does the same in its own one join; this is the rewrite alone.
+    The rewrite alone, by the same :func:`_spliced_list` as :func:`spliced` (every option
+    kept, none added).
     """
     spans = layout.option_spans
     if not len(spans):
@@ -342,18 +349,13 @@ def _refolded(
     if rewrite is None:
         return None
     lo, hi = int(spans[0, 0]), int(spans[-1, 1])
+    pieces, moved, _ = _spliced_list(body, spans, np.ones(len(spans), dtype=bool), [], rewrite)
     view = memoryview(body)
-    out = b"".join([view[:lo], *_run(view, lo, hi, 0, len(spans) - 1, rewrite), view[hi:]])
-    grown = rewrite.grown
-    before = np.concatenate(([0], np.cumsum(grown)[:-1]))
-    moved = spans + before[:, None]
-    moved[:, 1] += grown
-    points = layout.option_points.copy()
-    points[:, 1] += grown
+    out = b"".join([view[:lo], *pieces[0], view[hi:]])
     return out, layout._replace(
-        option_spans=moved,
-        exclusion_spans=layout.exclusion_spans + int(grown.sum()),
-        option_points=points,
+        option_spans=moved + lo,
+        exclusion_spans=layout.exclusion_spans + int(rewrite.grown.sum()),
+        option_points=rewrite.points(layout),
     )
 
 
@@ -552,10 +554,7 @@ def spliced(
         layout.option_flags,
         np.asarray([flags for _, _, flags in o_new], dtype=np.int64).reshape(-1, 2),
     )
-    kept_points = layout.option_points
-    if rewrite is not None:
-        kept_points = kept_points.copy()
-        kept_points[:, 1] += rewrite.grown
+    kept_points = layout.option_points if rewrite is None else rewrite.points(layout)
     option_points = _column(
         o_rows,
         kept_points,
